@@ -1,0 +1,140 @@
+# vmm: a KVM micro-VM and its guest kernel.
+#
+#   make            build/vmm and build/kernel.elf
+#   make run        build, then run the demo in a guest
+#   make test       every test: unit (Check, ASan+UBSan), integration, interop, fuzz smoke
+#   make bench      benchmarks (ONLY=prefix to pick some)
+#   make clean      remove everything the build and the tests made
+#
+# Sources are found by wildcard: a new .c in a module directory is built without editing
+# this file.
+
+BUILD   ?= build
+CC      ?= gcc
+HOSTCC  := $(CC)
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+# ---- dependencies ---------------------------------------------------------------
+# The install script runs only when something it installs is missing.
+DEPS_OK := $(shell pkg-config --exists libelf liburing check 2>/dev/null && \
+	command -v musl-gcc >/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(info make: installing missing dependencies with scripts/install-deps.sh)
+$(shell bash scripts/install-deps.sh --no-qemu >&2)
+endif
+
+WARN    := -Wall -Wextra -Werror
+COMMON  := -std=c11 $(WARN) -g -I. -D_GNU_SOURCE
+
+# ---- host: the VMM -------------------------------------------------------------
+VMM_CFLAGS  := $(COMMON) -O2 -DINVARIANTS -pthread \
+	$(shell pkg-config --cflags libelf liburing 2>/dev/null)
+VMM_LIBS    := $(shell pkg-config --libs libelf liburing 2>/dev/null) -pthread
+VMM_SRCS    := $(wildcard vmm/*.c devices/*.c)
+VMM_OBJS    := $(VMM_SRCS:%.c=$(BUILD)/host/%.o)
+VMM_LIBOBJS := $(filter-out $(BUILD)/host/vmm/main.o,$(VMM_OBJS))
+
+# ---- guest kernel ----------------------------------------------------------------
+GUEST_CFLAGS := -std=c11 $(WARN) -g -O2 -I. -Iguest -Iguest/kern -DKERNEL -DINVARIANTS \
+	-ffreestanding -fno-builtin-printf -nostdlib -mno-red-zone -mcmodel=kernel \
+	-mgeneral-regs-only -mno-sse -mno-mmx -mno-80387 -fno-pic -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -mno-tls-direct-seg-refs
+GUEST_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
+	-Wl,--build-id=none -T guest/kernel.ld
+GUEST_SRCS  := $(wildcard guest/amd64/*.c guest/amd64/*.S guest/kern/*.c guest/dev/*.c \
+	vm/*.c tests/vmtests/*.c)
+GUEST_OBJS  := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
+
+# ---- host: unit tests (ASan + UBSan) -----------------------------------------------
+SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_CFLAGS := $(COMMON) -O1 -DINVARIANTS -DVM_HOST -pthread -Itests/support $(SAN) \
+	$(shell pkg-config --cflags check libelf liburing 2>/dev/null)
+UNIT_LIBS   := $(shell pkg-config --libs check libelf liburing 2>/dev/null) -pthread $(SAN)
+VMCORE_SRCS := $(wildcard vm/*.c tests/support/*.c)
+UNIT_SRCS   := $(wildcard tests/unit/*.c tests/vmtests/*.c) $(VMCORE_SRCS)
+UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/unit/%.o) \
+	$(patsubst $(BUILD)/host/%,$(BUILD)/unit/%,$(VMM_LIBOBJS))
+
+# ---- host: the VM core without sanitizers, for benchmarks ---------------------------
+BENCH_CFLAGS := $(COMMON) -O2 -DVM_HOST -pthread -Itests/support
+VMCORE_BENCH_OBJS := $(VMCORE_SRCS:%.c=$(BUILD)/bench/%.o)
+
+.PHONY: all run test unit integration interop fuzz bench clean deps lint fmt
+all: $(BUILD)/vmm $(BUILD)/kernel.elf
+
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD)/vmm: $(VMM_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(HOSTCC) -o $@ $^ $(VMM_LIBS)
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(HOSTCC) $(VMM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/kernel.elf: $(GUEST_OBJS) guest/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) -lgcc
+
+$(BUILD)/guest/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (guest)"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/guest/%.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $< (guest)"
+	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit-tests: $(UNIT_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(HOSTCC) -o $@ $^ $(UNIT_LIBS)
+
+$(BUILD)/bench/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/kvm-floor: tests/bench/kvm_floor.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<
+
+# Each tests/bench/bench_NAME.c is a program over the VM core built without sanitizers.
+BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_*.c))
+$(BUILD)/tests/bench_%: $(BUILD)/bench/tests/bench/bench_%.o $(VMCORE_BENCH_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) -o $@ $^ -pthread
+
+# A kernel that triple-faults on purpose, for the integration tests.
+$(BUILD)/tests/triple-fault.elf: tests/integration/triple_fault.S tests/integration/triple_fault.ld
+	@mkdir -p $(@D)
+	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,tests/integration/triple_fault.ld -o $@ $<
+
+run: all
+	$(BUILD)/vmm run --ktest
+
+test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/triple-fault.elf
+	@bash scripts/run-tests.sh $(BUILD)
+
+unit: $(BUILD)/tests/unit-tests
+	$(BUILD)/tests/unit-tests
+
+bench: all $(BUILD)/tests/kvm-floor $(BUILD)/tests/timecmd $(BENCH_PROGS)
+	@bash scripts/bench.sh $(BUILD) $(ONLY)
+
+clean:
+	rm -rf $(BUILD) vmm-*.core *.swap
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+$(BUILD)/tests/timecmd: tests/bench/timecmd.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<

@@ -1,0 +1,108 @@
+/*
+ * The paravirtual port: the one channel between the guest kernel and the VMM that is
+ * not a device model. Shared verbatim by the host (vmm/) and the guest (guest/).
+ *
+ * Protocol
+ *  - Probe: a 32-bit IN from PV_PORT returns PV_MAGIC when the VMM provides the port.
+ *    Anywhere else (QEMU) the read returns all ones and the guest falls back to doing
+ *    the work itself (stores for zeroing, nothing for milestones).
+ *  - Request: the guest fills a struct pv_req in its own memory, 16-byte aligned and
+ *    below 4 GiB physical, and writes its guest-physical address with a 32-bit OUT to
+ *    PV_PORT. The VMM handles the request synchronously before the OUT completes: one
+ *    exit per request, however many pages a page operation names.
+ *  - Every guest-physical address in a request is untrusted: the host bounds-checks each
+ *    one and answers PV_E_FAULT for the first that is not guest RAM, doing nothing.
+ *
+ * Exit: a 32-bit OUT of the status to EXIT_PORT (QEMU's isa-debug-exit, so the guest
+ * also exits under QEMU, where the process status becomes (status << 1) | 1).
+ */
+#ifndef DEVICES_PVPORT_H
+#define DEVICES_PVPORT_H
+
+#include <stdint.h>
+
+#define EXIT_PORT       0xf4    /* 32-bit OUT: exit the VM with this status */
+#define PV_PORT         0x600   /* 32-bit IN: probe; 32-bit OUT: request address */
+#define PV_MAGIC        0x504d4d56u  /* "VMMP" little-endian */
+#define PV_VERSION      1
+
+/* Exit statuses the guest reports (the VMM passes them through as its own). */
+#define GUEST_EXIT_OK       0
+#define GUEST_EXIT_USAGE    64  /* bad command line / cannot run the program */
+#define GUEST_EXIT_PANIC    70  /* kernel panic, unexpected trap, guest stopped for good */
+
+enum pv_op {
+	PV_OP_NOP = 0,
+	PV_OP_MILESTONE = 1,    /* arg0 = enum pv_milestone; the host stamps the time */
+	PV_OP_PANIC = 2,        /* arg0 = gpa of the message, arg1 = its length (<= 4096) */
+	PV_OP_STOPPED = 3,      /* the guest will never run again: arg0 = reason string gpa,
+	                           arg1 = length; the host exits with GUEST_EXIT_PANIC */
+	PV_OP_DUMP_DESC = 4,    /* arg0 = gpa of struct pv_dump_desc (registered at boot) */
+	PV_OP_PAGE_ZERO = 5,    /* count runs at list: struct pv_page_run[], zero them */
+	PV_OP_PAGE_DISCARD = 6, /* count runs at list: the host drops their memory; they
+	                           read as zero afterwards */
+	PV_OP_PAGE_COPY = 7,    /* count pairs at list: struct pv_page_copy[] */
+	PV_OP_MAX
+};
+
+enum pv_milestone {
+	PV_MS_ENTRY = 1,        /* first instructions of the 32-bit PVH entry */
+	PV_MS_KMAIN = 2,        /* C code of the kernel starts (long mode, high half) */
+	PV_MS_READY = 3,        /* kernel initialised, about to run tests or the program */
+	PV_MS_EXIT = 4,         /* about to write EXIT_PORT */
+	PV_MS_MAX
+};
+
+enum pv_status {
+	PV_OK = 0,
+	PV_E_INVAL = 1,         /* unknown op, misaligned or oversized argument */
+	PV_E_FAULT = 2,         /* an address outside guest RAM */
+};
+
+/* The request block. The guest owns it; the host reads it and writes only 'status'
+ * and 'done'. */
+struct pv_req {
+	uint32_t op;            /* enum pv_op */
+	uint32_t status;        /* enum pv_status, written by the host */
+	uint64_t arg0;
+	uint64_t arg1;
+	uint64_t count;         /* page operations: number of list entries */
+	uint64_t list;          /* page operations: gpa of the entry array */
+	uint64_t done;          /* page operations: pages handled, written by the host */
+} __attribute__((aligned(16)));
+
+#define PV_PAGE_SIZE        4096u
+#define PV_MAX_LIST         4096u   /* entries per request */
+
+/* A run of whole pages: gpa page-aligned, npages >= 1. */
+struct pv_page_run {
+	uint64_t gpa;
+	uint64_t npages;
+};
+
+/* Copy one page: both page-aligned, not the same page. */
+struct pv_page_copy {
+	uint64_t dst;
+	uint64_t src;
+};
+
+/*
+ * What a dump needs to find its way around guest memory. Registered once at boot with
+ * PV_OP_DUMP_DESC; every field is a guest-physical address (0 when absent) except sizes.
+ */
+struct pv_dump_desc {
+	uint32_t magic;         /* PV_DUMP_MAGIC */
+	uint32_t version;       /* PV_VERSION */
+	uint64_t kernel_cr3;    /* root of the kernel page tables */
+	uint64_t kernbase;      /* virtual address the kernel is linked at */
+	uint64_t dmap_base;     /* virtual base of the direct map */
+	uint64_t msgbuf;        /* struct msgbuf */
+	uint64_t dump_bitmap;   /* one bit per page the minidump must carry */
+	uint64_t dump_bitmap_bits;
+	uint64_t vmmeter;       /* the vmstat snapshot */
+	uint64_t uma_zones;     /* the UMA statistics stream */
+	uint64_t uma_zones_len;
+};
+#define PV_DUMP_MAGIC       0x44504d56u /* "VMPD" */
+
+#endif /* DEVICES_PVPORT_H */

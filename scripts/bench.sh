@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make bench: every figure beside a reference measured in the same run, one BENCH line
+# each (see docs/DESIGN.md), then a table for people. Never a pass/fail on time.
+# Usage: scripts/bench.sh BUILD_DIR [PREFIX]     (PREFIX: only figures whose name starts so)
+set -u
+B=${1:-build}
+ONLY=${2:-}
+cd "$(dirname "$0")/.."
+RUNS=${BENCH_RUNS:-41}
+lines=$(mktemp)
+trap 'rm -f "$lines"' EXIT
+
+want() { [ -z "$ONLY" ] || [[ "$1" == "$ONLY"* ]]; }
+emit() { echo "$1" | tee -a "$lines"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+field() { echo "$1" | sed -E "s/.*$2=([0-9.]+).*/\1/"; }
+
+# boot.start: vmm run --ktest=none -m 64M against the bare KVM floor, interleaved.
+if want boot.start || want kvm.floor; then
+	r=$("$B/tests/timecmd" "$RUNS" vmm -- "$B/vmm" run --ktest=none -m 64M ';;' \
+		floor -- "$B/tests/kvm-floor") || { echo "bench: boot.start: a run failed" >&2; exit 1; }
+	v=$(field "$(echo "$r" | grep ^vmm)" median_us); f=$(field "$(echo "$r" | grep ^floor)" median_us)
+	emit "BENCH name=boot.start value=$(awk -v v="$v" 'BEGIN{printf "%.3f", v/1000}') unit=ms ref=kvm.floor refvalue=$(awk -v v="$f" 'BEGIN{printf "%.3f", v/1000}') ratio=$(ratio "$v" "$f")"
+fi
+
+# boot.scale: the same boot with 1 GiB over 64 MiB.
+if want boot.scale; then
+	r=$("$B/tests/timecmd" "$RUNS" big -- "$B/vmm" run --ktest=none -m 1G ';;' \
+		small -- "$B/vmm" run --ktest=none -m 64M) || { echo "bench: boot.scale: a run failed" >&2; exit 1; }
+	v=$(field "$(echo "$r" | grep ^big)" median_us); s=$(field "$(echo "$r" | grep ^small)" median_us)
+	emit "BENCH name=boot.scale value=$(awk -v v="$v" 'BEGIN{printf "%.3f", v/1000}') unit=ms ref=boot.64M refvalue=$(awk -v v="$s" 'BEGIN{printf "%.3f", v/1000}') ratio=$(ratio "$v" "$s")"
+fi
+
+# Host benchmarks of the VM core: each program prints its own BENCH lines.
+for prog in "$B"/tests/bench_*; do
+	[ -x "$prog" ] || continue
+	"$prog" | grep '^BENCH' | while read -r l; do
+		n=$(echo "$l" | sed -E 's/.*name=([^ ]+).*/\1/')
+		want "$n" && emit "$l"
+	done
+done
+
+# Instructions per operation on the host build, counted by callgrind: the guest's time
+# here, where each kernel instruction is emulated.
+insn() { # NAME PROG OP N
+	local name=$1 prog=$2 op=$3 n=$4 out
+	want "$name" || return 0
+	[ -x "$prog" ] || { echo "bench: $prog missing" >&2; return 0; }
+	out=$(mktemp)
+	valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
+		--toggle-collect=bench_insn_loop "$prog" --insn "$op" "$n" >/dev/null 2>&1
+	local ir; ir=$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}')
+	rm -f "$out"
+	[ -n "$ir" ] || { echo "bench: callgrind gave no count for $name" >&2; return 0; }
+	emit "BENCH name=$name value=$(awk -v i="$ir" -v n="$n" 'BEGIN{printf "%.1f", i/n}') unit=insn"
+}
+insn uma.pair.insn "$B/tests/bench_uma" uma.pair 100000
+insn phys.order0.insn "$B/tests/bench_phys" phys.order0 100000
+
+# The guest's own figures: it prints BENCH lines from its bench suite.
+if want page.zero && [ -x "$B/vmm" ]; then
+	"$B/vmm" run -m 256M --ktest=bench 2>/dev/null | grep '^BENCH' | while read -r l; do emit "$l"; done
+fi
+
+echo
+printf '%-22s %12s %-6s %-16s %12s %8s\n' figure value unit reference refvalue ratio
+while read -r l; do
+	g() { echo "$l" | grep -oE "(^| )$1=[^ ]+" | cut -d= -f2; }
+	printf '%-22s %12s %-6s %-16s %12s %8s\n' "$(g name)" "$(g value)" "$(g unit)" \
+		"$(g ref)" "$(g refvalue)" "$(g ratio)"
+done <"$lines"

@@ -1,0 +1,29 @@
+# Shared helpers for the shell test suites: each check prints one line, "ok" or "FAIL",
+# and the suite ends with "<suite>: N passed, N failed".
+t_pass=0
+t_fail=0
+t_out=$(mktemp -d)
+trap 'rm -rf "$t_out"' EXIT
+
+ok()   { t_pass=$((t_pass + 1)); echo "  ok    $1"; }
+fail() { t_fail=$((t_fail + 1)); echo "  FAIL  $1"; shift; for l in "$@"; do echo "        $l"; done; }
+
+# run NAME CMD...: runs CMD with a time limit, leaves status in $rc, output in $t_out/NAME.{out,err}
+run() {
+	local name=$1; shift
+	timeout --kill-after=5 "${T_TIMEOUT:-120}" "$@" >"$t_out/$name.out" 2>"$t_out/$name.err" </dev/null
+	rc=$?
+}
+out() { cat "$t_out/$1.out"; }
+err() { cat "$t_out/$1.err"; }
+
+# expect NAME STATUS: the last run's status
+expect_status() {
+	if [ "$rc" -eq "$2" ]; then ok "$1 (exit $rc)"; else
+		fail "$1: exit $rc, want $2" "stdout: $(tail -c 600 "$t_out/$1.out")" "stderr: $(tail -c 600 "$t_out/$1.err")"; fi
+}
+
+finish() {
+	echo "$1: $t_pass passed, $t_fail failed"
+	[ "$t_fail" -eq 0 ]
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Integration tests: the real guest kernel under the real VMM on /dev/kvm.
+# Usage: tests/integration/run.sh BUILD_DIR
+set -u
+B=${1:-build}
+. "$(dirname "$0")/lib.sh"
+VMM="$B/vmm"
+K="$B/kernel.elf"
+
+echo "integration: the guest kernel under the VMM"
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	fail "/dev/kvm is missing or not usable: the integration tests need KVM"
+	finish integration; exit 1
+fi
+
+# --- the guest's own tests ----------------------------------------------------------
+run ktest_all "$VMM" run --ktest
+expect_status ktest_all 0
+if grep -Eq '^[0-9]+ passed, 0 failed$' "$t_out/ktest_all.out"; then
+	ok "ktest: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$t_out/ktest_all.out")"
+	# Fold the guest's own test count into ours so the closing line covers them.
+	n=$(grep -E '^[0-9]+ passed, 0 failed$' "$t_out/ktest_all.out" | tail -1 | cut -d' ' -f1)
+	t_pass=$((t_pass + n - 1))
+else
+	fail "ktest closing line missing or has failures" "$(tail -n 20 "$t_out/ktest_all.out")"
+fi
+
+run ktest_none "$VMM" run --ktest=none
+expect_status ktest_none 0
+
+run ktest_some "$VMM" run --ktest=boot
+expect_status ktest_some 0
+if grep -q 'boot\.' "$t_out/ktest_some.out" && ! grep -q 'timer\.' "$t_out/ktest_some.out"; then
+	ok "--ktest=boot runs the boot suite only"
+else
+	fail "--ktest=boot ran the wrong suites" "$(head -n 20 "$t_out/ktest_some.out")"
+fi
+
+# A failing guest test propagates as a non-zero status.
+run ktest_unknown "$VMM" run --ktest=no_such_suite
+expect_status ktest_unknown 1
+
+# A guest panic is status 70, and the panic message reaches the console.
+run panic "$VMM" run --ktest=none --append debug.panic=1
+expect_status panic 70
+grep -q 'panic:' "$t_out/panic.out" && ok "panic message printed" ||
+	fail "no panic message" "$(tail -n 5 "$t_out/panic.out")"
+
+# A program cannot run yet: the guest says so and exits 64.
+run program "$VMM" run /bin/true
+expect_status program 64
+grep -q 'cannot run programs yet' "$t_out/program.out" && ok "guest says it cannot run programs" ||
+	fail "program message missing" "$(tail -n 5 "$t_out/program.out")"
+
+# More memory boots too, including RAM above the PCI hole.
+run mem1g "$VMM" run -m 1G --ktest=boot
+expect_status mem1g 0
+run mem5g "$VMM" run -m 5G --ktest=boot
+expect_status mem5g 0
+
+# --- a kernel that triple-faults: 70 and a register dump -----------------------------
+run triple "$VMM" run -k "$B/tests/triple-fault.elf" --ktest=none
+expect_status triple 70
+if grep -qi 'triple fault' "$t_out/triple.err" && grep -qi 'rip' "$t_out/triple.err" &&
+    grep -qi '7e57' "$t_out/triple.err"; then
+	ok "triple fault reported with the registers"
+else
+	fail "triple fault report incomplete" "$(cat "$t_out/triple.err")"
+fi
+
+# --- bad input: one line starting 'vmm:', the right status, nothing left behind -------
+one_line() { # NAME STATUS: stderr is exactly one line starting with vmm:
+	local n; n=$(wc -l <"$t_out/$1.err")
+	if [ "$rc" -eq "$2" ] && [ "$n" -eq 1 ] && head -c 4 "$t_out/$1.err" | grep -q '^vmm:'; then
+		ok "$1: exit $2, '$(cat "$t_out/$1.err")'"
+	else
+		fail "$1: exit $rc (want $2), $n stderr lines" "$(cat "$t_out/$1.err")"
+	fi
+}
+work=$(mktemp -d)
+cp "$VMM" "$work/vmm"
+(cd "$work" && run missing_kernel ./vmm run -k /nonexistent/kernel.elf --ktest=none); one_line missing_kernel 66
+head -c 100 "$K" >"$work/truncated.elf"
+run truncated_kernel "$VMM" run -k "$work/truncated.elf" --ktest=none; one_line truncated_kernel 66
+printf 'this is not an ELF file\n' >"$work/text.elf"
+run text_kernel "$VMM" run -k "$work/text.elf" --ktest=none; one_line text_kernel 66
+run no_default_kernel "$work/vmm" run --ktest=none; one_line no_default_kernel 66
+run missing_program "$VMM" run /nonexistent/program; one_line missing_program 66
+run bad_size "$VMM" run -m 12X --ktest=none; one_line bad_size 64
+run tiny_size "$VMM" run -m 1K --ktest=none; one_line tiny_size 64
+run smp "$VMM" run -c 2 --ktest=none; one_line smp 64
+run bad_option "$VMM" run --no-such-option; one_line bad_option 64
+run nothing_to_run "$VMM" run; one_line nothing_to_run 64
+run no_command "$VMM"; [ "$rc" -eq 64 ] && ok "no command: exit 64" || fail "no command: exit $rc"
+rm -f "$work/vmm" "$work/truncated.elf" "$work/text.elf"
+left=$(ls -A "$work")
+[ -z "$left" ] && ok "nothing left on disk by failed runs" || fail "files left behind: $left"
+rmdir "$work" 2>/dev/null
+
+run help "$VMM" run --help
+[ "$rc" -eq 0 ] && grep -q -- '--memory' "$t_out/help.out" && ok "run --help" || fail "run --help: exit $rc"
+run version "$VMM" --version
+[ "$rc" -eq 0 ] && [ -s "$t_out/version.out" ] && ok "--version: $(head -1 "$t_out/version.out")" ||
+	fail "--version: exit $rc"
+
+# --- the kernel avoids the instructions this machine's KVM cannot run in kernel mode --
+bad=$(objdump -d --no-show-raw-insn "$K" | grep -E $'\t(int3|int |cmpxchg16b|xsave|xrstor|fxsave|fxrstor|stmxcsr|ldmxcsr|rdtscp|rdpid|vmcall)' | head -5)
+[ -z "$bad" ] && ok "kernel.elf has no forbidden instruction" || fail "forbidden instructions in kernel.elf" "$bad"
+
+finish integration

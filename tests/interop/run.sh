@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Interop: the same kernel.elf boots under QEMU's microvm, with TCG (an independent CPU
+# model) and with KVM, and its ktest suites pass in both. Under QEMU the isa-debug-exit
+# device turns the guest's status S into the process status (S << 1) | 1.
+# Usage: tests/interop/run.sh BUILD_DIR
+set -u
+B=${1:-build}
+. "$(dirname "$(readlink -f "$0")")/../integration/lib.sh"
+K="$B/kernel.elf"
+QEMU=qemu-system-x86_64
+
+echo "interop: kernel.elf under QEMU microvm"
+if ! command -v "$QEMU" >/dev/null; then
+	fail "$QEMU not found: run scripts/install-deps.sh (package qemu-system-x86)"
+	finish interop; exit 1
+fi
+
+qemu_ktest() { # NAME ACCEL CPU
+	local name=$1 accel=$2 cpu=$3
+	T_TIMEOUT=300 run "$name" "$QEMU" -M microvm -accel "$accel" -cpu "$cpu" -m 128M -smp 1 \
+		-nodefaults -no-user-config -nographic -serial stdio -display none \
+		-kernel "$K" -append "ktest=all" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4
+	local want=1    # guest status 0
+	local line; line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$t_out/$name.out" | tail -1)
+	if [ "$rc" -eq "$want" ] && echo "$line" | grep -Eq '^[1-9][0-9]* passed, 0 failed'; then
+		ok "$name: $line"
+	else
+		fail "$name: qemu exit $rc (want $want), closing line '$line'" \
+			"$(tail -n 15 "$t_out/$name.out")" "$(tail -n 5 "$t_out/$name.err")"
+	fi
+}
+
+qemu_ktest qemu_tcg tcg max
+if [ -c /dev/kvm ]; then
+	qemu_ktest qemu_kvm kvm host,-arch-capabilities
+else
+	fail "qemu_kvm: /dev/kvm missing"
+fi
+finish interop

@@ -1,0 +1,104 @@
+/*
+ * What the VM core needs from the machine it runs on, and nothing more. vm/ includes
+ * this header, never a guest or host header. Two implementations provide
+ * <vm_platform_impl.h> (found through the include path) and the functions below:
+ *
+ *   guest kernel:  guest/kern/vm_platform_impl.h + guest/kern/vm_platform.c
+ *   host tests:    tests/support/vm_platform_impl.h + tests/support/*.c (pthreads,
+ *                  simulated physical memory)
+ *
+ * The impl header must define:
+ *   struct mtx                 a sleepable-context mutex (guest: spin + interrupts off)
+ *   MAXCPU                     the most CPUs per-CPU arrays are sized for
+ *   vm_paddr_t                 (uint64_t)
+ * and may define the inline functions below as static inlines (it sets
+ * VM_PLATFORM_INLINE_* to say which), so fast paths cost no call.
+ */
+#ifndef VM_VM_PLATFORM_H
+#define VM_VM_PLATFORM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vm_platform_impl.h>
+
+#define __predict_true(e)   __builtin_expect(!!(e), 1)
+#define __predict_false(e)  __builtin_expect(!!(e), 0)
+
+/* C library subset: both worlds provide these with the standard signatures. */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Stop the machine (guest) or abort the test process (host). Never returns. */
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/*
+ * Invariants. INVARIANTS is on in every build that runs tests (guest and host); the
+ * message names the function: KASSERT(x != NULL, ("%s: no x", __func__)).
+ */
+#ifdef INVARIANTS
+#define KASSERT(exp, msg)   do { if (__predict_false(!(exp))) panic msg; } while (0)
+#else
+#define KASSERT(exp, msg)   do { } while (0)
+#endif
+
+/* Mutexes. A mutex may be held across a critical section but not across a sleep
+ * except the one it is passed to. */
+void mtx_init(struct mtx *m, const char *name);
+void mtx_destroy(struct mtx *m);
+void mtx_lock(struct mtx *m);
+void mtx_unlock(struct mtx *m);
+bool mtx_owned(struct mtx *m);
+#define mtx_assert_owned(m) KASSERT(mtx_owned(m), ("%s: %s not owned", __func__, #m))
+
+/*
+ * Sleep on a wait channel: atomically releases m, sleeps until vm_wakeup(chan) (or
+ * timeout_ns > 0 elapses; 0 means forever), re-acquires m. Returns 0 when woken,
+ * -1 on timeout. Spurious wakeups are allowed: callers re-check their condition.
+ */
+int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns);
+void vm_wakeup(void *chan);         /* all sleepers on chan */
+void vm_wakeup_one(void *chan);
+
+/*
+ * Critical sections pin the caller to its CPU: per-CPU data (UMA caches, counters) may
+ * be used without a lock between enter and exit. They nest. They do not block
+ * interrupts on the guest unless the impl says so; code that interrupt handlers also
+ * touch takes a spin mutex.
+ */
+void critical_enter(void);
+void critical_exit(void);
+int vm_curcpu(void);                /* 0 .. vm_ncpus() - 1, stable inside a critical section */
+int vm_ncpus(void);
+
+/* The direct map: every physical page of RAM at a fixed kernel virtual address. */
+void *vm_phys_to_dmap(vm_paddr_t pa);
+vm_paddr_t vm_dmap_to_phys(const void *va);
+
+/* Monotonic nanoseconds. */
+uint64_t vm_nanotime(void);
+
+/*
+ * Bulk page operations the machine may do faster than stores (the guest hands them to
+ * the VMM through the paravirtual port in one exit; the host test platform does them
+ * directly). Each returns the number of pages it handled; the caller does the rest with
+ * stores. Runs are in physical pages.
+ */
+struct vm_page_run {
+	vm_paddr_t pa;
+	uint64_t npages;
+};
+uint64_t vm_plat_zero_pages(const struct vm_page_run *runs, unsigned nruns);
+uint64_t vm_plat_discard_pages(const struct vm_page_run *runs, unsigned nruns);
+bool vm_plat_has_page_ops(void);    /* false: the fallbacks are stores, do fewer of them */
+
+#endif /* VM_VM_PLATFORM_H */

@@ -1,0 +1,312 @@
+/*
+ * Command-line parsing for build/vmm. Every error is one line that says what was wrong
+ * and how to fix it; the caller prefixes "vmm: " and exits with the status returned.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/pvh.h"
+#include "vmm/cli.h"
+#include "vmm/vmm.h"
+
+static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return VMM_EXIT_USAGE;
+}
+
+void cli_usage(FILE *f)
+{
+	fputs(
+	    "usage: vmm run [options] [PROGRAM [ARGS...]]\n"
+	    "       vmm help | --help | --version\n"
+	    "\n"
+	    "Run the guest kernel in a KVM micro-VM; PROGRAM (a static x86-64 Linux ELF)\n"
+	    "is handed to the guest with its ARGS. The exit status is the guest's.\n"
+	    "\n"
+	    "options of run:\n"
+	    "  -m, --memory SIZE    guest RAM: bytes or K/M/G, 2M..64G (default 64M)\n"
+	    "  -c, --cpus N         vCPUs (default 1; only 1 is supported so far)\n"
+	    "  -k, --kernel FILE    guest kernel (default: kernel.elf beside vmm)\n"
+	    "      --ktest[=SUITES] run the kernel's self-tests: all (default), none,\n"
+	    "                       or a comma-separated list of suites\n"
+	    "      --append STR     add STR to the guest kernel command line\n"
+	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
+	    "  -h, --help           print this help and exit\n"
+	    "      --version        print the version and exit\n"
+	    "\n"
+	    "exit status: the guest's; 64 usage error, 66 bad input file, 70 guest panic or\n"
+	    "crash, 71 host failure (e.g. no KVM), 130/143 interrupted.\n",
+	    f);
+}
+
+int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*p)) {
+		cli_fail(err, errlen, "memory size '%s' is not a number; use e.g. 64M or 1G", s);
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			cli_fail(err, errlen, "memory size '%s' is too large; the most is 64G", s);
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	unsigned shift = 0;
+	switch (*p) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	default:
+		cli_fail(err, errlen,
+		    "memory size '%s' has an unknown suffix; use bytes or K, M, G (e.g. 512M)", s);
+		return -1;
+	}
+	if (*p != '\0') {
+		cli_fail(err, errlen,
+		    "memory size '%s' has trailing characters; use bytes or K, M, G (e.g. 512M)", s);
+		return -1;
+	}
+	if (shift != 0 && v > (UINT64_MAX >> shift)) {
+		cli_fail(err, errlen, "memory size '%s' is too large; the most is 64G", s);
+		return -1;
+	}
+	v <<= shift;
+	if (v < CLI_MEM_MIN || v > CLI_MEM_MAX) {
+		cli_fail(err, errlen, "memory size '%s' is out of range; use 2M to 64G", s);
+		return -1;
+	}
+	if (v % 4096 != 0) {
+		cli_fail(err, errlen,
+		    "memory size '%s' is not a multiple of 4K; round it to whole pages", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Suite lists travel as one token of the guest command line: no blanks, no '='. */
+static bool cli_ktest_list_ok(const char *s)
+{
+	if (*s == '\0' || *s == ',')
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == ',' && (p[1] == ',' || p[1] == '\0'))
+			return false;
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.' &&
+		    *p != ',')
+			return false;
+	}
+	return true;
+}
+
+enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION };
+
+static const struct option cli_run_options[] = {
+	{ "memory",  required_argument, NULL, 'm' },
+	{ "cpus",    required_argument, NULL, 'c' },
+	{ "kernel",  required_argument, NULL, 'k' },
+	{ "ktest",   optional_argument, NULL, CLI_OPT_KTEST },
+	{ "append",  required_argument, NULL, CLI_OPT_APPEND },
+	{ "verbose", no_argument,       NULL, 'v' },
+	{ "help",    no_argument,       NULL, 'h' },
+	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The option getopt just rejected, as the user typed it. */
+static const char *cli_bad_option(char *const argv[], char *buf, size_t buflen)
+{
+	if (optopt != 0 && optopt < 256) {
+		snprintf(buf, buflen, "-%c", optopt);
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
+static int cli_parse_cpus(const char *s, unsigned *out, char *err, size_t errlen)
+{
+	char *end;
+
+	errno = 0;
+	long n = isdigit((unsigned char)*s) ? strtol(s, &end, 10) : -1;
+	if (n < 1 || errno != 0 || *end != '\0' || n > 4096)
+		return cli_fail(err, errlen, "-c %s: the number of vCPUs must be a positive "
+		    "integer; use -c 1", s);
+	if (n > 1)
+		return cli_fail(err, errlen, "-c %s: SMP is not supported yet; use -c 1", s);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char *err,
+    size_t errlen)
+{
+	char optbuf[8];
+	int c, rc;
+
+	/* "+": stop at PROGRAM so its own options reach it; ":": we report errors. */
+	optind = 0;     /* full re-initialisation in glibc: cli_parse may run many times */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:m:c:k:vh", cli_run_options, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (cli_parse_size(optarg, &o->co_mem_size, err, errlen) != 0)
+				return VMM_EXIT_USAGE;
+			break;
+		case 'c':
+			if ((rc = cli_parse_cpus(optarg, &o->co_ncpus, err, errlen)) != 0)
+				return rc;
+			break;
+		case 'k':
+			if (*optarg == '\0')
+				return cli_fail(err, errlen, "-k needs a kernel file name, e.g. "
+				    "-k build/kernel.elf");
+			o->co_kernel = optarg;
+			break;
+		case CLI_OPT_KTEST:
+			if (optarg == NULL) {
+				o->co_ktest = "all";
+			} else if (!cli_ktest_list_ok(optarg)) {
+				return cli_fail(err, errlen, "--ktest=%s: expected all, none or "
+				    "comma-separated suite names (letters, digits, _ - .)", optarg);
+			} else {
+				o->co_ktest = optarg;
+			}
+			break;
+		case CLI_OPT_APPEND:
+			if (strchr(optarg, '\n') != NULL)
+				return cli_fail(err, errlen, "--append: the guest command line "
+				    "cannot contain a newline; use spaces");
+			o->co_append = optarg;
+			break;
+		case 'v':
+			o->co_verbose = true;
+			break;
+		case 'h':
+			o->co_cmd = CLI_CMD_HELP;
+			return 0;
+		case CLI_OPT_VERSION:
+			o->co_cmd = CLI_CMD_VERSION;
+			return 0;
+		case ':':
+			return cli_fail(err, errlen, "option '%s' needs a value; see 'vmm run --help'",
+			    cli_bad_option(argv, optbuf, sizeof(optbuf)));
+		default:
+			return cli_fail(err, errlen, "unknown option '%s'; see 'vmm run --help'",
+			    cli_bad_option(argv, optbuf, sizeof(optbuf)));
+		}
+	}
+	o->co_prog_argc = argc - optind;
+	o->co_prog_argv = argv + optind;
+	if (o->co_prog_argc == 0 && o->co_ktest == NULL)
+		return cli_fail(err, errlen, "run needs a PROGRAM to run or --ktest; "
+		    "e.g. 'vmm run --ktest' (see 'vmm run --help')");
+	for (int i = 0; i < o->co_prog_argc; i++) {
+		const char *a = o->co_prog_argv[i];
+		/* Module 0's command line is split at blanks by the guest. */
+		if (*a == '\0' || strpbrk(a, " \t\n") != NULL)
+			return cli_fail(err, errlen, "argument %d ('%s') is empty or contains "
+			    "blanks, which the guest cannot receive yet; remove them", i, a);
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	o->co_cmd = CLI_CMD_RUN;
+	o->co_mem_size = CLI_MEM_DEFAULT;
+	o->co_ncpus = 1;
+	if (errlen > 0)
+		err[0] = '\0';
+
+	if (argc < 2)
+		return cli_fail(err, errlen, "missing command; use 'vmm run ...' or see "
+		    "'vmm --help'");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		o->co_cmd = CLI_CMD_HELP;
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		o->co_cmd = CLI_CMD_VERSION;
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cli_parse_run(argc - 1, argv + 1, o, err, errlen);
+	return cli_fail(err, errlen, "unknown command '%s'; use 'vmm run ...' or see "
+	    "'vmm --help'", cmd);
+}
+
+/* Append a token to a space-separated line. => 0, or -1 when it would not fit. */
+static int cli_append_token(char *buf, size_t buflen, size_t *len, const char *tok)
+{
+	size_t tl = strlen(tok), need = tl + (*len > 0 ? 1 : 0);
+
+	if (tl == 0)
+		return 0;
+	if (need >= buflen - *len)
+		return -1;
+	if (*len > 0)
+		buf[(*len)++] = ' ';
+	memcpy(buf + *len, tok, tl);
+	*len += tl;
+	buf[*len] = '\0';
+	return 0;
+}
+
+int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
+    size_t errlen)
+{
+	size_t len = 0;
+	char ktest[PVH_CMDLINE_MAX];
+
+	KASSERT(buflen > 0, ("%s: no buffer", __func__));
+	buf[0] = '\0';
+	if (o->co_ktest != NULL) {
+		if ((size_t)snprintf(ktest, sizeof(ktest), "ktest=%s", o->co_ktest) >=
+		    sizeof(ktest) || cli_append_token(buf, buflen, &len, ktest) != 0)
+			goto toolong;
+	}
+	if (o->co_verbose && cli_append_token(buf, buflen, &len, "verbose") != 0)
+		goto toolong;
+	if (o->co_append != NULL && cli_append_token(buf, buflen, &len, o->co_append) != 0)
+		goto toolong;
+	return 0;
+toolong:
+	return cli_fail(err, errlen, "the guest command line is longer than %zu bytes; "
+	    "shorten --append or --ktest", buflen - 1);
+}
+
+int cli_program_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
+    size_t errlen)
+{
+	size_t len = 0;
+
+	KASSERT(buflen > 0, ("%s: no buffer", __func__));
+	buf[0] = '\0';
+	for (int i = 0; i < o->co_prog_argc; i++)
+		if (cli_append_token(buf, buflen, &len, o->co_prog_argv[i]) != 0)
+			return cli_fail(err, errlen, "PROGRAM and its arguments are longer than "
+			    "%zu bytes; pass fewer or shorter arguments", buflen - 1);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * The command line of build/vmm: parsing into options, and composing the command
+ * lines the guest receives from them. Pure functions (no I/O except usage text) so the
+ * unit tests drive them directly.
+ */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_MEM_DEFAULT     (64ull << 20)
+#define CLI_MEM_MIN         (2ull << 20)
+#define CLI_MEM_MAX         (64ull << 30)
+#define CLI_ERR_MAX         256     /* room for any one-line error message */
+
+enum cli_cmd {
+	CLI_CMD_RUN,
+	CLI_CMD_HELP,           /* print usage to stdout, exit 0 */
+	CLI_CMD_VERSION,
+};
+
+struct cli_opts {
+	enum cli_cmd co_cmd;
+	uint64_t co_mem_size;       /* bytes */
+	unsigned co_ncpus;
+	const char *co_kernel;      /* NULL: kernel.elf beside the vmm executable */
+	const char *co_ktest;       /* NULL: no --ktest; else "all", "none" or a list */
+	const char *co_append;      /* NULL or extra guest command line, verbatim */
+	bool co_verbose;
+	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
+	char *const *co_prog_argv;
+};
+
+/*
+ * Parse argv (argv[0] is the program name). => 0 with *o filled, or an exit status
+ * (64) with a one-line message (no "vmm: " prefix, no newline) in err.
+ * Pointers in *o point into argv.
+ */
+int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_t errlen);
+
+/*
+ * A memory size: decimal bytes with an optional K, M or G suffix (powers of 1024),
+ * a multiple of 4 KiB within [CLI_MEM_MIN, CLI_MEM_MAX]. => 0, or -1 with a message.
+ */
+int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
+
+/*
+ * The guest kernel command line: "ktest=..." for --ktest, "verbose" for -v, then the
+ * --append string, space separated. => 0, or 64 with a message when it does not fit
+ * in buflen bytes including the NUL.
+ */
+int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
+    size_t errlen);
+
+/* Module 0's command line: PROGRAM and ARGS joined with single spaces. Same result. */
+int cli_program_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
+    size_t errlen);
+
+void cli_usage(FILE *f);
+
+#endif /* VMM_CLI_H */
