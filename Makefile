@@ -61,6 +61,13 @@ UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/unit/%.o) \
 BENCH_CFLAGS := $(COMMON) -O2 -DVM_HOST -pthread -Itests/support
 VMCORE_BENCH_OBJS := $(VMCORE_SRCS:%.c=$(BUILD)/bench/%.o)
 
+# ---- host: libFuzzer targets over the parsers of untrusted input ---------------------
+FUZZ_CC     := clang
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -I. -D_GNU_SOURCE -DINVARIANTS \
+	-fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags libelf liburing 2>/dev/null)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIBOBJS := $(patsubst $(BUILD)/host/%,$(BUILD)/fuzzobj/%,$(VMM_LIBOBJS))
+
 .PHONY: all run test unit integration interop fuzz bench clean deps lint fmt
 all: $(BUILD)/vmm $(BUILD)/kernel.elf
 
@@ -118,10 +125,22 @@ $(BUILD)/tests/triple-fault.elf: tests/integration/triple_fault.S tests/integrat
 	@mkdir -p $(@D)
 	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,tests/integration/triple_fault.ld -o $@ $<
 
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(VMM_LIBS)
+
+fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/triple-fault.elf
+	bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
 run: all
 	$(BUILD)/vmm run --ktest
 
-test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/triple-fault.elf
+test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/triple-fault.elf $(FUZZ_TARGETS)
 	@bash scripts/run-tests.sh $(BUILD)
 
 unit: $(BUILD)/tests/unit-tests

@@ -10,6 +10,14 @@
  *    below 4 GiB physical, and writes its guest-physical address with a 32-bit OUT to
  *    PV_PORT. The VMM handles the request synchronously before the OUT completes: one
  *    exit per request, however many pages a page operation names.
+ *  - Immediate: a 32-bit OUT to PV_PORT whose value is NOT a multiple of 16 carries a
+ *    command in its low four bits and its argument in the bits above (PV_IMM()); no
+ *    request block, no status. It exists for reports on the boot path, where building a
+ *    request (stores, address translation, a status load: ~20 emulated instructions)
+ *    cost twice the exit itself. Milestones go this way, without a probe: where nothing
+ *    listens (QEMU) the OUT is dropped. A value the host does not understand (unknown
+ *    command, milestone out of range, an OUT narrower than 32 bits) is counted and
+ *    ignored.
  *  - Every guest-physical address in a request is untrusted: the host bounds-checks each
  *    one and answers PV_E_FAULT for the first that is not guest RAM, doing nothing.
  *
@@ -33,7 +41,14 @@
 
 enum pv_op {
 	PV_OP_NOP = 0,
-	PV_OP_MILESTONE = 1,    /* arg0 = enum pv_milestone; the host stamps the time */
+	PV_OP_MILESTONE = 1,    /* arg0 = enum pv_milestone; the host stamps the time.
+	                           arg1 = gpa of a struct pv_dump_desc to register as
+	                           PV_OP_DUMP_DESC does, or 0. The kernel's ENTRY report is
+	                           a request built at link time that names its (static)
+	                           descriptor, so a dump is possible from the first
+	                           instruction on and registering costs no exit of its own.
+	                           A bad descriptor answers PV_E_INVAL / PV_E_FAULT; the
+	                           milestone is stamped all the same. */
 	PV_OP_PANIC = 2,        /* arg0 = gpa of the message, arg1 = its length (<= 4096) */
 	PV_OP_STOPPED = 3,      /* the guest will never run again: arg0 = reason string gpa,
 	                           arg1 = length; the host exits with GUEST_EXIT_PANIC */
@@ -44,6 +59,12 @@ enum pv_op {
 	PV_OP_PAGE_COPY = 7,    /* count pairs at list: struct pv_page_copy[] */
 	PV_OP_MAX
 };
+
+/* Immediate commands (the low four bits of an OUT value that is not a request address). */
+#define PV_IMM_MASK         0xfu
+#define PV_IMM_SHIFT        4
+#define PV_IMM_MILESTONE    0x1u    /* argument: enum pv_milestone */
+#define PV_IMM(cmd, arg)    ((uint32_t)(arg) << PV_IMM_SHIFT | (uint32_t)(cmd))
 
 enum pv_milestone {
 	PV_MS_ENTRY = 1,        /* first instructions of the 32-bit PVH entry */
@@ -87,8 +108,10 @@ struct pv_page_copy {
 };
 
 /*
- * What a dump needs to find its way around guest memory. Registered once at boot with
- * PV_OP_DUMP_DESC; every field is a guest-physical address (0 when absent) except sizes.
+ * What a dump needs to find its way around guest memory. Registered once at boot (with
+ * the ENTRY milestone, or PV_OP_DUMP_DESC); every field is a guest-physical address (0
+ * when absent) except sizes. The guest fills the fields it did not know at registration
+ * in place, so the host keeps the descriptor's address and reads it again when it dumps.
  */
 struct pv_dump_desc {
 	uint32_t magic;         /* PV_DUMP_MAGIC */

@@ -4,7 +4,7 @@
  * <vm_platform_impl.h> (found through the include path) and the functions below:
  *
  *   guest kernel:  guest/kern/vm_platform_impl.h + guest/kern/vm_platform.c
- *   host tests:    tests/support/vm_platform_impl.h + tests/support/*.c (pthreads,
+ *   host tests:    tests/support/vm_platform_impl.h + tests/support/ sources (pthreads,
  *                  simulated physical memory)
  *
  * The impl header must define:
@@ -52,7 +52,9 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 #endif
 
 /* Mutexes. A mutex may be held across a critical section but not across a sleep
- * except the one it is passed to. */
+ * except the one it is passed to. A struct mtx of all-zero bytes is a valid, unlocked
+ * (unnamed) mutex, so static mutexes work before their mtx_init: the boot skips the
+ * calls it cannot afford (vm_startup.h). mtx_init on an unlocked mutex names it. */
 void mtx_init(struct mtx *m, const char *name);
 void mtx_destroy(struct mtx *m);
 void mtx_lock(struct mtx *m);

@@ -79,7 +79,7 @@ one_line() { # NAME STATUS: stderr is exactly one line starting with vmm:
 }
 work=$(mktemp -d)
 cp "$VMM" "$work/vmm"
-(cd "$work" && run missing_kernel ./vmm run -k /nonexistent/kernel.elf --ktest=none); one_line missing_kernel 66
+run missing_kernel env --chdir="$work" ./vmm run -k /nonexistent/kernel.elf --ktest=none; one_line missing_kernel 66
 head -c 100 "$K" >"$work/truncated.elf"
 run truncated_kernel "$VMM" run -k "$work/truncated.elf" --ktest=none; one_line truncated_kernel 66
 printf 'this is not an ELF file\n' >"$work/text.elf"

@@ -49,6 +49,9 @@ END_TEST
 
 void vmtest_add_suites(SRunner *sr)
 {
+	/* Check keeps the name pointers for the runner's life: keep them here. */
+	static char names[64][48];
+	unsigned nnames = 0;
 	size_t n = (size_t)(__stop_set_vmtests - __start_set_vmtests);
 	Suite *cur = NULL;
 	const char *cur_name = NULL;
@@ -58,10 +61,11 @@ void vmtest_add_suites(SRunner *sr)
 	for (size_t i = 0; i < n; i++) {
 		const struct vmtest *t = __start_set_vmtests[i];
 		if (cur_name == NULL || strcmp(cur_name, t->suite) != 0) {
-			char *name;
-			if (asprintf(&name, "vm.%s", t->suite) < 0)
+			if (nnames == sizeof(names) / sizeof(names[0]))
 				abort();
-			cur = suite_create(name);   /* lives as long as the runner */
+			char *name = names[nnames++];
+			snprintf(name, sizeof(names[0]), "vm.%s", t->suite);
+			cur = suite_create(name);
 			cur_name = t->suite;
 			srunner_add_suite(sr, cur);
 		}

@@ -29,7 +29,7 @@ struct vmtest {
 	static const struct vmtest vmt_desc_##suite##_##name = {                   \
 		#suite, #name, vmt_##suite##_##name };                             \
 	static const struct vmtest *const vmt_ptr_##suite##_##name                 \
-	    __attribute__((used, section("set_vmtests"))) = &vmt_desc_##suite##_##name; \
+	    __attribute__((used, no_reorder, section("set_vmtests"))) = &vmt_desc_##suite##_##name; \
 	static void vmt_##suite##_##name(void)
 
 /* Bounds of the linker set, provided by the linker for the section name. */

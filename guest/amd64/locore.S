@@ -1,0 +1,166 @@
+/*
+ * PVH entry: from 32-bit protected mode with paging off (devices/pvh.h) to kmain() in
+ * long mode at the high-half link address.
+ *
+ * Everything the switch needs is built by the assembler: the boot page tables below are
+ * static data, so the 32-bit path is a straight line of about twenty instructions (each
+ * one is emulated at ~1 us here). The page tables map
+ *   [0, 1 GiB) identity     only until kmain drops it (dmap_init)
+ *   [0, 1 GiB) at KERNBASE  the kernel image and its static data
+ *   [0, 1 GiB) at DMAP_BASE the start of the direct map, so kmain can read start_info
+ *                           before the rest of the direct map exists
+ *   0xfee00000 at LAPIC_VA  xAPIC registers, uncached
+ * all through one page directory of 2 MiB pages. Three more page directories are ready
+ * for the direct map of GiB 1..3 (dmap_low_pd).
+ */
+#include "amd64/vmparam.h"
+#include "amd64/specialreg.h"
+#include "amd64/segments.h"
+
+/* devices/pvport.h is C only: its port number, checked against the header by a
+ * _Static_assert in dev/pv.c. */
+#define LOCORE_PV_PORT          0x600
+
+#define PHYS(x)     ((x) - KERNBASE)
+
+/* The PVH note: owner "Xen", type PHYS32_ENTRY, an 8-byte physical entry address (QEMU
+ * reads eight bytes whatever the size; readers of four bytes get the same value). */
+	.section .note.Xen, "a", @note
+	.balign 4
+	.long 4
+	.long 8
+	.long 18                        /* XEN_ELFNOTE_PHYS32_ENTRY */
+	.asciz "Xen"
+	.quad PHYS(pvh_entry32)
+
+	.section .boot.text, "ax"
+	.code32
+	.globl pvh_entry32
+pvh_entry32:
+	/* Milestone ENTRY, which also registers the dump descriptor: a request built at
+	 * link time (dev/pv.c). Unconditional: under QEMU nothing listens at PV_PORT and
+	 * the OUT is dropped. */
+	movl $PHYS(pv_entry_req), %eax
+	movw $LOCORE_PV_PORT, %dx
+	outl %eax, %dx
+
+	movl %ebx, %esi                 /* hvm_start_info pa, kept for kmain */
+
+	lgdt PHYS(gdt_desc32)
+	movl $GSEL_KDATA, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl %eax, %ss
+
+	movl $(CR4_PAE | CR4_PGE), %eax
+	movl %eax, %cr4
+	movl $PHYS(boot_pml4), %eax
+	movl %eax, %cr3
+	/* EFER is 0 at entry: write it without reading it. */
+	movl $MSR_EFER, %ecx
+	movl $(EFER_LME | EFER_NXE), %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG), %eax
+	movl %eax, %cr0
+	ljmp $GSEL_KCODE, $PHYS(entry64_low)
+
+	.code64
+entry64_low:
+	movabsq $entry64, %rax
+	jmp *%rax
+
+	.text
+entry64:
+	/* The GDT register still holds the physical address; the identity map goes soon. */
+	lgdt gdt_desc64(%rip)
+	lidt idt_desc(%rip)
+	movw $GSEL_TSS, %ax
+	ltr %ax
+	xorl %eax, %eax
+	movl %eax, %fs
+	movl %eax, %gs
+	leaq boot_stack_top(%rip), %rsp
+	xorl %ebp, %ebp
+	movl %esi, %edi
+	call kmain
+	ud2
+
+	.data
+	.balign 8
+gdt_desc32:
+	.word GDT_SIZE - 1
+	.long PHYS(gdt)
+	.balign 8
+	.word 0, 0, 0
+gdt_desc64:
+	.word GDT_SIZE - 1
+	.quad gdt
+
+/* Boot page tables. */
+#define PTE_KERN    (PG_V | PG_RW | PG_A | PG_M)
+#undef PG_NX
+#define PG_NX       (1 << 63)   /* the assembler wants it as an expression */
+
+	.section .data.pagetables, "aw"
+	.balign 4096
+	.globl boot_pml4
+boot_pml4:
+	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 0: the identity map, until dmap_init */
+	.fill 255, 8, 0
+	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 256: DMAP_BASE */
+	.fill 254, 8, 0
+	.quad PHYS(boot_pdpt_hi) + PTE_KERN     /* slot 511: KERNBASE */
+
+	.balign 4096
+boot_pdpt_hi:
+	.fill 510, 8, 0
+	.quad PHYS(boot_pd) + PTE_KERN          /* KERNBASE */
+	.quad PHYS(lapic_pd) + PTE_KERN         /* LAPIC_VA */
+
+/* The direct map's PDPT, which the identity map shares (one page table page fewer to
+ * touch at boot; the identity map only ever translates the entry code's page and is
+ * gone before anything reads beyond GiB 0): GiB 0 through the boot page directory,
+ * the rest filled by dmap_init from the memory map. */
+	.balign 4096
+	.globl dmap_pdpt
+dmap_pdpt:
+	.quad PHYS(boot_pd) + PTE_KERN
+	.fill 511, 8, 0
+
+	.balign 4096
+boot_pd:
+	pde = 0
+	.rept 512
+	.quad (pde * NBPDR) + PTE_KERN + PG_PS + PG_G
+	pde = pde + 1
+	.endr
+
+/* Page directories for GiB 1..3 of the direct map, for CPUs without 1 GiB pages (KVM
+ * here reports none): dmap_init links those that hold RAM, so a guest of up to 4 GiB
+ * gets its direct map without filling a single entry at run time. Only the ones
+ * linked are ever touched. */
+	.balign 4096
+	.globl dmap_low_pd
+dmap_low_pd:
+	pde = 512
+	.rept 512 * 3
+	.quad (pde * NBPDR) + PTE_KERN + PG_PS + PG_G + PG_NX
+	pde = pde + 1
+	.endr
+
+	.balign 4096
+lapic_pd:
+	.quad LAPIC_PHYS + PTE_KERN + PG_PS + PG_G + PG_PCD + PG_PWT + PG_NX
+	.fill 511, 8, 0
+
+/* The boot stack; the ELF loader zeroes .bss (p_memsz beyond p_filesz), so nothing
+ * here is cleared at run time. */
+	.bss
+	.balign 4096
+	.globl boot_stack, boot_stack_top
+boot_stack:
+	.space KSTACK_SIZE
+boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

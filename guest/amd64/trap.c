@@ -1,0 +1,148 @@
+/*
+ * trap(): every exception and interrupt arrives here from exception.S.
+ *
+ *   vector < 32   an exception: resumed only when a test armed trap_expect() for this
+ *                 vector and the faulting instruction has a TRAP_FIXUP entry; otherwise
+ *                 the frame is printed on COM1 and the kernel panics.
+ *   vector >= 32  an interrupt: its registered handler runs (it does the EOI);
+ *                 an unregistered vector is counted and reported once, then ignored.
+ */
+#include "amd64/cpufunc.h"
+#include "amd64/lapic.h"
+#include "amd64/trap.h"
+#include "kern/console.h"
+#include "kern/systm.h"
+
+extern const struct trap_fixup __start_set_trapfix[], __stop_set_trapfix[];
+
+static const char *const trap_names[T_NEXCEPT] = {
+	[T_DE] = "divide error", [T_DB] = "debug", [T_NMI] = "NMI",
+	[T_BP] = "breakpoint", [T_OF] = "overflow", [T_BR] = "bound range",
+	[T_UD] = "invalid opcode", [T_NM] = "device not available",
+	[T_DF] = "double fault", [9] = "coprocessor segment overrun",
+	[T_TS] = "invalid TSS", [T_NP] = "segment not present",
+	[T_SS] = "stack fault", [T_GP] = "general protection", [T_PF] = "page fault",
+	[T_MF] = "x87 error", [T_AC] = "alignment check", [T_MC] = "machine check",
+	[T_XM] = "SIMD exception", [T_VE] = "virtualization exception",
+	[T_CP] = "control protection",
+};
+
+/* The armed expectation (one at a time: tests run one after another). */
+static struct {
+	bool armed;
+	bool taken;
+	unsigned vector;
+	struct trap_record rec;
+} trap_exp;
+
+static intr_handler_t intr_handlers[256];
+static uint64_t intr_counts[256];
+
+const char *trap_name(unsigned vector)
+{
+	if (vector < T_NEXCEPT && trap_names[vector] != NULL)
+		return trap_names[vector];
+	return vector < T_NEXCEPT ? "reserved exception" : "interrupt";
+}
+
+void trap_expect(unsigned vector)
+{
+	trap_exp.vector = vector;
+	trap_exp.taken = false;
+	trap_exp.armed = true;
+}
+
+bool trap_expect_done(struct trap_record *rec)
+{
+	bool taken = trap_exp.taken;
+
+	trap_exp.armed = false;
+	trap_exp.taken = false;
+	if (taken && rec != NULL)
+		*rec = trap_exp.rec;
+	return taken;
+}
+
+void intr_register(unsigned vector, intr_handler_t h)
+{
+	KASSERT(vector >= T_NEXCEPT && vector < 256,
+	    ("intr_register: vector %u is not an interrupt", vector));
+	intr_handlers[vector] = h;
+}
+
+uint64_t intr_count(unsigned vector)
+{
+	return vector < 256 ? intr_counts[vector] : 0;
+}
+
+static const struct trap_fixup *trap_find_fixup(uint64_t rip)
+{
+	for (const struct trap_fixup *f = __start_set_trapfix; f < __stop_set_trapfix; f++) {
+		if (f->tfx_rip == rip)
+			return f;
+	}
+	return NULL;
+}
+
+static void trap_print(const struct trapframe *tf, uint64_t cr2)
+{
+	console_printf("trap: vector %lu (%s), error code %#lx, rip %#lx\n",
+	    (unsigned long)tf->tf_vector, trap_name(tf->tf_vector),
+	    (unsigned long)tf->tf_err, (unsigned long)tf->tf_rip);
+	if (tf->tf_vector == T_PF)
+		console_printf("trap: cr2 %#lx (%s, %s, %s)\n", (unsigned long)cr2,
+		    tf->tf_err & PGEX_P ? "protection" : "not present",
+		    tf->tf_err & PGEX_W ? "write" : tf->tf_err & PGEX_I ? "fetch" : "read",
+		    tf->tf_err & PGEX_U ? "user" : "kernel");
+	console_printf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n"
+	    "  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n"
+	    "  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n"
+	    "  r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n"
+	    "  cs %#lx ss %#lx rflags %#lx\n",
+	    tf->tf_rax, tf->tf_rbx, tf->tf_rcx, tf->tf_rdx, tf->tf_rsi, tf->tf_rdi,
+	    tf->tf_rbp, tf->tf_rsp, tf->tf_r8, tf->tf_r9, tf->tf_r10, tf->tf_r11,
+	    tf->tf_r12, tf->tf_r13, tf->tf_r14, tf->tf_r15, tf->tf_cs, tf->tf_ss,
+	    tf->tf_rflags);
+}
+
+static void trap_exception(struct trapframe *tf)
+{
+	uint64_t cr2 = tf->tf_vector == T_PF ? rcr2() : 0;
+
+	if (trap_exp.armed && !trap_exp.taken && tf->tf_vector == trap_exp.vector) {
+		const struct trap_fixup *f = trap_find_fixup(tf->tf_rip);
+		if (f != NULL) {
+			trap_exp.rec = (struct trap_record){
+				.tr_vector = tf->tf_vector, .tr_err = tf->tf_err,
+				.tr_cr2 = cr2, .tr_rip = tf->tf_rip,
+			};
+			trap_exp.taken = true;
+			tf->tf_rip = f->tfx_resume;
+			return;
+		}
+	}
+	console_set_panicking();
+	trap_print(tf, cr2);
+	panic("trap: unexpected %s (vector %lu) at rip %#lx", trap_name(tf->tf_vector),
+	    (unsigned long)tf->tf_vector, (unsigned long)tf->tf_rip);
+}
+
+void trap(struct trapframe *tf)
+{
+	unsigned vector = (unsigned)tf->tf_vector;
+
+	if (vector < T_NEXCEPT) {
+		trap_exception(tf);
+		return;
+	}
+	intr_counts[vector]++;
+	if (intr_handlers[vector] != NULL) {
+		intr_handlers[vector](tf);
+		return;
+	}
+	if (vector == IDT_LAPIC_SPURIOUS)
+		return;                 /* no EOI for a spurious interrupt */
+	if (intr_counts[vector] == 1)
+		printf("trap: stray interrupt vector %u\n", vector);
+	lapic_eoi();
+}

@@ -1,0 +1,103 @@
+/*
+ * Exception and interrupt vectors, the trap frame the common entry builds, and the
+ * expected-trap mechanism tests (and later copyin/copyout) use.
+ */
+#ifndef AMD64_TRAP_H
+#define AMD64_TRAP_H
+
+#define T_DE        0   /* divide error */
+#define T_DB        1
+#define T_NMI       2
+#define T_BP        3
+#define T_OF        4
+#define T_BR        5
+#define T_UD        6   /* invalid opcode */
+#define T_NM        7
+#define T_DF        8   /* double fault */
+#define T_TS        10
+#define T_NP        11
+#define T_SS        12
+#define T_GP        13  /* general protection */
+#define T_PF        14  /* page fault */
+#define T_MF        16
+#define T_AC        17
+#define T_MC        18
+#define T_XM        19
+#define T_VE        20
+#define T_CP        21
+#define T_NEXCEPT   32
+
+/* Interrupt vectors. */
+#define IDT_LAPIC_TIMER     0xf0
+#define IDT_LAPIC_SPURIOUS  0xff
+
+/* Page-fault error code bits. */
+#define PGEX_P      0x01
+#define PGEX_W      0x02
+#define PGEX_U      0x04
+#define PGEX_RSV    0x08
+#define PGEX_I      0x10
+
+/* Offsets in struct trapframe, for the assembler. */
+#define TF_VECTOR   120
+#define TF_ERR      128
+#define TF_RIP      136
+#define TF_CS       144
+#define TF_SIZE     176
+
+#ifndef __ASSEMBLY__
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the common entry pushes (low address first): GPRs, then vector and error code
+ * (0 when the CPU pushes none), then the CPU's own frame. */
+struct trapframe {
+	uint64_t tf_r15, tf_r14, tf_r13, tf_r12, tf_r11, tf_r10, tf_r9, tf_r8;
+	uint64_t tf_rbp, tf_rdi, tf_rsi, tf_rdx, tf_rcx, tf_rbx, tf_rax;
+	uint64_t tf_vector;
+	uint64_t tf_err;
+	uint64_t tf_rip, tf_cs, tf_rflags, tf_rsp, tf_ss;
+};
+
+void trap(struct trapframe *tf);
+const char *trap_name(unsigned vector);
+
+/*
+ * Expected traps. An instruction that may fault on purpose is wrapped in TRAP_FIXUP(),
+ * which records (its address, the address after it) in the linker set "set_trapfix".
+ * A test arms an expectation for one vector with trap_expect(); when that vector hits an
+ * instruction that has a fixup, trap() records the vector, error code and cr2, and
+ * resumes after the instruction. Any other trap still panics.
+ *
+ *   trap_expect(T_UD);
+ *   __asm__ volatile(TRAP_FIXUP("ud2"));
+ *   KT_ASSERT(trap_expect_done(&rec));
+ */
+#define TRAP_FIXUP(insn)                                                   \
+	"661:\n\t" insn "\n662:\n\t"                                        \
+	".pushsection set_trapfix, \"a\"\n\t.balign 8\n\t"                   \
+	".quad 661b, 662b\n\t.popsection\n\t"
+
+struct trap_fixup {
+	uint64_t tfx_rip;       /* the instruction that may fault */
+	uint64_t tfx_resume;    /* where execution continues */
+};
+
+struct trap_record {
+	unsigned tr_vector;
+	uint64_t tr_err;
+	uint64_t tr_cr2;        /* #PF only */
+	uint64_t tr_rip;
+};
+
+void trap_expect(unsigned vector);
+/* Disarms; true (and *rec filled) when the expected trap was taken since trap_expect. */
+bool trap_expect_done(struct trap_record *rec);
+
+/* Interrupt handlers for vectors >= 32; h runs with interrupts off, EOI is its job. */
+typedef void (*intr_handler_t)(struct trapframe *tf);
+void intr_register(unsigned vector, intr_handler_t h);
+uint64_t intr_count(unsigned vector);
+
+#endif /* !__ASSEMBLY__ */
+#endif /* AMD64_TRAP_H */

@@ -1,0 +1,40 @@
+/*
+ * The kernel's virtual and physical layout. Shared by C, assembler and (by hand, checked
+ * with ASSERTs) guest/kernel.ld, so constants here carry no C suffixes.
+ *
+ *   0xffff800000000000  DMAP_BASE: direct map of RAM (PML4 slot 256, up to 512 GiB)
+ *   0xffffffff80000000  KERNBASE: physical 0..1 GiB (the boot page directory, 2 MiB pages)
+ *   0xffffffff80100000    the kernel image, loaded at physical KERNEL_PHYS
+ *   0xffffffff80101000    TRAP_STUBS_VA: 256 trap entry stubs, TRAP_STUB_SIZE apart
+ *   0xffffffff80102000    TSS_VA: the TSS (then the GDT) at a fixed address
+ *   0xffffffffc0000000  LAPIC_VA: the xAPIC registers (physical 0xfee00000, uncached)
+ *
+ * The stub and TSS addresses are fixed so that the assembler can compute every IDT gate
+ * and the TSS descriptor as constants: no descriptor is built at run time.
+ */
+#ifndef AMD64_VMPARAM_H
+#define AMD64_VMPARAM_H
+
+#define KERNBASE            0xffffffff80000000
+#define KERNEL_PHYS         0x100000
+#define KERNEL_MAP_SIZE     0x40000000          /* KERNBASE maps physical [0, 1 GiB) */
+#define DMAP_BASE           0xffff800000000000
+#define DMAP_MAX_GIB        512                 /* one page-directory-pointer table */
+#define DMAP_SIZE           0x8000000000        /* DMAP_MAX_GIB GiB */
+
+#define TRAP_STUBS_VA       0xffffffff80101000
+#define TRAP_STUB_SIZE      16
+#define TSS_VA              0xffffffff80102000
+#define TSS_LIMIT           103                 /* 104-byte TSS, no I/O bitmap */
+
+#define LAPIC_PHYS          0xfee00000
+#define LAPIC_VA            0xffffffffc0000000
+
+#define KSTACK_SIZE         16384               /* boot (thread 0) stack */
+#define ISTSTACK_SIZE       8192                /* #DF, NMI, #MC stacks */
+
+#define PAGE_SIZE_4K        4096
+#define NBPDR               0x200000            /* bytes a page-directory entry maps */
+#define NBPDP               0x40000000          /* bytes a PDPT entry maps */
+
+#endif /* AMD64_VMPARAM_H */

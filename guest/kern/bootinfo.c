@@ -1,0 +1,338 @@
+/*
+ * hvm_start_info -> struct bootinfo. Runs before the direct map is complete: the loader's
+ * structures are read through the part the boot page tables map (physical [0, 1 GiB) at
+ * DMAP_BASE). This runs on every boot with every instruction emulated, so the common
+ * case is the short one: a sorted memory map appends range after range, the command line
+ * is split in place a word at a time, and what only some boots need (avail, the RAM
+ * total) waits for its first user.
+ */
+#include "amd64/vmparam.h"
+#include "devices/pvh.h"
+#include "kern/bootinfo.h"
+#include "kern/systm.h"
+
+extern char __kernel_start[], _end[];
+
+/* In .data, with the kernel's extent filled in at link time (kernel.ld keeps _end page
+ * aligned): stores the boot does not have to make. */
+struct bootinfo bootinfo = {
+	.bi_kernel_start = (uint64_t)(uintptr_t)__kernel_start - KERNBASE,
+	.bi_kernel_end = (uint64_t)(uintptr_t)_end - KERNBASE,
+};
+
+static bool bi_avail_done;
+static char bi_modcmd[BI_MODCMD_MAX];
+static size_t bi_modcmd_used;
+
+#define BI_PAGE         4096ull
+#define BI_BOOTMAP_END  0x40000000ull   /* what the boot page tables map at DMAP_BASE */
+#define BI_LOWMEM_END   0x100000ull     /* never handed to the allocators */
+
+/* A loader structure of len bytes at pa, read through the boot part of the direct map. */
+static void *bi_map(uint64_t pa, uint64_t len, const char *what)
+{
+	if (pa >= BI_BOOTMAP_END || len > BI_BOOTMAP_END - pa)
+		panic("bootinfo_init: %s at %#lx (+%#lx) is above the boot map (1 GiB)", what,
+		    (unsigned long)pa, (unsigned long)len);
+	return (void *)(DMAP_BASE + pa);
+}
+
+/*
+ * Insert [s, e) into the sorted range list r of n ranges, merging with neighbours it
+ * touches. => the new number of ranges.
+ */
+static unsigned bi_range_add(struct bi_range *r, unsigned n, uint64_t s, uint64_t e)
+{
+	unsigned i, j;
+
+	if (s >= e)
+		return n;
+	if (n == 0 || (n < BI_MAX_RANGES && r[n - 1].bir_end < s)) {
+		r[n] = (struct bi_range){ s, e };       /* the usual case: a sorted map */
+		return n + 1;
+	}
+	for (i = 0; i < n && r[i].bir_end < s; i++)
+		continue;
+	/* r[i..j) overlap or touch [s, e): fold them in. */
+	for (j = i; j < n && r[j].bir_start <= e; j++) {
+		s = MIN(s, r[j].bir_start);
+		e = MAX(e, r[j].bir_end);
+	}
+	if (j == i) {
+		if (n == BI_MAX_RANGES) {
+			printf("bootinfo: more than %u RAM ranges, ignoring [%#lx, %#lx)\n",
+			    BI_MAX_RANGES, (unsigned long)s, (unsigned long)e);
+			return n;
+		}
+		memmove(&r[i + 1], &r[i], (n - i) * sizeof(r[0]));
+		n++;
+	} else if (j > i + 1) {
+		memmove(&r[i + 1], &r[j], (n - j) * sizeof(r[0]));
+		n -= j - i - 1;
+	}
+	r[i].bir_start = s;
+	r[i].bir_end = e;
+	return n;
+}
+
+/* Remove [s, e) from the sorted range list r. */
+static void bi_range_cut(struct bi_range *r, unsigned *n, uint64_t s, uint64_t e)
+{
+	for (unsigned i = 0; i < *n; i++) {
+		struct bi_range *a = &r[i];
+
+		if (e <= a->bir_start || s >= a->bir_end)
+			continue;
+		if (s > a->bir_start && e < a->bir_end) {
+			if (*n == BI_MAX_RANGES)
+				panic("bi_range_cut: more than %u ranges", BI_MAX_RANGES);
+			memmove(&r[i + 1], &r[i], (*n - i) * sizeof(r[0]));
+			(*n)++;
+			r[i].bir_end = s;
+			r[i + 1].bir_start = e;
+			return;
+		}
+		if (s <= a->bir_start && e >= a->bir_end) {
+			memmove(&r[i], &r[i + 1], (*n - i - 1) * sizeof(r[0]));
+			(*n)--;
+			i--;
+		} else if (s <= a->bir_start) {
+			a->bir_start = e;
+		} else {
+			a->bir_end = s;
+		}
+	}
+}
+
+static void bi_reserve(uint64_t pa, uint64_t len)
+{
+	if (len == 0)
+		return;
+	bi_range_cut(bootinfo.bi_avail, &bootinfo.bi_navail, rounddown2(pa, BI_PAGE),
+	    roundup2(pa + len, BI_PAGE));
+}
+
+/* Copy a NUL-terminated loader string into dst (at most size - 1 bytes). */
+static size_t bi_copy_string(char *dst, size_t size, uint64_t pa, const char *what)
+{
+	/* The string may end anywhere before the boot map's end. */
+	const char *src = bi_map(pa, 1, what);
+	size_t max = MIN(size - 1, BI_BOOTMAP_END - pa);
+	size_t len = strnlen(src, max);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return len;
+}
+
+#define BI_ONES     0x0101010101010101ull
+#define BI_HIGHS    0x8080808080808080ull
+
+/*
+ * Bit 7 set in each byte of w that is <= ' ' (NUL, a blank or a control character).
+ * A borrow can flag a byte above the lowest flagged one wrongly, never one below it:
+ * only the lowest flag may be used.
+ */
+static inline uint64_t bi_blank_bytes(uint64_t w)
+{
+	return (w - BI_ONES * 0x21) & ~w & BI_HIGHS;
+}
+
+/* A byte that separates tokens: a blank or a control character, not the NUL. */
+static inline bool bi_is_sep(char c)
+{
+	return (unsigned char)(c - 1) < ' ';
+}
+
+size_t bootinfo_split(char *s, size_t max, const char **argv, unsigned maxargs,
+    struct bi_split_result *res)
+{
+	char *p = s, *last = s + max - 1;       /* the last byte we may look at */
+	unsigned argc = 0;
+	uint64_t first = 0;
+
+	res->bsr_dropped = false;
+	for (;;) {
+		/* Separators before a token: usually none or one. */
+		while (p < last && bi_is_sep(*p))
+			p++;
+		if (p >= last || *p == '\0')
+			break;
+		first |= 1ull << (*p & 63);
+		if (argc < maxargs)
+			argv[argc++] = p;
+		else
+			res->bsr_dropped = true;
+		/*
+		 * The token's end: byte by byte up to an 8-byte boundary, then a word at a
+		 * time. An aligned word never crosses a page, so nothing is read from a page
+		 * the string does not reach (the bytes after its NUL in the last word are
+		 * read and ignored).
+		 */
+		while (((uintptr_t)p & 7) != 0 && p < last && (unsigned char)*p > ' ')
+			p++;
+		if (((uintptr_t)p & 7) == 0) {
+			while (p < last) {
+				uint64_t w;
+				__builtin_memcpy(&w, p, sizeof(w));
+				uint64_t m = bi_blank_bytes(w);
+				if (m != 0) {
+					p += __builtin_ctzll(m) >> 3;
+					break;
+				}
+				p += 8;
+			}
+		}
+		if (p >= last || *p == '\0')
+			break;
+		*p++ = '\0';
+	}
+	if (p >= last) {
+		p = last;               /* cut here: no NUL before the limit */
+		*p = '\0';
+	}
+	res->bsr_argc = argc;
+	res->bsr_first = first;
+	return (size_t)(p - s);
+}
+
+void bootinfo_init(uint64_t si_pa)
+{
+	struct bootinfo *bi = &bootinfo;
+	const struct hvm_start_info *si = bi_map(si_pa, sizeof(*si), "start_info");
+
+	if (si->magic != HVM_START_MAGIC)
+		panic("bootinfo_init: bad start_info magic %#x at %#lx", si->magic,
+		    (unsigned long)si_pa);
+	if (si->version < HVM_START_VERSION || si->memmap_entries == 0)
+		panic("bootinfo_init: no memory map (start_info version %u, %u entries)",
+		    si->version, si->memmap_entries);
+	bi->bi_start_info_pa = si_pa;
+
+	/* RAM ranges, clipped to what the direct map can hold. */
+	uint32_t nmm = si->memmap_entries;
+	const struct hvm_memmap_table_entry *mm = bi_map(si->memmap_paddr,
+	    (uint64_t)nmm * sizeof(*mm), "memory map");
+	unsigned nram = 0;
+	bi->bi_memmap_pa = si->memmap_paddr;
+	bi->bi_memmap_entries = nmm;
+	for (uint32_t i = 0; i < nmm; i++) {
+		if (mm[i].type != E820_RAM)
+			continue;
+		uint64_t s = mm[i].addr, e = mm[i].addr + mm[i].size;
+		if (e > (uint64_t)DMAP_SIZE) {
+			printf("bootinfo: RAM above %u GiB not mapped: [%#lx, %#lx)\n",
+			    DMAP_MAX_GIB, (unsigned long)s, (unsigned long)e);
+			e = DMAP_SIZE;
+		}
+		nram = bi_range_add(bi->bi_ram, nram, s, e);
+	}
+	if (nram == 0)
+		panic("bootinfo_init: the memory map lists no RAM");
+	bi->bi_nram = nram;
+
+	/* The command line, split into arguments where the loader put it. */
+	if (si->cmdline_paddr != 0) {
+		uint64_t pa = si->cmdline_paddr;
+		struct bi_split_result r;
+		size_t len = bootinfo_split(bi_map(pa, 1, "command line"),
+		    MIN(BI_CMDLINE_MAX, BI_BOOTMAP_END - pa), bi->bi_argv, BI_MAX_ARGS, &r);
+		bi->bi_argc = r.bsr_argc;
+		bi->bi_argfirst = r.bsr_first;
+		bi->bi_cmdline_pa = pa;
+		bi->bi_cmdline_len = len + 1;
+		if (r.bsr_dropped)
+			printf("bootinfo: more than %u command-line arguments, ignoring the "
+			    "rest\n", BI_MAX_ARGS);
+	}
+
+	/* Modules: kept in place, their command lines copied. */
+	if (si->nr_modules == 0)
+		return;
+	const struct hvm_modlist_entry *ml = bi_map(si->modlist_paddr,
+	    (uint64_t)si->nr_modules * sizeof(*ml), "module list");
+	bi->bi_modlist_pa = si->modlist_paddr;
+	for (uint32_t i = 0; i < si->nr_modules; i++) {
+		if (bi->bi_nmodules == BI_MAX_MODULES) {
+			printf("bootinfo: more than %u modules, ignoring the rest\n",
+			    BI_MAX_MODULES);
+			break;
+		}
+		struct bi_module *m = &bi->bi_modules[bi->bi_nmodules++];
+		m->bim_pa = ml[i].paddr;
+		m->bim_size = ml[i].size;
+		m->bim_cmdline = "";
+		if (ml[i].cmdline_paddr != 0 && bi_modcmd_used < sizeof(bi_modcmd) - 1) {
+			char *dst = &bi_modcmd[bi_modcmd_used];
+			bi_modcmd_used += bi_copy_string(dst, sizeof(bi_modcmd) - bi_modcmd_used,
+			    ml[i].cmdline_paddr, "module command line") + 1;
+			m->bim_cmdline = dst;
+		}
+	}
+}
+
+const struct bi_range *bootinfo_avail(unsigned *n)
+{
+	struct bootinfo *bi = &bootinfo;
+
+	if (!bi_avail_done) {
+		bi_avail_done = true;
+		for (unsigned i = 0; i < bi->bi_nram; i++) {
+			uint64_t s = roundup2(bi->bi_ram[i].bir_start, BI_PAGE);
+			uint64_t e = rounddown2(bi->bi_ram[i].bir_end, BI_PAGE);
+			if (s < e)
+				bi->bi_avail[bi->bi_navail++] = (struct bi_range){ s, e };
+		}
+		bi_reserve(0, BI_LOWMEM_END);
+		bi_reserve(bi->bi_kernel_start, bi->bi_kernel_end - bi->bi_kernel_start);
+		for (unsigned i = 0; i < bi->bi_nmodules; i++)
+			bi_reserve(bi->bi_modules[i].bim_pa, bi->bi_modules[i].bim_size);
+		bi_reserve(bi->bi_start_info_pa, sizeof(struct hvm_start_info));
+		bi_reserve(bi->bi_memmap_pa,
+		    bi->bi_memmap_entries * sizeof(struct hvm_memmap_table_entry));
+		if (bi->bi_cmdline_pa != 0)
+			bi_reserve(bi->bi_cmdline_pa, bi->bi_cmdline_len);
+		if (bi->bi_modlist_pa != 0)
+			bi_reserve(bi->bi_modlist_pa,
+			    bi->bi_nmodules * sizeof(struct hvm_modlist_entry));
+	}
+	*n = bi->bi_navail;
+	return bi->bi_avail;
+}
+
+const char *bootinfo_arg_lookup(const char *key)
+{
+	/* Compared by hand, first byte first. */
+	for (unsigned i = bootinfo.bi_argc; i-- > 0;) {
+		const char *a = bootinfo.bi_argv[i];
+		unsigned k = 0;
+		while (key[k] != '\0' && a[k] == key[k])
+			k++;
+		if (key[k] != '\0')
+			continue;
+		if (a[k] == '=')
+			return a + k + 1;
+		if (a[k] == '\0')
+			return "";
+	}
+	return NULL;
+}
+
+bool bootinfo_is_ram(uint64_t pa, uint64_t len)
+{
+	for (unsigned i = 0; i < bootinfo.bi_nram; i++) {
+		const struct bi_range *r = &bootinfo.bi_ram[i];
+		if (pa >= r->bir_start && len <= r->bir_end - pa)
+			return true;
+	}
+	return false;
+}
+
+uint64_t bootinfo_ram_bytes(void)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < bootinfo.bi_nram; i++)
+		sum += bootinfo.bi_ram[i].bir_end - bootinfo.bi_ram[i].bir_start;
+	return sum;
+}

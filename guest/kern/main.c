@@ -1,0 +1,94 @@
+/*
+ * kmain: from the PVH entry (amd64/locore.S) to the one thing this boot was asked to do.
+ *
+ * The path is short on purpose: each kernel instruction is emulated here (~1.5 us), each
+ * port access exits to the VMM (~10 us), each first touch of a page costs ~5 us. Nothing
+ * is set up before something needs it: the LAPIC and its timer start with the first
+ * user (the timer tests), the TSC frequency is found when first asked for, the
+ * paravirtual port is probed by the first request that needs an answer, the message
+ * buffer's header is written with the first message. A `--ktest=none` boot is about a
+ * hundred and fifty instructions outside the VM core, and five exits (the ENTRY report,
+ * which also registers the dump descriptor, the KMAIN, READY and EXIT milestones, and
+ * the exit port).
+ *
+ *   start_info -> bootinfo -> direct map -> console -> VM core (vm_phys, vm_page, UMA,
+ *   malloc) -> READY -> ktest=..., or the program (module 0), or nothing to do.
+ */
+#include "amd64/cpufunc.h"
+#include "amd64/dmap.h"
+#include "amd64/tsc.h"
+#include "dev/pv.h"
+#include "kern/bootinfo.h"
+#include "kern/console.h"
+#include "kern/ktest.h"
+#include "kern/systm.h"
+#include "kern/vm_boot.h"
+
+void kmain(uint64_t start_info_pa) __attribute__((noreturn));
+
+/* The first word of module 0's command line: the program's name. */
+static void main_program_name(char *buf, size_t size)
+{
+	const char *c = bootinfo.bi_modules[0].bim_cmdline;
+	size_t n = 0;
+
+	while (c[n] != '\0' && c[n] != ' ' && n < size - 1)
+		n++;
+	if (n == 0) {
+		strlcpy(buf, "module 0", size);
+		return;
+	}
+	memcpy(buf, c, n);
+	buf[n] = '\0';
+}
+
+static void main_print_summary(void)
+{
+	const struct bootinfo *bi = &bootinfo;
+
+	printf("kernel: %lu KiB of RAM in %u ranges, direct map with 2 MiB pages%s\n",
+	    (unsigned long)(bootinfo_ram_bytes() >> 10), bi->bi_nram,
+	    dmap_1g_pages ? " (1 GiB pages above 4 GiB)" : "");
+	for (unsigned i = 0; i < bi->bi_nram; i++)
+		printf("kernel:   RAM [%#lx, %#lx)\n", (unsigned long)bi->bi_ram[i].bir_start,
+		    (unsigned long)bi->bi_ram[i].bir_end);
+	printf("kernel: image [%#lx, %#lx), %u modules, paravirtual port %s\n",
+	    (unsigned long)bi->bi_kernel_start, (unsigned long)bi->bi_kernel_end,
+	    bi->bi_nmodules, pv_available() ? "present" : "absent");
+}
+
+void kmain(uint64_t start_info_pa)
+{
+	tsc_boot = rdtsc();
+	pv_milestone(PV_MS_KMAIN);
+
+	bootinfo_init(start_info_pa);
+	dmap_init(&bootinfo);
+	bool verbose = bootinfo_arg("verbose") != NULL;
+	console_init(verbose);
+	vm_boot();
+	pv_milestone(PV_MS_READY);
+	/* A formatted line costs hundreds of emulated instructions and an exit per byte
+	 * on COM1: the summary is for verbose boots only, and after READY so that the
+	 * milestones time the boot, not the printing. */
+	if (verbose)
+		main_print_summary();
+
+	/* Like FreeBSD's debug.kdb.panic: proves the panic path end to end. */
+	const char *dp = bootinfo_arg("debug.panic");
+	if (dp != NULL && strcmp(dp, "1") == 0)
+		panic("debug.panic=1 on the command line");
+
+	const char *kt = bootinfo_arg("ktest");
+	if (kt != NULL)
+		guest_exit(ktest_run(kt));
+	if (bootinfo.bi_nmodules > 0) {
+		char name[64];
+		main_program_name(name, sizeof(name));
+		console_printf("kernel: cannot run programs yet (%s)\n", name);
+		guest_exit(GUEST_EXIT_USAGE);
+	}
+	console_printf("kernel: nothing to run: no ktest= on the command line and no "
+	    "program (module 0)\n");
+	guest_exit(GUEST_EXIT_USAGE);
+}

@@ -1,0 +1,60 @@
+/*
+ * panic and the ways out of the VM. Order matters for whoever watches: the message on
+ * COM1 first (a human or a test reads it), then the PV_OP_PANIC report (the host may
+ * dump), then the EXIT milestone and the exit port.
+ */
+#include "amd64/cpufunc.h"
+#include "dev/pv.h"
+#include "kern/console.h"
+#include "kern/systm.h"
+
+void (*panic_hook)(void);
+
+static char panic_msg[512];
+static int panic_depth;
+
+void guest_stop(const char *why)
+{
+	disable_intr();
+	pv_report(PV_OP_STOPPED, why, strlen(why));
+	for (;;)
+		halt();
+}
+
+void guest_exit(int status)
+{
+	disable_intr();
+	pv_milestone(PV_MS_EXIT);
+	outl(EXIT_PORT, (uint32_t)status);
+	/* Still here: no exit device (QEMU without isa-debug-exit). */
+	guest_stop("guest_exit: no exit port");
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	disable_intr();
+	if (++panic_depth > 1) {
+		/* Panic while panicking: say so without formatting and leave. */
+		static const char again[] = "panic: recursive panic\n";
+		console_write(CONS_TTY, again, sizeof(again) - 1);
+		guest_exit(GUEST_EXIT_PANIC);
+	}
+	console_set_panicking();
+	if (panic_hook != NULL)
+		panic_hook();
+
+	n = snprintf(panic_msg, sizeof(panic_msg), "panic: ");
+	va_start(ap, fmt);
+	n += vsnprintf(panic_msg + n, sizeof(panic_msg) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(panic_msg) - 2)
+		n = sizeof(panic_msg) - 2;
+	panic_msg[n++] = '\n';
+	panic_msg[n] = '\0';
+	console_write(CONS_TTY, panic_msg, n);
+	pv_report(PV_OP_PANIC, panic_msg, n);
+	guest_exit(GUEST_EXIT_PANIC);
+}

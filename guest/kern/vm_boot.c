@@ -1,0 +1,43 @@
+/*
+ * vm_boot: hand the avail ranges to vm_phys, then bring up vm_page, UMA and malloc.
+ * Cost grows with the number of ranges, not pages or CPUs (the VM core's own promise:
+ * vm/vm_startup.h); here, where every kernel instruction is emulated, that is a few
+ * hundred instructions.
+ */
+#include "vm/vm_page.h"
+#include "vm/vm_startup.h"
+
+#include "kern/bootinfo.h"
+#include "kern/systm.h"
+#include "kern/vm_boot.h"
+
+static bool vm_boot_done;
+
+bool vm_booted(void)
+{
+	return vm_boot_done;
+}
+
+void vm_boot(void)
+{
+	unsigned n;
+	const struct bi_range *av;
+	const char *bl;
+
+	if (vm_boot_done)
+		return;
+	vm_boot_done = true;
+	/* No vm_startup_reset(): the kernel boots once, and the loader leaves the VM
+	 * core's state as the reset would (.bss zero, empty lists statically initialised
+	 * in .data); the reset's stores would only cost emulated time. */
+	if ((bl = bootinfo_arg("vm.blacklist")) != NULL)
+		vm_phys_set_blacklist(bl);
+	av = bootinfo_avail(&n);
+	for (unsigned i = 0; i < n; i++)
+		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);
+	vm_page_startup();
+	uma_startup();
+	malloc_startup();
+	if (bootinfo_arg("verbose") != NULL)
+		vm_page_boot_report();
+}

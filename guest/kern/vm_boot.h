@@ -1,0 +1,15 @@
+/*
+ * Start-up of the VM core (vm/vm_startup.h) over the RAM bootinfo found. Not on the boot
+ * path yet: ktest calls it before the first VMTEST suite, so `ktest=none` pays nothing.
+ * When the kernel needs its allocators from boot on, kmain calls it right after
+ * console_init (the direct map exists by then).
+ */
+#ifndef KERN_VM_BOOT_H
+#define KERN_VM_BOOT_H
+
+#include <stdbool.h>
+
+void vm_boot(void);
+bool vm_booted(void);
+
+#endif /* KERN_VM_BOOT_H */

@@ -1,0 +1,268 @@
+/*
+ * The vmm command line: sizes, options, every usage error (one line, status 64), and
+ * the command lines handed to the guest.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "tests/unit/unit.h"
+#include "devices/pvh.h"
+#include "vmm/cli.h"
+#include "vmm/vmm.h"
+
+#define TC_MAXARGS  16
+
+static struct cli_opts tc_opts;
+static char tc_err[CLI_ERR_MAX];
+static char *tc_argv[TC_MAXARGS + 1];
+
+/* Parse "vmm" followed by the given words (NULL-terminated). => cli_parse's result. */
+static int tc_parse(const char *first, ...)
+{
+	va_list ap;
+	int argc = 0;
+
+	tc_argv[argc++] = "vmm";
+	va_start(ap, first);
+	for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
+		ck_assert_int_lt(argc, TC_MAXARGS);
+		tc_argv[argc++] = (char *)a;
+	}
+	va_end(ap);
+	tc_argv[argc] = NULL;
+	memset(tc_err, 0x55, sizeof(tc_err));
+	int rc = cli_parse(argc, tc_argv, &tc_opts, tc_err, sizeof(tc_err));
+	if (rc != 0) {
+		/* Every error is one non-empty line. */
+		ck_assert_msg(tc_err[0] != '\0', "empty error message");
+		ck_assert_msg(memchr(tc_err, '\0', sizeof(tc_err)) != NULL, "unterminated");
+		ck_assert_msg(strchr(tc_err, '\n') == NULL, "multi-line error: %s", tc_err);
+	}
+	return rc;
+}
+
+static void tc_assert_usage_error(int rc, const char *needle)
+{
+	ck_assert_int_eq(rc, VMM_EXIT_USAGE);
+	ck_assert_msg(strstr(tc_err, needle) != NULL, "'%s' not in '%s'", needle, tc_err);
+}
+
+START_TEST(size_suffixes)
+{
+	uint64_t v = 0;
+
+	ck_assert_int_eq(cli_parse_size("64M", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 64ull << 20);
+	ck_assert_int_eq(cli_parse_size("2m", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 2ull << 20);
+	ck_assert_int_eq(cli_parse_size("1G", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 1ull << 30);
+	ck_assert_int_eq(cli_parse_size("64g", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 64ull << 30);
+	ck_assert_int_eq(cli_parse_size("4096K", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 4ull << 20);
+	ck_assert_int_eq(cli_parse_size("2097152", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 2ull << 20);
+	ck_assert_int_eq(cli_parse_size("3149824", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 3149824);  /* 769 pages: any page multiple is fine */
+}
+END_TEST
+
+START_TEST(size_errors)
+{
+	static const struct { const char *in, *needle; } cases[] = {
+		{ "", "not a number" },
+		{ "M", "not a number" },
+		{ "-64M", "not a number" },
+		{ " 64M", "not a number" },
+		{ "64Q", "unknown suffix" },
+		{ "64MB", "trailing" },
+		{ "64M ", "trailing" },
+		{ "1M", "out of range" },
+		{ "2097151", "out of range" },
+		{ "65G", "out of range" },
+		{ "68719480832", "out of range" },      /* 64G + 4K */
+		{ "3000000", "multiple of 4K" },
+		{ "2097153", "multiple of 4K" },
+		{ "99999999999999999999", "too large" },
+		{ "18446744073709551615", "out of range" },
+		{ "17179869184G", "too large" },        /* 2^34 G overflows 64 bits */
+		{ "0", "out of range" },
+	};
+	for (size_t i = 0; i < VMM_ARRAY_SIZE(cases); i++) {
+		uint64_t v = 12345;
+		tc_err[0] = '\0';
+		ck_assert_msg(cli_parse_size(cases[i].in, &v, tc_err, sizeof(tc_err)) == -1,
+		    "'%s' accepted", cases[i].in);
+		ck_assert_uint_eq(v, 12345);
+		ck_assert_msg(strstr(tc_err, cases[i].needle) != NULL, "'%s': '%s'",
+		    cases[i].in, tc_err);
+		ck_assert_msg(strstr(tc_err, cases[i].in) != NULL, "input not quoted: %s", tc_err);
+	}
+}
+END_TEST
+
+START_TEST(commands)
+{
+	ck_assert_int_eq(tc_parse("--help", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_HELP);
+	ck_assert_int_eq(tc_parse("help", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_HELP);
+	ck_assert_int_eq(tc_parse("--version", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_VERSION);
+	ck_assert_int_eq(tc_parse("run", "--help", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_HELP);
+	ck_assert_int_eq(tc_parse("run", "--version", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_VERSION);
+	tc_assert_usage_error(tc_parse(NULL), "missing command");
+	tc_assert_usage_error(tc_parse("walk", NULL), "unknown command 'walk'");
+	tc_assert_usage_error(tc_parse("run", NULL), "needs a PROGRAM");
+}
+END_TEST
+
+START_TEST(run_defaults)
+{
+	ck_assert_int_eq(tc_parse("run", "--ktest", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_RUN);
+	ck_assert_uint_eq(tc_opts.co_mem_size, 64ull << 20);
+	ck_assert_uint_eq(tc_opts.co_ncpus, 1);
+	ck_assert_ptr_null(tc_opts.co_kernel);
+	ck_assert_str_eq(tc_opts.co_ktest, "all");
+	ck_assert_ptr_null(tc_opts.co_append);
+	ck_assert(!tc_opts.co_verbose);
+	ck_assert_int_eq(tc_opts.co_prog_argc, 0);
+}
+END_TEST
+
+START_TEST(run_options)
+{
+	ck_assert_int_eq(tc_parse("run", "-m", "1G", "-c", "1", "-k", "k.elf", "--ktest=a,b",
+	    "--append", "x=1 y", "-v", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_mem_size, 1ull << 30);
+	ck_assert_str_eq(tc_opts.co_kernel, "k.elf");
+	ck_assert_str_eq(tc_opts.co_ktest, "a,b");
+	ck_assert_str_eq(tc_opts.co_append, "x=1 y");
+	ck_assert(tc_opts.co_verbose);
+	ck_assert_int_eq(tc_parse("run", "--memory=128M", "--kernel=/k", "--cpus=1",
+	    "--ktest=none", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_mem_size, 128ull << 20);
+	ck_assert_str_eq(tc_opts.co_kernel, "/k");
+	ck_assert_str_eq(tc_opts.co_ktest, "none");
+}
+END_TEST
+
+/* Options after PROGRAM belong to PROGRAM. */
+START_TEST(run_program_args)
+{
+	ck_assert_int_eq(tc_parse("run", "-m", "32M", "/bin/prog", "-m", "--ktest", "x",
+	    NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_mem_size, 32ull << 20);
+	ck_assert_ptr_null(tc_opts.co_ktest);
+	ck_assert_int_eq(tc_opts.co_prog_argc, 4);
+	ck_assert_str_eq(tc_opts.co_prog_argv[0], "/bin/prog");
+	ck_assert_str_eq(tc_opts.co_prog_argv[1], "-m");
+	ck_assert_str_eq(tc_opts.co_prog_argv[3], "x");
+
+	char line[PVH_CMDLINE_MAX];
+	ck_assert_int_eq(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "/bin/prog -m --ktest x");
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "");
+}
+END_TEST
+
+START_TEST(run_errors)
+{
+	tc_assert_usage_error(tc_parse("run", "-c", "2", "--ktest", NULL),
+	    "-c 2: SMP is not supported yet; use -c 1");
+	tc_assert_usage_error(tc_parse("run", "-c", "0", "--ktest", NULL), "positive");
+	tc_assert_usage_error(tc_parse("run", "-c", "one", "--ktest", NULL), "positive");
+	tc_assert_usage_error(tc_parse("run", "-c", "1x", "--ktest", NULL), "positive");
+	tc_assert_usage_error(tc_parse("run", "-m", "3X", "--ktest", NULL), "unknown suffix");
+	tc_assert_usage_error(tc_parse("run", "-m", "1M", "--ktest", NULL), "out of range");
+	tc_assert_usage_error(tc_parse("run", "--bogus", NULL), "unknown option '--bogus'");
+	tc_assert_usage_error(tc_parse("run", "-q", "--ktest", NULL), "unknown option '-q'");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "-m", NULL), "'-m' needs a value");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "--append", NULL),
+	    "'--append' needs a value");
+	tc_assert_usage_error(tc_parse("run", "--ktest=", NULL), "--ktest=");
+	tc_assert_usage_error(tc_parse("run", "--ktest=a,,b", NULL), "comma-separated");
+	tc_assert_usage_error(tc_parse("run", "--ktest=a b", NULL), "comma-separated");
+	tc_assert_usage_error(tc_parse("run", "--ktest=a,", NULL), "comma-separated");
+	tc_assert_usage_error(tc_parse("run", "--ktest=x=y", NULL), "comma-separated");
+	tc_assert_usage_error(tc_parse("run", "-k", "", "--ktest", NULL), "-k needs");
+	tc_assert_usage_error(tc_parse("run", "--append", "a\nb", "--ktest", NULL), "newline");
+	tc_assert_usage_error(tc_parse("run", "prog", "two words", NULL), "blanks");
+	tc_assert_usage_error(tc_parse("run", "prog", "", NULL), "empty");
+}
+END_TEST
+
+START_TEST(guest_cmdline)
+{
+	char line[PVH_CMDLINE_MAX];
+
+	ck_assert_int_eq(tc_parse("run", "--ktest", NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "ktest=all");
+	ck_assert_int_eq(tc_parse("run", "-v", "--ktest=none", "--append", "a=1  b", NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "ktest=none verbose a=1  b");
+	ck_assert_int_eq(tc_parse("run", "--ktest=phys,uma", "-v", NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "ktest=phys,uma verbose");
+	ck_assert_int_eq(tc_parse("run", "--append", "quiet", "p", NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "quiet");
+}
+END_TEST
+
+/* 4095 bytes fit (with the NUL); 4096 do not. */
+START_TEST(cmdline_limits)
+{
+	static char big[PVH_CMDLINE_MAX + 2];
+	char line[PVH_CMDLINE_MAX];
+
+	memset(big, 'a', PVH_CMDLINE_MAX - 1);
+	big[PVH_CMDLINE_MAX - 1] = '\0';
+	ck_assert_int_eq(tc_parse("run", "--append", big, "p", NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_uint_eq(strlen(line), PVH_CMDLINE_MAX - 1);
+	ck_assert_int_eq(tc_parse("run", "-v", "--append", big, "p", NULL), 0);
+	tc_assert_usage_error(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "longer than 4095");
+
+	ck_assert_int_eq(tc_parse("run", big, NULL), 0);
+	ck_assert_int_eq(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, big);
+	ck_assert_int_eq(tc_parse("run", big, "x", NULL), 0);
+	tc_assert_usage_error(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "longer than 4095");
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("vmm.cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_test(tc, size_suffixes);
+	tcase_add_test(tc, size_errors);
+	tcase_add_test(tc, commands);
+	tcase_add_test(tc, run_defaults);
+	tcase_add_test(tc, run_options);
+	tcase_add_test(tc, run_program_args);
+	tcase_add_test(tc, run_errors);
+	tcase_add_test(tc, guest_cmdline);
+	tcase_add_test(tc, cmdline_limits);
+	suite_add_tcase(s, tc);
+	return s;
+}
+UNIT_SUITE(cli_suite);

@@ -1,0 +1,424 @@
+/*
+ * vm_page on the host only: exact reserve thresholds, sleeping for memory and for busy
+ * pages with real threads, per-CPU caches under 4 threads, and the platform page
+ * operations behind the pre-zeroed pool and bulk frees.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/unit/unit.h"
+#include "tests/support/vm_host.h"
+#include "vm/vm_lowmem.h"
+#include "vm/vm_page.h"
+#include "vm/vm_pagequeue.h"
+
+/* Allocate with req until it fails; the pages go to out[] (grown as needed). */
+static uint64_t tpage_drain(int req, vm_page_t **out, uint64_t *cap, uint64_t have)
+{
+	vm_page_t m;
+
+	while ((m = vm_page_alloc_noobj(req)) != NULL) {
+		if (have == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*out = realloc(*out, *cap * sizeof(**out));
+			ck_assert_ptr_nonnull(*out);
+		}
+		(*out)[have++] = m;
+	}
+	return have;
+}
+
+START_TEST(classes_stop_at_their_reserves)
+{
+	vm_page_t *pages = NULL;
+	uint64_t cap = 0, n = 0;
+	struct vm_page_counts c0, c;
+
+	vm_page_set_reserves(100, 20);
+	vm_page_counts_snapshot(&c0);
+	n = tpage_drain(VM_ALLOC_NORMAL, &pages, &cap, n);
+	vm_page_counts_snapshot(&c);
+	/* The failure fired the low-memory handlers, which emptied every cache. */
+	ck_assert_uint_eq(c.v_pcpu_count, 0);
+	ck_assert_uint_eq(c.v_free_count, 100);
+	ck_assert_uint_eq(n, c0.v_free_count - 100);
+	ck_assert_ptr_null(vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_NOWAIT));
+	ck_assert_uint_gt(c.v_alloc_fails, c0.v_alloc_fails);
+
+	n = tpage_drain(VM_ALLOC_SYSTEM, &pages, &cap, n);
+	ck_assert_uint_eq(vm_page_free_count(), 20);
+	ck_assert_ptr_null(vm_page_alloc_noobj(VM_ALLOC_NORMAL));
+
+	n = tpage_drain(VM_ALLOC_INTERRUPT, &pages, &cap, n);
+	ck_assert_uint_eq(vm_page_free_count(), 0);
+	ck_assert_uint_eq(n, c0.v_free_count);
+	ck_assert_ptr_null(vm_page_alloc_noobj(VM_ALLOC_INTERRUPT | VM_ALLOC_ZERO));
+
+	/* One page back: only INTERRUPT may take it. */
+	vm_page_free(pages[--n]);
+	vm_page_drain_caches();
+	ck_assert_ptr_null(vm_page_alloc_noobj(VM_ALLOC_SYSTEM));
+	pages[n] = vm_page_alloc_noobj(VM_ALLOC_INTERRUPT);
+	ck_assert_ptr_nonnull(pages[n]);
+	n++;
+
+	for (uint64_t i = 0; i < n; i++)
+		vm_page_free(pages[i]);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+	free(pages);
+}
+END_TEST
+
+static vm_page_t *tpage_stash;
+static uint64_t tpage_stash_n;
+static int tpage_handler_calls;
+
+static void tpage_lowmem_give_back(void *arg, int flags)
+{
+	ck_assert_ptr_eq(arg, &tpage_stash);
+	ck_assert_int_eq(flags, VM_LOW_PAGES);
+	tpage_handler_calls++;
+	if (tpage_stash_n > 0)
+		vm_page_free(tpage_stash[--tpage_stash_n]);
+}
+
+START_TEST(lowmem_handlers_run_before_failing)
+{
+	vm_page_t *pages = NULL;
+	uint64_t cap = 0, n;
+
+	vm_page_set_reserves(0, 0);
+	vm_lowmem_register(tpage_lowmem_give_back, &tpage_stash);
+	n = tpage_drain(VM_ALLOC_NORMAL, &pages, &cap, 0);
+	ck_assert_int_ge(tpage_handler_calls, 1);
+	/* The handler hands back a page each time it runs: NOWAIT now succeeds through it. */
+	tpage_stash = pages;
+	tpage_stash_n = n;
+	uint64_t fired = vm_lowmem_fired();
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_NOWAIT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(vm_lowmem_fired(), fired + 1);
+	ck_assert_uint_eq(tpage_stash_n, n - 1);
+	vm_page_free(m);
+	for (uint64_t i = 0; i < tpage_stash_n; i++)
+		vm_page_free(pages[i]);
+	free(pages);
+}
+END_TEST
+
+struct tpage_freer {
+	vm_page_t tf_page;
+	uint64_t tf_delay_ns;
+	uint64_t tf_waiters_seen;
+	uint64_t tf_freed_at;
+};
+
+static void *tpage_freer_main(void *arg)
+{
+	struct tpage_freer *tf = arg;
+	struct vm_page_counts c;
+
+	vm_host_set_cpu(1);
+	usleep((useconds_t)(tf->tf_delay_ns / 1000));
+	vm_page_counts_snapshot(&c);
+	tf->tf_waiters_seen = c.v_free_waiters;
+	tf->tf_freed_at = vm_nanotime();
+	vm_page_free(tf->tf_page);
+	return NULL;
+}
+
+START_TEST(waitok_sleeps_until_a_page_is_freed)
+{
+	vm_page_t *pages = NULL;
+	uint64_t cap = 0, n;
+	pthread_t td;
+
+	vm_page_set_reserves(0, 0);
+	n = tpage_drain(VM_ALLOC_INTERRUPT, &pages, &cap, 0);
+	ck_assert_uint_eq(vm_page_free_count(), 0);
+
+	/* WAITFAIL sleeps once and gives up. */
+	uint64_t t0 = vm_nanotime();
+	ck_assert_ptr_null(vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_WAITFAIL));
+	ck_assert_uint_ge(vm_nanotime() - t0, 5000000);
+
+	struct tpage_freer tf = { .tf_page = pages[--n], .tf_delay_ns = 150000000 };
+	t0 = vm_nanotime();
+	ck_assert_int_eq(pthread_create(&td, NULL, tpage_freer_main, &tf), 0);
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_WAITOK);
+	uint64_t t1 = vm_nanotime();
+	pthread_join(td, NULL);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_eq(m, tf.tf_page);            /* the only free page */
+	ck_assert_uint_eq(tf.tf_waiters_seen, 1);   /* we were asleep when it was freed */
+	ck_assert_uint_ge(t1, tf.tf_freed_at);
+	ck_assert_uint_ge(t1 - t0, 100000000);
+	vm_page_free(m);
+	for (uint64_t i = 0; i < n; i++)
+		vm_page_free(pages[i]);
+	free(pages);
+}
+END_TEST
+
+struct tpage_busy_arg {
+	vm_page_t tb_page;
+	bool tb_exclusive;
+	uint64_t tb_got_at;
+};
+
+static void *tpage_busy_main(void *arg)
+{
+	struct tpage_busy_arg *tb = arg;
+
+	vm_host_set_cpu(2);
+	if (tb->tb_exclusive)
+		vm_page_xbusy(tb->tb_page);
+	else
+		vm_page_sbusy(tb->tb_page);
+	tb->tb_got_at = vm_nanotime();
+	if (tb->tb_exclusive)
+		vm_page_xunbusy(tb->tb_page);
+	else
+		vm_page_sunbusy(tb->tb_page);
+	return NULL;
+}
+
+START_TEST(busy_sleeps_until_unbusied)
+{
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+	pthread_t td;
+
+	/* xbusy waits for the exclusive holder. */
+	ck_assert(vm_page_tryxbusy(m));
+	struct tpage_busy_arg tb = { m, true, 0 };
+	ck_assert_int_eq(pthread_create(&td, NULL, tpage_busy_main, &tb), 0);
+	usleep(80000);
+	ck_assert_uint_eq(__atomic_load_n(&tb.tb_got_at, __ATOMIC_ACQUIRE), 0);
+	ck_assert(m->busy_lock & VPB_WAITERS);      /* it sleeps, and said so */
+	uint64_t released = vm_nanotime();
+	vm_page_xunbusy(m);
+	pthread_join(td, NULL);
+	ck_assert_uint_ge(tb.tb_got_at, released);
+
+	/* sbusy waits for an exclusive holder; xbusy waits for sharers. */
+	ck_assert(vm_page_tryxbusy(m));
+	tb = (struct tpage_busy_arg){ m, false, 0 };
+	ck_assert_int_eq(pthread_create(&td, NULL, tpage_busy_main, &tb), 0);
+	usleep(50000);
+	ck_assert_uint_eq(__atomic_load_n(&tb.tb_got_at, __ATOMIC_ACQUIRE), 0);
+	released = vm_nanotime();
+	vm_page_xunbusy(m);
+	pthread_join(td, NULL);
+	ck_assert_uint_ge(tb.tb_got_at, released);
+
+	ck_assert(vm_page_trysbusy(m));
+	ck_assert(vm_page_trysbusy(m));
+	tb = (struct tpage_busy_arg){ m, true, 0 };
+	ck_assert_int_eq(pthread_create(&td, NULL, tpage_busy_main, &tb), 0);
+	usleep(50000);
+	vm_page_sunbusy(m);
+	usleep(30000);
+	ck_assert_uint_eq(__atomic_load_n(&tb.tb_got_at, __ATOMIC_ACQUIRE), 0);
+	released = vm_nanotime();
+	vm_page_sunbusy(m);
+	pthread_join(td, NULL);
+	ck_assert_uint_ge(tb.tb_got_at, released);
+	ck_assert_uint_eq(m->busy_lock, VPB_UNBUSIED);
+	vm_page_free(m);
+}
+END_TEST
+
+#define TPAGE_THREADS 4
+
+struct tpage_churn {
+	int tc_cpu;
+	int tc_errors;
+};
+
+/* Each thread allocates and frees pages through its CPU's cache (and past it), stamping
+ * each page it holds with its own mark: a page handed to two threads at once shows. */
+static void *tpage_churn_main(void *arg)
+{
+	struct tpage_churn *tc = arg;
+	enum { HELD = 200 };
+	vm_page_t held[HELD] = { 0 };
+	uint64_t seed = 77 + (uint64_t)tc->tc_cpu;
+
+	vm_host_set_cpu(tc->tc_cpu);
+	for (int i = 0; i < 40000; i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		int s = (int)(seed % HELD);
+		if (held[s] != NULL) {
+			uint64_t *p = VM_PAGE_TO_DMAP(held[s]);
+			if (p[0] != (uint64_t)tc->tc_cpu + 1 || p[511] != (uint64_t)s)
+				tc->tc_errors++;
+			p[0] = 0;
+			vm_page_free(held[s]);
+			held[s] = NULL;
+		} else {
+			held[s] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM |
+			    ((seed >> 20) % 8 == 0 ? VM_ALLOC_WIRED : 0));
+			if (held[s] == NULL)
+				continue;
+			uint64_t *p = VM_PAGE_TO_DMAP(held[s]);
+			p[0] = (uint64_t)tc->tc_cpu + 1;
+			p[511] = (uint64_t)s;
+		}
+		if (i % 10000 == 0)
+			vm_lowmem_fire(VM_LOW_PAGES);   /* drains other CPUs' caches live */
+	}
+	for (int s = 0; s < HELD; s++)
+		if (held[s] != NULL)
+			vm_page_free(held[s]);
+	return NULL;
+}
+
+START_TEST(pcpu_caches_under_four_threads)
+{
+	pthread_t td[TPAGE_THREADS];
+	struct tpage_churn tc[TPAGE_THREADS];
+	struct vm_page_counts c0, c1;
+
+	vm_page_counts_snapshot(&c0);
+	for (int i = 0; i < TPAGE_THREADS; i++) {
+		tc[i] = (struct tpage_churn){ .tc_cpu = i };
+		ck_assert_int_eq(pthread_create(&td[i], NULL, tpage_churn_main, &tc[i]), 0);
+	}
+	for (int i = 0; i < TPAGE_THREADS; i++) {
+		pthread_join(td[i], NULL);
+		ck_assert_int_eq(tc[i].tc_errors, 0);
+	}
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count);
+	ck_assert_uint_eq(c1.v_wire_count, c0.v_wire_count);
+	vm_page_drain_caches();
+	vm_phys_lock();
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	vm_phys_unlock();
+}
+END_TEST
+
+START_TEST(zero_pool_uses_page_ops)
+{
+	struct vm_host_page_ops o0, o1;
+	enum { N = 40 };
+	vm_page_t m[N];
+
+	struct vm_page_counts c0;
+
+	vm_page_counts_snapshot(&c0);
+	vm_host_page_ops_counts(&o0);
+	for (int i = 0; i < N; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+		ck_assert_ptr_nonnull(m[i]);
+		ck_assert(m[i]->flags & PG_ZERO);
+	}
+	vm_host_page_ops_counts(&o1);
+	/* What the pool did not already hold was zeroed in batches of 32: at most two
+	 * platform calls, not one per page. */
+	ck_assert_uint_ge(o1.hpo_zero_pages - o0.hpo_zero_pages + c0.v_zero_count, N);
+	ck_assert_uint_le(o1.hpo_zero_calls - o0.hpo_zero_calls, 2);
+	for (int i = 0; i < N; i++)
+		vm_page_free(m[i]);
+}
+END_TEST
+
+START_TEST(zero_without_page_ops_uses_stores)
+{
+	struct vm_host_config cfg = { .ram_bytes = 16ull << 20, .ncpus = 2,
+	    .no_page_ops = true };
+	struct vm_host_page_ops o;
+	vm_page_t m[40];
+
+	vm_host_boot(&cfg);
+	for (int i = 0; i < 40; i++) {
+		/* Dirty a page, give it back, and ask for zeroed ones. */
+		vm_page_t d = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		memset(VM_PAGE_TO_DMAP(d), 0xee, PAGE_SIZE);
+		vm_page_free(d);
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+		const uint8_t *p = VM_PAGE_TO_DMAP(m[i]);
+		for (size_t b = 0; b < PAGE_SIZE; b++)
+			ck_assert_uint_eq(p[b], 0);
+	}
+	vm_host_page_ops_counts(&o);
+	ck_assert_uint_eq(o.hpo_zero_calls, 0);
+	for (int i = 0; i < 40; i++)
+		vm_page_free(m[i]);
+}
+END_TEST
+
+START_TEST(bulk_free_discards)
+{
+	struct vm_host_page_ops o0, o1;
+	struct vm_page_counts c;
+	vm_page_t m = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, 64, 0, ~0ull, PAGE_SIZE, 0);
+
+	ck_assert_ptr_nonnull(m);
+	vm_paddr_t pa = VM_PAGE_TO_PHYS(m);
+	memset(vm_phys_to_dmap(pa), 0x77, ptoa(64));
+	vm_host_page_ops_counts(&o0);
+	vm_page_free_contig(m, 64);
+	vm_host_page_ops_counts(&o1);
+	ck_assert_uint_eq(o1.hpo_discard_pages - o0.hpo_discard_pages, 64);
+	ck_assert_uint_eq(o1.hpo_discard_calls - o0.hpo_discard_calls, 1);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_ge(c.v_plat_discarded, 64);
+	/* Discarded memory reads as zero, as after the VMM dropped it. */
+	const uint64_t *p = vm_phys_to_dmap(pa);
+	for (size_t i = 0; i < ptoa(64) / 8; i++)
+		ck_assert_uint_eq(p[i], 0);
+	/* A small free is not worth a page operation. */
+	m = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, 4, 0, ~0ull, PAGE_SIZE, 0);
+	vm_page_free_contig(m, 4);
+	vm_host_page_ops_counts(&o0);
+	ck_assert_uint_eq(o0.hpo_discard_calls, o1.hpo_discard_calls);
+}
+END_TEST
+
+START_TEST(counts_add_up_after_boot)
+{
+	struct vm_page_counts c;
+	uint64_t segpages = 0, rampages = 0;
+
+	vm_page_counts_snapshot(&c);
+	for (int i = 0; i < vm_phys_nsegs; i++) {
+		segpages += vm_phys_segs[i].ps_npages;
+		rampages += atop(vm_phys_segs[i].ps_ram_end - vm_phys_segs[i].ps_start);
+	}
+	ck_assert_uint_eq(c.v_page_count, segpages);
+	ck_assert_uint_eq(c.v_page_count + c.v_bootstrap_count, rampages);
+	ck_assert_uint_eq(rampages, atop(64ull << 20));
+	/* Whatever UMA and malloc took at boot is all that is not free. */
+	ck_assert_uint_le(c.v_free_count, c.v_page_count);
+	ck_assert_uint_gt(c.v_free_count, c.v_page_count - c.v_page_count / 16);
+	ck_assert_uint_gt(c.v_free_reserved, c.v_interrupt_free_min);
+	ck_assert_uint_eq(c.v_active_count + c.v_inactive_count + c.v_laundry_count, 0);
+}
+END_TEST
+
+static Suite *vm_page_suite(void)
+{
+	Suite *s = suite_create("vm_page");
+	TCase *tc = tcase_create("host");
+
+	tcase_add_checked_fixture(tc, vm_host_boot_default, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, classes_stop_at_their_reserves);
+	tcase_add_test(tc, lowmem_handlers_run_before_failing);
+	tcase_add_test(tc, waitok_sleeps_until_a_page_is_freed);
+	tcase_add_test(tc, busy_sleeps_until_unbusied);
+	tcase_add_test(tc, pcpu_caches_under_four_threads);
+	tcase_add_test(tc, zero_pool_uses_page_ops);
+	tcase_add_test(tc, zero_without_page_ops_uses_stores);
+	tcase_add_test(tc, bulk_free_discards);
+	tcase_add_test(tc, counts_add_up_after_boot);
+	suite_add_tcase(s, tc);
+	return s;
+}
+UNIT_SUITE(vm_page_suite);

@@ -1,0 +1,56 @@
+/*
+ * Low-memory handlers (vm_lowmem.h). The table is short and written at boot; firing
+ * copies it under the lock and calls the handlers without it, because they free pages.
+ */
+#include "vm/vm_lowmem.h"
+#include "vm/vm_startup.h"
+
+struct vm_lowmem_entry {
+	vm_lowmem_handler_t *vle_fn;
+	void *vle_arg;
+};
+
+static struct mtx vm_lowmem_mtx;
+static struct vm_lowmem_entry vm_lowmem_table[VM_LOWMEM_MAX];  /* vm_lowmem_mtx */
+static int vm_lowmem_count;                                    /* vm_lowmem_mtx */
+static uint64_t vm_lowmem_nfired;                              /* atomic */
+
+void vm_lowmem_reset(void)
+{
+	mtx_init(&vm_lowmem_mtx, "vm_lowmem");
+	vm_lowmem_count = 0;
+	vm_lowmem_nfired = 0;
+}
+
+void vm_lowmem_startup(void)
+{
+	mtx_init(&vm_lowmem_mtx, "vm_lowmem");
+}
+
+void vm_lowmem_register(vm_lowmem_handler_t *fn, void *arg)
+{
+	mtx_lock(&vm_lowmem_mtx);
+	if (vm_lowmem_count == VM_LOWMEM_MAX)
+		panic("vm_lowmem_register: more than %d handlers", VM_LOWMEM_MAX);
+	vm_lowmem_table[vm_lowmem_count++] = (struct vm_lowmem_entry){ fn, arg };
+	mtx_unlock(&vm_lowmem_mtx);
+}
+
+void vm_lowmem_fire(int flags)
+{
+	struct vm_lowmem_entry copy[VM_LOWMEM_MAX];
+	int n;
+
+	mtx_lock(&vm_lowmem_mtx);
+	n = vm_lowmem_count;
+	memcpy(copy, vm_lowmem_table, sizeof(copy[0]) * (size_t)n);
+	mtx_unlock(&vm_lowmem_mtx);
+	__atomic_add_fetch(&vm_lowmem_nfired, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < n; i++)
+		copy[i].vle_fn(copy[i].vle_arg, flags);
+}
+
+uint64_t vm_lowmem_fired(void)
+{
+	return __atomic_load_n(&vm_lowmem_nfired, __ATOMIC_RELAXED);
+}

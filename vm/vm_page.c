@@ -1,0 +1,853 @@
+/*
+ * vm_page: boot of the page arrays, the page allocator (classes, reserves, per-CPU page
+ * caches, the pre-zeroed pool, waiting for memory), free, wire, hold and busy.
+ *
+ * Where a free page can be (all but the first counted in v_free_count):
+ *   buddy lists (vm_phys)           counted in vm_phys_nfree          F
+ *   the pre-zeroed pool             vm_page_zero_q, PG_ZERO set       F
+ *   a per-CPU cache                 vm_page_pcpu[cpu], set aside      pc_busy flag
+ * Per-CPU caches hold single pages already taken from the buddy lists within the
+ * NORMAL class limit; they make the common one-page alloc and free a few stores inside
+ * a critical section. A CPU's cache is guarded by a flag taken with an atomic exchange
+ * inside the critical section, only so that the low-memory handler can empty the caches
+ * of other CPUs (the owner never waits for it: when it finds the flag taken it goes to
+ * the buddy lists instead).
+ *
+ * Lock order: page queue locks -> per-CPU cache flag -> F (vm_phys free lock).
+ * Page locks (hashed, vm_page_lockptr) serialise busy sleeps and hold/free; they are
+ * taken with nothing else held.
+ */
+#include "vm/vm_lowmem.h"
+#include "vm/vm_page.h"
+#include "vm/vm_pagequeue.h"
+#include "vm/vm_phys.h"
+#include "vm/vm_startup.h"
+
+#define VM_PAGE_PCPU_MAX    64      /* pages a CPU caches per pool */
+#define VM_PAGE_PCPU_BATCH  32      /* pages moved to or from the buddy lists at once */
+#define VM_PAGE_ZERO_BATCH  32      /* pages zeroed by one platform page operation */
+#define VM_PAGE_ZERO_MAX    256     /* most pages the pre-zeroed pool keeps */
+#define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
+#define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
+#define VM_PAGE_NLOCKS      64
+
+struct vm_page_pcpu {
+	uint32_t pc_busy;                           /* atomic: the cache is in use */
+	uint32_t pc_count[VM_NFREEPOOL];            /* pc_busy */
+	vm_page_t pc_pages[VM_NFREEPOOL][VM_PAGE_PCPU_MAX]; /* pc_busy */
+} __attribute__((aligned(64)));
+
+static struct vm_page_pcpu vm_page_pcpu[MAXCPU];
+
+static struct vm_plinks vm_page_zero_q =    /* F: the pre-zeroed pool, empty */
+    { &vm_page_zero_q, &vm_page_zero_q };
+static uint64_t vm_page_zero_count;         /* F */
+static uint64_t vm_page_zero_max;           /* boot */
+static uint64_t vm_page_free_reserved;      /* F */
+static uint64_t vm_page_interrupt_free_min; /* F */
+static uint64_t vm_page_free_waiters;       /* F (read racily by the free fast path) */
+
+static uint64_t vm_page_npages;             /* boot */
+static uint64_t vm_page_bootstrap;          /* boot */
+static uint64_t vm_page_nwired;             /* atomic */
+static uint64_t vm_page_zero_hits, vm_page_zero_misses, vm_page_alloc_fails; /* atomic */
+static uint64_t vm_page_plat_zeroed, vm_page_plat_discarded;             /* atomic */
+
+static struct mtx vm_page_locks[VM_PAGE_NLOCKS];
+
+static void vm_page_lowmem(void *arg, int flags);
+
+static struct mtx *vm_page_lockptr(vm_page_t m)
+{
+	uintptr_t h = (uintptr_t)m / sizeof(struct vm_page);
+
+	return &vm_page_locks[(h ^ (h >> 6)) % VM_PAGE_NLOCKS];
+}
+
+static inline void vm_page_count_add(uint64_t *c, int64_t v)
+{
+	__atomic_add_fetch(c, (uint64_t)v, __ATOMIC_RELAXED);
+}
+
+/* ---- boot ------------------------------------------------------------------------ */
+
+/*
+ * Host re-boots (tests/support): every global of vm_phys, vm_lowmem and vm_page back to
+ * the all-zero state a freshly loaded kernel finds in its .bss, so that the startup
+ * functions below see the same machine either way. A guest boots once and skips this.
+ */
+void vm_startup_reset(void)
+{
+	vm_phys_reset();
+	vm_lowmem_reset();
+	memset(vm_page_pcpu, 0, sizeof(vm_page_pcpu));
+	vm_plinks_init(&vm_page_zero_q);
+	vm_pagequeue_reset();
+	vm_page_zero_count = vm_page_zero_max = 0;
+	vm_page_free_reserved = vm_page_interrupt_free_min = 0;
+	vm_page_free_waiters = 0;
+	vm_page_npages = vm_page_bootstrap = vm_page_nwired = 0;
+	vm_page_zero_hits = vm_page_zero_misses = vm_page_alloc_fails = 0;
+	vm_page_plat_zeroed = vm_page_plat_discarded = 0;
+	/* Unlocked and zero already in a fresh kernel (see vm_platform.h); named here
+	 * because 64 calls are not worth their time at a guest boot. */
+	for (int i = 0; i < VM_PAGE_NLOCKS; i++)
+		mtx_init(&vm_page_locks[i], "vm_page");
+}
+
+/*
+ * Everything boot must write is O(segments): the segment table and a few counters. The
+ * list heads and queues are empty by static initialisation, the page arrays stay
+ * untouched, the free lists empty (vm_phys carves the segments as pages are asked for),
+ * the per-CPU caches and the pre-zeroed pool empty until first used.
+ */
+void vm_page_startup(void)
+{
+	if (vm_phys_nsegs == 0)
+		panic("vm_page_startup: no physical memory segments");
+	vm_lowmem_startup();
+	vm_page_bootstrap = vm_phys_startup();
+	for (int i = 0; i < vm_phys_nsegs; i++)
+		vm_page_npages += vm_phys_segs[i].ps_npages;
+	/* Interrupts may take the last pages; the system reserve is what kernel memory
+	 * (page tables, UMA) needs to make progress while user allocations wait. */
+	vm_page_free_reserved = 8 + vm_page_npages / 256;   /* alone: no lock yet */
+	vm_page_interrupt_free_min = 8;
+	vm_page_zero_max = MIN((uint64_t)VM_PAGE_ZERO_MAX, vm_page_npages / 64);
+	vm_lowmem_register(vm_page_lowmem, NULL);
+}
+
+void vm_page_boot_report(void)
+{
+	printf("vm_page: %llu pages managed in %d segments, %llu for the page arrays, "
+	    "%d blacklisted\n", (unsigned long long)vm_page_npages, vm_phys_nsegs,
+	    (unsigned long long)vm_page_bootstrap, vm_phys_blacklist_count());
+}
+
+void vm_page_set_reserves(uint64_t free_reserved, uint64_t interrupt_free_min)
+{
+	KASSERT(interrupt_free_min <= free_reserved,
+	    ("vm_page_set_reserves: interrupt_free_min %llu > free_reserved %llu",
+	    (unsigned long long)interrupt_free_min, (unsigned long long)free_reserved));
+	vm_phys_lock();
+	vm_page_free_reserved = free_reserved;
+	vm_page_interrupt_free_min = interrupt_free_min;
+	vm_phys_unlock();
+}
+
+/* ---- counts ---------------------------------------------------------------------- */
+
+static inline uint64_t vm_page_avail_locked(void)
+{
+	return vm_phys_nfree + vm_page_zero_count;
+}
+
+static uint64_t vm_page_pcpu_cached(void)
+{
+	uint64_t cached = 0;
+
+	for (int c = 0; c < vm_ncpus(); c++)
+		for (int p = 0; p < VM_NFREEPOOL; p++)
+			cached += __atomic_load_n(&vm_page_pcpu[c].pc_count[p],
+			    __ATOMIC_RELAXED);
+	return cached;
+}
+
+uint64_t vm_page_free_count(void)
+{
+	return __atomic_load_n(&vm_phys_nfree, __ATOMIC_RELAXED) +
+	    __atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) + vm_page_pcpu_cached();
+}
+
+uint64_t vm_page_wire_count(void)
+{
+	return __atomic_load_n(&vm_page_nwired, __ATOMIC_RELAXED);
+}
+
+void vm_page_counts_snapshot(struct vm_page_counts *out)
+{
+	uint64_t cached = vm_page_pcpu_cached();
+
+	vm_phys_lock();
+	*out = (struct vm_page_counts){
+		.v_page_count = vm_page_npages,
+		.v_free_count = vm_page_avail_locked() + cached,
+		.v_zero_count = vm_page_zero_count,
+		.v_pcpu_count = cached,
+		.v_wire_count = vm_page_wire_count(),
+		.v_active_count = vm_pagequeues[PQ_ACTIVE].pq_cnt,
+		.v_inactive_count = vm_pagequeues[PQ_INACTIVE].pq_cnt,
+		.v_laundry_count = vm_pagequeues[PQ_LAUNDRY].pq_cnt,
+		.v_bootstrap_count = vm_page_bootstrap,
+		.v_blacklist_count = (uint64_t)vm_phys_blacklist_count(),
+		.v_free_reserved = vm_page_free_reserved,
+		.v_interrupt_free_min = vm_page_interrupt_free_min,
+		.v_free_waiters = vm_page_free_waiters,
+		.v_zero_hits = vm_page_zero_hits,
+		.v_zero_misses = vm_page_zero_misses,
+		.v_alloc_fails = vm_page_alloc_fails,
+		.v_plat_zeroed = vm_page_plat_zeroed,
+		.v_plat_discarded = vm_page_plat_discarded,
+	};
+	vm_phys_unlock();
+}
+
+/* The free count a request of this class must leave behind. => F held. */
+static inline uint64_t vm_page_class_min(int req)
+{
+	switch (req & VM_ALLOC_CLASS_MASK) {
+	case VM_ALLOC_INTERRUPT:
+		return 0;
+	case VM_ALLOC_SYSTEM:
+		return vm_page_interrupt_free_min;
+	default:
+		return vm_page_free_reserved;
+	}
+}
+
+/* Whether npages may be taken now by a request of this class. => F held. */
+static inline bool vm_page_class_allows(int req, uint64_t npages)
+{
+	uint64_t avail = vm_page_avail_locked();
+
+	return avail >= npages && avail - npages >= vm_page_class_min(req);
+}
+
+/* Wake allocations sleeping for pages. => F held. */
+static inline void vm_page_free_wakeup_locked(void)
+{
+	if (vm_page_free_waiters != 0)
+		vm_wakeup(&vm_page_free_waiters);
+}
+
+/* ---- page operations: zero and discard, by the platform when it can --------------- */
+
+/* Zero runs[0..n): the platform's page operation first, stores for what it left. */
+static void vm_page_zero_runs(struct vm_page_run *runs, unsigned n)
+{
+	uint64_t done = vm_plat_zero_pages(runs, n);
+
+	vm_page_count_add(&vm_page_plat_zeroed, (int64_t)done);
+	for (unsigned i = 0; i < n; i++) {
+		if (done >= runs[i].npages) {
+			done -= runs[i].npages;
+			continue;
+		}
+		memset((char *)vm_phys_to_dmap(runs[i].pa + ptoa(done)), 0,
+		    ptoa(runs[i].npages - done));
+		done = 0;
+	}
+}
+
+/* Build runs of physically adjacent pages from ma[0..n); returns the run count. */
+static unsigned vm_page_make_runs(vm_page_t *ma, int n, struct vm_page_run *runs)
+{
+	unsigned nruns = 0;
+
+	for (int i = 0; i < n; i++) {
+		vm_paddr_t pa = VM_PAGE_TO_PHYS(ma[i]);
+		if (nruns > 0 && runs[nruns - 1].pa + ptoa(runs[nruns - 1].npages) == pa)
+			runs[nruns - 1].npages++;
+		else
+			runs[nruns++] = (struct vm_page_run){ pa, 1 };
+	}
+	return nruns;
+}
+
+uint64_t vm_page_zero_pool_fill(uint64_t npages)
+{
+	vm_page_t ma[VM_PAGE_ZERO_BATCH];
+	struct vm_page_run runs[VM_PAGE_ZERO_BATCH];
+	uint64_t added = 0;
+
+	while (added < npages) {
+		int want = (int)MIN(npages - added, (uint64_t)VM_PAGE_ZERO_BATCH), n;
+
+		vm_phys_lock();
+		if (vm_page_zero_count >= vm_page_zero_max) {
+			vm_phys_unlock();
+			break;
+		}
+		want = (int)MIN((uint64_t)want, vm_page_zero_max - vm_page_zero_count);
+		/* The pages are out of every list while they are zeroed, so they leave the
+		 * free count: never let that eat into the reserves. */
+		if (vm_phys_nfree < (uint64_t)want + vm_page_free_reserved) {
+			vm_phys_unlock();
+			break;
+		}
+		n = vm_phys_alloc_npages(VM_FREEPOOL_DIRECT, want, ma);
+		vm_phys_unlock();
+		if (n == 0)
+			break;
+		vm_page_zero_runs(runs, vm_page_make_runs(ma, n, runs));
+		vm_phys_lock();
+		for (int i = 0; i < n; i++) {
+			ma[i]->flags = PG_ZERO;
+			ma[i]->pool = VM_FREEPOOL_DIRECT;
+			vm_plinks_insert_tail(&vm_page_zero_q, ma[i]);
+		}
+		vm_page_zero_count += (uint64_t)n;
+		vm_page_free_wakeup_locked();
+		vm_phys_unlock();
+		added += (uint64_t)n;
+	}
+	return added;
+}
+
+/* ---- the per-CPU caches ------------------------------------------------------------ */
+
+static inline bool vm_page_pcpu_trylock(struct vm_page_pcpu *pc)
+{
+	return __atomic_exchange_n(&pc->pc_busy, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static inline void vm_page_pcpu_unlock(struct vm_page_pcpu *pc)
+{
+	__atomic_store_n(&pc->pc_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* Return cached pages of pool above keep to the buddy lists. => pc locked, F held. */
+static void vm_page_pcpu_release(struct vm_page_pcpu *pc, int pool, uint32_t keep)
+{
+	while (pc->pc_count[pool] > keep) {
+		vm_page_t m = pc->pc_pages[pool][--pc->pc_count[pool]];
+		vm_phys_free_pages(m, 0);
+	}
+}
+
+/* Empty every CPU's cache; the owner of a cache never holds its flag for long. */
+static void vm_page_pcpu_drain_all(void)
+{
+	for (int c = 0; c < vm_ncpus(); c++) {
+		struct vm_page_pcpu *pc = &vm_page_pcpu[c];
+		if ((__atomic_load_n(&pc->pc_count[0], __ATOMIC_RELAXED) |
+		    __atomic_load_n(&pc->pc_count[1], __ATOMIC_RELAXED)) == 0)
+			continue;
+		while (!vm_page_pcpu_trylock(pc))
+			__asm__ volatile("pause");
+		vm_phys_lock();
+		for (int p = 0; p < VM_NFREEPOOL; p++)
+			vm_page_pcpu_release(pc, p, 0);
+		vm_page_free_wakeup_locked();
+		vm_phys_unlock();
+		vm_page_pcpu_unlock(pc);
+	}
+}
+
+void vm_page_drain_caches(void)
+{
+	vm_page_pcpu_drain_all();
+	vm_phys_lock();
+	while (!vm_plinks_empty(&vm_page_zero_q)) {
+		vm_page_t m = vm_plinks_page(vm_page_zero_q.pl_next);
+		vm_plinks_remove(m);
+		m->flags = 0;
+		vm_page_zero_count--;
+		vm_phys_free_pages(m, 0);
+	}
+	vm_page_free_wakeup_locked();
+	vm_phys_unlock();
+}
+
+static void vm_page_lowmem(void *arg, int flags)
+{
+	(void)arg;
+	(void)flags;
+	vm_page_pcpu_drain_all();
+}
+
+/* ---- allocation ------------------------------------------------------------------ */
+
+/* One page from the pre-zeroed pool. => F held. */
+static inline vm_page_t vm_page_zero_take(void)
+{
+	vm_page_t m;
+
+	if (vm_plinks_empty(&vm_page_zero_q))
+		return NULL;
+	m = vm_plinks_page(vm_page_zero_q.pl_next);
+	vm_plinks_remove(m);
+	vm_page_zero_count--;
+	return m;
+}
+
+/*
+ * One page without sleeping: the caller's cache, refilled from the buddy lists within
+ * the NORMAL limit, then a single page within the request's class limit. ZERO requests
+ * try the pre-zeroed pool first. Returns NULL when the class allows nothing.
+ */
+static vm_page_t vm_page_alloc_one(int req, int pool)
+{
+	struct vm_page_pcpu *pc;
+	vm_page_t m = NULL;
+
+	if ((req & VM_ALLOC_ZERO) != 0) {
+		vm_phys_lock();
+		if (vm_page_zero_count == 0 && vm_page_zero_max != 0 &&
+		    vm_page_class_allows(VM_ALLOC_NORMAL, VM_PAGE_ZERO_BATCH)) {
+			/* One batch of page operations fills the pool for the next ones. */
+			vm_phys_unlock();
+			vm_page_zero_pool_fill(VM_PAGE_ZERO_BATCH);
+			vm_phys_lock();
+		}
+		if (vm_page_class_allows(req, 1))
+			m = vm_page_zero_take();
+		vm_phys_unlock();
+		if (m != NULL)
+			return m;
+	}
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (vm_page_pcpu_trylock(pc)) {
+		if (pc->pc_count[pool] == 0) {
+			vm_phys_lock();
+			uint64_t avail = vm_page_avail_locked();
+			if (avail > vm_page_free_reserved + VM_PAGE_PCPU_BATCH)
+				pc->pc_count[pool] = (uint32_t)vm_phys_alloc_npages(pool,
+				    VM_PAGE_PCPU_BATCH, pc->pc_pages[pool]);
+			vm_phys_unlock();
+		}
+		if (pc->pc_count[pool] > 0)
+			m = pc->pc_pages[pool][--pc->pc_count[pool]];
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+	if (m != NULL)
+		return m;
+
+	vm_phys_lock();
+	if (vm_page_class_allows(req, 1)) {
+		m = vm_phys_alloc_pages(pool, 0);
+		if (m == NULL)      /* the buddy lists are empty: the zero pool is not */
+			m = vm_page_zero_take();
+	}
+	vm_phys_unlock();
+	return m;
+}
+
+/*
+ * When the request cannot be met now: fire the low-memory handlers (they return cached
+ * pages), try again, then fail or sleep as the request says. 'try' is retried.
+ */
+static vm_page_t vm_page_alloc_wait(int req, vm_page_t (*try)(int, void *), void *arg)
+{
+	vm_page_t m;
+	bool slept = false;
+
+	for (;;) {
+		vm_lowmem_fire(VM_LOW_PAGES);
+		if ((m = try(req, arg)) != NULL)
+			return m;
+		if ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) == 0 ||
+		    (slept && (req & VM_ALLOC_WAITOK) == 0)) {
+			vm_page_count_add(&vm_page_alloc_fails, 1);
+			return NULL;
+		}
+		/* Pages freed to the buddy lists wake us at once; pages freed into a
+		 * cache meanwhile, or a contiguous run that needs more than a free page,
+		 * are found by the periodic re-check. */
+		vm_phys_lock();
+		vm_page_free_waiters++;
+		vm_sleep(&vm_page_free_waiters, &vm_phys_free_mtx, "pfault", VM_PAGE_WAIT_NS);
+		vm_page_free_waiters--;
+		vm_phys_unlock();
+		slept = true;
+	}
+}
+
+/* Make a freshly taken page what the request asked for. */
+static inline void vm_page_alloc_setup(vm_page_t m, int req)
+{
+	KASSERT(m->order == 0 && m->queue == PQ_NONE && m->ref_count == 0 &&
+	    m->busy_lock == 0 && m->kmem_owner == 0 && m->object == NULL,
+	    ("vm_page_alloc_setup: page %p is not free", (void *)m));
+	if (__predict_true((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP | VM_ALLOC_ZERO)) == 0))
+		return;
+	if ((req & VM_ALLOC_WIRED) != 0) {
+		m->ref_count = 1;
+		vm_page_count_add(&vm_page_nwired, 1);
+	}
+	if ((req & VM_ALLOC_NODUMP) != 0)
+		m->flags |= PG_NODUMP;
+	if ((req & VM_ALLOC_ZERO) != 0) {
+		if ((m->flags & PG_ZERO) != 0) {
+			vm_page_count_add(&vm_page_zero_hits, 1);
+		} else {
+			struct vm_page_run run = { VM_PAGE_TO_PHYS(m), 1 };
+			vm_page_zero_runs(&run, 1);
+			vm_page_count_add(&vm_page_zero_misses, 1);
+		}
+	}
+}
+
+static vm_page_t vm_page_alloc_noobj_try(int req, void *arg)
+{
+	(void)arg;
+	return vm_page_alloc_one(req, VM_FREEPOOL_DIRECT);
+}
+
+vm_page_t vm_page_alloc_noobj(int req)
+{
+	struct vm_page_pcpu *pc;
+	vm_page_t m = NULL;
+
+	/* The fast path: a page from this CPU's cache. */
+	if ((req & VM_ALLOC_ZERO) == 0) {
+		critical_enter();
+		pc = &vm_page_pcpu[vm_curcpu()];
+		if (__predict_true(vm_page_pcpu_trylock(pc))) {
+			if (__predict_true(pc->pc_count[VM_FREEPOOL_DIRECT] > 0))
+				m = pc->pc_pages[VM_FREEPOOL_DIRECT]
+				    [--pc->pc_count[VM_FREEPOOL_DIRECT]];
+			vm_page_pcpu_unlock(pc);
+		}
+		critical_exit();
+	}
+	if (__predict_false(m == NULL)) {
+		m = vm_page_alloc_one(req, VM_FREEPOOL_DIRECT);
+		if (m == NULL) {
+			m = vm_page_alloc_wait(req, vm_page_alloc_noobj_try, NULL);
+			if (m == NULL)
+				return NULL;
+		}
+	}
+	vm_page_alloc_setup(m, req);
+	return m;
+}
+
+struct vm_page_contig_args {
+	unsigned long vca_npages;
+	vm_paddr_t vca_low, vca_high;
+	unsigned long vca_alignment;
+	vm_paddr_t vca_boundary;
+};
+
+static vm_page_t vm_page_alloc_contig_try(int req, void *arg)
+{
+	struct vm_page_contig_args *a = arg;
+	vm_page_t m = NULL;
+
+	vm_phys_lock();
+	if (vm_page_class_allows(req, a->vca_npages))
+		m = vm_phys_alloc_contig(a->vca_npages, a->vca_low, a->vca_high,
+		    a->vca_alignment, a->vca_boundary);
+	vm_phys_unlock();
+	return m;
+}
+
+vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t low,
+    vm_paddr_t high, unsigned long alignment, vm_paddr_t boundary)
+{
+	struct vm_page_contig_args a = { npages, low, high, alignment, boundary };
+	vm_page_t m;
+
+	if (npages == 0)
+		return NULL;
+	m = vm_page_alloc_contig_try(req, &a);
+	if (m == NULL) {
+		/* Fragmentation is not cured by waiting for one page: WAITOK sleeps and
+		 * retries like a one-page request, which is as good as it gets here. */
+		vm_page_drain_caches();
+		m = vm_page_alloc_wait(req, vm_page_alloc_contig_try, &a);
+		if (m == NULL)
+			return NULL;
+	}
+	for (unsigned long i = 0; i < npages; i++)
+		vm_page_alloc_setup(&m[i], req & ~VM_ALLOC_ZERO);
+	if ((req & VM_ALLOC_ZERO) != 0) {
+		struct vm_page_run run = { VM_PAGE_TO_PHYS(m), npages };
+		vm_page_zero_runs(&run, 1);
+	}
+	return m;
+}
+
+/* ---- free -------------------------------------------------------------------------- */
+
+/*
+ * Put m back to the all-zero state of a free page, except the pool it frees to.
+ * Returns false when the page is held: its last unhold frees it.
+ */
+static bool vm_page_free_prep_slow(vm_page_t m, uint8_t pool);
+
+static inline bool vm_page_free_prep(vm_page_t m)
+{
+	uint8_t pool = m->pool;
+
+	KASSERT((m->flags & (PG_FICTITIOUS | PG_BLACKLISTED)) == 0,
+	    ("vm_page_free_prep: page %p is fictitious or blacklisted", (void *)m));
+	KASSERT(m->order == 0, ("vm_page_free_prep: page %p is already free", (void *)m));
+	KASSERT(m->object == NULL, ("vm_page_free_prep: page %p still in object %p",
+	    (void *)m, (void *)m->object));
+	KASSERT(m->kmem_owner == 0, ("vm_page_free_prep: page %p has kmem_owner %#lx",
+	    (void *)m, (unsigned long)m->kmem_owner));
+	KASSERT((m->busy_lock & ~(VPB_EXCLUSIVE | VPB_WAITERS)) == 0,
+	    ("vm_page_free_prep: page %p is shared busy", (void *)m));
+	if (__predict_false((__atomic_load_n(&m->hold_count, __ATOMIC_ACQUIRE) |
+	    m->queue | (m->busy_lock & VPB_WAITERS) | m->ref_count) != 0))
+		return vm_page_free_prep_slow(m, pool);
+	*m = (struct vm_page){ .pool = pool };
+	return true;
+}
+
+static bool vm_page_free_prep_slow(vm_page_t m, uint8_t pool)
+{
+	if (__atomic_load_n(&m->hold_count, __ATOMIC_ACQUIRE) != 0) {
+		struct mtx *lk = vm_page_lockptr(m);
+		mtx_lock(lk);
+		if (m->hold_count != 0) {
+			__atomic_or_fetch(&m->flags, PG_UNHOLDFREE, __ATOMIC_RELAXED);
+			mtx_unlock(lk);
+			return false;
+		}
+		mtx_unlock(lk);
+	}
+	if (__predict_false(m->queue != PQ_NONE))
+		vm_page_dequeue(m);
+	if (m->ref_count != 0) {
+		KASSERT(m->ref_count == 1, ("vm_page_free_prep: page %p wired %u times",
+		    (void *)m, m->ref_count));
+		vm_page_count_add(&vm_page_nwired, -1);
+	}
+	if (__predict_false(m->busy_lock & VPB_WAITERS)) {
+		struct mtx *lk = vm_page_lockptr(m);
+		mtx_lock(lk);
+		vm_wakeup(m);
+		mtx_unlock(lk);
+	}
+	*m = (struct vm_page){ .pool = pool };
+	return true;
+}
+
+void vm_page_free(vm_page_t m)
+{
+	struct vm_page_pcpu *pc;
+	int pool;
+
+	if (!vm_page_free_prep(m))
+		return;
+	pool = m->pool;
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_true(vm_page_pcpu_trylock(pc))) {
+		/* Someone sleeps for memory: a page in a cache would not wake them. */
+		if (__predict_true(pc->pc_count[pool] < VM_PAGE_PCPU_MAX &&
+		    __atomic_load_n(&vm_page_free_waiters, __ATOMIC_RELAXED) == 0)) {
+			pc->pc_pages[pool][pc->pc_count[pool]++] = m;
+			vm_page_pcpu_unlock(pc);
+			critical_exit();
+			return;
+		}
+		vm_phys_lock();
+		vm_page_pcpu_release(pc, pool, VM_PAGE_PCPU_MAX - VM_PAGE_PCPU_BATCH);
+		vm_phys_free_pages(m, 0);
+		vm_page_free_wakeup_locked();
+		vm_phys_unlock();
+		vm_page_pcpu_unlock(pc);
+		critical_exit();
+		return;
+	}
+	critical_exit();
+	vm_phys_lock();
+	vm_phys_free_pages(m, 0);
+	vm_page_free_wakeup_locked();
+	vm_phys_unlock();
+}
+
+void vm_page_free_contig(vm_page_t m, unsigned long npages)
+{
+	unsigned long i;
+
+	KASSERT(npages > 0, ("vm_page_free_contig: no pages"));
+	for (i = 0; i < npages; i++) {
+		bool freed = vm_page_free_prep(&m[i]);
+		KASSERT(freed, ("vm_page_free_contig: page %p of the run is held",
+		    (void *)&m[i]));
+		(void)freed;
+		m[i].pool = 0;
+	}
+	if (npages >= VM_PAGE_DISCARD_MIN) {
+		/* A large run goes back to the machine: memory returns to the host, and
+		 * the pages read as zero when next used. */
+		struct vm_page_run run = { VM_PAGE_TO_PHYS(m), npages };
+		vm_page_count_add(&vm_page_plat_discarded,
+		    (int64_t)vm_plat_discard_pages(&run, 1));
+	}
+	vm_phys_lock();
+	vm_phys_free_contig(m, npages);
+	vm_page_free_wakeup_locked();
+	vm_phys_unlock();
+}
+
+/* ---- wire and hold --------------------------------------------------------------- */
+
+void vm_page_wire(vm_page_t m)
+{
+	uint32_t old = __atomic_fetch_add(&m->ref_count, 1, __ATOMIC_ACQ_REL);
+
+	KASSERT(m->order == 0, ("vm_page_wire: free page %p", (void *)m));
+	KASSERT(old != UINT32_MAX, ("vm_page_wire: page %p wire count overflow", (void *)m));
+	if (old == 0)
+		vm_page_count_add(&vm_page_nwired, 1);
+}
+
+bool vm_page_unwire_noq(vm_page_t m)
+{
+	uint32_t old = __atomic_fetch_sub(&m->ref_count, 1, __ATOMIC_ACQ_REL);
+
+	KASSERT(old != 0, ("vm_page_unwire_noq: page %p is not wired", (void *)m));
+	if (old != 1)
+		return false;
+	vm_page_count_add(&vm_page_nwired, -1);
+	return true;
+}
+
+void vm_page_unwire(vm_page_t m, int queue)
+{
+	if (!vm_page_unwire_noq(m))
+		return;
+	switch (queue) {
+	case PQ_NONE:
+		break;
+	case PQ_ACTIVE:
+		vm_page_activate(m);
+		break;
+	case PQ_INACTIVE:
+		vm_page_deactivate(m);
+		break;
+	case PQ_LAUNDRY:
+		vm_page_launder(m);
+		break;
+	default:
+		panic("vm_page_unwire: bad queue %d", queue);
+	}
+}
+
+void vm_page_hold(vm_page_t m)
+{
+	uint16_t old = __atomic_fetch_add(&m->hold_count, 1, __ATOMIC_ACQ_REL);
+
+	KASSERT(m->order == 0, ("vm_page_hold: free page %p", (void *)m));
+	KASSERT(old != UINT16_MAX, ("vm_page_hold: page %p hold overflow", (void *)m));
+	(void)old;
+}
+
+void vm_page_unhold(vm_page_t m)
+{
+	struct mtx *lk = vm_page_lockptr(m);
+	bool free_it = false;
+
+	mtx_lock(lk);
+	KASSERT(m->hold_count > 0, ("vm_page_unhold: page %p is not held", (void *)m));
+	if (__atomic_sub_fetch(&m->hold_count, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    (m->flags & PG_UNHOLDFREE) != 0) {
+		__atomic_and_fetch(&m->flags, (uint16_t)~PG_UNHOLDFREE, __ATOMIC_RELAXED);
+		free_it = true;
+	}
+	mtx_unlock(lk);
+	if (free_it)
+		vm_page_free(m);
+}
+
+/* ---- busy ------------------------------------------------------------------------------ */
+
+bool vm_page_tryxbusy(vm_page_t m)
+{
+	uint32_t x = VPB_UNBUSIED;
+
+	return __atomic_compare_exchange_n(&m->busy_lock, &x, VPB_EXCLUSIVE, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+bool vm_page_trysbusy(vm_page_t m)
+{
+	uint32_t x = __atomic_load_n(&m->busy_lock, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if ((x & VPB_EXCLUSIVE) != 0)
+			return false;
+		if (__atomic_compare_exchange_n(&m->busy_lock, &x, x + VPB_ONE_SHARER, false,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return true;
+	}
+}
+
+/* Wake sleepers of m. The page lock orders this after a sleeper's check-and-sleep. */
+static void vm_page_busy_wakeup(vm_page_t m)
+{
+	struct mtx *lk = vm_page_lockptr(m);
+
+	mtx_lock(lk);
+	vm_wakeup(m);
+	mtx_unlock(lk);
+}
+
+void vm_page_xunbusy(vm_page_t m)
+{
+	uint32_t x = __atomic_exchange_n(&m->busy_lock, VPB_UNBUSIED, __ATOMIC_RELEASE);
+
+	KASSERT((x & VPB_EXCLUSIVE) != 0, ("vm_page_xunbusy: page %p not xbusy",
+	    (void *)m));
+	if ((x & VPB_WAITERS) != 0)
+		vm_page_busy_wakeup(m);
+}
+
+void vm_page_sunbusy(vm_page_t m)
+{
+	uint32_t x = __atomic_load_n(&m->busy_lock, __ATOMIC_RELAXED), nx;
+
+	for (;;) {
+		KASSERT(x >= VPB_ONE_SHARER && (x & VPB_EXCLUSIVE) == 0,
+		    ("vm_page_sunbusy: page %p not sbusy (%#x)", (void *)m, x));
+		/* The last sharer clears the waiter bit with its share. */
+		nx = (x & ~VPB_WAITERS) == VPB_ONE_SHARER ? VPB_UNBUSIED : x - VPB_ONE_SHARER;
+		if (__atomic_compare_exchange_n(&m->busy_lock, &x, nx, false,
+		    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			break;
+	}
+	if (nx == VPB_UNBUSIED && (x & VPB_WAITERS) != 0)
+		vm_page_busy_wakeup(m);
+}
+
+void vm_page_busy_sleep(vm_page_t m, bool exclusive)
+{
+	struct mtx *lk = vm_page_lockptr(m);
+	uint32_t x;
+
+	mtx_lock(lk);
+	x = __atomic_load_n(&m->busy_lock, __ATOMIC_ACQUIRE);
+	for (;;) {
+		bool conflict = exclusive ? (x & ~VPB_WAITERS) != 0 :
+		    (x & VPB_EXCLUSIVE) != 0;
+		if (!conflict)
+			break;
+		if ((x & VPB_WAITERS) != 0 || __atomic_compare_exchange_n(&m->busy_lock, &x,
+		    x | VPB_WAITERS, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			vm_sleep(m, lk, "pgbusy", 0);
+			break;
+		}
+	}
+	mtx_unlock(lk);
+}
+
+void vm_page_xbusy(vm_page_t m)
+{
+	while (!vm_page_tryxbusy(m))
+		vm_page_busy_sleep(m, true);
+}
+
+void vm_page_sbusy(vm_page_t m)
+{
+	while (!vm_page_trysbusy(m))
+		vm_page_busy_sleep(m, false);
+}
+
+/* ---- fictitious pages -------------------------------------------------------------- */
+
+void vm_page_initfake(vm_page_t m, vm_paddr_t pa)
+{
+	KASSERT((pa & PAGE_MASK) == 0, ("vm_page_initfake: pa %#llx unaligned",
+	    (unsigned long long)pa));
+	*m = (struct vm_page){ .flags = PG_FICTITIOUS | PG_UNMANAGED, .phys_fict = pa,
+	    .ref_count = 1 };
+}

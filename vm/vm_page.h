@@ -1,0 +1,299 @@
+/*
+ * vm_page: one struct per page of managed RAM, the page allocator with its classes and
+ * reserves, busy/wire/hold, and the page queues (vm_pagequeue.h).
+ *
+ * A vm_page whose bytes are all zero is a free, unused page that is not the head of a
+ * free block: no field needs a non-zero initial value, so boot never touches the page
+ * array, and a freed page is put back to zeros (except the free-list fields of a block
+ * head, which vm_phys owns). The physical address is not stored: it follows from the
+ * page's index in its segment's array (fictitious pages, which live outside the arrays,
+ * keep it in phys_fict).
+ *
+ * Field locking legend:
+ *   F  vm_phys free lock (only while the page is free)
+ *   Q  the lock of the page queue named by 'queue'
+ *   A  atomic operations
+ *   O  the owning object's lock (a later module); unowned pages: the page's owner
+ *   K  the kernel allocator that owns the page (UMA, malloc); never read by vm_page
+ *   C  constant between allocation and free
+ */
+#ifndef VM_VM_PAGE_H
+#define VM_VM_PAGE_H
+
+#include "vm/vm.h"
+
+struct vm_object;
+struct vm_page;
+typedef struct vm_page *vm_page_t;
+
+/* Links of a page on a free list or a page queue (never both at once). */
+struct vm_plinks {
+	struct vm_plinks *pl_next;
+	struct vm_plinks *pl_prev;
+};
+
+struct vm_page {
+	struct vm_plinks plinks;    /* F/Q: free list (block heads) or page queue; 1st field */
+	struct vm_object *object;   /* O: owning object, NULL for no-object pages */
+	vm_pindex_t pindex;         /* O: index in the object */
+	union {
+		uintptr_t kmem_owner;   /* K: UMA slab / malloc large-allocation tag; 0 when free */
+		vm_paddr_t phys_fict;   /* C: physical address of a fictitious page */
+	};
+	uint32_t ref_count;         /* A: wirings */
+	uint32_t busy_lock;         /* A: VPB_* busy state; 0 is unbusied */
+	uint16_t hold_count;        /* A: holds (page may not be freed while held) */
+	uint16_t flags;             /* C+A: PG_* (PG_ZERO immutable between alloc and free) */
+	uint8_t aflags;             /* A: PGA_* */
+	uint8_t queue;              /* Q: PQ_* the page is on */
+	uint8_t pool;               /* F: free pool of the block head; pool to free back to */
+	uint8_t order;              /* F: free block head: order + 1; otherwise 0 */
+	uint8_t valid;              /* O: valid 512-byte blocks (later modules) */
+	uint8_t dirty;              /* O: dirty 512-byte blocks (later modules) */
+	uint8_t psind;              /* O: superpage size index (later modules) */
+	uint8_t vp_spare;
+};
+/* A power of two: turning a page-array offset into an index is a shift. */
+_Static_assert((sizeof(struct vm_page) & (sizeof(struct vm_page) - 1)) == 0,
+    "struct vm_page must be a power of two in size");
+
+/* Intrusive circular lists of pages; a list head is a sentinel vm_plinks. */
+static inline void vm_plinks_init(struct vm_plinks *head)
+{
+	head->pl_next = head->pl_prev = head;
+}
+static inline bool vm_plinks_empty(const struct vm_plinks *head)
+{
+	return head->pl_next == head;
+}
+static inline void vm_plinks_insert_head(struct vm_plinks *head, vm_page_t m)
+{
+	struct vm_plinks *pl = &m->plinks;
+
+	pl->pl_next = head->pl_next;
+	pl->pl_prev = head;
+	head->pl_next->pl_prev = pl;
+	head->pl_next = pl;
+}
+static inline void vm_plinks_insert_tail(struct vm_plinks *head, vm_page_t m)
+{
+	struct vm_plinks *pl = &m->plinks;
+
+	pl->pl_prev = head->pl_prev;
+	pl->pl_next = head;
+	head->pl_prev->pl_next = pl;
+	head->pl_prev = pl;
+}
+/* Unlinks m and leaves its links zero, as a page off every list must be. */
+static inline void vm_plinks_remove(vm_page_t m)
+{
+	struct vm_plinks *pl = &m->plinks;
+
+	pl->pl_prev->pl_next = pl->pl_next;
+	pl->pl_next->pl_prev = pl->pl_prev;
+	pl->pl_next = pl->pl_prev = NULL;
+}
+/* The page whose links are pl (plinks is the first field). */
+static inline vm_page_t vm_plinks_page(struct vm_plinks *pl)
+{
+	return (vm_page_t)(void *)pl;
+}
+
+/* flags */
+#define PG_ZERO         0x0001  /* handed out zeroed from the pre-zeroed pool */
+#define PG_FICTITIOUS   0x0002  /* not RAM: a device page outside the arrays */
+#define PG_UNMANAGED    0x0004  /* no pv tracking, never on a page queue by the daemon */
+#define PG_BLACKLISTED  0x0008  /* bad page from vm.blacklist: never allocated */
+#define PG_UNHOLDFREE   0x0010  /* freed while held: the last unhold frees it */
+#define PG_NODUMP       0x0020  /* leave out of dumps */
+
+/* aflags */
+#define PGA_REFERENCED  0x01
+#define PGA_WRITEABLE   0x02
+
+/* queue: PQ_NONE must be 0 so a zeroed page is on no queue. */
+#define PQ_NONE         0
+#define PQ_INACTIVE     1
+#define PQ_ACTIVE       2
+#define PQ_LAUNDRY      3
+#define PQ_COUNT        4
+
+/* busy_lock: exclusive owner bit, waiter bit, and a count of shared holders. */
+#define VPB_EXCLUSIVE   0x1u
+#define VPB_WAITERS     0x2u
+#define VPB_ONE_SHARER  0x4u
+#define VPB_UNBUSIED    0x0u
+
+/*
+ * Allocation requests. The class (low two bits) picks how deep into the free-page
+ * reserves a request may go:
+ *   NORMAL     fails (or waits) when the free count would drop below free_reserved
+ *   SYSTEM     may go down to interrupt_free_min (kernel allocations that must progress)
+ *   INTERRUPT  may take the very last page (cannot wait)
+ */
+#define VM_ALLOC_NORMAL     0x0000
+#define VM_ALLOC_INTERRUPT  0x0001
+#define VM_ALLOC_SYSTEM     0x0002
+#define VM_ALLOC_CLASS_MASK 0x0003
+#define VM_ALLOC_NOWAIT     0x0004  /* fail at once (also the default) */
+#define VM_ALLOC_WAITOK     0x0008  /* sleep until a page is free; never NULL */
+#define VM_ALLOC_WAITFAIL   0x0010  /* sleep once, then fail */
+#define VM_ALLOC_WIRED      0x0020  /* returned with ref_count 1 (counted in v_wire_count) */
+#define VM_ALLOC_ZERO       0x0040  /* contents zeroed (PG_ZERO when it was pre-zeroed) */
+#define VM_ALLOC_NOBUSY     0x0200  /* accepted; no-object pages are never busied */
+#define VM_ALLOC_NODUMP     0x1000  /* PG_NODUMP */
+
+/* malloc/UMA flags -> page request: kernel memory is SYSTEM class, M_USE_RESERVE
+ * goes to the interrupt reserve. */
+static inline int malloc2vm_flags(int malloc_flags)
+{
+	int pflags = (malloc_flags & M_USE_RESERVE) ? VM_ALLOC_INTERRUPT : VM_ALLOC_SYSTEM;
+
+	if (malloc_flags & M_ZERO)
+		pflags |= VM_ALLOC_ZERO;
+	pflags |= (malloc_flags & M_WAITOK) ? VM_ALLOC_WAITOK : VM_ALLOC_NOWAIT;
+	return pflags;
+}
+
+/*
+ * Page counts. Keep them here, beside the allocator; vm_meter (a later module) reads a
+ * snapshot with vm_page_counts_snapshot().
+ */
+struct vm_page_counts {
+	uint64_t v_page_count;          /* managed pages (have a vm_page) */
+	uint64_t v_free_count;          /* buddy lists + pre-zeroed pool + per-CPU caches */
+	uint64_t v_zero_count;          /* of which in the pre-zeroed pool */
+	uint64_t v_pcpu_count;          /* of which in per-CPU caches (set aside: the class
+	                                   limits apply to the rest, the low-memory handler
+	                                   returns them) */
+	uint64_t v_wire_count;          /* wired pages */
+	uint64_t v_active_count;
+	uint64_t v_inactive_count;
+	uint64_t v_laundry_count;
+	uint64_t v_bootstrap_count;     /* pages taken at boot (the page arrays) */
+	uint64_t v_blacklist_count;     /* bad pages kept off the free lists */
+	uint64_t v_free_reserved;       /* NORMAL stops here */
+	uint64_t v_interrupt_free_min;  /* SYSTEM stops here */
+	uint64_t v_free_waiters;        /* threads asleep for free pages now */
+	uint64_t v_zero_hits;           /* VM_ALLOC_ZERO served pre-zeroed */
+	uint64_t v_zero_misses;         /* VM_ALLOC_ZERO zeroed on the spot */
+	uint64_t v_alloc_fails;         /* requests that returned NULL */
+	uint64_t v_plat_zeroed;         /* pages zeroed by the platform's page ops */
+	uint64_t v_plat_discarded;      /* pages discarded by the platform's page ops */
+};
+void vm_page_counts_snapshot(struct vm_page_counts *out);
+uint64_t vm_page_free_count(void);  /* v_free_count (all free pages), racy */
+uint64_t vm_page_wire_count(void);
+
+/* One line on the console: pages managed, segments, page-array pages, bad pages.
+ * Boot does not print it (a formatted line is hundreds of emulated instructions). */
+void vm_page_boot_report(void);
+
+/* The reserves (pages). vm_page_startup sets defaults from the RAM size. */
+void vm_page_set_reserves(uint64_t free_reserved, uint64_t interrupt_free_min);
+
+/* ---- allocation --------------------------------------------------------------- */
+
+/*
+ * One page that belongs to no object, from the direct pool (page tables, UMA slabs).
+ * Returned unbusied, not on a queue, wired when VM_ALLOC_WIRED, zeroed when
+ * VM_ALLOC_ZERO. Before failing or sleeping it fires the low-memory handlers.
+ * => may sleep with VM_ALLOC_WAITOK/WAITFAIL; no locks held then.
+ */
+vm_page_t vm_page_alloc_noobj(int req);
+
+/* npages contiguous no-object pages (see vm_phys_alloc_contig for the constraints).
+ * Every page is set up as vm_page_alloc_noobj sets one up. */
+vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t low,
+    vm_paddr_t high, unsigned long alignment, vm_paddr_t boundary);
+
+/*
+ * Free a page. It must not be busied by others, mapped, or owned by an object; a page
+ * wired only by its allocation (ref_count 1, VM_ALLOC_WIRED) is unwired here. kmem_owner
+ * must be 0 again. A held page is freed by its last vm_page_unhold.
+ */
+void vm_page_free(vm_page_t m);
+void vm_page_free_contig(vm_page_t m, unsigned long npages);
+
+/* Fill the pre-zeroed pool with up to npages pages in one batch of page operations;
+ * returns the number added. The pool refills itself when a ZERO request finds it empty. */
+uint64_t vm_page_zero_pool_fill(uint64_t npages);
+/* Return every page in per-CPU caches and the zero pool to the buddy lists. */
+void vm_page_drain_caches(void);
+
+/* ---- wire / hold ------------------------------------------------------------- */
+void vm_page_wire(vm_page_t m);
+bool vm_page_unwire_noq(vm_page_t m);       /* true when the last wiring went */
+void vm_page_unwire(vm_page_t m, int queue); /* last wiring: put the page on queue */
+static inline bool vm_page_wired(vm_page_t m)
+{
+	return __atomic_load_n(&m->ref_count, __ATOMIC_RELAXED) != 0;
+}
+void vm_page_hold(vm_page_t m);
+void vm_page_unhold(vm_page_t m);
+
+/* ---- busy ---------------------------------------------------------------------- */
+bool vm_page_tryxbusy(vm_page_t m);
+bool vm_page_trysbusy(vm_page_t m);
+void vm_page_xbusy(vm_page_t m);            /* sleeps until it can */
+void vm_page_sbusy(vm_page_t m);            /* sleeps until it can */
+void vm_page_xunbusy(vm_page_t m);
+void vm_page_sunbusy(vm_page_t m);
+/* Sleep until m is not busied in a way that conflicts with (exclusive ? x : s). */
+void vm_page_busy_sleep(vm_page_t m, bool exclusive);
+static inline bool vm_page_xbusied(vm_page_t m)
+{
+	return (__atomic_load_n(&m->busy_lock, __ATOMIC_ACQUIRE) & VPB_EXCLUSIVE) != 0;
+}
+static inline bool vm_page_sbusied(vm_page_t m)
+{
+	return __atomic_load_n(&m->busy_lock, __ATOMIC_ACQUIRE) >= VPB_ONE_SHARER;
+}
+static inline bool vm_page_busied(vm_page_t m)
+{
+	return (__atomic_load_n(&m->busy_lock, __ATOMIC_ACQUIRE) & ~VPB_WAITERS) != 0;
+}
+
+/* ---- page queues (vm_pagequeue.h has the queues themselves) --------------------- */
+void vm_page_enqueue(vm_page_t m, int queue);   /* m must be on no queue */
+void vm_page_dequeue(vm_page_t m);              /* no-op when on no queue */
+void vm_page_requeue(vm_page_t m);              /* to the tail of its queue */
+void vm_page_activate(vm_page_t m);
+void vm_page_deactivate(vm_page_t m);
+void vm_page_launder(vm_page_t m);
+
+/* ---- fictitious pages ------------------------------------------------------------ */
+void vm_page_initfake(vm_page_t m, vm_paddr_t pa);
+
+/* ---- physical address <-> page --------------------------------------------------- */
+#include "vm/vm_phys.h"
+
+/* The table walks behind the fast paths below (vm_phys.c). */
+vm_paddr_t vm_page_to_phys_slow(vm_page_t m);
+vm_page_t vm_phys_to_page_slow(vm_paddr_t pa);
+
+/* Pages of the largest segment (vm_phys_hint) take a subtraction and a compare. */
+static inline vm_paddr_t vm_page_to_phys(vm_page_t m)
+{
+	uintptr_t off = (uintptr_t)m - (uintptr_t)vm_phys_hint.ph_pages;
+
+	if (__predict_true(off < vm_phys_hint.ph_array_bytes))
+		return vm_phys_hint.ph_start + ptoa(off / sizeof(struct vm_page));
+	return vm_page_to_phys_slow(m);
+}
+
+/* NULL when pa is not managed RAM. */
+static inline vm_page_t vm_phys_to_page(vm_paddr_t pa)
+{
+	uint64_t off = pa - vm_phys_hint.ph_start;
+
+	if (__predict_true(off < vm_phys_hint.ph_bytes))
+		return &vm_phys_hint.ph_pages[atop(off)];
+	return vm_phys_to_page_slow(pa);
+}
+
+#define VM_PAGE_TO_PHYS(m)  vm_page_to_phys(m)
+#define PHYS_TO_VM_PAGE(pa) vm_phys_to_page(pa)
+#define VM_PAGE_TO_DMAP(m)  vm_phys_to_dmap(VM_PAGE_TO_PHYS(m))
+
+#endif /* VM_VM_PAGE_H */

@@ -1,0 +1,149 @@
+/*
+ * The page queues and the vm_page operations that move pages between them.
+ *
+ * A page's queue field says which queue's lock protects its links. To take a page off
+ * its queue without holding anything first, read the field, lock that queue, and check
+ * the field again: it can only change under the lock of the queue it names.
+ */
+#include "vm/vm_pagequeue.h"
+
+/* Empty from the start: an empty queue's sentinel points at itself, and an all-zero
+ * mutex is an unlocked one (vm_platform.h). */
+#define VM_PAGEQUEUE_INIT(q, name) \
+	[q] = { .pq_pl = { &vm_pagequeues[q].pq_pl, &vm_pagequeues[q].pq_pl }, .pq_name = (name) }
+struct vm_pagequeue vm_pagequeues[PQ_COUNT] = {
+	VM_PAGEQUEUE_INIT(PQ_NONE, "none"),
+	VM_PAGEQUEUE_INIT(PQ_INACTIVE, "inactive"),
+	VM_PAGEQUEUE_INIT(PQ_ACTIVE, "active"),
+	VM_PAGEQUEUE_INIT(PQ_LAUNDRY, "laundry"),
+};
+
+void vm_pagequeue_reset(void)
+{
+	for (int q = 0; q < PQ_COUNT; q++) {
+		struct vm_pagequeue *pq = &vm_pagequeues[q];
+		mtx_init(&pq->pq_mutex, pq->pq_name);
+		vm_plinks_init(&pq->pq_pl);
+		pq->pq_cnt = 0;
+	}
+}
+
+vm_page_t vm_pagequeue_first(struct vm_pagequeue *pq)
+{
+	mtx_assert_owned(&pq->pq_mutex);
+	return vm_plinks_empty(&pq->pq_pl) ? NULL : vm_plinks_page(pq->pq_pl.pl_next);
+}
+
+vm_page_t vm_pagequeue_next(struct vm_pagequeue *pq, vm_page_t m)
+{
+	mtx_assert_owned(&pq->pq_mutex);
+	return m->plinks.pl_next == &pq->pq_pl ? NULL : vm_plinks_page(m->plinks.pl_next);
+}
+
+static inline uint8_t vm_page_queue_load(vm_page_t m)
+{
+	return __atomic_load_n(&m->queue, __ATOMIC_ACQUIRE);
+}
+
+/* Lock the queue m is on and return it, or NULL when m is on none. */
+static struct vm_pagequeue *vm_page_pagequeue_lock(vm_page_t m)
+{
+	for (;;) {
+		uint8_t q = vm_page_queue_load(m);
+		if (q == PQ_NONE)
+			return NULL;
+		struct vm_pagequeue *pq = &vm_pagequeues[q];
+		vm_pagequeue_lock(pq);
+		if (vm_page_queue_load(m) == q)
+			return pq;
+		vm_pagequeue_unlock(pq);
+	}
+}
+
+static void vm_page_enqueue_locked(struct vm_pagequeue *pq, vm_page_t m, int queue)
+{
+	vm_plinks_insert_tail(&pq->pq_pl, m);
+	pq->pq_cnt++;
+	__atomic_store_n(&m->queue, (uint8_t)queue, __ATOMIC_RELEASE);
+}
+
+static void vm_page_dequeue_locked(struct vm_pagequeue *pq, vm_page_t m)
+{
+	KASSERT(pq->pq_cnt > 0, ("vm_page_dequeue_locked: %s queue count 0", pq->pq_name));
+	vm_plinks_remove(m);
+	pq->pq_cnt--;
+	__atomic_store_n(&m->queue, PQ_NONE, __ATOMIC_RELEASE);
+}
+
+void vm_page_enqueue(vm_page_t m, int queue)
+{
+	struct vm_pagequeue *pq;
+
+	KASSERT(queue > PQ_NONE && queue < PQ_COUNT,
+	    ("vm_page_enqueue: bad queue %d", queue));
+	KASSERT((m->flags & PG_FICTITIOUS) == 0,
+	    ("vm_page_enqueue: fictitious page %p", (void *)m));
+	KASSERT(m->order == 0, ("vm_page_enqueue: free page %p", (void *)m));
+	pq = &vm_pagequeues[queue];
+	vm_pagequeue_lock(pq);
+	KASSERT(m->queue == PQ_NONE, ("vm_page_enqueue: page %p already on queue %d",
+	    (void *)m, m->queue));
+	vm_page_enqueue_locked(pq, m, queue);
+	vm_pagequeue_unlock(pq);
+}
+
+void vm_page_dequeue(vm_page_t m)
+{
+	struct vm_pagequeue *pq = vm_page_pagequeue_lock(m);
+
+	if (pq == NULL)
+		return;
+	vm_page_dequeue_locked(pq, m);
+	vm_pagequeue_unlock(pq);
+}
+
+void vm_page_requeue(vm_page_t m)
+{
+	struct vm_pagequeue *pq = vm_page_pagequeue_lock(m);
+
+	KASSERT(pq != NULL, ("vm_page_requeue: page %p is on no queue", (void *)m));
+	vm_plinks_remove(m);
+	vm_plinks_insert_tail(&pq->pq_pl, m);
+	vm_pagequeue_unlock(pq);
+}
+
+/* Move m to the tail of queue (from wherever it is). */
+static void vm_page_mvqueue(vm_page_t m, int queue)
+{
+	struct vm_pagequeue *pq = vm_page_pagequeue_lock(m);
+
+	if (pq != NULL) {
+		if (pq == &vm_pagequeues[queue]) {
+			vm_plinks_remove(m);
+			vm_plinks_insert_tail(&pq->pq_pl, m);
+			vm_pagequeue_unlock(pq);
+			return;
+		}
+		vm_page_dequeue_locked(pq, m);
+		vm_pagequeue_unlock(pq);
+	}
+	/* Between the two locks the page is on no queue; a concurrent enqueue of the
+	 * same page by its owner would be the owner's bug, which enqueue asserts. */
+	vm_page_enqueue(m, queue);
+}
+
+void vm_page_activate(vm_page_t m)
+{
+	vm_page_mvqueue(m, PQ_ACTIVE);
+}
+
+void vm_page_deactivate(vm_page_t m)
+{
+	__atomic_and_fetch(&m->aflags, (uint8_t)~PGA_REFERENCED, __ATOMIC_RELAXED);
+	vm_page_mvqueue(m, PQ_INACTIVE);
+}
+
+void vm_page_launder(vm_page_t m)
+{
+	vm_page_mvqueue(m, PQ_LAUNDRY);
+}

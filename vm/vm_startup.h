@@ -1,0 +1,40 @@
+/*
+ * The boot sequence of the VM core, the same for the guest kernel and the host test
+ * platform (tests/support/vm_host_mem.c):
+ *
+ *   vm_startup_reset();                     host re-boots only: back to all-zero state
+ *   vm_phys_set_blacklist("0x...,0x...");   optional, from vm.blacklist=
+ *   vm_phys_add_seg(start, end);            each RAM range the VM core may manage
+ *   vm_page_startup();                      page arrays, list heads, reserves
+ *   uma_startup();                          UMA's own zones (vm/uma_core.c)
+ *   malloc_startup();                       malloc types (vm/kern_malloc.c)
+ *
+ * Every global of the VM core starts as all-zero bytes, which is how a freshly loaded
+ * kernel finds its .bss: the startup functions write whatever must not be zero, so a
+ * guest boots without vm_startup_reset. The host test platform boots again and again in
+ * one process and calls it first to get back to that state.
+ *
+ * The caller of vm_phys_add_seg has already excluded the kernel image and the boot
+ * structures; ranges are page-aligned inward here. The ranges must read as zero (fresh
+ * RAM): each segment's page array is carved from its tail and not initialised.
+ *
+ * Boot cost grows with the number of segments, not with pages or CPUs: the page arrays
+ * are left as they are found (zero), free memory reaches the buddy lists a block at a
+ * time as it is asked for, the pre-zeroed pool fills on the first zeroed request, and
+ * UMA's bucket zones, off-page slab headers and kmalloc's size-class zones are created
+ * when first used. Nothing here prints but a bad page of the blacklist.
+ */
+#ifndef VM_VM_STARTUP_H
+#define VM_VM_STARTUP_H
+
+#include "vm/vm.h"
+
+void vm_startup_reset(void);
+void vm_phys_add_seg(vm_paddr_t start, vm_paddr_t end);
+/* "PA,PA,..." (hex with 0x, or decimal); the pages never reach a free list. */
+void vm_phys_set_blacklist(const char *list);
+void vm_page_startup(void);
+void uma_startup(void);
+void malloc_startup(void);
+
+#endif /* VM_VM_STARTUP_H */

@@ -1,0 +1,36 @@
+/*
+ * Console output buffering. Write errors (a closed pipe) drop the output: the guest's
+ * run must not depend on anyone reading it.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "vmm/console.h"
+
+void console_init(struct console *c, int fd)
+{
+	c->cons_fd = fd;
+	c->cons_len = 0;
+}
+
+void console_flush(struct console *c)
+{
+	unsigned off = 0;
+
+	while (off < c->cons_len) {
+		ssize_t n = write(c->cons_fd, c->cons_buf + off, c->cons_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (unsigned)n;
+	}
+	c->cons_len = 0;
+}
+
+void console_putc(struct console *c, uint8_t ch)
+{
+	c->cons_buf[c->cons_len++] = (char)ch;
+	if (ch == '\n' || c->cons_len == CONSOLE_BUF_SIZE)
+		console_flush(c);
+}

@@ -1,0 +1,155 @@
+/*
+ * What the user sees when the guest dies under the VMM: a first line naming the cause,
+ * then the vCPU state a kernel developer needs (registers, control registers, segments,
+ * and for emulation failures the instruction bytes), all on stderr, each line "vmm:".
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vmm/gva.h"
+#include "vmm/machine.h"
+#include "vmm/vmm.h"
+
+static void fault_print_segment(const char *name, const struct kvm_segment *s)
+{
+	fprintf(stderr, "vmm:   %-3s sel=0x%04x base=0x%016llx limit=0x%08x type=0x%x "
+	    "p=%u dpl=%u db=%u l=%u g=%u\n", name, s->selector, (unsigned long long)s->base,
+	    s->limit, s->type, s->present, s->dpl, s->db, s->l, s->g);
+}
+
+/* Registers, control registers and segments of the vCPU. */
+static void fault_print_state(struct machine *mc, const struct kvm_regs *r,
+    const struct kvm_sregs *sr)
+{
+	fprintf(stderr,
+	    "vmm:   rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
+	    "vmm:   rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n"
+	    "vmm:   r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n"
+	    "vmm:   r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n"
+	    "vmm:   rip=%016llx rflags=%016llx\n",
+	    r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
+	    r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+	    r->rip, r->rflags);
+	fprintf(stderr,
+	    "vmm:   cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx\n"
+	    "vmm:   efer=%016llx apic_base=%016llx\n",
+	    sr->cr0, sr->cr2, sr->cr3, sr->cr4, sr->efer, sr->apic_base);
+	fault_print_segment("cs", &sr->cs);
+	fault_print_segment("ds", &sr->ds);
+	fault_print_segment("es", &sr->es);
+	fault_print_segment("ss", &sr->ss);
+	fault_print_segment("fs", &sr->fs);
+	fault_print_segment("gs", &sr->gs);
+	fault_print_segment("tr", &sr->tr);
+	fprintf(stderr, "vmm:   gdt base=0x%016llx limit=0x%04x  idt base=0x%016llx "
+	    "limit=0x%04x\n", sr->gdt.base, sr->gdt.limit, sr->idt.base, sr->idt.limit);
+	(void)mc;
+}
+
+static int fault_get_state(struct machine *mc, struct kvm_regs *r, struct kvm_sregs *sr)
+{
+	if (ioctl(mc->mc_vcpu.kc_fd, KVM_GET_REGS, r) < 0 ||
+	    ioctl(mc->mc_vcpu.kc_fd, KVM_GET_SREGS, sr) < 0) {
+		fprintf(stderr, "vmm:   (vCPU registers unavailable: %m)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void fault_print_all(struct machine *mc)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+
+	console_flush(&mc->mc_console);
+	if (fault_get_state(mc, &r, &sr) == 0)
+		fault_print_state(mc, &r, &sr);
+}
+
+static void fault_print_bytes(const char *what, const uint8_t *b, size_t n)
+{
+	fprintf(stderr, "vmm:   %s:", what);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, " %02x", b[i]);
+	fprintf(stderr, n == 0 ? " (unreadable)\n" : "\n");
+}
+
+int fault_triple(struct machine *mc)
+{
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: guest triple fault (KVM_EXIT_SHUTDOWN); vCPU %u state:\n",
+	    mc->mc_vcpu.kc_id);
+	fault_print_all(mc);
+	return VMM_EXIT_GUEST;
+}
+
+int fault_fail_entry(struct machine *mc)
+{
+	struct kvm_run *run = mc->mc_vcpu.kc_run;
+
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
+	    "hardware_entry_failure_reason 0x%llx, cpu %u); vCPU state:\n",
+	    (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+	    run->fail_entry.cpu);
+	fault_print_all(mc);
+	return VMM_EXIT_GUEST;
+}
+
+static const char *fault_suberror_name(uint32_t sub)
+{
+	switch (sub) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
+	default: return "unknown";
+	}
+}
+
+int fault_internal_error(struct machine *mc)
+{
+	struct kvm_run *run = mc->mc_vcpu.kc_run;
+	uint32_t sub = run->internal.suberror;
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: KVM internal error, suberror %u (%s); the guest ran an "
+	    "instruction KVM cannot handle (see PLATFORM.md); vCPU state:\n", sub,
+	    fault_suberror_name(sub));
+	int have_state = fault_get_state(mc, &r, &sr) == 0;
+	if (sub == KVM_INTERNAL_ERROR_EMULATION) {
+		if (run->emulation_failure.ndata >= 3 &&
+		    (run->emulation_failure.flags &
+		    KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+			unsigned n = run->emulation_failure.insn_size;
+			fault_print_bytes("instruction bytes (from KVM)",
+			    run->emulation_failure.insn_bytes, n <= 15 ? n : 15);
+		} else if (have_state) {
+			uint8_t insn[15];
+			struct gva_paging pg = { sr.cr0, sr.cr3, sr.cr4, sr.efer };
+			/* The linear address is cs.base + rip; flat in every mode we run. */
+			size_t n = gva_read(&mc->mc_mem, &pg, sr.cs.base + r.rip, insn,
+			    sizeof(insn));
+			fault_print_bytes("bytes at rip (from guest memory)", insn, n);
+		}
+	} else {
+		for (uint32_t i = 0; i < run->internal.ndata && i < 16; i++)
+			fprintf(stderr, "vmm:   data[%u]=0x%llx\n", i,
+			    (unsigned long long)run->internal.data[i]);
+	}
+	if (have_state)
+		fault_print_state(mc, &r, &sr);
+	return VMM_EXIT_GUEST;
+}
+
+int fault_halted(struct machine *mc)
+{
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: the guest halted for good (KVM_EXIT_HLT); vCPU state:\n");
+	fault_print_all(mc);
+	return VMM_EXIT_GUEST;
+}

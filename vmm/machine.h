@@ -1,0 +1,58 @@
+/*
+ * One running guest: its memory, the KVM objects, the devices, and what the exit
+ * handlers need to share. The vCPU thread owns everything here while the guest runs;
+ * the main thread only sets mc_stop_signal and kicks the vCPU.
+ */
+#ifndef VMM_MACHINE_H
+#define VMM_MACHINE_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/ioapic_model.h"
+#include "devices/pvport_model.h"
+#include "devices/uart16550_model.h"
+#include "vmm/console.h"
+#include "vmm/guest_mem.h"
+#include "vmm/kvm.h"
+
+/* An exit handler's verdict: run on, or stop the VM with this exit status (>= 0). */
+#define VCPU_CONTINUE   (-1)
+
+struct machine {
+	struct guest_mem mc_mem;
+	struct kvm_vm mc_vm;
+	struct kvm_vcpu mc_vcpu;
+	struct console mc_console;
+	struct uart16550 mc_uart;
+	struct ioapic mc_ioapic;
+	struct pvport mc_pv;
+	bool mc_verbose;
+
+	/* Accesses no device claimed, for -v. */
+	uint64_t mc_unknown_pio, mc_unknown_mmio;
+	uint16_t mc_unknown_pio_first;
+	uint64_t mc_unknown_mmio_first;
+
+	_Atomic int mc_stop_signal;     /* set by the main thread: SIGINT or SIGTERM */
+	pthread_t mc_main_thread;
+	int mc_exit_status;             /* written by the vCPU thread when it returns */
+};
+
+/* The KVM_RUN loop: runs until an exit handler or a signal stops the VM. => status. */
+int vcpu_run_loop(struct machine *mc);
+
+/* Port and MMIO accesses the vCPU exits with. => VCPU_CONTINUE or an exit status. */
+int io_port(struct machine *mc, uint16_t port, bool out, unsigned size, uint8_t *data);
+int io_mmio(struct machine *mc, uint64_t gpa, bool write, unsigned len, uint8_t *data);
+
+/* Deaths of the guest: each prints its report to stderr. => the exit status. */
+int fault_triple(struct machine *mc);
+int fault_fail_entry(struct machine *mc);
+int fault_internal_error(struct machine *mc);
+int fault_halted(struct machine *mc);
+
+#endif /* VMM_MACHINE_H */

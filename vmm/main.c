@@ -1,0 +1,43 @@
+/*
+ * build/vmm: parse the command line, dispatch, exit with the status. All the work is
+ * in cli.c and run.c so the unit tests can reach it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vmm/cli.h"
+#include "vmm/run.h"
+#include "vmm/trace.h"
+#include "vmm/vmm.h"
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	char err[CLI_ERR_MAX + 256];
+	int rc;
+
+	trace_init();
+	/* A closed stdout must not kill us mid-run: console writes just fail. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = cli_parse(argc, argv, &o, err, sizeof(err))) != 0) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return rc;
+	}
+	switch (o.co_cmd) {
+	case CLI_CMD_HELP:
+		cli_usage(stdout);
+		return fflush(stdout) == 0 ? VMM_EXIT_OK : VMM_EXIT_HOST;
+	case CLI_CMD_VERSION:
+		printf("vmm %s\n", VMM_VERSION);
+		return fflush(stdout) == 0 ? VMM_EXIT_OK : VMM_EXIT_HOST;
+	case CLI_CMD_RUN:
+		break;
+	}
+	trace_enabled = o.co_verbose;
+	TRACE("vmm %s: %llu MiB, %u vCPU", VMM_VERSION,
+	    (unsigned long long)(o.co_mem_size >> 20), o.co_ncpus);
+	rc = vmm_run(&o);
+	TRACE("exit status %d after %.2f ms", rc, trace_ms());
+	return rc;
+}

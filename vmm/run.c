@@ -1,0 +1,273 @@
+/*
+ * `vmm run`. The order: everything that can be wrong with the user's input (command
+ * lines, kernel, program) is checked and loaded into guest RAM before KVM is touched,
+ * so input errors (64, 66) win over host errors (71); then the VM, the vCPU thread,
+ * and the main thread waiting for it while handling SIGINT/SIGTERM.
+ *
+ * The default path stays lean because `vmm run --ktest=none` is a boot-time
+ * benchmark: the kernel file is mapped once, guest RAM is never pre-touched, the only
+ * thread created is the vCPU's, and nothing is printed unless -v.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/pvh.h"
+#include "devices/uart16550.h"
+#include "vmm/cli.h"
+#include "vmm/machine.h"
+#include "vmm/pvh_loader.h"
+#include "vmm/run.h"
+#include "vmm/trace.h"
+#include "vmm/vmm.h"
+
+/* SIGUSR1 kicks the vCPU thread out of KVM_RUN; SIGUSR2 tells main it has returned. */
+#define RUN_SIG_KICK    SIGUSR1
+#define RUN_SIG_DONE    SIGUSR2
+
+static struct machine run_machine;     /* large (the pv port's list copy): not on a stack */
+static _Atomic bool run_vcpu_done;
+
+static const char *const run_milestone_names[PV_MS_MAX] = {
+	[PV_MS_ENTRY] = "entry",
+	[PV_MS_KMAIN] = "kernel main",
+	[PV_MS_READY] = "ready",
+	[PV_MS_EXIT] = "exit",
+};
+
+static void run_on_milestone(void *ctx, enum pv_milestone ms)
+{
+	(void)ctx;
+	TRACE("guest: %s", run_milestone_names[ms]);
+}
+
+static void run_on_panic(void *ctx, const char *msg, size_t len)
+{
+	(void)ctx;
+	TRACE("guest reported a panic: %.*s", (int)len, msg);
+}
+
+/* Print the guest's reason on one line, whatever bytes it sent. */
+static void run_on_stopped(void *ctx, const char *reason, size_t len)
+{
+	struct machine *mc = ctx;
+	char line[PVPORT_MSG_MAX + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && reason[i] != '\0'; i++)
+		line[n++] = (reason[i] >= 0x20 && reason[i] < 0x7f) ? reason[i] : '?';
+	while (n > 0 && line[n - 1] == '?')
+		n--;    /* a trailing newline from the guest */
+	line[n] = '\0';
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: guest stopped: %s\n", line);
+}
+
+static const struct pvport_ops run_pv_ops = {
+	.po_milestone = run_on_milestone,
+	.po_panic = run_on_panic,
+	.po_stopped = run_on_stopped,
+};
+
+static void run_uart_tx(void *ctx, uint8_t ch)
+{
+	struct machine *mc = ctx;
+
+	console_putc(&mc->mc_console, ch);
+}
+
+static void run_uart_irq(void *ctx, bool level)
+{
+	struct machine *mc = ctx;
+
+	ioapic_set_irq(&mc->mc_ioapic, UART_COM1_IRQ, level);
+}
+
+static int run_ioapic_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct machine *mc = ctx;
+
+	return kvm_vm_signal_msi(&mc->mc_vm, addr, data);
+}
+
+static void run_kick_handler(int sig)
+{
+	(void)sig;      /* its only job is to make KVM_RUN return EINTR */
+}
+
+static void *run_vcpu_thread(void *arg)
+{
+	struct machine *mc = arg;
+
+	mc->mc_exit_status = vcpu_run_loop(mc);
+	atomic_store(&run_vcpu_done, true);
+	pthread_kill(mc->mc_main_thread, RUN_SIG_DONE);
+	return NULL;
+}
+
+/* kernel.elf in the directory of the running vmm executable. */
+static int run_default_kernel(char *buf, size_t buflen, char *err, size_t errlen)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, buflen - 1);
+
+	if (n <= 0 || (size_t)n >= buflen - 1) {
+		snprintf(err, errlen, "cannot find the vmm executable's directory (%s); pass "
+		    "the kernel with -k FILE", n < 0 ? strerror(errno) : "path too long");
+		return VMM_EXIT_INPUT;
+	}
+	buf[n] = '\0';
+	char *slash = strrchr(buf, '/');
+	size_t dir = slash != NULL ? (size_t)(slash - buf) + 1 : 0;
+	if (dir + sizeof("kernel.elf") > buflen) {
+		snprintf(err, errlen, "the vmm executable's path is too long; pass the kernel "
+		    "with -k FILE");
+		return VMM_EXIT_INPUT;
+	}
+	memcpy(buf + dir, "kernel.elf", sizeof("kernel.elf"));
+	return 0;
+}
+
+/* Load the kernel, module 0 and the start info into fresh guest RAM. */
+static int run_load_guest(struct machine *mc, const struct cli_opts *o,
+    struct pvh_image *img, char *err, size_t errlen)
+{
+	char kpath[PATH_MAX], guest_cmdline[PVH_CMDLINE_MAX], prog_cmdline[PVH_CMDLINE_MAX];
+	const char *kernel = o->co_kernel;
+	struct hvm_modlist_entry mod;
+	int rc;
+
+	if ((rc = cli_guest_cmdline(o, guest_cmdline, sizeof(guest_cmdline), err, errlen)) ||
+	    (rc = cli_program_cmdline(o, prog_cmdline, sizeof(prog_cmdline), err, errlen)))
+		return rc;
+	if (kernel == NULL) {
+		if ((rc = run_default_kernel(kpath, sizeof(kpath), err, errlen)) != 0)
+			return rc;
+		kernel = kpath;
+	}
+	if (guest_mem_init(&mc->mc_mem, o->co_mem_size) != 0) {
+		snprintf(err, errlen, "cannot reserve %llu MiB for guest RAM: %s; use a smaller -m",
+		    (unsigned long long)(o->co_mem_size >> 20), strerror(errno));
+		return VMM_EXIT_HOST;
+	}
+	if ((rc = pvh_load_kernel_file(&mc->mc_mem, kernel, img, err, errlen)) != 0)
+		return rc;
+	TRACE("kernel loaded (%u segments, entry 0x%x, 0x%llx-0x%llx)", img->pi_nsegs,
+	    img->pi_entry, (unsigned long long)img->pi_start, (unsigned long long)img->pi_end);
+	unsigned nmods = 0;
+	if (o->co_prog_argc > 0) {
+		uint64_t next = img->pi_end;
+		if ((rc = pvh_load_module_file(&mc->mc_mem, &next, o->co_prog_argv[0],
+		    prog_cmdline, &mod, err, errlen)) != 0)
+			return rc;
+		nmods = 1;
+		TRACE("module 0: %s, %llu bytes at 0x%llx", o->co_prog_argv[0],
+		    (unsigned long long)mod.size, (unsigned long long)mod.paddr);
+	}
+	if ((rc = pvh_write_start_info(&mc->mc_mem, guest_cmdline, &mod, nmods, err,
+	    errlen)) != 0)
+		return rc;
+	TRACE("start info written, command line \"%s\"", guest_cmdline);
+	return 0;
+}
+
+static int run_create_vm(struct machine *mc, const struct pvh_image *img, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = kvm_vm_create(&mc->mc_vm, err, errlen)) != 0)
+		return rc;
+	TRACE("kvm: vm created");
+	if ((rc = kvm_vm_set_memory(&mc->mc_vm, &mc->mc_mem, err, errlen)) != 0)
+		return rc;
+	TRACE("kvm: %llu MiB of RAM in %u slot%s", (unsigned long long)(
+	    mc->mc_mem.gm_ram_size >> 20), mc->mc_mem.gm_nslots,
+	    mc->mc_mem.gm_nslots > 1 ? "s" : "");
+	/* No PIT: the guest times itself with the LAPIC timer (kvm.c says why no PIC). */
+	if ((rc = kvm_vm_create_irqchip(&mc->mc_vm, err, errlen)) != 0)
+		return rc;
+	TRACE("kvm: local APIC created (split irqchip)");
+	if ((rc = kvm_vcpu_create(&mc->mc_vm, &mc->mc_vcpu, 0, err, errlen)) != 0 ||
+	    (rc = kvm_vcpu_set_pvh_entry(&mc->mc_vcpu, img->pi_entry,
+	    (uint32_t)PVH_INFO_PADDR, err, errlen)) != 0)
+		return rc;
+	TRACE("kvm: vcpu 0 created");
+	return 0;
+}
+
+/* Run the vCPU thread; meanwhile turn SIGINT/SIGTERM into a clean stop. */
+static int run_wait(struct machine *mc)
+{
+	sigset_t waitset;
+	pthread_t vcpu;
+	struct sigaction sa = { .sa_handler = run_kick_handler };
+
+	sigemptyset(&waitset);
+	sigaddset(&waitset, SIGINT);
+	sigaddset(&waitset, SIGTERM);
+	sigaddset(&waitset, RUN_SIG_DONE);
+	/* Blocked before the thread exists, so it inherits the mask and only main waits. */
+	pthread_sigmask(SIG_BLOCK, &waitset, NULL);
+	sigaction(RUN_SIG_KICK, &sa, NULL);
+	mc->mc_main_thread = pthread_self();
+	int e = pthread_create(&vcpu, NULL, run_vcpu_thread, mc);
+	if (e != 0) {
+		fprintf(stderr, "vmm: cannot start the vCPU thread: %s\n", strerror(e));
+		return VMM_EXIT_HOST;
+	}
+	TRACE("vcpu running");
+	while (!atomic_load(&run_vcpu_done)) {
+		int sig = sigwaitinfo(&waitset, NULL);
+		if (sig == SIGINT || sig == SIGTERM) {
+			atomic_store(&mc->mc_stop_signal, sig);
+			mc->mc_vcpu.kc_run->immediate_exit = 1;
+			pthread_kill(vcpu, RUN_SIG_KICK);
+		}
+	}
+	pthread_join(vcpu, NULL);
+	return mc->mc_exit_status;
+}
+
+int vmm_run(const struct cli_opts *o)
+{
+	struct machine *mc = &run_machine;
+	struct pvh_image img;
+	char err[512];
+	int rc;
+
+	mc->mc_verbose = o->co_verbose;
+	mc->mc_vcpu.kc_fd = -1;
+	if ((rc = run_load_guest(mc, o, &img, err, sizeof(err))) != 0 ||
+	    (rc = run_create_vm(mc, &img, err, sizeof(err))) != 0) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return rc;
+	}
+	console_init(&mc->mc_console, STDOUT_FILENO);
+	ioapic_init(&mc->mc_ioapic, run_ioapic_msi, mc);
+	uart16550_init(&mc->mc_uart, run_uart_tx, run_uart_irq, mc);
+	pvport_init(&mc->mc_pv, &mc->mc_mem, &run_pv_ops, mc);
+
+	rc = run_wait(mc);
+	console_flush(&mc->mc_console);
+	if (mc->mc_unknown_pio != 0)
+		TRACE("%llu accesses to unclaimed ports (first 0x%x)",
+		    (unsigned long long)mc->mc_unknown_pio, mc->mc_unknown_pio_first);
+	if (mc->mc_unknown_mmio != 0)
+		TRACE("%llu accesses to unclaimed MMIO (first 0x%llx)",
+		    (unsigned long long)mc->mc_unknown_mmio,
+		    (unsigned long long)mc->mc_unknown_mmio_first);
+	if (mc->mc_pv.pv_nbad != 0)
+		TRACE("%llu unusable paravirtual port requests",
+		    (unsigned long long)mc->mc_pv.pv_nbad);
+	if (mc->mc_pv.pv_pages_zeroed + mc->mc_pv.pv_pages_discarded +
+	    mc->mc_pv.pv_pages_copied != 0)
+		TRACE("page ops: %llu zeroed, %llu discarded, %llu copied",
+		    (unsigned long long)mc->mc_pv.pv_pages_zeroed,
+		    (unsigned long long)mc->mc_pv.pv_pages_discarded,
+		    (unsigned long long)mc->mc_pv.pv_pages_copied);
+	return rc;
+}

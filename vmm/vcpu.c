@@ -1,0 +1,96 @@
+/*
+ * The KVM_RUN loop. It dispatches each exit to its handler and does nothing else; a
+ * handler's verdict (VCPU_CONTINUE or an exit status) ends or continues the loop.
+ *
+ * Stopping from outside: the main thread sets mc_stop_signal and run->immediate_exit,
+ * then signals this thread. KVM_RUN then returns EINTR whether the signal arrived
+ * inside the guest or just before the ioctl (immediate_exit closes that window).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vmm/machine.h"
+#include "vmm/trace.h"
+#include "vmm/vmm.h"
+
+static int vcpu_exit_io(struct machine *mc, struct kvm_run *run)
+{
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* String I/O (rep ins/outs) arrives as count consecutive elements. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+		int v = io_port(mc, run->io.port, out, run->io.size, data);
+		if (v != VCPU_CONTINUE)
+			return v;
+	}
+	return VCPU_CONTINUE;
+}
+
+static int vcpu_exit_signal(struct machine *mc)
+{
+	int sig = atomic_load(&mc->mc_stop_signal);
+
+	if (sig == 0)
+		return VCPU_CONTINUE;       /* a stray signal: run on */
+	TRACE("vcpu stopped by signal %d", sig);
+	return sig == SIGTERM ? VMM_EXIT_SIGTERM : VMM_EXIT_SIGINT;
+}
+
+int vcpu_run_loop(struct machine *mc)
+{
+	struct kvm_run *run = mc->mc_vcpu.kc_run;
+	int v;
+
+	for (;;) {
+		if (ioctl(mc->mc_vcpu.kc_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				if ((v = vcpu_exit_signal(mc)) != VCPU_CONTINUE)
+					return v;
+				continue;
+			}
+			fprintf(stderr, "vmm: KVM_RUN failed: %s; the host cannot run this "
+			    "guest\n", strerror(errno));
+			return VMM_EXIT_HOST;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			v = vcpu_exit_io(mc, run);
+			break;
+		case KVM_EXIT_MMIO:
+			v = io_mmio(mc, run->mmio.phys_addr, run->mmio.is_write,
+			    run->mmio.len <= 8 ? run->mmio.len : 8, run->mmio.data);
+			break;
+		case KVM_EXIT_IOAPIC_EOI:
+			ioapic_eoi(&mc->mc_ioapic, run->eoi.vector);
+			v = VCPU_CONTINUE;
+			break;
+		case KVM_EXIT_INTR:
+			v = vcpu_exit_signal(mc);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			v = fault_triple(mc);
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			v = fault_fail_entry(mc);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			v = fault_internal_error(mc);
+			break;
+		case KVM_EXIT_HLT:
+			v = fault_halted(mc);
+			break;
+		default:
+			fprintf(stderr, "vmm: unexpected KVM exit reason %u; this VMM cannot "
+			    "handle it (report it with the guest that caused it)\n",
+			    run->exit_reason);
+			v = VMM_EXIT_HOST;
+			break;
+		}
+		if (v != VCPU_CONTINUE)
+			return v;
+	}
+}
