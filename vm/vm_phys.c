@@ -504,6 +504,35 @@ int vm_phys_alloc_npages(int pool, int npages, vm_page_t ma[])
 	return i;
 }
 
+vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp)
+{
+	vm_page_t m;
+	uint32_t mask;
+	int o, p;
+
+	mtx_assert_owned(&vm_phys_free_mtx);
+	KASSERT(maxorder >= 0 && maxorder <= VM_MAXORDER,
+	    ("vm_phys_alloc_run: maxorder %d", maxorder));
+	if ((m = vm_phys_alloc_pages(pool, maxorder)) != NULL) {
+		*orderp = maxorder;
+		return m;
+	}
+	/* Nothing that large anywhere (the lazy tails are used up too): the largest
+	 * smaller block, from pool when it has one of that order. */
+	mask = vm_phys_freeq_mask[0] | vm_phys_freeq_mask[1];
+	_Static_assert(VM_NFREEPOOL == 2, "vm_phys_alloc_run: two pools");
+	if (mask == 0)
+		return NULL;
+	o = 31 - __builtin_clz(mask);
+	p = (vm_phys_freeq_mask[pool] >> o) & 1 ? pool : 1 - pool;
+	m = vm_plinks_page(vm_phys_freeq[p][o].pl_next);
+	vm_phys_dequeue(m);
+	m->pool = (uint8_t)pool;
+	vm_phys_nfree -= 1ull << o;
+	*orderp = o;
+	return m;
+}
+
 void vm_phys_free_pages(vm_page_t m, int order)
 {
 	struct vm_phys_seg *seg;
@@ -552,7 +581,7 @@ static inline vm_page_t vm_phys_merge_enqueue(struct vm_phys_seg *seg, vm_paddr_
 	return m;
 }
 
-void vm_phys_free_contig(vm_page_t m, unsigned long npages)
+void vm_phys_free_run(vm_page_t m, unsigned long npages, int pool)
 {
 	struct vm_phys_seg *seg = vm_phys_page_seg(m);
 	vm_paddr_t pa = seg->ps_start + ptoa((uint64_t)(m - seg->ps_pages));
@@ -560,16 +589,24 @@ void vm_phys_free_contig(vm_page_t m, unsigned long npages)
 
 	mtx_assert_owned(&vm_phys_free_mtx);
 	KASSERT(npages > 0 && end <= seg->ps_end,
-	    ("vm_phys_free_contig: %lu pages at %#llx past the segment", npages,
+	    ("vm_phys_free_run: %lu pages at %#llx past the segment", npages,
 	    (unsigned long long)pa));
+	KASSERT(pool >= 0 && pool < VM_NFREEPOOL, ("vm_phys_free_run: pool %d", pool));
 	while (pa < end) {
 		int order = VM_MAXORDER;
 		while (order > 0 && ((pa & (VM_PHYS_BLOCK_BYTES(order) - 1)) != 0 ||
 		    end - pa < VM_PHYS_BLOCK_BYTES(order)))
 			order--;
-		vm_phys_free_pages(vm_phys_seg_page(seg, pa), order);
+		vm_page_t b = vm_phys_seg_page(seg, pa);
+		b->pool = (uint8_t)pool;
+		vm_phys_free_pages(b, order);
 		pa += VM_PHYS_BLOCK_BYTES(order);
 	}
+}
+
+void vm_phys_free_contig(vm_page_t m, unsigned long npages)
+{
+	vm_phys_free_run(m, npages, VM_FREEPOOL_DEFAULT);
 }
 
 uint64_t vm_phys_free_blocks(int pool, int order)

@@ -126,8 +126,22 @@ void vm_phys_free_pages(vm_page_t m, int order);
 vm_page_t vm_phys_alloc_contig(unsigned long npages, vm_paddr_t low, vm_paddr_t high,
     unsigned long alignment, vm_paddr_t boundary);
 
-/* Free npages contiguous pages from m (any run, not just a buddy block). => F held. */
+/*
+ * One block of 2^order pages, order as large as free memory allows up to maxorder: a
+ * block of exactly maxorder when pool, a lazy tail or another pool has one that large
+ * (split from a larger one if need be), else the largest smaller free block of any pool.
+ * For callers that want many pages as few runs (the pre-zeroed pool: one run is one
+ * entry of a page-operation list). Returns the first page (pool set to pool, like
+ * vm_phys_alloc_pages) and its order in *orderp, or NULL when no page is free.
+ * => F held.
+ */
+vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp);
+
+/* Free npages contiguous pages from m (any run, not just a buddy block) to the default
+ * pool; vm_phys_free_run frees them to pool. The pages' pool fields are ignored.
+ * => F held. */
 void vm_phys_free_contig(vm_page_t m, unsigned long npages);
+void vm_phys_free_run(vm_page_t m, unsigned long npages, int pool);
 
 /* Free blocks on the list of (pool, order), counted by walking it; lazy tails are not
  * counted (tests and statistics). => F held. */

@@ -104,6 +104,25 @@ int guest_mem_discard(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 	return madvise(p, (size_t)len, MADV_DONTNEED);
 }
 
+int guest_mem_populate(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	if (guest_mem_ptr(gm, gpa, len) == NULL)
+		return -1;
+	if (len == 0)
+		return 0;
+	/* Inside one slot, whose bounds are page aligned: so is the widened range. */
+	uint64_t start = gpa & ~(GUEST_MEM_PAGE - 1);
+	uint64_t end = (gpa + len + GUEST_MEM_PAGE - 1) & ~(GUEST_MEM_PAGE - 1);
+#ifdef MADV_POPULATE_WRITE
+	return madvise(guest_mem_ptr(gm, start, end - start), (size_t)(end - start),
+	    MADV_POPULATE_WRITE);
+#else
+	(void)start;
+	(void)end;
+	return -1;
+#endif
+}
+
 uint64_t guest_mem_low_end(const struct guest_mem *gm)
 {
 	KASSERT(gm->gm_nslots > 0, ("%s: no RAM", __func__));

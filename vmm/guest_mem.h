@@ -51,6 +51,14 @@ int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src, u
  */
 int guest_mem_discard(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
+/*
+ * Fault in the host pages of [gpa, gpa + len) (widened to whole pages) writable, in one
+ * system call, before the VMM writes them: cheaper than a page fault per page. Only a
+ * hint: => 0, or -1 when the range is not RAM or the kernel cannot (the pages then fault
+ * in one by one as usual).
+ */
+int guest_mem_populate(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+
 /* Highest guest-physical address + 1 below the PCI hole. */
 uint64_t guest_mem_low_end(const struct guest_mem *gm);
 

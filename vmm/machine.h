@@ -1,12 +1,12 @@
 /*
  * One running guest: its memory, the KVM objects, the devices, and what the exit
- * handlers need to share. The vCPU thread owns everything here while the guest runs;
- * the main thread only sets mc_stop_signal and kicks the vCPU.
+ * handlers need to share. vCPU 0 runs on the main thread and owns everything here while
+ * the guest runs; the SIGINT/SIGTERM handler only sets mc_stop_signal and the vCPU's
+ * immediate_exit.
  */
 #ifndef VMM_MACHINE_H
 #define VMM_MACHINE_H
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -37,9 +37,7 @@ struct machine {
 	uint16_t mc_unknown_pio_first;
 	uint64_t mc_unknown_mmio_first;
 
-	_Atomic int mc_stop_signal;     /* set by the main thread: SIGINT or SIGTERM */
-	pthread_t mc_main_thread;
-	int mc_exit_status;             /* written by the vCPU thread when it returns */
+	_Atomic int mc_stop_signal;     /* set by the signal handler: SIGINT or SIGTERM */
 };
 
 /* The KVM_RUN loop: runs until an exit handler or a signal stops the VM. => status. */

@@ -2,9 +2,9 @@
  * The KVM_RUN loop. It dispatches each exit to its handler and does nothing else; a
  * handler's verdict (VCPU_CONTINUE or an exit status) ends or continues the loop.
  *
- * Stopping from outside: the main thread sets mc_stop_signal and run->immediate_exit,
- * then signals this thread. KVM_RUN then returns EINTR whether the signal arrived
- * inside the guest or just before the ioctl (immediate_exit closes that window).
+ * Stopping from outside: the SIGINT/SIGTERM handler (run.c) sets mc_stop_signal and
+ * run->immediate_exit. KVM_RUN then returns EINTR whether the signal arrived inside the
+ * guest or just before the ioctl (immediate_exit closes that window).
  */
 #include <errno.h>
 #include <signal.h>

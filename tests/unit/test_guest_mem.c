@@ -151,6 +151,25 @@ START_TEST(discard)
 }
 END_TEST
 
+/* Populating is a hint that never changes contents, and only ever for RAM. */
+START_TEST(populate)
+{
+	ck_assert_int_eq(guest_mem_init(&tg_gm, 2 * TG_MB), 0);
+	uint8_t *b = tg_gm.gm_base;
+	memset(b + 4096, 0x5a, 100);
+	ck_assert_int_eq(guest_mem_populate(&tg_gm, 4096 + 10, 3 * 4096), 0);
+	ck_assert_uint_eq(b[4096], 0x5a);
+	ck_assert_uint_eq(b[4096 + 99], 0x5a);
+	ck_assert_uint_eq(b[4096 + 100], 0);
+	ck_assert_uint_eq(b[5 * 4096 - 1], 0);
+	ck_assert_int_eq(guest_mem_populate(&tg_gm, 2 * TG_MB - 4096, 4096), 0);
+	ck_assert_int_eq(guest_mem_populate(&tg_gm, 0, 0), 0);
+	ck_assert_int_eq(guest_mem_populate(&tg_gm, 2 * TG_MB - 100, 101), -1);
+	ck_assert_int_eq(guest_mem_populate(&tg_gm, 4 * TG_MB, 4096), -1);
+	ck_assert_int_eq(guest_mem_populate(&tg_gm, UINT64_MAX - 10, 100), -1);
+}
+END_TEST
+
 /* Long-mode page tables built by hand in guest RAM, walked through the accessor. */
 #define TG_PML4 0x10000ull
 #define TG_PDPT 0x11000ull
@@ -224,6 +243,7 @@ static Suite *guest_mem_suite(void)
 	tcase_add_test(tc, exactly_low);
 	tcase_add_test(tc, read_failure_leaves_dst);
 	tcase_add_test(tc, discard);
+	tcase_add_test(tc, populate);
 	tcase_add_test(tc, gva_walk);
 	suite_add_tcase(s, tc);
 	return s;

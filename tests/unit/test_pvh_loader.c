@@ -153,6 +153,25 @@ START_TEST(good_kernel)
 }
 END_TEST
 
+/* A .bss that starts mid-page and ends mid-page: stores at both ends, whole pages in
+ * between discarded; RAM right after it keeps its contents. */
+START_TEST(bss_partial_pages)
+{
+	struct tl_spec sp = tl_default();
+	sp.seg[1].memsz = 0x2900;
+	size_t len = tl_build(&sp);
+	const uint8_t *b = tl_gm.gm_base;
+
+	ck_assert_int_eq(tl_load(len), 0);
+	for (uint64_t j = 0; j < sp.seg[1].filesz; j++)
+		ck_assert_uint_eq(b[0x200000 + j], tl_pattern(1, j));
+	for (uint64_t a = 0x200800; a < 0x202900; a++)
+		ck_assert_uint_eq(b[a], 0);
+	ck_assert_uint_eq(b[0x202900], TL_POISON);
+	ck_assert_uint_eq(b[0x202fff], TL_POISON);
+}
+END_TEST
+
 /* The descriptor may be a 64-bit value: the entry is its low half. */
 START_TEST(note_desc_64bit)
 {
@@ -421,6 +440,14 @@ START_TEST(files)
 	close(fd);
 	ck_assert_int_eq(pvh_load_kernel_file(&tl_gm, path, &tl_img, tl_err, sizeof(tl_err)), 0);
 	ck_assert_uint_eq(tl_img.pi_entry, 0x100040);
+	/* Read from the file (not copied from the mapping): the same bytes land. */
+	const uint8_t *b = tl_gm.gm_base;
+	for (unsigned i = 0; i < 2; i++)
+		for (uint64_t j = 0; j < sp.seg[i].filesz; j++)
+			ck_assert_uint_eq(b[sp.seg[i].paddr + j], tl_pattern(i, j));
+	for (uint64_t a = 0x200800; a < 0x203000; a++)
+		ck_assert_uint_eq(b[a], 0);
+	ck_assert_uint_eq(b[0x101800], TL_POISON);
 
 	struct hvm_modlist_entry mod;
 	uint64_t next = tl_img.pi_end;
@@ -463,6 +490,7 @@ static Suite *pvh_loader_suite(void)
 
 	tcase_add_checked_fixture(tc, tl_setup, tl_teardown);
 	tcase_add_test(tc, good_kernel);
+	tcase_add_test(tc, bss_partial_pages);
 	tcase_add_test(tc, note_desc_64bit);
 	tcase_add_test(tc, not_elf);
 	tcase_add_test(tc, truncated);
