@@ -72,7 +72,7 @@ FUZZ_LIBOBJS := $(patsubst $(BUILD)/host/%,$(BUILD)/fuzzobj/%,$(VMM_LIBOBJS))
 
 .SECONDARY:
 
-.PHONY: all run test unit integration interop fuzz bench clean deps lint fmt
+.PHONY: all run test unit fuzz bench clean deps lint
 all: $(BUILD)/vmm $(BUILD)/kernel.elf
 
 deps:
@@ -153,6 +153,12 @@ unit: $(BUILD)/tests/unit-tests
 
 bench: all $(BUILD)/tests/kvm-floor $(BUILD)/tests/timecmd $(BENCH_PROGS)
 	@bash scripts/bench.sh $(BUILD) $(ONLY)
+
+# Static analysis of the host and VM-core sources (cppcheck, from Debian).
+lint:
+	@command -v cppcheck >/dev/null || { echo "make lint: cppcheck is missing (apt-get install cppcheck)"; exit 1; }
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. -Itests/support -DINVARIANTS vmm devices vm
 
 clean:
 	rm -rf $(BUILD) vmm-*.core *.swap
