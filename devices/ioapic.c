@@ -23,10 +23,12 @@ void ioapic_rte_to_msi(uint64_t rte, uint64_t *addr, uint32_t *data)
 {
 	uint64_t dest = (rte >> IOAPIC_RTE_DEST_SHIFT) & 0xff;
 
-	*addr = 0xfee00000ull | dest << 12 | ((rte & IOAPIC_RTE_DESTLOG) ? 1u << 2 : 0);
+	*addr = MSI_ADDR_BASE | dest << MSI_ADDR_DEST_SHIFT |
+	    ((rte & IOAPIC_RTE_DESTLOG) ? MSI_ADDR_DEST_LOGICAL : 0);
+	/* Vector and delivery mode sit at the same bits in an RTE and in MSI data. */
 	*data = (uint32_t)(rte & (IOAPIC_RTE_VECTOR | IOAPIC_RTE_DELMODE));
 	if (rte & IOAPIC_RTE_LEVEL)
-		*data |= 1u << 15 | 1u << 14;   /* level-triggered, asserted */
+		*data |= MSI_DATA_TRIGGER_LEVEL | MSI_DATA_LEVEL_ASSERT;
 }
 
 static void ioapic_fire(struct ioapic *io, unsigned pin)
@@ -85,7 +87,7 @@ static uint32_t ioapic_read_index(const struct ioapic *io, uint32_t idx)
 	case IOAPIC_IDX_ARB:
 		return io->io_id;
 	case IOAPIC_IDX_VER:
-		return (IOAPIC_NPINS - 1) << 16 | IOAPIC_VERSION;
+		return (IOAPIC_NPINS - 1) << IOAPIC_VER_MAXREDIR_SHIFT | IOAPIC_VERSION;
 	default:
 		break;
 	}
@@ -99,7 +101,7 @@ static uint32_t ioapic_read_index(const struct ioapic *io, uint32_t idx)
 static void ioapic_write_index(struct ioapic *io, uint32_t idx, uint32_t val)
 {
 	if (idx == IOAPIC_IDX_ID) {
-		io->io_id = val & 0x0f000000u;
+		io->io_id = val & IOAPIC_ID_MASK;
 		return;
 	}
 	if (idx < IOAPIC_IDX_REDTBL || idx >= IOAPIC_IDX_REDTBL + 2 * IOAPIC_NPINS)

@@ -22,6 +22,8 @@
 #define IOAPIC_IDX_ARB      0x02
 #define IOAPIC_IDX_REDTBL   0x10    /* pin n: low dword at 0x10 + 2n, high at + 1 */
 #define IOAPIC_VERSION      0x20    /* has the EOI register */
+#define IOAPIC_VER_MAXREDIR_SHIFT 16    /* IOAPIC_IDX_VER: highest pin number */
+#define IOAPIC_ID_MASK      0x0f000000u /* IOAPIC_IDX_ID: the writable id bits */
 
 /* Redirection entry bits. */
 #define IOAPIC_RTE_VECTOR       0xffull
@@ -33,6 +35,13 @@
 #define IOAPIC_RTE_LEVEL        (1ull << 15)
 #define IOAPIC_RTE_MASKED       (1ull << 16)
 #define IOAPIC_RTE_DEST_SHIFT   56
+
+/* The MSI an entry becomes (Intel SDM vol. 3, "Message Signalled Interrupts"). */
+#define MSI_ADDR_BASE           0xfee00000ull
+#define MSI_ADDR_DEST_SHIFT     12          /* destination APIC id, bits 19:12 */
+#define MSI_ADDR_DEST_LOGICAL   (1u << 2)
+#define MSI_DATA_LEVEL_ASSERT   (1u << 14)
+#define MSI_DATA_TRIGGER_LEVEL  (1u << 15)
 
 struct ioapic {
 	uint32_t io_id;

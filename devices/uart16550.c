@@ -79,7 +79,7 @@ void uart16550_init(struct uart16550 *u, void (*tx)(void *, uint8_t),
 	u->u_lsr = UART_LSR_THRE | UART_LSR_TEMT;
 	u->u_msr = UART_MSR_IDLE;
 	u->u_lcr = UART_LCR_WLEN8;
-	u->u_dll = 12;  /* 9600 baud, what firmware leaves behind */
+	u->u_dll = UART_DIVISOR_9600;
 }
 
 bool uart16550_receive(struct uart16550 *u, uint8_t ch)

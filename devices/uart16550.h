@@ -14,6 +14,7 @@
 #define UART_COM1_IRQ       4
 #define UART_NR_PORTS       8
 #define UART_CLOCK_HZ       1843200u    /* crystal; baud = clock / (16 * divisor) */
+#define UART_DIVISOR_9600   12          /* what firmware leaves in DLL/DLM at boot */
 
 /* Register offsets. */
 #define UART_RBR    0   /* in:  receive buffer (DLAB=0) */

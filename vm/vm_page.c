@@ -3,15 +3,37 @@
  * caches, the pre-zeroed pool, waiting for memory), free, wire, hold and busy.
  *
  * Where a free page can be (all but the first counted in v_free_count):
- *   buddy lists (vm_phys)           counted in vm_phys_nfree          F
- *   the pre-zeroed pool             vm_page_zero_q, PG_ZERO set       F
- *   a per-CPU cache                 vm_page_pcpu[cpu], set aside      pc_busy flag
+ *   buddy lists (vm_phys)           counted in vm_phys_nfree              F
+ *   the pre-zeroed pool             vm_page_zpool: runs of zeroed pages   F
+ *   a per-CPU cache                 vm_page_pcpu[cpu], set aside          pc_busy flag
  * Per-CPU caches hold single pages already taken from the buddy lists within the
  * NORMAL class limit; they make the common one-page alloc and free a few stores inside
  * a critical section. A CPU's cache is guarded by a flag taken with an atomic exchange
  * inside the critical section, only so that the low-memory handler can empty the caches
  * of other CPUs (the owner never waits for it: when it finds the flag taken it goes to
  * the buddy lists instead).
+ *
+ * Pre-zeroed pages (FreeBSD's PG_ZERO, with the host as the zeroing thread). Zeroing a
+ * page with stores costs the guest kernel as much as forty exits here, and every kernel
+ * instruction is emulated, so VM_ALLOC_ZERO is served from pages zeroed ahead of demand
+ * at a cost of a few instructions each:
+ *  - The pool is a short stack of runs of physically contiguous pages, at most
+ *    vm_page_zero_max pages. When a CPU finds it below half full, it fills it up with a
+ *    few large buddy blocks zeroed by one platform page operation (one exit for hundreds
+ *    of pages: a block is one entry of the operation's list). vm_page_free_contig also
+ *    puts the runs it discarded there: discarding returned their memory to the host and
+ *    made them read as zero.
+ *  - Each CPU caches one run taken from the pool, [pc_znext, pc_zend). Handing out a
+ *    zeroed page is taking the run's next vm_page inside the critical section: a
+ *    compare and a pointer step, no list and no counter (the hits are counted when
+ *    runs are refilled and drained).
+ * A page in the pool or a CPU's run has an all-zero vm_page like any page off the free
+ * lists; PG_ZERO is set as it is handed out (vm_page_zero_mark) and cleared when it is
+ * freed. Only pages the platform reports zeroed or discarded, or that stores zeroed,
+ * enter the pool, so a page is never handed out as zeroed that is not. Pool pages count
+ * as free for the class limits; a CPU's run is set aside like its other caches; the
+ * low-memory handler returns both to the buddy lists. Without page operations (QEMU)
+ * nothing is zeroed ahead: stores at allocation cost the same and waste nothing.
  *
  * Lock order: page queue locks -> per-CPU cache flag -> F (vm_phys free lock).
  * Page locks (hashed, vm_page_lockptr) serialise busy sleeps and hold/free; they are
@@ -23,10 +45,17 @@
 #include "vm/vm_phys.h"
 #include "vm/vm_startup.h"
 
-#define VM_PAGE_PCPU_MAX    64      /* pages a CPU caches per pool */
+#define VM_PAGE_PCPU_MAX    60      /* pages a CPU caches per pool (struct vm_page_pcpu
+                                       is then 1 KiB: finding the CPU's is a shift) */
 #define VM_PAGE_PCPU_BATCH  32      /* pages moved to or from the buddy lists at once */
-#define VM_PAGE_ZERO_BATCH  32      /* pages zeroed by one platform page operation */
-#define VM_PAGE_ZERO_MAX    256     /* most pages the pre-zeroed pool keeps */
+#define VM_PAGE_PCPU_ZMAX   256     /* most zeroed pages a CPU takes from the pool at once
+                                       (and at most half the pool's bound) */
+#define VM_PAGE_ZERO_MAX    1024    /* most pages the pre-zeroed pool keeps (4 MiB) */
+#define VM_PAGE_ZERO_NRUNS  32      /* most runs the pool holds */
+#define VM_PAGE_ZERO_FILL_RUNS 8    /* most runs one fill zeroes (one page operation) */
+/* Largest run a fill takes: 1 MiB. The VMM zeroes runs of 2 MiB and more by dropping
+ * their memory, which would cost a host fault per page at its first touch. */
+#define VM_PAGE_ZERO_ORDER  8
 #define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
 #define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
 #define VM_PAGE_NLOCKS      64
@@ -34,15 +63,29 @@
 struct vm_page_pcpu {
 	uint32_t pc_busy;                           /* atomic: the cache is in use */
 	uint32_t pc_count[VM_NFREEPOOL];            /* pc_busy */
+	vm_page_t pc_znext;                         /* pc_busy: the zeroed run's next page */
+	vm_page_t pc_zend;                          /* pc_busy: and its end */
 	vm_page_t pc_pages[VM_NFREEPOOL][VM_PAGE_PCPU_MAX]; /* pc_busy */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct vm_page_pcpu) == 1024,
+    "struct vm_page_pcpu: keep it a power of two in size");
 
 static struct vm_page_pcpu vm_page_pcpu[MAXCPU];
 
-static struct vm_plinks vm_page_zero_q =    /* F: the pre-zeroed pool, empty */
-    { &vm_page_zero_q, &vm_page_zero_q };
-static uint64_t vm_page_zero_count;         /* F */
+/* A run of zeroed pages: adjacent vm_pages of one segment, so physically contiguous. */
+struct vm_page_zrun {
+	vm_page_t zr_first;
+	uint64_t zr_npages;
+};
+
+static struct vm_page_zrun vm_page_zpool[VM_PAGE_ZERO_NRUNS];  /* F: a stack */
+static int vm_page_zpool_nruns;             /* F */
+static uint64_t vm_page_zero_count;         /* F: pages in vm_page_zpool */
+static uint64_t vm_page_zero_filling;       /* F: pages being zeroed for the pool */
+static int vm_page_zero_filling_runs;       /* F: the pool slots they will take */
 static uint64_t vm_page_zero_max;           /* boot */
+static uint64_t vm_page_zero_low;           /* boot: a CPU fills the pool below this */
+static uint32_t vm_page_pcpu_zmax;          /* boot: pages a CPU's zeroed run takes */
 static uint64_t vm_page_free_reserved;      /* F */
 static uint64_t vm_page_interrupt_free_min; /* F */
 static uint64_t vm_page_free_waiters;       /* F (read racily by the free fast path) */
@@ -52,6 +95,10 @@ static uint64_t vm_page_bootstrap;          /* boot */
 static uint64_t vm_page_nwired;             /* atomic */
 static uint64_t vm_page_zero_hits, vm_page_zero_misses, vm_page_alloc_fails; /* atomic */
 static uint64_t vm_page_plat_zeroed, vm_page_plat_discarded;             /* atomic */
+static uint64_t vm_page_zero_fills, vm_page_zero_discards;               /* atomic */
+/* Pages that entered per-CPU zeroed runs, and that a drain took back unused: the pages
+ * that left them otherwise were handed out, each a hit (v_zero_hits). */
+static uint64_t vm_page_zrun_in, vm_page_zrun_out;                        /* F */
 
 static struct mtx vm_page_locks[VM_PAGE_NLOCKS];
 
@@ -81,14 +128,19 @@ void vm_startup_reset(void)
 	vm_phys_reset();
 	vm_lowmem_reset();
 	memset(vm_page_pcpu, 0, sizeof(vm_page_pcpu));
-	vm_plinks_init(&vm_page_zero_q);
+	memset(vm_page_zpool, 0, sizeof(vm_page_zpool));
+	vm_page_zpool_nruns = 0;
 	vm_pagequeue_reset();
-	vm_page_zero_count = vm_page_zero_max = 0;
+	vm_page_zero_count = vm_page_zero_filling = vm_page_zero_max = vm_page_zero_low = 0;
+	vm_page_pcpu_zmax = 0;
+	vm_page_zero_filling_runs = 0;
 	vm_page_free_reserved = vm_page_interrupt_free_min = 0;
 	vm_page_free_waiters = 0;
 	vm_page_npages = vm_page_bootstrap = vm_page_nwired = 0;
 	vm_page_zero_hits = vm_page_zero_misses = vm_page_alloc_fails = 0;
 	vm_page_plat_zeroed = vm_page_plat_discarded = 0;
+	vm_page_zero_fills = vm_page_zero_discards = 0;
+	vm_page_zrun_in = vm_page_zrun_out = 0;
 	/* Unlocked and zero already in a fresh kernel (see vm_platform.h); named here
 	 * because 64 calls are not worth their time at a guest boot. */
 	for (int i = 0; i < VM_PAGE_NLOCKS; i++)
@@ -113,7 +165,11 @@ void vm_page_startup(void)
 	 * (page tables, UMA) needs to make progress while user allocations wait. */
 	vm_page_free_reserved = 8 + vm_page_npages / 256;   /* alone: no lock yet */
 	vm_page_interrupt_free_min = 8;
+	/* At most 1/64 of RAM waits zeroed; refilled when half of it is gone, so each
+	 * fill zeroes at least half the pool in one page operation. */
 	vm_page_zero_max = MIN((uint64_t)VM_PAGE_ZERO_MAX, vm_page_npages / 64);
+	vm_page_zero_low = vm_page_zero_max / 2;
+	vm_page_pcpu_zmax = (uint32_t)MIN((uint64_t)VM_PAGE_PCPU_ZMAX, vm_page_zero_max / 2);
 	vm_lowmem_register(vm_page_lowmem, NULL);
 }
 
@@ -142,21 +198,36 @@ static inline uint64_t vm_page_avail_locked(void)
 	return vm_phys_nfree + vm_page_zero_count;
 }
 
-static uint64_t vm_page_pcpu_cached(void)
+/* Pages left in pc's zeroed run. Racy unless pc is locked: a refill between the two
+ * loads may pair ends of different runs, so the result is clamped to a run's size. */
+static inline uint64_t vm_page_pcpu_zleft(struct vm_page_pcpu *pc)
 {
-	uint64_t cached = 0;
+	vm_page_t next = __atomic_load_n(&pc->pc_znext, __ATOMIC_RELAXED);
+	vm_page_t end = __atomic_load_n(&pc->pc_zend, __ATOMIC_RELAXED);
 
-	for (int c = 0; c < vm_ncpus(); c++)
+	return end > next ? MIN((uint64_t)(end - next), (uint64_t)vm_page_pcpu_zmax) : 0;
+}
+
+/* Pages in per-CPU caches (racy); *zeroed gets those of them in zeroed runs. */
+static uint64_t vm_page_pcpu_cached(uint64_t *zeroed)
+{
+	uint64_t cached = 0, z = 0;
+
+	for (int c = 0; c < vm_ncpus(); c++) {
 		for (int p = 0; p < VM_NFREEPOOL; p++)
 			cached += __atomic_load_n(&vm_page_pcpu[c].pc_count[p],
 			    __ATOMIC_RELAXED);
-	return cached;
+		z += vm_page_pcpu_zleft(&vm_page_pcpu[c]);
+	}
+	if (zeroed != NULL)
+		*zeroed = z;
+	return cached + z;
 }
 
 uint64_t vm_page_free_count(void)
 {
 	return __atomic_load_n(&vm_phys_nfree, __ATOMIC_RELAXED) +
-	    __atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) + vm_page_pcpu_cached();
+	    __atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) + vm_page_pcpu_cached(NULL);
 }
 
 uint64_t vm_page_wire_count(void)
@@ -166,7 +237,7 @@ uint64_t vm_page_wire_count(void)
 
 void vm_page_counts_snapshot(struct vm_page_counts *out)
 {
-	uint64_t cached = vm_page_pcpu_cached();
+	uint64_t zcached, cached = vm_page_pcpu_cached(&zcached);
 
 	vm_phys_lock();
 	*out = (struct vm_page_counts){
@@ -174,6 +245,9 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_free_count = vm_page_avail_locked() + cached,
 		.v_zero_count = vm_page_zero_count,
 		.v_pcpu_count = cached,
+		.v_pcpu_zero_count = zcached,
+		.v_zero_max = vm_page_zero_max,
+		.v_zero_runs = (uint64_t)vm_page_zpool_nruns,
 		.v_wire_count = vm_page_wire_count(),
 		.v_active_count = vm_pagequeues[PQ_ACTIVE].pq_cnt,
 		.v_inactive_count = vm_pagequeues[PQ_INACTIVE].pq_cnt,
@@ -183,8 +257,10 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_free_reserved = vm_page_free_reserved,
 		.v_interrupt_free_min = vm_page_interrupt_free_min,
 		.v_free_waiters = vm_page_free_waiters,
-		.v_zero_hits = vm_page_zero_hits,
+		.v_zero_hits = vm_page_zero_hits + vm_page_zrun_in - vm_page_zrun_out - zcached,
 		.v_zero_misses = vm_page_zero_misses,
+		.v_zero_fills = vm_page_zero_fills,
+		.v_zero_discards = vm_page_zero_discards,
 		.v_alloc_fails = vm_page_alloc_fails,
 		.v_plat_zeroed = vm_page_plat_zeroed,
 		.v_plat_discarded = vm_page_plat_discarded,
@@ -239,66 +315,127 @@ static void vm_page_zero_runs(struct vm_page_run *runs, unsigned n)
 	}
 }
 
-/* Build runs of physically adjacent pages from ma[0..n); returns the run count. */
-static unsigned vm_page_make_runs(vm_page_t *ma, int n, struct vm_page_run *runs)
-{
-	unsigned nruns = 0;
+/* ---- the pre-zeroed pool ------------------------------------------------------------ */
 
-	for (int i = 0; i < n; i++) {
-		vm_paddr_t pa = VM_PAGE_TO_PHYS(ma[i]);
-		if (nruns > 0 && runs[nruns - 1].pa + ptoa(runs[nruns - 1].npages) == pa)
-			runs[nruns - 1].npages++;
-		else
-			runs[nruns++] = (struct vm_page_run){ pa, 1 };
+/* Pages the pool may still take, leaving room for the fills in flight. => F held. */
+static inline uint64_t vm_page_zpool_room(void)
+{
+	uint64_t used = vm_page_zero_count + vm_page_zero_filling;
+
+	return used < vm_page_zero_max ? vm_page_zero_max - used : 0;
+}
+
+/*
+ * Add the zeroed pages [m, m + n) (all-zero vm_pages) to the pool, as many as its bounds
+ * allow, and return how many it took: always a prefix of the run. A run that continues
+ * the top run joins it (adjacent vm_pages are adjacent pages of one segment: each
+ * segment's array lies at the end of its own RAM, so two arrays never touch).
+ * => F held.
+ */
+static uint64_t vm_page_zpool_put(vm_page_t m, uint64_t n)
+{
+	struct vm_page_zrun *top = vm_page_zpool_nruns > 0 ?
+	    &vm_page_zpool[vm_page_zpool_nruns - 1] : NULL;
+
+	n = MIN(n, vm_page_zpool_room());
+	if (n == 0)
+		return 0;
+	if (top != NULL && top->zr_first + top->zr_npages == m) {
+		top->zr_npages += n;
+	} else {
+		if (vm_page_zpool_nruns + vm_page_zero_filling_runs >= VM_PAGE_ZERO_NRUNS)
+			return 0;
+		vm_page_zpool[vm_page_zpool_nruns++] = (struct vm_page_zrun){ m, n };
 	}
-	return nruns;
+	vm_page_zero_count += n;
+	return n;
+}
+
+/* Up to max pages from the end of the pool's top run: their first vm_page, the count in
+ * *np; NULL (and 0) when the pool is empty. => F held. */
+static vm_page_t vm_page_zpool_get(uint32_t max, uint32_t *np)
+{
+	struct vm_page_zrun *top;
+	uint64_t n;
+
+	if (vm_page_zpool_nruns == 0) {
+		*np = 0;
+		return NULL;
+	}
+	top = &vm_page_zpool[vm_page_zpool_nruns - 1];
+	n = MIN(top->zr_npages, (uint64_t)max);
+	top->zr_npages -= n;
+	if (top->zr_npages == 0)
+		vm_page_zpool_nruns--;
+	vm_page_zero_count -= n;
+	*np = (uint32_t)n;
+	return top->zr_first + top->zr_npages;
+}
+
+/* A page taken from the pool or a CPU's zeroed run, as it is handed out. aflags is
+ * zero already (a free page's vm_page is): writing it lets the compiler merge the three
+ * adjacent fields into one store. */
+static inline void vm_page_zero_mark(vm_page_t m, int pool)
+{
+	m->flags = PG_ZERO;
+	m->pool = (uint8_t)pool;
+	m->aflags = 0;
 }
 
 uint64_t vm_page_zero_pool_fill(uint64_t npages)
 {
-	vm_page_t ma[VM_PAGE_ZERO_BATCH];
-	struct vm_page_run runs[VM_PAGE_ZERO_BATCH];
-	uint64_t added = 0;
+	struct vm_page_run runs[VM_PAGE_ZERO_FILL_RUNS];
+	uint64_t want, got = 0;
+	unsigned nruns = 0;
+	int order;
 
-	while (added < npages) {
-		int want = (int)MIN(npages - added, (uint64_t)VM_PAGE_ZERO_BATCH), n;
-
-		vm_phys_lock();
-		if (vm_page_zero_count >= vm_page_zero_max) {
-			vm_phys_unlock();
+	vm_phys_lock();
+	want = MIN(npages, vm_page_zpool_room());
+	/* The pages leave every free count while they are zeroed: take at most half of
+	 * what lies above the NORMAL reserve, so a fill never starves an allocation. */
+	want = vm_phys_nfree > vm_page_free_reserved ?
+	    MIN(want, (vm_phys_nfree - vm_page_free_reserved) / 2) : 0;
+	while (got < want && nruns < VM_PAGE_ZERO_FILL_RUNS && vm_page_zpool_nruns +
+	    vm_page_zero_filling_runs + (int)nruns < VM_PAGE_ZERO_NRUNS) {
+		int maxorder = MIN(VM_PAGE_ZERO_ORDER, 63 - __builtin_clzll(want - got));
+		vm_page_t m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder, &order);
+		if (m == NULL)
 			break;
-		}
-		want = (int)MIN((uint64_t)want, vm_page_zero_max - vm_page_zero_count);
-		/* The pages are out of every list while they are zeroed, so they leave the
-		 * free count: never let that eat into the reserves. */
-		if (vm_phys_nfree < (uint64_t)want + vm_page_free_reserved) {
-			vm_phys_unlock();
-			break;
-		}
-		n = vm_phys_alloc_npages(VM_FREEPOOL_DIRECT, want, ma);
-		vm_phys_unlock();
-		if (n == 0)
-			break;
-		vm_page_zero_runs(runs, vm_page_make_runs(ma, n, runs));
-		vm_phys_lock();
-		for (int i = 0; i < n; i++) {
-			ma[i]->flags = PG_ZERO;
-			ma[i]->pool = VM_FREEPOOL_DIRECT;
-			vm_plinks_insert_tail(&vm_page_zero_q, ma[i]);
-		}
-		vm_page_zero_count += (uint64_t)n;
-		vm_page_free_wakeup_locked();
-		vm_phys_unlock();
-		added += (uint64_t)n;
+		m->pool = 0;                /* a pool page's vm_page is all zero */
+		runs[nruns++] = (struct vm_page_run){ VM_PAGE_TO_PHYS(m), 1ull << order };
+		got += 1ull << order;
 	}
-	return added;
+	vm_page_zero_filling += got;
+	vm_page_zero_filling_runs += (int)nruns;
+	vm_phys_unlock();
+	if (nruns == 0)
+		return 0;
+
+	vm_page_zero_runs(runs, nruns);
+	vm_page_count_add(&vm_page_zero_fills, 1);
+
+	vm_phys_lock();
+	vm_page_zero_filling -= got;
+	vm_page_zero_filling_runs -= (int)nruns;
+	for (unsigned i = 0; i < nruns; i++) {
+		uint64_t put = vm_page_zpool_put(PHYS_TO_VM_PAGE(runs[i].pa), runs[i].npages);
+		KASSERT(put == runs[i].npages, ("vm_page_zero_pool_fill: pool took %llu of "
+		    "%llu reserved pages", (unsigned long long)put,
+		    (unsigned long long)runs[i].npages));
+		(void)put;
+	}
+	vm_page_free_wakeup_locked();
+	vm_phys_unlock();
+	return got;
 }
 
 /* ---- the per-CPU caches ------------------------------------------------------------ */
 
+/* A bit test-and-set (lock bts): two instructions with the branch, where an exchange
+ * needs a register loaded first and a test after. */
 static inline bool vm_page_pcpu_trylock(struct vm_page_pcpu *pc)
 {
-	return __atomic_exchange_n(&pc->pc_busy, 1, __ATOMIC_ACQUIRE) == 0;
+	return (__atomic_fetch_or(&pc->pc_busy, 1u, __ATOMIC_ACQUIRE) & 1u) == 0;
 }
 
 static inline void vm_page_pcpu_unlock(struct vm_page_pcpu *pc)
@@ -306,96 +443,163 @@ static inline void vm_page_pcpu_unlock(struct vm_page_pcpu *pc)
 	__atomic_store_n(&pc->pc_busy, 0, __ATOMIC_RELEASE);
 }
 
-/* Return cached pages of pool above keep to the buddy lists. => pc locked, F held. */
+/*
+ * Return cached pages of pool above keep to the buddy lists. Pages freed in address
+ * order (a run handed out and given back, the common case) sit next to each other in
+ * the cache: each such stretch is freed as one run, a buddy merge per block instead of
+ * a merge chain per page. Adjacent vm_pages are adjacent pages of one segment (each
+ * segment's array lies at the end of its own RAM, so two arrays never touch).
+ * => pc locked, F held.
+ */
 static void vm_page_pcpu_release(struct vm_page_pcpu *pc, int pool, uint32_t keep)
 {
+	const uintptr_t sz = sizeof(struct vm_page);
+
 	while (pc->pc_count[pool] > keep) {
 		vm_page_t m = pc->pc_pages[pool][--pc->pc_count[pool]];
-		vm_phys_free_pages(m, 0);
+		uintptr_t lo = (uintptr_t)m, hi = lo + sz;
+
+		while (pc->pc_count[pool] > keep) {
+			uintptr_t n = (uintptr_t)pc->pc_pages[pool][pc->pc_count[pool] - 1];
+			if (n + sz == lo)
+				lo = n;
+			else if (n == hi)
+				hi = n + sz;
+			else
+				break;
+			((vm_page_t)n)->pool = 0;   /* a free block's other pages are zero */
+			pc->pc_count[pool]--;
+		}
+		if (hi - lo == sz) {
+			vm_phys_free_pages(m, 0);
+		} else {
+			m->pool = 0;
+			vm_phys_free_run((vm_page_t)lo, (hi - lo) / sz, pool);
+		}
 	}
 }
 
-/* Empty every CPU's cache; the owner of a cache never holds its flag for long. */
+/* Empty every CPU's caches, zeroed run included, into the buddy lists; the owner of a
+ * cache never holds its flag for long. */
 static void vm_page_pcpu_drain_all(void)
 {
 	for (int c = 0; c < vm_ncpus(); c++) {
 		struct vm_page_pcpu *pc = &vm_page_pcpu[c];
 		if ((__atomic_load_n(&pc->pc_count[0], __ATOMIC_RELAXED) |
-		    __atomic_load_n(&pc->pc_count[1], __ATOMIC_RELAXED)) == 0)
+		    __atomic_load_n(&pc->pc_count[1], __ATOMIC_RELAXED)) == 0 &&
+		    vm_page_pcpu_zleft(pc) == 0)
 			continue;
 		while (!vm_page_pcpu_trylock(pc))
 			__asm__ volatile("pause");
 		vm_phys_lock();
 		for (int p = 0; p < VM_NFREEPOOL; p++)
 			vm_page_pcpu_release(pc, p, 0);
+		if (pc->pc_znext < pc->pc_zend) {
+			uint64_t n = (uint64_t)(pc->pc_zend - pc->pc_znext);
+			vm_phys_free_run(pc->pc_znext, n, VM_FREEPOOL_DIRECT);
+			vm_page_zrun_out += n;
+		}
+		__atomic_store_n(&pc->pc_znext, NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&pc->pc_zend, NULL, __ATOMIC_RELAXED);
 		vm_page_free_wakeup_locked();
 		vm_phys_unlock();
 		vm_page_pcpu_unlock(pc);
 	}
 }
 
-void vm_page_drain_caches(void)
+/* Return the pool's pages to the buddy lists. */
+static void vm_page_zpool_drain(void)
 {
-	vm_page_pcpu_drain_all();
 	vm_phys_lock();
-	while (!vm_plinks_empty(&vm_page_zero_q)) {
-		vm_page_t m = vm_plinks_page(vm_page_zero_q.pl_next);
-		vm_plinks_remove(m);
-		m->flags = 0;
-		vm_page_zero_count--;
-		vm_phys_free_pages(m, 0);
+	while (vm_page_zpool_nruns > 0) {
+		struct vm_page_zrun *zr = &vm_page_zpool[--vm_page_zpool_nruns];
+		vm_phys_free_run(zr->zr_first, zr->zr_npages, VM_FREEPOOL_DIRECT);
+		vm_page_zero_count -= zr->zr_npages;
 	}
+	KASSERT(vm_page_zero_count == 0, ("vm_page_zpool_drain: %llu pages in no run",
+	    (unsigned long long)vm_page_zero_count));
 	vm_page_free_wakeup_locked();
 	vm_phys_unlock();
 }
 
+void vm_page_drain_caches(void)
+{
+	vm_page_pcpu_drain_all();
+	vm_page_zpool_drain();
+}
+
+/* Short of memory: everything cached, zeroed pages too, back to the buddy lists, where
+ * single pages and contiguous runs can use it. */
 static void vm_page_lowmem(void *arg, int flags)
 {
 	(void)arg;
 	(void)flags;
-	vm_page_pcpu_drain_all();
+	vm_page_drain_caches();
 }
 
 /* ---- allocation ------------------------------------------------------------------ */
 
-/* One page from the pre-zeroed pool. => F held. */
-static inline vm_page_t vm_page_zero_take(void)
+/*
+ * A zeroed page for a request that found this CPU's zeroed run empty: the run refilled
+ * from the pool (the pool filled first when it is low and 'fill' allows), else one page
+ * of the pool within the request's class. Returns the page marked PG_ZERO for pool, or
+ * NULL: the caller then zeroes a plain page.
+ */
+static vm_page_t vm_page_zero_alloc_slow(int req, int pool, bool fill)
 {
-	vm_page_t m;
+	struct vm_page_pcpu *pc;
+	vm_page_t m = NULL;
 
-	if (vm_plinks_empty(&vm_page_zero_q))
-		return NULL;
-	m = vm_plinks_page(vm_page_zero_q.pl_next);
-	vm_plinks_remove(m);
-	vm_page_zero_count--;
+	if (fill && __atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) <
+	    vm_page_zero_low && vm_plat_has_page_ops())
+		vm_page_zero_pool_fill(vm_page_zero_max);
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (vm_page_pcpu_trylock(pc)) {
+		if (pc->pc_znext == pc->pc_zend) {
+			vm_phys_lock();
+			if (vm_page_avail_locked() > vm_page_free_reserved + vm_page_pcpu_zmax) {
+				uint32_t n;
+				vm_page_t first = vm_page_zpool_get(vm_page_pcpu_zmax, &n);
+				if (first != NULL) {
+					__atomic_store_n(&pc->pc_znext, first, __ATOMIC_RELAXED);
+					__atomic_store_n(&pc->pc_zend, first + n, __ATOMIC_RELAXED);
+					vm_page_zrun_in += n;
+				}
+			}
+			vm_phys_unlock();
+		}
+		if (pc->pc_znext != pc->pc_zend)
+			m = pc->pc_znext++;
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+
+	if (m == NULL) {
+		uint32_t n;
+		vm_phys_lock();
+		if (vm_page_class_allows(req, 1))
+			m = vm_page_zpool_get(1, &n);
+		vm_phys_unlock();
+		if (m == NULL)
+			return NULL;
+		vm_page_count_add(&vm_page_zero_hits, 1);
+	}
+	vm_page_zero_mark(m, pool);
 	return m;
 }
 
 /*
  * One page without sleeping: the caller's cache, refilled from the buddy lists within
- * the NORMAL limit, then a single page within the request's class limit. ZERO requests
- * try the pre-zeroed pool first. Returns NULL when the class allows nothing.
+ * the NORMAL limit, then a single page within the request's class limit, from the
+ * buddy lists or, when they are empty, the pre-zeroed pool. Returns NULL when the class
+ * allows nothing.
  */
 static vm_page_t vm_page_alloc_one(int req, int pool)
 {
 	struct vm_page_pcpu *pc;
 	vm_page_t m = NULL;
-
-	if ((req & VM_ALLOC_ZERO) != 0) {
-		vm_phys_lock();
-		if (vm_page_zero_count == 0 && vm_page_zero_max != 0 &&
-		    vm_page_class_allows(VM_ALLOC_NORMAL, VM_PAGE_ZERO_BATCH)) {
-			/* One batch of page operations fills the pool for the next ones. */
-			vm_phys_unlock();
-			vm_page_zero_pool_fill(VM_PAGE_ZERO_BATCH);
-			vm_phys_lock();
-		}
-		if (vm_page_class_allows(req, 1))
-			m = vm_page_zero_take();
-		vm_phys_unlock();
-		if (m != NULL)
-			return m;
-	}
 
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
@@ -419,8 +623,14 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 	vm_phys_lock();
 	if (vm_page_class_allows(req, 1)) {
 		m = vm_phys_alloc_pages(pool, 0);
-		if (m == NULL)      /* the buddy lists are empty: the zero pool is not */
-			m = vm_page_zero_take();
+		if (m == NULL) {    /* the buddy lists are empty: the zero pool is not */
+			uint32_t n;
+			if ((m = vm_page_zpool_get(1, &n)) != NULL) {
+				vm_page_zero_mark(m, pool);
+				if ((req & VM_ALLOC_ZERO) != 0)
+					vm_page_count_add(&vm_page_zero_hits, 1);
+			}
+		}
 	}
 	vm_phys_unlock();
 	return m;
@@ -456,35 +666,90 @@ static vm_page_t vm_page_alloc_wait(int req, vm_page_t (*try)(int, void *), void
 	}
 }
 
-/* Make a freshly taken page what the request asked for. */
-static inline void vm_page_alloc_setup(vm_page_t m, int req)
+/* Make a freshly taken page what the request asked for. A page from the pre-zeroed pool
+ * or a zeroed run carries PG_ZERO already (vm_page_zero_mark), its hit counted where it
+ * was taken. */
+static __attribute__((noinline)) vm_page_t vm_page_alloc_setup_slow(vm_page_t m, int req);
+
+/* Returns m, so that callers end in a tail call and the fast paths keep no register. */
+static inline vm_page_t vm_page_alloc_setup(vm_page_t m, int req)
 {
 	KASSERT(m->order == 0 && m->queue == PQ_NONE && m->ref_count == 0 &&
 	    m->busy_lock == 0 && m->kmem_owner == 0 && m->object == NULL,
 	    ("vm_page_alloc_setup: page %p is not free", (void *)m));
-	if (__predict_true((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP | VM_ALLOC_ZERO)) == 0))
-		return;
+	if (__predict_false((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP | VM_ALLOC_ZERO)) != 0))
+		return vm_page_alloc_setup_slow(m, req);
+	return m;
+}
+
+static vm_page_t vm_page_alloc_setup_slow(vm_page_t m, int req)
+{
 	if ((req & VM_ALLOC_WIRED) != 0) {
 		m->ref_count = 1;
 		vm_page_count_add(&vm_page_nwired, 1);
 	}
 	if ((req & VM_ALLOC_NODUMP) != 0)
 		m->flags |= PG_NODUMP;
-	if ((req & VM_ALLOC_ZERO) != 0) {
-		if ((m->flags & PG_ZERO) != 0) {
-			vm_page_count_add(&vm_page_zero_hits, 1);
-		} else {
-			struct vm_page_run run = { VM_PAGE_TO_PHYS(m), 1 };
-			vm_page_zero_runs(&run, 1);
-			vm_page_count_add(&vm_page_zero_misses, 1);
-		}
+	if ((req & VM_ALLOC_ZERO) != 0 && (m->flags & PG_ZERO) == 0) {
+		struct vm_page_run run = { VM_PAGE_TO_PHYS(m), 1 };
+		vm_page_zero_runs(&run, 1);
+		vm_page_count_add(&vm_page_zero_misses, 1);
 	}
+	return m;
 }
 
+/* arg non-NULL: the caller is short of memory, do not fill the pre-zeroed pool. */
 static vm_page_t vm_page_alloc_noobj_try(int req, void *arg)
 {
-	(void)arg;
+	vm_page_t m;
+
+	if ((req & VM_ALLOC_ZERO) != 0 &&
+	    (m = vm_page_zero_alloc_slow(req, VM_FREEPOOL_DIRECT, arg == NULL)) != NULL)
+		return m;
 	return vm_page_alloc_one(req, VM_FREEPOOL_DIRECT);
+}
+
+/* vm_page_alloc_noobj when this CPU's cache or zeroed run had nothing for it. */
+static __attribute__((noinline)) vm_page_t vm_page_alloc_noobj_slow(int req)
+{
+	static char short_of_memory;
+	vm_page_t m;
+
+	m = vm_page_alloc_noobj_try(req, NULL);
+	if (m == NULL) {
+		m = vm_page_alloc_wait(req, vm_page_alloc_noobj_try, &short_of_memory);
+		if (m == NULL)
+			return NULL;
+	}
+	if ((m->flags & PG_ZERO) != 0)      /* nothing left to do about ZERO */
+		req &= ~VM_ALLOC_ZERO;
+	return vm_page_alloc_setup(m, req);
+}
+
+/*
+ * The fast path of a ZERO request: the next page of this CPU's zeroed run. Marked
+ * PG_ZERO, it leaves the setup nothing to do about ZERO.
+ */
+static inline vm_page_t vm_page_alloc_noobj_zero(int req)
+{
+	struct vm_page_pcpu *pc;
+	vm_page_t m;
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_true(vm_page_pcpu_trylock(pc))) {
+		m = pc->pc_znext;
+		if (__predict_true(m != pc->pc_zend)) {
+			pc->pc_znext++;
+			vm_page_pcpu_unlock(pc);
+			critical_exit();
+			vm_page_zero_mark(m, VM_FREEPOOL_DIRECT);
+			return vm_page_alloc_setup(m, req & ~VM_ALLOC_ZERO);
+		}
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+	return vm_page_alloc_noobj_slow(req);
 }
 
 vm_page_t vm_page_alloc_noobj(int req)
@@ -492,28 +757,21 @@ vm_page_t vm_page_alloc_noobj(int req)
 	struct vm_page_pcpu *pc;
 	vm_page_t m = NULL;
 
+	if ((req & VM_ALLOC_ZERO) != 0)
+		return vm_page_alloc_noobj_zero(req);
 	/* The fast path: a page from this CPU's cache. */
-	if ((req & VM_ALLOC_ZERO) == 0) {
-		critical_enter();
-		pc = &vm_page_pcpu[vm_curcpu()];
-		if (__predict_true(vm_page_pcpu_trylock(pc))) {
-			if (__predict_true(pc->pc_count[VM_FREEPOOL_DIRECT] > 0))
-				m = pc->pc_pages[VM_FREEPOOL_DIRECT]
-				    [--pc->pc_count[VM_FREEPOOL_DIRECT]];
-			vm_page_pcpu_unlock(pc);
-		}
-		critical_exit();
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_true(vm_page_pcpu_trylock(pc))) {
+		if (__predict_true(pc->pc_count[VM_FREEPOOL_DIRECT] > 0))
+			m = pc->pc_pages[VM_FREEPOOL_DIRECT]
+			    [--pc->pc_count[VM_FREEPOOL_DIRECT]];
+		vm_page_pcpu_unlock(pc);
 	}
-	if (__predict_false(m == NULL)) {
-		m = vm_page_alloc_one(req, VM_FREEPOOL_DIRECT);
-		if (m == NULL) {
-			m = vm_page_alloc_wait(req, vm_page_alloc_noobj_try, NULL);
-			if (m == NULL)
-				return NULL;
-		}
-	}
-	vm_page_alloc_setup(m, req);
-	return m;
+	critical_exit();
+	if (__predict_false(m == NULL))
+		return vm_page_alloc_noobj_slow(req);
+	return vm_page_alloc_setup(m, req);
 }
 
 struct vm_page_contig_args {
@@ -666,15 +924,23 @@ void vm_page_free_contig(vm_page_t m, unsigned long npages)
 		(void)freed;
 		m[i].pool = 0;
 	}
+	uint64_t zeroed = 0;
 	if (npages >= VM_PAGE_DISCARD_MIN) {
 		/* A large run goes back to the machine: memory returns to the host, and
-		 * the pages read as zero when next used. */
+		 * the pages read as zero when next used, so the pre-zeroed pool takes
+		 * what it has room for instead of zeroing other pages later. The pages
+		 * done are a prefix of the run. */
 		struct vm_page_run run = { VM_PAGE_TO_PHYS(m), npages };
-		vm_page_count_add(&vm_page_plat_discarded,
-		    (int64_t)vm_plat_discard_pages(&run, 1));
+		zeroed = vm_plat_discard_pages(&run, 1);
+		vm_page_count_add(&vm_page_plat_discarded, (int64_t)zeroed);
 	}
 	vm_phys_lock();
-	vm_phys_free_contig(m, npages);
+	if (zeroed != 0) {
+		zeroed = vm_page_zpool_put(m, zeroed);
+		vm_page_count_add(&vm_page_zero_discards, (int64_t)zeroed);
+	}
+	if (zeroed < npages)
+		vm_phys_free_contig(m + zeroed, npages - zeroed);
 	vm_page_free_wakeup_locked();
 	vm_phys_unlock();
 }

@@ -43,10 +43,12 @@ struct vm_page {
 	uint32_t ref_count;         /* A: wirings */
 	uint32_t busy_lock;         /* A: VPB_* busy state; 0 is unbusied */
 	uint16_t hold_count;        /* A: holds (page may not be freed while held) */
+	/* flags, pool and aflags are adjacent so that handing out a pre-zeroed page
+	 * sets the three with one store (vm_page_zero_mark). */
 	uint16_t flags;             /* C+A: PG_* (PG_ZERO immutable between alloc and free) */
+	uint8_t pool;               /* F: free pool of the block head; pool to free back to */
 	uint8_t aflags;             /* A: PGA_* */
 	uint8_t queue;              /* Q: PQ_* the page is on */
-	uint8_t pool;               /* F: free pool of the block head; pool to free back to */
 	uint8_t order;              /* F: free block head: order + 1; otherwise 0 */
 	uint8_t valid;              /* O: valid 512-byte blocks (later modules) */
 	uint8_t dirty;              /* O: dirty 512-byte blocks (later modules) */
@@ -100,7 +102,7 @@ static inline vm_page_t vm_plinks_page(struct vm_plinks *pl)
 }
 
 /* flags */
-#define PG_ZERO         0x0001  /* handed out zeroed from the pre-zeroed pool */
+#define PG_ZERO         0x0001  /* handed out known zero (pre-zeroed pool or run) */
 #define PG_FICTITIOUS   0x0002  /* not RAM: a device page outside the arrays */
 #define PG_UNMANAGED    0x0004  /* no pv tracking, never on a page queue by the daemon */
 #define PG_BLACKLISTED  0x0008  /* bad page from vm.blacklist: never allocated */
@@ -162,10 +164,14 @@ static inline int malloc2vm_flags(int malloc_flags)
 struct vm_page_counts {
 	uint64_t v_page_count;          /* managed pages (have a vm_page) */
 	uint64_t v_free_count;          /* buddy lists + pre-zeroed pool + per-CPU caches */
-	uint64_t v_zero_count;          /* of which in the pre-zeroed pool */
+	uint64_t v_zero_count;          /* of which in the pre-zeroed pool (counted free for
+	                                   the class limits) */
 	uint64_t v_pcpu_count;          /* of which in per-CPU caches (set aside: the class
 	                                   limits apply to the rest, the low-memory handler
 	                                   returns them) */
+	uint64_t v_pcpu_zero_count;     /* of v_pcpu_count, in per-CPU zeroed runs */
+	uint64_t v_zero_max;            /* most pages the pre-zeroed pool holds */
+	uint64_t v_zero_runs;           /* runs of contiguous pages in the pool now */
 	uint64_t v_wire_count;          /* wired pages */
 	uint64_t v_active_count;
 	uint64_t v_inactive_count;
@@ -177,6 +183,9 @@ struct vm_page_counts {
 	uint64_t v_free_waiters;        /* threads asleep for free pages now */
 	uint64_t v_zero_hits;           /* VM_ALLOC_ZERO served pre-zeroed */
 	uint64_t v_zero_misses;         /* VM_ALLOC_ZERO zeroed on the spot */
+	uint64_t v_zero_fills;          /* pool fills (one batch of page operations each) */
+	uint64_t v_zero_discards;       /* freed pages the pool took because a discard
+	                                   zeroed them */
 	uint64_t v_alloc_fails;         /* requests that returned NULL */
 	uint64_t v_plat_zeroed;         /* pages zeroed by the platform's page ops */
 	uint64_t v_plat_discarded;      /* pages discarded by the platform's page ops */
@@ -213,12 +222,22 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
  * must be 0 again. A held page is freed by its last vm_page_unhold.
  */
 void vm_page_free(vm_page_t m);
+/* Free a run (none of its pages held). A run of 16 pages or more is discarded through
+ * the platform (its memory goes back to the host and reads as zero), and the pre-zeroed
+ * pool takes what it has room for. */
 void vm_page_free_contig(vm_page_t m, unsigned long npages);
 
-/* Fill the pre-zeroed pool with up to npages pages in one batch of page operations;
- * returns the number added. The pool refills itself when a ZERO request finds it empty. */
+/*
+ * Fill the pre-zeroed pool with up to npages pages (bounded by the pool's room and by
+ * half the free pages above the NORMAL reserve), as a few large runs zeroed by one batch
+ * of page operations; returns the number added. The pool refills itself this way when a
+ * CPU refilling its zeroed run finds it below half full (and the platform has page
+ * operations: with stores there is nothing to gain by zeroing ahead).
+ * => no locks held; may take as long as zeroing npages pages.
+ */
 uint64_t vm_page_zero_pool_fill(uint64_t npages);
-/* Return every page in per-CPU caches and the zero pool to the buddy lists. */
+/* Return every page in per-CPU caches (zeroed runs included) and the pre-zeroed pool to
+ * the buddy lists. The low-memory handler does this. */
 void vm_page_drain_caches(void);
 
 /* ---- wire / hold ------------------------------------------------------------- */

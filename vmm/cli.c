@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,18 +13,8 @@
 #include "vmm/cli.h"
 #include "vmm/vmm.h"
 
-static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return VMM_EXIT_USAGE;
-}
+/* Every failure here means the same exit status. */
+#define cli_fail(err, errlen, ...)  vmm_errf(err, errlen, VMM_EXIT_USAGE, __VA_ARGS__)
 
 void cli_usage(FILE *f)
 {

@@ -22,6 +22,10 @@ int gva_translate(const struct guest_mem *gm, const struct gva_paging *pg, uint6
 	}
 	if (!(pg->gp_efer & GVA_EFER_LMA) || (pg->gp_cr4 & GVA_CR4_LA57))
 		return -1;
+	/* The CPU faults on a non-canonical address; the walk below looks only at bits
+	 * 47:12 and would alias it to a canonical one. */
+	if ((uint64_t)((int64_t)(gva << 16) >> 16) != gva)
+		return -1;
 
 	uint64_t table = pg->gp_cr3 & GVA_PTE_ADDR;
 	for (int level = 3; level >= 0; level--) {

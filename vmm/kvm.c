@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +26,8 @@
 
 #define KVM_API_EXPECTED    12
 
-static int kvm_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int kvm_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return VMM_EXIT_HOST;
-}
+/* Every failure here means the same exit status. */
+#define kvm_fail(err, errlen, ...)  vmm_errf(err, errlen, VMM_EXIT_HOST, __VA_ARGS__)
 
 int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen)
 {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "vmm/cli.h"
 #include "vmm/run.h"
@@ -18,6 +19,12 @@ int main(int argc, char **argv)
 	int rc;
 
 	trace_init();
+	/*
+	 * No core file, ever: whatever kills us (a failed KASSERT's abort, SIGBUS from a
+	 * kernel file truncated while mapped) must leave nothing on disk (DESIGN.md's rule
+	 * for bad input); the message on stderr is the report.
+	 */
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 	/* A closed stdout must not kill us mid-run: console writes just fail. */
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = cli_parse(argc, argv, &o, err, sizeof(err))) != 0) {

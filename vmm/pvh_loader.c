@@ -3,15 +3,14 @@
  * to convert the image in place: we only hand it little-endian ELF64), let libelf find
  * the program headers and notes, validate every PT_LOAD against guest RAM and the boot
  * structures, then copy (a kernel file is read straight into guest RAM, a .bss is
- * discarded rather than stored to: `vmm run` start-up is benchmarked). Boot structures live below 1 MiB (devices/pvh.h), so a kernel
- * segment there is refused outright.
+ * discarded rather than stored to: `vmm run` start-up is benchmarked). Boot structures
+ * live below 1 MiB (devices/pvh.h), so a kernel segment there is refused outright.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,18 +35,8 @@ _Static_assert(PVH_MEMMAP_OFF + PVH_MAX_MEMMAP * sizeof(struct hvm_memmap_table_
 _Static_assert(PVH_INFO_PADDR + PVH_PAGE <= PVH_CMDLINE_PADDR &&
     PVH_CMDLINE_PADDR + PVH_CMDLINE_MAX <= PVH_BOOT_END, "boot structures overlap");
 
-static int pvh_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int pvh_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return VMM_EXIT_INPUT;
-}
+/* Every failure here means the same exit status. */
+#define pvh_fail(err, errlen, ...)  vmm_errf(err, errlen, VMM_EXIT_INPUT, __VA_ARGS__)
 
 static uint64_t pvh_page_up(uint64_t x)
 {
@@ -254,12 +243,19 @@ static int pvh_load(struct guest_mem *gm, const void *buf, size_t len, int fd,
 	if ((rc = pvh_find_entry(elf, ph, phnum, &entry, err, errlen)) != 0)
 		goto out;
 
-	/* Validate every segment before writing any. */
-	const Elf64_Phdr *loads[PVH_MAX_SEGMENTS];
+	/*
+	 * Validate every segment before writing any, each from a private copy of its
+	 * header: the program headers lie in a MAP_PRIVATE mapping of the file, which
+	 * shows whatever another process writes to the file until we write to the page,
+	 * so a header read again after its check could say something else.
+	 */
+	Elf64_Phdr loads[PVH_MAX_SEGMENTS];
 	unsigned nloads = 0;
 	bool entry_ok = false;
 	for (size_t i = 0; i < phnum; i++) {
-		const Elf64_Phdr *p = &ph[i];
+		Elf64_Phdr seg, *p = &seg;
+
+		memcpy(&seg, &ph[i], sizeof(seg));
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
 		if (nloads == PVH_MAX_SEGMENTS) {
@@ -270,7 +266,7 @@ static int pvh_load(struct guest_mem *gm, const void *buf, size_t len, int fd,
 		if ((rc = pvh_check_segment(gm, p, i, len, err, errlen)) != 0)
 			goto out;
 		for (unsigned j = 0; j < nloads; j++) {
-			const Elf64_Phdr *q = loads[j];
+			const Elf64_Phdr *q = &loads[j];
 			if (p->p_paddr < q->p_paddr + q->p_memsz &&
 			    q->p_paddr < p->p_paddr + p->p_memsz) {
 				rc = pvh_fail(err, errlen, "segment %zu (physical 0x%llx-0x%llx) "
@@ -282,7 +278,7 @@ static int pvh_load(struct guest_mem *gm, const void *buf, size_t len, int fd,
 		}
 		if (entry >= p->p_paddr && entry - p->p_paddr < p->p_memsz)
 			entry_ok = true;
-		loads[nloads++] = p;
+		loads[nloads++] = seg;
 	}
 	if (nloads == 0) {
 		rc = pvh_fail(err, errlen, "no loadable segments; is this a kernel?");
@@ -298,7 +294,7 @@ static int pvh_load(struct guest_mem *gm, const void *buf, size_t len, int fd,
 	out->pi_nsegs = nloads;
 	out->pi_start = UINT64_MAX;
 	for (unsigned j = 0; j < nloads; j++) {
-		const Elf64_Phdr *p = loads[j];
+		const Elf64_Phdr *p = &loads[j];
 		uint8_t *dst = guest_mem_ptr(gm, p->p_paddr, p->p_memsz);
 
 		KASSERT(dst != NULL, ("%s: segment %u was checked", __func__, j));
@@ -478,9 +474,8 @@ int pvh_write_start_info(struct guest_mem *gm, const char *cmdline,
 	size_t cl = strlen(cmdline);
 
 	if (cl >= PVH_CMDLINE_MAX) {
-		snprintf(err, errlen, "the guest command line is %zu bytes, more than %u; "
-		    "shorten --append", cl, PVH_CMDLINE_MAX - 1);
-		return VMM_EXIT_USAGE;
+		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "the guest command line is %zu "
+		    "bytes, more than %u; shorten --append", cl, PVH_CMDLINE_MAX - 1);
 	}
 	if (nmods > PVH_MAX_MODULES)
 		return pvh_fail(err, errlen, "%u modules, more than %d", nmods, PVH_MAX_MODULES);

@@ -54,10 +54,12 @@ static void run_on_stopped(void *ctx, const char *reason, size_t len)
 	char line[PVPORT_MSG_MAX + 1];
 	size_t n = 0;
 
+	/* A trailing newline from the guest ends the line; it is not part of the reason
+	 * (a '?' the guest wrote is, so strip before replacing control bytes). */
+	while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == '\r'))
+		len--;
 	for (size_t i = 0; i < len && reason[i] != '\0'; i++)
 		line[n++] = (reason[i] >= 0x20 && reason[i] < 0x7f) ? reason[i] : '?';
-	while (n > 0 && line[n - 1] == '?')
-		n--;    /* a trailing newline from the guest */
 	line[n] = '\0';
 	console_flush(&mc->mc_console);
 	fprintf(stderr, "vmm: guest stopped: %s\n", line);
@@ -109,17 +111,16 @@ static int run_default_kernel(char *buf, size_t buflen, char *err, size_t errlen
 	ssize_t n = readlink("/proc/self/exe", buf, buflen - 1);
 
 	if (n <= 0 || (size_t)n >= buflen - 1) {
-		snprintf(err, errlen, "cannot find the vmm executable's directory (%s); pass "
-		    "the kernel with -k FILE", n < 0 ? strerror(errno) : "path too long");
-		return VMM_EXIT_INPUT;
+		return vmm_errf(err, errlen, VMM_EXIT_INPUT, "cannot find the vmm "
+		    "executable's directory (%s); pass the kernel with -k FILE",
+		    n < 0 ? strerror(errno) : "path too long");
 	}
 	buf[n] = '\0';
 	char *slash = strrchr(buf, '/');
 	size_t dir = slash != NULL ? (size_t)(slash - buf) + 1 : 0;
 	if (dir + sizeof("kernel.elf") > buflen) {
-		snprintf(err, errlen, "the vmm executable's path is too long; pass the kernel "
-		    "with -k FILE");
-		return VMM_EXIT_INPUT;
+		return vmm_errf(err, errlen, VMM_EXIT_INPUT, "the vmm executable's path is "
+		    "too long; pass the kernel with -k FILE");
 	}
 	memcpy(buf + dir, "kernel.elf", sizeof("kernel.elf"));
 	return 0;
@@ -143,9 +144,9 @@ static int run_load_guest(struct machine *mc, const struct cli_opts *o,
 		kernel = kpath;
 	}
 	if (guest_mem_init(&mc->mc_mem, o->co_mem_size) != 0) {
-		snprintf(err, errlen, "cannot reserve %llu MiB for guest RAM: %s; use a smaller -m",
+		return vmm_errf(err, errlen, VMM_EXIT_HOST, "cannot reserve %llu MiB for "
+		    "guest RAM: %s; use a smaller -m",
 		    (unsigned long long)(o->co_mem_size >> 20), strerror(errno));
-		return VMM_EXIT_HOST;
 	}
 	if ((rc = pvh_load_kernel_file(&mc->mc_mem, kernel, img, err, errlen)) != 0)
 		return rc;
@@ -206,6 +207,27 @@ static int run_wait(struct machine *mc)
 	return vcpu_run_loop(mc);
 }
 
+/* -v: what the guest did that no device claimed, and the page work the port did. */
+static void run_trace_stats(const struct machine *mc)
+{
+	if (mc->mc_unknown_pio != 0)
+		TRACE("%llu accesses to unclaimed ports (first 0x%x)",
+		    (unsigned long long)mc->mc_unknown_pio, mc->mc_unknown_pio_first);
+	if (mc->mc_unknown_mmio != 0)
+		TRACE("%llu accesses to unclaimed MMIO (first 0x%llx)",
+		    (unsigned long long)mc->mc_unknown_mmio,
+		    (unsigned long long)mc->mc_unknown_mmio_first);
+	if (mc->mc_pv.pv_nbad != 0)
+		TRACE("%llu unusable paravirtual port requests",
+		    (unsigned long long)mc->mc_pv.pv_nbad);
+	if (mc->mc_pv.pv_pages_zeroed + mc->mc_pv.pv_pages_discarded +
+	    mc->mc_pv.pv_pages_copied != 0)
+		TRACE("page ops: %llu zeroed, %llu discarded, %llu copied",
+		    (unsigned long long)mc->mc_pv.pv_pages_zeroed,
+		    (unsigned long long)mc->mc_pv.pv_pages_discarded,
+		    (unsigned long long)mc->mc_pv.pv_pages_copied);
+}
+
 int vmm_run(const struct cli_opts *o)
 {
 	struct machine *mc = &run_machine;
@@ -227,21 +249,6 @@ int vmm_run(const struct cli_opts *o)
 
 	rc = run_wait(mc);
 	console_flush(&mc->mc_console);
-	if (mc->mc_unknown_pio != 0)
-		TRACE("%llu accesses to unclaimed ports (first 0x%x)",
-		    (unsigned long long)mc->mc_unknown_pio, mc->mc_unknown_pio_first);
-	if (mc->mc_unknown_mmio != 0)
-		TRACE("%llu accesses to unclaimed MMIO (first 0x%llx)",
-		    (unsigned long long)mc->mc_unknown_mmio,
-		    (unsigned long long)mc->mc_unknown_mmio_first);
-	if (mc->mc_pv.pv_nbad != 0)
-		TRACE("%llu unusable paravirtual port requests",
-		    (unsigned long long)mc->mc_pv.pv_nbad);
-	if (mc->mc_pv.pv_pages_zeroed + mc->mc_pv.pv_pages_discarded +
-	    mc->mc_pv.pv_pages_copied != 0)
-		TRACE("page ops: %llu zeroed, %llu discarded, %llu copied",
-		    (unsigned long long)mc->mc_pv.pv_pages_zeroed,
-		    (unsigned long long)mc->mc_pv.pv_pages_discarded,
-		    (unsigned long long)mc->mc_pv.pv_pages_copied);
+	run_trace_stats(mc);
 	return rc;
 }

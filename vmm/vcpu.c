@@ -21,7 +21,14 @@ static int vcpu_exit_io(struct machine *mc, struct kvm_run *run)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
-	/* String I/O (rep ins/outs) arrives as count consecutive elements. */
+	/* String I/O (rep ins/outs) arrives as count consecutive elements, all of them
+	 * inside the run area: KVM's promise, checked because a broken one would have
+	 * the devices read and write past it. */
+	KASSERT(run->io.data_offset <= mc->mc_vm.kv_run_size &&
+	    (uint64_t)run->io.count * run->io.size <=
+	    mc->mc_vm.kv_run_size - run->io.data_offset,
+	    ("%s: %u x %u bytes at offset %llu leave the run area", __func__,
+	    run->io.count, run->io.size, (unsigned long long)run->io.data_offset));
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		int v = io_port(mc, run->io.port, out, run->io.size, data);
 		if (v != VCPU_CONTINUE)

@@ -5,6 +5,8 @@
 #ifndef VMM_VMM_H
 #define VMM_VMM_H
 
+#include <stddef.h>
+
 #define VMM_EXIT_OK         0
 #define VMM_EXIT_USAGE      64  /* bad command line */
 #define VMM_EXIT_INPUT      66  /* an input file is missing, unreadable or malformed */
@@ -14,6 +16,14 @@
 #define VMM_EXIT_SIGTERM    143
 
 #define VMM_VERSION         "0.1"
+
+/*
+ * Format a one-line error message (no "vmm: " prefix, no newline) into err[errlen].
+ * => status, so that `return vmm_errf(err, errlen, VMM_EXIT_INPUT, ...)` reports and
+ * fails in one statement.
+ */
+int vmm_errf(char *err, size_t errlen, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Our own invariants; a failed one is a VMM bug, never the guest's doing. */
 void vmm_assert_failed(const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
+#include "amd64/segments.h"
 #include "amd64/trap.h"
 #include "amd64/vmparam.h"
 #include "dev/pv.h"
@@ -263,6 +264,37 @@ KTEST(boot, trap_de)
 	KT_ASSERT_EQ(rec.tr_vector, T_DE);
 	/* The trap resumed after the instruction and left the registers alone. */
 	KT_ASSERT_EQ(lo, 1000);
+}
+
+/*
+ * #DF, NMI and #MC run on their own IST stacks, so a kernel stack overflow still gets a
+ * trap frame printed. Taking them on purpose would end the VM, so check the wiring:
+ * TR holds the TSS, each gate names its IST slot, each slot the top of its own stack.
+ */
+KTEST(boot, ist_stacks)
+{
+	extern const uint64_t idt[];
+	extern const char tss[], ist_df_stack[], ist_nmi_stack[], ist_mc_stack[];
+	static const struct { unsigned vec, ist; const char *stack; } want[] = {
+		{ T_DF, IST_DF, ist_df_stack },
+		{ T_NMI, IST_NMI, ist_nmi_stack },
+		{ T_MC, IST_MC, ist_mc_stack },
+	};
+	uint16_t tr;
+
+	__asm__ volatile("str %0" : "=r"(tr));
+	KT_ASSERT_EQ(tr, GSEL_TSS);
+	for (unsigned i = 0; i < nitems(want); i++) {
+		uint64_t gate_lo = idt[2 * want[i].vec];
+		uint64_t top;
+
+		KT_ASSERT_EQ((gate_lo >> 32) & 7, want[i].ist);
+		/* ist1 is at byte 36 of the 64-bit TSS, 8 bytes a slot. */
+		memcpy(&top, tss + 36 + 8 * (want[i].ist - 1), sizeof(top));
+		KT_ASSERT_EQ(top, (uint64_t)(uintptr_t)want[i].stack + ISTSTACK_SIZE);
+	}
+	/* Every other exception stays on the current stack. */
+	KT_ASSERT_EQ((idt[2 * T_PF] >> 32) & 7, 0);
 }
 
 /* An armed expectation does not swallow a trap of another vector... which would panic,

@@ -15,6 +15,23 @@
  *                              contig.64) inside bench_insn_loop, after a warm-up outside
  *                              it, for: valgrind --tool=callgrind --collect-atstart=no
  *                              --toggle-collect=bench_insn_loop build/tests/bench_phys ...
+ *
+ *   bench_phys --insn page.zero N
+ *                              N single-page vm_page_alloc_noobj(VM_ALLOC_ZERO) calls (N a
+ *                              multiple of 32), in rounds of 64: only the allocations run inside
+ *                              bench_insn_loop (the fast path and the per-CPU zeroed run's
+ *                              refills from the pool); each round's pages are freed, and
+ *                              the pool topped up, outside it. The top-up is where the
+ *                              platform zeroes pages (the host's work in the guest, a
+ *                              memset of every byte here) and is checked not to happen
+ *                              inside a round. Value: instructions per zeroed page.
+ *   bench_phys --insn page.zero.refill N
+ *                              the same with the pool left to fill itself inside the
+ *                              counted rounds, as in the guest. The total then counts the
+ *                              platform's memset (valgrind counts each byte of it); take
+ *                              the inclusive count of vm_plat_zero_pages off the total
+ *                              (callgrind_annotate --inclusive=yes) to get page.zero plus
+ *                              the pool fill's own bookkeeping.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +79,37 @@ static void bench_zero_batch(void)
 			abort();
 	for (int i = 0; i < BENCH_ZERO_BATCH; i++)
 		vm_page_free(ma[i]);
+}
+
+/* page.zero: 32 zeroed pages per call, unrolled (so the harness costs a call and a
+ * store per allocation, as any caller pays), kept until the round ends and checked
+ * then, outside the count. */
+#define BENCH_ZERO_ROUND 64
+#define BENCH_ZERO_PER_CALL 32
+static vm_page_t bench_zero_held[BENCH_ZERO_ROUND];
+static int bench_zero_nheld;
+
+static void bench_zero_alloc32(void)
+{
+	vm_page_t *ma = &bench_zero_held[bench_zero_nheld];
+	const int req = VM_ALLOC_NORMAL | VM_ALLOC_ZERO | VM_ALLOC_NOWAIT;
+
+#pragma GCC unroll 32
+	for (int i = 0; i < BENCH_ZERO_PER_CALL; i++)
+		ma[i] = vm_page_alloc_noobj(req);
+	bench_zero_nheld += BENCH_ZERO_PER_CALL;
+}
+
+static void bench_zero_release(void)
+{
+	while (bench_zero_nheld > 0) {
+		vm_page_t m = bench_zero_held[--bench_zero_nheld];
+		if (m == NULL || (m->flags & PG_ZERO) == 0) {
+			fprintf(stderr, "bench_phys: page.zero: a page came without PG_ZERO\n");
+			exit(70);
+		}
+		vm_page_free(m);
+	}
 }
 
 static uint64_t bench_contig_inspected;
@@ -153,6 +201,44 @@ __attribute__((noinline)) void bench_insn_loop(bench_pair_fn *fn, uint64_t n)
 	__asm__ volatile("" ::: "memory");
 }
 
+/*
+ * The --insn page.zero modes: n allocations in rounds, each round counted by
+ * bench_insn_loop and its pages freed outside it. prefill: top the pool up before each
+ * round (outside the count) and insist that no platform zeroing ran inside one.
+ */
+static void bench_insn_page_zero(uint64_t n, bool prefill)
+{
+	struct vm_host_page_ops o0, o1;
+
+	if (n % BENCH_ZERO_PER_CALL != 0) {
+		fprintf(stderr, "bench_phys: page.zero: N must be a multiple of %d\n",
+		    BENCH_ZERO_PER_CALL);
+		exit(64);
+	}
+	bench_boot(256ull << 20);               /* the guest's page.zero machine */
+	for (int i = 0; i < 1000; i++) {        /* warm: pool, per-CPU caches, buddy lists */
+		if (bench_zero_nheld == BENCH_ZERO_ROUND)
+			bench_zero_release();
+		bench_zero_alloc32();
+	}
+	bench_zero_release();
+	for (uint64_t done = 0; done < n;) {
+		uint64_t k = n - done < BENCH_ZERO_ROUND ? n - done : BENCH_ZERO_ROUND;
+		if (prefill)
+			vm_page_zero_pool_fill(UINT64_MAX);
+		vm_host_page_ops_counts(&o0);
+		bench_insn_loop(bench_zero_alloc32, k / BENCH_ZERO_PER_CALL);
+		vm_host_page_ops_counts(&o1);
+		if (prefill && o1.hpo_zero_calls != o0.hpo_zero_calls) {
+			fprintf(stderr, "bench_phys: page.zero: the pool was filled inside a "
+			    "counted round; the figure would count the platform's memset\n");
+			exit(70);
+		}
+		bench_zero_release();
+		done += k;
+	}
+}
+
 static bench_pair_fn *bench_setup(const char *name)
 {
 	if (strcmp(name, "phys.order0") == 0) {
@@ -172,15 +258,21 @@ static bench_pair_fn *bench_setup(const char *name)
 		return bench_contig64_pair;
 	}
 	fprintf(stderr, "bench_phys: unknown benchmark '%s' (phys.order0, phys.order9, "
-	    "contig.64)\n", name);
+	    "page.zero.batch64, contig.64; with --insn also page.zero, page.zero.refill)\n",
+	    name);
 	exit(64);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--insn") == 0) {
-		bench_pair_fn *fn = bench_setup(argv[2]);
 		uint64_t n = strtoull(argv[3], NULL, 0);
+		if (strcmp(argv[2], "page.zero") == 0 ||
+		    strcmp(argv[2], "page.zero.refill") == 0) {
+			bench_insn_page_zero(n, strcmp(argv[2], "page.zero") == 0);
+			return 0;
+		}
+		bench_pair_fn *fn = bench_setup(argv[2]);
 		for (int i = 0; i < 1000; i++)
 			fn();
 		bench_insn_loop(fn, n);

@@ -68,6 +68,35 @@ else
 	fail "triple fault report incomplete" "$(cat "$t_out/triple.err")"
 fi
 
+# --- an instruction KVM cannot emulate: 70, the reason and the instruction bytes -----
+run emulfail "$VMM" run -k "$B/tests/triple-fault.elf" --ktest=none --append int3
+expect_status emulfail 70
+if grep -q 'KVM internal error' "$t_out/emulfail.err"; then
+	# This machine's KVM (PLATFORM.md): the report names the suberror and shows int3.
+	if grep -q 'suberror 1 (emulation failure)' "$t_out/emulfail.err" &&
+	    grep -Eq 'bytes.*: cc( |$)' "$t_out/emulfail.err" &&
+	    grep -q 'rax=0000000000001e57' "$t_out/emulfail.err"; then
+		ok "emulation failure reported with reason, instruction bytes and registers"
+	else
+		fail "emulation failure report incomplete" "$(cat "$t_out/emulfail.err")"
+	fi
+elif grep -qi 'triple fault' "$t_out/emulfail.err" && grep -q '1e57' "$t_out/emulfail.err"; then
+	ok "int3 with an empty IDT triple-faults where KVM emulates it"
+else
+	fail "int3 kernel: no internal-error or triple-fault report" "$(cat "$t_out/emulfail.err")"
+fi
+
+# --- -v: the VMM's phases and the guest's milestones, each with a time -----------------
+run verbose "$VMM" run -v --ktest=none
+expect_status verbose 0
+missing=""
+for want in 'kvm: vm created' 'vcpu running' 'guest: entry' 'guest: kernel main' \
+    'guest: ready' 'guest: exit' 'exit status 0'; do
+	grep -Eq "^vmm: \[ *[0-9]+\.[0-9]+ ms\] $want" "$t_out/verbose.err" || missing="$missing '$want'"
+done
+[ -z "$missing" ] && ok "-v prints phases and milestones with times" ||
+	fail "-v output lacks$missing" "$(cat "$t_out/verbose.err")"
+
 # --- bad input: one line starting 'vmm:', the right status, nothing left behind -------
 one_line() { # NAME STATUS: stderr is exactly one line starting with vmm:
 	local n; n=$(wc -l <"$t_out/$1.err")

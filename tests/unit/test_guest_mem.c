@@ -207,6 +207,11 @@ START_TEST(gva_walk)
 	ck_assert_int_eq(gva_translate(&tg_gm, &pg, va + 0x1000, &gpa), -1);   /* PT 1 */
 	ck_assert_int_eq(gva_translate(&tg_gm, &pg, 0x0000700000000000ull, &gpa), -1);
 
+	/* A non-canonical address faults on the CPU; the walk must not alias it to the
+	 * canonical one with the same index bits (here PML4 0 -> 0x41234567). */
+	ck_assert_int_eq(gva_translate(&tg_gm, &pg, 0x0001000001234567ull, &gpa), -1);
+	ck_assert_int_eq(gva_translate(&tg_gm, &pg, 0xffff000001234567ull, &gpa), -1);
+
 	/* A table pointer outside RAM fails instead of reading wild memory. */
 	tg_pte(TG_PD, 2, 0x7ff0000000ull | 3);
 	ck_assert_int_eq(gva_translate(&tg_gm, &pg, va + 0x400000, &gpa), -1);

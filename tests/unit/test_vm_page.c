@@ -1,7 +1,9 @@
 /*
  * vm_page on the host only: exact reserve thresholds, sleeping for memory and for busy
  * pages with real threads, per-CPU caches under 4 threads, and the platform page
- * operations behind the pre-zeroed pool and bulk frees.
+ * operations behind the pre-zeroed pool and bulk frees: the per-CPU zeroed runs, the
+ * pool's bounds, discarded runs feeding the pool, the low-memory give-back, and PG_ZERO
+ * honesty under 4 threads.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -348,8 +350,333 @@ START_TEST(zero_without_page_ops_uses_stores)
 	}
 	vm_host_page_ops_counts(&o);
 	ck_assert_uint_eq(o.hpo_zero_calls, 0);
+	/* Stores at allocation cost what stores ahead would: nothing is zeroed ahead. */
+	struct vm_page_counts c;
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_fills, 0);
+	ck_assert_uint_eq(c.v_zero_misses, 40);
+	ck_assert_uint_eq(c.v_zero_count + c.v_pcpu_zero_count, 0);
 	for (int i = 0; i < 40; i++)
 		vm_page_free(m[i]);
+}
+END_TEST
+
+static bool tpage_is_zero(vm_page_t m)
+{
+	static const uint8_t zero[PAGE_SIZE];
+
+	return memcmp(VM_PAGE_TO_DMAP(m), zero, PAGE_SIZE) == 0;
+}
+
+/*
+ * The per-CPU zeroed run: the first ZERO request fills the pool to its bound with one
+ * page operation and moves a run of it to the CPU; the run's following pages come out
+ * one by one, physically consecutive, with no further page operation, each a hit.
+ */
+START_TEST(zero_pcpu_run_serves_consecutive_pages)
+{
+	struct vm_host_page_ops o0, o1;
+	struct vm_page_counts c0, c1, c;
+	vm_page_t *m;
+
+	vm_page_counts_snapshot(&c0);
+	ck_assert_uint_eq(c0.v_zero_count + c0.v_pcpu_zero_count, 0);
+	ck_assert_uint_gt(c0.v_zero_max, 0);
+	vm_host_page_ops_counts(&o0);
+	vm_page_t first = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	ck_assert_ptr_nonnull(first);
+	ck_assert(first->flags & PG_ZERO);
+	ck_assert_uint_eq(first->pool, VM_FREEPOOL_DIRECT);
+	ck_assert(tpage_is_zero(first));
+	vm_host_page_ops_counts(&o1);
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(o1.hpo_zero_calls - o0.hpo_zero_calls, 1);
+	ck_assert_uint_eq(c1.v_zero_fills - c0.v_zero_fills, 1);
+	ck_assert_uint_eq(o1.hpo_zero_pages - o0.hpo_zero_pages, c1.v_zero_max);
+	/* The fill stayed free memory: only the page handed out left the free count. */
+	ck_assert_uint_eq(c1.v_zero_count + c1.v_pcpu_zero_count + 1, c1.v_zero_max);
+	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count - 1);
+	ck_assert_uint_eq(c1.v_zero_hits - c0.v_zero_hits, 1);
+	ck_assert_uint_gt(c1.v_pcpu_zero_count, 0);
+
+	uint64_t left = c1.v_pcpu_zero_count;
+	m = calloc(left, sizeof(*m));
+	ck_assert_ptr_nonnull(m);
+	for (uint64_t i = 0; i < left; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_ZERO);
+		ck_assert_ptr_eq(m[i], (i == 0 ? first : m[i - 1]) + 1);
+		ck_assert_uint_eq(VM_PAGE_TO_PHYS(m[i]), VM_PAGE_TO_PHYS(first) + ptoa(i + 1));
+		ck_assert_uint_eq(m[i]->flags, PG_ZERO);
+		ck_assert(tpage_is_zero(m[i]));
+		vm_page_counts_snapshot(&c);
+		ck_assert_uint_eq(c.v_pcpu_zero_count, left - i - 1);
+		ck_assert_uint_eq(c.v_zero_hits - c0.v_zero_hits, i + 2);
+	}
+	vm_host_page_ops_counts(&o0);
+	ck_assert_uint_eq(o0.hpo_zero_calls, o1.hpo_zero_calls);
+	ck_assert_uint_eq(c.v_zero_misses, c0.v_zero_misses);
+
+	/* Wired and no-dump requests get the same pages with their own flags added. */
+	vm_page_t w = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO | VM_ALLOC_WIRED |
+	    VM_ALLOC_NODUMP);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(w->flags, PG_ZERO | PG_NODUMP);
+	ck_assert_uint_eq(w->ref_count, 1);
+	ck_assert(tpage_is_zero(w));
+	vm_page_free(w);
+
+	vm_page_free(first);
+	for (uint64_t i = 0; i < left; i++) {
+		memset(VM_PAGE_TO_DMAP(m[i]), 0x6b, PAGE_SIZE);
+		vm_page_free(m[i]);
+		ck_assert_uint_eq(m[i]->flags, 0);      /* PG_ZERO went with the free */
+	}
+	free(m);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+}
+END_TEST
+
+/*
+ * The pool's bounds: never more than v_zero_max pages however often it is filled, the
+ * pages stay counted free, a fill takes at most half of what lies above the reserve, and
+ * a discarded run the full pool has no room for goes to the buddy lists.
+ */
+START_TEST(zero_pool_bounded)
+{
+	struct vm_page_counts c0, c;
+
+	vm_page_counts_snapshot(&c0);
+	uint64_t added = vm_page_zero_pool_fill(UINT64_MAX);
+	ck_assert_uint_eq(added, c0.v_zero_max);
+	ck_assert_uint_eq(vm_page_zero_pool_fill(UINT64_MAX), 0);
+	ck_assert_uint_eq(vm_page_zero_pool_fill(1), 0);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_count, c.v_zero_max);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+	ck_assert_uint_ge(c.v_zero_runs, 1);
+	ck_assert_uint_le(c.v_zero_runs, c.v_zero_count);
+
+	/* Full: a discarded run is zero memory all the same, but goes to the buddy lists. */
+	vm_page_t r = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, 32, 0, ~0ull, PAGE_SIZE, 0);
+	ck_assert_ptr_nonnull(r);
+	vm_page_free_contig(r, 32);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_count, c.v_zero_max);
+	ck_assert_uint_eq(c.v_zero_discards, c0.v_zero_discards);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+
+	/* Near the reserve a fill takes at most half of what lies above it. */
+	vm_page_drain_caches();
+	vm_phys_lock();
+	uint64_t nfree = vm_phys_nfree;
+	vm_phys_unlock();
+	vm_page_set_reserves(nfree - 10, 8);
+	added = vm_page_zero_pool_fill(UINT64_MAX);
+	ck_assert_uint_gt(added, 0);
+	ck_assert_uint_le(added, 5);
+	vm_phys_lock();
+	ck_assert_uint_ge(vm_phys_nfree, nfree - 10);
+	vm_phys_unlock();
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_count, added);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+}
+END_TEST
+
+/*
+ * A run freed in bulk is discarded (zero now) and the pool takes it: the next zeroed
+ * pages are those, handed out without a zeroing page operation. On a 16 MiB machine
+ * the pool's bound is small enough for one run to fill it (no fill starts).
+ */
+START_TEST(discarded_run_feeds_zero_pool)
+{
+	struct vm_host_config cfg = { .ram_bytes = 16ull << 20, .ncpus = 1 };
+	struct vm_host_page_ops o0, o1;
+	struct vm_page_counts c0, c;
+
+	vm_host_boot(&cfg);
+	vm_page_counts_snapshot(&c0);
+	uint64_t n = c0.v_zero_max;
+	ck_assert_uint_ge(n, 16);
+	vm_page_t r = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, n, 0, ~0ull, PAGE_SIZE, 0);
+	ck_assert_ptr_nonnull(r);
+	vm_paddr_t pa = VM_PAGE_TO_PHYS(r);
+	memset(vm_phys_to_dmap(pa), 0x5a, ptoa(n));
+	vm_host_page_ops_counts(&o0);
+	vm_page_free_contig(r, n);
+	vm_host_page_ops_counts(&o1);
+	ck_assert_uint_eq(o1.hpo_discard_pages - o0.hpo_discard_pages, n);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_count, n);
+	ck_assert_uint_eq(c.v_zero_runs, 1);
+	ck_assert_uint_eq(c.v_zero_discards - c0.v_zero_discards, n);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+
+	/* One per-CPU run's worth comes out of it, zero though it was dirtied. */
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	vm_page_counts_snapshot(&c);
+	uint64_t run = c.v_pcpu_zero_count + 1;
+	ck_assert_uint_eq(c.v_zero_fills, c0.v_zero_fills);
+	vm_page_t *got = calloc(run, sizeof(*got));
+	ck_assert_ptr_nonnull(got);
+	got[0] = m;
+	for (uint64_t i = 1; i < run; i++)
+		got[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	for (uint64_t i = 0; i < run; i++) {
+		vm_paddr_t mpa = VM_PAGE_TO_PHYS(got[i]);
+		ck_assert_uint_ge(mpa, pa);
+		ck_assert_uint_lt(mpa, pa + ptoa(n));
+		ck_assert(got[i]->flags & PG_ZERO);
+		ck_assert(tpage_is_zero(got[i]));
+	}
+	vm_host_page_ops_counts(&o0);
+	ck_assert_uint_eq(o0.hpo_zero_calls, o1.hpo_zero_calls);
+	for (uint64_t i = 0; i < run; i++)
+		vm_page_free(got[i]);
+	free(got);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+}
+END_TEST
+
+/* Memory pressure: the pool and every CPU's zeroed run go back to the buddy lists, and
+ * nothing is lost on the way. */
+START_TEST(lowmem_returns_zeroed_pages)
+{
+	struct vm_page_counts c0, c;
+	vm_page_t m0, m1;
+
+	m0 = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	vm_host_set_cpu(1);
+	m1 = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	vm_host_set_cpu(0);
+	ck_assert_ptr_nonnull(m0);
+	ck_assert_ptr_nonnull(m1);
+	vm_page_zero_pool_fill(UINT64_MAX);     /* the two runs may have emptied it */
+	vm_page_counts_snapshot(&c0);
+	ck_assert_uint_gt(c0.v_zero_count, 0);
+	ck_assert_uint_gt(c0.v_pcpu_zero_count, 1);     /* two CPUs hold runs */
+
+	vm_lowmem_fire(VM_LOW_PAGES);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_count, 0);
+	ck_assert_uint_eq(c.v_pcpu_zero_count, 0);
+	ck_assert_uint_eq(c.v_pcpu_count, 0);
+	ck_assert_uint_eq(c.v_zero_runs, 0);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+	/* The hits stay what they were: drained pages were not handed out. */
+	ck_assert_uint_eq(c.v_zero_hits, c0.v_zero_hits);
+	vm_phys_lock();
+	ck_assert_uint_eq(vm_phys_nfree, c.v_free_count);
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	vm_phys_unlock();
+	vm_page_free(m0);
+	vm_page_free(m1);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count + 2);
+}
+END_TEST
+
+/*
+ * PG_ZERO honesty under load: 4 threads allocate zeroed and plain pages, dirty every
+ * byte of each, free them singly and in discarded runs, while the low-memory handler
+ * drains the caches. Every zeroed page must be all zero when handed out, whatever path
+ * it took, and no page may be handed to two threads.
+ */
+struct tpage_zchurn {
+	int tz_cpu;
+	int tz_nonzero;     /* zeroed pages found dirty */
+	int tz_shared;      /* pages whose mark another thread overwrote */
+	int tz_pgzero;      /* zeroed pages that came with PG_ZERO */
+};
+
+static void *tpage_zchurn_main(void *arg)
+{
+	struct tpage_zchurn *tz = arg;
+	enum { HELD = 64 };
+	vm_page_t held[HELD] = { 0 };
+	uint64_t seed = 991 + (uint64_t)tz->tz_cpu;
+
+	vm_host_set_cpu(tz->tz_cpu);
+	for (int i = 0; i < 12000; i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		int s = (int)(seed % HELD);
+		if ((seed >> 40) % 64 == 0) {
+			/* A bulk free: a discarded run the pool may take. */
+			unsigned long np = 16 + (seed >> 50) % 17;
+			vm_page_t r = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, np, 0, ~0ull,
+			    PAGE_SIZE, 0);
+			if (r != NULL) {
+				memset(VM_PAGE_TO_DMAP(r), 0xc3, ptoa(np));
+				vm_page_free_contig(r, np);
+			}
+		} else if (held[s] != NULL) {
+			uint64_t *p = VM_PAGE_TO_DMAP(held[s]);
+			if (p[0] != (uint64_t)tz->tz_cpu + 1 || p[511] != (uint64_t)s)
+				tz->tz_shared++;
+			vm_page_free(held[s]);
+			held[s] = NULL;
+		} else {
+			bool zero = (seed >> 20) % 3 != 0;
+			held[s] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM |
+			    (zero ? VM_ALLOC_ZERO : 0));
+			if (held[s] == NULL)
+				continue;
+			if (zero) {
+				if (!tpage_is_zero(held[s]))
+					tz->tz_nonzero++;
+				tz->tz_pgzero += (held[s]->flags & PG_ZERO) != 0;
+			}
+			uint64_t *p = VM_PAGE_TO_DMAP(held[s]);
+			memset(p, 0xa0 + tz->tz_cpu, PAGE_SIZE);
+			p[0] = (uint64_t)tz->tz_cpu + 1;
+			p[511] = (uint64_t)s;
+		}
+		if (i % 3000 == 1500)
+			vm_lowmem_fire(VM_LOW_PAGES);
+	}
+	for (int s = 0; s < HELD; s++)
+		if (held[s] != NULL)
+			vm_page_free(held[s]);
+	return NULL;
+}
+
+START_TEST(zero_pages_honest_under_four_threads)
+{
+	pthread_t td[TPAGE_THREADS];
+	struct tpage_zchurn tz[TPAGE_THREADS];
+	struct vm_page_counts c0, c1;
+	int pgzero = 0;
+
+	vm_page_counts_snapshot(&c0);
+	for (int i = 0; i < TPAGE_THREADS; i++) {
+		tz[i] = (struct tpage_zchurn){ .tz_cpu = i };
+		ck_assert_int_eq(pthread_create(&td[i], NULL, tpage_zchurn_main, &tz[i]), 0);
+	}
+	for (int i = 0; i < TPAGE_THREADS; i++) {
+		pthread_join(td[i], NULL);
+		ck_assert_int_eq(tz[i].tz_nonzero, 0);
+		ck_assert_int_eq(tz[i].tz_shared, 0);
+		pgzero += tz[i].tz_pgzero;
+	}
+	vm_page_counts_snapshot(&c1);
+	/* The pool did the work: most zeroed pages came pre-zeroed, and some of the pool's
+	 * pages came from discarded runs. */
+	ck_assert_uint_gt(c1.v_zero_hits - c0.v_zero_hits, c1.v_zero_misses - c0.v_zero_misses);
+	ck_assert_uint_ge(c1.v_zero_hits - c0.v_zero_hits, (uint64_t)pgzero);
+	ck_assert_uint_gt(c1.v_zero_discards, c0.v_zero_discards);
+	ck_assert_uint_le(c1.v_zero_count, c1.v_zero_max);
+	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count);
+	vm_page_drain_caches();
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(c1.v_zero_count + c1.v_pcpu_count, 0);
+	vm_phys_lock();
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	ck_assert_uint_eq(vm_phys_nfree, c0.v_free_count);
+	vm_phys_unlock();
 }
 END_TEST
 
@@ -416,6 +743,11 @@ static Suite *vm_page_suite(void)
 	tcase_add_test(tc, pcpu_caches_under_four_threads);
 	tcase_add_test(tc, zero_pool_uses_page_ops);
 	tcase_add_test(tc, zero_without_page_ops_uses_stores);
+	tcase_add_test(tc, zero_pcpu_run_serves_consecutive_pages);
+	tcase_add_test(tc, zero_pool_bounded);
+	tcase_add_test(tc, discarded_run_feeds_zero_pool);
+	tcase_add_test(tc, lowmem_returns_zeroed_pages);
+	tcase_add_test(tc, zero_pages_honest_under_four_threads);
 	tcase_add_test(tc, bulk_free_discards);
 	tcase_add_test(tc, counts_add_up_after_boot);
 	suite_add_tcase(s, tc);

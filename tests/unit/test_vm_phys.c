@@ -367,6 +367,77 @@ START_TEST(blacklist_never_handed_out)
 END_TEST
 
 /*
+ * vm_phys_alloc_run where no block is as large as asked: every page taken, then only
+ * pages at even indices given back (no two buddies free: all blocks order 0), then one
+ * aligned group of 4 and one of 16 made whole. The runs come largest first, each
+ * smaller than maxorder, from whichever pool holds it, set to the pool asked for; NULL
+ * once nothing is free.
+ */
+START_TEST(alloc_run_takes_largest_smaller_block)
+{
+	struct vm_host_config cfg = { .ram_bytes = 8ull << 20, .ncpus = 1 };
+
+	vm_host_boot(&cfg);
+	vm_page_drain_caches();
+	vm_phys_lock();
+	uint64_t n = vm_phys_nfree;
+	vm_page_t *all = malloc(n * sizeof(*all));
+	ck_assert_ptr_nonnull(all);
+	ck_assert_int_eq(vm_phys_alloc_npages(VM_FREEPOOL_DEFAULT, (int)n, all), (int)n);
+	ck_assert_ptr_null(vm_phys_alloc_run(VM_FREEPOOL_DIRECT, 5, &(int){ 0 }));
+	/* The pages in address order: index i is page i of the segment. */
+	struct vm_phys_seg *seg = &vm_phys_segs[0];
+	ck_assert_uint_eq(seg->ps_npages, n);
+	for (uint64_t i = 0; i < n; i += 2) {
+		vm_page_t m = &seg->ps_pages[i];
+		m->pool = (uint8_t)(i % 4 == 0 ? VM_FREEPOOL_DEFAULT : VM_FREEPOOL_DIRECT);
+		vm_phys_free_pages(m, 0);
+	}
+	/* Pages 64..67 and 128..143 whole: blocks of order 2 and 4. */
+	for (uint64_t i = 65; i < 68; i += 2)
+		vm_phys_free_pages(&seg->ps_pages[i], 0);
+	for (uint64_t i = 129; i < 144; i += 2)
+		vm_phys_free_pages(&seg->ps_pages[i], 0);
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	uint64_t nfree = vm_phys_nfree, got = 0;
+	int order, last = 5;
+	vm_page_t m;
+	while ((m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, 5, &order)) != NULL) {
+		uint64_t idx = (uint64_t)(m - seg->ps_pages);
+		ck_assert_int_le(order, last);          /* largest first */
+		if (got == 0) {
+			ck_assert_int_eq(order, 4);
+			ck_assert_uint_eq(idx, 128);
+		} else if (got == 16) {
+			ck_assert_int_eq(order, 2);
+			ck_assert_uint_eq(idx, 64);
+		} else {
+			ck_assert_int_eq(order, 0);
+			ck_assert_uint_eq(idx % 2, 0);
+		}
+		ck_assert_uint_eq(idx & ((1ull << order) - 1), 0);
+		ck_assert_uint_eq(m->pool, VM_FREEPOOL_DIRECT);
+		ck_assert_uint_eq(m->order, 0);
+		last = order;
+		got += 1ull << order;
+		ck_assert_uint_eq(vm_phys_nfree, nfree - got);
+	}
+	ck_assert_uint_eq(got, nfree);
+	ck_assert_uint_eq(vm_phys_nfree, 0);
+	/* Everything back as one run, to the direct pool: allocated pages as a free
+	 * leaves them (the run heads carry the pool they were taken for). */
+	for (uint64_t i = 0; i < n; i++)
+		seg->ps_pages[i].pool = 0;
+	vm_phys_free_run(seg->ps_pages, n, VM_FREEPOOL_DIRECT);
+	ck_assert_uint_eq(vm_phys_nfree, n);
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	ck_assert_uint_eq(vm_phys_free_blocks(VM_FREEPOOL_DEFAULT, VM_MAXORDER), 0);
+	vm_phys_unlock();
+	free(all);
+}
+END_TEST
+
+/*
  * Fragment memory at random, then ask for runs with random constraints and compare with
  * a brute-force search over the free-page bitmap: the allocator must succeed exactly
  * when a valid placement exists, and what it returns must be valid.
@@ -482,6 +553,7 @@ static Suite *vm_phys_suite(void)
 	tcase_add_test(tc, lazy_tail_carved_on_demand);
 	tcase_add_test(tc, lookup_fast_and_slow_agree);
 	tcase_add_test(tc, exhaust_all_pages_once);
+	tcase_add_test(tc, alloc_run_takes_largest_smaller_block);
 	tcase_add_test(tc, blacklist_never_handed_out);
 	tcase_add_test(tc, contig_matches_brute_force);
 	tcase_add_test(tc, boot_leaves_page_array_untouched);
