@@ -58,6 +58,13 @@ expect_status mem1g 0
 run mem5g "$VMM" run -m 5G --ktest=boot
 expect_status mem5g 0
 
+# The VM core's own suites against the guest's RAM with a blacklisted page: the page is
+# reported at boot and the suites (which allocate most of memory) still pass.
+run blacklist "$VMM" run -v -m 32M --append vm.blacklist=0x1234000 --ktest=phys,page
+expect_status blacklist 0
+grep -q 'blacklisted page 0x1234000' "$t_out/blacklist.out" && ok "blacklisted page reported at boot" ||
+	fail "blacklisted page not reported" "$(grep -i blacklist "$t_out/blacklist.out" | head -3)"
+
 # --- a kernel that triple-faults: 70 and a register dump -----------------------------
 run triple "$VMM" run -k "$B/tests/triple-fault.elf" --ktest=none
 expect_status triple 70
