@@ -57,6 +57,7 @@ insn() { # NAME PROG OP N
 insn uma.pair.insn "$B/tests/bench_uma" uma.pair 100000
 insn phys.order0.insn "$B/tests/bench_phys" phys.order0 100000
 insn page.zero.insn "$B/tests/bench_phys" page.zero 100000
+insn page.zero.batch.insn "$B/tests/bench_phys" page.zero.batch 100000
 
 # The guest's own figures: it prints BENCH lines from its bench suite.
 if want page.zero && [ -x "$B/vmm" ]; then

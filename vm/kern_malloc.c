@@ -292,9 +292,8 @@ void malloc_type_count_contig(struct malloc_type *type, uint64_t bytes, bool all
  * previous boot's counters and links, and kmem_zones the previous machine's zones:
  * forget them.
  */
-void malloc_startup(void)
+static void malloc_reset(void)
 {
-	KASSERT(uma_is_up(), ("malloc_startup: UMA is not up"));
 	for (struct malloc_type *t = malloc_types, *next; t != NULL; t = next) {
 		next = t->ks_next;
 		memset(t->ks_stats, 0, sizeof(t->ks_stats));
@@ -305,6 +304,15 @@ void malloc_startup(void)
 	mtx_init(&malloc_type_mtx, "malloc types");
 	for (int i = 0; i < MALLOC_NCLASSES; i++)
 		kmem_zones[i] = NULL;
+}
+
+void malloc_startup(void)
+{
+	KASSERT(uma_is_up(), ("malloc_startup: UMA is not up"));
+	/* Only a re-boot has anything to forget; a fresh kernel finds the empty state
+	 * and an unlocked all-zero lock, and each reset instruction is emulated. */
+	if (malloc_up)
+		malloc_reset();
 	malloc_up = true;
 	/* Alone at boot: the core's types join the list without the lock. */
 	M_TEMP->ks_next = M_DEVBUF;

@@ -1600,17 +1600,13 @@ static bool uma_bootstrap(int mflags)
 }
 
 /*
- * Bring UMA up: the zone list, its lock, the per-CPU cache size. No zone: UMA's own
- * (uma_bootstrap), the slab-header zone and the bucket zones are made when first needed,
- * so boot costs a few dozen instructions on any machine. Re-running it (host tests
- * re-boot the VM core) forgets the previous boot: its memory went with the previous
- * simulated machine.
+ * Forget a previous boot (host tests re-boot the VM core): its memory went with the
+ * previous simulated machine. A fresh kernel's .bss is this state already.
  */
-void uma_startup(void)
+static void uma_reset(void)
 {
 	uma_up = false;
 	uma_zones_first = NULL;
-	uma_zones_tailp = &uma_zones_first;
 	uma_kegs = NULL;
 	uma_zones_zone = NULL;
 	uma_kegs_zone = NULL;
@@ -1620,7 +1616,20 @@ void uma_startup(void)
 		uma_bucket_zones[i].ubz_zone = NULL;
 	memset(&uma_bucket_none, 0, sizeof(uma_bucket_none));
 	mtx_init(&uma_mtx, "uma");
+}
 
+/*
+ * Bring UMA up: the zone list, its lock, the per-CPU cache size. No zone: UMA's own
+ * (uma_bootstrap), the slab-header zone and the bucket zones are made when first needed,
+ * so boot costs a few dozen instructions on any machine. Only a re-boot runs the reset
+ * (every kernel instruction is emulated in the guest: the first boot finds the
+ * all-zero state and an unlocked, all-zero lock, see vm_platform.h).
+ */
+void uma_startup(void)
+{
+	if (uma_zones_tailp != NULL)
+		uma_reset();
+	uma_zones_tailp = &uma_zones_first;
 	uma_ncpus = vm_ncpus();
 	KASSERT(uma_ncpus >= 1 && uma_ncpus <= MAXCPU, ("uma_startup: %d CPUs", uma_ncpus));
 	uma_zone_struct_size = roundup2(sizeof(struct uma_zone) +

@@ -372,14 +372,18 @@ static vm_page_t vm_page_zpool_get(uint32_t max, uint32_t *np)
 	return top->zr_first + top->zr_npages;
 }
 
-/* A page taken from the pool or a CPU's zeroed run, as it is handed out. aflags is
- * zero already (a free page's vm_page is): writing it lets the compiler merge the three
- * adjacent fields into one store. */
+/* A page taken from the pool or a CPU's zeroed run, as it is handed out: flags =
+ * PG_ZERO, pool, aflags = 0 (zero already, as a free page's vm_page is) in one 32-bit
+ * store over the three adjacent fields (x86 is little-endian; the asserts below pin
+ * the layout), where field stores cost two or three emulated instructions. */
+_Static_assert(offsetof(struct vm_page, pool) == offsetof(struct vm_page, flags) + 2 &&
+    offsetof(struct vm_page, aflags) == offsetof(struct vm_page, flags) + 3,
+    "vm_page_zero_mark: flags, pool and aflags must be adjacent");
 static inline void vm_page_zero_mark(vm_page_t m, int pool)
 {
-	m->flags = PG_ZERO;
-	m->pool = (uint8_t)pool;
-	m->aflags = 0;
+	uint32_t w = PG_ZERO | (uint32_t)(uint8_t)pool << 16;
+
+	__builtin_memcpy((char *)m + offsetof(struct vm_page, flags), &w, sizeof(w));
 }
 
 uint64_t vm_page_zero_pool_fill(uint64_t npages)
@@ -772,6 +776,193 @@ vm_page_t vm_page_alloc_noobj(int req)
 	if (__predict_false(m == NULL))
 		return vm_page_alloc_noobj_slow(req);
 	return vm_page_alloc_setup(m, req);
+}
+
+/* ---- batch allocation ------------------------------------------------------------ */
+
+/*
+ * Take up to n pages of this CPU's zeroed run into ma, marked PG_ZERO for the direct
+ * pool; returns how many. The whole slice leaves the run with one pointer step inside
+ * the critical section; marking and storing them is two stores a page outside it,
+ * unrolled because every instruction here is emulated in the guest. The pages of a run
+ * are free and all-zero by the run's invariant; the first of each slice is checked.
+ */
+static inline int vm_page_zrun_take(int n, vm_page_t *ma)
+{
+	struct vm_page_pcpu *pc;
+	vm_page_t m = NULL;
+	int i = 0, k = 0;
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_true(vm_page_pcpu_trylock(pc))) {
+		m = pc->pc_znext;
+		k = (int)MIN((uint64_t)n, (uint64_t)(pc->pc_zend - m));
+		pc->pc_znext = m + k;
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+	if (k == 0)
+		return 0;
+	KASSERT(m->order == 0 && m->flags == 0 && m->ref_count == 0 && m->object == NULL,
+	    ("vm_page_zrun_take: page %p of a zeroed run is not free", (void *)m));
+	for (; i + 4 <= k; i += 4, m += 4, ma += 4) {
+		vm_page_zero_mark(&m[0], VM_FREEPOOL_DIRECT);
+		vm_page_zero_mark(&m[1], VM_FREEPOOL_DIRECT);
+		vm_page_zero_mark(&m[2], VM_FREEPOOL_DIRECT);
+		vm_page_zero_mark(&m[3], VM_FREEPOOL_DIRECT);
+		ma[0] = &m[0];
+		ma[1] = &m[1];
+		ma[2] = &m[2];
+		ma[3] = &m[3];
+	}
+	for (; i < k; i++, m++, ma++) {
+		vm_page_zero_mark(m, VM_FREEPOOL_DIRECT);
+		*ma = m;
+	}
+	return k;
+}
+
+/*
+ * Up to n plain pages into ma without sleeping: a slice of this CPU's direct-pool cache
+ * (set aside already, as the one-page path takes it), then blocks of the buddy lists
+ * and, when those are dry, runs of the pre-zeroed pool (marked PG_ZERO), as many as the
+ * request's class leaves. Returns how many.
+ */
+static int vm_page_batch_plain(int req, int n, vm_page_t *ma)
+{
+	const int pool = VM_FREEPOOL_DIRECT;
+	struct vm_page_pcpu *pc;
+	int k = 0;
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (vm_page_pcpu_trylock(pc)) {
+		uint32_t c = pc->pc_count[pool];
+		k = (int)MIN((uint32_t)n, c);
+		for (int i = 0; i < k; i++)
+			ma[i] = pc->pc_pages[pool][c - 1 - (uint32_t)i];
+		pc->pc_count[pool] = c - (uint32_t)k;
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+	if (k == n)
+		return k;
+
+	vm_phys_lock();
+	uint64_t avail = vm_page_avail_locked(), min = vm_page_class_min(req);
+	int want = avail > min ? (int)MIN((uint64_t)(n - k), avail - min) : 0;
+	int got = vm_phys_alloc_npages(pool, want, ma + k);
+	while (got < want) {    /* the buddy lists are dry: the zero pool is not */
+		uint32_t z;
+		vm_page_t m = vm_page_zpool_get((uint32_t)(want - got), &z);
+		if (m == NULL)
+			break;
+		if ((req & VM_ALLOC_ZERO) != 0)
+			vm_page_count_add(&vm_page_zero_hits, z);
+		for (uint32_t j = 0; j < z; j++) {
+			vm_page_zero_mark(&m[j], pool);
+			ma[k + got++] = &m[j];
+		}
+	}
+	vm_phys_unlock();
+	return k + got;
+}
+
+/*
+ * Make ma[0..n) what the request asked for: wired, no-dump, and zeroed where PG_ZERO is
+ * not set, the pages to zero gathered into runs so the platform zeroes many with one
+ * page operation.
+ */
+static void vm_page_batch_setup(int req, int n, vm_page_t *ma)
+{
+	struct vm_page_run runs[16];
+	unsigned nruns = 0;
+
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		KASSERT(m->order == 0 && m->queue == PQ_NONE && m->ref_count == 0 &&
+		    m->busy_lock == 0 && m->kmem_owner == 0 && m->object == NULL,
+		    ("vm_page_batch_setup: page %p is not free", (void *)m));
+		if ((req & VM_ALLOC_WIRED) != 0)
+			m->ref_count = 1;
+		if ((req & VM_ALLOC_NODUMP) != 0)
+			m->flags |= PG_NODUMP;
+		if ((req & VM_ALLOC_ZERO) == 0 || (m->flags & PG_ZERO) != 0)
+			continue;
+		vm_paddr_t pa = VM_PAGE_TO_PHYS(m);
+		vm_page_count_add(&vm_page_zero_misses, 1);
+		if (nruns > 0 && runs[nruns - 1].pa + ptoa(runs[nruns - 1].npages) == pa) {
+			runs[nruns - 1].npages++;
+			continue;
+		}
+		if (nruns == sizeof(runs) / sizeof(runs[0])) {
+			vm_page_zero_runs(runs, nruns);
+			nruns = 0;
+		}
+		runs[nruns++] = (struct vm_page_run){ pa, 1 };
+	}
+	if (nruns > 0)
+		vm_page_zero_runs(runs, nruns);
+	if ((req & VM_ALLOC_WIRED) != 0)
+		vm_page_count_add(&vm_page_nwired, n);
+}
+
+/* The batch when this CPU's zeroed run did not cover it, or for plain pages. */
+static __attribute__((noinline)) int vm_page_alloc_noobj_batch_slow(int req, int npages,
+    vm_page_t *ma)
+{
+	int got = 0;
+
+	for (;;) {
+		/* Without sleeping: zeroed runs (each refill from the pool, which fills
+		 * itself when low, gives one page and a fresh run), then plain pages. */
+		int z = got;
+		while ((req & VM_ALLOC_ZERO) != 0 && got < npages) {
+			vm_page_t m = vm_page_zero_alloc_slow(req, VM_FREEPOOL_DIRECT, true);
+			if (m == NULL)
+				break;
+			ma[got++] = m;
+			got += vm_page_zrun_take(npages - got, ma + got);
+		}
+		/* Zeroed-run pages carry PG_ZERO: only WIRED and NODUMP are left. */
+		if ((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) != 0)
+			vm_page_batch_setup(req & ~VM_ALLOC_ZERO, got - z, ma + z);
+		if (got < npages) {
+			int p = vm_page_batch_plain(req, npages - got, ma + got);
+			vm_page_batch_setup(req, p, ma + got);
+			got += p;
+		}
+		if (got == npages)
+			return got;
+		/* Short: one page the way a single request gets it (the low-memory
+		 * handlers fired, then failing or sleeping as req says), and if one came,
+		 * the rest again in bulk. */
+		vm_page_t m = vm_page_alloc_noobj(req);
+		if (m == NULL)
+			return got;
+		ma[got++] = m;
+		if (got == npages)
+			return got;
+	}
+}
+
+int vm_page_alloc_noobj_batch(int req, int npages, vm_page_t *ma)
+{
+	int got;
+
+	KASSERT(npages >= 0, ("vm_page_alloc_noobj_batch: npages %d", npages));
+	if ((req & VM_ALLOC_ZERO) != 0) {
+		got = vm_page_zrun_take(npages, ma);
+		if (__predict_true(got == npages &&
+		    (req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) == 0))
+			return got;
+		vm_page_batch_setup(req & ~VM_ALLOC_ZERO, got, ma);
+		if (got == npages)
+			return got;
+		return vm_page_alloc_noobj_batch_slow(req, npages - got, ma + got) + got;
+	}
+	return vm_page_alloc_noobj_batch_slow(req, npages, ma);
 }
 
 struct vm_page_contig_args {

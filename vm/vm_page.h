@@ -211,6 +211,19 @@ void vm_page_set_reserves(uint64_t free_reserved, uint64_t interrupt_free_min);
  */
 vm_page_t vm_page_alloc_noobj(int req);
 
+/*
+ * Up to npages no-object pages into ma[0..), as vm_page_alloc_noobj would hand them out
+ * one by one (same classes and reserves, WIRED, NODUMP, ZERO with PG_ZERO on the pages
+ * that were pre-zeroed), at a few instructions a page: a ZERO request takes a whole
+ * slice of this CPU's zeroed run at once, others a slice of its page cache, then blocks
+ * of the buddy lists within the class limit. Returns the number of pages handed out:
+ * with NOWAIT possibly fewer than npages (0 when the class allows none); with WAITOK
+ * always npages (it sleeps for the rest, keeping what it has); WAITFAIL sleeps once.
+ * The pages are in no particular order and need not be contiguous.
+ * => may sleep with VM_ALLOC_WAITOK/WAITFAIL; no locks held then.
+ */
+int vm_page_alloc_noobj_batch(int req, int npages, vm_page_t *ma);
+
 /* npages contiguous no-object pages (see vm_phys_alloc_contig for the constraints).
  * Every page is set up as vm_page_alloc_noobj sets one up. */
 vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t low,

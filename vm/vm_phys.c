@@ -225,17 +225,16 @@ static void vm_phys_enqueue_range(struct vm_phys_seg *seg, int pool, vm_paddr_t 
 	}
 }
 
-/* Page array size for a range of n pages, taken from its tail: a = ceil((n - a) * sz / PS). */
+/*
+ * Page array size for a range of n pages, taken from its tail: the least a with
+ * (n - a) * sz <= a * PAGE_SIZE, which is ceil(n * sz / (PAGE_SIZE + sz)) exactly (one
+ * multiply-shift for the constant divisor, no search: boot instructions are emulated).
+ */
 static uint64_t vm_phys_array_pages(uint64_t n)
 {
 	const uint64_t sz = sizeof(struct vm_page);
-	uint64_t a = (n * sz + PAGE_SIZE + sz - 1) / (PAGE_SIZE + sz);
 
-	while ((n - a) * sz > ptoa(a))
-		a++;
-	while (a > 0 && (n - (a - 1)) * sz <= ptoa(a - 1))
-		a--;
-	return a;
+	return (n * sz + PAGE_SIZE + sz - 1) / (PAGE_SIZE + sz);
 }
 
 uint64_t vm_phys_startup(void)
@@ -243,8 +242,9 @@ uint64_t vm_phys_startup(void)
 	uint64_t stolen = 0;
 	struct vm_phys_seg *big = NULL;
 
-	/* Alone at boot: nothing else runs, so no lock. The free lists start empty. */
-	mtx_init(&vm_phys_free_mtx, "vm_phys free");
+	/* Alone at boot: nothing else runs, so no lock. The free lists start empty and
+	 * the free lock unlocked (all-zero in a fresh kernel, vm_phys_reset on a host
+	 * re-boot), so no mtx_init here. */
 	for (int i = 0; i < vm_phys_nsegs; i++) {
 		struct vm_phys_seg *seg = &vm_phys_segs[i];
 		uint64_t n = atop(seg->ps_ram_end - seg->ps_start);

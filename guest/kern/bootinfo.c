@@ -104,12 +104,24 @@ static void bi_range_cut(struct bi_range *r, unsigned *n, uint64_t s, uint64_t e
 	}
 }
 
-static void bi_reserve(uint64_t pa, uint64_t len)
+/* Everything below this is cut from the avail list as it is built (bootinfo_avail):
+ * the first MiB, and the kernel image when it sits right above it (it always does with
+ * our VMM and QEMU). */
+static uint64_t bi_avail_low;
+
+/* Cut [pa, pa + len) out of the avail list. What lies below bi_avail_low (the VMM's
+ * boot structures, the kernel) costs a compare, not a walk of the list: every kernel
+ * instruction is emulated here. */
+static __attribute__((noinline)) void bi_reserve_cut(uint64_t pa, uint64_t len)
 {
-	if (len == 0)
-		return;
 	bi_range_cut(bootinfo.bi_avail, &bootinfo.bi_navail, rounddown2(pa, BI_PAGE),
 	    roundup2(pa + len, BI_PAGE));
+}
+
+static inline __attribute__((always_inline)) void bi_reserve(uint64_t pa, uint64_t len)
+{
+	if (len != 0 && pa + len > bi_avail_low)
+		bi_reserve_cut(pa, len);
 }
 
 /* Copy a NUL-terminated loader string into dst (at most size - 1 bytes). */
@@ -285,13 +297,20 @@ const struct bi_range *bootinfo_avail(unsigned *n)
 
 	if (!bi_avail_done) {
 		bi_avail_done = true;
+		/* The low cut is made as the ranges are copied (they are sorted and
+		 * disjoint, so the list stays so). */
+		uint64_t low = BI_LOWMEM_END;
+		if (bi->bi_kernel_start <= BI_LOWMEM_END)
+			low = MAX(low, roundup2(bi->bi_kernel_end, BI_PAGE));
 		for (unsigned i = 0; i < bi->bi_nram; i++) {
 			uint64_t s = roundup2(bi->bi_ram[i].bir_start, BI_PAGE);
 			uint64_t e = rounddown2(bi->bi_ram[i].bir_end, BI_PAGE);
+			if (s < low)
+				s = low;
 			if (s < e)
 				bi->bi_avail[bi->bi_navail++] = (struct bi_range){ s, e };
 		}
-		bi_reserve(0, BI_LOWMEM_END);
+		bi_avail_low = low;
 		bi_reserve(bi->bi_kernel_start, bi->bi_kernel_end - bi->bi_kernel_start);
 		for (unsigned i = 0; i < bi->bi_nmodules; i++)
 			bi_reserve(bi->bi_modules[i].bim_pa, bi->bi_modules[i].bim_size);

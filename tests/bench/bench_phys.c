@@ -25,6 +25,12 @@
  *                              platform zeroes pages (the host's work in the guest, a
  *                              memset of every byte here) and is checked not to happen
  *                              inside a round. Value: instructions per zeroed page.
+ *   bench_phys --insn page.zero.batch N
+ *                              the page.zero rounds with each 32 pages handed out by one
+ *                              vm_page_alloc_noobj_batch(VM_ALLOC_ZERO) call (slices of
+ *                              the per-CPU zeroed run and its refills), the pool topped
+ *                              up outside the count as for page.zero. Value: instructions
+ *                              per zeroed page.
  *   bench_phys --insn page.zero.refill N
  *                              the same with the pool left to fill itself inside the
  *                              counted rounds, as in the guest. The total then counts the
@@ -97,6 +103,16 @@ static void bench_zero_alloc32(void)
 #pragma GCC unroll 32
 	for (int i = 0; i < BENCH_ZERO_PER_CALL; i++)
 		ma[i] = vm_page_alloc_noobj(req);
+	bench_zero_nheld += BENCH_ZERO_PER_CALL;
+}
+
+static void bench_zero_batch32(void)
+{
+	vm_page_t *ma = &bench_zero_held[bench_zero_nheld];
+	const int req = VM_ALLOC_NORMAL | VM_ALLOC_ZERO | VM_ALLOC_NOWAIT;
+
+	if (vm_page_alloc_noobj_batch(req, BENCH_ZERO_PER_CALL, ma) != BENCH_ZERO_PER_CALL)
+		abort();
 	bench_zero_nheld += BENCH_ZERO_PER_CALL;
 }
 
@@ -206,7 +222,7 @@ __attribute__((noinline)) void bench_insn_loop(bench_pair_fn *fn, uint64_t n)
  * bench_insn_loop and its pages freed outside it. prefill: top the pool up before each
  * round (outside the count) and insist that no platform zeroing ran inside one.
  */
-static void bench_insn_page_zero(uint64_t n, bool prefill)
+static void bench_insn_page_zero(uint64_t n, bool prefill, bench_pair_fn *alloc32)
 {
 	struct vm_host_page_ops o0, o1;
 
@@ -219,7 +235,7 @@ static void bench_insn_page_zero(uint64_t n, bool prefill)
 	for (int i = 0; i < 1000; i++) {        /* warm: pool, per-CPU caches, buddy lists */
 		if (bench_zero_nheld == BENCH_ZERO_ROUND)
 			bench_zero_release();
-		bench_zero_alloc32();
+		alloc32();
 	}
 	bench_zero_release();
 	for (uint64_t done = 0; done < n;) {
@@ -227,7 +243,7 @@ static void bench_insn_page_zero(uint64_t n, bool prefill)
 		if (prefill)
 			vm_page_zero_pool_fill(UINT64_MAX);
 		vm_host_page_ops_counts(&o0);
-		bench_insn_loop(bench_zero_alloc32, k / BENCH_ZERO_PER_CALL);
+		bench_insn_loop(alloc32, k / BENCH_ZERO_PER_CALL);
 		vm_host_page_ops_counts(&o1);
 		if (prefill && o1.hpo_zero_calls != o0.hpo_zero_calls) {
 			fprintf(stderr, "bench_phys: page.zero: the pool was filled inside a "
@@ -258,7 +274,8 @@ static bench_pair_fn *bench_setup(const char *name)
 		return bench_contig64_pair;
 	}
 	fprintf(stderr, "bench_phys: unknown benchmark '%s' (phys.order0, phys.order9, "
-	    "page.zero.batch64, contig.64; with --insn also page.zero, page.zero.refill)\n",
+	    "page.zero.batch64, contig.64; with --insn also page.zero, page.zero.batch, "
+	    "page.zero.refill)\n",
 	    name);
 	exit(64);
 }
@@ -269,7 +286,12 @@ int main(int argc, char **argv)
 		uint64_t n = strtoull(argv[3], NULL, 0);
 		if (strcmp(argv[2], "page.zero") == 0 ||
 		    strcmp(argv[2], "page.zero.refill") == 0) {
-			bench_insn_page_zero(n, strcmp(argv[2], "page.zero") == 0);
+			bench_insn_page_zero(n, strcmp(argv[2], "page.zero") == 0,
+			    bench_zero_alloc32);
+			return 0;
+		}
+		if (strcmp(argv[2], "page.zero.batch") == 0) {
+			bench_insn_page_zero(n, true, bench_zero_batch32);
 			return 0;
 		}
 		bench_pair_fn *fn = bench_setup(argv[2]);

@@ -729,6 +729,208 @@ START_TEST(counts_add_up_after_boot)
 }
 END_TEST
 
+/* ---- vm_page_alloc_noobj_batch ------------------------------------------------- */
+
+/* Batches of req until one comes back empty; the pages go to out[] (grown as needed).
+ * Each batch asks for more than a per-CPU cache or zeroed run holds. */
+static uint64_t tpage_batch_drain(int req, vm_page_t **out, uint64_t *cap, uint64_t have)
+{
+	enum { B = 300 };
+
+	for (;;) {
+		if (have + B > *cap) {
+			*cap = *cap ? *cap * 2 : 4096;
+			*out = realloc(*out, *cap * sizeof(**out));
+			ck_assert_ptr_nonnull(*out);
+		}
+		int got = vm_page_alloc_noobj_batch(req, B, *out + have);
+		ck_assert_int_ge(got, 0);
+		ck_assert_int_le(got, B);
+		have += (uint64_t)got;
+		if (got < B)        /* NOWAIT: the class allowed no more */
+			return have;
+	}
+}
+
+/* The batch stops where single requests of its class stop: partial batches under
+ * NOWAIT, exact counts at free_reserved and interrupt_free_min, nothing at zero. */
+START_TEST(batch_classes_stop_at_their_reserves)
+{
+	vm_page_t *pages = NULL;
+	uint64_t cap = 0, n = 0;
+	struct vm_page_counts c0, c;
+
+	vm_page_set_reserves(100, 20);
+	vm_page_counts_snapshot(&c0);
+	n = tpage_batch_drain(VM_ALLOC_NORMAL | VM_ALLOC_NOWAIT, &pages, &cap, n);
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_pcpu_count, 0);
+	ck_assert_uint_eq(c.v_free_count, 100);
+	ck_assert_uint_eq(n, c0.v_free_count - 100);
+	vm_page_t extra[8];
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_NORMAL, 8, extra), 0);
+
+	/* SYSTEM: a batch of 100 gets exactly the 80 above interrupt_free_min. */
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, 100,
+	    pages + n), 80);
+	for (int i = 0; i < 80; i++)
+		ck_assert(tpage_is_zero(pages[n + (uint64_t)i]));
+	n += 80;
+	ck_assert_uint_eq(vm_page_free_count(), 20);
+	n = tpage_batch_drain(VM_ALLOC_INTERRUPT, &pages, &cap, n);
+	ck_assert_uint_eq(vm_page_free_count(), 0);
+	ck_assert_uint_eq(n, c0.v_free_count);
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_INTERRUPT | VM_ALLOC_ZERO, 8,
+	    extra), 0);
+
+	/* No page handed out twice. */
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert_int_eq(pages[i]->ref_count, 0);
+		vm_page_wire(pages[i]);     /* a page seen twice would be wired twice */
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert_int_eq(pages[i]->ref_count, 1);
+		vm_page_free(pages[i]);
+	}
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+	ck_assert_uint_eq(c.v_wire_count, c0.v_wire_count);
+	free(pages);
+}
+END_TEST
+
+struct tpage_batch_freer {
+	vm_page_t *tbf_pages;
+	int tbf_n;
+	uint64_t tbf_delay_ns;
+};
+
+/* Frees its pages one at a time, with a pause before each. */
+static void *tpage_batch_freer_main(void *arg)
+{
+	struct tpage_batch_freer *tbf = arg;
+
+	vm_host_set_cpu(1);
+	for (int i = 0; i < tbf->tbf_n; i++) {
+		usleep((useconds_t)(tbf->tbf_delay_ns / 1000));
+		vm_page_free(tbf->tbf_pages[i]);
+	}
+	return NULL;
+}
+
+/* WAITOK: all npages or sleep; it returns once the last of them was freed. WAITFAIL
+ * gives up after one sleep with what it has. */
+START_TEST(batch_waitok_gets_all)
+{
+	vm_page_t *pages = NULL, got[4];
+	uint64_t cap = 0, n;
+	pthread_t td;
+
+	vm_page_set_reserves(0, 0);
+	n = tpage_batch_drain(VM_ALLOC_INTERRUPT | VM_ALLOC_NOWAIT, &pages, &cap, 0);
+	ck_assert_uint_eq(vm_page_free_count(), 0);
+
+	vm_page_free(pages[--n]);
+	uint64_t t0 = vm_nanotime();
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_NORMAL | VM_ALLOC_WAITFAIL, 4,
+	    got), 1);
+	ck_assert_uint_ge(vm_nanotime() - t0, 5000000);
+	vm_page_free(got[0]);
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_NORMAL | VM_ALLOC_NOWAIT, 4,
+	    got), 1);
+	pages[n++] = got[0];
+
+	struct tpage_batch_freer tbf = { .tbf_pages = &pages[n - 4], .tbf_n = 4,
+	    .tbf_delay_ns = 40000000 };
+	t0 = vm_nanotime();
+	ck_assert_int_eq(pthread_create(&td, NULL, tpage_batch_freer_main, &tbf), 0);
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_NORMAL | VM_ALLOC_WAITOK |
+	    VM_ALLOC_ZERO | VM_ALLOC_WIRED, 4, got), 4);
+	uint64_t t1 = vm_nanotime();
+	pthread_join(td, NULL);
+	ck_assert_uint_ge(t1 - t0, 4 * 40000000ull);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(got[i]->ref_count, 1);
+		ck_assert(tpage_is_zero(got[i]));
+		for (int j = 0; j < i; j++)
+			ck_assert_ptr_ne(got[i], got[j]);
+		vm_page_free(got[i]);
+	}
+	n -= 4;
+	for (uint64_t i = 0; i < n; i++)
+		vm_page_free(pages[i]);
+	free(pages);
+}
+END_TEST
+
+/* A ZERO batch takes slices of the per-CPU zeroed run: consecutive pages, PG_ZERO, all
+ * counted hits, the pool filled by page operations and never by stores. */
+START_TEST(batch_zero_takes_run_slices)
+{
+	enum { N = 1000, B = 100 };
+	static vm_page_t m[N];
+	struct vm_page_counts c0, c1;
+	int consecutive = 0;
+
+	vm_page_counts_snapshot(&c0);
+	for (int i = 0; i < N; i += B)
+		ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, B,
+		    m + i), B);
+	for (int i = 0; i < N; i++) {
+		ck_assert_uint_eq(m[i]->flags, PG_ZERO);
+		ck_assert_uint_eq(m[i]->pool, VM_FREEPOOL_DIRECT);
+		ck_assert(tpage_is_zero(m[i]));
+		consecutive += i > 0 && m[i] == m[i - 1] + 1;
+	}
+	/* Runs of 256 pages at most: a few breaks, not hundreds. */
+	ck_assert_int_ge(consecutive, N - 3 * N / 256 - N / B);
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(c1.v_zero_hits - c0.v_zero_hits, N);
+	ck_assert_uint_eq(c1.v_zero_misses, c0.v_zero_misses);
+	ck_assert_uint_ge(c1.v_zero_fills, c0.v_zero_fills + 1);
+	ck_assert_uint_eq(c0.v_free_count - c1.v_free_count, N);
+	for (int i = 0; i < N; i++) {
+		memset(VM_PAGE_TO_DMAP(m[i]), 0x77, PAGE_SIZE);
+		vm_page_free(m[i]);
+		ck_assert_uint_eq(m[i]->flags, 0);
+	}
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count);
+}
+END_TEST
+
+/* Without page operations a ZERO batch zeroes with stores, a few page runs at a time,
+ * and says so: no PG_ZERO, every page a miss. */
+START_TEST(batch_zero_without_page_ops_uses_stores)
+{
+	struct vm_host_config cfg = { .ram_bytes = 16ull << 20, .ncpus = 2,
+	    .no_page_ops = true };
+	struct vm_host_page_ops o;
+	enum { N = 90 };
+	vm_page_t d[N], m[N];
+
+	vm_host_boot(&cfg);
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM, N, d), N);
+	for (int i = 0; i < N; i++) {
+		memset(VM_PAGE_TO_DMAP(d[i]), 0xee, PAGE_SIZE);
+		vm_page_free(d[i]);
+	}
+	ck_assert_int_eq(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, N, m), N);
+	for (int i = 0; i < N; i++) {
+		ck_assert_uint_eq(m[i]->flags & PG_ZERO, 0);
+		ck_assert(tpage_is_zero(m[i]));
+	}
+	vm_host_page_ops_counts(&o);
+	ck_assert_uint_eq(o.hpo_zero_calls, 0);
+	struct vm_page_counts c;
+	vm_page_counts_snapshot(&c);
+	ck_assert_uint_eq(c.v_zero_misses, N);
+	ck_assert_uint_eq(c.v_zero_hits, 0);
+	for (int i = 0; i < N; i++)
+		vm_page_free(m[i]);
+}
+END_TEST
+
 static Suite *vm_page_suite(void)
 {
 	Suite *s = suite_create("vm_page");
@@ -750,6 +952,10 @@ static Suite *vm_page_suite(void)
 	tcase_add_test(tc, zero_pages_honest_under_four_threads);
 	tcase_add_test(tc, bulk_free_discards);
 	tcase_add_test(tc, counts_add_up_after_boot);
+	tcase_add_test(tc, batch_classes_stop_at_their_reserves);
+	tcase_add_test(tc, batch_waitok_gets_all);
+	tcase_add_test(tc, batch_zero_takes_run_slices);
+	tcase_add_test(tc, batch_zero_without_page_ops_uses_stores);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -373,6 +373,29 @@ END_TEST
  * smaller than maxorder, from whichever pool holds it, set to the pool asked for; NULL
  * once nothing is free.
  */
+/* Each segment's page array is the least number of its own pages that holds the
+ * vm_pages of the rest (boot computes it in closed form, no search). */
+START_TEST(page_array_is_smallest_that_fits)
+{
+	static const uint64_t mib[] = { 1, 3, 16, 17, 64, 65, 1000 };
+
+	for (size_t k = 0; k < sizeof(mib) / sizeof(mib[0]); k++) {
+		struct vm_host_config cfg = { .ram_bytes = mib[k] << 20, .ncpus = 1,
+		    .nsegs = 1 };
+		vm_host_boot(&cfg);
+		struct vm_phys_seg *seg = &vm_phys_segs[0];
+		uint64_t n = atop(seg->ps_ram_end - seg->ps_start);
+		uint64_t a = n - seg->ps_npages, sz = sizeof(struct vm_page);
+		ck_assert_uint_ge(ptoa(a), seg->ps_npages * sz);         /* fits */
+		ck_assert_uint_lt(ptoa(a - 1), (seg->ps_npages + 1) * sz); /* least */
+		ck_assert_uint_eq(seg->ps_end + ptoa(a), seg->ps_ram_end);
+		vm_phys_lock();
+		ck_assert_uint_eq(vm_phys_verify(), 0);
+		vm_phys_unlock();
+	}
+}
+END_TEST
+
 START_TEST(alloc_run_takes_largest_smaller_block)
 {
 	struct vm_host_config cfg = { .ram_bytes = 8ull << 20, .ncpus = 1 };
@@ -554,6 +577,7 @@ static Suite *vm_phys_suite(void)
 	tcase_add_test(tc, lookup_fast_and_slow_agree);
 	tcase_add_test(tc, exhaust_all_pages_once);
 	tcase_add_test(tc, alloc_run_takes_largest_smaller_block);
+	tcase_add_test(tc, page_array_is_smallest_that_fits);
 	tcase_add_test(tc, blacklist_never_handed_out);
 	tcase_add_test(tc, contig_matches_brute_force);
 	tcase_add_test(tc, boot_leaves_page_array_untouched);

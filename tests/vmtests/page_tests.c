@@ -385,3 +385,68 @@ VMTEST(page, malloc_flags_map)
 	VMT_ASSERT_EQ(malloc2vm_flags(M_NOWAIT | M_USE_RESERVE),
 	    VM_ALLOC_INTERRUPT | VM_ALLOC_NOWAIT);
 }
+
+/*
+ * vm_page_alloc_noobj_batch: a ZERO batch larger than a per-CPU zeroed run gives
+ * distinct pages, every byte zero, PG_ZERO exactly when page operations zero ahead, each
+ * a hit or a miss; WIRED and NODUMP are set on every page; a plain batch gives distinct
+ * pages; everything comes back.
+ */
+VMTEST(page, batch_zero_wired_nodump)
+{
+	enum { N = 300 };
+	static vm_page_t m[N];
+	struct vm_page_counts c0, c1;
+	int npgzero = 0;
+
+	vm_page_counts_snapshot(&c0);
+	VMT_ASSERT_EQ(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, N, m), N);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT(m[i]->object == NULL && m[i]->queue == PQ_NONE &&
+		    m[i]->ref_count == 0 && !vm_page_busied(m[i]));
+		VMT_ASSERT_MSG(page_is_zero(m[i]), "page %d (%#llx, flags %#x) not zero", i,
+		    (unsigned long long)VM_PAGE_TO_PHYS(m[i]), m[i]->flags);
+		npgzero += (m[i]->flags & PG_ZERO) != 0;
+		/* Distinct: each page is marked once, a duplicate would find the mark. */
+		VMT_ASSERT(m[i]->hold_count == 0);
+		vm_page_hold(m[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		vm_page_unhold(m[i]);
+		memset(VM_PAGE_TO_DMAP(m[i]), 0x3c, PAGE_SIZE);
+	}
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c0.v_free_count - c1.v_free_count, N);
+	VMT_ASSERT_EQ(c1.v_zero_hits + c1.v_zero_misses - c0.v_zero_hits - c0.v_zero_misses,
+	    N);
+	VMT_ASSERT_EQ(c1.v_zero_hits - c0.v_zero_hits, npgzero);
+	VMT_ASSERT_EQ(npgzero, vm_plat_has_page_ops() ? N : 0);
+	for (int i = 0; i < N; i++)
+		vm_page_free(m[i]);
+
+	/* The dirtied pages came back: WIRED | NODUMP | ZERO, zero again. */
+	enum { W = 70 };
+	VMT_ASSERT_EQ(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO |
+	    VM_ALLOC_WIRED | VM_ALLOC_NODUMP, W, m), W);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_wire_count - c0.v_wire_count, W);
+	for (int i = 0; i < W; i++) {
+		VMT_ASSERT_EQ(m[i]->ref_count, 1);
+		VMT_ASSERT((m[i]->flags & PG_NODUMP) != 0);
+		VMT_ASSERT(page_is_zero(m[i]));
+	}
+	/* A plain batch beside it: no page of either handed out twice. */
+	VMT_ASSERT_EQ(vm_page_alloc_noobj_batch(VM_ALLOC_SYSTEM, N - W, m + W), N - W);
+	for (int i = W; i < N; i++) {
+		VMT_ASSERT_EQ(m[i]->ref_count, 0);
+		VMT_ASSERT_EQ(m[i]->flags & (PG_ZERO | PG_NODUMP), 0);
+		vm_page_wire(m[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(m[i]->ref_count, 1);  /* wired once: seen once */
+		vm_page_free(m[i]);
+	}
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_free_count, c0.v_free_count);
+	VMT_ASSERT_EQ(c1.v_wire_count, c0.v_wire_count);
+}
