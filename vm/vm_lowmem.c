@@ -27,6 +27,19 @@ void vm_lowmem_startup(void)
 	mtx_init(&vm_lowmem_mtx, "vm_lowmem");
 }
 
+/*
+ * The first handler, from vm_page_startup while the boot CPU is the only thread: nobody
+ * can read or write the table yet, so no lock (an emulated lock/unlock pair is most of
+ * a registration's cost at boot).
+ */
+void vm_lowmem_register_startup(vm_lowmem_handler_t *fn, void *arg)
+{
+	KASSERT(vm_lowmem_count == 0,
+	    ("vm_lowmem_register_startup: %d handlers already registered", vm_lowmem_count));
+	vm_lowmem_table[0] = (struct vm_lowmem_entry){ fn, arg };
+	vm_lowmem_count = 1;
+}
+
 void vm_lowmem_register(vm_lowmem_handler_t *fn, void *arg)
 {
 	mtx_lock(&vm_lowmem_mtx);

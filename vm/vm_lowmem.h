@@ -25,5 +25,7 @@ uint64_t vm_lowmem_fired(void);
 void vm_lowmem_reset(void);
 /* Boot (vm_page_startup), before the first register. */
 void vm_lowmem_startup(void);
+/* Boot (vm_page_startup) only, single-threaded: the first handler, without the lock. */
+void vm_lowmem_register_startup(vm_lowmem_handler_t *fn, void *arg);
 
 #endif /* VM_VM_LOWMEM_H */

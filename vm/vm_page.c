@@ -170,7 +170,7 @@ void vm_page_startup(void)
 	vm_page_zero_max = MIN((uint64_t)VM_PAGE_ZERO_MAX, vm_page_npages / 64);
 	vm_page_zero_low = vm_page_zero_max / 2;
 	vm_page_pcpu_zmax = (uint32_t)MIN((uint64_t)VM_PAGE_PCPU_ZMAX, vm_page_zero_max / 2);
-	vm_lowmem_register(vm_page_lowmem, NULL);
+	vm_lowmem_register_startup(vm_page_lowmem, NULL);
 }
 
 void vm_page_boot_report(void)

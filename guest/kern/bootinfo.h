@@ -88,7 +88,27 @@ static inline __attribute__((always_inline)) const char *bootinfo_arg(const char
 {
 	if ((bootinfo.bi_argfirst & (1ull << (key[0] & 63))) == 0)
 		return NULL;
-	return bootinfo_arg_lookup(key);
+	if (!__builtin_constant_p(__builtin_strlen(key)))
+		return bootinfo_arg_lookup(key);
+	/* A literal key present by its first byte (`ktest` on most boots): compared
+	 * against immediates, unrolled, about a third of the generic loop's emulated
+	 * instructions. A mismatch, the token's NUL included, stops the compare. */
+	size_t len = __builtin_strlen(key);
+	for (unsigned i = bootinfo.bi_argc; i-- > 0;) {
+		const char *a = bootinfo.bi_argv[i];
+		size_t k = 0;
+#pragma GCC unroll 16
+		for (; k < len; k++)
+			if (a[k] != key[k])
+				break;
+		if (k < len)
+			continue;
+		if (a[k] == '=')
+			return a + k + 1;
+		if (a[k] == '\0')
+			return "";
+	}
+	return NULL;
 }
 
 /* The avail ranges (computed on the first call); *n receives their number. */
