@@ -786,6 +786,24 @@ static void cache_drain_if_requested(uma_zone_t zone)
 		cache_drain_expire(zone);
 }
 
+/*
+ * Enter a critical section and return the calling CPU's cache, after honouring a drain
+ * request another CPU posted for it: a slow path must never refill or stash into a cache
+ * that was asked to empty itself.
+ * => returns inside a critical section; may drain (take locks, free pages) before that.
+ */
+static struct uma_cache *cache_enter(uma_zone_t zone)
+{
+	for (;;) {
+		critical_enter();
+		struct uma_cache *cache = &zone->uz_cpu[vm_curcpu()];
+		if (__predict_true(__atomic_load_n(&cache->uc_drain_req, __ATOMIC_RELAXED) == 0))
+			return cache;
+		critical_exit();
+		cache_drain_self(zone);
+	}
+}
+
 /* Drain every CPU's cache: only when nobody else can use the zone (destroy). */
 static void cache_drain_all_quiesced(uma_zone_t zone)
 {
@@ -916,13 +934,7 @@ static void *__attribute__((noinline)) zone_alloc_slow(uma_zone_t zone, void *ud
 	    ("uma_zalloc_arg: %s: give exactly one of M_WAITOK and M_NOWAIT (%#x)",
 	    zone->uz_name, flags));
 	for (;;) {
-		critical_enter();
-		cache = &zone->uz_cpu[vm_curcpu()];
-		if (__predict_false(__atomic_load_n(&cache->uc_drain_req, __ATOMIC_RELAXED))) {
-			critical_exit();
-			cache_drain_self(zone);
-			continue;
-		}
+		cache = cache_enter(zone);
 		b = cache->uc_allocbucket;
 		if (b->ub_cnt == 0 && cache->uc_freebucket->ub_cnt != 0) {
 			cache->uc_allocbucket = cache->uc_freebucket;
@@ -1030,13 +1042,7 @@ static void __attribute__((noinline)) zone_free_slow(uma_zone_t zone, void *item
 		return;
 	}
 	for (;;) {
-		critical_enter();
-		cache = &zone->uz_cpu[vm_curcpu()];
-		if (__predict_false(__atomic_load_n(&cache->uc_drain_req, __ATOMIC_RELAXED))) {
-			critical_exit();
-			cache_drain_self(zone);
-			continue;
-		}
+		cache = cache_enter(zone);
 		b = cache->uc_allocbucket;
 		if (b->ub_cnt >= b->ub_entries)
 			b = cache->uc_freebucket;
