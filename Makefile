@@ -41,7 +41,7 @@ VMM_LIBOBJS := $(filter-out $(BUILD)/host/vmm/main.o,$(VMM_OBJS))
 GUEST_CFLAGS := -std=c11 $(WARN) -g -O2 -I. -Iguest -Iguest/kern -DKERNEL -DINVARIANTS \
 	-ffreestanding -fno-builtin-printf -nostdlib -mno-red-zone -mcmodel=kernel \
 	-mgeneral-regs-only -mno-sse -mno-mmx -mno-80387 -fno-pic -fno-pie \
-	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-stack-protector -fomit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -mno-tls-direct-seg-refs
 GUEST_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -T guest/kernel.ld

@@ -58,7 +58,7 @@ struct pvport {
 };
 
 /* The default threshold above which PV_OP_PAGE_ZERO discards instead of storing. */
-#define PVPORT_ZERO_MADVISE_MIN     (2ull << 20)
+#define PVPORT_ZERO_MADVISE_MIN     (8ull << 20)
 
 void pvport_init(struct pvport *pv, struct guest_mem *gm, const struct pvport_ops *ops,
     void *ctx);

@@ -53,9 +53,11 @@
 #define VM_PAGE_ZERO_MAX    1024    /* most pages the pre-zeroed pool keeps (4 MiB) */
 #define VM_PAGE_ZERO_NRUNS  32      /* most runs the pool holds */
 #define VM_PAGE_ZERO_FILL_RUNS 8    /* most runs one fill zeroes (one page operation) */
-/* Largest run a fill takes: 1 MiB. The VMM zeroes runs of 2 MiB and more by dropping
- * their memory, which would cost a host fault per page at its first touch. */
-#define VM_PAGE_ZERO_ORDER  8
+#define VM_PAGE_ZERO_MIN_RUN 64     /* a fill's runs after its first are no shorter */
+/* Largest run a fill takes: 2 MiB, so that a fill of half the pool is one buddy block.
+ * The VMM zeroes runs below 8 MiB with stores; longer ones it zeroes by dropping their
+ * memory, which would cost a host fault per page at its first touch. */
+#define VM_PAGE_ZERO_ORDER  9
 #define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
 #define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
 #define VM_PAGE_NLOCKS      64
@@ -168,6 +170,8 @@ void vm_page_startup(void)
 	/* At most 1/64 of RAM waits zeroed; refilled when half of it is gone, so each
 	 * fill zeroes at least half the pool in one page operation. */
 	vm_page_zero_max = MIN((uint64_t)VM_PAGE_ZERO_MAX, vm_page_npages / 64);
+	if (vm_page_zero_max >= VM_PAGE_ZERO_MIN_RUN)   /* a full fill: whole runs */
+		vm_page_zero_max = rounddown2(vm_page_zero_max, VM_PAGE_ZERO_MIN_RUN);
 	vm_page_zero_low = vm_page_zero_max / 2;
 	vm_page_pcpu_zmax = (uint32_t)MIN((uint64_t)VM_PAGE_PCPU_ZMAX, vm_page_zero_max / 2);
 	vm_lowmem_register_startup(vm_page_lowmem, NULL);
@@ -399,7 +403,10 @@ uint64_t vm_page_zero_pool_fill(uint64_t npages)
 	 * what lies above the NORMAL reserve, so a fill never starves an allocation. */
 	want = vm_phys_nfree > vm_page_free_reserved ?
 	    MIN(want, (vm_phys_nfree - vm_page_free_reserved) / 2) : 0;
-	while (got < want && nruns < VM_PAGE_ZERO_FILL_RUNS && vm_page_zpool_nruns +
+	/* No tail of small runs after the first: each would cost a buddy allocation and a
+	 * pool slot for a few pages. */
+	while (want > got && (got == 0 || want - got >= VM_PAGE_ZERO_MIN_RUN) &&
+	    nruns < VM_PAGE_ZERO_FILL_RUNS && vm_page_zpool_nruns +
 	    vm_page_zero_filling_runs + (int)nruns < VM_PAGE_ZERO_NRUNS) {
 		int maxorder = MIN(VM_PAGE_ZERO_ORDER, 63 - __builtin_clzll(want - got));
 		vm_page_t m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder, &order);
@@ -957,7 +964,9 @@ int vm_page_alloc_noobj_batch(int req, int npages, vm_page_t *ma)
 		if (__predict_true(got == npages &&
 		    (req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) == 0))
 			return got;
-		vm_page_batch_setup(req & ~VM_ALLOC_ZERO, got, ma);
+		/* Zeroed-run pages carry PG_ZERO: only WIRED and NODUMP are left. */
+		if ((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) != 0)
+			vm_page_batch_setup(req & ~VM_ALLOC_ZERO, got, ma);
 		if (got == npages)
 			return got;
 		return vm_page_alloc_noobj_batch_slow(req, npages - got, ma + got) + got;
@@ -985,6 +994,54 @@ static vm_page_t vm_page_alloc_contig_try(int req, void *arg)
 	return m;
 }
 
+/*
+ * A ZERO run from the pre-zeroed pool: the last npages pages of the topmost of its
+ * runs whose end meets the request's range, alignment and boundary (at most
+ * VM_PAGE_ZERO_NRUNS looked at, whatever npages). The pages
+ * are not marked PG_ZERO: the caller asked for zeroed memory and gets it, and a store
+ * per page would cost more than the rest of the hand-out (the flag is how a one-page
+ * caller learns whether it must zero). Fills the pool first when it is low, as a
+ * one-page request does. NULL when no run fits; the caller then zeroes a run from the
+ * buddy lists with one page operation.
+ */
+static vm_page_t vm_page_zpool_get_contig(int req, const struct vm_page_contig_args *a)
+{
+	vm_page_t m = NULL;
+
+	if (__atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) < vm_page_zero_low &&
+	    vm_plat_has_page_ops())
+		vm_page_zero_pool_fill(vm_page_zero_max);
+	vm_phys_lock();
+	if (!vm_page_class_allows(req, a->vca_npages))
+		goto out;
+	for (int i = vm_page_zpool_nruns - 1; i >= 0; i--) {
+		struct vm_page_zrun *zr = &vm_page_zpool[i];
+		if (zr->zr_npages < a->vca_npages)
+			continue;
+		vm_page_t first = zr->zr_first + (zr->zr_npages - a->vca_npages);
+		vm_paddr_t pa = VM_PAGE_TO_PHYS(first), end = pa + ptoa(a->vca_npages);
+		if (pa < a->vca_low || end > a->vca_high ||
+		    (pa & (MAX(a->vca_alignment, PAGE_SIZE) - 1)) != 0 ||
+		    (a->vca_boundary != 0 &&
+		    ((pa ^ (end - 1)) & ~(a->vca_boundary - 1)) != 0))
+			continue;
+		zr->zr_npages -= a->vca_npages;
+		vm_page_zero_count -= a->vca_npages;
+		if (zr->zr_npages == 0)     /* the stack's order does not matter */
+			*zr = vm_page_zpool[--vm_page_zpool_nruns];
+		KASSERT(first->order == 0 && first->flags == 0 && first->object == NULL,
+		    ("vm_page_zpool_get_contig: page %p of the pool is not free",
+		    (void *)first));
+		m = first;
+		break;
+	}
+out:
+	vm_phys_unlock();
+	if (m != NULL)
+		vm_page_count_add(&vm_page_zero_hits, (int64_t)a->vca_npages);
+	return m;
+}
+
 vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t low,
     vm_paddr_t high, unsigned long alignment, vm_paddr_t boundary)
 {
@@ -993,6 +1050,11 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
 
 	if (npages == 0)
 		return NULL;
+	if ((req & VM_ALLOC_ZERO) != 0 && npages <= UINT32_MAX &&
+	    (m = vm_page_zpool_get_contig(req, &a)) != NULL) {
+		req &= ~VM_ALLOC_ZERO;
+		goto setup;
+	}
 	m = vm_page_alloc_contig_try(req, &a);
 	if (m == NULL) {
 		/* Fragmentation is not cured by waiting for one page: WAITOK sleeps and
@@ -1002,8 +1064,17 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
 		if (m == NULL)
 			return NULL;
 	}
-	for (unsigned long i = 0; i < npages; i++)
-		vm_page_alloc_setup(&m[i], req & ~VM_ALLOC_ZERO);
+setup:
+	if ((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) != 0) {
+		for (unsigned long i = 0; i < npages; i++)
+			vm_page_alloc_setup(&m[i], req & ~VM_ALLOC_ZERO);
+	} else {
+		/* Nothing to set: the run's pages are free and all-zero by the buddy
+		 * lists' invariant, which its two ends check (a loop over every page costs
+		 * emulated instructions per page in the guest). */
+		(void)vm_page_alloc_setup(&m[0], 0);
+		(void)vm_page_alloc_setup(&m[npages - 1], 0);
+	}
 	if ((req & VM_ALLOC_ZERO) != 0) {
 		struct vm_page_run run = { VM_PAGE_TO_PHYS(m), npages };
 		vm_page_zero_runs(&run, 1);

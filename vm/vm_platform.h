@@ -8,7 +8,8 @@
  *                  simulated physical memory)
  *
  * The impl header must define:
- *   struct mtx                 a sleepable-context mutex (guest: spin + interrupts off)
+ *   struct mtx                 a sleepable-context mutex (never taken by interrupt
+ *                              handlers: they may only call vm_wakeup)
  *   MAXCPU                     the most CPUs per-CPU arrays are sized for
  *   vm_paddr_t                 (uint64_t)
  * and may define the inline functions below as static inlines (it sets
@@ -57,7 +58,7 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
  * calls it cannot afford (vm_startup.h). mtx_init on an unlocked mutex names it. */
 void mtx_init(struct mtx *m, const char *name);
 void mtx_destroy(struct mtx *m);
-void mtx_lock(struct mtx *m);
+void mtx_lock(struct mtx *m);          /* may be inline (VM_PLATFORM_INLINE_MTX) */
 void mtx_unlock(struct mtx *m);
 bool mtx_owned(struct mtx *m);
 #define mtx_assert_owned(m) KASSERT(mtx_owned(m), ("%s: %s not owned", __func__, #m))
@@ -74,8 +75,8 @@ void vm_wakeup_one(void *chan);
 /*
  * Critical sections pin the caller to its CPU: per-CPU data (UMA caches, counters) may
  * be used without a lock between enter and exit. They nest. They do not block
- * interrupts on the guest unless the impl says so; code that interrupt handlers also
- * touch takes a spin mutex.
+ * interrupts on the guest unless the impl says so. Interrupt handlers do not enter the
+ * VM core (no mutex is safe against them); they may call vm_wakeup.
  */
 void critical_enter(void);
 void critical_exit(void);

@@ -5,6 +5,7 @@
 #ifndef AMD64_CPUFUNC_H
 #define AMD64_CPUFUNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -107,6 +108,16 @@ static inline void write_rflags(uint64_t f)
 }
 
 #define PSL_I   0x200   /* RFLAGS.IF */
+
+/* Running at CPL 3: inside a boot_user_call (amd64/boot_user.S), where cli, sti and
+ * port accesses fault. */
+static inline bool cpu_at_cpl3(void)
+{
+	uint16_t cs;
+
+	__asm__ volatile("movw %%cs, %0" : "=r"(cs));
+	return (cs & 3) != 0;
+}
 
 static inline void disable_intr(void)
 {

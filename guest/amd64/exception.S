@@ -25,12 +25,23 @@ trap_stubs:
 	pushq $0
 	.endif
 	pushq $vec
+	.if vec == T_UD
+	jmp trap_ud
+	.else
 	jmp trap_common
+	.endif
 	vec = vec + 1
 	.endr
 	/* kernel.ld checks that the stubs fit their page (jmp sizes are known only then). */
 
 	.text
+/* #UD at boot_user_return is the end of a boot_user_call (amd64/boot_user.S). */
+	.p2align 4
+trap_ud:
+	cmpq $boot_user_return, 16(%rsp)
+	je boot_user_resume
+	jmp trap_common
+
 	.p2align 4
 trap_common:
 	pushq %rax

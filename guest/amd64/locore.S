@@ -113,6 +113,7 @@ boot_pml4:
 	.quad PHYS(boot_pdpt_hi) + PTE_KERN     /* slot 511: KERNBASE */
 
 	.balign 4096
+	.globl boot_pdpt_hi
 boot_pdpt_hi:
 	.fill 510, 8, 0
 	.quad PHYS(boot_pd) + PTE_KERN          /* KERNBASE */
@@ -129,10 +130,13 @@ dmap_pdpt:
 	.fill 511, 8, 0
 
 	.balign 4096
+/* PG_U on every entry: only the KERNBASE path's upper entries decide, and they carry it
+ * only during a boot_user_call (amd64/boot_user.S); the direct map and identity paths
+ * never do. */
 boot_pd:
 	pde = 0
 	.rept 512
-	.quad (pde * NBPDR) + PTE_KERN + PG_PS + PG_G
+	.quad (pde * NBPDR) + PTE_KERN + PG_U + PG_PS + PG_G
 	pde = pde + 1
 	.endr
 

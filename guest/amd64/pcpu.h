@@ -8,13 +8,16 @@
 
 #include <stdint.h>
 
+#include "devices/pvport.h"
+
 #define MAXCPU  16
 
 struct pcpu {
 	int pc_cpuid;
 	int pc_critnest;            /* critical_enter nesting */
-	int pc_spinlocks;           /* spin mutexes held */
-	uint64_t pc_spin_rflags;    /* RFLAGS before the outermost spin mutex */
+	/* This CPU's page-operation request block (kern/vm_platform_impl.h): in the
+	 * kernel image, so below 4 GiB physical, and 16-byte aligned as the port wants. */
+	struct pv_req pc_pvreq;
 };
 
 extern struct pcpu pcpu_array[MAXCPU];

@@ -7,6 +7,7 @@
  *   vector >= 32  an interrupt: its registered handler runs (it does the EOI);
  *                 an unregistered vector is counted and reported once, then ignored.
  */
+#include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "amd64/lapic.h"
 #include "amd64/trap.h"
@@ -121,7 +122,10 @@ static void trap_exception(struct trapframe *tf)
 			return;
 		}
 	}
+	if (tf->tf_vector == T_UD && tf->tf_rip == (uintptr_t)boot_user_panic)
+		panic_finish();         /* a panic at CPL 3, message printed already */
 	console_set_panicking();
+	console_flush_deferred();       /* what a CPL 3 boot call said before it faulted */
 	trap_print(tf, cr2);
 	panic("trap: unexpected %s (vector %lu) at rip %#lx", trap_name(tf->tf_vector),
 	    (unsigned long)tf->tf_vector, (unsigned long)tf->tf_rip);

@@ -33,7 +33,7 @@ struct pv_req pv_entry_req = {
 	.arg1 = PV_KPHYS(&pv_dump_desc),
 };
 
-static int8_t pv_probed;        /* 0: not yet, 1: present, -1: absent */
+int8_t pv_probed;               /* 0: not yet, 1: present, -1: absent */
 static struct pv_req pv_report_req;
 
 bool pv_available(void)

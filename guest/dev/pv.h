@@ -17,7 +17,8 @@
 #include "devices/pvport.h"
 
 /* Is the VMM's port there? The first call probes it (one exit), later calls read a
- * variable. */
+ * variable: pv_probed, 0 before the probe, 1 when present, -1 when absent. */
+extern int8_t pv_probed;
 bool pv_available(void);
 
 /* Hand req (kernel memory below 4 GiB physical, 16-byte aligned) to the host; returns

@@ -20,7 +20,6 @@ struct bootinfo bootinfo = {
 	.bi_kernel_end = (uint64_t)(uintptr_t)_end - KERNBASE,
 };
 
-static bool bi_avail_done;
 static char bi_modcmd[BI_MODCMD_MAX];
 static size_t bi_modcmd_used;
 
@@ -28,13 +27,15 @@ static size_t bi_modcmd_used;
 #define BI_BOOTMAP_END  0x40000000ull   /* what the boot page tables map at DMAP_BASE */
 #define BI_LOWMEM_END   0x100000ull     /* never handed to the allocators */
 
-/* A loader structure of len bytes at pa, read through the boot part of the direct map. */
+/* A loader structure of len bytes at pa, read through the first GiB the kernel image's
+ * mapping covers (KERNBASE + pa): unlike the direct map, that mapping is reachable
+ * from the CPL 3 call this parser runs in (kern/main.c). */
 static void *bi_map(uint64_t pa, uint64_t len, const char *what)
 {
 	if (pa >= BI_BOOTMAP_END || len > BI_BOOTMAP_END - pa)
 		panic("bootinfo_init: %s at %#lx (+%#lx) is above the boot map (1 GiB)", what,
 		    (unsigned long)pa, (unsigned long)len);
-	return (void *)(DMAP_BASE + pa);
+	return (void *)(KERNBASE + pa);
 }
 
 /*
@@ -216,6 +217,66 @@ size_t bootinfo_split(char *s, size_t max, const char **argv, unsigned maxargs,
 	return bi_split(s, max, argv, maxargs, res);
 }
 
+/* Below this nothing is avail: the first MiB, and the kernel image when it sits right
+ * above it (it always does with our VMM and QEMU). */
+static inline uint64_t bi_avail_low_bound(void)
+{
+	uint64_t low = BI_LOWMEM_END;
+
+	if (bootinfo.bi_kernel_start <= BI_LOWMEM_END)
+		low = MAX(low, roundup2(bootinfo.bi_kernel_end, BI_PAGE));
+	bi_avail_low = low;
+	return low;
+}
+
+/* The avail list again from bi_ram, after a memory map that was not sorted. */
+static __attribute__((noinline, cold)) void bi_avail_rebuild(uint64_t low)
+{
+	struct bootinfo *bi = &bootinfo;
+
+	bi->bi_navail = 0;
+	for (unsigned i = 0; i < bi->bi_nram; i++) {
+		uint64_t s = MAX(roundup2(bi->bi_ram[i].bir_start, BI_PAGE), low);
+		uint64_t e = rounddown2(bi->bi_ram[i].bir_end, BI_PAGE);
+		if (s < e)
+			bi->bi_avail[bi->bi_navail++] = (struct bi_range){ s, e };
+	}
+}
+
+/* Cut every reserved structure that reaches above the low bound out of avail. */
+static __attribute__((noinline)) void bi_avail_reserve_cut(void)
+{
+	struct bootinfo *bi = &bootinfo;
+
+	bi_reserve(bi->bi_kernel_start, bi->bi_kernel_end - bi->bi_kernel_start);
+	for (unsigned i = 0; i < bi->bi_nmodules; i++)
+		bi_reserve(bi->bi_modules[i].bim_pa, bi->bi_modules[i].bim_size);
+	bi_reserve(bi->bi_start_info_pa, sizeof(struct hvm_start_info));
+	bi_reserve(bi->bi_memmap_pa,
+	    bi->bi_memmap_entries * sizeof(struct hvm_memmap_table_entry));
+	if (bi->bi_cmdline_pa != 0)
+		bi_reserve(bi->bi_cmdline_pa, bi->bi_cmdline_len);
+	if (bi->bi_modlist_pa != 0)
+		bi_reserve(bi->bi_modlist_pa, bi->bi_nmodules * sizeof(struct hvm_modlist_entry));
+}
+
+/*
+ * Keep the kernel, the modules and the loader's structures out of avail. Where the
+ * loader put them all below the low bound (ours and QEMU's do, without modules) that is
+ * one compare of the highest end; otherwise each is cut.
+ */
+static inline __attribute__((always_inline)) void bi_avail_reserve(uint64_t low,
+    bool modules)
+{
+	const struct bootinfo *bi = &bootinfo;
+	uint64_t top = MAX(bi->bi_start_info_pa + sizeof(struct hvm_start_info),
+	    bi->bi_memmap_pa + bi->bi_memmap_entries * sizeof(struct hvm_memmap_table_entry));
+
+	top = MAX(top, bi->bi_cmdline_pa + bi->bi_cmdline_len);
+	if (modules || top > low || bi->bi_kernel_start > BI_LOWMEM_END)
+		bi_avail_reserve_cut();
+}
+
 void bootinfo_init(uint64_t si_pa)
 {
 	struct bootinfo *bi = &bootinfo;
@@ -229,11 +290,18 @@ void bootinfo_init(uint64_t si_pa)
 		    si->version, si->memmap_entries);
 	bi->bi_start_info_pa = si_pa;
 
-	/* RAM ranges, clipped to what the direct map can hold. */
+	/*
+	 * RAM ranges, clipped to what the direct map can hold. A sorted map (every
+	 * loader's) appends range after range, and the avail list is built in the same
+	 * pass, each range less what lies below the first MiB and the kernel; a range
+	 * that must be merged sends the avail list to be rebuilt at the end.
+	 */
 	uint32_t nmm = si->memmap_entries;
 	const struct hvm_memmap_table_entry *mm = bi_map(si->memmap_paddr,
 	    (uint64_t)nmm * sizeof(*mm), "memory map");
-	unsigned nram = 0;
+	const uint64_t low = bi_avail_low_bound();
+	unsigned nram = 0, navail = 0;
+	bool sorted = true;
 	bi->bi_memmap_pa = si->memmap_paddr;
 	bi->bi_memmap_entries = nmm;
 	for (uint32_t i = 0; i < nmm; i++) {
@@ -245,11 +313,24 @@ void bootinfo_init(uint64_t si_pa)
 			    DMAP_MAX_GIB, (unsigned long)s, (unsigned long)e);
 			e = DMAP_SIZE;
 		}
-		nram = bi_range_add(bi->bi_ram, nram, s, e);
+		if (s >= e)
+			continue;
+		if (nram == 0 || (nram < BI_MAX_RANGES && bi->bi_ram[nram - 1].bir_end < s)) {
+			bi->bi_ram[nram++] = (struct bi_range){ s, e };
+			uint64_t as = MAX(roundup2(s, BI_PAGE), low), ae = rounddown2(e, BI_PAGE);
+			if (as < ae)
+				bi->bi_avail[navail++] = (struct bi_range){ as, ae };
+		} else {
+			nram = bi_range_add(bi->bi_ram, nram, s, e);
+			sorted = false;
+		}
 	}
 	if (nram == 0)
 		panic("bootinfo_init: the memory map lists no RAM");
 	bi->bi_nram = nram;
+	bi->bi_navail = navail;
+	if (!sorted)
+		bi_avail_rebuild(low);
 
 	/* The command line, split into arguments where the loader put it. */
 	if (si->cmdline_paddr != 0) {
@@ -267,8 +348,10 @@ void bootinfo_init(uint64_t si_pa)
 	}
 
 	/* Modules: kept in place, their command lines copied. */
-	if (si->nr_modules == 0)
+	if (si->nr_modules == 0) {
+		bi_avail_reserve(low, false);
 		return;
+	}
 	const struct hvm_modlist_entry *ml = bi_map(si->modlist_paddr,
 	    (uint64_t)si->nr_modules * sizeof(*ml), "module list");
 	bi->bi_modlist_pa = si->modlist_paddr;
@@ -289,42 +372,13 @@ void bootinfo_init(uint64_t si_pa)
 			m->bim_cmdline = dst;
 		}
 	}
+	bi_avail_reserve(low, true);
 }
 
 const struct bi_range *bootinfo_avail(unsigned *n)
 {
-	struct bootinfo *bi = &bootinfo;
-
-	if (!bi_avail_done) {
-		bi_avail_done = true;
-		/* The low cut is made as the ranges are copied (they are sorted and
-		 * disjoint, so the list stays so). */
-		uint64_t low = BI_LOWMEM_END;
-		if (bi->bi_kernel_start <= BI_LOWMEM_END)
-			low = MAX(low, roundup2(bi->bi_kernel_end, BI_PAGE));
-		for (unsigned i = 0; i < bi->bi_nram; i++) {
-			uint64_t s = roundup2(bi->bi_ram[i].bir_start, BI_PAGE);
-			uint64_t e = rounddown2(bi->bi_ram[i].bir_end, BI_PAGE);
-			if (s < low)
-				s = low;
-			if (s < e)
-				bi->bi_avail[bi->bi_navail++] = (struct bi_range){ s, e };
-		}
-		bi_avail_low = low;
-		bi_reserve(bi->bi_kernel_start, bi->bi_kernel_end - bi->bi_kernel_start);
-		for (unsigned i = 0; i < bi->bi_nmodules; i++)
-			bi_reserve(bi->bi_modules[i].bim_pa, bi->bi_modules[i].bim_size);
-		bi_reserve(bi->bi_start_info_pa, sizeof(struct hvm_start_info));
-		bi_reserve(bi->bi_memmap_pa,
-		    bi->bi_memmap_entries * sizeof(struct hvm_memmap_table_entry));
-		if (bi->bi_cmdline_pa != 0)
-			bi_reserve(bi->bi_cmdline_pa, bi->bi_cmdline_len);
-		if (bi->bi_modlist_pa != 0)
-			bi_reserve(bi->bi_modlist_pa,
-			    bi->bi_nmodules * sizeof(struct hvm_modlist_entry));
-	}
-	*n = bi->bi_navail;
-	return bi->bi_avail;
+	*n = bootinfo.bi_navail;
+	return bootinfo.bi_avail;
 }
 
 const char *bootinfo_arg_lookup(const char *key)

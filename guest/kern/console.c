@@ -8,9 +8,15 @@
 #include "kern/console.h"
 #include "kern/msgbuf.h"
 #include "kern/printf.h"
+#include "kern/systm.h"
 
 static bool cons_verbose;
 static bool cons_panicking;
+
+/* COM1 output made at CPL 3 (a boot_user_call: no cli, no port access there), written
+ * out by console_flush_deferred at CPL 0. The msgbuf gets it at once. */
+static char cons_deferred[1024];
+static size_t cons_ndeferred;
 
 #define CONS_LINE   160     /* bytes formatted before a flush */
 
@@ -24,8 +30,35 @@ void console_set_panicking(void)
 	cons_panicking = true;
 }
 
+static void cons_defer(const char *buf, size_t n)
+{
+	size_t room = sizeof(cons_deferred) - cons_ndeferred;
+
+	if (n > room)
+		n = room;               /* the msgbuf has the whole of it */
+	memcpy(cons_deferred + cons_ndeferred, buf, n);
+	cons_ndeferred += n;
+}
+
+void console_flush_deferred(void)
+{
+	if (cons_ndeferred == 0)
+		return;
+	uint64_t rflags = read_rflags();
+	disable_intr();
+	uart_write(cons_deferred, cons_ndeferred);
+	cons_ndeferred = 0;
+	write_rflags(rflags);
+}
+
 void console_write(enum cons_dest dest, const char *buf, size_t n)
 {
+	if (__builtin_expect(cpu_at_cpl3(), 0)) {
+		msgbuf_write(buf, n);
+		if (dest == CONS_TTY || cons_verbose || cons_panicking)
+			cons_defer(buf, n);
+		return;
+	}
 	uint64_t rflags = read_rflags();
 
 	disable_intr();

@@ -2,15 +2,18 @@
  * Suite "boot": what kmain set up is there and right. The memory map as parsed, the
  * direct map over all of RAM, and the trap path, taken and recovered from on purpose.
  */
+#include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
 #include "amd64/segments.h"
+#include "amd64/specialreg.h"
 #include "amd64/trap.h"
 #include "amd64/vmparam.h"
 #include "dev/pv.h"
 #include "devices/pvh.h"
 #include "kern/bootinfo.h"
+#include "kern/console.h"
 #include "kern/ktest.h"
 #include "kern/msgbuf.h"
 #include "kern/systm.h"
@@ -98,8 +101,9 @@ KTEST(boot, cmdline)
 	KT_ASSERT(bootinfo.bi_argfirst & (1ull << ('k' & 63)));
 	for (unsigned i = 0; i < bootinfo.bi_argc; i++)
 		KT_ASSERT(strchr(bootinfo.bi_argv[i], ' ') == NULL);
-	/* The tokens lie in the loader's copy, which ends where bootinfo says. */
-	const char *line = (const char *)(DMAP_BASE + bootinfo.bi_cmdline_pa);
+	/* The tokens lie in the loader's copy, which ends where bootinfo says; the parser
+	 * reads it through the kernel image's mapping of the first GiB. */
+	const char *line = (const char *)(KERNBASE + bootinfo.bi_cmdline_pa);
 	KT_ASSERT(bootinfo.bi_cmdline_pa != 0);
 	KT_ASSERT(bootinfo.bi_argv[0] >= line);
 	KT_ASSERT_EQ(line[bootinfo.bi_cmdline_len - 1], '\0');
@@ -331,4 +335,55 @@ KTEST(boot, msgbuf)
 	size_t n = msgbuf_tail(tail, 24);
 	KT_ASSERT_EQ(n, 24);
 	KT_ASSERT(memcmp(tail, "boot.msgbuf marker 4242\n", 24) == 0);
+}
+
+/* What the CPL 3 side of kt_user_call saw. */
+struct kt_user_probe {
+	uint16_t cs;
+	uint64_t word;          /* written through the kernel image's mapping */
+	uint64_t bootinfo_magic_pa;
+};
+
+static void kt_user_fn(void *arg)
+{
+	struct kt_user_probe *p = arg;
+
+	__asm__ volatile("movw %%cs, %0" : "=r"(p->cs));
+	p->word = 0x5eed;
+	p->bootinfo_magic_pa = bootinfo.bi_start_info_pa;
+	printf("ktest: hello from CPL 3\n");
+}
+
+extern uint64_t boot_pml4[], boot_pdpt_hi[];
+
+/*
+ * boot_user_call runs its function at CPL 3 with the kernel image reachable, returns
+ * with the privilege, interrupts and the supervisor-only upper entries as they were,
+ * and what the function printed reaches the msgbuf.
+ */
+KTEST(boot, user_call)
+{
+	static struct kt_user_probe probe;
+	uint64_t rflags = read_rflags();
+	char tail[64];
+
+	enable_intr();
+	boot_user_call(kt_user_fn, &probe);
+	KT_ASSERT((read_rflags() & PSL_I) != 0);        /* restored */
+	write_rflags(rflags);
+	console_flush_deferred();
+	/* CPL 3 (the selector itself may be the host's: PVM runs user mode on its own). */
+	KT_ASSERT_EQ(probe.cs & 3, SEL_UPL);
+	KT_ASSERT_EQ(probe.word, 0x5eedu);
+	KT_ASSERT_EQ(probe.bootinfo_magic_pa, bootinfo.bi_start_info_pa);
+	KT_ASSERT_EQ(boot_pml4[511] & PG_U, 0u);
+	KT_ASSERT_EQ(boot_pdpt_hi[510] & PG_U, 0u);
+	uint16_t cs;
+	__asm__ volatile("movw %%cs, %0" : "=r"(cs));
+	KT_ASSERT_EQ(cs, GSEL_KCODE);
+	size_t n = msgbuf_tail(tail, sizeof(tail) - 1);
+	tail[n] = '\0';
+	const char *want = "hello from CPL 3\n";
+	size_t wl = strlen(want);
+	KT_ASSERT(n >= wl && memcmp(tail + n - wl, want, wl) == 0);
 }

@@ -11,7 +11,7 @@
 #include "kern/ktest.h"
 #include "kern/systm.h"
 
-KTEST(vmplat, mtx_disables_interrupts_and_nests)
+KTEST(vmplat, mtx_owns_nests_and_leaves_interrupts_alone)
 {
 	struct mtx a, b;
 	uint64_t before = read_rflags();
@@ -22,16 +22,19 @@ KTEST(vmplat, mtx_disables_interrupts_and_nests)
 	mtx_lock(&a);
 	KT_ASSERT(mtx_owned(&a));
 	KT_ASSERT(!mtx_owned(&b));
-	KT_ASSERT((read_rflags() & PSL_I) == 0);
+	KT_ASSERT((read_rflags() & PSL_I) != 0);        /* a sleep mutex, not a spin one */
 	mtx_lock(&b);
+	KT_ASSERT(mtx_owned(&b));
 	mtx_unlock(&b);
-	KT_ASSERT((read_rflags() & PSL_I) == 0);        /* still inside a */
+	KT_ASSERT(!mtx_owned(&b));
+	KT_ASSERT(mtx_owned(&a));
 	mtx_unlock(&a);
 	KT_ASSERT(!mtx_owned(&a));
-	KT_ASSERT((read_rflags() & PSL_I) != 0);        /* restored */
-	/* With interrupts off around it, unlocking leaves them off. */
+	KT_ASSERT_EQ(a.mtx_lock, 0u);
+	/* With interrupts off around it, they stay off. */
 	disable_intr();
 	mtx_lock(&a);
+	KT_ASSERT((read_rflags() & PSL_I) == 0);
 	mtx_unlock(&a);
 	KT_ASSERT((read_rflags() & PSL_I) == 0);
 	write_rflags(before);

@@ -3,6 +3,7 @@
  * COM1 first (a human or a test reads it), then the PV_OP_PANIC report (the host may
  * dump), then the EXIT milestone and the exit port.
  */
+#include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "dev/pv.h"
 #include "kern/console.h"
@@ -30,12 +31,24 @@ void guest_exit(int status)
 	guest_stop("guest_exit: no exit port");
 }
 
+static int panic_len;
+
+/* The half of a panic that needs CPL 0: the report to the host and the exit. */
+void panic_finish(void)
+{
+	console_flush_deferred();
+	pv_report(PV_OP_PANIC, panic_msg, (size_t)panic_len);
+	guest_exit(GUEST_EXIT_PANIC);
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
 	int n;
+	bool cpl3 = cpu_at_cpl3();
 
-	disable_intr();
+	if (!cpl3)
+		disable_intr();         /* off already in a CPL 3 boot call */
 	if (++panic_depth > 1) {
 		/* Panic while panicking: say so without formatting and leave. */
 		static const char again[] = "panic: recursive panic\n";
@@ -43,7 +56,7 @@ void panic(const char *fmt, ...)
 		guest_exit(GUEST_EXIT_PANIC);
 	}
 	console_set_panicking();
-	if (panic_hook != NULL)
+	if (panic_hook != NULL && !cpl3)
 		panic_hook();
 
 	n = snprintf(panic_msg, sizeof(panic_msg), "panic: ");
@@ -55,6 +68,8 @@ void panic(const char *fmt, ...)
 	panic_msg[n++] = '\n';
 	panic_msg[n] = '\0';
 	console_write(CONS_TTY, panic_msg, n);
-	pv_report(PV_OP_PANIC, panic_msg, n);
-	guest_exit(GUEST_EXIT_PANIC);
+	panic_len = n;
+	if (cpl3)
+		boot_user_panic();      /* traps to CPL 0, which calls panic_finish */
+	panic_finish();
 }

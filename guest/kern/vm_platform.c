@@ -1,5 +1,5 @@
 /*
- * The guest platform for the VM core: spin mutexes, sleep/wakeup without threads, time,
+ * The guest platform for the VM core: mutexes, sleep/wakeup without threads, time,
  * and the bulk page operations through the paravirtual port.
  *
  * Sleep without threads: until a scheduler exists the only code that can end a sleep is
@@ -26,7 +26,6 @@ int pcpu_count = 1;
 void mtx_init(struct mtx *m, const char *name)
 {
 	m->mtx_lock = 0;
-	m->mtx_owner = 0;
 	m->mtx_name = name;
 }
 
@@ -36,38 +35,22 @@ void mtx_destroy(struct mtx *m)
 	m->mtx_name = NULL;
 }
 
-void mtx_lock(struct mtx *m)
+void mtx_lock_contested(struct mtx *m, uint32_t self)
 {
-	uint64_t rflags = read_rflags();
-
-	disable_intr();
-	struct pcpu *pc = pcpu_self();
-	KASSERT(m->mtx_owner != pc->pc_cpuid + 1,
-	    ("mtx_lock: recursing on %s", m->mtx_name));
-	if (pc->pc_spinlocks++ == 0)
-		pc->pc_spin_rflags = rflags;
-	while (__atomic_exchange_n(&m->mtx_lock, 1, __ATOMIC_ACQUIRE) != 0) {
+	KASSERT(m->mtx_lock != self, ("mtx_lock: recursing on %s", m->mtx_name));
+	for (;;) {
+		uint32_t old = 0;
 		while (m->mtx_lock != 0)
 			cpu_pause();
+		if (__atomic_compare_exchange_n(&m->mtx_lock, &old, self, false,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
 	}
-	m->mtx_owner = pc->pc_cpuid + 1;
 }
 
-void mtx_unlock(struct mtx *m)
+void mtx_unlock_unowned(struct mtx *m)
 {
-	struct pcpu *pc = pcpu_self();
-
-	KASSERT(m->mtx_owner == pc->pc_cpuid + 1,
-	    ("mtx_unlock: %s not owned", m->mtx_name));
-	m->mtx_owner = 0;
-	__atomic_store_n(&m->mtx_lock, 0, __ATOMIC_RELEASE);
-	if (--pc->pc_spinlocks == 0 && (pc->pc_spin_rflags & PSL_I) != 0)
-		enable_intr();
-}
-
-bool mtx_owned(struct mtx *m)
-{
-	return m->mtx_lock != 0 && m->mtx_owner == pcpu_self()->pc_cpuid + 1;
+	panic("mtx_unlock: %s not owned (lock word %u)", m->mtx_name, m->mtx_lock);
 }
 
 /* ---- sleep and wakeup ------------------------------------------------------------ */
@@ -78,16 +61,14 @@ static volatile bool vmp_sleep_woken;
 
 int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
 {
-	struct pcpu *pc = pcpu_self();
-
 	mtx_assert_owned(m);
 	KASSERT(chan != NULL, ("vm_sleep: no wait channel (%s)", wmesg));
 	if (timeout_ns == 0)
 		panic("vm_sleep: no scheduler yet: nothing could end a sleep on %s", wmesg);
 
-	/* Interrupts will be on once m is released only if it is the last spin mutex
-	 * and they were on before it. */
-	bool intr = pc->pc_spinlocks == 1 && (pc->pc_spin_rflags & PSL_I) != 0;
+	/* Mutexes leave interrupts as they were: a tick can end the wait only if they
+	 * are on. */
+	bool intr = (read_rflags() & PSL_I) != 0;
 	uint64_t deadline = tsc_nanotime() + timeout_ns;
 
 	vmp_sleep_woken = false;
@@ -141,11 +122,13 @@ static struct pv_req vmp_req;
 static struct pv_page_run vmp_list[PV_MAX_LIST];
 
 /*
- * One exit per PV_MAX_LIST runs. The host handles the runs in order and reports how
- * many pages it did; on the first failed request we stop, so the pages done are always
- * a prefix of the list, which the caller's store fallback relies on.
+ * The page operations vmp_page_op (vm_platform_impl.h) does not do inline: the probe
+ * first, no port, long lists (one exit per PV_MAX_LIST runs), lists the host cannot
+ * address (copied here first). The host handles the runs in order and reports how many
+ * pages it did; on the first failed request we stop, so the pages done are always a
+ * prefix of the list, which the caller's store fallback relies on.
  */
-static uint64_t vmp_page_op(enum pv_op op, const struct vm_page_run *runs, unsigned nruns)
+uint64_t vmp_page_op_slow(uint32_t op, const struct vm_page_run *runs, unsigned nruns)
 {
 	uint64_t done = 0;
 
@@ -170,8 +153,7 @@ static uint64_t vmp_page_op(enum pv_op op, const struct vm_page_run *runs, unsig
 		uint32_t status = pv_submit(&vmp_req);
 		done += vmp_req.done;
 		if (status != PV_OK) {
-			printf("vm_plat: page op %d failed with status %u after %lu pages\n",
-			    (int)op, status, (unsigned long)done);
+			vmp_page_op_failed(op, status, done);
 			break;
 		}
 		off += n;
@@ -180,14 +162,10 @@ static uint64_t vmp_page_op(enum pv_op op, const struct vm_page_run *runs, unsig
 	return done;
 }
 
-uint64_t vm_plat_zero_pages(const struct vm_page_run *runs, unsigned nruns)
+void vmp_page_op_failed(uint32_t op, uint32_t status, uint64_t done)
 {
-	return vmp_page_op(PV_OP_PAGE_ZERO, runs, nruns);
-}
-
-uint64_t vm_plat_discard_pages(const struct vm_page_run *runs, unsigned nruns)
-{
-	return vmp_page_op(PV_OP_PAGE_DISCARD, runs, nruns);
+	printf("vm_plat: page op %u failed with status %u after %lu pages\n", op, status,
+	    (unsigned long)done);
 }
 
 bool vm_plat_has_page_ops(void)

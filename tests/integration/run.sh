@@ -46,6 +46,15 @@ expect_status panic 70
 grep -q 'panic:' "$t_out/panic.out" && ok "panic message printed" ||
 	fail "no panic message" "$(tail -n 5 "$t_out/panic.out")"
 
+# The same from the boot's CPL 3 call (amd64/boot_user.S): the message is printed once,
+# the panic ends at CPL 0 like any other (no trap report, no recursion), status 70.
+run panic_boot "$VMM" run --ktest=none --append debug.panic=boot
+expect_status panic_boot 70
+grep -q '^panic: debug.panic=boot' "$t_out/panic_boot.out" &&
+	! grep -q 'trap: vector\|recursive' "$t_out/panic_boot.out" &&
+	ok "panic at CPL 3 during boot printed and finished at CPL 0" ||
+	fail "CPL 3 panic not reported cleanly" "$(tail -n 8 "$t_out/panic_boot.out")"
+
 # A program cannot run yet: the guest says so and exits 64.
 run program "$VMM" run /bin/true
 expect_status program 64

@@ -377,6 +377,63 @@ VMTEST(page, contig_noobj_zero_wired)
 	VMT_ASSERT_EQ(c1.v_free_count, c0.v_free_count);
 }
 
+/*
+ * A ZERO contiguous run is taken from the pre-zeroed pool when a pool run's end meets
+ * the request (a hit per page, no platform zeroing, no PG_ZERO marks), and from the
+ * buddy lists, zeroed on the spot, when none does (range, alignment or length); the
+ * pages are zero and contiguous either way, and everything comes back.
+ */
+VMTEST(page, contig_zero_from_pool)
+{
+	struct vm_page_counts c0, c1, c2;
+	const unsigned long n = 16;
+
+	vm_page_drain_caches();
+	if (!vm_plat_has_page_ops() || vm_page_zero_pool_fill(UINT64_MAX) < n)
+		return;                 /* no pool here: the buddy path is tested above */
+	vm_page_counts_snapshot(&c0);
+	vm_page_t m = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, n, 0, ~0ull,
+	    0, 0);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT(m != NULL);
+	VMT_ASSERT_EQ(c1.v_zero_hits - c0.v_zero_hits, n);
+	VMT_ASSERT_EQ(c0.v_zero_count - c1.v_zero_count, n);
+	VMT_ASSERT_EQ(c1.v_plat_zeroed, c0.v_plat_zeroed);
+	VMT_ASSERT_EQ(c0.v_free_count - c1.v_free_count, n);
+	for (unsigned long i = 0; i < n; i++) {
+		VMT_ASSERT_EQ(VM_PAGE_TO_PHYS(&m[i]), VM_PAGE_TO_PHYS(m) + ptoa(i));
+		VMT_ASSERT(page_is_zero(&m[i]));
+		VMT_ASSERT_EQ(m[i].flags & PG_ZERO, 0);
+		memset(VM_PAGE_TO_DMAP(&m[i]), 0x5a, PAGE_SIZE);
+	}
+	/* Above every pool run: the buddy lists, zeroed by one page operation. */
+	vm_paddr_t low = VM_PAGE_TO_PHYS(m) + ptoa(n);
+	vm_page_t b = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, n, low,
+	    ~0ull, 0, 0);
+	vm_page_counts_snapshot(&c2);
+	if (b != NULL) {
+		VMT_ASSERT(VM_PAGE_TO_PHYS(b) >= low);
+		VMT_ASSERT(c2.v_zero_count <= c1.v_zero_count);
+		for (unsigned long i = 0; i < n; i++)
+			VMT_ASSERT(page_is_zero(&b[i]));
+		vm_page_free_contig(b, n);
+	}
+	/* An alignment no run end has (larger than the pool): the buddy lists too. */
+	vm_paddr_t big = (vm_paddr_t)PAGE_SIZE << 20;
+	vm_page_t a = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO, n, 0, ~0ull,
+	    (unsigned long)big, 0);
+	if (a != NULL) {
+		VMT_ASSERT_EQ(VM_PAGE_TO_PHYS(a) & (big - 1), 0);
+		for (unsigned long i = 0; i < n; i++)
+			VMT_ASSERT(page_is_zero(&a[i]));
+		vm_page_free_contig(a, n);
+	}
+	vm_page_free_contig(m, n);
+	vm_page_drain_caches();
+	vm_page_counts_snapshot(&c2);
+	VMT_ASSERT_EQ(c2.v_zero_count, 0);
+}
+
 VMTEST(page, malloc_flags_map)
 {
 	VMT_ASSERT_EQ(malloc2vm_flags(M_WAITOK), VM_ALLOC_SYSTEM | VM_ALLOC_WAITOK);
