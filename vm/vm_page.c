@@ -50,7 +50,7 @@
 #define VM_PAGE_PCPU_BATCH  32      /* pages moved to or from the buddy lists at once */
 #define VM_PAGE_PCPU_ZMAX   256     /* most zeroed pages a CPU takes from the pool at once
                                        (and at most half the pool's bound) */
-#define VM_PAGE_ZERO_MAX    1024    /* most pages the pre-zeroed pool keeps (4 MiB) */
+#define VM_PAGE_ZERO_MAX    2048    /* most pages the pre-zeroed pool keeps (8 MiB) */
 #define VM_PAGE_ZERO_NRUNS  32      /* most runs the pool holds */
 #define VM_PAGE_ZERO_FILL_RUNS 8    /* most runs one fill zeroes (one page operation) */
 #define VM_PAGE_ZERO_MIN_RUN 64     /* a fill's runs after its first are no shorter */
@@ -98,6 +98,7 @@ static uint64_t vm_page_nwired;             /* atomic */
 static uint64_t vm_page_zero_hits, vm_page_zero_misses, vm_page_alloc_fails; /* atomic */
 static uint64_t vm_page_plat_zeroed, vm_page_plat_discarded;             /* atomic */
 static uint64_t vm_page_zero_fills, vm_page_zero_discards;               /* atomic */
+static uint64_t vm_page_zero_fresh;                                      /* atomic */
 /* Pages that entered per-CPU zeroed runs, and that a drain took back unused: the pages
  * that left them otherwise were handed out, each a hit (v_zero_hits). */
 static uint64_t vm_page_zrun_in, vm_page_zrun_out;                        /* F */
@@ -141,7 +142,7 @@ void vm_startup_reset(void)
 	vm_page_npages = vm_page_bootstrap = vm_page_nwired = 0;
 	vm_page_zero_hits = vm_page_zero_misses = vm_page_alloc_fails = 0;
 	vm_page_plat_zeroed = vm_page_plat_discarded = 0;
-	vm_page_zero_fills = vm_page_zero_discards = 0;
+	vm_page_zero_fills = vm_page_zero_discards = vm_page_zero_fresh = 0;
 	vm_page_zrun_in = vm_page_zrun_out = 0;
 	/* Unlocked and zero already in a fresh kernel (see vm_platform.h); named here
 	 * because 64 calls are not worth their time at a guest boot. */
@@ -167,9 +168,9 @@ void vm_page_startup(void)
 	 * (page tables, UMA) needs to make progress while user allocations wait. */
 	vm_page_free_reserved = 8 + vm_page_npages / 256;   /* alone: no lock yet */
 	vm_page_interrupt_free_min = 8;
-	/* At most 1/64 of RAM waits zeroed; refilled when half of it is gone, so each
+	/* At most 1/32 of RAM waits zeroed; refilled when half of it is gone, so each
 	 * fill zeroes at least half the pool in one page operation. */
-	vm_page_zero_max = MIN((uint64_t)VM_PAGE_ZERO_MAX, vm_page_npages / 64);
+	vm_page_zero_max = MIN((uint64_t)VM_PAGE_ZERO_MAX, vm_page_npages / 32);
 	if (vm_page_zero_max >= VM_PAGE_ZERO_MIN_RUN)   /* a full fill: whole runs */
 		vm_page_zero_max = rounddown2(vm_page_zero_max, VM_PAGE_ZERO_MIN_RUN);
 	vm_page_zero_low = vm_page_zero_max / 2;
@@ -264,6 +265,7 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_zero_hits = vm_page_zero_hits + vm_page_zrun_in - vm_page_zrun_out - zcached,
 		.v_zero_misses = vm_page_zero_misses,
 		.v_zero_fills = vm_page_zero_fills,
+		.v_zero_fresh = vm_page_zero_fresh,
 		.v_zero_discards = vm_page_zero_discards,
 		.v_alloc_fails = vm_page_alloc_fails,
 		.v_plat_zeroed = vm_page_plat_zeroed,
@@ -367,6 +369,20 @@ static vm_page_t vm_page_zpool_get(uint32_t max, uint32_t *np)
 		return NULL;
 	}
 	top = &vm_page_zpool[vm_page_zpool_nruns - 1];
+	if (top->zr_npages < max) {
+		/* A short top run (a fill's last, small one): the longest run instead, moved
+		 * to the top (the stack's order does not matter), so a refill takes a whole
+		 * slice. At most VM_PAGE_ZERO_NRUNS looked at, once per slice. */
+		struct vm_page_zrun *best = top;
+		for (int i = vm_page_zpool_nruns - 2; i >= 0 && best->zr_npages < max; i--)
+			if (vm_page_zpool[i].zr_npages > best->zr_npages)
+				best = &vm_page_zpool[i];
+		if (best != top) {
+			struct vm_page_zrun t = *best;
+			*best = *top;
+			*top = t;
+		}
+	}
 	n = MIN(top->zr_npages, (uint64_t)max);
 	top->zr_npages -= n;
 	if (top->zr_npages == 0)
@@ -392,9 +408,9 @@ static inline void vm_page_zero_mark(vm_page_t m, int pool)
 
 uint64_t vm_page_zero_pool_fill(uint64_t npages)
 {
-	struct vm_page_run runs[VM_PAGE_ZERO_FILL_RUNS];
-	uint64_t want, got = 0;
-	unsigned nruns = 0;
+	struct vm_page_run runs[VM_PAGE_ZERO_FILL_RUNS], dirty[VM_PAGE_ZERO_FILL_RUNS];
+	uint64_t want, got = 0, fresh = 0;
+	unsigned nruns = 0, ndirty = 0;
 	int order;
 
 	vm_phys_lock();
@@ -409,12 +425,18 @@ uint64_t vm_page_zero_pool_fill(uint64_t npages)
 	    nruns < VM_PAGE_ZERO_FILL_RUNS && vm_page_zpool_nruns +
 	    vm_page_zero_filling_runs + (int)nruns < VM_PAGE_ZERO_NRUNS) {
 		int maxorder = MIN(VM_PAGE_ZERO_ORDER, 63 - __builtin_clzll(want - got));
-		vm_page_t m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder, &order);
+		bool isfresh;
+		vm_page_t m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder, &order, &isfresh);
 		if (m == NULL)
 			break;
 		m->pool = 0;                /* a pool page's vm_page is all zero */
 		runs[nruns++] = (struct vm_page_run){ VM_PAGE_TO_PHYS(m), 1ull << order };
 		got += 1ull << order;
+		/* Never handed out since boot: zero already (vm_startup.h). */
+		if (isfresh)
+			fresh += 1ull << order;
+		else
+			dirty[ndirty++] = runs[nruns - 1];
 	}
 	vm_page_zero_filling += got;
 	vm_page_zero_filling_runs += (int)nruns;
@@ -422,8 +444,11 @@ uint64_t vm_page_zero_pool_fill(uint64_t npages)
 	if (nruns == 0)
 		return 0;
 
-	vm_page_zero_runs(runs, nruns);
+	if (ndirty > 0)
+		vm_page_zero_runs(dirty, ndirty);
 	vm_page_count_add(&vm_page_zero_fills, 1);
+	if (fresh != 0)
+		vm_page_count_add(&vm_page_zero_fresh, (int64_t)fresh);
 
 	vm_phys_lock();
 	vm_page_zero_filling -= got;
@@ -556,37 +581,67 @@ static void vm_page_lowmem(void *arg, int flags)
  * of the pool within the request's class. Returns the page marked PG_ZERO for pool, or
  * NULL: the caller then zeroes a plain page.
  */
-static vm_page_t vm_page_zero_alloc_slow(int req, int pool, bool fill)
+/* Fill the pool when it is below half full and zeroing ahead pays (page operations). */
+static inline void vm_page_zpool_maybe_fill(void)
+{
+	if (__atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) < vm_page_zero_low &&
+	    vm_plat_has_page_ops())
+		vm_page_zero_pool_fill(vm_page_zero_max);
+}
+
+/*
+ * The next n pages of this CPU's zeroed run (consecutive, unmarked). A run with fewer
+ * than n pages goes back to the pool (as one run: it is contiguous), and an empty run
+ * is refilled from the pool first. NULL when the run still has fewer than n.
+ */
+static vm_page_t vm_page_zrun_take_n(uint64_t n)
 {
 	struct vm_page_pcpu *pc;
 	vm_page_t m = NULL;
 
-	if (fill && __atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) <
-	    vm_page_zero_low && vm_plat_has_page_ops())
-		vm_page_zero_pool_fill(vm_page_zero_max);
-
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
 	if (vm_page_pcpu_trylock(pc)) {
-		if (pc->pc_znext == pc->pc_zend) {
+		uint64_t left = (uint64_t)(pc->pc_zend - pc->pc_znext);
+		if (left < n && n <= vm_page_pcpu_zmax) {
 			vm_phys_lock();
-			if (vm_page_avail_locked() > vm_page_free_reserved + vm_page_pcpu_zmax) {
-				uint32_t n;
-				vm_page_t first = vm_page_zpool_get(vm_page_pcpu_zmax, &n);
+			/* The pool takes a prefix of what it has room for. */
+			uint64_t put = left > 0 ? vm_page_zpool_put(pc->pc_znext, left) : 0;
+			pc->pc_znext += put;
+			vm_page_zrun_out += put;
+			left -= put;
+			if (left == 0 &&
+			    vm_page_avail_locked() > vm_page_free_reserved + vm_page_pcpu_zmax) {
+				uint32_t got;
+				vm_page_t first = vm_page_zpool_get(vm_page_pcpu_zmax, &got);
 				if (first != NULL) {
 					__atomic_store_n(&pc->pc_znext, first, __ATOMIC_RELAXED);
-					__atomic_store_n(&pc->pc_zend, first + n, __ATOMIC_RELAXED);
-					vm_page_zrun_in += n;
+					__atomic_store_n(&pc->pc_zend, first + got, __ATOMIC_RELAXED);
+					vm_page_zrun_in += got;
 				}
+			} else if (left == 0) {
+				__atomic_store_n(&pc->pc_znext, NULL, __ATOMIC_RELAXED);
+				__atomic_store_n(&pc->pc_zend, NULL, __ATOMIC_RELAXED);
 			}
 			vm_phys_unlock();
 		}
-		if (pc->pc_znext != pc->pc_zend)
-			m = pc->pc_znext++;
+		if ((uint64_t)(pc->pc_zend - pc->pc_znext) >= n) {
+			m = pc->pc_znext;
+			pc->pc_znext = m + n;
+		}
 		vm_page_pcpu_unlock(pc);
 	}
 	critical_exit();
+	return m;
+}
 
+static vm_page_t vm_page_zero_alloc_slow(int req, int pool, bool fill)
+{
+	vm_page_t m;
+
+	if (fill)
+		vm_page_zpool_maybe_fill();
+	m = vm_page_zrun_take_n(1);
 	if (m == NULL) {
 		uint32_t n;
 		vm_phys_lock();
@@ -1008,9 +1063,6 @@ static vm_page_t vm_page_zpool_get_contig(int req, const struct vm_page_contig_a
 {
 	vm_page_t m = NULL;
 
-	if (__atomic_load_n(&vm_page_zero_count, __ATOMIC_RELAXED) < vm_page_zero_low &&
-	    vm_plat_has_page_ops())
-		vm_page_zero_pool_fill(vm_page_zero_max);
 	vm_phys_lock();
 	if (!vm_page_class_allows(req, a->vca_npages))
 		goto out;
@@ -1050,10 +1102,27 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
 
 	if (npages == 0)
 		return NULL;
-	if ((req & VM_ALLOC_ZERO) != 0 && npages <= UINT32_MAX &&
-	    (m = vm_page_zpool_get_contig(req, &a)) != NULL) {
-		req &= ~VM_ALLOC_ZERO;
-		goto setup;
+	/* A ZERO run: a slice of this CPU's zeroed run, without a lock, when the request
+	 * has no constraint (kernel memory, the common case); else a pool run that fits. */
+	if ((req & VM_ALLOC_ZERO) != 0 && npages <= UINT32_MAX) {
+		vm_page_zpool_maybe_fill();
+		m = NULL;
+		if (low == 0 && high == ~(vm_paddr_t)0 && alignment <= PAGE_SIZE && boundary == 0)
+			m = vm_page_zrun_take_n(npages);
+		if (m == NULL)
+			m = vm_page_zpool_get_contig(req, &a);
+	} else {
+		m = NULL;
+	}
+	if (m != NULL) {
+		/* Zero and free by the pool's invariant, which the first page checks. */
+		KASSERT(m->order == 0 && m->flags == 0 && m->ref_count == 0 &&
+		    m->object == NULL, ("vm_page_alloc_noobj_contig: pre-zeroed page %p is "
+		    "not free", (void *)m));
+		if ((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) != 0)
+			for (unsigned long i = 0; i < npages; i++)
+				vm_page_alloc_setup(&m[i], req & ~VM_ALLOC_ZERO);
+		return m;
 	}
 	m = vm_page_alloc_contig_try(req, &a);
 	if (m == NULL) {
@@ -1064,7 +1133,6 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
 		if (m == NULL)
 			return NULL;
 	}
-setup:
 	if ((req & (VM_ALLOC_WIRED | VM_ALLOC_NODUMP)) != 0) {
 		for (unsigned long i = 0; i < npages; i++)
 			vm_page_alloc_setup(&m[i], req & ~VM_ALLOC_ZERO);

@@ -184,6 +184,8 @@ struct vm_page_counts {
 	uint64_t v_zero_hits;           /* VM_ALLOC_ZERO served pre-zeroed */
 	uint64_t v_zero_misses;         /* VM_ALLOC_ZERO zeroed on the spot */
 	uint64_t v_zero_fills;          /* pool fills (one batch of page operations each) */
+	uint64_t v_zero_fresh;          /* pages fills took never used since boot: zero
+	                                   without a page operation */
 	uint64_t v_zero_discards;       /* freed pages the pool took because a discard
 	                                   zeroed them */
 	uint64_t v_alloc_fails;         /* requests that returned NULL */

@@ -342,7 +342,7 @@ static inline vm_page_t vm_phys_merge_enqueue(struct vm_phys_seg *seg, vm_paddr_
  * vm_phys_nfree counted the pages already. => F held.
  */
 static vm_page_t vm_phys_carve(int pool, int maxorder, struct vm_phys_seg **segp,
-    int *orderp)
+    int *orderp, int *carvedp)
 {
 	for (int i = 0; i < vm_phys_nsegs; i++) {
 		struct vm_phys_seg *seg = &vm_phys_segs[i];
@@ -372,6 +372,7 @@ static vm_page_t vm_phys_carve(int pool, int maxorder, struct vm_phys_seg **segp
 		seg->ps_lazy = start + VM_PHYS_BLOCK_BYTES(order);
 		vm_phys_lazy -= 1ull << order;
 		*segp = seg;
+		*carvedp = order;
 		return vm_phys_merge_enqueue(seg, start, order, pool, orderp);
 	}
 	KASSERT(vm_phys_lazy == 0, ("vm_phys_carve: %llu lazy pages in no tail",
@@ -386,8 +387,8 @@ void vm_phys_carve_all(void)
 	vm_page_t m;
 
 	mtx_assert_owned(&vm_phys_free_mtx);
-	while (vm_phys_lazy != 0 &&
-	    (m = vm_phys_carve(VM_FREEPOOL_DEFAULT, VM_MAXORDER, &seg, &order)) != NULL)
+	while (vm_phys_lazy != 0 && (m = vm_phys_carve(VM_FREEPOOL_DEFAULT, VM_MAXORDER, &seg,
+	    &order, &(int){ 0 })) != NULL)
 		;
 }
 
@@ -413,11 +414,14 @@ static inline struct vm_phys_seg *vm_phys_page_seg(vm_page_t m)
 	return seg;
 }
 
-vm_page_t vm_phys_alloc_pages(int pool, int order)
+/* vm_phys_alloc_pages, telling *freshp (when not NULL) whether the block came whole
+ * from a lazy tail: never handed out since boot, so zero (vm_startup.h). */
+static inline __attribute__((always_inline)) vm_page_t vm_phys_alloc_pages_fresh(int pool,
+    int order, bool *freshp)
 {
 	vm_page_t m;
 	uint32_t mask;
-	int o, p = pool;
+	int o, p = pool, carved = -1;
 
 	mtx_assert_owned(&vm_phys_free_mtx);
 	KASSERT(pool >= 0 && pool < VM_NFREEPOOL && order >= 0 && order <= VM_MAXORDER,
@@ -433,8 +437,8 @@ vm_page_t vm_phys_alloc_pages(int pool, int order)
 	 * carved block may be too small (a tail's unaligned start): those stay queued. */
 	while (vm_phys_lazy != 0) {
 		struct vm_phys_seg *cseg;
-		if ((m = vm_phys_carve(pool, MAX(order, VM_PHYS_CARVE_ORDER), &cseg, &o)) ==
-		    NULL)
+		if ((m = vm_phys_carve(pool, MAX(order, VM_PHYS_CARVE_ORDER), &cseg, &o,
+		    &carved)) == NULL)
 			break;
 		if (o >= order) {
 			vm_phys_dequeue(m);
@@ -457,12 +461,20 @@ vm_page_t vm_phys_alloc_pages(int pool, int order)
 found:
 	m = vm_plinks_page(vm_phys_freeq[p][o].pl_next);
 	vm_phys_dequeue(m);
+	carved = -1;
 carved:
+	if (freshp != NULL)
+		*freshp = o == carved;          /* not merged with a used buddy */
 	if (o > order)
 		vm_phys_split(m, pool, o, order);
 	m->pool = (uint8_t)pool;
 	vm_phys_nfree -= 1ull << order;
 	return m;
+}
+
+vm_page_t vm_phys_alloc_pages(int pool, int order)
+{
+	return vm_phys_alloc_pages_fresh(pool, order, NULL);
 }
 
 /*
@@ -504,7 +516,7 @@ int vm_phys_alloc_npages(int pool, int npages, vm_page_t ma[])
 	return i;
 }
 
-vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp)
+vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp, bool *freshp)
 {
 	vm_page_t m;
 	uint32_t mask;
@@ -513,7 +525,9 @@ vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp)
 	mtx_assert_owned(&vm_phys_free_mtx);
 	KASSERT(maxorder >= 0 && maxorder <= VM_MAXORDER,
 	    ("vm_phys_alloc_run: maxorder %d", maxorder));
-	if ((m = vm_phys_alloc_pages(pool, maxorder)) != NULL) {
+	if (freshp != NULL)
+		*freshp = false;
+	if ((m = vm_phys_alloc_pages_fresh(pool, maxorder, freshp)) != NULL) {
 		*orderp = maxorder;
 		return m;
 	}
@@ -807,8 +821,8 @@ vm_page_t vm_phys_alloc_contig(unsigned long npages, vm_paddr_t low, vm_paddr_t 
 	 * that block is extended that far back: nothing is missed, and the carving stops
 	 * as soon as a run fits.
 	 */
-	while (vm_phys_lazy != 0 &&
-	    (m = vm_phys_carve(VM_FREEPOOL_DEFAULT, VM_MAXORDER, &seg, &order)) != NULL)
+	while (vm_phys_lazy != 0 && (m = vm_phys_carve(VM_FREEPOOL_DEFAULT, VM_MAXORDER, &seg,
+	    &order, &(int){ 0 })) != NULL)
 		if ((m = vm_phys_contig_at(seg, m, order, &r)) != NULL)
 			return m;
 	return NULL;

@@ -133,9 +133,11 @@ vm_page_t vm_phys_alloc_contig(unsigned long npages, vm_paddr_t low, vm_paddr_t 
  * For callers that want many pages as few runs (the pre-zeroed pool: one run is one
  * entry of a page-operation list). Returns the first page (pool set to pool, like
  * vm_phys_alloc_pages) and its order in *orderp, or NULL when no page is free.
+ * *freshp (when not NULL) says whether the block came whole from a lazy tail: memory
+ * never handed out since boot, which reads as zero (vm_startup.h).
  * => F held.
  */
-vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp);
+vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp, bool *freshp);
 
 /* Free npages contiguous pages from m (any run, not just a buddy block) to the default
  * pool; vm_phys_free_run frees them to pool. The pages' pool fields are ignored.

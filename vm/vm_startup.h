@@ -16,7 +16,8 @@
  *
  * The caller of vm_phys_add_seg has already excluded the kernel image and the boot
  * structures; ranges are page-aligned inward here. The ranges must read as zero (fresh
- * RAM): each segment's page array is carved from its tail and not initialised.
+ * RAM): each segment's page array is carved from its tail and not initialised, and
+ * memory never handed out since boot enters the pre-zeroed pool without being zeroed.
  *
  * Boot cost grows with the number of segments, not with pages or CPUs: the page arrays
  * are left as they are found (zero), free memory reaches the buddy lists a block at a

@@ -321,9 +321,13 @@ START_TEST(zero_pool_uses_page_ops)
 		ck_assert(m[i]->flags & PG_ZERO);
 	}
 	vm_host_page_ops_counts(&o1);
-	/* What the pool did not already hold was zeroed in batches of 32: at most two
-	 * platform calls, not one per page. */
-	ck_assert_uint_ge(o1.hpo_zero_pages - o0.hpo_zero_pages + c0.v_zero_count, N);
+	struct vm_page_counts c1;
+	vm_page_counts_snapshot(&c1);
+	/* What the pool did not already hold was zeroed in batches or was fresh memory
+	 * (zero since boot, not zeroed again): at most two platform calls, not one per
+	 * page. */
+	ck_assert_uint_ge(o1.hpo_zero_pages - o0.hpo_zero_pages + c0.v_zero_count +
+	    c1.v_zero_fresh - c0.v_zero_fresh, N);
 	ck_assert_uint_le(o1.hpo_zero_calls - o0.hpo_zero_calls, 2);
 	for (int i = 0; i < N; i++)
 		vm_page_free(m[i]);
@@ -372,6 +376,7 @@ static bool tpage_is_zero(vm_page_t m)
  * The per-CPU zeroed run: the first ZERO request fills the pool to its bound with one
  * page operation and moves a run of it to the CPU; the run's following pages come out
  * one by one, physically consecutive, with no further page operation, each a hit.
+ * (All memory is carved first: fresh memory would need no page operation at all.)
  */
 START_TEST(zero_pcpu_run_serves_consecutive_pages)
 {
@@ -379,6 +384,9 @@ START_TEST(zero_pcpu_run_serves_consecutive_pages)
 	struct vm_page_counts c0, c1, c;
 	vm_page_t *m;
 
+	vm_phys_lock();
+	vm_phys_carve_all();
+	vm_phys_unlock();
 	vm_page_counts_snapshot(&c0);
 	ck_assert_uint_eq(c0.v_zero_count + c0.v_pcpu_zero_count, 0);
 	ck_assert_uint_gt(c0.v_zero_max, 0);
@@ -434,6 +442,55 @@ START_TEST(zero_pcpu_run_serves_consecutive_pages)
 	free(m);
 	vm_page_counts_snapshot(&c);
 	ck_assert_uint_eq(c.v_free_count, c0.v_free_count);
+}
+END_TEST
+
+/*
+ * Fresh memory (never handed out since boot) reads as zero: a fill on a new machine
+ * takes it without a page operation and counts it in v_zero_fresh; its pages are zero.
+ * Memory handed out once and freed is zeroed by a page operation the next time.
+ */
+START_TEST(zero_fill_takes_fresh_memory_unzeroed)
+{
+	struct vm_host_page_ops o0, o1;
+	struct vm_page_counts c0, c1;
+
+	vm_page_counts_snapshot(&c0);
+	vm_host_page_ops_counts(&o0);
+	uint64_t added = vm_page_zero_pool_fill(UINT64_MAX);
+	vm_host_page_ops_counts(&o1);
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(added, c0.v_zero_max);
+	ck_assert_uint_eq(c1.v_zero_fresh - c0.v_zero_fresh, added);
+	ck_assert_uint_eq(o1.hpo_zero_calls, o0.hpo_zero_calls);
+	/* Hand the pool out, dirty it, give it back, fill again: no longer fresh. */
+	vm_page_t *m = calloc(added, sizeof(*m));
+	ck_assert_ptr_nonnull(m);
+	for (uint64_t i = 0; i < added; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+		ck_assert_ptr_nonnull(m[i]);
+		ck_assert(tpage_is_zero(m[i]));
+		memset(VM_PAGE_TO_DMAP(m[i]), 0xa5, PAGE_SIZE);
+	}
+	for (uint64_t i = 0; i < added; i++)
+		vm_page_free(m[i]);
+	free(m);
+	vm_page_drain_caches();
+	vm_phys_lock();
+	vm_phys_carve_all();            /* no fresh memory left to prefer */
+	vm_phys_unlock();
+	vm_page_counts_snapshot(&c0);
+	vm_host_page_ops_counts(&o0);
+	added = vm_page_zero_pool_fill(UINT64_MAX);
+	vm_host_page_ops_counts(&o1);
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_gt(added, 0);
+	ck_assert_uint_eq(c1.v_zero_fresh, c0.v_zero_fresh);
+	ck_assert_uint_eq(o1.hpo_zero_pages - o0.hpo_zero_pages, added);
+	vm_page_t z = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	ck_assert_ptr_nonnull(z);
+	ck_assert(tpage_is_zero(z));
+	vm_page_free(z);
 }
 END_TEST
 
@@ -946,6 +1003,7 @@ static Suite *vm_page_suite(void)
 	tcase_add_test(tc, zero_pool_uses_page_ops);
 	tcase_add_test(tc, zero_without_page_ops_uses_stores);
 	tcase_add_test(tc, zero_pcpu_run_serves_consecutive_pages);
+	tcase_add_test(tc, zero_fill_takes_fresh_memory_unzeroed);
 	tcase_add_test(tc, zero_pool_bounded);
 	tcase_add_test(tc, discarded_run_feeds_zero_pool);
 	tcase_add_test(tc, lowmem_returns_zeroed_pages);

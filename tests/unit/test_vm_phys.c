@@ -407,7 +407,7 @@ START_TEST(alloc_run_takes_largest_smaller_block)
 	vm_page_t *all = malloc(n * sizeof(*all));
 	ck_assert_ptr_nonnull(all);
 	ck_assert_int_eq(vm_phys_alloc_npages(VM_FREEPOOL_DEFAULT, (int)n, all), (int)n);
-	ck_assert_ptr_null(vm_phys_alloc_run(VM_FREEPOOL_DIRECT, 5, &(int){ 0 }));
+	ck_assert_ptr_null(vm_phys_alloc_run(VM_FREEPOOL_DIRECT, 5, &(int){ 0 }, NULL));
 	/* The pages in address order: index i is page i of the segment. */
 	struct vm_phys_seg *seg = &vm_phys_segs[0];
 	ck_assert_uint_eq(seg->ps_npages, n);
@@ -425,7 +425,7 @@ START_TEST(alloc_run_takes_largest_smaller_block)
 	uint64_t nfree = vm_phys_nfree, got = 0;
 	int order, last = 5;
 	vm_page_t m;
-	while ((m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, 5, &order)) != NULL) {
+	while ((m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, 5, &order, NULL)) != NULL) {
 		uint64_t idx = (uint64_t)(m - seg->ps_pages);
 		ck_assert_int_le(order, last);          /* largest first */
 		if (got == 0) {

@@ -264,7 +264,7 @@ VMTEST(phys, alloc_run_and_free_run)
 	vm_phys_lock();
 	uint64_t before = vm_phys_nfree;
 	for (int i = 0; i < 3; i++) {
-		m[i] = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder[i], &order[i]);
+		m[i] = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder[i], &order[i], NULL);
 		if (m[i] == NULL)
 			continue;
 		pa[i] = VM_PAGE_TO_PHYS(m[i]);
