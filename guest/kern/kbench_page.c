@@ -17,6 +17,9 @@
  * vm_page_alloc_noobj_batch(VM_ALLOC_ZERO) call (slices of the per-CPU zeroed run, the
  * refills and pool fills amortised the same way), beside its own page.zero.stores
  * reference measured in its rounds.
+ *
+ * page.zero.contig: the same with one vm_page_alloc_noobj_contig(VM_ALLOC_ZERO) call a
+ * round (a 64-page run), pages freed one by one as in the other two.
  */
 #include "vm/vm_page.h"
 

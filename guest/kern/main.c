@@ -1,18 +1,18 @@
 /*
  * kmain: from the PVH entry (amd64/locore.S) to the one thing this boot was asked to do.
  *
- * The path is short on purpose: each kernel instruction is emulated here (~1.5 us), each
- * port access exits to the VMM (~10 us), each first touch of a page costs ~5 us. Nothing
- * is set up before something needs it: the LAPIC and its timer start with the first
- * user (the timer tests), the TSC frequency is found when first asked for, the
- * paravirtual port is probed by the first request that needs an answer, the message
- * buffer's header is written with the first message. A `--ktest=none` boot is about a
- * hundred and fifty instructions outside the VM core, and five exits (the ENTRY report,
- * which also registers the dump descriptor, the KMAIN, READY and EXIT milestones, and
- * the exit port).
+ * The path is short on purpose: each kernel instruction is emulated here (~1.6 us) while
+ * user mode runs natively, and each port access exits to the VMM (~10 us). Nothing is
+ * set up before something needs it: the LAPIC and its timer start with the first user
+ * (the timer tests), the TSC frequency is found when first asked for, the paravirtual
+ * port is probed by the first request that needs an answer, the message buffer's header
+ * is written with the first message. The computation itself (start_info, the VM core's
+ * start-up) runs at CPL 3 (amd64/boot_user.S). A `--ktest=none` boot is about a hundred
+ * and fifty emulated instructions and five exits (the ENTRY report, which also registers
+ * the dump descriptor, the KMAIN, READY and EXIT milestones, and the exit port).
  *
- *   start_info -> bootinfo -> direct map -> console -> VM core (vm_phys, vm_page, UMA,
- *   malloc) -> READY -> ktest=..., or the program (module 0), or nothing to do.
+ *   [CPL 3: start_info -> bootinfo -> console -> VM core (vm_phys, vm_page, UMA,
+ *   malloc)] -> direct map -> READY -> ktest=..., or the program (module 0), or nothing.
  */
 #include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"

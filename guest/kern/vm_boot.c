@@ -1,8 +1,8 @@
 /*
  * vm_boot: hand the avail ranges to vm_phys, then bring up vm_page, UMA and malloc.
  * Cost grows with the number of ranges, not pages or CPUs (the VM core's own promise:
- * vm/vm_startup.h); here, where every kernel instruction is emulated, that is a few
- * hundred instructions.
+ * vm/vm_startup.h): a few hundred instructions, which kmain runs at CPL 3 (natively
+ * where KVM emulates kernel mode) unless pages are blacklisted.
  */
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
