@@ -36,6 +36,7 @@ boot_user_call:
 	pushq %r14
 	pushq %r15
 	pushfq
+	pushq tss+4(%rip)                       /* rsp0 as it was, put back on return */
 	movq %rsp, boot_user_ksp(%rip)
 	movq %rsp, tss+4(%rip)                  /* rsp0: the return trap's frame */
 	orq $PG_U, boot_pml4 + 511 * 8(%rip)
@@ -73,6 +74,7 @@ boot_user_resume:                               /* CPL 0, from trap_ud */
 	andq $~CR4_PGE, %rax
 	movq %rax, %cr4
 	movq %rdx, %cr4
+	popq tss+4(%rip)
 	popfq
 	popq %r15
 	popq %r14

@@ -355,11 +355,12 @@ static void kt_user_fn(void *arg)
 }
 
 extern uint64_t boot_pml4[], boot_pdpt_hi[];
+extern const char tss[];
 
 /*
  * boot_user_call runs its function at CPL 3 with the kernel image reachable, returns
- * with the privilege, interrupts and the supervisor-only upper entries as they were,
- * and what the function printed reaches the msgbuf.
+ * with the privilege, interrupts, TSS and the supervisor-only upper entries as they
+ * were, and what the function printed reaches the msgbuf.
  */
 KTEST(boot, user_call)
 {
@@ -367,8 +368,12 @@ KTEST(boot, user_call)
 	uint64_t rflags = read_rflags();
 	char tail[64];
 
+	uint64_t rsp0, rsp0_after;
+	memcpy(&rsp0, tss + 4, sizeof(rsp0));
 	enable_intr();
 	boot_user_call(kt_user_fn, &probe);
+	memcpy(&rsp0_after, tss + 4, sizeof(rsp0_after));
+	KT_ASSERT_EQ(rsp0_after, rsp0);                 /* the TSS as it was */
 	KT_ASSERT((read_rflags() & PSL_I) != 0);        /* restored */
 	write_rflags(rflags);
 	console_flush_deferred();
