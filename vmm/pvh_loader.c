@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -330,6 +332,35 @@ static void pvh_prefix(char *err, size_t errlen, const char *path)
 	snprintf(err, errlen, "%s: %s", path, msg);
 }
 
+/* Where a SIGBUS while reading a mapped kernel file goes: the file shrank under us. */
+static sigjmp_buf pvh_sigbus_jmp;
+
+static void pvh_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(pvh_sigbus_jmp, 1);
+}
+
+int pvh_load_mapped(struct guest_mem *gm, const void *map, size_t len, int fd,
+    struct pvh_image *out, char *err, size_t errlen)
+{
+	struct sigaction sa = { .sa_handler = pvh_sigbus }, old;
+	volatile int rc = VMM_EXIT_INPUT;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old) != 0)
+		return pvh_fail(err, errlen, "cannot guard the read: %s", strerror(errno));
+	/* libelf's state is abandoned on the jump; the process is about to report the
+	 * error and exit. */
+	if (sigsetjmp(pvh_sigbus_jmp, 1) == 0)
+		rc = pvh_load(gm, map, len, fd, out, err, errlen);
+	else
+		rc = pvh_fail(err, errlen, "the file shrank while being loaded (is it being "
+		    "rebuilt?); run again");
+	sigaction(SIGBUS, &old, NULL);
+	return rc;
+}
+
 int pvh_load_kernel_file(struct guest_mem *gm, const char *path, struct pvh_image *out,
     char *err, size_t errlen)
 {
@@ -358,7 +389,7 @@ int pvh_load_kernel_file(struct guest_mem *gm, const char *path, struct pvh_imag
 		close(fd);
 		return pvh_fail(err, errlen, "%s: cannot map it: %s", path, strerror(e));
 	}
-	rc = pvh_load(gm, map, (size_t)st.st_size, fd, out, err, errlen);
+	rc = pvh_load_mapped(gm, map, (size_t)st.st_size, fd, out, err, errlen);
 	munmap(map, (size_t)st.st_size);
 	close(fd);
 	if (rc != 0)

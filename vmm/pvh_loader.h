@@ -40,6 +40,15 @@ int pvh_load_kernel_file(struct guest_mem *gm, const char *path, struct pvh_imag
     char *err, size_t errlen);
 
 /*
+ * The part of pvh_load_kernel_file after the mapping (exposed for its test): map is
+ * the file fd mapped whole, len bytes. A file that shrinks meanwhile makes reading the
+ * mapping raise SIGBUS: caught here (the caller's handler is put back) and refused with
+ * VMM_EXIT_INPUT.
+ */
+int pvh_load_mapped(struct guest_mem *gm, const void *map, size_t len, int fd,
+    struct pvh_image *out, char *err, size_t errlen);
+
+/*
  * Put a module at the first page boundary at or after *next (then its NUL-terminated
  * command line at the next page boundary, when cmdline is not NULL) and describe it in
  * *mod; *next moves past both. => 0, or VMM_EXIT_INPUT when it does not fit in RAM.

@@ -6,8 +6,10 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
@@ -428,6 +430,39 @@ START_TEST(start_info)
 END_TEST
 
 /* The file paths: messages name the file; a good file loads; a program is read in. */
+/* The file shrinks between mapping and parsing (another process rewrites it): refused
+ * with 66 and a message, not killed by SIGBUS; the caller's SIGBUS handler is back. */
+static void tl_sigbus_marker(int sig)
+{
+	(void)sig;
+}
+
+START_TEST(file_shrinks_while_loading)
+{
+	char path[] = "/tmp/vmm-test-kernel-XXXXXX";
+	struct tl_spec sp = tl_default();
+	size_t len = tl_build(&sp);
+	int fd = mkstemp(path);
+	struct sigaction mine = { .sa_handler = tl_sigbus_marker }, back;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, tl_image, len), (ssize_t)len);
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	sigemptyset(&mine.sa_mask);
+	ck_assert_int_eq(sigaction(SIGBUS, &mine, NULL), 0);
+	ck_assert_int_eq(pvh_load_mapped(&tl_gm, map, len, fd, &tl_img, tl_err,
+	    sizeof(tl_err)), VMM_EXIT_INPUT);
+	ck_assert_msg(strstr(tl_err, "shrank") != NULL, "message: %s", tl_err);
+	ck_assert_int_eq(sigaction(SIGBUS, NULL, &back), 0);
+	ck_assert_ptr_eq(back.sa_handler, tl_sigbus_marker);
+	munmap(map, len);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(files)
 {
 	char path[] = "/tmp/vmm-test-kernel-XXXXXX";
@@ -505,6 +540,7 @@ static Suite *pvh_loader_suite(void)
 	tcase_add_test(tc, no_loadable_segment);
 	tcase_add_test(tc, module_placement);
 	tcase_add_test(tc, start_info);
+	tcase_add_test(tc, file_shrinks_while_loading);
 	tcase_add_test(tc, files);
 	suite_add_tcase(s, tc);
 	return s;
