@@ -33,6 +33,11 @@ void cli_usage(FILE *f)
 	    "                       or a comma-separated list of suites\n"
 	    "      --append STR     add STR to the guest kernel command line\n"
 	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
+	    "      --trace-insns FILE\n"
+	    "                       single-step the guest and write each instruction's\n"
+	    "                       address to FILE (where kernel mode is emulated, only\n"
+	    "                       kernel mode steps); scripts/insn-profile.sh sums it\n"
+	    "                       by function\n"
 	    "  -h, --help           print this help and exit\n"
 	    "      --version        print the version and exit\n"
 	    "\n"
@@ -107,7 +112,7 @@ static bool cli_ktest_list_ok(const char *s)
 	return true;
 }
 
-enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION };
+enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -116,6 +121,7 @@ static const struct option cli_run_options[] = {
 	{ "ktest",   optional_argument, NULL, CLI_OPT_KTEST },
 	{ "append",  required_argument, NULL, CLI_OPT_APPEND },
 	{ "verbose", no_argument,       NULL, 'v' },
+	{ "trace-insns", required_argument, NULL, CLI_OPT_TRACE_INSNS },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -189,6 +195,12 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			break;
 		case 'v':
 			o->co_verbose = true;
+			break;
+		case CLI_OPT_TRACE_INSNS:
+			if (*optarg == '\0')
+				return cli_fail(err, errlen, "--trace-insns needs a file name, e.g. "
+				    "--trace-insns /tmp/insns");
+			o->co_trace_insns = optarg;
 			break;
 		case 'h':
 			o->co_cmd = CLI_CMD_HELP;

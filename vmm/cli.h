@@ -30,6 +30,7 @@ struct cli_opts {
 	const char *co_ktest;       /* NULL: no --ktest; else "all", "none" or a list */
 	const char *co_append;      /* NULL or extra guest command line, verbatim */
 	bool co_verbose;
+	const char *co_trace_insns; /* NULL, or the file for single-stepped guest RIPs */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
 };

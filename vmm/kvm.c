@@ -185,6 +185,18 @@ void kvm_vcpu_destroy(struct kvm_vm *vm, struct kvm_vcpu *vc)
 	vc->kc_fd = -1;
 }
 
+int kvm_vcpu_single_step(struct kvm_vcpu *vc, char *err, size_t errlen)
+{
+	struct kvm_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP,
+	};
+
+	if (ioctl(vc->kc_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+		return kvm_fail(err, errlen, "this KVM cannot single-step the guest "
+		    "(KVM_SET_GUEST_DEBUG: %s)", strerror(errno));
+	return 0;
+}
+
 static void kvm_flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
 {
 	*s = (struct kvm_segment){

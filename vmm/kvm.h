@@ -52,6 +52,9 @@ int kvm_vcpu_create(struct kvm_vm *vm, struct kvm_vcpu *vc, unsigned id, char *e
 void kvm_vcpu_destroy(struct kvm_vm *vm, struct kvm_vcpu *vc);
 
 /* The PVH entry state (devices/pvh.h): 32-bit flat protected mode at entry, EBX = info. */
+/* Make every guest instruction exit with KVM_EXIT_DEBUG (KVM_GUESTDBG_SINGLESTEP). */
+int kvm_vcpu_single_step(struct kvm_vcpu *vc, char *err, size_t errlen);
+
 int kvm_vcpu_set_pvh_entry(struct kvm_vcpu *vc, uint32_t entry, uint32_t start_info,
     char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "devices/ioapic_model.h"
@@ -31,6 +32,7 @@ struct machine {
 	struct ioapic mc_ioapic;
 	struct pvport mc_pv;
 	bool mc_verbose;
+	FILE *mc_insn_trace;            /* --trace-insns: single-stepped RIPs, or NULL */
 
 	/* Accesses no device claimed, for -v. */
 	uint64_t mc_unknown_pio, mc_unknown_mmio;

@@ -194,6 +194,23 @@ static int run_create_vm(struct machine *mc, const struct pvh_image *img, char *
 	return 0;
 }
 
+/* --trace-insns: single-step vCPU 0 into FILE, created only once KVM agreed. */
+static int run_trace_open(struct machine *mc, const char *path, char *err, size_t errlen)
+{
+	static char buf[1 << 16];
+	int rc;
+
+	if ((rc = kvm_vcpu_single_step(&mc->mc_vcpu, err, errlen)) != 0)
+		return rc;
+	mc->mc_insn_trace = fopen(path, "we");
+	if (mc->mc_insn_trace == NULL)
+		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "--trace-insns %s: %s; give a "
+		    "file in a writable directory", path, strerror(errno));
+	setvbuf(mc->mc_insn_trace, buf, _IOFBF, sizeof(buf));
+	TRACE("single-stepping vCPU 0 into %s", path);
+	return 0;
+}
+
 /* Run vCPU 0 here until the guest or a signal stops it. */
 static int run_wait(struct machine *mc)
 {
@@ -242,6 +259,11 @@ int vmm_run(const struct cli_opts *o)
 		fprintf(stderr, "vmm: %s\n", err);
 		return rc;
 	}
+	if (o->co_trace_insns != NULL && (rc = run_trace_open(mc, o->co_trace_insns, err,
+	    sizeof(err))) != 0) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return rc;
+	}
 	console_init(&mc->mc_console, STDOUT_FILENO);
 	ioapic_init(&mc->mc_ioapic, run_ioapic_msi, mc);
 	uart16550_init(&mc->mc_uart, run_uart_tx, run_uart_irq, mc);
@@ -249,6 +271,11 @@ int vmm_run(const struct cli_opts *o)
 
 	rc = run_wait(mc);
 	console_flush(&mc->mc_console);
+	if (mc->mc_insn_trace != NULL && fclose(mc->mc_insn_trace) != 0) {
+		fprintf(stderr, "vmm: --trace-insns %s: %s\n", o->co_trace_insns, strerror(errno));
+		if (rc == 0)
+			rc = VMM_EXIT_HOST;
+	}
 	run_trace_stats(mc);
 	return rc;
 }

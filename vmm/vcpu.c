@@ -64,6 +64,17 @@ int vcpu_run_loop(struct machine *mc)
 			return VMM_EXIT_HOST;
 		}
 		switch (run->exit_reason) {
+		case KVM_EXIT_DEBUG:
+			if (mc->mc_insn_trace == NULL) {
+				fprintf(stderr, "vmm: unexpected debug exit at rip 0x%llx\n",
+				    (unsigned long long)run->debug.arch.pc);
+				v = VMM_EXIT_HOST;
+				break;
+			}
+			fprintf(mc->mc_insn_trace, "%llx\n",
+			    (unsigned long long)run->debug.arch.pc);
+			v = VCPU_CONTINUE;
+			break;
 		case KVM_EXIT_IO:
 			v = vcpu_exit_io(mc, run);
 			break;

@@ -36,6 +36,24 @@ else
 	fail "--ktest=boot ran the wrong suites" "$(head -n 20 "$t_out/ktest_some.out")"
 fi
 
+# --trace-insns: every kernel-mode step of a boot lands in the file, and the profile
+# script names where it went (kmain runs at CPL 0 on every machine); a file that
+# cannot be created is a usage error that leaves nothing behind.
+run trace_insns "$VMM" run --ktest=none --trace-insns "$t_out/insns"
+expect_status trace_insns 0
+prof=$(scripts/insn-profile.sh -n 100 "$K" "$t_out/insns" 2>&1)
+total=$(echo "$prof" | sed -n 's/^\([0-9]*\) instructions$/\1/p')
+if [ "${total:-0}" -gt 50 ] && echo "$prof" | grep -Eq '^ +[0-9]+ kmain$' &&
+	echo "$prof" | grep -Eq '^ +[0-9]+ pvh_entry32$'; then
+	ok "--trace-insns: $total steps, profile names kmain and the PVH entry"
+else
+	fail "--trace-insns profile wrong" "$prof"
+fi
+run trace_bad "$VMM" run --ktest=none --trace-insns "$t_out/no/such/dir/insns"
+expect_status trace_bad 64
+[ ! -e "$t_out/no" ] && ok "--trace-insns to a bad path leaves nothing" ||
+	fail "--trace-insns to a bad path left files"
+
 # A failing guest test propagates as a non-zero status.
 run ktest_unknown "$VMM" run --ktest=no_such_suite
 expect_status ktest_unknown 1

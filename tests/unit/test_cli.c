@@ -130,6 +130,7 @@ START_TEST(run_defaults)
 	ck_assert_str_eq(tc_opts.co_ktest, "all");
 	ck_assert_ptr_null(tc_opts.co_append);
 	ck_assert(!tc_opts.co_verbose);
+	ck_assert_ptr_null(tc_opts.co_trace_insns);
 	ck_assert_int_eq(tc_opts.co_prog_argc, 0);
 }
 END_TEST
@@ -143,6 +144,8 @@ START_TEST(run_options)
 	ck_assert_str_eq(tc_opts.co_ktest, "a,b");
 	ck_assert_str_eq(tc_opts.co_append, "x=1 y");
 	ck_assert(tc_opts.co_verbose);
+	ck_assert_int_eq(tc_parse("run", "--trace-insns", "/tmp/t", "--ktest", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_trace_insns, "/tmp/t");
 	ck_assert_int_eq(tc_parse("run", "--memory=128M", "--kernel=/k", "--cpus=1",
 	    "--ktest=none", NULL), 0);
 	ck_assert_uint_eq(tc_opts.co_mem_size, 128ull << 20);
@@ -193,6 +196,10 @@ START_TEST(run_errors)
 	tc_assert_usage_error(tc_parse("run", "--ktest=a,", NULL), "comma-separated");
 	tc_assert_usage_error(tc_parse("run", "--ktest=x=y", NULL), "comma-separated");
 	tc_assert_usage_error(tc_parse("run", "-k", "", "--ktest", NULL), "-k needs");
+	tc_assert_usage_error(tc_parse("run", "--trace-insns", "", "--ktest", NULL),
+	    "--trace-insns needs");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "--trace-insns", NULL),
+	    "'--trace-insns' needs a value");
 	tc_assert_usage_error(tc_parse("run", "--append", "a\nb", "--ktest", NULL), "newline");
 	tc_assert_usage_error(tc_parse("run", "prog", "two words", NULL), "blanks");
 	tc_assert_usage_error(tc_parse("run", "prog", "", NULL), "empty");
