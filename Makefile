@@ -142,8 +142,14 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/triple-fault.elf
 	bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
+# Where the host has no usable /dev/kvm the demo runs in a nested KVM, said loudly.
 run: all
-	$(BUILD)/vmm run --ktest
+	@if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
+		echo "$(BUILD)/vmm run --ktest"; $(BUILD)/vmm run --ktest; \
+	else \
+		echo "make run: this host has no usable /dev/kvm: running the demo in a nested KVM (scripts/nested-kvm.sh)"; \
+		bash scripts/nested-kvm.sh $(BUILD)/vmm run --ktest; \
+	fi
 
 test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/triple-fault.elf $(FUZZ_TARGETS)
 	@bash scripts/run-tests.sh $(BUILD)
@@ -163,7 +169,7 @@ lint:
 clean:
 	rm -rf $(BUILD) vmm-*.core *.swap
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path '$(BUILD)/nested' -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 $(BUILD)/tests/timecmd: tests/bench/timecmd.c
 	@mkdir -p $(@D)

@@ -58,6 +58,13 @@ static int fault_get_state(struct machine *mc, struct kvm_regs *r, struct kvm_sr
 	return 0;
 }
 
+/* The architectural state after RESET or INIT: the guest never runs there under the VMM. */
+static int fault_is_reset_state(const struct kvm_regs *r, const struct kvm_sregs *sr)
+{
+	return r->rip == 0xfff0 && sr->cs.selector == 0xf000 && sr->cs.base == 0xffff0000 &&
+	    (sr->cr0 & 1) == 0 && sr->efer == 0;
+}
+
 static void fault_print_all(struct machine *mc)
 {
 	struct kvm_regs r;
@@ -81,7 +88,20 @@ int fault_triple(struct machine *mc)
 	console_flush(&mc->mc_console);
 	fprintf(stderr, "vmm: guest triple fault (KVM_EXIT_SHUTDOWN); vCPU %u state:\n",
 	    mc->mc_vcpu.kc_id);
-	fault_print_all(mc);
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	if (fault_get_state(mc, &r, &sr) != 0)
+		return VMM_EXIT_GUEST;
+	/*
+	 * KVM on AMD SVM resets the vCPU before it reports a shutdown (the VMCB is undefined
+	 * after one), so the registers are the power-on state, not the faulting one. Say so
+	 * rather than let the user debug address 0xfff0.
+	 */
+	if (fault_is_reset_state(&r, &sr))
+		fprintf(stderr, "vmm:   (KVM reset the vCPU before reporting the shutdown, as it "
+		    "does on AMD SVM: the registers below are the power-on state, not the "
+		    "faulting one; the console output above is what the guest left)\n");
+	fault_print_state(mc, &r, &sr);
 	return VMM_EXIT_GUEST;
 }
 

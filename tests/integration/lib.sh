@@ -23,6 +23,9 @@ expect_status() {
 		fail "$1: exit $rc, want $2" "stdout: $(tail -c 600 "$t_out/$1.out")" "stderr: $(tail -c 600 "$t_out/$1.err")"; fi
 }
 
+# kvm_usable: this host has a /dev/kvm we may open for reading and writing.
+kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
 finish() {
 	echo "$1: $t_pass passed, $t_fail failed"
 	[ "$t_fail" -eq 0 ]

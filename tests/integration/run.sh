@@ -7,11 +7,20 @@ B=${1:-build}
 VMM="$B/vmm"
 K="$B/kernel.elf"
 
-echo "integration: the guest kernel under the VMM"
-if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	fail "/dev/kvm is missing or not usable: the integration tests need KVM"
+if ! kvm_usable; then
+	# No KVM here: the same suite runs inside a guest that has one (scripts/nested-kvm.sh),
+	# said loudly; if that cannot start either, the suite fails.
+	if [ -z "${NESTED_KVM:-}" ]; then
+		echo "integration: this host has no usable /dev/kvm: running the suite in a nested KVM (scripts/nested-kvm.sh)"
+		bash scripts/nested-kvm.sh bash "$0" "$B"
+		rc=$?
+		[ "$rc" -ne 69 ] && exit "$rc"
+	fi
+	echo "integration: the guest kernel under the VMM"
+	fail "/dev/kvm is missing or not usable, and no nested KVM could be started: the integration tests need KVM"
 	finish integration; exit 1
 fi
+echo "integration: the guest kernel under the VMM"
 
 # --- the guest's own tests ----------------------------------------------------------
 run ktest_all "$VMM" run --ktest
@@ -36,16 +45,26 @@ else
 	fail "--ktest=boot ran the wrong suites" "$(head -n 20 "$t_out/ktest_some.out")"
 fi
 
-# --trace-insns: every kernel-mode step of a boot lands in the file, and the profile
-# script names where it went (kmain runs at CPL 0 on every machine); a file that
-# cannot be created is a usage error that leaves nothing behind.
+# --trace-insns: the steps of a boot land in the file, and the profile script names where
+# they went; a file that cannot be created is a usage error that leaves nothing behind.
+# On this project's PVM machines every kernel-mode instruction traps, so the trace covers
+# kmain; where KVM single-steps with the trap flag (VT-x, SVM) a guest instruction that
+# rewrites RFLAGS or a step the CPU model drops can end the trace early, so there only
+# the PVH entry's first steps are required.
 run trace_insns "$VMM" run --ktest=none --trace-insns "$t_out/insns"
 expect_status trace_insns 0
 prof=$(scripts/insn-profile.sh -n 100 "$K" "$t_out/insns" 2>&1)
 total=$(echo "$prof" | sed -n 's/^\([0-9]*\) instructions$/\1/p')
-if [ "${total:-0}" -gt 50 ] && echo "$prof" | grep -Eq '^ +[0-9]+ kmain$' &&
-	echo "$prof" | grep -Eq '^ +[0-9]+ pvh_entry32$'; then
-	ok "--trace-insns: $total steps, profile names kmain and the PVH entry"
+if [ -d /sys/module/kvm_pvm ] && [ -z "${NESTED_KVM:-}" ]; then
+	trace_min=50 trace_fns='pvh_entry32 kmain'
+else
+	trace_min=5 trace_fns='pvh_entry32'
+fi
+trace_ok=1
+[ "${total:-0}" -gt "$trace_min" ] || trace_ok=0
+for f in $trace_fns; do echo "$prof" | grep -Eq "^ +[0-9]+ $f\$" || trace_ok=0; done
+if [ $trace_ok = 1 ]; then
+	ok "--trace-insns: $total steps, profile names $trace_fns"
 else
 	fail "--trace-insns profile wrong" "$prof"
 fi
@@ -95,9 +114,14 @@ grep -q 'blacklisted page 0x1234000' "$t_out/blacklist.out" && ok "blacklisted p
 # --- a kernel that triple-faults: 70 and a register dump -----------------------------
 run triple "$VMM" run -k "$B/tests/triple-fault.elf" --ktest=none
 expect_status triple 70
+# KVM on AMD SVM resets the vCPU before reporting a shutdown: there the report must say
+# that its registers are the power-on state instead of showing the faulting ones.
 if grep -qi 'triple fault' "$t_out/triple.err" && grep -qi 'rip' "$t_out/triple.err" &&
     grep -qi '7e57' "$t_out/triple.err"; then
 	ok "triple fault reported with the registers"
+elif grep -qi 'triple fault' "$t_out/triple.err" && grep -q 'rip=000000000000fff0' "$t_out/triple.err" &&
+    grep -q 'KVM reset the vCPU before reporting the shutdown' "$t_out/triple.err"; then
+	ok "triple fault reported; the report says this KVM reset the registers"
 else
 	fail "triple fault report incomplete" "$(cat "$t_out/triple.err")"
 fi
@@ -116,6 +140,9 @@ if grep -q 'KVM internal error' "$t_out/emulfail.err"; then
 	fi
 elif grep -qi 'triple fault' "$t_out/emulfail.err" && grep -q '1e57' "$t_out/emulfail.err"; then
 	ok "int3 with an empty IDT triple-faults where KVM emulates it"
+elif grep -qi 'triple fault' "$t_out/emulfail.err" &&
+    grep -q 'KVM reset the vCPU before reporting the shutdown' "$t_out/emulfail.err"; then
+	ok "int3 with an empty IDT triple-faults; the report says this KVM reset the registers"
 else
 	fail "int3 kernel: no internal-error or triple-fault report" "$(cat "$t_out/emulfail.err")"
 fi

@@ -15,9 +15,9 @@ if ! command -v "$QEMU" >/dev/null; then
 	finish interop; exit 1
 fi
 
-qemu_ktest() { # NAME ACCEL CPU
-	local name=$1 accel=$2 cpu=$3
-	T_TIMEOUT=300 run "$name" "$QEMU" -M microvm -accel "$accel" -cpu "$cpu" -m 128M -smp 1 \
+qemu_ktest() { # NAME ACCEL CPU [WRAPPER...]
+	local name=$1 accel=$2 cpu=$3; shift 3
+	T_TIMEOUT=300 run "$name" "$@" "$QEMU" -M microvm -accel "$accel" -cpu "$cpu" -m 128M -smp 1 \
 		-nodefaults -no-user-config -nographic -serial stdio -display none \
 		-kernel "$K" -append "ktest=all" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4
@@ -32,8 +32,12 @@ qemu_ktest() { # NAME ACCEL CPU
 }
 
 qemu_ktest qemu_tcg tcg max
-if [ -c /dev/kvm ]; then
+if kvm_usable; then
 	qemu_ktest qemu_kvm kvm host,-arch-capabilities
+elif [ -z "${NESTED_KVM:-}" ]; then
+	# No KVM here: QEMU with KVM runs inside a guest that has one, said loudly.
+	echo "interop: this host has no usable /dev/kvm: qemu_kvm runs in a nested KVM (scripts/nested-kvm.sh)"
+	qemu_ktest qemu_kvm kvm host,-arch-capabilities bash scripts/nested-kvm.sh
 else
 	fail "qemu_kvm: /dev/kvm missing"
 fi
