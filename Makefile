@@ -10,6 +10,8 @@
 # this file.
 
 BUILD   ?= build
+# scripts/nested-kvm.sh keeps its guest (kernel, initrd) here, so make clean removes it.
+export NESTED_KVM_DIR := $(abspath $(BUILD))/nested
 CC      ?= gcc
 HOSTCC  := $(CC)
 V       ?= 0
@@ -169,7 +171,7 @@ lint:
 clean:
 	rm -rf $(BUILD) vmm-*.core *.swap
 
--include $(shell find $(BUILD) -path '$(BUILD)/nested' -prune -o -type f -name '*.d' -print 2>/dev/null)
+-include $(shell find $(abspath $(BUILD)) -path '$(NESTED_KVM_DIR)' -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 $(BUILD)/tests/timecmd: tests/bench/timecmd.c
 	@mkdir -p $(@D)

@@ -16,9 +16,11 @@
 #   default 8G: the largest test VM is 5 GiB), NESTED_KVM_TIMEOUT (seconds, default 900).
 # Exit status: the command's; 69 when no nested KVM could be started (one line says why);
 #   70 when the guest died without reporting the command's status; 64 for bad usage.
+# While it runs, the guest's kernel log is in the cache's console.log and QEMU's monitor
+# listens on its monitor.sock (`info registers -a` shows where a stuck guest is).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=${NESTED_KVM_DIR:-$ROOT/build/nested}
+CACHE=$(realpath -m "${NESTED_KVM_DIR:-$ROOT/build/nested}")
 MEM=${NESTED_KVM_MEM:-8G}
 LIMIT=${NESTED_KVM_TIMEOUT:-900}
 QEMU=qemu-system-x86_64
@@ -29,15 +31,19 @@ prepare_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prepare) prepare_only=1; shift ;;
-	-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option '$1' (try --help)" 64 ;;
 	*) break ;;
 	esac
 done
 [ $prepare_only = 1 ] || [ $# -gt 0 ] || die "no command given (try --help)" 64
-case "$ROOT$PWD" in *[[:space:]]*) die "the project path must not contain white space" 64 ;; esac
+# The paths travel on the guest's kernel command line and in QEMU's comma-separated options.
+case "$ROOT$PWD$CACHE" in *[[:space:],]*) die "the project path must contain no white space or comma" 64 ;; esac
 case "$PWD/" in "$ROOT"/*) ;; *) die "run it from inside the project tree ($ROOT)" 64 ;; esac
+# The guest sees the project tree read-write and nothing else: the run script and its
+# status file live in the cache, so it must be inside the tree.
+case "$CACHE/" in "$ROOT"/*) ;; *) die "NESTED_KVM_DIR must be inside the project tree ($ROOT)" 64 ;; esac
 
 command -v "$QEMU" >/dev/null || die "$QEMU not found: run scripts/install-deps.sh"
 
@@ -103,7 +109,7 @@ sync
 poweroff -f
 EOF
 	chmod +x "$ird/init"
-	(cd "$ird" && find . | "$bb" cpio -o -H newc 2>/dev/null | gzip -1) >"$CACHE/initrd.gz.new" &&
+	(set -o pipefail; cd "$ird" && find . | "$bb" cpio -o -H newc 2>/dev/null | gzip -1) >"$CACHE/initrd.gz.new" &&
 		mv "$CACHE/initrd.gz.new" "$CACHE/initrd.gz" || die "cannot pack the initrd"
 	cp "$CACHE/rootfs/boot/vmlinuz-$kver" "$CACHE/vmlinuz" || die "cannot copy the kernel"
 	echo "$kver" >"$kver_file"
@@ -116,21 +122,31 @@ prepare
 script=$(mktemp "$CACHE/run.XXXXXX") || die "cannot create a script in $CACHE"
 trap 'rm -f "$script" "$script.rc"' EXIT
 {
-	export -p | grep -vE '^declare -x (PWD|OLDPWD|SHLVL|_|TERM)='
+	# The host's session and make's jobserver mean nothing in the guest.
+	export -p | grep -vE '^declare -x (PWD|OLDPWD|SHLVL|_|TERM|TMPDIR|XDG_RUNTIME_DIR|MAKEFLAGS|MFLAGS|MAKELEVEL)(=|$)'
 	echo "export NESTED_KVM=1"
 	printf 'cd %q || exit 70\n' "$PWD"
 	printf 'exec'; printf ' %q' "$@"; printf '\n'
 } >"$script"
 
-timeout --kill-after=10 "$LIMIT" "$QEMU" -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM" \
+# One TCG thread for both vCPUs: with one thread per vCPU, Linux's live code patching
+# (int3 first, then the new bytes, as on every first KVM VM) was seen to leave a vCPU
+# re-running a stale int3 for good, hanging the guest; with one thread it never did.
+# QEMU stays in our process group (--foreground), and a signal to us stops it too:
+# an 8 GiB guest must not outlive the test that started it.
+timeout --foreground --kill-after=10 "$LIMIT" "$QEMU" -accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.gz" \
 	-append "console=ttyS0 loglevel=4 panic=-1 nested.repo=$ROOT nested.script=$script" \
+	-monitor unix:"$CACHE/monitor.sock",server=on,wait=off \
 	-chardev file,id=console,path="$CACHE/console.log" -serial chardev:console \
 	-chardev stdio,id=out,signal=off -serial chardev:out \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$ROOT",mount_tag=repo,security_model=none,multidevs=remap \
-	</dev/null
+	</dev/null &
+qpid=$!
+trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; exit 70' INT TERM HUP
+wait "$qpid"
 qrc=$?
 if [ -s "$script.rc" ]; then exit "$(cat "$script.rc")"; fi
 [ $qrc -eq 124 ] && die "the nested guest ran past ${LIMIT}s and was stopped" 70

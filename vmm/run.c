@@ -271,7 +271,9 @@ int vmm_run(const struct cli_opts *o)
 
 	rc = run_wait(mc);
 	console_flush(&mc->mc_console);
-	if (mc->mc_insn_trace != NULL && fclose(mc->mc_insn_trace) != 0) {
+	/* ferror: a write that failed mid-run (a full disk) is as bad as a failed close. */
+	if (mc->mc_insn_trace != NULL &&
+	    (ferror(mc->mc_insn_trace) | fclose(mc->mc_insn_trace)) != 0) {
 		fprintf(stderr, "vmm: --trace-insns %s: %s\n", o->co_trace_insns, strerror(errno));
 		if (rc == 0)
 			rc = VMM_EXIT_HOST;

@@ -12,8 +12,9 @@
  * paravirtual port; interrupts stay off.
  *
  * fn returns into boot_user_return, a ud2: its #UD (trap_ud in exception.S) comes back to
- * boot_user_resume on the kernel stack saved here, which takes PG_U away again and
- * flushes the TLB's global entries (CR4.PGE toggled) before returning to the caller.
+ * boot_user_resume on the kernel stack saved here, which takes PG_U away again before
+ * returning to the caller. Both changes of PG_U are followed by a flush of the TLB's
+ * global entries (CR4.PGE toggled): the kernel's mappings are global.
  * Any other trap during the call is fatal as at CPL 0: trap() prints the frame and panics.
  *
  * Only code that touches nothing but the kernel image and physical memory below 1 GiB
@@ -25,6 +26,15 @@
 
 #define PSL_IOPL3       0x3000
 #define PSL_RESERVED1   0x0002
+
+/* Every TLB entry, global ones too: CR4.PGE off and on. Clobbers rax, rdx. */
+.macro FLUSH_GLOBAL_TLB
+	movq %cr4, %rax
+	movq %rax, %rdx
+	andq $~CR4_PGE, %rax
+	movq %rax, %cr4
+	movq %rdx, %cr4
+.endm
 
 	.text
 	.globl boot_user_call
@@ -41,6 +51,9 @@ boot_user_call:
 	movq %rsp, tss+4(%rip)                  /* rsp0: the return trap's frame */
 	orq $PG_U, boot_pml4 + 511 * 8(%rip)
 	orq $PG_U, boot_pdpt_hi + 510 * 8(%rip)
+	/* The TLB's global entries for the kernel still say supervisor-only: a CPU may
+	 * fault on them (a "spurious" #PF after U/S went 0 to 1) until they are flushed. */
+	FLUSH_GLOBAL_TLB
 	leaq -512(%rsp), %rax                   /* fn's stack, below the trap frame's */
 	andq $-16, %rax
 	pushq $(GSEL_UDATA | SEL_UPL)
@@ -69,11 +82,7 @@ boot_user_resume:                               /* CPL 0, from trap_ud */
 	movq boot_user_ksp(%rip), %rsp
 	andq $~PG_U, boot_pml4 + 511 * 8(%rip)
 	andq $~PG_U, boot_pdpt_hi + 510 * 8(%rip)
-	movq %cr4, %rax
-	movq %rax, %rdx
-	andq $~CR4_PGE, %rax
-	movq %rax, %cr4
-	movq %rdx, %cr4
+	FLUSH_GLOBAL_TLB
 	popq tss+4(%rip)
 	popfq
 	popq %r15

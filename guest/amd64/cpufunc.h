@@ -8,27 +8,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Port I/O clobbers memory: the host reads and writes guest memory a port request names
+ * (the page-operations port), so stores before it and loads after it must stay there. */
 static inline void outb(uint16_t port, uint8_t v)
 {
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
 static inline void outl(uint16_t port, uint32_t v)
 {
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
 
 static inline uint32_t inl(uint16_t port)
 {
 	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
 
