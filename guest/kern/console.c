@@ -17,6 +17,7 @@ static bool cons_panicking;
  * out by console_flush_deferred at CPL 0. The msgbuf gets it at once. */
 static char cons_deferred[1024];
 static size_t cons_ndeferred;
+static size_t cons_ndropped;    /* did not fit: in the msgbuf only */
 
 #define CONS_LINE   160     /* bytes formatted before a flush */
 
@@ -34,21 +35,30 @@ static void cons_defer(const char *buf, size_t n)
 {
 	size_t room = sizeof(cons_deferred) - cons_ndeferred;
 
-	if (n > room)
+	if (n > room) {
+		cons_ndropped += n - room;
 		n = room;               /* the msgbuf has the whole of it */
+	}
 	memcpy(cons_deferred + cons_ndeferred, buf, n);
 	cons_ndeferred += n;
 }
 
-void console_flush_deferred(void)
+size_t console_flush_deferred(void)
 {
+	size_t dropped = cons_ndropped;
+
 	if (cons_ndeferred == 0)
-		return;
+		return 0;
 	uint64_t rflags = read_rflags();
 	disable_intr();
 	uart_write(cons_deferred, cons_ndeferred);
 	cons_ndeferred = 0;
+	cons_ndropped = 0;
 	write_rflags(rflags);
+	if (dropped > 0)
+		console_printf("\nconsole: %zu bytes of CPL 3 output did not reach COM1; the msgbuf has "
+		    "them\n", dropped);
+	return dropped;
 }
 
 void console_write(enum cons_dest dest, const char *buf, size_t n)

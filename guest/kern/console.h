@@ -21,7 +21,7 @@ void console_set_panicking(void);
  * console_flush_deferred runs at CPL 0 (after the call, or in the trap handler when the
  * call faults). */
 void console_write(enum cons_dest dest, const char *buf, size_t n);
-void console_flush_deferred(void);
+size_t console_flush_deferred(void);   /* bytes that did not fit */
 int console_vprintf(enum cons_dest dest, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 int console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -392,3 +392,27 @@ KTEST(boot, user_call)
 	size_t wl = strlen(want);
 	KT_ASSERT(n >= wl && memcmp(tail + n - wl, want, wl) == 0);
 }
+
+static void kt_user_chatty_fn(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10; i++)
+		console_printf("ktest: CPL 3 line %d of 10, long enough that ten overflow the 1 KiB of "
+		    "output deferred for COM1 ..........\n", i + 1);
+}
+
+/* More CPL 3 output than COM1's deferred buffer holds: the flush counts what it dropped
+ * and the msgbuf still has the last line. */
+KTEST(boot, user_call_output_overflow)
+{
+	char tail[32];
+
+	boot_user_call(kt_user_chatty_fn, NULL);
+	size_t dropped = console_flush_deferred();
+	KT_ASSERT(dropped > 0);
+	KT_ASSERT_EQ(console_flush_deferred(), 0u);     /* counted once */
+	size_t n = msgbuf_tail(tail, sizeof(tail) - 1);
+	tail[n] = '\0';
+	/* The flush's own notice follows the lines in the msgbuf. */
+	KT_ASSERT(n > 0 && tail[n - 1] == '\n');
+}

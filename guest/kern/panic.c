@@ -36,7 +36,9 @@ static int panic_len;
 /* The half of a panic that needs CPL 0: the report to the host and the exit. */
 void panic_finish(void)
 {
-	console_flush_deferred();
+	/* A CPL 3 panic's line may not have fit behind a chatty boot: send it again. */
+	if (console_flush_deferred() > 0)
+		console_write(CONS_TTY, panic_msg, (size_t)panic_len);
 	pv_report(PV_OP_PANIC, panic_msg, (size_t)panic_len);
 	guest_exit(GUEST_EXIT_PANIC);
 }
