@@ -429,6 +429,11 @@ uint64_t vm_page_zero_pool_fill(uint64_t npages)
 		vm_page_t m = vm_phys_alloc_run(VM_FREEPOOL_DIRECT, maxorder, &order, &isfresh);
 		if (m == NULL)
 			break;
+		if (got != 0 && (1ull << order) < VM_PAGE_ZERO_MIN_RUN) {
+			/* Fragmented: the largest block left is short, and so are the rest. */
+			vm_phys_free_pages(m, order);
+			break;
+		}
 		m->pool = 0;                /* a pool page's vm_page is all zero */
 		runs[nruns++] = (struct vm_page_run){ VM_PAGE_TO_PHYS(m), 1ull << order };
 		got += 1ull << order;

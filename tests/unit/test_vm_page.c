@@ -446,6 +446,73 @@ START_TEST(zero_pcpu_run_serves_consecutive_pages)
 END_TEST
 
 /*
+ * Free memory fragmented into 32-page blocks: a fill takes its first run from them and
+ * no further one, since every run after the first must be at least 64 pages (a pool
+ * slot and a buddy allocation for a few pages cost more than they save).
+ */
+START_TEST(zero_fill_takes_no_short_run_after_its_first)
+{
+	enum { BLOCK = 32, NBLOCKS = 40 };
+	struct vm_page_counts c0, c1;
+	vm_page_t m, *all;
+	size_t n = 0, cap = 1 << 16;
+
+	vm_phys_lock();
+	vm_phys_carve_all();
+	vm_phys_unlock();
+	all = calloc(cap, sizeof(*all));
+	ck_assert_ptr_nonnull(all);
+	while ((m = vm_page_alloc_noobj(VM_ALLOC_INTERRUPT)) != NULL) {
+		ck_assert_uint_lt(n, cap);
+		all[n++] = m;
+	}
+	/* Ours by physical page, to find 32-page blocks made only of our pages. */
+	vm_paddr_t lo = VM_PAGE_TO_PHYS(all[0]), hi = lo;
+	for (size_t i = 0; i < n; i++) {
+		lo = MIN(lo, VM_PAGE_TO_PHYS(all[i]));
+		hi = MAX(hi, VM_PAGE_TO_PHYS(all[i]));
+	}
+	size_t span = (size_t)atop(hi - lo) + 1;
+	vm_page_t *at = calloc(span, sizeof(*at));
+	ck_assert_ptr_nonnull(at);
+	for (size_t i = 0; i < n; i++)
+		at[atop(VM_PAGE_TO_PHYS(all[i]) - lo)] = all[i];
+	/* Every other aligned block, so none coalesces with a neighbour. */
+	int freed = 0;
+	vm_paddr_t first = roundup2(lo, ptoa(2 * BLOCK));
+	for (vm_paddr_t pa = first; freed < NBLOCKS && pa + ptoa(BLOCK) <= hi;
+	    pa += ptoa(2 * BLOCK)) {
+		size_t base = (size_t)atop(pa - lo), k;
+		for (k = 0; k < BLOCK && at[base + k] != NULL; k++)
+			;
+		if (k < BLOCK)
+			continue;
+		for (k = 0; k < BLOCK; k++) {
+			vm_page_free(at[base + k]);
+			at[base + k] = NULL;
+		}
+		freed++;
+	}
+	ck_assert_int_eq(freed, NBLOCKS);
+	vm_page_counts_snapshot(&c0);
+	/* Room for more than one run: the fill is not stopped by its budget. */
+	ck_assert_uint_ge((c0.v_free_count - c0.v_free_reserved) / 2, 2 * BLOCK);
+
+	uint64_t added = vm_page_zero_pool_fill(UINT64_MAX);
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(added, BLOCK);
+	ck_assert_uint_eq(c1.v_zero_count + c1.v_pcpu_zero_count, BLOCK);
+	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count);
+
+	for (size_t i = 0; i < span; i++)
+		if (at[i] != NULL)
+			vm_page_free(at[i]);
+	free(at);
+	free(all);
+}
+END_TEST
+
+/*
  * Fresh memory (never handed out since boot) reads as zero: a fill on a new machine
  * takes it without a page operation and counts it in v_zero_fresh; its pages are zero.
  * Memory handed out once and freed is zeroed by a page operation the next time.
@@ -1004,6 +1071,7 @@ static Suite *vm_page_suite(void)
 	tcase_add_test(tc, zero_without_page_ops_uses_stores);
 	tcase_add_test(tc, zero_pcpu_run_serves_consecutive_pages);
 	tcase_add_test(tc, zero_fill_takes_fresh_memory_unzeroed);
+	tcase_add_test(tc, zero_fill_takes_no_short_run_after_its_first);
 	tcase_add_test(tc, zero_pool_bounded);
 	tcase_add_test(tc, discarded_run_feeds_zero_pool);
 	tcase_add_test(tc, lowmem_returns_zeroed_pages);
