@@ -12,7 +12,8 @@ if ! kvm_usable; then
 	# said loudly; if that cannot start either, the suite fails.
 	if [ -z "${NESTED_KVM:-}" ]; then
 		echo "integration: this host has no usable /dev/kvm: running the suite in a nested KVM (scripts/nested-kvm.sh)"
-		bash scripts/nested-kvm.sh bash "$0" "$B"
+		# The suite takes about a minute there; a guest stuck for ten is a failure.
+		NESTED_KVM_TIMEOUT=${NESTED_KVM_TIMEOUT:-600} bash scripts/nested-kvm.sh bash "$0" "$B"
 		rc=$?
 		[ "$rc" -ne 69 ] && exit "$rc"
 	fi
@@ -182,6 +183,21 @@ run smp "$VMM" run -c 2 --ktest=none; one_line smp 64
 run bad_option "$VMM" run --no-such-option; one_line bad_option 64
 run nothing_to_run "$VMM" run; one_line nothing_to_run 64
 run no_command "$VMM"; [ "$rc" -eq 64 ] && ok "no command: exit 64" || fail "no command: exit $rc"
+
+# scripts/nested-kvm.sh refuses bad usage with 64 and one line, before it fetches or boots.
+nk_usage() { # NAME WANT-IN-MESSAGE ARGS...
+	local name=$1 want=$2; shift 2
+	run "$name" "$@"
+	if [ "$rc" -eq 64 ] && [ "$(wc -l <"$t_out/$name.err")" -eq 1 ] &&
+	    grep -q "^nested-kvm: .*$want" "$t_out/$name.err"; then
+		ok "$name: exit 64, '$(cat "$t_out/$name.err")'"
+	else
+		fail "$name: exit $rc" "$(cat "$t_out/$name.err")"
+	fi
+}
+nk_usage nested_no_command 'no command' bash scripts/nested-kvm.sh
+nk_usage nested_bad_option "unknown option" bash scripts/nested-kvm.sh --no-such-option true
+nk_usage nested_cache_outside 'inside the project tree' env NESTED_KVM_DIR="$work/nested" bash scripts/nested-kvm.sh true
 rm -f "$work/vmm" "$work/truncated.elf" "$work/text.elf"
 left=$(ls -A "$work")
 [ -z "$left" ] && ok "nothing left on disk by failed runs" || fail "files left behind: $left"
