@@ -16,8 +16,9 @@
 #   default 8G: the largest test VM is 5 GiB), NESTED_KVM_TIMEOUT (seconds, default 900).
 # Exit status: the command's; 69 when no nested KVM could be started (one line says why);
 #   70 when the guest died without reporting the command's status; 64 for bad usage.
-# While it runs, the guest's kernel log is in the cache's console.log and QEMU's monitor
-# listens on its monitor.sock (`info registers -a` shows where a stuck guest is).
+# While it runs, the guest's kernel log is in the cache's run.*.console (kept when the run
+# fails) and QEMU's monitor listens on run.*.monitor (`info registers -a` shows where a
+# stuck guest is). Runs may overlap; the first one fetches and builds the guest.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$(realpath -m "${NESTED_KVM_DIR:-$ROOT/build/nested}")
@@ -115,12 +116,15 @@ EOF
 	echo "$kver" >"$kver_file"
 	rm -rf "$dl" "$CACHE/rootfs" "$ird"
 }
+mkdir -p "$CACHE" || die "cannot create $CACHE"
+exec 9>"$CACHE/.lock" && flock 9 || die "cannot lock $CACHE/.lock"
 prepare
+flock -u 9; exec 9>&-
 [ $prepare_only = 1 ] && exit 0
 
 # --- the run: a script in the shared tree restores the directory and the environment
 script=$(mktemp "$CACHE/run.XXXXXX") || die "cannot create a script in $CACHE"
-trap 'rm -f "$script" "$script.rc"' EXIT
+trap 'rm -f "$script" "$script.rc" "$script.monitor"' EXIT
 {
 	# The host's session and make's jobserver mean nothing in the guest.
 	export -p | grep -vE '^declare -x (PWD|OLDPWD|SHLVL|_|TERM|TMPDIR|XDG_RUNTIME_DIR|MAKEFLAGS|MFLAGS|MAKELEVEL)(=|$)'
@@ -138,8 +142,8 @@ timeout --foreground --kill-after=10 "$LIMIT" "$QEMU" -accel tcg,thread=single -
 	-nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.gz" \
 	-append "console=ttyS0 loglevel=4 panic=-1 nested.repo=$ROOT nested.script=$script" \
-	-monitor unix:"$CACHE/monitor.sock",server=on,wait=off \
-	-chardev file,id=console,path="$CACHE/console.log" -serial chardev:console \
+	-monitor unix:"$script.monitor",server=on,wait=off \
+	-chardev file,id=console,path="$script.console" -serial chardev:console \
 	-chardev stdio,id=out,signal=off -serial chardev:out \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$ROOT",mount_tag=repo,security_model=none,multidevs=remap \
@@ -148,6 +152,6 @@ qpid=$!
 trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; exit 70' INT TERM HUP
 wait "$qpid"
 qrc=$?
-if [ -s "$script.rc" ]; then exit "$(cat "$script.rc")"; fi
-[ $qrc -eq 124 ] && die "the nested guest ran past ${LIMIT}s and was stopped" 70
-die "the nested guest stopped without the command's status (qemu exit $qrc; its console: $CACHE/console.log)" 70
+if [ -s "$script.rc" ]; then rm -f "$script.console"; exit "$(cat "$script.rc")"; fi
+[ $qrc -eq 124 ] && die "the nested guest ran past ${LIMIT}s and was stopped (its console: $script.console)" 70
+die "the nested guest stopped without the command's status (qemu exit $qrc; its console: $script.console)" 70
