@@ -146,12 +146,7 @@ fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/triple-fault.elf
 
 # Where the host has no usable /dev/kvm the demo runs in a nested KVM, said loudly.
 run: all
-	@if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
-		echo "$(BUILD)/vmm run --ktest"; $(BUILD)/vmm run --ktest; \
-	else \
-		echo "make run: this host has no usable /dev/kvm: running the demo in a nested KVM (scripts/nested-kvm.sh)"; \
-		bash scripts/nested-kvm.sh $(BUILD)/vmm run --ktest; \
-	fi
+	bash scripts/nested-kvm.sh --if-needed $(BUILD)/vmm run --ktest
 
 test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/triple-fault.elf $(FUZZ_TARGETS)
 	@bash scripts/run-tests.sh $(BUILD)

@@ -13,11 +13,7 @@ trap 'rm -f "$lines"' EXIT
 # Where the host has no usable /dev/kvm the guest figures are measured in a nested KVM
 # (scripts/nested-kvm.sh: Linux with kvm_amd under QEMU's TCG). They are then figures of
 # that set-up, not of a host with KVM; each ratio still compares two runs of the same one.
-KVMRUN=()
-if ! { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
-	echo "bench: this host has no usable /dev/kvm: the guest figures come from a nested KVM under QEMU's TCG (scripts/nested-kvm.sh)" >&2
-	KVMRUN=(bash scripts/nested-kvm.sh)
-fi
+KVMRUN=(bash scripts/nested-kvm.sh --if-needed)
 
 want() { [ -z "$ONLY" ] || [[ "$1" == "$ONLY"* ]]; }
 emit() { echo "$1" | tee -a "$lines"; }

@@ -10,8 +10,10 @@
 # unpacked into the cache directory (nothing is installed on the host); only QEMU is
 # needed beforehand (scripts/install-deps.sh). The cache survives until `make clean`.
 #
-# Usage: scripts/nested-kvm.sh [--prepare] [--] CMD [ARGS...]
+# Usage: scripts/nested-kvm.sh [--prepare | --if-needed] [--] CMD [ARGS...]
 #   --prepare   only fetch and build the guest (idempotent), then exit
+#   --if-needed run CMD here when this host's /dev/kvm is usable (or we are inside the
+#               nested guest already); otherwise say so on stderr and run it nested
 # Environment: NESTED_KVM_DIR (cache, default build/nested), NESTED_KVM_MEM (guest RAM,
 #   default 8G: the largest test VM is 5 GiB), NESTED_KVM_TIMEOUT (seconds, default 900).
 # Exit status: the command's; 69 when no nested KVM could be started (one line says why);
@@ -29,9 +31,11 @@ QEMU=qemu-system-x86_64
 die() { echo "nested-kvm: $1" >&2; exit "${2:-69}"; }
 
 prepare_only=0
+if_needed=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prepare) prepare_only=1; shift ;;
+	--if-needed) if_needed=1; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option '$1' (try --help)" 64 ;;
@@ -39,6 +43,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $prepare_only = 1 ] || [ $# -gt 0 ] || die "no command given (try --help)" 64
+if [ $if_needed = 1 ]; then
+	if [ -n "${NESTED_KVM:-}" ] || { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+		exec "$@"
+	fi
+	echo "nested-kvm: this host has no usable /dev/kvm: running '$1' in a nested KVM under QEMU's TCG" >&2
+fi
 # The paths travel on the guest's kernel command line and in QEMU's comma-separated options.
 case "$ROOT$PWD$CACHE" in *[[:space:],]*) die "the project path must contain no white space or comma" 64 ;; esac
 case "$PWD/" in "$ROOT"/*) ;; *) die "run it from inside the project tree ($ROOT)" 64 ;; esac

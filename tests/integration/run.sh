@@ -197,6 +197,12 @@ nk_usage() { # NAME WANT-IN-MESSAGE ARGS...
 }
 nk_usage nested_no_command 'no command' bash scripts/nested-kvm.sh
 nk_usage nested_bad_option "unknown option" bash scripts/nested-kvm.sh --no-such-option true
+# --if-needed runs the command in place where a KVM is at hand (here, or in the nested
+# guest), keeping its status and saying nothing.
+run nested_if_needed env NESTED_KVM=1 bash scripts/nested-kvm.sh --if-needed sh -c 'echo in-place; exit 3'
+[ "$rc" -eq 3 ] && [ "$(out nested_if_needed)" = in-place ] && [ ! -s "$t_out/nested_if_needed.err" ] &&
+	ok "nested-kvm.sh --if-needed runs in place with KVM at hand (exit 3 kept)" ||
+	fail "nested-kvm.sh --if-needed: exit $rc" "$(out nested_if_needed)" "$(err nested_if_needed)"
 nk_usage nested_cache_outside 'inside the project tree' env NESTED_KVM_DIR="$work/nested" bash scripts/nested-kvm.sh true
 rm -f "$work/vmm" "$work/truncated.elf" "$work/text.elf"
 left=$(ls -A "$work")
