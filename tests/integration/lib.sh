@@ -26,6 +26,15 @@ expect_status() {
 # kvm_usable: this host has a /dev/kvm we may open for reading and writing.
 kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
+one_line() { # NAME STATUS: stderr is exactly one line starting with vmm:
+	local n; n=$(wc -l <"$t_out/$1.err")
+	if [ "$rc" -eq "$2" ] && [ "$n" -eq 1 ] && head -c 4 "$t_out/$1.err" | grep -q '^vmm:'; then
+		ok "$1: exit $2, '$(cat "$t_out/$1.err")'"
+	else
+		fail "$1: exit $rc (want $2), $n stderr lines" "$(cat "$t_out/$1.err")"
+	fi
+}
+
 finish() {
 	echo "$1: $t_pass passed, $t_fail failed"
 	[ "$t_fail" -eq 0 ]

@@ -160,14 +160,6 @@ done
 	fail "-v output lacks$missing" "$(cat "$t_out/verbose.err")"
 
 # --- bad input: one line starting 'vmm:', the right status, nothing left behind -------
-one_line() { # NAME STATUS: stderr is exactly one line starting with vmm:
-	local n; n=$(wc -l <"$t_out/$1.err")
-	if [ "$rc" -eq "$2" ] && [ "$n" -eq 1 ] && head -c 4 "$t_out/$1.err" | grep -q '^vmm:'; then
-		ok "$1: exit $2, '$(cat "$t_out/$1.err")'"
-	else
-		fail "$1: exit $rc (want $2), $n stderr lines" "$(cat "$t_out/$1.err")"
-	fi
-}
 work=$(mktemp -d)
 cp "$VMM" "$work/vmm"
 run missing_kernel env --chdir="$work" ./vmm run -k /nonexistent/kernel.elf --ktest=none; one_line missing_kernel 66
@@ -218,5 +210,13 @@ run version "$VMM" --version
 # --- the kernel avoids the instructions this machine's KVM cannot run in kernel mode --
 bad=$(objdump -d --no-show-raw-insn "$K" | grep -E $'\t(int3|int |cmpxchg16b|xsave|xrstor|fxsave|fxrstor|stmxcsr|ldmxcsr|rdtscp|rdpid|vmcall)' | head -5)
 [ -z "$bad" ] && ok "kernel.elf has no forbidden instruction" || fail "forbidden instructions in kernel.elf" "$bad"
+
+# --- topic suites: tests/integration/cases/*.sh, sourced in name order with this file's
+# helpers ($VMM, $K, $B, run, ok, fail, expect_status, one_line) ---------------------
+for f in "$(dirname "$0")"/cases/*.sh; do
+	[ -e "$f" ] || continue
+	echo "integration: $(basename "$f" .sh)"
+	. "$f"
+done
 
 finish integration
