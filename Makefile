@@ -126,10 +126,10 @@ $(BUILD)/tests/bench_%: $(BUILD)/bench/tests/bench/bench_%.o $(VMCORE_BENCH_OBJS
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) -o $@ $^ -pthread
 
-# A kernel that triple-faults on purpose, for the integration tests.
-$(BUILD)/tests/triple-fault.elf: tests/integration/triple_fault.S tests/integration/triple_fault.ld
+# A kernel that misbehaves on purpose (triple fault, int3, hlt, spin), for the integration tests.
+$(BUILD)/tests/bad-guest.elf: tests/integration/bad_guest.S tests/integration/bad_guest.ld
 	@mkdir -p $(@D)
-	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,tests/integration/triple_fault.ld -o $@ $<
+	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,tests/integration/bad_guest.ld -o $@ $<
 
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(@D)
@@ -141,14 +141,14 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(shell pkg-config --libs libelf liburing 2>/dev/null) -pthread
 
-fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/triple-fault.elf
+fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/bad-guest.elf
 	bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 # Where the host has no usable /dev/kvm the demo runs in a nested KVM, said loudly.
 run: all
 	bash scripts/nested-kvm.sh --if-needed $(BUILD)/vmm run --ktest
 
-test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/triple-fault.elf $(FUZZ_TARGETS)
+test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/bad-guest.elf $(FUZZ_TARGETS)
 	@bash scripts/run-tests.sh $(BUILD)
 
 unit: $(BUILD)/tests/unit-tests

@@ -125,6 +125,9 @@ struct pv_dump_desc {
 	uint64_t vmmeter;       /* the vmstat snapshot */
 	uint64_t uma_zones;     /* the UMA statistics stream */
 	uint64_t uma_zones_len;
+	uint64_t heartbeat;     /* a uint64_t the kernel's clock tick increments: the VMM's
+	                           watchdog reads it (without an exit) to tell a busy guest
+	                           from a stuck one */
 };
 #define PV_DUMP_MAGIC       0x44504d56u /* "VMPD" */
 

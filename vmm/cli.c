@@ -12,6 +12,7 @@
 #include "devices/pvh.h"
 #include "vmm/cli.h"
 #include "vmm/vmm.h"
+#include "vmm/watchdog.h"
 
 /* Every failure here means the same exit status. */
 #define cli_fail(err, errlen, ...)  vmm_errf(err, errlen, VMM_EXIT_USAGE, __VA_ARGS__)
@@ -38,6 +39,11 @@ void cli_usage(FILE *f)
 	    "                       address to FILE (where kernel mode is emulated, only\n"
 	    "                       kernel mode steps); scripts/insn-profile.sh sums it\n"
 	    "                       by function\n"
+	    "      --watchdog=SECONDS\n"
+	    "                       end a guest that makes no progress (no exit to the\n"
+	    "                       VMM, no clock tick) for SECONDS: exit 70 (default\n"
+	    "                       120; 0 disables it). A vCPU halted with interrupts\n"
+	    "                       masked is reported at once, whatever this says\n"
 	    "  -h, --help           print this help and exit\n"
 	    "      --version        print the version and exit\n"
 	    "\n"
@@ -112,7 +118,8 @@ static bool cli_ktest_list_ok(const char *s)
 	return true;
 }
 
-enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS };
+enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS,
+	CLI_OPT_WATCHDOG };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -122,6 +129,7 @@ static const struct option cli_run_options[] = {
 	{ "append",  required_argument, NULL, CLI_OPT_APPEND },
 	{ "verbose", no_argument,       NULL, 'v' },
 	{ "trace-insns", required_argument, NULL, CLI_OPT_TRACE_INSNS },
+	{ "watchdog", required_argument, NULL, CLI_OPT_WATCHDOG },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -148,6 +156,19 @@ static int cli_parse_cpus(const char *s, unsigned *out, char *err, size_t errlen
 		    "integer; use -c 1", s);
 	if (n > 1)
 		return cli_fail(err, errlen, "-c %s: SMP is not supported yet; use -c 1", s);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int cli_parse_watchdog(const char *s, unsigned *out, char *err, size_t errlen)
+{
+	char *end;
+
+	errno = 0;
+	long n = isdigit((unsigned char)*s) ? strtol(s, &end, 10) : -1;
+	if (n < 0 || errno != 0 || *end != '\0' || n > WATCHDOG_MAX_SEC)
+		return cli_fail(err, errlen, "--watchdog=%s: give whole seconds from 0 (off) to "
+		    "%d, e.g. --watchdog=600", s, WATCHDOG_MAX_SEC);
 	*out = (unsigned)n;
 	return 0;
 }
@@ -202,6 +223,10 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 				    "--trace-insns /tmp/insns");
 			o->co_trace_insns = optarg;
 			break;
+		case CLI_OPT_WATCHDOG:
+			if ((rc = cli_parse_watchdog(optarg, &o->co_watchdog, err, errlen)) != 0)
+				return rc;
+			break;
 		case 'h':
 			o->co_cmd = CLI_CMD_HELP;
 			return 0;
@@ -237,6 +262,7 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 	o->co_cmd = CLI_CMD_RUN;
 	o->co_mem_size = CLI_MEM_DEFAULT;
 	o->co_ncpus = 1;
+	o->co_watchdog = WATCHDOG_DEFAULT_SEC;
 	if (errlen > 0)
 		err[0] = '\0';
 

@@ -31,6 +31,7 @@ struct cli_opts {
 	const char *co_append;      /* NULL or extra guest command line, verbatim */
 	bool co_verbose;
 	const char *co_trace_insns; /* NULL, or the file for single-stepped guest RIPs */
+	unsigned co_watchdog;       /* seconds without progress before giving up; 0: never */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
 };

@@ -1,26 +1,34 @@
 /*
  * Console output buffering. Write errors (a closed pipe) drop the output: the guest's
- * run must not depend on anyone reading it.
+ * run must not depend on anyone reading it. A full pipe blocks the writes (the output
+ * is the user's and is not dropped for being slow) until the run is stopped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "vmm/console.h"
 
-void console_init(struct console *c, int fd)
+void console_init(struct console *c, int fd, const _Atomic int *stop)
 {
 	c->cons_fd = fd;
 	c->cons_len = 0;
+	c->cons_stop = stop;
+}
+
+static bool console_stopping(const struct console *c)
+{
+	return c->cons_stop != NULL && atomic_load(c->cons_stop) != 0;
 }
 
 void console_flush(struct console *c)
 {
 	unsigned off = 0;
 
-	while (off < c->cons_len) {
+	while (off < c->cons_len && !console_stopping(c)) {
 		ssize_t n = write(c->cons_fd, c->cons_buf + off, c->cons_len - off);
 		if (n < 0 && errno == EINTR)
-			continue;
+			continue;       /* the loop's test drops the rest if it was a stop */
 		if (n <= 0)
 			break;
 		off += (unsigned)n;

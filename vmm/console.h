@@ -5,6 +5,7 @@
 #ifndef VMM_CONSOLE_H
 #define VMM_CONSOLE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define CONSOLE_BUF_SIZE    4096
@@ -12,10 +13,14 @@
 struct console {
 	int cons_fd;
 	unsigned cons_len;
+	/* Non-zero once the run is being stopped (SIGINT/SIGTERM): a write blocked on a
+	 * full pipe then gives up (EINTR) and nothing more is written, so the stop is
+	 * prompt whoever is (not) reading stdout. NULL: never. */
+	const _Atomic int *cons_stop;
 	char cons_buf[CONSOLE_BUF_SIZE];
 };
 
-void console_init(struct console *c, int fd);
+void console_init(struct console *c, int fd, const _Atomic int *stop);
 void console_putc(struct console *c, uint8_t ch);
 void console_flush(struct console *c);
 

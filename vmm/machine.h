@@ -19,6 +19,7 @@
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"
 #include "vmm/kvm.h"
+#include "vmm/watchdog.h"
 
 /* An exit handler's verdict: run on, or stop the VM with this exit status (>= 0). */
 #define VCPU_CONTINUE   (-1)
@@ -40,6 +41,9 @@ struct machine {
 	uint64_t mc_unknown_mmio_first;
 
 	_Atomic int mc_stop_signal;     /* set by the signal handler: SIGINT or SIGTERM */
+	_Atomic int mc_tick;            /* set by the watchdog's timer signal */
+	uint64_t mc_exits;              /* exits handled: the watchdog's sign of progress */
+	struct watchdog mc_wd;
 };
 
 /* The KVM_RUN loop: runs until an exit handler or a signal stops the VM. => status. */

@@ -212,16 +212,25 @@ static int run_trace_open(struct machine *mc, const char *path, char *err, size_
 }
 
 /* Run vCPU 0 here until the guest or a signal stops it. */
-static int run_wait(struct machine *mc)
+static int run_wait(struct machine *mc, unsigned watchdog_sec)
 {
-	/* SA_RESTART for the console's writes; KVM_RUN returns EINTR regardless. */
-	struct sigaction sa = { .sa_handler = run_stop_handler, .sa_flags = SA_RESTART };
+	/* No SA_RESTART: a console write blocked on a full pipe must return EINTR so the
+	 * stop is prompt (console.c); KVM_RUN returns EINTR regardless. */
+	struct sigaction sa = { .sa_handler = run_stop_handler };
+	char err[256];
+	int rc;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if ((rc = watchdog_start(mc, watchdog_sec, err, sizeof(err))) != 0) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return rc;
+	}
 	TRACE("vcpu running");
-	return vcpu_run_loop(mc);
+	rc = vcpu_run_loop(mc);
+	watchdog_stop(mc);
+	return rc;
 }
 
 /* -v: what the guest did that no device claimed, and the page work the port did. */
@@ -264,12 +273,12 @@ int vmm_run(const struct cli_opts *o)
 		fprintf(stderr, "vmm: %s\n", err);
 		return rc;
 	}
-	console_init(&mc->mc_console, STDOUT_FILENO);
+	console_init(&mc->mc_console, STDOUT_FILENO, &mc->mc_stop_signal);
 	ioapic_init(&mc->mc_ioapic, run_ioapic_msi, mc);
 	uart16550_init(&mc->mc_uart, run_uart_tx, run_uart_irq, mc);
 	pvport_init(&mc->mc_pv, &mc->mc_mem, &run_pv_ops, mc);
 
-	rc = run_wait(mc);
+	rc = run_wait(mc, o->co_watchdog);
 	console_flush(&mc->mc_console);
 	/* ferror: a write that failed mid-run (a full disk) is as bad as a failed close. */
 	if (mc->mc_insn_trace != NULL &&

@@ -37,14 +37,23 @@ static int vcpu_exit_io(struct machine *mc, struct kvm_run *run)
 	return VCPU_CONTINUE;
 }
 
+static int vcpu_tick(struct machine *mc);
+
 static int vcpu_exit_signal(struct machine *mc)
 {
 	int sig = atomic_load(&mc->mc_stop_signal);
 
-	if (sig == 0)
-		return VCPU_CONTINUE;       /* a stray signal: run on */
+	if (sig == 0)                   /* the watchdog's tick, or a stray signal */
+		return atomic_load(&mc->mc_tick) ? vcpu_tick(mc) : VCPU_CONTINUE;
 	TRACE("vcpu stopped by signal %d", sig);
 	return sig == SIGTERM ? VMM_EXIT_SIGTERM : VMM_EXIT_SIGINT;
+}
+
+/* The watchdog's timer fired: is the guest still going? */
+static int vcpu_tick(struct machine *mc)
+{
+	atomic_store(&mc->mc_tick, 0);
+	return watchdog_check(mc);
 }
 
 int vcpu_run_loop(struct machine *mc)
@@ -53,6 +62,9 @@ int vcpu_run_loop(struct machine *mc)
 	int v;
 
 	for (;;) {
+		/* A tick that came while we were out of KVM_RUN is checked here. */
+		if (atomic_load(&mc->mc_tick) && (v = vcpu_tick(mc)) != VCPU_CONTINUE)
+			return v;
 		if (ioctl(mc->mc_vcpu.kc_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				if ((v = vcpu_exit_signal(mc)) != VCPU_CONTINUE)
@@ -63,6 +75,8 @@ int vcpu_run_loop(struct machine *mc)
 			    "guest\n", strerror(errno));
 			return VMM_EXIT_HOST;
 		}
+		if (run->exit_reason != KVM_EXIT_INTR)
+			mc->mc_exits++;
 		switch (run->exit_reason) {
 		case KVM_EXIT_DEBUG:
 			if (mc->mc_insn_trace == NULL) {

@@ -2,6 +2,7 @@
  * Paravirtual port requests. Reports use their own static request block, so a panic in
  * the middle of a page operation does not clobber it.
  */
+#include "amd64/clock.h"
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
@@ -23,6 +24,7 @@ struct pv_dump_desc pv_dump_desc __attribute__((aligned(16))) = {
 	.kernbase = KERNBASE,
 	.dmap_base = DMAP_BASE,
 	.msgbuf = PV_KPHYS(&msgbuf),
+	.heartbeat = PV_KPHYS(&clock_ticks),
 };
 
 /* locore.S sends it first thing: milestone ENTRY, and the descriptor to register. Only

@@ -15,7 +15,7 @@ for target in "$B"/fuzz/fuzz_*; do
 	mkdir -p "$corpus"
 	case "$name" in
 	fuzz_pvh_loader)
-		cp "$B/kernel.elf" "$B/tests/triple-fault.elf" "$corpus/" 2>/dev/null ;;
+		cp "$B/kernel.elf" "$B/tests/bad-guest.elf" "$corpus/" 2>/dev/null ;;
 	esac
 	run "$name" "$target" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$B/fuzz/$name-" "$corpus"

@@ -113,7 +113,7 @@ grep -q 'blacklisted page 0x1234000' "$t_out/blacklist.out" && ok "blacklisted p
 	fail "blacklisted page not reported" "$(grep -i blacklist "$t_out/blacklist.out" | head -3)"
 
 # --- a kernel that triple-faults: 70 and a register dump -----------------------------
-run triple "$VMM" run -k "$B/tests/triple-fault.elf" --ktest=none
+run triple "$VMM" run -k "$B/tests/bad-guest.elf" --ktest=none
 expect_status triple 70
 # KVM on AMD SVM resets the vCPU before reporting a shutdown: there the report must say
 # that its registers are the power-on state instead of showing the faulting ones.
@@ -128,7 +128,7 @@ else
 fi
 
 # --- an instruction KVM cannot emulate: 70, the reason and the instruction bytes -----
-run emulfail "$VMM" run -k "$B/tests/triple-fault.elf" --ktest=none --append int3
+run emulfail "$VMM" run -k "$B/tests/bad-guest.elf" --ktest=none --append int3
 expect_status emulfail 70
 if grep -q 'KVM internal error' "$t_out/emulfail.err"; then
 	# This machine's KVM (PLATFORM.md): the report names the suberror and shows int3.

@@ -9,6 +9,7 @@
 #include "devices/pvh.h"
 #include "vmm/cli.h"
 #include "vmm/vmm.h"
+#include "vmm/watchdog.h"
 
 #define TC_MAXARGS  16
 
@@ -255,6 +256,21 @@ START_TEST(cmdline_limits)
 }
 END_TEST
 
+START_TEST(watchdog_option)
+{
+	ck_assert_int_eq(tc_parse("run", "--ktest", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_watchdog, WATCHDOG_DEFAULT_SEC);
+	ck_assert_int_eq(tc_parse("run", "--watchdog=0", "--ktest", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_watchdog, 0);
+	ck_assert_int_eq(tc_parse("run", "--watchdog", "600", "--ktest", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_watchdog, 600);
+	tc_assert_usage_error(tc_parse("run", "--watchdog=-1", "--ktest", NULL), "0 (off)");
+	tc_assert_usage_error(tc_parse("run", "--watchdog=1s", "--ktest", NULL), "whole seconds");
+	tc_assert_usage_error(tc_parse("run", "--watchdog=86401", "--ktest", NULL), "86400");
+	tc_assert_usage_error(tc_parse("run", "--watchdog=", "--ktest", NULL), "--watchdog");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("vmm.cli");
@@ -269,6 +285,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, run_errors);
 	tcase_add_test(tc, guest_cmdline);
 	tcase_add_test(tc, cmdline_limits);
+	tcase_add_test(tc, watchdog_option);
 	suite_add_tcase(s, tc);
 	return s;
 }
