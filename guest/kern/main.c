@@ -102,9 +102,13 @@ void kmain(uint64_t start_info_pa)
 	if (dp != NULL && strcmp(dp, "1") == 0)
 		panic("debug.panic=1 on the command line");
 
+	/* Tests first; the program (module 0) runs only after every test passed. */
 	const char *kt = bootinfo_arg("ktest");
-	if (kt != NULL)
-		guest_exit(ktest_run(kt));
+	if (kt != NULL) {
+		int st = ktest_run(kt);
+		if (st != 0 || bootinfo.bi_nmodules == 0)
+			guest_exit(st);
+	}
 	if (bootinfo.bi_nmodules > 0) {
 		char name[64];
 		main_program_name(name, sizeof(name));

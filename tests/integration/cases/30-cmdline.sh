@@ -74,7 +74,7 @@ usage words_33 "at most 32 words" "$VMM" run --ktest=none --append "$words31 $de
 # --- vm.blacklist: garbage, empty elements, overflow ---------------------------------
 usage blacklist_garbage "vm.blacklist=garbage" "$VMM" run --ktest=none --append vm.blacklist=garbage
 usage blacklist_empty "empty element" "$VMM" run --ktest=none --append vm.blacklist=0x1234000,,0x2000000
-usage blacklist_nothing "empty element" "$VMM" run --ktest=none --append vm.blacklist=
+usage blacklist_nothing "vm.blacklist= needs a value" "$VMM" run --ktest=none --append vm.blacklist=
 usage blacklist_overflow "too large" "$VMM" run --ktest=none --append vm.blacklist=0x10000000000001000
 usage blacklist_trailing "not an address" "$VMM" run --ktest=none --append vm.blacklist=0x1000g
 
