@@ -235,7 +235,6 @@ static const struct bi_key {
 	{ "virtio_mmio.device", BI_KEY_VALUE | BI_KEY_REPEAT, "SIZE@ADDRESS:IRQ" },
 };
 #define BI_NKEYS        (sizeof(bi_keys) / sizeof(bi_keys[0]))
-_Static_assert(BI_NKEYS <= 32, "bootinfo_check_args keeps a 32-bit mask of keys seen");
 
 /* The table's entry for word's key (up to '=' or its end), its length in *klen. */
 static const struct bi_key *bi_key_find(const char *word, size_t *klen)
@@ -296,7 +295,8 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 		/* debug.panic's values are few: checked here rather than where it is read
 		 * twice (main.c), so that a typo cannot pass for "no panic". */
 		const char *v = w + klen + 1;
-		if (key == &bi_keys[2] && strcmp(v, "1") != 0 && strcmp(v, "boot") != 0) {
+		if (strcmp(key->bk_name, "debug.panic") == 0 && strcmp(v, "1") != 0 &&
+		    strcmp(v, "boot") != 0) {
 			snprintf(msg, msglen, "kernel command line: %s: use debug.panic=1 or "
 			    "debug.panic=boot", w);
 			return false;
