@@ -66,6 +66,9 @@ struct hvm_memmap_table_entry {
 #define PVH_INFO_PADDR          0x6000ull
 #define PVH_CMDLINE_PADDR       0x7000ull
 #define PVH_CMDLINE_MAX         4096u
+/* Words (runs of bytes above ' ') the guest kernel takes from its command line: the VMM
+ * refuses a longer one, the guest refuses one it is given by another loader. */
+#define PVH_CMDLINE_MAX_WORDS   32u
 #define PVH_BOOT_END            0x8000ull   /* end of the boot structures */
 #define PVH_LOWMEM_END          0x9fc00ull
 #define PVH_KERNEL_MIN_PADDR    0x100000ull

@@ -72,6 +72,35 @@ static enum pv_status pvport_copy_msg(struct pvport *pv, uint64_t gpa, uint64_t 
 	return PV_OK;
 }
 
+/*
+ * The guest's usage message as one printable line in pv_usage_msg: a trailing newline
+ * ends it, other control bytes (and anything after a NUL) cannot reach the user's
+ * terminal as they are. An unreadable message still ends the run as a usage error.
+ */
+static enum pv_status pvport_usage(struct pvport *pv, uint64_t gpa, uint64_t len)
+{
+	static const char unreadable[] = "the guest refused its input (its message is "
+	    "unreadable)";
+	char *m = pv->pv_usage_msg;
+	size_t n;
+	enum pv_status st = pvport_copy_msg(pv, gpa, len, m, &n);
+
+	if (st != PV_OK) {
+		memcpy(m, unreadable, sizeof(unreadable));
+		pv->pv_usage_len = sizeof(unreadable) - 1;
+		return st;
+	}
+	n = strnlen(m, n);
+	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] >= 0x7f)
+			m[i] = '?';
+	m[n] = '\0';
+	pv->pv_usage_len = n;
+	return PV_OK;
+}
+
 static enum pv_status pvport_dump_desc(struct pvport *pv, uint64_t gpa)
 {
 	struct pv_dump_desc d;
@@ -212,6 +241,12 @@ enum pvport_result pvport_request(struct pvport *pv, uint64_t gpa)
 		if (pv->pv_ops != NULL && pv->pv_ops->po_stopped != NULL)
 			pv->pv_ops->po_stopped(pv->pv_ctx, pv->pv_stop_reason, pv->pv_stop_len);
 		res = PVPORT_STOP;
+		break;
+	case PV_OP_USAGE:
+		st = pvport_usage(pv, r.arg0, r.arg1);
+		if (pv->pv_ops != NULL && pv->pv_ops->po_usage != NULL)
+			pv->pv_ops->po_usage(pv->pv_ctx, pv->pv_usage_msg, pv->pv_usage_len);
+		res = PVPORT_USAGE;
 		break;
 	case PV_OP_DUMP_DESC:
 		st = pvport_dump_desc(pv, r.arg0);

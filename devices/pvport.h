@@ -57,6 +57,11 @@ enum pv_op {
 	PV_OP_PAGE_DISCARD = 6, /* count runs at list: the host drops their memory; they
 	                           read as zero afterwards */
 	PV_OP_PAGE_COPY = 7,    /* count pairs at list: struct pv_page_copy[] */
+	PV_OP_USAGE = 8,        /* the guest refuses its input (a command-line word, the
+	                           program): arg0 = gpa of a one-line message, arg1 = its
+	                           length (<= 4096). The host prints it as its own usage
+	                           error and exits with GUEST_EXIT_USAGE; the guest never
+	                           runs again, even when the message is unreadable. */
 	PV_OP_MAX
 };
 

@@ -21,11 +21,14 @@ struct pvport_ops {
 	void (*po_milestone)(void *ctx, enum pv_milestone ms);
 	void (*po_panic)(void *ctx, const char *msg, size_t len);
 	void (*po_stopped)(void *ctx, const char *reason, size_t len);
+	/* PV_OP_USAGE: msg is one printable line (control bytes are '?', no newline). */
+	void (*po_usage)(void *ctx, const char *msg, size_t len);
 };
 
 enum pvport_result {
 	PVPORT_CONTINUE,            /* the guest runs on */
 	PVPORT_STOP,                /* the guest said it will never run again */
+	PVPORT_USAGE,               /* the guest refused its input: exit as a usage error */
 };
 
 struct pvport {
@@ -39,6 +42,8 @@ struct pvport {
 	char pv_panic_msg[PVPORT_MSG_MAX + 1];
 	size_t pv_stop_len;
 	char pv_stop_reason[PVPORT_MSG_MAX + 1];
+	size_t pv_usage_len;
+	char pv_usage_msg[PVPORT_MSG_MAX + 1];
 	bool pv_have_dump_desc;
 	struct pv_dump_desc pv_dump_desc;   /* as validated at registration */
 	uint64_t pv_dump_desc_gpa;          /* where to read it again when dumping */

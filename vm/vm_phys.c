@@ -101,64 +101,83 @@ void vm_phys_add_seg(vm_paddr_t start, vm_paddr_t end)
 	vm_phys_nsegs++;
 }
 
-static vm_paddr_t vm_phys_parse_number(const char **sp, bool *ok)
+/* One blacklist element at *sp (up to ',' or the end): => VM_PHYS_BL_OK with *pa, *sp
+ * past it. */
+static enum vm_phys_bl_error vm_phys_parse_number(const char **sp, vm_paddr_t *pa)
 {
 	const char *s = *sp;
 	vm_paddr_t v = 0;
-	int base = 10, digits = 0;
+	unsigned base = 10;
+	int digits = 0;
 
+	if (*s == ',' || *s == '\0')
+		return VM_PHYS_BL_EMPTY;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
 	}
 	for (;; s++, digits++) {
-		int d;
+		unsigned d;
 		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
+			d = (unsigned)(*s - '0');
 		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
+			d = (unsigned)(*s - 'a' + 10);
 		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
+			d = (unsigned)(*s - 'A' + 10);
 		else
 			break;
-		v = v * (vm_paddr_t)base + (vm_paddr_t)d;
+		/* Wrapping would blacklist some other page: refuse instead. */
+		if (v > (~(vm_paddr_t)0 - d) / base) {
+			while ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+			    (*s >= 'A' && *s <= 'F'))
+				s++;
+			return *s == ',' || *s == '\0' ? VM_PHYS_BL_RANGE : VM_PHYS_BL_SYNTAX;
+		}
+		v = v * base + d;
 	}
-	*ok = digits > 0;
+	if (digits == 0 || (*s != ',' && *s != '\0'))
+		return VM_PHYS_BL_SYNTAX;
 	*sp = s;
-	return v;
+	*pa = v;
+	return VM_PHYS_BL_OK;
 }
 
-void vm_phys_set_blacklist(const char *list)
+enum vm_phys_bl_error vm_phys_set_blacklist(const char *list, const char **bad)
 {
+	const int before = vm_phys_nblacklist;
+	vm_paddr_t saved[VM_PHYS_BLACKLIST_MAX];
 	const char *s = list;
+	enum vm_phys_bl_error e;
 
-	while (*s != '\0') {
-		bool ok;
-		while (*s == ',' || *s == ' ')
-			s++;
-		if (*s == '\0')
+	memcpy(saved, vm_phys_blacklist, sizeof(saved));
+
+	for (;;) {
+		vm_paddr_t pa;
+		*bad = s;
+		if ((e = vm_phys_parse_number(&s, &pa)) != VM_PHYS_BL_OK)
 			break;
-		vm_paddr_t pa = trunc_page(vm_phys_parse_number(&s, &ok));
-		if (!ok || (*s != ',' && *s != ' ' && *s != '\0')) {
-			printf("vm_phys: vm.blacklist: cannot parse \"%s\", rest ignored\n", s);
-			return;
-		}
-		if (vm_phys_nblacklist == VM_PHYS_BLACKLIST_MAX) {
-			printf("vm_phys: vm.blacklist: more than %d pages, rest ignored\n",
-			    VM_PHYS_BLACKLIST_MAX);
-			return;
-		}
+		pa = trunc_page(pa);
 		int i;
 		for (i = vm_phys_nblacklist; i > 0 && vm_phys_blacklist[i - 1] > pa; i--)
-			vm_phys_blacklist[i] = vm_phys_blacklist[i - 1];
-		if (i > 0 && vm_phys_blacklist[i - 1] == pa) {
-			for (; i < vm_phys_nblacklist; i++)   /* duplicate: undo the shift */
-				vm_phys_blacklist[i] = vm_phys_blacklist[i + 1];
 			continue;
+		if (i == 0 || vm_phys_blacklist[i - 1] != pa) {      /* a duplicate: once */
+			if (vm_phys_nblacklist == VM_PHYS_BLACKLIST_MAX) {
+				e = VM_PHYS_BL_FULL;
+				break;
+			}
+			memmove(&vm_phys_blacklist[i + 1], &vm_phys_blacklist[i],
+			    (size_t)(vm_phys_nblacklist - i) * sizeof(vm_phys_blacklist[0]));
+			vm_phys_blacklist[i] = pa;
+			vm_phys_nblacklist++;
 		}
-		vm_phys_blacklist[i] = pa;
-		vm_phys_nblacklist++;
+		if (*s == '\0')
+			return VM_PHYS_BL_OK;
+		s++;            /* the comma: an element must follow */
 	}
+	/* All or nothing: a list refused leaves the blacklist as it was. */
+	memcpy(vm_phys_blacklist, saved, sizeof(saved));
+	vm_phys_nblacklist = before;
+	return e;
 }
 
 bool vm_phys_blacklisted(vm_paddr_t pa)

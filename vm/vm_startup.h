@@ -32,8 +32,21 @@
 
 void vm_startup_reset(void);
 void vm_phys_add_seg(vm_paddr_t start, vm_paddr_t end);
-/* "PA,PA,..." (hex with 0x, or decimal); the pages never reach a free list. */
-void vm_phys_set_blacklist(const char *list);
+/*
+ * "PA,PA,..." (hex with 0x, or decimal; the page holding each address); the pages never
+ * reach a free list. A duplicate is taken once. The caller reports a refusal: an empty
+ * list or element, an element that is not a number, one that does not fit 64 bits, more
+ * than VM_PHYS_BLACKLIST_MAX pages. => VM_PHYS_BL_OK, or the error with *bad at the
+ * element refused (it runs to the next ',' or the end) and the blacklist as before.
+ */
+enum vm_phys_bl_error {
+	VM_PHYS_BL_OK = 0,
+	VM_PHYS_BL_EMPTY,       /* an empty list or element */
+	VM_PHYS_BL_SYNTAX,      /* not a number, or trailing characters */
+	VM_PHYS_BL_RANGE,       /* does not fit a physical address */
+	VM_PHYS_BL_FULL,        /* more than VM_PHYS_BLACKLIST_MAX pages */
+};
+enum vm_phys_bl_error vm_phys_set_blacklist(const char *list, const char **bad);
 void vm_page_startup(void);
 void uma_startup(void);
 void malloc_startup(void);

@@ -31,8 +31,13 @@ void cli_usage(FILE *f)
 	    "  -c, --cpus N         vCPUs (default 1; only 1 is supported so far)\n"
 	    "  -k, --kernel FILE    guest kernel (default: kernel.elf beside vmm)\n"
 	    "      --ktest[=SUITES] run the kernel's self-tests: all (default), none,\n"
-	    "                       or a comma-separated list of suites\n"
-	    "      --append STR     add STR to the guest kernel command line\n"
+	    "                       or a comma-separated list of SUITE and SUITE.TEST\n"
+	    "                       names; all and none stand alone; the value goes\n"
+	    "                       after '=' (--ktest=none). With PROGRAM: the tests\n"
+	    "                       first, the program if they all passed\n"
+	    "      --append STR     add STR to the guest kernel command line; repeatable,\n"
+	    "                       at most 32 words in all; the guest refuses words it\n"
+	    "                       does not know and keys given twice\n"
 	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
 	    "      --trace-insns FILE\n"
 	    "                       single-step the guest and write each instruction's\n"
@@ -106,6 +111,15 @@ int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 /* Suite lists travel as one token of the guest command line: no blanks, no '='. */
 static bool cli_ktest_list_ok(const char *s)
 {
+	/* all and none stand alone, as the guest (ktest.c) requires. */
+	if (strchr(s, ',') != NULL) {
+		size_t n = strlen(s);
+		if (strncmp(s, "all,", 4) == 0 || strncmp(s, "none,", 5) == 0 ||
+		    (n >= 4 && strcmp(s + n - 4, ",all") == 0) ||
+		    (n >= 5 && strcmp(s + n - 5, ",none") == 0) ||
+		    strstr(s, ",all,") != NULL || strstr(s, ",none,") != NULL)
+			return false;
+	}
 	if (*s == '\0' || *s == ',')
 		return false;
 	for (const char *p = s; *p != '\0'; p++) {
@@ -173,10 +187,66 @@ static int cli_parse_watchdog(const char *s, unsigned *out, char *err, size_t er
 	return 0;
 }
 
+/* Append a token to a space-separated line. => 0, or -1 when it would not fit. */
+static int cli_append_token(char *buf, size_t buflen, size_t *len, const char *tok)
+{
+	size_t tl = strlen(tok), need = tl + (*len > 0 ? 1 : 0);
+
+	if (tl == 0)
+		return 0;
+	if (need >= buflen - *len)
+		return -1;
+	if (*len > 0)
+		buf[(*len)++] = ' ';
+	memcpy(buf + *len, tok, tl);
+	*len += tl;
+	buf[*len] = '\0';
+	return 0;
+}
+
+/*
+ * `--ktest none`: getopt's optional argument takes only `--ktest=none`, so the word after
+ * a bare --ktest would be PROGRAM. A word that reads as a suite list is taken for what
+ * it is, a misplaced value. => 0, or 64 with the spelling to use.
+ */
+static int cli_ktest_spaced(int argc, char *const argv[], char *err, size_t errlen)
+{
+	const char *next = optind < argc ? argv[optind] : NULL;
+
+	if (next != NULL && (strcmp(next, "all") == 0 || strcmp(next, "none") == 0 ||
+	    (strchr(next, ',') != NULL && strchr(next, '/') == NULL)))
+		return cli_fail(err, errlen, "--ktest takes its value after '=': use "
+		    "--ktest=%s ('%s' would be the PROGRAM)", next, next);
+	return 0;
+}
+
+/* Does the appended command line name tests itself (a `ktest` word)? */
+static bool cli_has_ktest_word(const char *line)
+{
+	for (const char *p = line; (p = strstr(p, "ktest")) != NULL; p += 5) {
+		if ((p == line || (unsigned char)p[-1] <= ' ') &&
+		    ((unsigned char)p[5] <= ' ' || p[5] == '='))
+			return true;
+	}
+	return false;
+}
+
+/* Words of a command line as the guest splits it: runs of bytes above ' '. */
+static unsigned cli_count_words(const char *line)
+{
+	unsigned n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)line; *p != '\0'; p++)
+		if (*p > ' ' && (p == (const unsigned char *)line || p[-1] <= ' '))
+			n++;
+	return n;
+}
+
 static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char *err,
     size_t errlen)
 {
 	char optbuf[8];
+	size_t append_len = 0;
 	int c, rc;
 
 	/* "+": stop at PROGRAM so its own options reach it; ":": we report errors. */
@@ -199,11 +269,17 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			o->co_kernel = optarg;
 			break;
 		case CLI_OPT_KTEST:
+			if (o->co_ktest != NULL)
+				return cli_fail(err, errlen, "--ktest given twice; give it once, "
+				    "with a comma list if need be");
 			if (optarg == NULL) {
+				if ((rc = cli_ktest_spaced(argc, argv, err, errlen)) != 0)
+					return rc;
 				o->co_ktest = "all";
 			} else if (!cli_ktest_list_ok(optarg)) {
 				return cli_fail(err, errlen, "--ktest=%s: expected all, none or "
-				    "comma-separated suite names (letters, digits, _ - .)", optarg);
+				    "comma-separated SUITE or SUITE.TEST names (letters, digits, "
+				    "_ - .); all and none must stand alone", optarg);
 			} else {
 				o->co_ktest = optarg;
 			}
@@ -212,7 +288,12 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			if (strchr(optarg, '\n') != NULL)
 				return cli_fail(err, errlen, "--append: the guest command line "
 				    "cannot contain a newline; use spaces");
-			o->co_append = optarg;
+			/* Every --append counts, in order: the guest refuses what it does not
+			 * understand, so nothing is dropped unseen. */
+			if (cli_append_token(o->co_append, sizeof(o->co_append), &append_len,
+			    optarg) != 0)
+				return cli_fail(err, errlen, "--append: the strings together are "
+				    "longer than %zu bytes; shorten them", sizeof(o->co_append) - 1);
 			break;
 		case 'v':
 			o->co_verbose = true;
@@ -243,7 +324,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	}
 	o->co_prog_argc = argc - optind;
 	o->co_prog_argv = argv + optind;
-	if (o->co_prog_argc == 0 && o->co_ktest == NULL)
+	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_ktest_word(o->co_append))
 		return cli_fail(err, errlen, "run needs a PROGRAM to run or --ktest; "
 		    "e.g. 'vmm run --ktest' (see 'vmm run --help')");
 	for (int i = 0; i < o->co_prog_argc; i++) {
@@ -284,23 +365,6 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 	    "'vmm --help'", cmd);
 }
 
-/* Append a token to a space-separated line. => 0, or -1 when it would not fit. */
-static int cli_append_token(char *buf, size_t buflen, size_t *len, const char *tok)
-{
-	size_t tl = strlen(tok), need = tl + (*len > 0 ? 1 : 0);
-
-	if (tl == 0)
-		return 0;
-	if (need >= buflen - *len)
-		return -1;
-	if (*len > 0)
-		buf[(*len)++] = ' ';
-	memcpy(buf + *len, tok, tl);
-	*len += tl;
-	buf[*len] = '\0';
-	return 0;
-}
-
 int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
     size_t errlen)
 {
@@ -316,8 +380,13 @@ int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *
 	}
 	if (o->co_verbose && cli_append_token(buf, buflen, &len, "verbose") != 0)
 		goto toolong;
-	if (o->co_append != NULL && cli_append_token(buf, buflen, &len, o->co_append) != 0)
+	if (cli_append_token(buf, buflen, &len, o->co_append) != 0)
 		goto toolong;
+	unsigned words = cli_count_words(buf);
+	if (words > PVH_CMDLINE_MAX_WORDS)
+		return cli_fail(err, errlen, "the guest command line has %u words; the guest "
+		    "takes at most %u words: pass fewer with --append", words,
+		    PVH_CMDLINE_MAX_WORDS);
 	return 0;
 toolong:
 	return cli_fail(err, errlen, "the guest command line is longer than %zu bytes; "

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "devices/pvh.h"
+
 #define CLI_MEM_DEFAULT     (64ull << 20)
 #define CLI_MEM_MIN         (2ull << 20)
 #define CLI_MEM_MAX         (64ull << 30)
@@ -28,7 +30,7 @@ struct cli_opts {
 	unsigned co_ncpus;
 	const char *co_kernel;      /* NULL: kernel.elf beside the vmm executable */
 	const char *co_ktest;       /* NULL: no --ktest; else "all", "none" or a list */
-	const char *co_append;      /* NULL or extra guest command line, verbatim */
+	char co_append[PVH_CMDLINE_MAX];    /* every --append, in order, space separated */
 	bool co_verbose;
 	const char *co_trace_insns; /* NULL, or the file for single-stepped guest RIPs */
 	unsigned co_watchdog;       /* seconds without progress before giving up; 0: never */
@@ -51,8 +53,9 @@ int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
 
 /*
  * The guest kernel command line: "ktest=..." for --ktest, "verbose" for -v, then the
- * --append string, space separated. => 0, or 64 with a message when it does not fit
- * in buflen bytes including the NUL.
+ * --append strings, space separated. => 0, or 64 with a message when it does not fit
+ * in buflen bytes including the NUL, or has more words than the guest takes
+ * (PVH_CMDLINE_MAX_WORDS; a word is a run of bytes above ' ', as the guest splits).
  */
 int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
     size_t errlen);

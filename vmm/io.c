@@ -44,9 +44,14 @@ int io_port(struct machine *mc, uint16_t port, bool out, unsigned size, uint8_t 
 			memcpy(data, &v, size <= 4 ? size : 4);
 			return VCPU_CONTINUE;
 		}
-		if (pvport_out(&mc->mc_pv, size, io_value(data, size)) == PVPORT_STOP)
+		switch (pvport_out(&mc->mc_pv, size, io_value(data, size))) {
+		case PVPORT_STOP:
 			return VMM_EXIT_GUEST;
-		return VCPU_CONTINUE;
+		case PVPORT_USAGE:
+			return VMM_EXIT_USAGE;
+		default:
+			return VCPU_CONTINUE;
+		}
 	}
 	if (port == EXIT_PORT && out) {
 		uint32_t status = io_value(data, size);

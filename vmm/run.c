@@ -65,10 +65,21 @@ static void run_on_stopped(void *ctx, const char *reason, size_t len)
 	fprintf(stderr, "vmm: guest stopped: %s\n", line);
 }
 
+/* The guest refused its input: its line is the VMM's usage error (pvport.c made it
+ * printable). The console first, so the line comes after what the guest printed. */
+static void run_on_usage(void *ctx, const char *msg, size_t len)
+{
+	struct machine *mc = ctx;
+
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: %.*s\n", (int)len, msg);
+}
+
 static const struct pvport_ops run_pv_ops = {
 	.po_milestone = run_on_milestone,
 	.po_panic = run_on_panic,
 	.po_stopped = run_on_stopped,
+	.po_usage = run_on_usage,
 };
 
 static void run_uart_tx(void *ctx, uint8_t ch)

@@ -8,6 +8,7 @@
 #include "amd64/kva.h"
 #include "amd64/vmparam.h"
 #include "dev/pv.h"
+#include "kern/console.h"
 #include "kern/msgbuf.h"
 #include "kern/systm.h"
 
@@ -63,4 +64,24 @@ void pv_report(enum pv_op op, const char *msg, size_t len)
 	pv_report_req.arg0 = kvtop(msg);
 	pv_report_req.arg1 = len > 4096 ? 4096 : len;
 	pv_submit(&pv_report_req);
+}
+
+void pv_usage(const char *fmt, ...)
+{
+	static char msg[512];
+	va_list ap;
+	int n;
+
+	KASSERT(!cpu_at_cpl3(), ("pv_usage: at CPL 3, no port access"));
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	else if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	/* With the port the host ends the run here; otherwise COM1 is the user's. */
+	pv_report(PV_OP_USAGE, msg, (size_t)n);
+	console_printf("kernel: %s\n", msg);
+	guest_exit(GUEST_EXIT_USAGE);
 }

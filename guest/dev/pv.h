@@ -34,6 +34,13 @@ static inline void pv_milestone(enum pv_milestone ms)
 void pv_report(enum pv_op op, const char *msg, size_t len);
 
 /*
+ * Refuse the kernel's input (a command-line word, the program) and exit 64. The message,
+ * one line without a newline, becomes the VMM's usage error (PV_OP_USAGE: `vmm: MSG` on
+ * stderr). Without the port (QEMU) it goes to COM1 and the exit port gets 64. CPL 0 only.
+ */
+void pv_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/*
  * The dump descriptor, complete at link time (every address in it is a link-time
  * constant) and registered by the ENTRY milestone. Modules that own a field (vmmeter,
  * UMA, dump bitmap) fill it in place later: the host reads it when it dumps.

@@ -217,6 +217,94 @@ size_t bootinfo_split(char *s, size_t max, const char **argv, unsigned maxargs,
 	return bi_split(s, max, argv, maxargs, res);
 }
 
+/* The words the kernel understands. A flag for each: the key takes a value (key=VALUE)
+ * or stands bare; it may be repeated. */
+#define BI_KEY_VALUE    0x1
+#define BI_KEY_REPEAT   0x2
+
+static const struct bi_key {
+	const char *bk_name;
+	unsigned bk_flags;
+	const char *bk_values;  /* what a value looks like, for the message */
+} bi_keys[] = {
+	{ "ktest", BI_KEY_VALUE, "all, none or SUITE[.TEST],..." },
+	{ "verbose", 0, NULL },
+	{ "debug.panic", BI_KEY_VALUE, "1 or boot" },
+	{ "vm.blacklist", BI_KEY_VALUE, "page addresses such as 0x1234000,0x2000000" },
+	/* Linux's syntax, one word per device (DESIGN.md); the drivers read it. */
+	{ "virtio_mmio.device", BI_KEY_VALUE | BI_KEY_REPEAT, "SIZE@ADDRESS:IRQ" },
+};
+#define BI_NKEYS        (sizeof(bi_keys) / sizeof(bi_keys[0]))
+
+/* The table's entry for word's key (up to '=' or its end), its length in *klen. */
+static const struct bi_key *bi_key_find(const char *word, size_t *klen)
+{
+	size_t k = 0;
+
+	while (word[k] != '\0' && word[k] != '=')
+		k++;
+	*klen = k;
+	for (size_t i = 0; i < BI_NKEYS; i++) {
+		const char *n = bi_keys[i].bk_name;
+		if (strncmp(n, word, k) == 0 && n[k] == '\0')
+			return &bi_keys[i];
+	}
+	return NULL;
+}
+
+bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, char *msg,
+    size_t msglen)
+{
+	const char *seen[BI_NKEYS] = { NULL };
+
+	if (dropped) {
+		snprintf(msg, msglen, "the kernel command line has more than %u words; the "
+		    "guest takes at most %u", BI_MAX_ARGS, BI_MAX_ARGS);
+		return false;
+	}
+	for (unsigned i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		size_t klen;
+		const struct bi_key *key = bi_key_find(w, &klen);
+
+		if (key == NULL) {
+			snprintf(msg, msglen, "unknown kernel command-line word '%s'; known: "
+			    "ktest=, verbose, debug.panic=, vm.blacklist=, virtio_mmio.device=", w);
+			return false;
+		}
+		size_t ki = (size_t)(key - bi_keys);
+		if (seen[ki] != NULL && (key->bk_flags & BI_KEY_REPEAT) == 0) {
+			snprintf(msg, msglen, "kernel command line: '%s' given twice (%s, then %s); "
+			    "give it once", key->bk_name, seen[ki], w);
+			return false;
+		}
+		seen[ki] = w;
+		if ((key->bk_flags & BI_KEY_VALUE) == 0) {
+			if (w[klen] != '\0') {
+				snprintf(msg, msglen, "kernel command line: '%s' takes no value "
+				    "(got '%s')", key->bk_name, w);
+				return false;
+			}
+			continue;
+		}
+		if (w[klen] != '=' || w[klen + 1] == '\0') {
+			snprintf(msg, msglen, "kernel command line: %s= needs a value: %s",
+			    key->bk_name, key->bk_values);
+			return false;
+		}
+		/* debug.panic's values are few: checked here rather than where it is read
+		 * twice (main.c), so that a typo cannot pass for "no panic". */
+		const char *v = w + klen + 1;
+		if (strcmp(key->bk_name, "debug.panic") == 0 && strcmp(v, "1") != 0 &&
+		    strcmp(v, "boot") != 0) {
+			snprintf(msg, msglen, "kernel command line: %s: use debug.panic=1 or "
+			    "debug.panic=boot", w);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Below this nothing is avail: the first MiB, and the kernel image when it sits right
  * above it (it always does with our VMM and QEMU). */
 static inline uint64_t bi_avail_low_bound(void)
@@ -342,9 +430,9 @@ void bootinfo_init(uint64_t si_pa)
 		bi->bi_argfirst = r.bsr_first;
 		bi->bi_cmdline_pa = pa;
 		bi->bi_cmdline_len = len + 1;
-		if (r.bsr_dropped)
-			printf("bootinfo: more than %u command-line arguments, ignoring the "
-			    "rest\n", BI_MAX_ARGS);
+		/* Native here (CPL 3): a refusal is only recorded, kmain reports it. */
+		bootinfo_check_args(bi->bi_argv, bi->bi_argc, r.bsr_dropped, bi->bi_usage,
+		    sizeof(bi->bi_usage));
 	}
 
 	/* Modules: kept in place, their command lines copied. */

@@ -22,9 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/pvh.h"
+
 #define BI_MAX_RANGES   16
 #define BI_MAX_MODULES  4
-#define BI_MAX_ARGS     32
+#define BI_MAX_ARGS     PVH_CMDLINE_MAX_WORDS  /* the VMM refuses more, the guest too */
+#define BI_USAGE_MAX    256     /* a refused command line's message */
 #define BI_CMDLINE_MAX  4096    /* bytes of the command line looked at, NUL included */
 #define BI_MODCMD_MAX   4096    /* all module command lines together */
 
@@ -61,6 +64,7 @@ struct bootinfo {
 	unsigned bi_argc;
 	const char *bi_argv[BI_MAX_ARGS];       /* tokens of the command line, in place */
 	uint64_t bi_argfirst;   /* bit (c & 63) set for the first byte c of each token */
+	char bi_usage[BI_USAGE_MAX];    /* why the command line is refused, or "" */
 };
 
 extern struct bootinfo bootinfo;
@@ -110,6 +114,18 @@ static inline __attribute__((always_inline)) const char *bootinfo_arg(const char
 	}
 	return NULL;
 }
+
+/*
+ * Check the command line's words: each is a known key (bootinfo.c's table: ktest=,
+ * verbose, debug.panic=, vm.blacklist=, virtio_mmio.device=), with a value when the key
+ * takes one and none when it does not, and given once (but virtio_mmio.device=, one per
+ * device); dropped says words were cut for want of room. => true, or false with a
+ * one-line reason in msg. bootinfo_init runs it into bi_usage; kmain refuses the boot
+ * through pv_usage (CPL 3 cannot reach the port). A value's own syntax is its user's to
+ * check (ktest.c, vm_phys) but for debug.panic's two values.
+ */
+bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, char *msg,
+    size_t msglen);
 
 /* The avail ranges (computed on the first call); *n receives their number. */
 const struct bi_range *bootinfo_avail(unsigned *n);

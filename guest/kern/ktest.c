@@ -4,6 +4,7 @@
  * ktest_vmtest.c). All output goes to COM1: it is what the user asked for.
  */
 #include "amd64/trap.h"
+#include "dev/pv.h"
 #include "kern/console.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
@@ -131,14 +132,130 @@ static bool kt_seen_before(const char *suite, int set, size_t index)
 	return false;
 }
 
+/* Run the one test suite.name; false when there is none of that name. */
+static bool kt_run_test(const char *suite, const char *name, struct kt_counts *total)
+{
+	size_t nkt = (size_t)(__stop_set_ktests - __start_set_ktests);
+
+	for (size_t i = 0; i < nkt; i++) {
+		const struct ktest *t = __start_set_ktests[i];
+		if (strcmp(t->kt_suite, suite) == 0 && strcmp(t->kt_name, name) == 0) {
+			kt_run_one(t->kt_suite, t->kt_name, t->kt_fn, total);
+			return true;
+		}
+	}
+	for (size_t i = 0; i < kt_nvmtests(); i++) {
+		const struct vmtest *t = __start_set_vmtests[i];
+		if (strcmp(t->suite, suite) == 0 && strcmp(t->name, name) == 0) {
+			vm_boot();
+			kt_run_one(t->suite, t->name, t->fn, total);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Is there a suite of this name, or (name non-NULL) a test suite.name? */
+static bool kt_exists(const char *suite, const char *name)
+{
+	size_t nkt = (size_t)(__stop_set_ktests - __start_set_ktests);
+
+	for (size_t i = 0; i < nkt; i++) {
+		const struct ktest *t = __start_set_ktests[i];
+		if (strcmp(t->kt_suite, suite) == 0 && (name == NULL ||
+		    strcmp(t->kt_name, name) == 0))
+			return true;
+	}
+	for (size_t i = 0; i < kt_nvmtests(); i++) {
+		const struct vmtest *t = __start_set_vmtests[i];
+		if (strcmp(t->suite, suite) == 0 && (name == NULL || strcmp(t->name, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Every suite's name, once each, comma-separated: for the message that refuses one. */
+static void kt_suite_names(char *buf, size_t size)
+{
+	size_t nkt = (size_t)(__stop_set_ktests - __start_set_ktests), len = 0;
+
+	buf[0] = '\0';
+	for (int set = 0; set < 2; set++) {
+		size_t n = set == 0 ? nkt : kt_nvmtests();
+		for (size_t i = 0; i < n && len < size; i++) {
+			const char *s = set == 0 ? __start_set_ktests[i]->kt_suite :
+			    __start_set_vmtests[i]->suite;
+			if (!kt_seen_before(s, set, i))
+				len += (size_t)snprintf(buf + len, size - len, "%s%s",
+				    len > 0 ? ", " : "", s);
+		}
+	}
+}
+
+/* The list's next name: [p, p + *len) up to a comma or the end, copied into name.
+ * => false when it does not fit (no test has so long a name). */
+static bool kt_next_name(const char *p, size_t *len, char *name, size_t size)
+{
+	size_t n = 0;
+
+	while (p[n] != '\0' && p[n] != ',')
+		n++;
+	*len = n;
+	if (n >= size)
+		return false;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return true;
+}
+
+/*
+ * Refuse spec (through the VMM: exit 64) unless every name in it is a suite or a
+ * suite.test, or it is "all" alone. Nothing runs before the whole list passed.
+ */
+static void kt_check_spec(const char *spec)
+{
+	char name[64], known[512];
+	size_t len;
+	bool alone = strchr(spec, ',') == NULL;
+
+	for (const char *p = spec;; p += len + 1) {
+		if (!kt_next_name(p, &len, name, sizeof(name)))
+			break;          /* too long for any name: unknown */
+		if (len == 0)
+			pv_usage("ktest=%s: an empty name in the list; give all, none or "
+			    "SUITE[.TEST],...", spec);
+		if (strcmp(name, "all") == 0 || strcmp(name, "none") == 0) {
+			if (!alone)
+				pv_usage("ktest=%s: all and none must stand alone; give one of "
+				    "them or a list of suites", spec);
+		} else {
+			char *dot = strchr(name, '.');
+			if (dot != NULL)
+				*dot = '\0';
+			if (!kt_exists(name, dot != NULL ? dot + 1 : NULL)) {
+				if (dot != NULL)
+					*dot = '.';
+				goto unknown;
+			}
+		}
+		if (p[len] == '\0')
+			return;
+	}
+	snprintf(name, sizeof(name), "%.*s...", (int)(sizeof(name) - 4), spec);
+unknown:
+	kt_suite_names(known, sizeof(known));
+	pv_usage("ktest=%s: no suite or test '%s'; known suites: %s", spec, name, known);
+}
+
 /* Run what spec names (not "none"). Out of line so that ktest_run's "none" path does
  * not pay for this function's frame. */
 static int __attribute__((noinline)) kt_run_spec(const char *spec)
 {
 	struct kt_counts total = { 0, 0 };
 
+	kt_check_spec(spec);
 	panic_hook = kt_panic_hook;
-	if (spec[0] == '\0' || strcmp(spec, "all") == 0) {
+	if (strcmp(spec, "all") == 0) {
 		size_t nkt = (size_t)(__stop_set_ktests - __start_set_ktests);
 		for (size_t i = 0; i < nkt; i++) {
 			const char *s = __start_set_ktests[i]->kt_suite;
@@ -154,25 +271,20 @@ static int __attribute__((noinline)) kt_run_spec(const char *spec)
 				kt_run_suite(s, &total);
 		}
 	} else {
-		const char *p = spec;
-		while (*p != '\0') {
-			char name[64];
-			size_t len = 0;
-			while (p[len] != '\0' && p[len] != ',')
-				len++;
-			if (len > 0) {
-				if (len >= sizeof(name))
-					len = sizeof(name) - 1;
-				memcpy(name, p, len);
-				name[len] = '\0';
-				if (!kt_run_suite(name, &total)) {
-					console_printf("ktest: no suite '%s'\n", name);
-					total.failed++;
-				}
+		char name[64];
+		size_t len;
+		for (const char *p = spec;; p += len + 1) {
+			bool fits = kt_next_name(p, &len, name, sizeof(name));
+			KASSERT(fits && len > 0, ("kt_run_spec: '%s' passed the check", spec));
+			char *dot = strchr(name, '.');
+			if (dot != NULL) {
+				*dot = '\0';
+				kt_run_test(name, dot + 1, &total);
+			} else {
+				kt_run_suite(name, &total);
 			}
-			p += len;
-			while (*p == ',')
-				p++;
+			if (p[len] == '\0')
+				break;
 		}
 	}
 	console_printf("%u passed, %u failed\n", total.passed, total.failed);

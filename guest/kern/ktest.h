@@ -5,7 +5,10 @@
  *
  * Tests register themselves in the linker set "set_ktests" (no_reorder keeps a file's
  * tests in source order there, which is the order they run in); `ktest=all` on the command
- * line runs every suite, `ktest=a,b` the named ones, `ktest=none` none. The VM-core
+ * line runs every suite (but bench), `ktest=a,b.t` the suite a and the test b.t, in that
+ * order, `ktest=none` none; all and none stand alone. A name that is neither a suite nor
+ * a suite.test refuses the whole list before anything runs (pv_usage: exit 64, the
+ * known suites named). The VM-core
  * tests of tests/vmtests (VMTEST) run as suites of the same names. Each test prints
  *   ktest: <suite>.<name> ... ok            or   ... FAILED (file:line: message)
  * each suite a summary, and the run closes with the line `N passed, N failed`.
@@ -64,8 +67,8 @@ void ktest_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	}                                                                          \
 } while (0)
 
-/* Run the suites named by spec ("all", "none", "a,b"); returns the exit status:
- * 0 when every test passed, 1 otherwise. */
+/* Run the suites and tests named by spec ("all", "none", "a,b.t"); returns the exit
+ * status: 0 when every test passed, 1 otherwise. A bad spec does not return (64). */
 int ktest_run(const char *spec);
 
 #endif /* KERN_KTEST_H */

@@ -166,6 +166,55 @@ KTEST(boot, cmdline_split)
 	KT_ASSERT(kt_split_case("\xc3\xa9t\xc3\xa9 x", 3, 4096, hi, 2, 7));
 }
 
+/* bootinfo_check_args: words that pass, and each way a word is refused, with what the
+ * message must say. */
+KTEST(boot, cmdline_check)
+{
+	static const struct {
+		const char *words[4];
+		unsigned n;
+		bool dropped;
+		const char *want;       /* NULL: accepted */
+	} cases[] = {
+		{ { "ktest=none" }, 1, false, NULL },
+		{ { NULL }, 0, false, NULL },
+		{ { "verbose", "ktest=a,b.c", "vm.blacklist=0x1000", "debug.panic=boot" }, 4,
+		    false, NULL },
+		{ { "virtio_mmio.device=4K@0xd0000000:5", "virtio_mmio.device=4K@0xd0001000:6" },
+		    2, false, NULL },
+		{ { "ktest=none" }, 1, true, "at most 32" },
+		{ { "ktest=none", "bogus" }, 2, false, "unknown kernel command-line word 'bogus'" },
+		{ { "ktestx=1" }, 1, false, "unknown kernel command-line word 'ktestx=1'" },
+		{ { "ktes=1" }, 1, false, "unknown" },
+		{ { "=1" }, 1, false, "unknown" },
+		{ { "ktest=a", "verbose", "ktest=b" }, 3, false,
+		    "'ktest' given twice (ktest=a, then ktest=b)" },
+		{ { "verbose", "verbose" }, 2, false, "'verbose' given twice" },
+		{ { "verbose=1" }, 1, false, "'verbose' takes no value" },
+		{ { "verbose=" }, 1, false, "'verbose' takes no value" },
+		{ { "ktest" }, 1, false, "ktest= needs a value" },
+		{ { "ktest=" }, 1, false, "ktest= needs a value" },
+		{ { "vm.blacklist=" }, 1, false, "vm.blacklist= needs a value" },
+		{ { "debug.panic=2" }, 1, false, "debug.panic=2: use debug.panic=1" },
+		{ { "debug.panic=1", "debug.panic=boot" }, 2, false, "given twice" },
+	};
+	char msg[BI_USAGE_MAX];
+
+	for (unsigned i = 0; i < nitems(cases); i++) {
+		msg[0] = '\0';
+		bool okay = bootinfo_check_args(cases[i].words, cases[i].n, cases[i].dropped,
+		    msg, sizeof(msg));
+		if (cases[i].want == NULL) {
+			KT_ASSERT_MSG(okay && msg[0] == '\0', "case %u refused: %s", i, msg);
+		} else {
+			KT_ASSERT_MSG(!okay && strstr(msg, cases[i].want) != NULL,
+			    "case %u: '%s', want '%s'", i, msg, cases[i].want);
+		}
+	}
+	/* This boot's own command line passed. */
+	KT_ASSERT_EQ(bootinfo.bi_usage[0], '\0');
+}
+
 /* Read and write one word in every 2 MiB of RAM through the direct map. Interrupts are
  * off so that no handler sees a word while it holds the test pattern. */
 KTEST(boot, dmap_rw)

@@ -102,6 +102,19 @@ char *strchr(const char *s, int c)
 	}
 }
 
+/* Quadratic: for tests and messages, never a hot path. */
+char *strstr(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (const char *p = haystack;; p++) {
+		if (strncmp(p, needle, n) == 0)
+			return (char *)(uintptr_t)p;
+		if (*p == '\0')
+			return NULL;
+	}
+}
+
 size_t strlcpy(char *dst, const char *src, size_t size)
 {
 	size_t len = strlen(src);

@@ -68,6 +68,8 @@ static void main_boot_native(void *arg)
 {
 	bootinfo_init(*(const uint64_t *)arg);
 	console_init(bootinfo_arg("verbose") != NULL);
+	if (bootinfo.bi_usage[0] != '\0')
+		return;                 /* refused: kmain says why, nothing else runs */
 	/* debug.panic=boot: the panic path from here, end to end (see kmain's). */
 	const char *dp = bootinfo_arg("debug.panic");
 	if (dp != NULL && strcmp(dp, "boot") == 0)
@@ -83,6 +85,8 @@ void kmain(uint64_t start_info_pa)
 
 	boot_user_call(main_boot_native, &start_info_pa);
 	console_flush_deferred();
+	if (bootinfo.bi_usage[0] != '\0')
+		pv_usage("%s", bootinfo.bi_usage);
 	dmap_init(&bootinfo);
 	vm_boot();              /* here when main_boot_native left it (a blacklist) */
 	pv_milestone(PV_MS_READY);
@@ -98,9 +102,13 @@ void kmain(uint64_t start_info_pa)
 	if (dp != NULL && strcmp(dp, "1") == 0)
 		panic("debug.panic=1 on the command line");
 
+	/* Tests first; the program (module 0) runs only after every test passed. */
 	const char *kt = bootinfo_arg("ktest");
-	if (kt != NULL)
-		guest_exit(ktest_run(kt));
+	if (kt != NULL) {
+		int st = ktest_run(kt);
+		if (st != 0 || bootinfo.bi_nmodules == 0)
+			guest_exit(st);
+	}
 	if (bootinfo.bi_nmodules > 0) {
 		char name[64];
 		main_program_name(name, sizeof(name));

@@ -7,11 +7,40 @@
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
+#include "dev/pv.h"
 #include "kern/bootinfo.h"
 #include "kern/systm.h"
 #include "kern/vm_boot.h"
 
 static bool vm_boot_done;
+
+/* vm.blacklist=LIST, or the boot is refused (exit 64) with the element that is wrong.
+ * Reached at CPL 0 only: main.c starts the VM core there when a blacklist is given. */
+static void vm_boot_blacklist(const char *list)
+{
+	const char *bad;
+	enum vm_phys_bl_error e = vm_phys_set_blacklist(list, &bad);
+	int n = 0;
+
+	if (e == VM_PHYS_BL_OK)
+		return;
+	while (bad[n] != '\0' && bad[n] != ',')
+		n++;
+	switch (e) {
+	case VM_PHYS_BL_EMPTY:
+		pv_usage("vm.blacklist=%s: an empty element; give page addresses such as "
+		    "0x1234000,0x2000000", list);
+	case VM_PHYS_BL_RANGE:
+		pv_usage("vm.blacklist=%s: '%.*s' is too large for a physical address", list,
+		    n, bad);
+	case VM_PHYS_BL_FULL:
+		pv_usage("vm.blacklist=%s: more than %d pages; give at most %d", list,
+		    VM_PHYS_BLACKLIST_MAX, VM_PHYS_BLACKLIST_MAX);
+	default:
+		pv_usage("vm.blacklist=%s: '%.*s' is not an address; give page addresses in "
+		    "hex (0x1234000) or decimal, comma-separated", list, n, bad);
+	}
+}
 
 bool vm_booted(void)
 {
@@ -31,7 +60,7 @@ void vm_boot(void)
 	 * core's state as the reset would (.bss zero, empty lists statically initialised
 	 * in .data); the reset's stores would only cost emulated time. */
 	if ((bl = bootinfo_arg("vm.blacklist")) != NULL)
-		vm_phys_set_blacklist(bl);
+		vm_boot_blacklist(bl);
 	av = bootinfo_avail(&n);
 	for (unsigned i = 0; i < n; i++)
 		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);

@@ -74,9 +74,11 @@ expect_status trace_bad 64
 [ ! -e "$t_out/no" ] && ok "--trace-insns to a bad path leaves nothing" ||
 	fail "--trace-insns to a bad path left files"
 
-# A failing guest test propagates as a non-zero status.
+# An unknown suite is a usage error the guest reports through the VMM, naming the suites.
 run ktest_unknown "$VMM" run --ktest=no_such_suite
-expect_status ktest_unknown 1
+one_line ktest_unknown 64
+grep -q "no suite or test 'no_such_suite'; known suites: .*boot" "$t_out/ktest_unknown.err" &&
+	ok "unknown suite refused with the known suites" || fail "ktest_unknown message" "$(err ktest_unknown)"
 
 # A guest panic is status 70, and the panic message reaches the console.
 run panic "$VMM" run --ktest=none --append debug.panic=1

@@ -32,6 +32,15 @@ qemu_ktest() { # NAME ACCEL CPU [WRAPPER...]
 }
 
 qemu_ktest qemu_tcg tcg max
+
+# Without the VMM's paravirtual port a refused command-line word goes to COM1 and the
+# guest exits 64 through the exit port: (64 << 1) | 1.
+run qemu_usage "$QEMU" -M microvm -accel tcg -cpu max -m 128M -smp 1 -nodefaults \
+	-no-user-config -nographic -serial stdio -display none -kernel "$K" \
+	-append "ktest=none bogus" -device isa-debug-exit,iobase=0xf4,iosize=4
+[ "$rc" -eq 129 ] && grep -q "^kernel: unknown kernel command-line word 'bogus'" "$t_out/qemu_usage.out" &&
+	ok "qemu_usage: a refused word is printed on COM1, exit 64" ||
+	fail "qemu_usage: qemu exit $rc (want 129)" "$(out qemu_usage)" "$(err qemu_usage)"
 # Where the host has no usable /dev/kvm, QEMU with KVM runs inside a guest that has one.
 kvm_usable || [ -n "${NESTED_KVM:-}" ] ||
 	echo "interop: this host has no usable /dev/kvm: qemu_kvm runs in a nested KVM (scripts/nested-kvm.sh)"

@@ -151,8 +151,9 @@ void vm_host_boot(const struct vm_host_config *cfg)
 	memset(&vm_host_ops, 0, sizeof(vm_host_ops));
 
 	vm_startup_reset();
-	if (cfg->blacklist != NULL)
-		vm_phys_set_blacklist(cfg->blacklist);
+	const char *bad;
+	if (cfg->blacklist != NULL && vm_phys_set_blacklist(cfg->blacklist, &bad) != 0)
+		panic("vm_host_boot: blacklist \"%s\" refused at \"%s\"", cfg->blacklist, bad);
 	for (int i = 0; i < vm_host_nseg; i++)
 		vm_phys_add_seg(vm_host_seg_start[i], vm_host_seg_end[i]);
 	vm_page_startup();

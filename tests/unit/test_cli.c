@@ -129,7 +129,7 @@ START_TEST(run_defaults)
 	ck_assert_uint_eq(tc_opts.co_ncpus, 1);
 	ck_assert_ptr_null(tc_opts.co_kernel);
 	ck_assert_str_eq(tc_opts.co_ktest, "all");
-	ck_assert_ptr_null(tc_opts.co_append);
+	ck_assert_str_eq(tc_opts.co_append, "");
 	ck_assert(!tc_opts.co_verbose);
 	ck_assert_ptr_null(tc_opts.co_trace_insns);
 	ck_assert_int_eq(tc_opts.co_prog_argc, 0);
@@ -271,6 +271,93 @@ START_TEST(watchdog_option)
 }
 END_TEST
 
+/* Every --append is kept, in order; together they must fit the guest's command line. */
+START_TEST(append_repeated)
+{
+	static char half[PVH_CMDLINE_MAX / 2 + 1];
+	char line[PVH_CMDLINE_MAX];
+
+	ck_assert_int_eq(tc_parse("run", "--append", "a=1", "--ktest=none", "--append", "b  c",
+	    "--append", "", "--append=d", "p", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_append, "a=1 b  c d");
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "ktest=none a=1 b  c d");
+
+	memset(half, 'h', sizeof(half) - 1);
+	ck_assert_int_eq(tc_parse("run", "--append", half, "p", NULL), 0);
+	tc_assert_usage_error(tc_parse("run", "--append", half, "--append", half, "p", NULL),
+	    "--append: the strings together are longer than 4095 bytes");
+}
+END_TEST
+
+/* The guest splits its command line into at most PVH_CMDLINE_MAX_WORDS words: the VMM
+ * refuses a line with more, counting words the way the guest does. */
+START_TEST(cmdline_words)
+{
+	char words[PVH_CMDLINE_MAX_WORDS * 3 + 8], line[PVH_CMDLINE_MAX];
+	size_t n = 0;
+
+	/* ktest=all and 31 more: exactly the limit. */
+	for (unsigned i = 0; i < PVH_CMDLINE_MAX_WORDS - 1; i++)
+		n += (size_t)snprintf(words + n, sizeof(words) - n, "%s%c", i % 2 ? "\t" : " ",
+		    'a' + (char)(i % 26));
+	ck_assert_int_eq(tc_parse("run", "--ktest", "--append", words, NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_int_eq(tc_parse("run", "--ktest", "-v", "--append", words, NULL), 0);
+	tc_assert_usage_error(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "33 words; the guest takes at most 32 words");
+	/* A control byte separates words as a blank does; a byte above 0x7f does not. */
+	ck_assert_int_eq(tc_parse("run", "--ktest", "--append", words, "--append", "x\x01y",
+	    NULL), 0);
+	tc_assert_usage_error(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "34 words");
+	ck_assert_int_eq(tc_parse("run", "--ktest", "--append", words, "--append", "x\xc3\xa9y",
+	    NULL), 0);
+	tc_assert_usage_error(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "33 words");
+}
+END_TEST
+
+/* --ktest's value: all and none alone, given once, after '='; ktest= in --append counts
+ * as something to run. */
+START_TEST(ktest_values)
+{
+	static const char *const alone[] = { "all,none", "none,all", "none,boot", "boot,all",
+		"a,all,b", "a,none" };
+	for (size_t i = 0; i < VMM_ARRAY_SIZE(alone); i++) {
+		char opt[32];
+		snprintf(opt, sizeof(opt), "--ktest=%s", alone[i]);
+		tc_assert_usage_error(tc_parse("run", opt, NULL), "all and none must stand alone");
+	}
+	ck_assert_int_eq(tc_parse("run", "--ktest=boot.cmdline,allx,nonex,xall", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_ktest, "boot.cmdline,allx,nonex,xall");
+	tc_assert_usage_error(tc_parse("run", "--ktest=a", "--ktest=b", NULL),
+	    "--ktest given twice");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "--ktest", NULL), "--ktest given twice");
+
+	tc_assert_usage_error(tc_parse("run", "--ktest", "none", NULL), "use --ktest=none");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "all", NULL), "use --ktest=all");
+	tc_assert_usage_error(tc_parse("run", "-v", "--ktest", "boot,page", NULL),
+	    "use --ktest=boot,page");
+	/* Anything else after a bare --ktest is the PROGRAM, run after the tests. */
+	ck_assert_int_eq(tc_parse("run", "--ktest", "/bin/true", "none", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_ktest, "all");
+	ck_assert_int_eq(tc_opts.co_prog_argc, 2);
+	ck_assert_int_eq(tc_parse("run", "--ktest", "prog", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_prog_argv[0], "prog");
+
+	ck_assert_int_eq(tc_parse("run", "--append", "verbose ktest=boot", NULL), 0);
+	ck_assert_ptr_null(tc_opts.co_ktest);
+	ck_assert_int_eq(tc_parse("run", "--append", "ktest", NULL), 0);
+	ck_assert_int_eq(tc_parse("run", "--append", "a\tktest=", NULL), 0);
+	tc_assert_usage_error(tc_parse("run", "--append", "xktest=1", NULL), "needs a PROGRAM");
+	tc_assert_usage_error(tc_parse("run", "--append", "ktestx=1 verbose", NULL),
+	    "needs a PROGRAM");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("vmm.cli");
@@ -286,6 +373,9 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, guest_cmdline);
 	tcase_add_test(tc, cmdline_limits);
 	tcase_add_test(tc, watchdog_option);
+	tcase_add_test(tc, append_repeated);
+	tcase_add_test(tc, cmdline_words);
+	tcase_add_test(tc, ktest_values);
 	suite_add_tcase(s, tc);
 	return s;
 }

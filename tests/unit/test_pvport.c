@@ -19,7 +19,7 @@
 
 static struct guest_mem tp_gm;
 static struct pvport *tp_pv;
-static int tp_milestones[PV_MS_MAX], tp_panics, tp_stops;
+static int tp_milestones[PV_MS_MAX], tp_panics, tp_stops, tp_usages;
 static char tp_last_msg[64];
 
 static void tp_milestone(void *ctx, enum pv_milestone ms)
@@ -42,7 +42,15 @@ static void tp_stopped(void *ctx, const char *msg, size_t len)
 	snprintf(tp_last_msg, sizeof(tp_last_msg), "%.*s", (int)len, msg);
 }
 
-static const struct pvport_ops tp_ops = { tp_milestone, tp_panic, tp_stopped };
+static void tp_usage(void *ctx, const char *msg, size_t len)
+{
+	(void)ctx;
+	tp_usages++;
+	ck_assert_uint_eq(strlen(msg), len);    /* the line ends where it says */
+	snprintf(tp_last_msg, sizeof(tp_last_msg), "%.*s", (int)len, msg);
+}
+
+static const struct pvport_ops tp_ops = { tp_milestone, tp_panic, tp_stopped, tp_usage };
 
 static void tp_setup(void)
 {
@@ -51,7 +59,7 @@ static void tp_setup(void)
 	ck_assert_ptr_nonnull(tp_pv);
 	pvport_init(tp_pv, &tp_gm, &tp_ops, &tp_gm);
 	memset(tp_milestones, 0, sizeof(tp_milestones));
-	tp_panics = tp_stops = 0;
+	tp_panics = tp_stops = tp_usages = 0;
 	/* Pages 0..15 hold a recognisable pattern: page n is filled with n + 1. */
 	for (unsigned n = 0; n < 16; n++)
 		memset(tp_gm.gm_base + TP_PAGE(n), n + 1, PV_PAGE_SIZE);
@@ -270,6 +278,63 @@ START_TEST(stopped)
 }
 END_TEST
 
+/* A usage report ends the run as a usage error with one printable line. */
+START_TEST(usage_message)
+{
+	enum pvport_result res;
+	static const char msg[] = "bad\tword\x1b[2J\x80\r\n";
+
+	ck_assert_int_eq(guest_mem_write(&tp_gm, TP_MSG, msg, sizeof(msg) - 1), 0);
+	struct pv_req r = tp_submit(PV_OP_USAGE, TP_MSG, sizeof(msg) - 1, 0, 0, &res);
+	ck_assert_int_eq(res, PVPORT_USAGE);
+	ck_assert_uint_eq(r.status, PV_OK);
+	ck_assert_int_eq(tp_usages, 1);
+	/* The trailing newline ends the line; other control bytes are replaced. */
+	ck_assert_str_eq(tp_last_msg, "bad?word?[2J?");
+	ck_assert_str_eq(tp_pv->pv_usage_msg, "bad?word?[2J?");
+
+	/* A NUL ends the message: what follows it is not printed. */
+	ck_assert_int_eq(guest_mem_write(&tp_gm, TP_MSG, "ab\0cd", 5), 0);
+	tp_submit(PV_OP_USAGE, TP_MSG, 5, 0, 0, &res);
+	ck_assert_int_eq(res, PVPORT_USAGE);
+	ck_assert_str_eq(tp_last_msg, "ab");
+
+	/* The longest message is taken whole. */
+	memset(tp_gm.gm_base + TP_PAGE(0), 'x', PVPORT_MSG_MAX);
+	r = tp_submit(PV_OP_USAGE, TP_PAGE(0), PVPORT_MSG_MAX, 0, 0, &res);
+	ck_assert_uint_eq(r.status, PV_OK);
+	ck_assert_uint_eq(tp_pv->pv_usage_len, PVPORT_MSG_MAX);
+	ck_assert_int_eq(tp_usages, 3);
+}
+END_TEST
+
+/* A message outside RAM or too long is not read, and the run still ends as a usage
+ * error: the guest has refused its input and will not run on. */
+START_TEST(usage_message_bounds)
+{
+	static const struct { uint64_t gpa, len; uint32_t st; } cases[] = {
+		{ TP_MSG, PVPORT_MSG_MAX + 1, PV_E_INVAL },
+		{ TP_MSG, UINT64_MAX, PV_E_INVAL },
+		{ TP_RAM - 4, 8, PV_E_FAULT },
+		{ TP_RAM, 1, PV_E_FAULT },
+		{ UINT64_MAX - 2, 8, PV_E_FAULT },
+	};
+	enum pvport_result res;
+
+	ck_assert_int_eq(guest_mem_write(&tp_gm, TP_MSG, "secret", 6), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tp_last_msg[0] = '\0';
+		struct pv_req r = tp_submit(PV_OP_USAGE, cases[i].gpa, cases[i].len, 0, 0, &res);
+		ck_assert_int_eq(res, PVPORT_USAGE);
+		ck_assert_uint_eq(r.status, cases[i].st);
+		ck_assert_int_eq(tp_usages, (int)i + 1);
+		ck_assert_msg(strstr(tp_last_msg, "unreadable") != NULL, "case %zu: '%s'", i,
+		    tp_last_msg);
+	}
+	ck_assert_int_eq(tp_panics + tp_stops, 0);
+}
+END_TEST
+
 START_TEST(dump_desc)
 {
 	struct pv_dump_desc d = { .magic = PV_DUMP_MAGIC, .version = PV_VERSION,
@@ -479,6 +544,8 @@ static Suite *pvport_suite(void)
 	tcase_add_test(tc, milestone_registers_dump_desc);
 	tcase_add_test(tc, panic_message);
 	tcase_add_test(tc, stopped);
+	tcase_add_test(tc, usage_message);
+	tcase_add_test(tc, usage_message_bounds);
 	tcase_add_test(tc, dump_desc);
 	tcase_add_test(tc, page_zero);
 	tcase_add_test(tc, page_zero_by_discard);

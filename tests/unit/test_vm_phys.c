@@ -14,6 +14,7 @@
 #include "tests/support/vm_host.h"
 #include "vm/vm_page.h"
 #include "vm/vm_phys.h"
+#include "vm/vm_startup.h"
 
 static uint64_t tphys_rand(uint64_t *s)
 {
@@ -317,10 +318,80 @@ static char *tphys_boot_captured(const struct vm_host_config *cfg)
 	return buf;
 }
 
+/* vm.blacklist's parser: what it takes, each way an element is refused (with where),
+ * and that a refused list leaves the blacklist as it was. */
+START_TEST(blacklist_parse)
+{
+	static const struct {
+		const char *list;
+		enum vm_phys_bl_error want;
+		size_t bad;             /* offset of the element refused */
+	} refused[] = {
+		{ "", VM_PHYS_BL_EMPTY, 0 },
+		{ ",0x1000", VM_PHYS_BL_EMPTY, 0 },
+		{ "0x1000,,0x2000", VM_PHYS_BL_EMPTY, 7 },
+		{ "0x1000,", VM_PHYS_BL_EMPTY, 7 },
+		{ "garbage", VM_PHYS_BL_SYNTAX, 0 },
+		{ "0x1000,garbage", VM_PHYS_BL_SYNTAX, 7 },
+		{ "0x", VM_PHYS_BL_SYNTAX, 0 },
+		{ "0x1000g", VM_PHYS_BL_SYNTAX, 0 },
+		{ "-4096", VM_PHYS_BL_SYNTAX, 0 },
+		{ "4096x", VM_PHYS_BL_SYNTAX, 0 },
+		{ "0x1000 0x2000", VM_PHYS_BL_SYNTAX, 0 },
+		{ "0x10000000000000000", VM_PHYS_BL_RANGE, 0 },        /* 2^64: wrapped to 0 */
+		{ "0x1000,0x10000000000001000", VM_PHYS_BL_RANGE, 7 },
+		{ "18446744073709551616", VM_PHYS_BL_RANGE, 0 },
+		{ "0x10000000000000000g", VM_PHYS_BL_SYNTAX, 0 },
+	};
+	const char *bad;
+
+	ck_assert_int_eq(vm_phys_blacklist_count(), 0);
+	ck_assert_int_eq(vm_phys_set_blacklist("0x5000", &bad), VM_PHYS_BL_OK);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		bad = NULL;
+		ck_assert_msg(vm_phys_set_blacklist(refused[i].list, &bad) == refused[i].want,
+		    "'%s' not refused as %d", refused[i].list, refused[i].want);
+		ck_assert_msg(bad == refused[i].list + refused[i].bad, "'%s': bad at %td",
+		    refused[i].list, bad - refused[i].list);
+		/* Nothing of a refused list stays, what was there before does. */
+		ck_assert_int_eq(vm_phys_blacklist_count(), 1);
+		ck_assert_uint_eq(vm_phys_blacklist_page(0), 0x5000);
+	}
+
+	/* Accepted: hex and decimal, the page holding each, duplicates once, sorted. */
+	ck_assert_int_eq(vm_phys_set_blacklist("0x1234567,8192,0X2fff,0xffffffffffffffff,"
+	    "18446744073709551615", &bad), VM_PHYS_BL_OK);
+	ck_assert_int_eq(vm_phys_blacklist_count(), 4);
+	ck_assert_uint_eq(vm_phys_blacklist_page(0), 0x2000);
+	ck_assert_uint_eq(vm_phys_blacklist_page(1), 0x5000);
+	ck_assert_uint_eq(vm_phys_blacklist_page(2), 0x1234000);
+	ck_assert_uint_eq(vm_phys_blacklist_page(3), 0xfffffffffffff000ull);
+
+	/* The table holds VM_PHYS_BLACKLIST_MAX pages: one more refuses the whole list. */
+	char list[VM_PHYS_BLACKLIST_MAX * 12];
+	size_t n = 0;
+	for (int i = 0; i < VM_PHYS_BLACKLIST_MAX - 4; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%#x", i ? "," : "",
+		    0x100000 + i * 0x1000);
+	snprintf(list + n, sizeof(list) - n, ",0x900000");
+	ck_assert_int_eq(vm_phys_set_blacklist(list, &bad), VM_PHYS_BL_FULL);
+	ck_assert_str_eq(bad, "0x900000");
+	ck_assert_int_eq(vm_phys_blacklist_count(), 4);
+	list[n] = '\0';
+	ck_assert_int_eq(vm_phys_set_blacklist(list, &bad), VM_PHYS_BL_OK);
+	ck_assert_int_eq(vm_phys_blacklist_count(), VM_PHYS_BLACKLIST_MAX);
+	/* A full table still takes pages it has (duplicates), and refuses a new one. */
+	ck_assert_int_eq(vm_phys_set_blacklist("0x5000,0x2000", &bad), VM_PHYS_BL_OK);
+	ck_assert_int_eq(vm_phys_set_blacklist("0x5000,0x7000", &bad), VM_PHYS_BL_FULL);
+	ck_assert_str_eq(bad, "0x7000");
+	ck_assert_int_eq(vm_phys_blacklist_count(), VM_PHYS_BLACKLIST_MAX);
+}
+END_TEST
+
 START_TEST(blacklist_never_handed_out)
 {
 	struct vm_host_config cfg = { .ram_bytes = 16ull << 20, .ncpus = 1,
-	    .blacklist = "0x200000,0x345678, 0x2000000,0x3ff000,0x200000" };
+	    .blacklist = "0x200000,0x345678,0x2000000,0x3ff000,0x200000" };
 	char *out = tphys_boot_captured(&cfg);
 
 	ck_assert_msg(strstr(out, "blacklisted page 0x200000 never allocated") != NULL, "%s",
@@ -578,6 +649,7 @@ static Suite *vm_phys_suite(void)
 	tcase_add_test(tc, exhaust_all_pages_once);
 	tcase_add_test(tc, alloc_run_takes_largest_smaller_block);
 	tcase_add_test(tc, page_array_is_smallest_that_fits);
+	tcase_add_test(tc, blacklist_parse);
 	tcase_add_test(tc, blacklist_never_handed_out);
 	tcase_add_test(tc, contig_matches_brute_force);
 	tcase_add_test(tc, boot_leaves_page_array_untouched);
