@@ -683,6 +683,11 @@ static void zone_limit_sleep(uma_zone_t zone)
 	zone_fast_update(zone);
 	if (__atomic_load_n(&zone->uz_items, __ATOMIC_SEQ_CST) >=
 	    __atomic_load_n(&zone->uz_max, __ATOMIC_RELAXED) && zone->uz_max != 0) {
+		/* Only another thread's free could end the sleep. */
+		if (!vm_plat_others_can_free())
+			panic("uma_zalloc: zone %s is at its limit of %llu items: a sleeping "
+			    "request waits for an item to be freed, and nothing else runs "
+			    "to free one", zone->uz_name, (unsigned long long)zone->uz_max);
 		zone->uz_sleeps++;
 		vm_sleep(zone, &zone->uz_lock, "zonelimit", UMA_LIMIT_SLEEP_NS);
 	}
@@ -877,7 +882,12 @@ static void *zone_alloc_item(uma_zone_t zone, void *udata, int flags)
 			zone_limit_sleep(zone);
 		} else {
 			/* No run of pages for a multi-page slab even after a reclaim:
-			 * let frees happen before trying again. */
+			 * let frees happen before trying again, if anything can free. */
+			if (!vm_plat_others_can_free())
+				panic("uma_zalloc: zone %s: out of memory: a sleeping request "
+				    "waits for a run of %u pages for a slab, and nothing else "
+				    "runs to free memory", zone->uz_name,
+				    zone->uz_keg->uk_ppera);
 			mtx_lock(&zone->uz_lock);
 			vm_sleep(zone, &zone->uz_lock, "zonemem", UMA_LIMIT_SLEEP_NS);
 			mtx_unlock(&zone->uz_lock);

@@ -708,10 +708,33 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 }
 
 /*
+ * A sleeping request nothing can satisfy: the caller is the only thread of control, the
+ * low-memory handlers have given back what they had, and sleeping would spin for ever.
+ */
+static __attribute__((noinline, noreturn)) void vm_page_alloc_wait_hopeless(int req,
+    unsigned long npages)
+{
+	uint64_t free, reserved;
+
+	vm_phys_lock();
+	free = vm_phys_nfree;
+	reserved = vm_page_free_reserved;
+	vm_phys_unlock();
+	panic("vm_page_alloc: out of memory: a sleeping request for %lu %s page%s "
+	    "(class %s) waits for pages to be freed, and nothing else runs to free them "
+	    "(%llu pages free, %llu reserved)", npages, npages > 1 ? "contiguous" : "free",
+	    npages > 1 ? "s" : "",
+	    (req & VM_ALLOC_CLASS_MASK) == VM_ALLOC_INTERRUPT ? "interrupt" :
+	    (req & VM_ALLOC_CLASS_MASK) == VM_ALLOC_SYSTEM ? "system" : "normal",
+	    (unsigned long long)free, (unsigned long long)reserved);
+}
+
+/*
  * When the request cannot be met now: fire the low-memory handlers (they return cached
  * pages), try again, then fail or sleep as the request says. 'try' is retried.
  */
-static vm_page_t vm_page_alloc_wait(int req, vm_page_t (*try)(int, void *), void *arg)
+static vm_page_t vm_page_alloc_wait(int req, unsigned long npages,
+    vm_page_t (*try)(int, void *), void *arg)
 {
 	vm_page_t m;
 	bool slept = false;
@@ -720,11 +743,14 @@ static vm_page_t vm_page_alloc_wait(int req, vm_page_t (*try)(int, void *), void
 		vm_lowmem_fire(VM_LOW_PAGES);
 		if ((m = try(req, arg)) != NULL)
 			return m;
+		bool alone = !vm_plat_others_can_free();
 		if ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) == 0 ||
-		    (slept && (req & VM_ALLOC_WAITOK) == 0)) {
+		    ((slept || alone) && (req & VM_ALLOC_WAITOK) == 0)) {
 			vm_page_count_add(&vm_page_alloc_fails, 1);
 			return NULL;
 		}
+		if (alone)
+			vm_page_alloc_wait_hopeless(req, npages);
 		/* Pages freed to the buddy lists wake us at once; pages freed into a
 		 * cache meanwhile, or a contiguous run that needs more than a free page,
 		 * are found by the periodic re-check. */
@@ -788,7 +814,7 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_noobj_slow(int req)
 
 	m = vm_page_alloc_noobj_try(req, NULL);
 	if (m == NULL) {
-		m = vm_page_alloc_wait(req, vm_page_alloc_noobj_try, &short_of_memory);
+		m = vm_page_alloc_wait(req, 1, vm_page_alloc_noobj_try, &short_of_memory);
 		if (m == NULL)
 			return NULL;
 	}
@@ -1134,7 +1160,7 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
 		/* Fragmentation is not cured by waiting for one page: WAITOK sleeps and
 		 * retries like a one-page request, which is as good as it gets here. */
 		vm_page_drain_caches();
-		m = vm_page_alloc_wait(req, vm_page_alloc_contig_try, &a);
+		m = vm_page_alloc_wait(req, npages, vm_page_alloc_contig_try, &a);
 		if (m == NULL)
 			return NULL;
 	}

@@ -796,11 +796,20 @@ vm_page_t vm_phys_alloc_contig(unsigned long npages, vm_paddr_t low, vm_paddr_t 
 	    ("vm_phys_alloc_contig: alignment %#lx boundary %#llx not powers of 2",
 	    alignment, (unsigned long long)boundary));
 	vm_phys_contig_inspected = 0;
-	if (npages == 0 || (boundary != 0 && boundary < r.vcr_size) || high <= low ||
-	    high - low < r.vcr_size)
+	/* More than is free can never fit: without this check the search below would
+	 * extend a run through all free memory from each large block, O(RAM^2). */
+	if (npages == 0 || npages > vm_phys_nfree || (boundary != 0 && boundary < r.vcr_size) ||
+	    high <= low || high - low < r.vcr_size)
 		return NULL;
 	if (alignment < PAGE_SIZE)
 		r.vcr_alignment = alignment = PAGE_SIZE;
+	/* A range no segment overlaps (above RAM, in a hole) fails without carving every
+	 * lazy tail in the search below. */
+	bool overlaps = false;
+	for (int i = 0; i < vm_phys_nsegs && !overlaps; i++)
+		overlaps = vm_phys_segs[i].ps_start < high && low < vm_phys_segs[i].ps_end;
+	if (!overlaps)
+		return NULL;
 
 	/* Unconstrained (UMA slabs, large kmalloc): a buddy block, without a search. */
 	order = npages == 1 ? 0 : 64 - __builtin_clzll((unsigned long long)npages - 1);
@@ -856,11 +865,37 @@ static uint64_t vm_phys_verify_fail(uint64_t nbad, const char *what, vm_paddr_t 
 	return nbad + 1;
 }
 
-uint64_t vm_phys_verify(void)
+/* A page inside a free block (not its head): all-zero, not a bad page. */
+static inline uint64_t vm_phys_verify_tail(uint64_t nbad, vm_page_t t, vm_paddr_t pa)
+{
+	if ((t->flags & PG_BLACKLISTED) != 0)
+		nbad = vm_phys_verify_fail(nbad, "holds a bad page", pa);
+	if (t->order != 0 || t->plinks.pl_next != NULL || t->flags != 0 ||
+	    t->ref_count != 0 || t->pool != 0)
+		nbad = vm_phys_verify_fail(nbad, "tail page not zero", pa);
+	return nbad;
+}
+
+/* The first page index >= from (counted from the segment's start) that the sample
+ * takes: every stride-th page of the segment. */
+static inline uint64_t vm_phys_verify_next(uint64_t from, uint64_t stride)
+{
+	return stride == 1 ? from : roundup2(from, stride);
+}
+
+/*
+ * One pass over the free lists and lazy tails. Every block head, list mask and count is
+ * checked; the pages inside blocks and lazy tails only where their index in the segment
+ * is a multiple of stride (1: all of them), plus each block's last page.
+ */
+static uint64_t vm_phys_verify_stride(uint64_t stride)
 {
 	uint64_t nbad = 0, pages = 0;
 
 	mtx_assert_owned(&vm_phys_free_mtx);
+	KASSERT(stride != 0 && (stride & (stride - 1)) == 0,
+	    ("vm_phys_verify_stride: stride %llu is not a power of two",
+	    (unsigned long long)stride));
 	for (int p = 0; p < VM_NFREEPOOL; p++) {
 		for (int o = 0; o < VM_NFREEORDER; o++) {
 			struct vm_plinks *q = &vm_phys_freeq[p][o];
@@ -868,10 +903,12 @@ uint64_t vm_phys_verify(void)
 			for (struct vm_plinks *pl = q->pl_next; pl != q; pl = pl->pl_next, n++) {
 				vm_page_t m = vm_plinks_page(pl);
 				struct vm_phys_seg *seg = vm_phys_page_seg(m);
-				vm_paddr_t pa = seg->ps_start + ptoa((uint64_t)(m - seg->ps_pages));
+				uint64_t idx = (uint64_t)(m - seg->ps_pages);
+				vm_paddr_t pa = seg->ps_start + ptoa(idx);
 				vm_paddr_t bpa = pa ^ VM_PHYS_BLOCK_BYTES(o);
+				uint64_t npg = 1ull << o;
 
-				pages += 1ull << o;
+				pages += npg;
 				if (m->order != o + 1 || m->pool != p)
 					nbad = vm_phys_verify_fail(nbad, "head fields wrong", pa);
 				if ((pa & (VM_PHYS_BLOCK_BYTES(o) - 1)) != 0 ||
@@ -881,34 +918,51 @@ uint64_t vm_phys_verify(void)
 				if (o < VM_MAXORDER && bpa >= seg->ps_start && bpa < seg->ps_end &&
 				    vm_phys_seg_page(seg, bpa)->order == o + 1)
 					nbad = vm_phys_verify_fail(nbad, "buddy free too", pa);
-				for (uint64_t i = 0; i < (1ull << o); i++) {
-					vm_page_t t = m + i;
-					if ((t->flags & PG_BLACKLISTED) != 0)
-						nbad = vm_phys_verify_fail(nbad, "holds a bad page", pa);
-					if (i > 0 && (t->order != 0 || t->plinks.pl_next != NULL ||
-					    t->flags != 0 || t->ref_count != 0 || t->pool != 0))
-						nbad = vm_phys_verify_fail(nbad, "tail page not zero", pa);
-				}
+				if ((m->flags & PG_BLACKLISTED) != 0)
+					nbad = vm_phys_verify_fail(nbad, "holds a bad page", pa);
+				uint64_t i = vm_phys_verify_next(idx + 1, stride) - idx;
+				for (; i < npg; i += stride)
+					nbad = vm_phys_verify_tail(nbad, m + i, pa);
+				if (stride > 1 && npg > 1 && (idx + npg - 1) % stride != 0)
+					nbad = vm_phys_verify_tail(nbad, m + npg - 1, pa);
 			}
 			if ((n != 0) != ((vm_phys_freeq_mask[p] >> o) & 1))
 				nbad = vm_phys_verify_fail(nbad, "list mask wrong", 0);
 		}
 	}
-	/* Lazy tails: no block, nothing written but a bad page's flag, counted. */
+	/* Lazy tails: no block, nothing written but a bad page's flag, counted. The count
+	 * is the tails' length less the blacklisted pages in them (each must carry its
+	 * flag), so a sample needs no walk. */
 	uint64_t lazy = 0;
 	for (int i = 0; i < vm_phys_nsegs; i++) {
 		struct vm_phys_seg *seg = &vm_phys_segs[i];
-		if (seg->ps_lazy < seg->ps_start || seg->ps_lazy > seg->ps_end)
+		if (seg->ps_lazy < seg->ps_start || seg->ps_lazy > seg->ps_end) {
 			nbad = vm_phys_verify_fail(nbad, "lazy cursor outside its segment",
 			    seg->ps_lazy);
-		for (vm_paddr_t pa = seg->ps_lazy; pa < seg->ps_end; pa += PAGE_SIZE) {
-			vm_page_t t = vm_phys_seg_page(seg, pa);
+			continue;
+		}
+		uint64_t first = atop(seg->ps_lazy - seg->ps_start);
+		uint64_t end = atop(seg->ps_end - seg->ps_start);
+		lazy += end - first;
+		for (uint64_t k = vm_phys_verify_next(first, stride); k < end; k += stride) {
+			vm_page_t t = &seg->ps_pages[k];
 			if (t->order != 0 || t->plinks.pl_next != NULL || t->ref_count != 0 ||
 			    t->pool != 0 || t->kmem_owner != 0 ||
 			    (t->flags & ~PG_BLACKLISTED) != 0)
-				nbad = vm_phys_verify_fail(nbad, "lazy page not zero", pa);
-			if ((t->flags & PG_BLACKLISTED) == 0)
-				lazy++;
+				nbad = vm_phys_verify_fail(nbad, "lazy page not zero",
+				    seg->ps_start + ptoa(k));
+			if ((t->flags & PG_BLACKLISTED) != 0 &&
+			    !vm_phys_blacklisted(seg->ps_start + ptoa(k)))
+				nbad = vm_phys_verify_fail(nbad, "flagged bad but not listed",
+				    seg->ps_start + ptoa(k));
+		}
+		for (int b = 0; b < vm_phys_nblacklist; b++) {
+			vm_paddr_t bpa = vm_phys_blacklist[b];
+			if (bpa < seg->ps_lazy || bpa >= seg->ps_end)
+				continue;
+			lazy--;
+			if ((vm_phys_seg_page(seg, bpa)->flags & PG_BLACKLISTED) == 0)
+				nbad = vm_phys_verify_fail(nbad, "bad page without its flag", bpa);
 		}
 	}
 	if (lazy != vm_phys_lazy)
@@ -916,4 +970,19 @@ uint64_t vm_phys_verify(void)
 	if (pages + vm_phys_lazy != vm_phys_nfree)
 		nbad = vm_phys_verify_fail(nbad, "vm_phys_nfree wrong", 0);
 	return nbad;
+}
+
+uint64_t vm_phys_verify(void)
+{
+	return vm_phys_verify_stride(1);
+}
+
+uint64_t vm_phys_verify_sample(uint64_t max_pages)
+{
+	uint64_t stride = 1;
+
+	mtx_assert_owned(&vm_phys_free_mtx);
+	while (max_pages != 0 && vm_phys_nfree / stride > max_pages)
+		stride <<= 1;
+	return vm_phys_verify_stride(stride);
 }

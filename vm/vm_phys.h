@@ -154,6 +154,13 @@ uint64_t vm_phys_free_blocks(int pool, int order);
  * of violations, printing the first few. Walks every free page: for tests. => F held. */
 uint64_t vm_phys_verify(void);
 
+/* vm_phys_verify checking about max_pages of the pages inside free blocks and lazy
+ * tails (every stride-th of each segment, and each block's last) and all of the rest:
+ * heads, coalescing, masks, counts, the blacklist. Its cost grows with the free blocks,
+ * not with RAM: for tests in the guest, where each page checked costs microseconds.
+ * => F held. */
+uint64_t vm_phys_verify_sample(uint64_t max_pages);
+
 /* Free pages the last vm_phys_alloc_contig examined (the contig.64 figure). */
 extern uint64_t vm_phys_contig_inspected;
 

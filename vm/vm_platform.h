@@ -104,4 +104,13 @@ uint64_t vm_plat_zero_pages(const struct vm_page_run *runs, unsigned nruns);
 uint64_t vm_plat_discard_pages(const struct vm_page_run *runs, unsigned nruns);
 bool vm_plat_has_page_ops(void);    /* false: the fallbacks are stores, do fewer of them */
 
+/*
+ * Can anything but the caller free memory while it sleeps? true where other threads run
+ * (host tests, a guest with a scheduler); false where the caller is the only thread of
+ * control and interrupt handlers free nothing (the guest today). A request that would
+ * sleep for memory or for a zone item then panics, naming what it waited for, instead
+ * of waiting for ever; one that may fail (VM_ALLOC_WAITFAIL) fails without sleeping.
+ */
+bool vm_plat_others_can_free(void);
+
 #endif /* VM_VM_PLATFORM_H */

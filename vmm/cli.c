@@ -27,7 +27,7 @@ void cli_usage(FILE *f)
 	    "is handed to the guest with its ARGS. The exit status is the guest's.\n"
 	    "\n"
 	    "options of run:\n"
-	    "  -m, --memory SIZE    guest RAM: bytes or K/M/G, 2M..64G (default 64M)\n"
+	    "  -m, --memory SIZE    guest RAM: bytes or K/M/G, 16M..64G (default 64M)\n"
 	    "  -c, --cpus N         vCPUs (default 1; only 1 is supported so far)\n"
 	    "  -k, --kernel FILE    guest kernel (default: kernel.elf beside vmm)\n"
 	    "      --ktest[=SUITES] run the kernel's self-tests: all (default), none,\n"
@@ -95,8 +95,13 @@ int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 		return -1;
 	}
 	v <<= shift;
-	if (v < CLI_MEM_MIN || v > CLI_MEM_MAX) {
-		cli_fail(err, errlen, "memory size '%s' is out of range; use 2M to 64G", s);
+	if (v < CLI_MEM_MIN) {
+		cli_fail(err, errlen, "memory size '%s' is too small: the guest needs at least "
+		    "%lluM", s, (unsigned long long)(CLI_MEM_MIN >> 20));
+		return -1;
+	}
+	if (v > CLI_MEM_MAX) {
+		cli_fail(err, errlen, "memory size '%s' is too large; the most is 64G", s);
 		return -1;
 	}
 	if (v % 4096 != 0) {

@@ -14,7 +14,9 @@
 #include "devices/pvh.h"
 
 #define CLI_MEM_DEFAULT     (64ull << 20)
-#define CLI_MEM_MIN         (2ull << 20)
+/* What the guest kernel and all its self-tests need (`--ktest` passes at 12M; 16M leaves
+ * room): below it a suite fails or an allocation panics, so -m refuses it up front. */
+#define CLI_MEM_MIN         (16ull << 20)
 #define CLI_MEM_MAX         (64ull << 30)
 #define CLI_ERR_MAX         256     /* room for any one-line error message */
 

@@ -1,14 +1,16 @@
 /*
  * Direct map construction. The boot page tables (locore.S) already map physical
- * [0, 1 GiB) at DMAP_BASE through the boot page directory, and page directories for
- * GiB 1..3 are prebuilt (dmap_low_pd): up to 4 GiB of RAM the direct map costs one store
- * per GiB beyond the first, and a guest of at most 1 GiB (the usual micro-VM) costs none.
+ * [0, 1 GiB) at DMAP_BASE through the boot page directory, and the page directories of
+ * GiB 1..DMAP_PD_GIB are prebuilt, filled by the assembler (dmap_pd): the direct map
+ * costs one store per GiB of RAM beyond the first, and a guest of at most 1 GiB (the
+ * usual micro-VM) costs none. A GiB that holds any RAM is linked whole, as the PCI hole's
+ * GiB always was: what is not RAM there is never accessed through it.
  *
- * Above 4 GiB each GiB takes a 1 GiB page when the CPU has them (CPUID 0x80000001
- * EDX[26], asked only then), else a page directory from a static pool (bss: untouched
- * unless used) filled one 2 MiB entry per 2 MiB of RAM. KVM here offers no 1 GiB pages (a
- * guest PDPTE with PS set faults with RSVD even when CPUID claims them), which is one
- * more reason the first 4 GiB never depend on them.
+ * Filling 2 MiB entries at run time would cost ~30 us each here (emulated CPL 0): 1 s at
+ * 64 GiB, which is why nothing is filled. Beyond GiB DMAP_PD_GIB each GiB takes a 1 GiB
+ * page when the CPU has them (CPUID 0x80000001 EDX[26], asked only then), else it is not
+ * mapped (said on the console). KVM here offers no 1 GiB pages (a guest PDPTE with PS
+ * set faults with RSVD even when CPUID claims them), so nothing below relies on them.
  */
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
@@ -17,71 +19,56 @@
 #include "kern/systm.h"
 
 extern uint64_t dmap_pdpt[512];
-extern uint64_t dmap_low_pd[3][512];
-#define DMAP_LOW_GIB    4       /* GiB 0..3 have page directories from the start */
-#define DMAP_LOW_END    ((uint64_t)DMAP_LOW_GIB * NBPDP)
+extern uint64_t dmap_pd[DMAP_PD_GIB][512];
+
+_Static_assert(DMAP_PD_GIB < DMAP_MAX_GIB, "the prebuilt page directories fit the PDPT");
 
 uint64_t kernel_pml4_pa = (uint64_t)(uintptr_t)boot_pml4 - KERNBASE;
 bool dmap_1g_pages;
 uint64_t dmap_end;
 
-#define DMAP_PD_POOL    63      /* 2 MiB-page fallback: GiB 4..66 */
-static uint64_t dmap_pd_pool[DMAP_PD_POOL][512] __attribute__((aligned(4096)));
-static unsigned dmap_pd_used;
-
 #define DMAP_PTE    (PG_V | PG_RW | PG_A | PG_M | PG_G | PG_NX)
 #define DMAP_PDE    (PG_V | PG_RW | PG_A | PG_M)
 
-/* Map [start, end) (RAM above 4 GiB) with 1 GiB pages or pool page directories. */
-static void dmap_map_high(uint64_t start, uint64_t end)
+/* Map GiB [first, last] (beyond the prebuilt ones) with 1 GiB pages, if the CPU can. */
+static void dmap_map_1g(uint64_t first, uint64_t last)
 {
-	for (uint64_t pa = rounddown2(start, NBPDR); pa < end; pa += NBPDR) {
-		uint64_t gib = pa / NBPDP;
-		if (dmap_1g_pages) {
-			dmap_pdpt[gib] = (gib * NBPDP) | DMAP_PTE | PG_PS;
-			pa = (gib + 1) * NBPDP - NBPDR;
-			continue;
-		}
-		if (dmap_pdpt[gib] == 0) {
-			if (dmap_pd_used == DMAP_PD_POOL) {
-				printf("dmap: no page directory for GiB %lu, RAM above it is "
-				    "not mapped\n", (unsigned long)gib);
-				dmap_end = MIN(dmap_end, gib * NBPDP);
-				return;
-			}
-			uint64_t *pd = dmap_pd_pool[dmap_pd_used++];
-			dmap_pdpt[gib] = ((uint64_t)(uintptr_t)pd - KERNBASE) | DMAP_PDE;
-		}
-		uint64_t *pd = (uint64_t *)(DMAP_BASE + (dmap_pdpt[gib] & PG_FRAME));
-		pd[(pa / NBPDR) & 511] = pa | DMAP_PTE | PG_PS;
+	uint32_t r[4];
+
+	/* Leaf 0x80000001 exists on every CPU that reached long mode. */
+	cpuid_count(0x80000001, 0, r);
+	dmap_1g_pages = (r[3] & CPUIDX_EDX_PAGE1GB) != 0;
+	if (!dmap_1g_pages) {
+		printf("dmap: no 1 GiB pages: RAM above GiB %lu is not mapped\n",
+		    (unsigned long)first);
+		dmap_end = MIN(dmap_end, first * NBPDP);
+		return;
 	}
+	for (uint64_t g = first; g <= last && g < DMAP_MAX_GIB; g++)
+		dmap_pdpt[g] = (g * NBPDP) | DMAP_PTE | PG_PS;
 }
 
 /* RAM beyond GiB 0: out of line, so that the common boot does not pay its frame. */
-static void __attribute__((noinline)) dmap_map_beyond_gib0(const struct bootinfo *bi,
-    uint64_t end)
+static void __attribute__((noinline)) dmap_map_beyond_gib0(const struct bootinfo *bi)
 {
-	/* Link the prebuilt page directories of the GiB below 4 that hold RAM. */
+	uint64_t high_first = 0, high_last = 0;
+
+	/* Link the prebuilt page directory of each GiB that holds RAM: one store each. */
 	for (unsigned i = 0; i < bi->bi_nram; i++) {
 		const struct bi_range *r = &bi->bi_ram[i];
-		uint64_t last = MIN(r->bir_end, DMAP_LOW_END);
-		for (uint64_t g = MAX(r->bir_start / NBPDP, 1); g * NBPDP < last; g++)
-			dmap_pdpt[g] = ((uint64_t)(uintptr_t)dmap_low_pd[g - 1] - KERNBASE) |
+		uint64_t last = (r->bir_end - 1) / NBPDP;
+		for (uint64_t g = MAX(r->bir_start / NBPDP, 1); g <= last; g++) {
+			if (g > DMAP_PD_GIB) {
+				high_first = high_first == 0 ? g : high_first;
+				high_last = last;
+				break;
+			}
+			dmap_pdpt[g] = ((uint64_t)(uintptr_t)dmap_pd[g - 1] - KERNBASE) |
 			    DMAP_PDE;
-	}
-	if (end > DMAP_LOW_END) {
-		uint32_t r[4];
-
-		/* Leaf 0x80000001 exists on every CPU that reached long mode. */
-		cpuid_count(0x80000001, 0, r);
-		dmap_1g_pages = (r[3] & CPUIDX_EDX_PAGE1GB) != 0;
-		for (unsigned i = 0; i < bi->bi_nram; i++) {
-			const struct bi_range *r = &bi->bi_ram[i];
-			if (r->bir_end > DMAP_LOW_END)
-				dmap_map_high(MAX(r->bir_start, DMAP_LOW_END),
-				    r->bir_end);
 		}
 	}
+	if (high_first != 0)
+		dmap_map_1g(high_first, high_last);
 }
 
 void dmap_init(const struct bootinfo *bi)
@@ -90,7 +77,7 @@ void dmap_init(const struct bootinfo *bi)
 
 	dmap_end = end;
 	if (end > NBPDP)
-		dmap_map_beyond_gib0(bi, end);
+		dmap_map_beyond_gib0(bi);
 
 	/*
 	 * Nothing runs at its physical address any more: drop the identity map so that

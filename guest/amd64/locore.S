@@ -10,8 +10,8 @@
  *   [0, 1 GiB) at DMAP_BASE the start of the direct map, so kmain can read start_info
  *                           before the rest of the direct map exists
  *   0xfee00000 at LAPIC_VA  xAPIC registers, uncached
- * all through one page directory of 2 MiB pages. Three more page directories are ready
- * for the direct map of GiB 1..3 (dmap_low_pd).
+ * all through one page directory of 2 MiB pages. More page directories are ready for
+ * the direct map of GiB 1..DMAP_PD_GIB (dmap_pd).
  */
 #include "amd64/vmparam.h"
 #include "amd64/specialreg.h"
@@ -140,15 +140,16 @@ boot_pd:
 	pde = pde + 1
 	.endr
 
-/* Page directories for GiB 1..3 of the direct map, for CPUs without 1 GiB pages (KVM
- * here reports none): dmap_init links those that hold RAM, so a guest of up to 4 GiB
- * gets its direct map without filling a single entry at run time. Only the ones
- * linked are ever touched. */
+/* Page directories for GiB 1..DMAP_PD_GIB of the direct map, for CPUs without 1 GiB
+ * pages (KVM here reports none): dmap_init links those that hold RAM, one store per GiB,
+ * so a guest of any size up to 67 GiB gets its direct map without filling a single
+ * 2 MiB entry at run time (filled at CPL 0 they cost ~30 us each here: 1 s at 64 GiB).
+ * The image carries them (252 KiB); only the ones linked are ever touched. */
 	.balign 4096
-	.globl dmap_low_pd
-dmap_low_pd:
+	.globl dmap_pd
+dmap_pd:
 	pde = 512
-	.rept 512 * 3
+	.rept 512 * DMAP_PD_GIB
 	.quad (pde * NBPDR) + PTE_KERN + PG_PS + PG_G + PG_NX
 	pde = pde + 1
 	.endr

@@ -36,5 +36,7 @@
 #define PAGE_SIZE_4K        4096
 #define NBPDR               0x200000            /* bytes a page-directory entry maps */
 #define NBPDP               0x40000000          /* bytes a PDPT entry maps */
+/* GiB 1..DMAP_PD_GIB of the direct map have page directories in the image (locore.S). */
+#define DMAP_PD_GIB         66
 
 #endif /* AMD64_VMPARAM_H */

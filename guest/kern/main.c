@@ -18,6 +18,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/tsc.h"
+#include "amd64/vmparam.h"
 #include "dev/pv.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"
@@ -47,9 +48,9 @@ static void main_print_summary(void)
 {
 	const struct bootinfo *bi = &bootinfo;
 
-	printf("kernel: %lu KiB of RAM in %u ranges, direct map with 2 MiB pages%s\n",
-	    (unsigned long)(bootinfo_ram_bytes() >> 10), bi->bi_nram,
-	    dmap_1g_pages ? " (1 GiB pages above 4 GiB)" : "");
+	printf("kernel: %lu KiB of RAM in %u ranges, direct map with 2 MiB pages",
+	    (unsigned long)(bootinfo_ram_bytes() >> 10), bi->bi_nram);
+	printf(dmap_1g_pages ? " (1 GiB pages above %d GiB)\n" : "\n", DMAP_PD_GIB);
 	for (unsigned i = 0; i < bi->bi_nram; i++)
 		printf("kernel:   RAM [%#lx, %#lx)\n", (unsigned long)bi->bi_ram[i].bir_start,
 		    (unsigned long)bi->bi_ram[i].bir_end);

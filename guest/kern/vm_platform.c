@@ -172,3 +172,10 @@ bool vm_plat_has_page_ops(void)
 {
 	return pv_available();
 }
+
+/* One thread of control and no scheduler: interrupt handlers free nothing, so a wait
+ * for memory could never end (the VM core panics instead of sleeping). */
+bool vm_plat_others_can_free(void)
+{
+	return false;
+}

@@ -25,6 +25,7 @@ struct vm_host_config {
 	uint64_t base_pa;           /* physical address of RAM (0 means 1 MiB) */
 	const char *blacklist;      /* vm.blacklist= value, or NULL */
 	bool no_page_ops;           /* pretend the platform cannot zero/discard pages */
+	bool single_thread;         /* like the guest: nothing else could free memory */
 };
 
 void vm_host_boot(const struct vm_host_config *cfg);

@@ -25,6 +25,7 @@ static vm_paddr_t vm_host_base;
 static int vm_host_nseg;
 static vm_paddr_t vm_host_seg_start[VM_HOST_MAXSEGS], vm_host_seg_end[VM_HOST_MAXSEGS];
 static bool vm_host_no_page_ops;
+static bool vm_host_single_thread;
 static struct vm_host_page_ops vm_host_ops;
 
 void *vm_phys_to_dmap(vm_paddr_t pa)
@@ -48,6 +49,11 @@ vm_paddr_t vm_dmap_to_phys(const void *va)
 bool vm_plat_has_page_ops(void)
 {
 	return !vm_host_no_page_ops;
+}
+
+bool vm_plat_others_can_free(void)
+{
+	return !vm_host_single_thread;
 }
 
 uint64_t vm_plat_zero_pages(const struct vm_page_run *runs, unsigned nruns)
@@ -148,6 +154,7 @@ void vm_host_boot(const struct vm_host_config *cfg)
 	memset(vm_host_cpu_crit_owner, 0, sizeof(vm_host_cpu_crit_owner));
 	vm_host_td_cpu = 0;
 	vm_host_no_page_ops = cfg->no_page_ops;
+	vm_host_single_thread = cfg->single_thread;
 	memset(&vm_host_ops, 0, sizeof(vm_host_ops));
 
 	vm_startup_reset();

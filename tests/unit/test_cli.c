@@ -54,18 +54,18 @@ START_TEST(size_suffixes)
 
 	ck_assert_int_eq(cli_parse_size("64M", &v, tc_err, sizeof(tc_err)), 0);
 	ck_assert_uint_eq(v, 64ull << 20);
-	ck_assert_int_eq(cli_parse_size("2m", &v, tc_err, sizeof(tc_err)), 0);
-	ck_assert_uint_eq(v, 2ull << 20);
+	ck_assert_int_eq(cli_parse_size("16m", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 16ull << 20);
 	ck_assert_int_eq(cli_parse_size("1G", &v, tc_err, sizeof(tc_err)), 0);
 	ck_assert_uint_eq(v, 1ull << 30);
 	ck_assert_int_eq(cli_parse_size("64g", &v, tc_err, sizeof(tc_err)), 0);
 	ck_assert_uint_eq(v, 64ull << 30);
-	ck_assert_int_eq(cli_parse_size("4096K", &v, tc_err, sizeof(tc_err)), 0);
-	ck_assert_uint_eq(v, 4ull << 20);
-	ck_assert_int_eq(cli_parse_size("2097152", &v, tc_err, sizeof(tc_err)), 0);
-	ck_assert_uint_eq(v, 2ull << 20);
-	ck_assert_int_eq(cli_parse_size("3149824", &v, tc_err, sizeof(tc_err)), 0);
-	ck_assert_uint_eq(v, 3149824);  /* 769 pages: any page multiple is fine */
+	ck_assert_int_eq(cli_parse_size("16384K", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 16ull << 20);
+	ck_assert_int_eq(cli_parse_size("16777216", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 16ull << 20);
+	ck_assert_int_eq(cli_parse_size("16781312", &v, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(v, 16781312); /* 4097 pages: any page multiple is fine */
 }
 END_TEST
 
@@ -79,16 +79,17 @@ START_TEST(size_errors)
 		{ "64Q", "unknown suffix" },
 		{ "64MB", "trailing" },
 		{ "64M ", "trailing" },
-		{ "1M", "out of range" },
-		{ "2097151", "out of range" },
-		{ "65G", "out of range" },
-		{ "68719480832", "out of range" },      /* 64G + 4K */
-		{ "3000000", "multiple of 4K" },
-		{ "2097153", "multiple of 4K" },
+		{ "1M", "needs at least 16M" },
+		{ "16773120", "needs at least 16M" },   /* 16M - 4K */
+		{ "2097151", "needs at least 16M" },
+		{ "65G", "the most is 64G" },
+		{ "68719480832", "the most is 64G" },   /* 64G + 4K */
+		{ "30000000", "multiple of 4K" },
+		{ "16777217", "multiple of 4K" },
 		{ "99999999999999999999", "too large" },
-		{ "18446744073709551615", "out of range" },
+		{ "18446744073709551615", "the most is 64G" },
 		{ "17179869184G", "too large" },        /* 2^34 G overflows 64 bits */
-		{ "0", "out of range" },
+		{ "0", "needs at least 16M" },
 	};
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(cases); i++) {
 		uint64_t v = 12345;
@@ -185,7 +186,8 @@ START_TEST(run_errors)
 	tc_assert_usage_error(tc_parse("run", "-c", "one", "--ktest", NULL), "positive");
 	tc_assert_usage_error(tc_parse("run", "-c", "1x", "--ktest", NULL), "positive");
 	tc_assert_usage_error(tc_parse("run", "-m", "3X", "--ktest", NULL), "unknown suffix");
-	tc_assert_usage_error(tc_parse("run", "-m", "1M", "--ktest", NULL), "out of range");
+	tc_assert_usage_error(tc_parse("run", "-m", "1M", "--ktest", NULL),
+	    "memory size '1M' is too small: the guest needs at least 16M");
 	tc_assert_usage_error(tc_parse("run", "--bogus", NULL), "unknown option '--bogus'");
 	tc_assert_usage_error(tc_parse("run", "-q", "--ktest", NULL), "unknown option '-q'");
 	tc_assert_usage_error(tc_parse("run", "--ktest", "-m", NULL), "'-m' needs a value");
