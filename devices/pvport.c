@@ -73,10 +73,24 @@ static enum pv_status pvport_copy_msg(struct pvport *pv, uint64_t gpa, uint64_t 
 }
 
 /*
- * The guest's usage message as one printable line in pv_usage_msg: a trailing newline
- * ends it, other control bytes (and anything after a NUL) cannot reach the user's
- * terminal as they are. An unreadable message still ends the run as a usage error.
+ * A guest message made one printable line in place: a trailing newline ends it, other
+ * control bytes (and anything after a NUL) cannot reach the user's terminal as they
+ * are. => its new length.
  */
+static size_t pvport_one_line(char *m, size_t n)
+{
+	n = strnlen(m, n);
+	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] >= 0x7f)
+			m[i] = '?';
+	m[n] = '\0';
+	return n;
+}
+
+/* The guest's usage message as one line in pv_usage_msg. An unreadable message still
+ * ends the run as a usage error. */
 static enum pv_status pvport_usage(struct pvport *pv, uint64_t gpa, uint64_t len)
 {
 	static const char unreadable[] = "the guest refused its input (its message is "
@@ -90,14 +104,7 @@ static enum pv_status pvport_usage(struct pvport *pv, uint64_t gpa, uint64_t len
 		pv->pv_usage_len = sizeof(unreadable) - 1;
 		return st;
 	}
-	n = strnlen(m, n);
-	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == '\r'))
-		n--;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] >= 0x7f)
-			m[i] = '?';
-	m[n] = '\0';
-	pv->pv_usage_len = n;
+	pv->pv_usage_len = pvport_one_line(m, n);
 	return PV_OK;
 }
 
@@ -227,6 +234,7 @@ enum pvport_result pvport_request(struct pvport *pv, uint64_t gpa)
 		st = pvport_copy_msg(pv, r.arg0, r.arg1, pv->pv_panic_msg, &pv->pv_panic_len);
 		if (st != PV_OK)
 			break;
+		pv->pv_panic_len = pvport_one_line(pv->pv_panic_msg, pv->pv_panic_len);
 		pv->pv_panicked = true;
 		if (pv->pv_ops != NULL && pv->pv_ops->po_panic != NULL)
 			pv->pv_ops->po_panic(pv->pv_ctx, pv->pv_panic_msg, pv->pv_panic_len);
@@ -238,6 +246,7 @@ enum pvport_result pvport_request(struct pvport *pv, uint64_t gpa)
 			strcpy(pv->pv_stop_reason, "(reason unreadable)");
 			pv->pv_stop_len = strlen(pv->pv_stop_reason);
 		}
+		pv->pv_stop_len = pvport_one_line(pv->pv_stop_reason, pv->pv_stop_len);
 		if (pv->pv_ops != NULL && pv->pv_ops->po_stopped != NULL)
 			pv->pv_ops->po_stopped(pv->pv_ctx, pv->pv_stop_reason, pv->pv_stop_len);
 		res = PVPORT_STOP;

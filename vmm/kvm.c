@@ -21,6 +21,7 @@
 
 #include "devices/ioapic_model.h"
 #include "vmm/guest_mem.h"
+#include "vmm/input_file.h"
 #include "vmm/kvm.h"
 #include "vmm/vmm.h"
 
@@ -28,6 +29,14 @@
 
 /* Every failure here means the same exit status. */
 #define kvm_fail(err, errlen, ...)  vmm_errf(err, errlen, VMM_EXIT_HOST, __VA_ARGS__)
+
+/* The host resource errno e names, else the likely cause. */
+static const char *kvm_why(int e, const char *otherwise)
+{
+	const char *res = vmm_errno_resource(e);
+
+	return res != NULL ? res : otherwise;
+}
 
 int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen)
 {
@@ -38,6 +47,9 @@ int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen)
 		if (e == ENOENT || e == ENXIO || e == ENODEV)
 			return kvm_fail(err, errlen, "/dev/kvm: %s (is KVM enabled? try "
 			    "modprobe kvm)", strerror(e));
+		if (vmm_errno_resource(e) != NULL)
+			return kvm_fail(err, errlen, "/dev/kvm: %s: %s", strerror(e),
+			    vmm_errno_resource(e));
 		return kvm_fail(err, errlen, "/dev/kvm: %s (add yourself to the kvm group or "
 		    "check its permissions)", strerror(e));
 	}
@@ -56,8 +68,8 @@ int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen)
 
 	vm->kv_vm_fd = ioctl(vm->kv_sys_fd, KVM_CREATE_VM, 0);
 	if (vm->kv_vm_fd < 0)
-		return kvm_fail(err, errlen, "/dev/kvm: cannot create a VM: %s (is KVM "
-		    "usable here?)", strerror(errno));
+		return kvm_fail(err, errlen, "/dev/kvm: cannot create a VM: %s; %s",
+		    strerror(errno), kvm_why(errno, "is KVM usable here?"));
 	if (ioctl(vm->kv_vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
 		return kvm_fail(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	/* Only VMX without unrestricted guest needs it; absent elsewhere is fine. */
@@ -165,12 +177,13 @@ int kvm_vcpu_create(struct kvm_vm *vm, struct kvm_vcpu *vc, unsigned id, char *e
 	vc->kc_run = NULL;
 	vc->kc_fd = ioctl(vm->kv_vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vc->kc_fd < 0)
-		return kvm_fail(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		return kvm_fail(err, errlen, "KVM_CREATE_VCPU %u: %s; %s", id, strerror(errno),
+		    kvm_why(errno, "this KVM refused a vCPU"));
 	void *run = mmap(NULL, vm->kv_run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    vc->kc_fd, 0);
 	if (run == MAP_FAILED)
-		return kvm_fail(err, errlen, "cannot map vCPU %u's run area: %s", id,
-		    strerror(errno));
+		return kvm_fail(err, errlen, "cannot map vCPU %u's run area: %s; %s", id,
+		    strerror(errno), kvm_why(errno, "this KVM is unusable"));
 	vc->kc_run = run;
 	return kvm_vcpu_set_cpuid(vm, vc, err, errlen);
 }

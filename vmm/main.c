@@ -4,13 +4,24 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "vmm/cli.h"
 #include "vmm/run.h"
 #include "vmm/trace.h"
 #include "vmm/vmm.h"
+
+/* What went to stdout must have got there (a closed stdout, a full disk): else say so. */
+static int main_stdout_done(const char *what)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return VMM_EXIT_OK;
+	fprintf(stderr, "vmm: cannot write %s to stdout: %s\n", what, strerror(errno));
+	return VMM_EXIT_HOST;
+}
 
 int main(int argc, char **argv)
 {
@@ -34,10 +45,10 @@ int main(int argc, char **argv)
 	switch (o.co_cmd) {
 	case CLI_CMD_HELP:
 		cli_usage(stdout);
-		return fflush(stdout) == 0 ? VMM_EXIT_OK : VMM_EXIT_HOST;
+		return main_stdout_done("the help");
 	case CLI_CMD_VERSION:
 		printf("vmm %s\n", VMM_VERSION);
-		return fflush(stdout) == 0 ? VMM_EXIT_OK : VMM_EXIT_HOST;
+		return main_stdout_done("the version");
 	case CLI_CMD_RUN:
 		break;
 	}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "vmm/guest_mem.h"
+#include "vmm/input_file.h"
 #include "vmm/pvh_loader.h"
 #include "vmm/vmm.h"
 
@@ -365,19 +366,16 @@ int pvh_load_kernel_file(struct guest_mem *gm, const char *path, struct pvh_imag
     char *err, size_t errlen)
 {
 	struct stat st;
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd;
 
-	if (fd < 0)
-		return pvh_fail(err, errlen, "%s: %s; pass the guest kernel with -k FILE "
-		    "(make builds build/kernel.elf)", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return pvh_fail(err, errlen, "%s: not a regular file; pass the guest kernel "
-		    "ELF with -k FILE", path);
-	}
+	if ((rc = input_open(path, "pass the guest kernel ELF with -k FILE (make builds "
+	    "build/kernel.elf)", &st, &fd, err, errlen)) != 0)
+		return rc;
 	if (st.st_size == 0) {
 		close(fd);
-		return pvh_fail(err, errlen, "%s: empty file; rebuild the kernel", path);
+		/* Not "rebuild the kernel": /proc files are empty too. */
+		return pvh_fail(err, errlen, "%s: empty file, not a kernel; pass the guest "
+		    "kernel ELF with -k FILE (make builds build/kernel.elf)", path);
 	}
 	/*
 	 * Mapped for libelf, which reads only the headers and notes: most of the file is
@@ -386,7 +384,11 @@ int pvh_load_kernel_file(struct guest_mem *gm, const char *path, struct pvh_imag
 	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
 		int e = errno;
+		const char *res = vmm_errno_resource(e);
 		close(fd);
+		if (res != NULL)
+			return vmm_errf(err, errlen, VMM_EXIT_HOST, "%s: cannot map it: %s: %s",
+			    path, strerror(e), res);
 		return pvh_fail(err, errlen, "%s: cannot map it: %s", path, strerror(e));
 	}
 	rc = pvh_load_mapped(gm, map, (size_t)st.st_size, fd, out, err, errlen);
@@ -397,30 +399,53 @@ int pvh_load_kernel_file(struct guest_mem *gm, const char *path, struct pvh_imag
 	return rc;
 }
 
-/* Where a module of len bytes and its command line go. => 0, or -1 if not in RAM. */
+/*
+ * Where a module of len bytes and its command line go: the command line first, right
+ * after next, then the module's bytes. The guest reads the command line while only its
+ * first GiB is mapped and the bytes much later, through the direct map: so a PROGRAM as
+ * large as RAM allows never puts its command line out of the boot map's reach.
+ * => 0, or -1 if not in RAM.
+ */
 static int pvh_module_layout(const struct guest_mem *gm, uint64_t next, uint64_t len,
     const char *cmdline, struct hvm_modlist_entry *mod)
 {
 	uint64_t at = pvh_page_up(next);
 
 	memset(mod, 0, sizeof(*mod));
-	if (at < next || guest_mem_ptr(gm, at, len) == NULL)
+	if (at < next)
+		return -1;
+	if (cmdline != NULL) {
+		size_t cl = strlen(cmdline) + 1;
+		if (guest_mem_ptr(gm, at, cl) == NULL)
+			return -1;
+		mod->cmdline_paddr = at;
+		at = pvh_page_up(at + cl);
+	}
+	if (guest_mem_ptr(gm, at, len) == NULL)
 		return -1;
 	mod->paddr = at;
 	mod->size = len;
-	if (cmdline != NULL) {
-		uint64_t cl = pvh_page_up(at + len);
-		if (guest_mem_ptr(gm, cl, strlen(cmdline) + 1) == NULL)
-			return -1;
-		mod->cmdline_paddr = cl;
-	}
 	return 0;
 }
 
-static uint64_t pvh_module_end(const struct hvm_modlist_entry *mod, const char *cmdline)
+static uint64_t pvh_module_end(const struct hvm_modlist_entry *mod)
 {
-	return mod->cmdline_paddr != 0 ? mod->cmdline_paddr + strlen(cmdline) + 1 :
-	    mod->paddr + mod->size;
+	return mod->paddr + mod->size;
+}
+
+/* The most bytes a module could have after next (command line included): for messages. */
+static uint64_t pvh_module_room(const struct guest_mem *gm, uint64_t next, const char *cmdline)
+{
+	uint64_t at = pvh_page_up(next);
+
+	if (cmdline != NULL)
+		at = pvh_page_up(at + strlen(cmdline) + 1);
+	for (unsigned i = 0; i < gm->gm_nslots; i++) {
+		const struct guest_mem_slot *s = &gm->gm_slots[i];
+		if (at >= s->gms_gpa && at - s->gms_gpa <= s->gms_size)
+			return s->gms_size - (at - s->gms_gpa);
+	}
+	return 0;
 }
 
 int pvh_place_module(struct guest_mem *gm, uint64_t *next, const void *buf, size_t len,
@@ -434,7 +459,7 @@ int pvh_place_module(struct guest_mem *gm, uint64_t *next, const void *buf, size
 	if (cmdline != NULL)
 		memcpy(guest_mem_ptr(gm, mod->cmdline_paddr, strlen(cmdline) + 1), cmdline,
 		    strlen(cmdline) + 1);
-	*next = pvh_module_end(mod, cmdline);
+	*next = pvh_module_end(mod);
 	return 0;
 }
 
@@ -442,21 +467,21 @@ int pvh_load_module_file(struct guest_mem *gm, uint64_t *next, const char *path,
     const char *cmdline, struct hvm_modlist_entry *mod, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd;
 
-	if (fd < 0)
-		return pvh_fail(err, errlen, "%s: %s; check the PROGRAM path", path,
-		    strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return pvh_fail(err, errlen, "%s: not a regular file; PROGRAM must be a static "
-		    "x86-64 ELF program", path);
-	}
+	if ((rc = input_open(path, "PROGRAM must be a static x86-64 Linux ELF program",
+	    &st, &fd, err, errlen)) != 0)
+		return rc;
 	uint64_t len = (uint64_t)st.st_size;
 	if (pvh_module_layout(gm, *next, len, cmdline, mod) != 0) {
 		close(fd);
+		/* Below 4 GiB RAM ends at the PCI hole: there a larger -m does not help. */
+		bool capped = gm->gm_ram_size >= PVH_PCI_HOLE_START;
 		return pvh_fail(err, errlen, "%s: %llu bytes do not fit in guest RAM after the "
-		    "kernel; use a larger -m", path, (unsigned long long)len);
+		    "kernel (%llu bytes do with this -m%s); %s", path, (unsigned long long)len,
+		    (unsigned long long)pvh_module_room(gm, *next, cmdline),
+		    capped ? ", the most any -m allows" : "",
+		    capped ? "PROGRAM must be smaller" : "use a larger -m");
 	}
 	/* Straight into guest RAM: no host buffer, no second copy. */
 	uint8_t *dst = guest_mem_ptr(gm, mod->paddr, len);
@@ -474,7 +499,7 @@ int pvh_load_module_file(struct guest_mem *gm, uint64_t *next, const char *path,
 	if (cmdline != NULL)
 		memcpy(guest_mem_ptr(gm, mod->cmdline_paddr, strlen(cmdline) + 1), cmdline,
 		    strlen(cmdline) + 1);
-	*next = pvh_module_end(mod, cmdline);
+	*next = pvh_module_end(mod);
 	return 0;
 }
 

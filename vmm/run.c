@@ -41,28 +41,27 @@ static void run_on_milestone(void *ctx, enum pv_milestone ms)
 	TRACE("guest: %s", run_milestone_names[ms]);
 }
 
+/* The panic's line (pvport.c made it one printable line) on stderr as well, after
+ * what the console printed: whoever reads only stderr learns why the run failed. */
 static void run_on_panic(void *ctx, const char *msg, size_t len)
 {
-	(void)ctx;
-	TRACE("guest reported a panic: %.*s", (int)len, msg);
+	struct machine *mc = ctx;
+
+	if (len >= 7 && memcmp(msg, "panic: ", 7) == 0) {
+		msg += 7;
+		len -= 7;
+	}
+	console_flush(&mc->mc_console);
+	fprintf(stderr, "vmm: guest panicked: %.*s\n", (int)len, msg);
 }
 
-/* Print the guest's reason on one line, whatever bytes it sent. */
+/* The guest's reason for stopping for good (one printable line, pvport.c). */
 static void run_on_stopped(void *ctx, const char *reason, size_t len)
 {
 	struct machine *mc = ctx;
-	char line[PVPORT_MSG_MAX + 1];
-	size_t n = 0;
 
-	/* A trailing newline from the guest ends the line; it is not part of the reason
-	 * (a '?' the guest wrote is, so strip before replacing control bytes). */
-	while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == '\r'))
-		len--;
-	for (size_t i = 0; i < len && reason[i] != '\0'; i++)
-		line[n++] = (reason[i] >= 0x20 && reason[i] < 0x7f) ? reason[i] : '?';
-	line[n] = '\0';
 	console_flush(&mc->mc_console);
-	fprintf(stderr, "vmm: guest stopped: %s\n", line);
+	fprintf(stderr, "vmm: guest stopped: %.*s\n", (int)len, reason);
 }
 
 /* The guest refused its input: its line is the VMM's usage error (pvport.c made it
@@ -155,8 +154,8 @@ static int run_load_guest(struct machine *mc, const struct cli_opts *o,
 		kernel = kpath;
 	}
 	if (guest_mem_init(&mc->mc_mem, o->co_mem_size) != 0) {
-		return vmm_errf(err, errlen, VMM_EXIT_HOST, "cannot reserve %llu MiB for "
-		    "guest RAM: %s; use a smaller -m",
+		return vmm_errf(err, errlen, VMM_EXIT_HOST, "cannot reserve %llu MiB of host "
+		    "memory for guest RAM: %s; use a smaller -m (or raise ulimit -v)",
 		    (unsigned long long)(o->co_mem_size >> 20), strerror(errno));
 	}
 	if ((rc = pvh_load_kernel_file(&mc->mc_mem, kernel, img, err, errlen)) != 0)

@@ -113,10 +113,9 @@ void kmain(uint64_t start_info_pa)
 	if (bootinfo.bi_nmodules > 0) {
 		char name[64];
 		main_program_name(name, sizeof(name));
-		console_printf("kernel: cannot run programs yet (%s)\n", name);
-		guest_exit(GUEST_EXIT_USAGE);
+		pv_usage("cannot run %s: this guest kernel cannot run programs yet; use "
+		    "--ktest for its self-tests", name);
 	}
-	console_printf("kernel: nothing to run: no ktest= on the command line and no "
-	    "program (module 0)\n");
-	guest_exit(GUEST_EXIT_USAGE);
+	pv_usage("nothing to run: no ktest= on the kernel command line and no program "
+	    "(module 0)");
 }

@@ -355,12 +355,14 @@ START_TEST(module_placement)
 
 	ck_assert_int_eq(pvh_place_module(&tl_gm, &next, prog, sizeof(prog), "/bin/p -x",
 	    &mod, tl_err, sizeof(tl_err)), 0);
-	ck_assert_uint_eq(mod.paddr, 0x204000);
+	/* The command line first (the guest reads it early, from its first GiB), then the
+	 * bytes. */
+	ck_assert_uint_eq(mod.cmdline_paddr, 0x204000);
+	ck_assert_uint_eq(mod.paddr, 0x205000);
 	ck_assert_uint_eq(mod.size, sizeof(prog));
-	ck_assert_uint_eq(mod.cmdline_paddr, 0x205000);
-	ck_assert_uint_eq(next, 0x205000 + sizeof("/bin/p -x"));
-	ck_assert_int_eq(memcmp(tl_gm.gm_base + 0x204000, prog, sizeof(prog)), 0);
-	ck_assert_str_eq((char *)tl_gm.gm_base + 0x205000, "/bin/p -x");
+	ck_assert_uint_eq(next, 0x205000 + sizeof(prog));
+	ck_assert_int_eq(memcmp(tl_gm.gm_base + 0x205000, prog, sizeof(prog)), 0);
+	ck_assert_str_eq((char *)tl_gm.gm_base + 0x204000, "/bin/p -x");
 
 	/* One byte too many for RAM, with or without the command line. */
 	next = TL_RAM - 0x1000;
@@ -374,6 +376,17 @@ START_TEST(module_placement)
 	next = TL_RAM - 0xfff;
 	ck_assert_int_eq(pvh_place_module(&tl_gm, &next, tl_image, 1, NULL, &mod, tl_err,
 	    sizeof(tl_err)), VMM_EXIT_INPUT);
+
+	/* However large the module, its command line stays right after next. */
+	size_t biglen = TL_RAM - 0x206000;
+	uint8_t *big = calloc(1, biglen);
+	ck_assert_ptr_nonnull(big);
+	next = 0x203123;
+	ck_assert_int_eq(pvh_place_module(&tl_gm, &next, big, biglen, "big", &mod, tl_err,
+	    sizeof(tl_err)), 0);
+	free(big);
+	ck_assert_uint_eq(mod.cmdline_paddr, 0x204000);
+	ck_assert_uint_eq(mod.paddr, 0x205000);
 }
 END_TEST
 
@@ -488,7 +501,8 @@ START_TEST(files)
 	uint64_t next = tl_img.pi_end;
 	ck_assert_int_eq(pvh_load_module_file(&tl_gm, &next, path, "prog a", &mod, tl_err,
 	    sizeof(tl_err)), 0);
-	ck_assert_uint_eq(mod.paddr, 0x203000);
+	ck_assert_uint_eq(mod.cmdline_paddr, 0x203000);
+	ck_assert_uint_eq(mod.paddr, 0x204000);
 	ck_assert_uint_eq(mod.size, len);
 	ck_assert_int_eq(memcmp(tl_gm.gm_base + mod.paddr, tl_image, len), 0);
 	ck_assert_str_eq((char *)tl_gm.gm_base + mod.cmdline_paddr, "prog a");

@@ -256,9 +256,20 @@ START_TEST(panic_message)
 	ck_assert_uint_eq(tp_submit(PV_OP_PANIC, UINT64_MAX - 2, 8, 0, 0, NULL).status,
 	    PV_E_FAULT);
 	ck_assert_int_eq(tp_panics, 1);
+
+	/* The longest message is kept whole, made one printable line: its trailing newline
+	 * goes, a control byte becomes '?', so stderr gets exactly one line. */
+	static char big[PVPORT_MSG_MAX];
+	memset(big, 'a', sizeof(big));
+	big[10] = '\033';
+	big[sizeof(big) - 1] = '\n';
+	ck_assert_int_eq(guest_mem_write(&tp_gm, TP_MSG, big, sizeof(big)), 0);
 	ck_assert_uint_eq(tp_submit(PV_OP_PANIC, TP_MSG, PVPORT_MSG_MAX, 0, 0, NULL).status,
 	    PV_OK);
-	ck_assert_uint_eq(tp_pv->pv_panic_len, PVPORT_MSG_MAX);
+	ck_assert_uint_eq(tp_pv->pv_panic_len, PVPORT_MSG_MAX - 1);
+	ck_assert_int_eq(tp_pv->pv_panic_msg[10], '?');
+	ck_assert_ptr_null(strchr(tp_pv->pv_panic_msg, '\n'));
+	ck_assert_uint_eq(strlen(tp_pv->pv_panic_msg), PVPORT_MSG_MAX - 1);
 }
 END_TEST
 
