@@ -170,11 +170,13 @@ static int cli_parse_cpus(const char *s, unsigned *out, char *err, size_t errlen
 
 	errno = 0;
 	long n = isdigit((unsigned char)*s) ? strtol(s, &end, 10) : -1;
-	if (n < 1 || errno != 0 || *end != '\0' || n > 4096)
-		return cli_fail(err, errlen, "-c %s: the number of vCPUs must be a positive "
-		    "integer; use -c 1", s);
-	if (n > 1)
-		return cli_fail(err, errlen, "-c %s: SMP is not supported yet; use -c 1", s);
+	if (n < 1 || *end != '\0')
+		return cli_fail(err, errlen, "-c %s: the number of vCPUs must be a whole number "
+		    "from 1 to %d; use -c 1", s, CLI_CPUS_MAX);
+	if (errno != 0 || n > CLI_CPUS_MAX)
+		return cli_fail(err, errlen, "-c %s: at most %d vCPU%s (SMP is not supported "
+		    "yet); use -c %d", s, CLI_CPUS_MAX, CLI_CPUS_MAX > 1 ? "s" : "",
+		    CLI_CPUS_MAX);
 	*out = (unsigned)n;
 	return 0;
 }

@@ -18,6 +18,7 @@
  * room): below it a suite fails or an allocation panics, so -m refuses it up front. */
 #define CLI_MEM_MIN         (16ull << 20)
 #define CLI_MEM_MAX         (64ull << 30)
+#define CLI_CPUS_MAX        1       /* until the guest starts its other CPUs */
 #define CLI_ERR_MAX         256     /* room for any one-line error message */
 
 enum cli_cmd {

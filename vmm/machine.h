@@ -19,6 +19,7 @@
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"
 #include "vmm/kvm.h"
+#include "vmm/out_file.h"
 #include "vmm/watchdog.h"
 
 /* An exit handler's verdict: run on, or stop the VM with this exit status (>= 0). */
@@ -34,6 +35,7 @@ struct machine {
 	struct pvport mc_pv;
 	bool mc_verbose;
 	FILE *mc_insn_trace;            /* --trace-insns: single-stepped RIPs, or NULL */
+	struct out_file mc_trace_file;  /* the file behind mc_insn_trace */
 
 	/* Accesses no device claimed, for -v. */
 	uint64_t mc_unknown_pio, mc_unknown_mmio;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm/cli.h"
 #include "vmm/guest_mem.h"
 #include "vmm/input_file.h"
 #include "vmm/pvh_loader.h"
@@ -127,13 +128,33 @@ static int pvh_check_segment(const struct guest_mem *gm, const Elf64_Phdr *p, si
 		return pvh_fail(err, errlen, "segment %zu at physical 0x%llx is below 0x%llx, "
 		    "where the boot structures live; link the kernel at or above 1 MiB", i,
 		    (unsigned long long)p->p_paddr, (unsigned long long)PVH_KERNEL_MIN_PADDR);
-	if (guest_mem_ptr(gm, p->p_paddr, p->p_memsz) == NULL)
+	if (guest_mem_ptr(gm, p->p_paddr, p->p_memsz) != NULL)
+		return 0;
+	uint64_t end = p->p_paddr + p->p_memsz;
+	/* Where no -m could help, say why instead of asking for more memory. */
+	if (p->p_paddr < PVH_HIGHMEM_START && end > PVH_PCI_HOLE_START)
+		return pvh_fail(err, errlen, "segment %zu (physical 0x%llx-0x%llx) overlaps "
+		    "the PCI hole (0x%llx-0x%llx), which is never RAM; link the kernel below "
+		    "3 GiB", i, (unsigned long long)p->p_paddr, (unsigned long long)end,
+		    (unsigned long long)PVH_PCI_HOLE_START, (unsigned long long)PVH_HIGHMEM_START);
+	uint64_t most = CLI_MEM_MAX - PVH_PCI_HOLE_START + PVH_HIGHMEM_START;
+	if (end > most)
+		return pvh_fail(err, errlen, "segment %zu (physical 0x%llx-0x%llx) lies above "
+		    "the most RAM a guest can have (-m %lluG ends at 0x%llx); link the kernel "
+		    "lower", i, (unsigned long long)p->p_paddr, (unsigned long long)end,
+		    (unsigned long long)(CLI_MEM_MAX >> 30), (unsigned long long)most);
+	if (p->p_paddr < PVH_PCI_HOLE_START)
 		return pvh_fail(err, errlen, "segment %zu (physical 0x%llx-0x%llx) does not fit "
-		    "in guest RAM (%llu MiB); use a larger -m", i,
-		    (unsigned long long)p->p_paddr,
-		    (unsigned long long)(p->p_paddr + p->p_memsz),
-		    (unsigned long long)(gm->gm_ram_size >> 20));
-	return 0;
+		    "in guest RAM (%llu MiB); use -m %lluM or more", i,
+		    (unsigned long long)p->p_paddr, (unsigned long long)end,
+		    (unsigned long long)(gm->gm_ram_size >> 20),
+		    (unsigned long long)((end + (1 << 20) - 1) >> 20));
+	return pvh_fail(err, errlen, "segment %zu (physical 0x%llx-0x%llx) does not fit in "
+	    "guest RAM (%llu MiB); use -m %lluM or more (RAM above 3 GiB starts at 4 GiB)", i,
+	    (unsigned long long)p->p_paddr, (unsigned long long)end,
+	    (unsigned long long)(gm->gm_ram_size >> 20),
+	    (unsigned long long)((end - PVH_HIGHMEM_START + PVH_PCI_HOLE_START +
+	    (1 << 20) - 1) >> 20));
 }
 
 /*

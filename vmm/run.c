@@ -21,6 +21,7 @@
 #include "devices/uart16550.h"
 #include "vmm/cli.h"
 #include "vmm/machine.h"
+#include "vmm/out_file.h"
 #include "vmm/pvh_loader.h"
 #include "vmm/run.h"
 #include "vmm/trace.h"
@@ -137,22 +138,16 @@ static int run_default_kernel(char *buf, size_t buflen, char *err, size_t errlen
 }
 
 /* Load the kernel, module 0 and the start info into fresh guest RAM. */
-static int run_load_guest(struct machine *mc, const struct cli_opts *o,
+static int run_load_guest(struct machine *mc, const struct cli_opts *o, const char *kernel,
     struct pvh_image *img, char *err, size_t errlen)
 {
-	char kpath[PATH_MAX], guest_cmdline[PVH_CMDLINE_MAX], prog_cmdline[PVH_CMDLINE_MAX];
-	const char *kernel = o->co_kernel;
+	char guest_cmdline[PVH_CMDLINE_MAX], prog_cmdline[PVH_CMDLINE_MAX];
 	struct hvm_modlist_entry mod;
 	int rc;
 
 	if ((rc = cli_guest_cmdline(o, guest_cmdline, sizeof(guest_cmdline), err, errlen)) ||
 	    (rc = cli_program_cmdline(o, prog_cmdline, sizeof(prog_cmdline), err, errlen)))
 		return rc;
-	if (kernel == NULL) {
-		if ((rc = run_default_kernel(kpath, sizeof(kpath), err, errlen)) != 0)
-			return rc;
-		kernel = kpath;
-	}
 	if (guest_mem_init(&mc->mc_mem, o->co_mem_size) != 0) {
 		return vmm_errf(err, errlen, VMM_EXIT_HOST, "cannot reserve %llu MiB of host "
 		    "memory for guest RAM: %s; use a smaller -m (or raise ulimit -v)",
@@ -204,20 +199,24 @@ static int run_create_vm(struct machine *mc, const struct pvh_image *img, char *
 	return 0;
 }
 
-/* --trace-insns: single-step vCPU 0 into FILE, created only once KVM agreed. */
-static int run_trace_open(struct machine *mc, const char *path, char *err, size_t errlen)
+/*
+ * --trace-insns FILE: refused if it names an input or something that is not a regular
+ * file; written under a temporary name and renamed at the end (out_file.c). Before KVM
+ * is touched, like every other check of the user's input.
+ */
+static int run_trace_open(struct machine *mc, const struct cli_opts *o, const char *kernel,
+    char *err, size_t errlen)
 {
 	static char buf[1 << 16];
+	const char *inputs[] = { kernel, o->co_prog_argc > 0 ? o->co_prog_argv[0] : NULL };
+	const char *roles[] = { "the guest kernel", "PROGRAM" };
 	int rc;
 
-	if ((rc = kvm_vcpu_single_step(&mc->mc_vcpu, err, errlen)) != 0)
+	if ((rc = out_file_open(&mc->mc_trace_file, "--trace-insns", o->co_trace_insns,
+	    inputs, roles, VMM_ARRAY_SIZE(inputs), err, errlen)) != 0)
 		return rc;
-	mc->mc_insn_trace = fopen(path, "we");
-	if (mc->mc_insn_trace == NULL)
-		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "--trace-insns %s: %s; give a "
-		    "file in a writable directory", path, strerror(errno));
+	mc->mc_insn_trace = mc->mc_trace_file.of_fp;
 	setvbuf(mc->mc_insn_trace, buf, _IOFBF, sizeof(buf));
-	TRACE("single-stepping vCPU 0 into %s", path);
 	return 0;
 }
 
@@ -268,20 +267,26 @@ int vmm_run(const struct cli_opts *o)
 {
 	struct machine *mc = &run_machine;
 	struct pvh_image img;
-	char err[512];
+	char err[512], kpath[PATH_MAX];
+	const char *kernel = o->co_kernel;
 	int rc;
 
 	mc->mc_verbose = o->co_verbose;
 	mc->mc_vcpu.kc_fd = -1;
-	if ((rc = run_load_guest(mc, o, &img, err, sizeof(err))) != 0 ||
-	    (rc = run_create_vm(mc, &img, err, sizeof(err))) != 0) {
-		fprintf(stderr, "vmm: %s\n", err);
-		return rc;
+	if (kernel == NULL) {
+		if ((rc = run_default_kernel(kpath, sizeof(kpath), err, sizeof(err))) != 0)
+			goto fail;
+		kernel = kpath;
 	}
-	if (o->co_trace_insns != NULL && (rc = run_trace_open(mc, o->co_trace_insns, err,
-	    sizeof(err))) != 0) {
-		fprintf(stderr, "vmm: %s\n", err);
-		return rc;
+	if ((rc = run_load_guest(mc, o, kernel, &img, err, sizeof(err))) != 0 ||
+	    (o->co_trace_insns != NULL &&
+	    (rc = run_trace_open(mc, o, kernel, err, sizeof(err))) != 0) ||
+	    (rc = run_create_vm(mc, &img, err, sizeof(err))) != 0)
+		goto fail;
+	if (mc->mc_insn_trace != NULL) {
+		if ((rc = kvm_vcpu_single_step(&mc->mc_vcpu, err, sizeof(err))) != 0)
+			goto fail;
+		TRACE("single-stepping vCPU 0 into %s", o->co_trace_insns);
 	}
 	console_init(&mc->mc_console, STDOUT_FILENO, &mc->mc_stop_signal);
 	ioapic_init(&mc->mc_ioapic, run_ioapic_msi, mc);
@@ -290,13 +295,23 @@ int vmm_run(const struct cli_opts *o)
 
 	rc = run_wait(mc, o->co_watchdog);
 	console_flush(&mc->mc_console);
-	/* ferror: a write that failed mid-run (a full disk) is as bad as a failed close. */
-	if (mc->mc_insn_trace != NULL &&
-	    (ferror(mc->mc_insn_trace) | fclose(mc->mc_insn_trace)) != 0) {
-		fprintf(stderr, "vmm: --trace-insns %s: %s\n", o->co_trace_insns, strerror(errno));
-		if (rc == 0)
-			rc = VMM_EXIT_HOST;
+	/* The trace of whatever ran, even a run that failed: it shows how it failed. */
+	if (mc->mc_insn_trace != NULL) {
+		mc->mc_insn_trace = NULL;
+		int trc = out_file_commit(&mc->mc_trace_file, err, sizeof(err));
+		if (trc != 0) {
+			fprintf(stderr, "vmm: %s\n", err);
+			if (rc == 0)
+				rc = trc;
+		}
 	}
 	run_trace_stats(mc);
+	return rc;
+fail:
+	fprintf(stderr, "vmm: %s\n", err);
+	if (mc->mc_insn_trace != NULL) {
+		mc->mc_insn_trace = NULL;
+		out_file_abort(&mc->mc_trace_file);
+	}
 	return rc;
 }

@@ -181,10 +181,14 @@ END_TEST
 START_TEST(run_errors)
 {
 	tc_assert_usage_error(tc_parse("run", "-c", "2", "--ktest", NULL),
-	    "-c 2: SMP is not supported yet; use -c 1");
-	tc_assert_usage_error(tc_parse("run", "-c", "0", "--ktest", NULL), "positive");
-	tc_assert_usage_error(tc_parse("run", "-c", "one", "--ktest", NULL), "positive");
-	tc_assert_usage_error(tc_parse("run", "-c", "1x", "--ktest", NULL), "positive");
+	    "-c 2: at most 1 vCPU (SMP is not supported yet); use -c 1");
+	tc_assert_usage_error(tc_parse("run", "-c", "0", "--ktest", NULL), "whole number from 1");
+	tc_assert_usage_error(tc_parse("run", "-c", "one", "--ktest", NULL), "whole number");
+	tc_assert_usage_error(tc_parse("run", "-c", "1x", "--ktest", NULL), "whole number");
+	/* Too many says the maximum, however many too many. */
+	tc_assert_usage_error(tc_parse("run", "-c", "99999", "--ktest", NULL), "at most 1 vCPU");
+	tc_assert_usage_error(tc_parse("run", "-c", "99999999999999999999999", "--ktest",
+	    NULL), "at most 1 vCPU");
 	tc_assert_usage_error(tc_parse("run", "-m", "3X", "--ktest", NULL), "unknown suffix");
 	tc_assert_usage_error(tc_parse("run", "-m", "1M", "--ktest", NULL),
 	    "memory size '1M' is too small: the guest needs at least 16M");

@@ -258,13 +258,23 @@ START_TEST(segment_outside_ram)
 	struct tl_spec sp = tl_default();
 
 	sp.seg[1].paddr = 0x10000000;   /* 256 MiB, RAM is 16 */
-	tl_assert_refused(tl_build(&sp), "does not fit in guest RAM");
+	tl_assert_refused(tl_build(&sp), "does not fit in guest RAM (16 MiB); use -m 257M");
 	sp = tl_default();
 	sp.seg[1].paddr = TL_RAM - 0x1000;      /* straddles the end */
 	tl_assert_refused(tl_build(&sp), "does not fit in guest RAM");
+	/* Where no -m helps, the message says why instead of asking for more. */
 	sp = tl_default();
 	sp.seg[1].memsz = 1ull << 40;
-	tl_assert_refused(tl_build(&sp), "does not fit in guest RAM");
+	tl_assert_refused(tl_build(&sp), "overlaps the PCI hole");
+	sp = tl_default();
+	sp.seg[1].paddr = 0xc0100000;
+	tl_assert_refused(tl_build(&sp), "overlaps the PCI hole");
+	sp = tl_default();
+	sp.seg[1].paddr = 1ull << 40;
+	tl_assert_refused(tl_build(&sp), "above the most RAM a guest can have");
+	sp = tl_default();
+	sp.seg[1].paddr = 0x100000000ull + 0x1000000;   /* 16 MiB into high RAM */
+	tl_assert_refused(tl_build(&sp), "use -m 3089M or more (RAM above 3 GiB starts");
 	sp = tl_default();
 	sp.seg[1].paddr = 0xfffffffffffff000ull;
 	sp.seg[1].memsz = 0x2000;

@@ -1,0 +1,99 @@
+# The VMM's contract under careless and hostile use: statuses (64 usage, 66 bad input,
+# 70 guest, 71 host) and exactly one `vmm:` line on stderr for every error.
+# Sourced by tests/integration/run.sh (its helpers and $VMM, $K, $B).
+BG="$B/tests/bad-guest.elf"
+c_work=$(mktemp -d)
+
+first_is() { # NAME STATUS TEXT: one_line, and the line holds TEXT
+	one_line "$1" "$2"
+	grep -qF -- "$3" "$t_out/$1.err" && ok "$1 says '$3'" ||
+		fail "$1: '$3' not in" "$(err "$1")"
+}
+
+# --- input files that are not regular files: refused at once, never waited on --------
+mkfifo "$c_work/fifo"
+run fifo_kernel "$VMM" run -k "$c_work/fifo" --ktest=none; first_is fifo_kernel 66 "a FIFO, not a regular file"
+run fifo_program "$VMM" run "$c_work/fifo"; first_is fifo_program 66 "a FIFO, not a regular file"
+run dev_kernel "$VMM" run -k /dev/null --ktest=none; first_is dev_kernel 66 "a character device"
+run dir_program "$VMM" run /; first_is dir_program 66 "a directory"
+run proc_kernel "$VMM" run -k /proc/cpuinfo --ktest=none; first_is proc_kernel 66 "empty file, not a kernel"
+grep -q rebuild "$t_out/proc_kernel.err" && fail "-k /proc/cpuinfo tells to rebuild the kernel" "$(err proc_kernel)" ||
+	ok "-k /proc/cpuinfo does not say 'rebuild the kernel'"
+
+# --- the host's resources: 71, naming the resource ----------------------------------
+run emfile bash -c "ulimit -n 3; exec $VMM run --ktest=none"; first_is emfile 71 "open-file limit"
+run emfile_kvm bash -c "ulimit -n 4; exec $VMM run --ktest=none"; first_is emfile_kvm 71 "open-file limit"
+run enomem bash -c "ulimit -v 200000; exec $VMM run -m 1G --ktest=none"; first_is enomem 71 "host memory"
+
+# --- a guest panic: 70, and its line on stderr ---------------------------------------
+run panic_line "$VMM" run --ktest=none --append debug.panic=1
+first_is panic_line 70 "vmm: guest panicked: debug.panic=1 on the command line"
+
+# --- stdout that cannot be written ---------------------------------------------------
+run help_closed sh -c "exec $VMM --help >&-"; first_is help_closed 71 "cannot write the help to stdout"
+run version_full sh -c "exec $VMM --version >/dev/full"; first_is version_full 71 "cannot write the version"
+
+# --- a PROGRAM larger than the boot map (1 GiB) boots: its command line comes first --
+truncate -s 1100M "$c_work/big"
+run big_program "$VMM" run -m 2G "$c_work/big"
+first_is big_program 64 "cannot run programs yet"
+run too_big_program "$VMM" run -m 1G "$c_work/big"
+first_is too_big_program 66 "do not fit in guest RAM after the kernel"
+rm -f "$c_work/big"
+
+# --- messages that say what to do -----------------------------------------------------
+run cpus_max "$VMM" run -c 99999 --ktest=none; first_is cpus_max 64 "at most 1 vCPU"
+objcopy --change-section-lma '.text+0xc0000000' --change-section-lma '.note.Xen+0xc0000000' \
+	"$BG" "$c_work/hole.elf"
+run pci_hole "$VMM" run -k "$c_work/hole.elf" --ktest=none; first_is pci_hole 66 "overlaps the PCI hole"
+grep -q 'larger -m' "$t_out/pci_hole.err" && fail "a segment in the PCI hole asks for a larger -m" ||
+	ok "a segment in the PCI hole does not ask for a larger -m"
+
+# --- --trace-insns never writes over an input or into a non-regular file --------------
+cp "$K" "$c_work/k.elf"
+run trace_kernel "$VMM" run -k "$c_work/k.elf" --ktest=none --trace-insns "$c_work/k.elf"
+first_is trace_kernel 64 "that is the guest kernel"
+cmp -s "$K" "$c_work/k.elf" && ok "--trace-insns KERNEL left the kernel intact" || fail "--trace-insns overwrote the kernel"
+cp /bin/true "$c_work/prog"
+run trace_program "$VMM" run --ktest=none --trace-insns "$c_work/prog" "$c_work/prog"
+first_is trace_program 64 "that is PROGRAM"
+cmp -s /bin/true "$c_work/prog" && ok "--trace-insns PROGRAM left the program intact" || fail "--trace-insns overwrote PROGRAM"
+run trace_fifo "$VMM" run --ktest=none --trace-insns "$c_work/fifo"; first_is trace_fifo 64 "not a regular file"
+run trace_dev "$VMM" run --ktest=none --trace-insns /dev/null; first_is trace_dev 64 "not a regular file"
+# A good trace replaces an old file whole, through a temporary name that does not stay.
+echo old >"$c_work/trace"
+run trace_replace "$VMM" run --ktest=none --trace-insns "$c_work/trace"
+expect_status trace_replace 0
+[ "$(head -c 3 "$c_work/trace")" != old ] && [ "$(wc -l <"$c_work/trace")" -gt 5 ] &&
+	[ -z "$(ls -A "$c_work" | grep '^\.')" ] && ok "--trace-insns replaced the file, no temporary left" ||
+	fail "--trace-insns replace" "$(ls -la "$c_work")"
+
+# --- every error path: exactly one vmm: line ----------------------------------------
+# (the cases above and in run.sh check their own; these are the rest of the usage errors)
+i=0
+while IFS= read -r args; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086
+	run "usage_$i" "$VMM" $args
+	one_line "usage_$i" 64
+done <<'LIST'
+run -m
+run -m 0 --ktest
+run -m 64Q --ktest
+run -m 99999999999999999999G --ktest
+run -m 100000 --ktest
+run -c
+run -c -1 --ktest
+run -k
+run --ktest=,, 
+run --ktest=a,,b
+run --append
+run --trace-insns
+run --watchdog
+run --watchdog=x --ktest
+run -x
+run --memory=1G
+bogus
+LIST
+
+rm -rf "$c_work"

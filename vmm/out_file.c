@@ -1,0 +1,106 @@
+/*
+ * Output files (out_file.h). Refusals are usage errors (64): the user named the wrong
+ * path. Running out of descriptors, memory or disk is the host's doing (71).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/input_file.h"
+#include "vmm/out_file.h"
+#include "vmm/vmm.h"
+
+static int of_errno_status(int e)
+{
+	return vmm_errno_resource(e) != NULL || e == ENOSPC || e == EDQUOT || e == EIO ?
+	    VMM_EXIT_HOST : VMM_EXIT_USAGE;
+}
+
+int out_file_open(struct out_file *of, const char *what, const char *path,
+    const char *const *inputs, const char *const *roles, unsigned ninputs, char *err,
+    size_t errlen)
+{
+	struct stat st, in;
+
+	memset(of, 0, sizeof(*of));
+	of->of_what = what;
+	of->of_path = path;
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: exists and is not "
+			    "a regular file; give a new file's name", what, path);
+		for (unsigned i = 0; i < ninputs; i++) {
+			if (inputs[i] != NULL && stat(inputs[i], &in) == 0 &&
+			    in.st_dev == st.st_dev && in.st_ino == st.st_ino)
+				return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: that is %s "
+				    "(%s), which this run reads; give another file's name", what,
+				    path, roles[i], inputs[i]);
+		}
+	}
+	/* The temporary name: ".NAME.XXXXXX" beside path, so the rename stays in one
+	 * file system. */
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	if ((size_t)snprintf(of->of_tmp, sizeof(of->of_tmp), "%.*s.%s.XXXXXX", (int)dirlen,
+	    path, path + dirlen) >= sizeof(of->of_tmp))
+		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: the path is too long",
+		    what, path);
+	int fd = mkstemp(of->of_tmp);
+	if (fd < 0) {
+		int e = errno;
+		of->of_tmp[0] = '\0';
+		return vmm_errf(err, errlen, of_errno_status(e), "%s %s: cannot create it: %s; "
+		    "give a file in a writable directory", what, path, strerror(e));
+	}
+	/* mkstemp makes it 0600; the user's umask decides, as for any file they create. */
+	mode_t mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
+	of->of_fp = fdopen(fd, "w");
+	if (of->of_fp == NULL) {
+		int e = errno;
+		close(fd);
+		out_file_abort(of);
+		return vmm_errf(err, errlen, VMM_EXIT_HOST, "%s %s: %s", what, path, strerror(e));
+	}
+	return 0;
+}
+
+int out_file_commit(struct out_file *of, char *err, size_t errlen)
+{
+	KASSERT(of->of_fp != NULL, ("%s: %s is not open", __func__, of->of_what));
+	/* ferror: a write that failed mid-run (a full disk) is as bad as a failed close. */
+	int bad = ferror(of->of_fp);
+	int e = bad ? EIO : 0;
+	if (fclose(of->of_fp) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	of->of_fp = NULL;
+	if (!bad && rename(of->of_tmp, of->of_path) != 0) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		unlink(of->of_tmp);
+		of->of_tmp[0] = '\0';
+		return vmm_errf(err, errlen, VMM_EXIT_HOST, "%s %s: cannot write it: %s; "
+		    "nothing was written", of->of_what, of->of_path, strerror(e));
+	}
+	of->of_tmp[0] = '\0';
+	return 0;
+}
+
+void out_file_abort(struct out_file *of)
+{
+	if (of->of_fp != NULL) {
+		fclose(of->of_fp);
+		of->of_fp = NULL;
+	}
+	if (of->of_tmp[0] != '\0') {
+		unlink(of->of_tmp);
+		of->of_tmp[0] = '\0';
+	}
+}
