@@ -706,10 +706,19 @@ END_TEST
  * PG_ZERO honesty under load: 4 threads allocate zeroed and plain pages, dirty every
  * byte of each, free them singly and in discarded runs, while the low-memory handler
  * drains the caches. Every zeroed page must be all zero when handed out, whatever path
- * it took, and no page may be handed to two threads.
+ * it took, no page may be handed to two threads, and the counters must add up: every
+ * ZERO request is a hit (a page marked PG_ZERO) or a miss (zeroed by stores).
+ *
+ * How many of them hit is not asserted here: it depends on the scheduler. A fill
+ * zeroes its pages with the free lock dropped, and until it puts them in the pool a
+ * CPU whose run is empty finds the pool empty and zeroes a page with stores (a miss,
+ * as designed). With 4 threads on 2 host cores a filler preempted for a time slice
+ * lets the others miss thousands of times (1 run in 5 had more misses than hits).
+ * The pool's hit rate is asserted by the stepped phase below instead.
  */
 struct tpage_zchurn {
 	int tz_cpu;
+	int tz_zreq;        /* ZERO requests served */
 	int tz_nonzero;     /* zeroed pages found dirty */
 	int tz_shared;      /* pages whose mark another thread overwrote */
 	int tz_pgzero;      /* zeroed pages that came with PG_ZERO */
@@ -750,6 +759,7 @@ static void *tpage_zchurn_main(void *arg)
 			if (held[s] == NULL)
 				continue;
 			if (zero) {
+				tz->tz_zreq++;
 				if (!tpage_is_zero(held[s]))
 					tz->tz_nonzero++;
 				tz->tz_pgzero += (held[s]->flags & PG_ZERO) != 0;
@@ -768,13 +778,74 @@ static void *tpage_zchurn_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The stepped phase: the same 4 CPUs take turns, a barrier between turns, so no two
+ * allocate at once and no fill is ever in flight while another CPU asks for a zeroed
+ * page. Each turn frees a dirty discarded run and takes TPAGE_ZSTEP_PAGES zeroed pages,
+ * holding them (so the CPUs' runs and the pool's fills keep turning over). With page
+ * operations and memory to spare every one of them must be a pre-zeroed hit.
+ */
+#define TPAGE_ZSTEP_ROUNDS  6
+#define TPAGE_ZSTEP_PAGES   100
+#define TPAGE_ZSTEP_RUN     32
+
+static pthread_barrier_t tpage_zstep_barrier;
+
+struct tpage_zstep {
+	int zs_cpu;
+	int zs_nonzero;     /* zeroed pages found dirty */
+	int zs_unmarked;    /* zeroed pages without PG_ZERO (misses) */
+	int zs_failed;      /* requests that got nothing */
+	vm_page_t zs_held[TPAGE_ZSTEP_ROUNDS * TPAGE_ZSTEP_PAGES];
+};
+
+static void *tpage_zstep_main(void *arg)
+{
+	struct tpage_zstep *zs = arg;
+	int nheld = 0;
+
+	vm_host_set_cpu(zs->zs_cpu);
+	for (int step = 0; step < TPAGE_ZSTEP_ROUNDS * TPAGE_THREADS; step++) {
+		pthread_barrier_wait(&tpage_zstep_barrier);
+		if (step % TPAGE_THREADS != zs->zs_cpu)
+			continue;
+		vm_page_t r = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, TPAGE_ZSTEP_RUN, 0,
+		    ~0ull, PAGE_SIZE, 0);
+		if (r == NULL) {
+			zs->zs_failed++;
+		} else {
+			memset(VM_PAGE_TO_DMAP(r), 0x5a, ptoa(TPAGE_ZSTEP_RUN));
+			vm_page_free_contig(r, TPAGE_ZSTEP_RUN);
+		}
+		for (int i = 0; i < TPAGE_ZSTEP_PAGES; i++) {
+			vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+			if (m == NULL) {
+				zs->zs_failed++;
+				continue;
+			}
+			zs->zs_held[nheld++] = m;
+			if (!tpage_is_zero(m))
+				zs->zs_nonzero++;
+			zs->zs_unmarked += (m->flags & PG_ZERO) == 0;
+			memset(VM_PAGE_TO_DMAP(m), 0xe0 + zs->zs_cpu, PAGE_SIZE);
+		}
+	}
+	/* Every turn is over before any page goes back. */
+	pthread_barrier_wait(&tpage_zstep_barrier);
+	for (int i = 0; i < nheld; i++)
+		vm_page_free(zs->zs_held[i]);
+	return NULL;
+}
+
 START_TEST(zero_pages_honest_under_four_threads)
 {
 	pthread_t td[TPAGE_THREADS];
 	struct tpage_zchurn tz[TPAGE_THREADS];
+	struct tpage_zstep *zs;
 	struct vm_page_counts c0, c1;
-	int pgzero = 0;
+	uint64_t pgzero = 0, zreq = 0;
 
+	/* Free for all: honesty and counts, whatever the interleaving. */
 	vm_page_counts_snapshot(&c0);
 	for (int i = 0; i < TPAGE_THREADS; i++) {
 		tz[i] = (struct tpage_zchurn){ .tz_cpu = i };
@@ -784,16 +855,49 @@ START_TEST(zero_pages_honest_under_four_threads)
 		pthread_join(td[i], NULL);
 		ck_assert_int_eq(tz[i].tz_nonzero, 0);
 		ck_assert_int_eq(tz[i].tz_shared, 0);
-		pgzero += tz[i].tz_pgzero;
+		pgzero += (uint64_t)tz[i].tz_pgzero;
+		zreq += (uint64_t)tz[i].tz_zreq;
 	}
 	vm_page_counts_snapshot(&c1);
-	/* The pool did the work: most zeroed pages came pre-zeroed, and some of the pool's
-	 * pages came from discarded runs. */
-	ck_assert_uint_gt(c1.v_zero_hits - c0.v_zero_hits, c1.v_zero_misses - c0.v_zero_misses);
-	ck_assert_uint_ge(c1.v_zero_hits - c0.v_zero_hits, (uint64_t)pgzero);
-	ck_assert_uint_gt(c1.v_zero_discards, c0.v_zero_discards);
+	ck_assert_uint_gt(zreq, 0);
+	/* Every ZERO request is counted once, as a hit or a miss, and the hits are exactly
+	 * the pages handed out marked PG_ZERO (only one-page requests here). */
+	ck_assert_uint_eq((c1.v_zero_hits - c0.v_zero_hits) +
+	    (c1.v_zero_misses - c0.v_zero_misses), zreq);
+	ck_assert_uint_eq(c1.v_zero_hits - c0.v_zero_hits, pgzero);
 	ck_assert_uint_le(c1.v_zero_count, c1.v_zero_max);
 	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count);
+
+	/* Stepped: the pool did the work. Drained first, so the first request must fill
+	 * it (dirty memory: a page operation) and the first discarded run finds room. */
+	vm_page_drain_caches();
+	vm_page_counts_snapshot(&c0);
+	ck_assert_uint_eq(c0.v_zero_count + c0.v_pcpu_count, 0);
+	zs = calloc(TPAGE_THREADS, sizeof(*zs));
+	ck_assert_ptr_nonnull(zs);
+	ck_assert_int_eq(pthread_barrier_init(&tpage_zstep_barrier, NULL, TPAGE_THREADS), 0);
+	for (int i = 0; i < TPAGE_THREADS; i++) {
+		zs[i].zs_cpu = i;
+		ck_assert_int_eq(pthread_create(&td[i], NULL, tpage_zstep_main, &zs[i]), 0);
+	}
+	for (int i = 0; i < TPAGE_THREADS; i++)
+		pthread_join(td[i], NULL);
+	pthread_barrier_destroy(&tpage_zstep_barrier);
+	for (int i = 0; i < TPAGE_THREADS; i++) {
+		ck_assert_int_eq(zs[i].zs_failed, 0);
+		ck_assert_int_eq(zs[i].zs_nonzero, 0);
+		ck_assert_int_eq(zs[i].zs_unmarked, 0);
+	}
+	free(zs);
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(c1.v_zero_hits - c0.v_zero_hits,
+	    (uint64_t)TPAGE_ZSTEP_ROUNDS * TPAGE_THREADS * TPAGE_ZSTEP_PAGES);
+	ck_assert_uint_eq(c1.v_zero_misses, c0.v_zero_misses);
+	ck_assert_uint_gt(c1.v_zero_fills, c0.v_zero_fills);
+	ck_assert_uint_ge(c1.v_zero_discards - c0.v_zero_discards, TPAGE_ZSTEP_RUN);
+	ck_assert_uint_le(c1.v_zero_count, c1.v_zero_max);
+	ck_assert_uint_eq(c1.v_free_count, c0.v_free_count);
+
 	vm_page_drain_caches();
 	vm_page_counts_snapshot(&c1);
 	ck_assert_uint_eq(c1.v_zero_count + c1.v_pcpu_count, 0);
