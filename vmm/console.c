@@ -1,7 +1,8 @@
 /*
  * Console output buffering. Write errors (a closed pipe) drop the output: the guest's
- * run must not depend on anyone reading it. A full pipe blocks the writes (the output
- * is the user's and is not dropped for being slow) until the run is stopped.
+ * run must not depend on anyone reading it; what was lost other than to a reader that
+ * left is counted and reported at the end. A full pipe blocks the writes (the output is
+ * the user's and is not dropped for being slow) until the run is stopped.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +15,8 @@ void console_init(struct console *c, int fd, const _Atomic int *stop)
 	c->cons_fd = fd;
 	c->cons_len = 0;
 	c->cons_stop = stop;
+	c->cons_errno = 0;
+	c->cons_lost = 0;
 }
 
 static bool console_stopping(const struct console *c)
@@ -29,8 +32,14 @@ void console_flush(struct console *c)
 		ssize_t n = write(c->cons_fd, c->cons_buf + off, c->cons_len - off);
 		if (n < 0 && errno == EINTR)
 			continue;       /* the loop's test drops the rest if it was a stop */
-		if (n <= 0)
+		if (n <= 0) {
+			if (n < 0 && errno != EPIPE) {
+				if (c->cons_errno == 0)
+					c->cons_errno = errno;
+				c->cons_lost += c->cons_len - off;
+			}
 			break;
+		}
 		off += (unsigned)n;
 	}
 	c->cons_len = 0;

@@ -17,6 +17,11 @@ struct console {
 	 * full pipe then gives up (EINTR) and nothing more is written, so the stop is
 	 * prompt whoever is (not) reading stdout. NULL: never. */
 	const _Atomic int *cons_stop;
+	/* Output that could not be written for a reason other than a reader that went away
+	 * (EPIPE: `vmm run ... | head` is normal use): a full disk, a closed or bad stdout.
+	 * The run reports it at the end. */
+	int cons_errno;
+	uint64_t cons_lost;
 	char cons_buf[CONSOLE_BUF_SIZE];
 };
 

@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "vmm/cli.h"
 #include "vmm/run.h"
@@ -23,12 +25,28 @@ static int main_stdout_done(const char *what)
 	return VMM_EXIT_HOST;
 }
 
+/*
+ * A closed stdin, stdout or stderr would be taken by the first file we open (/dev/kvm,
+ * the kernel, a trace file): guest output would go into it, or our messages. Park
+ * /dev/null there, read-only, so writes to a closed stdout still fail (EBADF) and are
+ * reported instead of vanishing.
+ */
+static void main_hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDONLY) != fd)
+			_exit(VMM_EXIT_HOST);   /* nowhere left to say so */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
 	char err[CLI_ERR_MAX + 256];
 	int rc;
 
+	main_hold_std_fds();
 	trace_init();
 	/*
 	 * No core file, ever: whatever kills us (a failed KASSERT's abort, SIGBUS from a

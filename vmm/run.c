@@ -295,6 +295,13 @@ int vmm_run(const struct cli_opts *o)
 
 	rc = run_wait(mc, o->co_watchdog);
 	console_flush(&mc->mc_console);
+	if (mc->mc_console.cons_lost != 0) {
+		fprintf(stderr, "vmm: %llu bytes of the guest's console output could not be "
+		    "written to stdout: %s\n", (unsigned long long)mc->mc_console.cons_lost,
+		    strerror(mc->mc_console.cons_errno));
+		if (rc == 0)
+			rc = VMM_EXIT_HOST;
+	}
 	/* The trace of whatever ran, even a run that failed: it shows how it failed. */
 	if (mc->mc_insn_trace != NULL) {
 		mc->mc_insn_trace = NULL;

@@ -33,6 +33,16 @@ first_is panic_line 70 "vmm: guest panicked: debug.panic=1 on the command line"
 run help_closed sh -c "exec $VMM --help >&-"; first_is help_closed 71 "cannot write the help to stdout"
 run version_full sh -c "exec $VMM --version >/dev/full"; first_is version_full 71 "cannot write the version"
 
+# The guest's console output that cannot be written is reported, not dropped in silence;
+# a reader that leaves early (| head) is normal use: no message, the guest's status.
+run console_full sh -c "exec $VMM run --ktest=boot >/dev/full"
+first_is console_full 71 "console output could not be written to stdout: No space left"
+run console_closed sh -c "exec $VMM run --ktest=boot >&-"
+first_is console_closed 71 "could not be written to stdout: Bad file descriptor"
+run console_head bash -c "$VMM run --ktest=boot | head -n 1 >/dev/null; exit \${PIPESTATUS[0]}"
+[ "$rc" -eq 0 ] && [ ! -s "$t_out/console_head.err" ] && ok "console_head: a reader that leaves early: exit 0, no message" ||
+	fail "console_head: exit $rc" "$(err console_head)"
+
 # --- a PROGRAM larger than the boot map (1 GiB) boots: its command line comes first --
 truncate -s 1100M "$c_work/big"
 run big_program "$VMM" run -m 2G "$c_work/big"
