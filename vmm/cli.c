@@ -138,7 +138,7 @@ static bool cli_ktest_list_ok(const char *s)
 }
 
 enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS,
-	CLI_OPT_WATCHDOG };
+	CLI_OPT_WATCHDOG, CLI_OPT_MAX };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -154,14 +154,62 @@ static const struct option cli_run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The option getopt just rejected, as the user typed it. */
+/* The option getopt just rejected, as the user typed it (a long one without its value). */
 static const char *cli_bad_option(char *const argv[], char *buf, size_t buflen)
 {
+	const char *a = argv[optind - 1];
+
+	if (strncmp(a, "--", 2) == 0) {
+		snprintf(buf, buflen, "%.*s", (int)strcspn(a, "="), a);
+		return buf;
+	}
 	if (optopt != 0 && optopt < 256) {
 		snprintf(buf, buflen, "-%c", optopt);
 		return buf;
 	}
-	return argv[optind - 1];
+	return a;
+}
+
+/* Why getopt refused the option in argv[optind - 1]: unknown, ambiguous, or given a
+ * value it does not take. */
+static int cli_refuse_option(char *const argv[], char *err, size_t errlen)
+{
+	char name[64];
+	const char *opt = cli_bad_option(argv, name, sizeof(name));
+	const char *match[2] = { NULL, NULL };
+	unsigned nmatch = 0;
+
+	if (strncmp(opt, "--", 2) == 0) {
+		size_t len = strlen(opt + 2);
+		for (const struct option *lo = cli_run_options; lo->name != NULL; lo++) {
+			if (strncmp(lo->name, opt + 2, len) != 0)
+				continue;
+			if (lo->name[len] == '\0' && lo->has_arg == no_argument)
+				return cli_fail(err, errlen, "option '%s' takes no value; see "
+				    "'vmm run --help'", opt);
+			if (nmatch < 2)
+				match[nmatch] = lo->name;
+			nmatch++;
+		}
+		if (nmatch > 1)
+			return cli_fail(err, errlen, "option '%s' is ambiguous (--%s or --%s?); "
+			    "spell it out", opt, match[0], match[1]);
+	}
+	return cli_fail(err, errlen, "unknown option '%s'; see 'vmm run --help'", opt);
+}
+
+/*
+ * An option that holds one value, given again: the first would be dropped without a
+ * word. seen[] keeps each one's first value, by option character.
+ */
+static int cli_once(const char **seen, int c, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	if (seen[c] != NULL)
+		return cli_fail(err, errlen, "%s given twice ('%s', then '%s'); give it once",
+		    name, seen[c], value);
+	seen[c] = value;
+	return 0;
 }
 
 static int cli_parse_cpus(const char *s, unsigned *out, char *err, size_t errlen)
@@ -227,12 +275,14 @@ static int cli_ktest_spaced(int argc, char *const argv[], char *err, size_t errl
 	return 0;
 }
 
-/* Does the appended command line name tests itself (a `ktest` word)? */
-static bool cli_has_ktest_word(const char *line)
+/* Does a command line hold the word key, alone or as key=VALUE? */
+static bool cli_has_word(const char *line, const char *key)
 {
-	for (const char *p = line; (p = strstr(p, "ktest")) != NULL; p += 5) {
+	size_t kl = strlen(key);
+
+	for (const char *p = line; (p = strstr(p, key)) != NULL; p += kl) {
 		if ((p == line || (unsigned char)p[-1] <= ' ') &&
-		    ((unsigned char)p[5] <= ' ' || p[5] == '='))
+		    ((unsigned char)p[kl] <= ' ' || p[kl] == '='))
 			return true;
 	}
 	return false;
@@ -252,7 +302,8 @@ static unsigned cli_count_words(const char *line)
 static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char *err,
     size_t errlen)
 {
-	char optbuf[8];
+	char optbuf[64];
+	const char *seen[CLI_OPT_MAX] = { NULL };
 	size_t append_len = 0;
 	int c, rc;
 
@@ -262,14 +313,20 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	while ((c = getopt_long(argc, argv, "+:m:c:k:vh", cli_run_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
+			if ((rc = cli_once(seen, c, "-m/--memory", optarg, err, errlen)) != 0)
+				return rc;
 			if (cli_parse_size(optarg, &o->co_mem_size, err, errlen) != 0)
 				return VMM_EXIT_USAGE;
 			break;
 		case 'c':
+			if ((rc = cli_once(seen, c, "-c/--cpus", optarg, err, errlen)) != 0)
+				return rc;
 			if ((rc = cli_parse_cpus(optarg, &o->co_ncpus, err, errlen)) != 0)
 				return rc;
 			break;
 		case 'k':
+			if ((rc = cli_once(seen, c, "-k/--kernel", optarg, err, errlen)) != 0)
+				return rc;
 			if (*optarg == '\0')
 				return cli_fail(err, errlen, "-k needs a kernel file name, e.g. "
 				    "-k build/kernel.elf");
@@ -292,6 +349,9 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			}
 			break;
 		case CLI_OPT_APPEND:
+			if (optarg[strspn(optarg, " \t")] == '\0')
+				return cli_fail(err, errlen, "--append '%s': nothing to add to the "
+				    "guest command line; give words or drop it", optarg);
 			if (strchr(optarg, '\n') != NULL)
 				return cli_fail(err, errlen, "--append: the guest command line "
 				    "cannot contain a newline; use spaces");
@@ -306,12 +366,16 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			o->co_verbose = true;
 			break;
 		case CLI_OPT_TRACE_INSNS:
+			if ((rc = cli_once(seen, c, "--trace-insns", optarg, err, errlen)) != 0)
+				return rc;
 			if (*optarg == '\0')
 				return cli_fail(err, errlen, "--trace-insns needs a file name, e.g. "
 				    "--trace-insns /tmp/insns");
 			o->co_trace_insns = optarg;
 			break;
 		case CLI_OPT_WATCHDOG:
+			if ((rc = cli_once(seen, c, "--watchdog", optarg, err, errlen)) != 0)
+				return rc;
 			if ((rc = cli_parse_watchdog(optarg, &o->co_watchdog, err, errlen)) != 0)
 				return rc;
 			break;
@@ -325,13 +389,12 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			return cli_fail(err, errlen, "option '%s' needs a value; see 'vmm run --help'",
 			    cli_bad_option(argv, optbuf, sizeof(optbuf)));
 		default:
-			return cli_fail(err, errlen, "unknown option '%s'; see 'vmm run --help'",
-			    cli_bad_option(argv, optbuf, sizeof(optbuf)));
+			return cli_refuse_option(argv, err, errlen);
 		}
 	}
 	o->co_prog_argc = argc - optind;
 	o->co_prog_argv = argv + optind;
-	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_ktest_word(o->co_append))
+	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_word(o->co_append, "ktest"))
 		return cli_fail(err, errlen, "run needs a PROGRAM to run or --ktest; "
 		    "e.g. 'vmm run --ktest' (see 'vmm run --help')");
 	for (int i = 0; i < o->co_prog_argc; i++) {
@@ -359,10 +422,17 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 		    "'vmm --help'");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		/* "help run" is help on run, the only command; anything else is a mistake. */
+		if (argc > 3 || (argc == 3 && strcmp(argv[2], "run") != 0))
+			return cli_fail(err, errlen, "%s takes no arguments but 'run' (got '%s'); "
+			    "see 'vmm --help'", cmd, argv[2]);
 		o->co_cmd = CLI_CMD_HELP;
 		return 0;
 	}
 	if (strcmp(cmd, "--version") == 0) {
+		if (argc > 2)
+			return cli_fail(err, errlen, "--version takes no arguments (got '%s')",
+			    argv[2]);
 		o->co_cmd = CLI_CMD_VERSION;
 		return 0;
 	}
@@ -385,7 +455,9 @@ int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *
 		    sizeof(ktest) || cli_append_token(buf, buflen, &len, ktest) != 0)
 			goto toolong;
 	}
-	if (o->co_verbose && cli_append_token(buf, buflen, &len, "verbose") != 0)
+	/* -v asks the guest for "verbose"; said with --append too, it is said once. */
+	if (o->co_verbose && !cli_has_word(o->co_append, "verbose") &&
+	    cli_append_token(buf, buflen, &len, "verbose") != 0)
 		goto toolong;
 	if (cli_append_token(buf, buflen, &len, o->co_append) != 0)
 		goto toolong;

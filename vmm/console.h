@@ -13,19 +13,20 @@
 struct console {
 	int cons_fd;
 	unsigned cons_len;
-	/* Non-zero once the run is being stopped (SIGINT/SIGTERM): a write blocked on a
-	 * full pipe then gives up (EINTR) and nothing more is written, so the stop is
-	 * prompt whoever is (not) reading stdout. NULL: never. */
-	const _Atomic int *cons_stop;
-	/* Output that could not be written for a reason other than a reader that went away
-	 * (EPIPE: `vmm run ... | head` is normal use): a full disk, a closed or bad stdout.
-	 * The run reports it at the end. */
+	/* The run's stop signal: non-zero once the run is being stopped (a signal): a
+	 * write blocked on a full pipe then gives up (EINTR) and nothing more is written,
+	 * so the stop is prompt whoever is (not) reading stdout. When the reader goes away
+	 * (EPIPE: `vmm run ... | head`) the console stores SIGPIPE there: the run ends as
+	 * a writer to a closed pipe does, 141, quietly. NULL: never. */
+	_Atomic int *cons_stop;
+	/* Output that could not be written for another reason: a full disk, a closed or
+	 * bad stdout. The run reports it at the end. */
 	int cons_errno;
 	uint64_t cons_lost;
 	char cons_buf[CONSOLE_BUF_SIZE];
 };
 
-void console_init(struct console *c, int fd, const _Atomic int *stop);
+void console_init(struct console *c, int fd, _Atomic int *stop);
 void console_putc(struct console *c, uint8_t ch);
 void console_flush(struct console *c);
 

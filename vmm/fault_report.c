@@ -1,9 +1,11 @@
 /*
- * What the user sees when the guest dies under the VMM: a first line naming the cause,
- * then the vCPU state a kernel developer needs (registers, control registers, segments,
- * and for emulation failures the instruction bytes), all on stderr, each line "vmm:".
+ * What the user sees when the guest dies under the VMM: one line on stderr naming the
+ * cause with the registers that locate it (and for emulation failures the instruction
+ * bytes); with -v the whole vCPU state a kernel developer needs follows (registers,
+ * control registers, segments), each line "vmm:".
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -65,56 +67,69 @@ static int fault_is_reset_state(const struct kvm_regs *r, const struct kvm_sregs
 	    (sr->cr0 & 1) == 0 && sr->efer == 0;
 }
 
-static void fault_print_all(struct machine *mc)
+/*
+ * The one line a guest death gets: what happened, where, in which mode, and extra (the
+ * instruction bytes, a caveat) when not NULL. The whole vCPU state follows with -v.
+ */
+void fault_report(struct machine *mc, const char *what, const char *extra)
 {
 	struct kvm_regs r;
 	struct kvm_sregs sr;
 
 	console_flush(&mc->mc_console);
-	if (fault_get_state(mc, &r, &sr) == 0)
+	if (fault_get_state(mc, &r, &sr) != 0) {
+		fprintf(stderr, "vmm: %s (vCPU %u's registers unavailable)%s%s\n", what,
+		    mc->mc_vcpu.kc_id, extra != NULL ? "; " : "", extra != NULL ? extra : "");
+		return;
+	}
+	fprintf(stderr, "vmm: %s: vCPU %u rip=%016llx rflags=%016llx rsp=%016llx "
+	    "rax=%016llx cs=%04x cpl=%u cr0=%llx cr3=%llx efer=%llx%s%s\n", what,
+	    mc->mc_vcpu.kc_id, r.rip, r.rflags, r.rsp, r.rax, sr.cs.selector, sr.cs.dpl,
+	    sr.cr0, sr.cr3, sr.efer, extra != NULL ? "; " : "", extra != NULL ? extra : "");
+	if (mc->mc_verbose)
 		fault_print_state(mc, &r, &sr);
 }
 
-static void fault_print_bytes(const char *what, const uint8_t *b, size_t n)
+/* "what: xx xx ..." into buf, for fault_report's extra. */
+static const char *fault_format_bytes(char *buf, size_t buflen, const char *what,
+    const uint8_t *b, size_t n)
 {
-	fprintf(stderr, "vmm:   %s:", what);
-	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, " %02x", b[i]);
-	fprintf(stderr, n == 0 ? " (unreadable)\n" : "\n");
+	size_t len = (size_t)snprintf(buf, buflen, "%s:", what);
+
+	for (size_t i = 0; i < n && len < buflen; i++)
+		len += (size_t)snprintf(buf + len, buflen - len, " %02x", b[i]);
+	if (n == 0 && len < buflen)
+		snprintf(buf + len, buflen - len, " (unreadable)");
+	return buf;
 }
 
 int fault_triple(struct machine *mc)
 {
-	console_flush(&mc->mc_console);
-	fprintf(stderr, "vmm: guest triple fault (KVM_EXIT_SHUTDOWN); vCPU %u state:\n",
-	    mc->mc_vcpu.kc_id);
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	if (fault_get_state(mc, &r, &sr) != 0)
-		return VMM_EXIT_GUEST;
 	/*
 	 * KVM on AMD SVM resets the vCPU before it reports a shutdown (the VMCB is undefined
 	 * after one), so the registers are the power-on state, not the faulting one. Say so
 	 * rather than let the user debug address 0xfff0.
 	 */
-	if (fault_is_reset_state(&r, &sr))
-		fprintf(stderr, "vmm:   (KVM reset the vCPU before reporting the shutdown, as it "
-		    "does on AMD SVM: the registers below are the power-on state, not the "
-		    "faulting one; the console output above is what the guest left)\n");
-	fault_print_state(mc, &r, &sr);
+	bool reset = fault_get_state(mc, &r, &sr) == 0 && fault_is_reset_state(&r, &sr);
+
+	fault_report(mc, "guest triple fault (KVM_EXIT_SHUTDOWN)", reset ? "KVM reset the "
+	    "vCPU before reporting the shutdown, as it does on AMD SVM: these registers are "
+	    "the power-on state, the console output above is what the guest left" : NULL);
 	return VMM_EXIT_GUEST;
 }
 
 int fault_fail_entry(struct machine *mc)
 {
 	struct kvm_run *run = mc->mc_vcpu.kc_run;
+	char what[160];
 
-	console_flush(&mc->mc_console);
-	fprintf(stderr, "vmm: KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
-	    "hardware_entry_failure_reason 0x%llx, cpu %u); vCPU state:\n",
+	snprintf(what, sizeof(what), "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
+	    "hardware_entry_failure_reason 0x%llx, cpu %u)",
 	    (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
 	    run->fail_entry.cpu);
-	fault_print_all(mc);
+	fault_report(mc, what, NULL);
 	return VMM_EXIT_GUEST;
 }
 
@@ -135,41 +150,43 @@ int fault_internal_error(struct machine *mc)
 	uint32_t sub = run->internal.suberror;
 	struct kvm_regs r;
 	struct kvm_sregs sr;
+	char what[200], extra[200];
+	const char *ex = NULL;
 
-	console_flush(&mc->mc_console);
-	fprintf(stderr, "vmm: KVM internal error, suberror %u (%s); the guest ran an "
-	    "instruction KVM cannot handle (see PLATFORM.md); vCPU state:\n", sub,
-	    fault_suberror_name(sub));
-	int have_state = fault_get_state(mc, &r, &sr) == 0;
+	snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s): the guest ran an "
+	    "instruction KVM cannot handle (see PLATFORM.md)", sub, fault_suberror_name(sub));
 	if (sub == KVM_INTERNAL_ERROR_EMULATION) {
 		if (run->emulation_failure.ndata >= 3 &&
 		    (run->emulation_failure.flags &
 		    KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
 			unsigned n = run->emulation_failure.insn_size;
-			fault_print_bytes("instruction bytes (from KVM)",
-			    run->emulation_failure.insn_bytes, n <= 15 ? n : 15);
-		} else if (have_state) {
+			ex = fault_format_bytes(extra, sizeof(extra), "instruction bytes (from "
+			    "KVM)", run->emulation_failure.insn_bytes, n <= 15 ? n : 15);
+		} else if (fault_get_state(mc, &r, &sr) == 0) {
 			uint8_t insn[15];
 			struct gva_paging pg = { sr.cr0, sr.cr3, sr.cr4, sr.efer };
 			/* The linear address is cs.base + rip; flat in every mode we run. */
 			size_t n = gva_read(&mc->mc_mem, &pg, sr.cs.base + r.rip, insn,
 			    sizeof(insn));
-			fault_print_bytes("bytes at rip (from guest memory)", insn, n);
+			ex = fault_format_bytes(extra, sizeof(extra), "bytes at rip (from guest "
+			    "memory)", insn, n);
 		}
 	} else {
-		for (uint32_t i = 0; i < run->internal.ndata && i < 16; i++)
-			fprintf(stderr, "vmm:   data[%u]=0x%llx\n", i,
+		size_t len = 0;
+		extra[0] = '\0';
+		for (uint32_t i = 0; i < run->internal.ndata && i < 16 && len < sizeof(extra);
+		    i++)
+			len += (size_t)snprintf(extra + len, sizeof(extra) - len,
+			    "%sdata[%u]=0x%llx", i > 0 ? " " : "", i,
 			    (unsigned long long)run->internal.data[i]);
+		ex = extra[0] != '\0' ? extra : NULL;
 	}
-	if (have_state)
-		fault_print_state(mc, &r, &sr);
+	fault_report(mc, what, ex);
 	return VMM_EXIT_GUEST;
 }
 
 int fault_halted(struct machine *mc)
 {
-	console_flush(&mc->mc_console);
-	fprintf(stderr, "vmm: the guest halted for good (KVM_EXIT_HLT); vCPU state:\n");
-	fault_print_all(mc);
+	fault_report(mc, "the guest halted for good (KVM_EXIT_HLT)", NULL);
 	return VMM_EXIT_GUEST;
 }

@@ -26,6 +26,7 @@ static int io_unknown(struct machine *mc, uint16_t port, bool out, unsigned size
 		memset(data, 0xff, size);
 	if (mc->mc_unknown_pio++ == 0)
 		mc->mc_unknown_pio_first = port;
+	mc->mc_exit_unclaimed = true;
 	return VCPU_CONTINUE;
 }
 
@@ -78,5 +79,6 @@ int io_mmio(struct machine *mc, uint64_t gpa, bool write, unsigned len, uint8_t 
 		memset(data, 0xff, len);
 	if (mc->mc_unknown_mmio++ == 0)
 		mc->mc_unknown_mmio_first = gpa;
+	mc->mc_exit_unclaimed = true;
 	return VCPU_CONTINUE;
 }

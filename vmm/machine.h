@@ -44,7 +44,10 @@ struct machine {
 
 	_Atomic int mc_stop_signal;     /* set by the signal handler: SIGINT or SIGTERM */
 	_Atomic int mc_tick;            /* set by the watchdog's timer signal */
-	uint64_t mc_exits;              /* exits handled: the watchdog's sign of progress */
+	/* The watchdog's sign of progress: exits a device claimed. Not single-steps, not
+	 * signals, not accesses nobody answers (a guest looping on those is stuck). */
+	uint64_t mc_exits;
+	bool mc_exit_unclaimed;         /* the current exit touched only unclaimed I/O */
 	struct watchdog mc_wd;
 };
 
@@ -60,5 +63,8 @@ int fault_triple(struct machine *mc);
 int fault_fail_entry(struct machine *mc);
 int fault_internal_error(struct machine *mc);
 int fault_halted(struct machine *mc);
+
+/* One stderr line: "vmm: WHAT: vCPU n rip=... cr3=...[; EXTRA]", the full state with -v. */
+void fault_report(struct machine *mc, const char *what, const char *extra);
 
 #endif /* VMM_MACHINE_H */

@@ -54,8 +54,11 @@ int main(int argc, char **argv)
 	 * for bad input); the message on stderr is the report.
 	 */
 	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
-	/* A closed stdout must not kill us mid-run: console writes just fail. */
+	/* A closed stdout must not kill us mid-run: console writes just fail (console.c
+	 * ends the run on EPIPE itself). Past ulimit -f, writes fail with EFBIG and are
+	 * reported instead of SIGXFSZ killing us with a temporary file left behind. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	if ((rc = cli_parse(argc, argv, &o, err, sizeof(err))) != 0) {
 		fprintf(stderr, "vmm: %s\n", err);
 		return rc;

@@ -22,11 +22,14 @@ int out_file_open(struct out_file *of, const char *what, const char *path,
     const char *const *inputs, const char *const *roles, unsigned ninputs, char *err,
     size_t errlen)
 {
+	static const char *const std_names[] = { "stdin", "stdout", "stderr" };
 	struct stat st, in;
 
 	memset(of, 0, sizeof(*of));
 	of->of_what = what;
 	of->of_path = path;
+	/* What path names now, following links: it must be a regular file that is none
+	 * of this run's inputs nor its standard streams (/dev/stdout lands here). */
 	if (stat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: exists and is not "
@@ -38,15 +41,36 @@ int out_file_open(struct out_file *of, const char *what, const char *path,
 				    "(%s), which this run reads; give another file's name", what,
 				    path, roles[i], inputs[i]);
 		}
+		for (int fd = 0; fd <= 2; fd++) {
+			if (fstat(fd, &in) == 0 && in.st_dev == st.st_dev &&
+			    in.st_ino == st.st_ino)
+				return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: that is this "
+				    "run's %s; give another file's name", what, path,
+				    std_names[fd]);
+		}
 	}
-	/* The temporary name: ".NAME.XXXXXX" beside path, so the rename stays in one
-	 * file system. */
-	const char *slash = strrchr(path, '/');
-	size_t dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
-	if ((size_t)snprintf(of->of_tmp, sizeof(of->of_tmp), "%.*s.%s.XXXXXX", (int)dirlen,
-	    path, path + dirlen) >= sizeof(of->of_tmp))
+	/* What is replaced: a link's target, never the link. */
+	if (lstat(path, &in) == 0 && S_ISLNK(in.st_mode)) {
+		if (realpath(path, of->of_dest) == NULL)
+			return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: a symbolic link "
+			    "to no file (%s); give a regular file's name", what, path,
+			    strerror(errno));
+	} else if ((size_t)snprintf(of->of_dest, sizeof(of->of_dest), "%s", path) >=
+	    sizeof(of->of_dest)) {
 		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: the path is too long",
 		    what, path);
+	}
+	/* The temporary name: ".NAME.XXXXXX" beside the destination, so the rename stays
+	 * in one file system. */
+	const char *dest = of->of_dest;
+	const char *slash = strrchr(dest, '/');
+	size_t dirlen = slash != NULL ? (size_t)(slash - dest) + 1 : 0;
+	if ((size_t)snprintf(of->of_tmp, sizeof(of->of_tmp), "%.*s.%s.XXXXXX", (int)dirlen,
+	    dest, dest + dirlen) >= sizeof(of->of_tmp)) {
+		of->of_tmp[0] = '\0';
+		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: the path is too long",
+		    what, path);
+	}
 	int fd = mkstemp(of->of_tmp);
 	if (fd < 0) {
 		int e = errno;
@@ -79,7 +103,7 @@ int out_file_commit(struct out_file *of, char *err, size_t errlen)
 		e = errno;
 	}
 	of->of_fp = NULL;
-	if (!bad && rename(of->of_tmp, of->of_path) != 0) {
+	if (!bad && rename(of->of_tmp, of->of_dest) != 0) {
 		bad = 1;
 		e = errno;
 	}

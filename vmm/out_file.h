@@ -1,7 +1,9 @@
 /*
  * Files the VMM writes for the user (--trace-insns; dumps later): never over one of the
- * run's inputs, never into a FIFO or device, and whole or absent. Written under a
- * temporary name in the same directory and renamed over the path at the end.
+ * run's inputs or its own stdin/stdout/stderr, never into a FIFO or device, and whole or
+ * absent. Written under a temporary name in the same directory and renamed over the
+ * path at the end; a symbolic link is followed, so the link stays and its target is
+ * replaced (renaming over /dev/stdout would replace the link itself).
  */
 #ifndef VMM_OUT_FILE_H
 #define VMM_OUT_FILE_H
@@ -13,7 +15,8 @@
 struct out_file {
 	FILE *of_fp;                    /* NULL when not open */
 	const char *of_what;            /* the option, for messages: "--trace-insns" */
-	const char *of_path;
+	const char *of_path;            /* as the user gave it, for messages */
+	char of_dest[PATH_MAX];         /* what is replaced: path, or a link's target */
 	char of_tmp[PATH_MAX];
 };
 

@@ -2,7 +2,7 @@
  * `vmm run`. The order: everything that can be wrong with the user's input (command
  * lines, kernel, program) is checked and loaded into guest RAM before KVM is touched,
  * so input errors (64, 66) win over host errors (71); then the VM, and the vCPU run on
- * the main thread, which SIGINT/SIGTERM stop cleanly.
+ * the main thread, which a signal stops cleanly (status 128 + the signal).
  *
  * The default path stays lean because `vmm run --ktest=none` is a boot-time
  * benchmark: the kernel file is read once straight into guest RAM, the rest of guest
@@ -104,11 +104,15 @@ static int run_ioapic_msi(void *ctx, uint64_t addr, uint32_t data)
 }
 
 /*
- * SIGINT/SIGTERM while the guest runs: note the signal and make the vCPU leave (or not
- * enter) KVM_RUN. A signal that arrives inside KVM_RUN makes it return EINTR; one that
+ * A signal that would end the process (INT, TERM, HUP, QUIT, USR1, USR2): note it and
+ * make the vCPU leave (or not enter) KVM_RUN, so the run ends through the one exit path
+ * that flushes the console and finishes or removes the files it writes, with status
+ * 128 + the signal. A signal that arrives inside KVM_RUN makes it return EINTR; one that
  * arrives just before the ioctl is caught by immediate_exit. Async-signal-safe: two
  * stores.
  */
+static const int run_stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
 static void run_stop_handler(int sig)
 {
 	atomic_store(&run_machine.mc_stop_signal, sig);
@@ -223,15 +227,9 @@ static int run_trace_open(struct machine *mc, const struct cli_opts *o, const ch
 /* Run vCPU 0 here until the guest or a signal stops it. */
 static int run_wait(struct machine *mc, unsigned watchdog_sec)
 {
-	/* No SA_RESTART: a console write blocked on a full pipe must return EINTR so the
-	 * stop is prompt (console.c); KVM_RUN returns EINTR regardless. */
-	struct sigaction sa = { .sa_handler = run_stop_handler };
 	char err[256];
 	int rc;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if ((rc = watchdog_start(mc, watchdog_sec, err, sizeof(err))) != 0) {
 		fprintf(stderr, "vmm: %s\n", err);
 		return rc;
@@ -271,6 +269,14 @@ int vmm_run(const struct cli_opts *o)
 	const char *kernel = o->co_kernel;
 	int rc;
 
+	/* From the start: a signal while a large PROGRAM loads must end the run the same
+	 * way. No SA_RESTART: a console write blocked on a full pipe must return EINTR so
+	 * the stop is prompt (console.c); KVM_RUN returns EINTR regardless. */
+	struct sigaction sa = { .sa_handler = run_stop_handler };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < VMM_ARRAY_SIZE(run_stop_signals); i++)
+		sigaction(run_stop_signals[i], &sa, NULL);
+
 	mc->mc_verbose = o->co_verbose;
 	mc->mc_vcpu.kc_fd = -1;
 	if (kernel == NULL) {
@@ -283,6 +289,10 @@ int vmm_run(const struct cli_opts *o)
 	    (rc = run_trace_open(mc, o, kernel, err, sizeof(err))) != 0) ||
 	    (rc = run_create_vm(mc, &img, err, sizeof(err))) != 0)
 		goto fail;
+	if ((rc = atomic_load(&mc->mc_stop_signal)) != 0) {
+		rc += 128;              /* stopped while loading: nothing ran, nothing to say */
+		goto stopped;
+	}
 	if (mc->mc_insn_trace != NULL) {
 		if ((rc = kvm_vcpu_single_step(&mc->mc_vcpu, err, sizeof(err))) != 0)
 			goto fail;
@@ -316,6 +326,7 @@ int vmm_run(const struct cli_opts *o)
 	return rc;
 fail:
 	fprintf(stderr, "vmm: %s\n", err);
+stopped:
 	if (mc->mc_insn_trace != NULL) {
 		mc->mc_insn_trace = NULL;
 		out_file_abort(&mc->mc_trace_file);

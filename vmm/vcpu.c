@@ -2,7 +2,7 @@
  * The KVM_RUN loop. It dispatches each exit to its handler and does nothing else; a
  * handler's verdict (VCPU_CONTINUE or an exit status) ends or continues the loop.
  *
- * Stopping from outside: the SIGINT/SIGTERM handler (run.c) sets mc_stop_signal and
+ * Stopping from outside: the stop-signal handler (run.c) sets mc_stop_signal and
  * run->immediate_exit. KVM_RUN then returns EINTR whether the signal arrived inside the
  * guest or just before the ioctl (immediate_exit closes that window).
  */
@@ -46,7 +46,7 @@ static int vcpu_exit_signal(struct machine *mc)
 	if (sig == 0)                   /* the watchdog's tick, or a stray signal */
 		return atomic_load(&mc->mc_tick) ? vcpu_tick(mc) : VCPU_CONTINUE;
 	TRACE("vcpu stopped by signal %d", sig);
-	return sig == SIGTERM ? VMM_EXIT_SIGTERM : VMM_EXIT_SIGINT;
+	return 128 + sig;           /* as if the signal had ended us: 130 INT, 143 TERM */
 }
 
 /* The watchdog's timer fired: is the guest still going? */
@@ -62,9 +62,12 @@ int vcpu_run_loop(struct machine *mc)
 	int v;
 
 	for (;;) {
-		/* A tick that came while we were out of KVM_RUN is checked here. */
+		/* A tick that came while we were out of KVM_RUN is checked here, and a stop
+		 * the console asked for (its reader left). */
 		if (atomic_load(&mc->mc_tick) && (v = vcpu_tick(mc)) != VCPU_CONTINUE)
 			return v;
+		if (atomic_load(&mc->mc_stop_signal) != 0)
+			return vcpu_exit_signal(mc);
 		if (ioctl(mc->mc_vcpu.kc_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				if ((v = vcpu_exit_signal(mc)) != VCPU_CONTINUE)
@@ -75,8 +78,7 @@ int vcpu_run_loop(struct machine *mc)
 			    "guest\n", strerror(errno));
 			return VMM_EXIT_HOST;
 		}
-		if (run->exit_reason != KVM_EXIT_INTR)
-			mc->mc_exits++;
+		mc->mc_exit_unclaimed = false;
 		switch (run->exit_reason) {
 		case KVM_EXIT_DEBUG:
 			if (mc->mc_insn_trace == NULL) {
@@ -124,5 +126,8 @@ int vcpu_run_loop(struct machine *mc)
 		}
 		if (v != VCPU_CONTINUE)
 			return v;
+		if (run->exit_reason != KVM_EXIT_INTR && run->exit_reason != KVM_EXIT_DEBUG &&
+		    !mc->mc_exit_unclaimed)
+			mc->mc_exits++;
 	}
 }

@@ -87,23 +87,6 @@ static bool wd_read_heartbeat(struct machine *mc, uint64_t *out)
 	return guest_mem_read(&mc->mc_mem, gpa, out, sizeof(*out)) == 0;
 }
 
-/* What the user needs to find the spot: where, in which mode, with what. One line. */
-static void wd_report(struct machine *mc, const char *what, const struct kvm_regs *r)
-{
-	struct kvm_sregs sr;
-
-	console_flush(&mc->mc_console);
-	if (ioctl(mc->mc_vcpu.kc_fd, KVM_GET_SREGS, &sr) != 0) {
-		fprintf(stderr, "vmm: %s: rip=%016llx rflags=%016llx rax=%016llx "
-		    "(segment registers unavailable: %s)\n", what, r->rip, r->rflags, r->rax,
-		    strerror(errno));
-		return;
-	}
-	fprintf(stderr, "vmm: %s: rip=%016llx rflags=%016llx rsp=%016llx rax=%016llx "
-	    "cs=%04x cpl=%u cr0=%llx cr3=%llx efer=%llx\n", what, r->rip, r->rflags, r->rsp,
-	    r->rax, sr.cs.selector, sr.cs.dpl, sr.cr0, sr.cr3, sr.efer);
-}
-
 int watchdog_check(struct machine *mc)
 {
 	struct watchdog *wd = &mc->mc_wd;
@@ -116,8 +99,8 @@ int watchdog_check(struct machine *mc)
 	    ioctl(mc->mc_vcpu.kc_fd, KVM_GET_REGS, &r) == 0 && (r.rflags & WD_RFLAGS_IF) == 0) {
 		/* With SMP another vCPU's NMI or INIT could still wake it: then every vCPU
 		 * must be so before the guest is dead. */
-		wd_report(mc, "guest stopped for good: vCPU 0 halted with interrupts masked "
-		    "(cli; hlt) and nothing can wake it", &r);
+		fault_report(mc, "guest stopped for good: halted with interrupts masked (cli; "
+		    "hlt), nothing can wake it", NULL);
 		return VMM_EXIT_GUEST;
 	}
 
@@ -133,14 +116,12 @@ int watchdog_check(struct machine *mc)
 	}
 	if (wd->wd_limit_ns == 0 || now - wd->wd_progress_ns < wd->wd_limit_ns)
 		return VCPU_CONTINUE;
-	if (ioctl(mc->mc_vcpu.kc_fd, KVM_GET_REGS, &r) != 0)
-		memset(&r, 0, sizeof(r));
 	bool halted = ioctl(mc->mc_vcpu.kc_fd, KVM_GET_MP_STATE, &mp) == 0 &&
 	    mp.mp_state == KVM_MP_STATE_HALTED;
-	snprintf(what, sizeof(what), "guest made no progress for %llu s (no exit to the "
-	    "VMM, no clock tick; vCPU 0 %s), stopped by --watchdog (0 disables it)",
+	snprintf(what, sizeof(what), "guest made no progress for %llu s (no device "
+	    "access, no clock tick; %s), stopped by --watchdog (0 disables it)",
 	    (unsigned long long)(wd->wd_limit_ns / 1000000000ull),
 	    halted ? "halted waiting for an interrupt" : "running");
-	wd_report(mc, what, &r);
+	fault_report(mc, what, NULL);
 	return VMM_EXIT_GUEST;
 }

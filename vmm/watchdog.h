@@ -6,9 +6,10 @@
  * (exit 70, one `vmm:` line with the registers) when
  *   - the vCPU is halted with interrupts masked: nothing but an NMI, which nobody sends,
  *     could wake it (checked every tick, whatever --watchdog says), or
- *   - for --watchdog SECONDS the guest made no progress: no exit reached the VMM and the
- *     heartbeat the kernel registered (struct pv_dump_desc.heartbeat, its clock tick
- *     count) did not move.
+ *   - for --watchdog SECONDS the guest made no progress: no exit reached a device of the
+ *     VMM (single-steps and accesses nobody answers do not count: a guest looping on an
+ *     absent device is stuck) and the heartbeat the kernel registered (the dump
+ *     descriptor's heartbeat, its clock tick count) did not move.
  */
 #ifndef VMM_WATCHDOG_H
 #define VMM_WATCHDOG_H

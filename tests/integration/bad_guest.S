@@ -10,6 +10,8 @@
  *           APIC the HLT never reaches the VMM, which must notice by itself.
  *   spin    cli, then a jump to itself: no exit, no progress, ever (the watchdog).
  *   idle    sti; hlt with no interrupt source: waits for something that never comes.
+ *   poke    reads an absent port and absent MMIO forever: exits that no device claims
+ *           are no progress.
  *   flood   writes "y\n" to COM1 forever: the VMM must still stop promptly on a signal
  *           when nobody reads its stdout.
  *   (none)  ud2 with an empty IDT: #UD, whose delivery fails (#GP), whose delivery
@@ -42,6 +44,8 @@ bg_scan:
 	je bg_spin
 	cmpl $0x656c6469, %eax  /* "idle" */
 	je bg_idle
+	cmpl $0x656b6f70, %eax  /* "poke" */
+	je bg_poke
 	cmpl $0x6f6f6c66, %eax  /* "floo" */
 	je bg_flood
 	cmpb $0, (%esi)
@@ -65,6 +69,11 @@ bg_idle:
 	movl $0x1d1e, %eax
 	sti
 1:	hlt
+	jmp 1b
+bg_poke:
+	movl $0x9043, %eax
+1:	inb $0x80, %al          /* the POST port: nobody there */
+	movl 0xfed00000, %ebx   /* where an HPET would be: nobody there either */
 	jmp 1b
 bg_flood:
 	movw $0x3f8, %dx        /* COM1's transmit register */

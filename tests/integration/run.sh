@@ -115,7 +115,12 @@ grep -q 'blacklisted page 0x1234000' "$t_out/blacklist.out" && ok "blacklisted p
 
 # --- a kernel that triple-faults: 70 and a register dump -----------------------------
 run triple "$VMM" run -k "$B/tests/bad-guest.elf" --ktest=none
-expect_status triple 70
+one_line triple 70
+# -v adds the whole vCPU state (segments, descriptor tables) after that line.
+run triple_v "$VMM" run -v -k "$B/tests/bad-guest.elf" --ktest=none
+[ "$rc" -eq 70 ] && grep -q '^vmm: .*guest triple fault' "$t_out/triple_v.err" &&
+	grep -q '^vmm:   gdt base=' "$t_out/triple_v.err" && ok "triple fault with -v: the full vCPU state" ||
+	fail "triple fault with -v: exit $rc" "$(err triple_v)"
 # KVM on AMD SVM resets the vCPU before reporting a shutdown: there the report must say
 # that its registers are the power-on state instead of showing the faulting ones.
 if grep -qi 'triple fault' "$t_out/triple.err" && grep -qi 'rip' "$t_out/triple.err" &&
@@ -130,7 +135,7 @@ fi
 
 # --- an instruction KVM cannot emulate: 70, the reason and the instruction bytes -----
 run emulfail "$VMM" run -k "$B/tests/bad-guest.elf" --ktest=none --append int3
-expect_status emulfail 70
+one_line emulfail 70
 if grep -q 'KVM internal error' "$t_out/emulfail.err"; then
 	# This machine's KVM (PLATFORM.md): the report names the suberror and shows int3.
 	if grep -q 'suberror 1 (emulation failure)' "$t_out/emulfail.err" &&

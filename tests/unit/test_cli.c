@@ -262,6 +262,44 @@ START_TEST(cmdline_limits)
 }
 END_TEST
 
+/* Options that hold one value refuse a second; getopt's refusals name the option as
+ * typed and say why. */
+START_TEST(options_once_and_named)
+{
+	tc_assert_usage_error(tc_parse("run", "-m", "16M", "-m", "64M", "--ktest", NULL),
+	    "-m/--memory given twice ('16M', then '64M')");
+	tc_assert_usage_error(tc_parse("run", "-k", "a", "--kernel=b", "--ktest", NULL),
+	    "-k/--kernel given twice");
+	tc_assert_usage_error(tc_parse("run", "-c", "1", "-c", "1", "--ktest", NULL),
+	    "-c/--cpus given twice");
+	tc_assert_usage_error(tc_parse("run", "--trace-insns", "a", "--trace-insns", "b",
+	    "--ktest", NULL), "--trace-insns given twice");
+	tc_assert_usage_error(tc_parse("run", "--watchdog=5", "--watchdog=7", "--ktest", NULL),
+	    "--watchdog given twice");
+	tc_assert_usage_error(tc_parse("run", "--verbose=1", "--ktest", NULL),
+	    "option '--verbose' takes no value");
+	tc_assert_usage_error(tc_parse("run", "--memory", NULL), "option '--memory' needs a value");
+	tc_assert_usage_error(tc_parse("run", "-m", NULL), "option '-m' needs a value");
+	tc_assert_usage_error(tc_parse("run", "--ver", "--ktest", NULL), "is ambiguous");
+	tc_assert_usage_error(tc_parse("run", "--bogus", "--ktest", NULL),
+	    "unknown option '--bogus'");
+	tc_assert_usage_error(tc_parse("run", "-x", "--ktest", NULL), "unknown option '-x'");
+	/* A byte the terminal would act on never reaches it. */
+	tc_assert_usage_error(tc_parse("run", "-m", "6\n4M", "--ktest", NULL), "'6?4M'");
+	/* -v and --append verbose ask the guest for the same word: it goes once. */
+	char line[PVH_CMDLINE_MAX];
+	ck_assert_int_eq(tc_parse("run", "-v", "--append", "verbose", "--ktest=boot", NULL), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "ktest=boot verbose");
+	/* Top-level commands take what they take. */
+	tc_assert_usage_error(tc_parse("--version", "--bogus", NULL), "takes no arguments");
+	tc_assert_usage_error(tc_parse("help", "x", NULL), "takes no arguments but 'run'");
+	ck_assert_int_eq(tc_parse("help", "run", NULL), 0);
+	ck_assert_int_eq(tc_opts.co_cmd, CLI_CMD_HELP);
+}
+END_TEST
+
 START_TEST(watchdog_option)
 {
 	ck_assert_int_eq(tc_parse("run", "--ktest", NULL), 0);
@@ -284,11 +322,15 @@ START_TEST(append_repeated)
 	char line[PVH_CMDLINE_MAX];
 
 	ck_assert_int_eq(tc_parse("run", "--append", "a=1", "--ktest=none", "--append", "b  c",
-	    "--append", "", "--append=d", "p", NULL), 0);
+	    "--append=d", "p", NULL), 0);
 	ck_assert_str_eq(tc_opts.co_append, "a=1 b  c d");
 	ck_assert_int_eq(cli_guest_cmdline(&tc_opts, line, sizeof(line), tc_err,
 	    sizeof(tc_err)), 0);
 	ck_assert_str_eq(line, "ktest=none a=1 b  c d");
+
+	/* An empty --append adds nothing: said, not dropped in silence. */
+	tc_assert_usage_error(tc_parse("run", "--append", "", "--ktest", NULL), "nothing to add");
+	tc_assert_usage_error(tc_parse("run", "--append", "  ", "--ktest", NULL), "nothing to add");
 
 	memset(half, 'h', sizeof(half) - 1);
 	ck_assert_int_eq(tc_parse("run", "--append", half, "p", NULL), 0);
@@ -379,6 +421,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, guest_cmdline);
 	tcase_add_test(tc, cmdline_limits);
 	tcase_add_test(tc, watchdog_option);
+	tcase_add_test(tc, options_once_and_named);
 	tcase_add_test(tc, append_repeated);
 	tcase_add_test(tc, cmdline_words);
 	tcase_add_test(tc, ktest_values);

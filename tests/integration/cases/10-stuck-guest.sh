@@ -20,6 +20,10 @@ stuck stuck_halt 'halted with interrupts masked' 4a17 "$VMM" run -k "$BG" --ktes
 # No exit and no heartbeat for the watchdog's time: spinning, or waiting for nothing.
 stuck stuck_spin 'no progress for 1 s.*running' 5919 "$VMM" run -k "$BG" --ktest=none --watchdog=1 --append spin
 stuck stuck_idle 'no progress for 1 s.*halted waiting for an interrupt' 1d1e "$VMM" run -k "$BG" --ktest=none --watchdog=1 --append idle
+# Exits nobody answers are no progress; nor are single steps.
+stuck stuck_poke 'no progress for 1 s.*running' 90ff "$VMM" run -k "$BG" --ktest=none --watchdog=1 --append poke
+stuck stuck_traced 'no progress for 1 s' 5919 "$VMM" run -k "$BG" --ktest=none --watchdog=1 --append spin --trace-insns "$t_out/spin.trace"
+[ -s "$t_out/spin.trace" ] && ok "the stuck guest's trace was kept" || fail "no trace of the stuck guest"
 # The watchdog leaves a guest that prints alone, however short its time.
 run watchdog_busy "$VMM" run --ktest=boot --watchdog=3
 expect_status watchdog_busy 0

@@ -39,9 +39,35 @@ run console_full sh -c "exec $VMM run --ktest=boot >/dev/full"
 first_is console_full 71 "console output could not be written to stdout: No space left"
 run console_closed sh -c "exec $VMM run --ktest=boot >&-"
 first_is console_closed 71 "could not be written to stdout: Bad file descriptor"
-run console_head bash -c "$VMM run --ktest=boot | head -n 1 >/dev/null; exit \${PIPESTATUS[0]}"
-[ "$rc" -eq 0 ] && [ ! -s "$t_out/console_head.err" ] && ok "console_head: a reader that leaves early: exit 0, no message" ||
+# A reader that leaves ends the run as it ends any writer to a closed pipe: 141, quietly
+# (a guest that prints for ever would otherwise run for ever).
+run console_head bash -c "$VMM run -k $BG --ktest=none --append flood | head -n 1 >/dev/null; exit \${PIPESTATUS[0]}"
+[ "$rc" -eq 141 ] && [ ! -s "$t_out/console_head.err" ] && ok "console_head: the reader left: exit 141, no message" ||
 	fail "console_head: exit $rc" "$(err console_head)"
+
+# Signals that end a process end a run cleanly, 128 + N, whatever phase it is in; the
+# trace file is finished, no temporary file stays.
+for sig in HUP QUIT USR1 USR2; do
+	"$VMM" run -k "$BG" --ktest=none --watchdog=0 --append spin --trace-insns "$c_work/t.$sig" \
+		>/dev/null 2>"$t_out/sig_$sig.err" </dev/null &
+	pid=$!
+	sleep 0.5
+	kill -s "$sig" "$pid"
+	wait "$pid"; rc=$?
+	want=$((128 + $(kill -l "$sig")))
+	[ "$rc" -eq "$want" ] && [ -s "$c_work/t.$sig" ] && [ -z "$(ls -A "$c_work" | grep '^\.')" ] &&
+		ok "SIG$sig: exit $rc, trace kept, nothing else left" ||
+		fail "SIG$sig: exit $rc (want $want)" "$(ls -la "$c_work")" "$(err "sig_$sig")"
+	rm -f "$c_work/t.$sig"
+done
+# Past ulimit -f: the write fails (no SIGXFSZ death), one line, 71, no temporary file.
+run fsize bash -c "ulimit -f 10; exec $VMM run --ktest=boot.cmdline --trace-insns $c_work/big.trace"
+first_is fsize 71 "File too large"
+[ -z "$(ls -A "$c_work" | grep -e '^\.' -e big.trace)" ] && ok "fsize: nothing left" || fail "fsize left" "$(ls -la "$c_work")"
+# --trace-insns /dev/stdout would have the link replaced; what it names is checked.
+run trace_stdout sh -c "exec $VMM run --ktest=none --trace-insns /dev/stdout >$c_work/out"
+first_is trace_stdout 64 "that is this run's stdout"
+[ -L /dev/stdout ] && ok "/dev/stdout is still a link" || fail "/dev/stdout was replaced"
 
 # --- a PROGRAM larger than the boot map (1 GiB) boots: its command line comes first --
 truncate -s 1100M "$c_work/big"
@@ -104,6 +130,16 @@ run --watchdog=x --ktest
 run -x
 run --memory=1G
 bogus
+run -m 16M -m 64M --ktest
+run --verbose=1 --ktest
+run --ver --ktest
+--version x
+help x
 LIST
+
+# A newline in a user's argument does not make the message two lines.
+run nl_kernel "$VMM" run -k $'/no\nfile' --ktest=none; one_line nl_kernel 66
+run nl_ktest "$VMM" run --ktest=$'a\nb'; one_line nl_ktest 64
+run nl_trace "$VMM" run --ktest=none --trace-insns $'/nodir\nx/f'; one_line nl_trace 64
 
 rm -rf "$c_work"
