@@ -66,11 +66,12 @@ static inline vm_size_t vm_map_tree_max_free(const struct vm_map_entry *e)
 static inline void vm_map_tree_fix(struct vm_map_entry *e)
 {
 	int hl = vm_map_tree_height(e->vme_left), hr = vm_map_tree_height(e->vme_right);
-	vm_size_t mf = e->vme_adj_free;
+	vm_size_t mf = e->vme_adj_free, ml = vm_map_tree_max_free(e->vme_left),
+	    mr = vm_map_tree_max_free(e->vme_right);
 
 	e->vme_height = (int8_t)(1 + MAX(hl, hr));
-	mf = MAX(mf, vm_map_tree_max_free(e->vme_left));
-	e->vme_max_free = MAX(mf, vm_map_tree_max_free(e->vme_right));
+	mf = MAX(mf, ml);
+	e->vme_max_free = MAX(mf, mr);
 }
 
 /* Put new where old hangs (under old's parent, or as the root). => map locked. */
