@@ -123,27 +123,44 @@ static struct vm_map_entry *vm_map_tree_rotate_right(struct vm_map *map, struct 
 
 /*
  * From e up to the root: restore AVL balance (children differ in height by at most one)
- * and recompute heights and largest gaps.
+ * and recompute heights and largest gaps. A parent depends only on its children's
+ * height and largest gap, so the walk stops at the first subtree whose two came out as
+ * they were; but not below `keep` (a node that moved and whose fields are stale: it
+ * must be recomputed whatever its descendants say).
  * => map locked; e's children are balanced subtrees with correct fields.
  */
-static void vm_map_tree_fixup(struct vm_map *map, struct vm_map_entry *e)
+static void vm_map_tree_fixup(struct vm_map *map, struct vm_map_entry *e,
+    struct vm_map_entry *keep)
 {
 	while (e != NULL) {
-		int bal = vm_map_tree_height(e->vme_left) - vm_map_tree_height(e->vme_right);
+		struct vm_map_entry *l = e->vme_left, *r = e->vme_right;
+		int hl = vm_map_tree_height(l), hr = vm_map_tree_height(r);
+		int8_t oh = e->vme_height;
+		vm_size_t omf = e->vme_max_free;
 
-		if (bal > 1) {
-			struct vm_map_entry *l = e->vme_left;
+		if (hl - hr > 1) {
 			if (vm_map_tree_height(l->vme_left) < vm_map_tree_height(l->vme_right))
 				vm_map_tree_rotate_left(map, l);
 			e = vm_map_tree_rotate_right(map, e);
-		} else if (bal < -1) {
-			struct vm_map_entry *r = e->vme_right;
+		} else if (hr - hl > 1) {
 			if (vm_map_tree_height(r->vme_right) < vm_map_tree_height(r->vme_left))
 				vm_map_tree_rotate_right(map, r);
 			e = vm_map_tree_rotate_left(map, e);
 		} else {
-			vm_map_tree_fix(e);
+			/* The common case, inline: most walks end here, often on the first
+			 * node whose fields come out unchanged. */
+			vm_size_t mf = MAX(e->vme_adj_free, vm_map_tree_max_free(l));
+			int8_t h = (int8_t)(1 + MAX(hl, hr));
+			mf = MAX(mf, vm_map_tree_max_free(r));
+			if (h == oh && mf == omf && keep == NULL)
+				return;
+			e->vme_height = h;
+			e->vme_max_free = mf;
 		}
+		if (keep == e)
+			keep = NULL;
+		else if (keep == NULL && e->vme_height == oh && e->vme_max_free == omf)
+			return;
 		e = e->vme_parent;
 	}
 }
@@ -174,20 +191,34 @@ static inline void vm_map_entry_set_gap(struct vm_map *map, struct vm_map_entry 
 		vm_map_tree_gap_changed(e);
 }
 
-static void vm_map_tree_insert(struct vm_map *map, struct vm_map_entry *e)
+/*
+ * Put e in the tree right after prev (the header: first) in address order, without a
+ * descent: as prev's right child when it has none, else as the left child of prev's
+ * successor, which then is the leftmost node of prev's right subtree.
+ * => map locked; e linked in the list after prev already.
+ */
+static void vm_map_tree_insert_after(struct vm_map *map, struct vm_map_entry *prev,
+    struct vm_map_entry *e)
 {
-	struct vm_map_entry *parent = NULL, **link = &map->vmap_root;
+	struct vm_map_entry *parent, *next = e->vme_next;
 
-	while (*link != NULL) {
-		parent = *link;
-		link = e->vme_start < parent->vme_start ? &parent->vme_left : &parent->vme_right;
-	}
 	e->vme_left = e->vme_right = NULL;
-	e->vme_parent = parent;
 	e->vme_height = 1;
 	e->vme_max_free = e->vme_adj_free;
-	*link = e;
-	vm_map_tree_fixup(map, parent);
+	if (prev != &map->vmap_header && prev->vme_right == NULL) {
+		parent = prev;
+		parent->vme_right = e;
+	} else if (next != &map->vmap_header) {
+		parent = next;
+		KASSERT(parent->vme_left == NULL, ("vm_map_tree_insert_after: %#lx has a left "
+		    "child", (unsigned long)parent->vme_start));
+		parent->vme_left = e;
+	} else {
+		parent = NULL;          /* the map was empty */
+		map->vmap_root = e;
+	}
+	e->vme_parent = parent;
+	vm_map_tree_fixup(map, parent, NULL);
 }
 
 static void vm_map_tree_remove(struct vm_map *map, struct vm_map_entry *e)
@@ -213,11 +244,13 @@ static void vm_map_tree_remove(struct vm_map *map, struct vm_map_entry *e)
 		s->vme_left = e->vme_left;
 		e->vme_left->vme_parent = s;
 		vm_map_tree_replace(map, e, s);
+		/* s's own fields are those of its old place: recompute them whatever. */
+		vm_map_tree_fixup(map, from, s);
 	} else {
 		from = e->vme_parent;
 		vm_map_tree_replace(map, e, e->vme_left != NULL ? e->vme_left : e->vme_right);
+		vm_map_tree_fixup(map, from, NULL);
 	}
-	vm_map_tree_fixup(map, from);
 }
 
 /* ---- the list and the tree together ------------------------------------------------ */
@@ -231,7 +264,7 @@ static void vm_map_entry_link(struct vm_map *map, struct vm_map_entry *prev,
 	e->vme_next->vme_prev = e;
 	prev->vme_next = e;
 	e->vme_adj_free = e->vme_next->vme_start - e->vme_end;
-	vm_map_tree_insert(map, e);
+	vm_map_tree_insert_after(map, prev, e);
 	vm_map_entry_set_gap(map, prev);
 	map->vmap_nentries++;
 	map->vmap_timestamp++;
@@ -264,7 +297,7 @@ static struct vm_map_entry *vm_map_entry_get(struct vm_map *map)
 /* An entry no longer in the map: back to the spares, or to the zone. => map locked. */
 static void vm_map_entry_put(struct vm_map *map, struct vm_map_entry *e)
 {
-	if (map->vmap_nspare < VM_MAP_NSPARE)
+	if (map->vmap_nspare < VM_MAP_MAXSPARE)
 		map->vmap_spare[map->vmap_nspare++] = e;
 	else
 		uma_zfree(vm_map_entry_zone, e);
@@ -313,7 +346,7 @@ void vm_map_init(struct vm_map *map, struct pmap *pmap, vm_offset_t min, vm_offs
 		 * publishes its zone and the other destroys its own, which nobody saw. */
 		mtx_unlock(&vm_map_zone_mtx);
 		z = uma_zcreate("VM MAP ENTRY", sizeof(struct vm_map_entry), NULL, NULL, NULL,
-		    NULL, UMA_ALIGN_PTR, 0);
+		    NULL, UMA_ALIGN_CACHE, 0);
 		mtx_lock(&vm_map_zone_mtx);
 		if (vm_map_entry_zone == NULL) {
 			vm_map_entry_zone = z;
@@ -401,32 +434,36 @@ static inline bool vm_map_gap_fits(vm_offset_t gs, vm_offset_t ge, vm_offset_t m
 }
 
 /*
- * The lowest fit in the gaps after e's subtree's entries, in address order. A subtree
- * whose largest gap is too small is skipped whole; the left subtree of an entry that
- * ends at or below min holds only gaps that end below min. With align PAGE_SIZE, any
- * subtree entered above min holds a fit, so this is the path towards min plus one
- * descent. Recursion depth is the tree height (about 1.44 log2 n).
+ * The lowest fit in the gaps after e's subtree's entries, in address order: the entry
+ * whose gap holds it, or NULL. A subtree whose largest gap is too small is skipped
+ * whole; the left subtree of an entry that ends at or below min holds only gaps that
+ * end below min. With align PAGE_SIZE, any subtree entered above min holds a fit, so
+ * this is the path towards min plus one descent. Recursion depth is the tree height
+ * (about 1.44 log2 n).
  * => map locked.
  */
-static bool vm_map_find_gap(struct vm_map_entry *e, vm_offset_t min, vm_size_t length,
-    vm_size_t align, vm_offset_t *addr)
+static struct vm_map_entry *vm_map_find_gap(struct vm_map_entry *e, vm_offset_t min,
+    vm_size_t length, vm_size_t align, vm_offset_t *addr)
 {
+	struct vm_map_entry *found;
+
 	while (e != NULL && e->vme_max_free >= length) {
 		if (e->vme_end > min &&
-		    vm_map_find_gap(e->vme_left, min, length, align, addr))
-			return true;
+		    (found = vm_map_find_gap(e->vme_left, min, length, align, addr)) != NULL)
+			return found;
 		if (e->vme_adj_free >= length && vm_map_gap_fits(e->vme_end,
 		    e->vme_end + e->vme_adj_free, min, length, align, addr))
-			return true;
+			return e;
 		e = e->vme_right;       /* the tail call, as a loop */
 	}
-	return false;
+	return NULL;
 }
 
-int vm_map_find_space(struct vm_map *map, vm_offset_t min, vm_offset_t max, vm_size_t length,
-    vm_size_t align, vm_offset_t *addr)
+/* vm_map_find_space, also saying which entry the space follows (for the insert). */
+static int vm_map_find_space_prev(struct vm_map *map, vm_offset_t min, vm_offset_t max,
+    vm_size_t length, vm_size_t align, vm_offset_t *addr, struct vm_map_entry **prev)
 {
-	struct vm_map_entry *h = &map->vmap_header;
+	struct vm_map_entry *h = &map->vmap_header, *p = h;
 	vm_offset_t a;
 
 	vm_map_assert_locked(map);
@@ -440,31 +477,46 @@ int vm_map_find_space(struct vm_map *map, vm_offset_t min, vm_offset_t max, vm_s
 		return ENOMEM;
 	/* The header's gap (before the first entry) is not in the tree. */
 	if (!vm_map_gap_fits(h->vme_end, h->vme_end + h->vme_adj_free, min, length, align, &a) &&
-	    !vm_map_find_gap(map->vmap_root, min, length, align, &a))
+	    (p = vm_map_find_gap(map->vmap_root, min, length, align, &a)) == NULL)
 		return ENOMEM;
 	/* The lowest fit at or above min: if it ends beyond max, every other one does. */
 	if (a + length > max)
 		return ENOMEM;
 	*addr = a;
+	*prev = p;
 	return 0;
+}
+
+int vm_map_find_space(struct vm_map *map, vm_offset_t min, vm_offset_t max, vm_size_t length,
+    vm_size_t align, vm_offset_t *addr)
+{
+	struct vm_map_entry *prev;
+
+	return vm_map_find_space_prev(map, min, max, length, align, addr, &prev);
 }
 
 /* ---- insert, clip, delete ------------------------------------------------------------ */
 
-int vm_map_insert(struct vm_map *map, struct vm_object *object, vm_ooffset_t offset,
-    vm_offset_t start, vm_offset_t end, vm_prot_t prot, vm_prot_t maxprot, int eflags)
+/* Check vm_map_insert's arguments but for the overlap. => 0 or the errno. */
+static int vm_map_insert_check(struct vm_map *map, vm_offset_t start, vm_offset_t end,
+    vm_prot_t prot, vm_prot_t maxprot, int eflags)
 {
-	struct vm_map_entry *prev, *e;
-
-	vm_map_assert_locked(map);
 	if (((start | end) & PAGE_MASK) != 0 || start >= end || start < vm_map_min(map) ||
 	    end > vm_map_max(map) || (eflags & ~VME_PUBLIC_MASK) != 0 ||
 	    ((prot | maxprot) & ~VM_MAP_PROT_ALL) != 0)
 		return EINVAL;
 	if ((prot & ~maxprot) != 0)
 		return EACCES;
-	if (vm_map_lookup_entry(map, start, &prev) || prev->vme_next->vme_start < end)
-		return EEXIST;
+	return 0;
+}
+
+/* Make the entry and link it after prev. => map locked; [start, end) free after prev. */
+static int vm_map_insert_after(struct vm_map *map, struct vm_map_entry *prev,
+    struct vm_object *object, vm_ooffset_t offset, vm_offset_t start, vm_offset_t end,
+    vm_prot_t prot, vm_prot_t maxprot, int eflags)
+{
+	struct vm_map_entry *e;
+
 	if ((e = vm_map_entry_get(map)) == NULL)
 		return ENOMEM;
 	memset(e, 0, sizeof(*e));
@@ -482,17 +534,35 @@ int vm_map_insert(struct vm_map *map, struct vm_object *object, vm_ooffset_t off
 	return 0;
 }
 
+int vm_map_insert(struct vm_map *map, struct vm_object *object, vm_ooffset_t offset,
+    vm_offset_t start, vm_offset_t end, vm_prot_t prot, vm_prot_t maxprot, int eflags)
+{
+	struct vm_map_entry *prev;
+	int rv;
+
+	vm_map_assert_locked(map);
+	if ((rv = vm_map_insert_check(map, start, end, prot, maxprot, eflags)) != 0)
+		return rv;
+	if (vm_map_lookup_entry(map, start, &prev) || prev->vme_next->vme_start < end)
+		return EEXIST;
+	return vm_map_insert_after(map, prev, object, offset, start, end, prot, maxprot, eflags);
+}
+
 int vm_map_find(struct vm_map *map, struct vm_object *object, vm_ooffset_t offset,
     vm_offset_t *addr, vm_size_t length, vm_offset_t max, vm_size_t align, vm_prot_t prot,
     vm_prot_t maxprot, int eflags)
 {
+	struct vm_map_entry *prev;
 	vm_offset_t a;
 	int rv;
 
 	vm_map_lock(map);
-	rv = vm_map_find_space(map, *addr, max, length, align, &a);
-	if (rv == 0)
-		rv = vm_map_insert(map, object, offset, a, a + length, prot, maxprot, eflags);
+	rv = vm_map_find_space_prev(map, *addr, max, length, align, &a, &prev);
+	/* The space follows prev: no second lookup to insert it. */
+	if (rv == 0 && (rv = vm_map_insert_check(map, a, a + length, prot, maxprot,
+	    eflags)) == 0)
+		rv = vm_map_insert_after(map, prev, object, offset, a, a + length, prot, maxprot,
+		    eflags);
 	vm_map_unlock(map);
 	if (rv == 0)
 		*addr = a;

@@ -54,32 +54,39 @@ typedef uint8_t vm_inherit_t;
 #define VME_NOSYNC              0x0008  /* the pager need not write it back eagerly */
 #define VME_PUBLIC_MASK         0x000f  /* what vm_map_insert accepts */
 
+/*
+ * The first cache line holds what a lookup and a find-space descent read (the zone
+ * aligns entries to cache lines), so each node visited costs one line.
+ */
 struct vm_map_entry {
 	/* The tree (M). */
 	struct vm_map_entry *vme_left;
 	struct vm_map_entry *vme_right;
-	struct vm_map_entry *vme_parent;
-	/* The address-ordered list through the map's header (M). */
-	struct vm_map_entry *vme_prev;
-	struct vm_map_entry *vme_next;
 	vm_offset_t vme_start;          /* M: first address */
 	vm_offset_t vme_end;            /* M: first address after */
 	vm_size_t vme_adj_free;         /* M: free bytes between vme_end and the next start */
 	vm_size_t vme_max_free;         /* M: largest vme_adj_free in this subtree */
+	struct vm_map_entry *vme_parent;   /* M */
+	int8_t vme_height;              /* M: tree height of this subtree (a leaf is 1) */
+	vm_inherit_t vme_inheritance;   /* M: VM_INHERIT_* */
+	uint8_t vme_advice;             /* M: VM_MADV_NORMAL, _RANDOM or _SEQUENTIAL */
+	uint8_t vme_user_wired;         /* M: user wiring (mlock), 0 or 1 */
+	uint16_t vme_eflags;            /* M: VME_* */
+	/* The address-ordered list through the map's header (M). */
+	struct vm_map_entry *vme_prev;
+	struct vm_map_entry *vme_next;
 	struct vm_object *vme_object;   /* M: what backs the range, NULL for none yet */
 	vm_ooffset_t vme_offset;        /* M: offset in the object of vme_start */
 	vm_prot_t vme_protection;       /* M: VM_PROT_* allowed now */
 	vm_prot_t vme_max_protection;   /* M: the most vme_protection may become */
 	uint32_t vme_wired_count;       /* M: system wirings (0..n) */
-	uint16_t vme_eflags;            /* M: VME_* */
-	vm_inherit_t vme_inheritance;   /* M: VM_INHERIT_* */
-	uint8_t vme_advice;             /* M: VM_MADV_NORMAL, _RANDOM or _SEQUENTIAL */
-	uint8_t vme_user_wired;         /* M: user wiring (mlock), 0 or 1 */
-	int8_t vme_height;              /* M: tree height of this subtree (a leaf is 1) */
 };
 
-/* Entries kept by a map for the operations that split one under its lock. */
+/* Entries kept by a map for the operations that split one under its lock: vm_map_lock
+ * tops them up to VM_MAP_NSPARE; freed entries fill them up to twice that, so that an
+ * mmap and munmap churn (one entry taken, one given back) never reaches UMA. */
 #define VM_MAP_NSPARE           2
+#define VM_MAP_MAXSPARE         (2 * VM_MAP_NSPARE)
 
 struct vm_map {
 	struct vm_map_entry vmap_header;   /* M: list sentinel; vme_end = min, vme_start = max */
@@ -87,7 +94,7 @@ struct vm_map {
 	struct mtx vmap_lock;
 	int vmap_nentries;                 /* M: entries in the map */
 	int vmap_nspare;                   /* M: entries in vmap_spare */
-	struct vm_map_entry *vmap_spare[VM_MAP_NSPARE]; /* M: reserve for splits */
+	struct vm_map_entry *vmap_spare[VM_MAP_MAXSPARE]; /* M: reserve for splits */
 	vm_size_t vmap_size;               /* M: bytes mapped */
 	uint32_t vmap_timestamp;           /* M: bumped by every change: "did it change while
 	                                      the fault slept?" (vm_fault, later) */
