@@ -12,13 +12,17 @@
  *     lookup writes the tree (rotations), so a read-mostly fault path dirties shared
  *     cache lines. We want O(log n) worst case per operation, and reads that write
  *     nothing.
- *   - Red-black trees rotate less on update (O(1) against AVL's O(log n)), but here every
- *     update already walks to the root to refresh vme_max_free, so that advantage is
- *     gone; AVL's tighter balance (height <= 1.44 log2 n against 2 log2 n) makes the
- *     lookups of every fault and every find-space descent shorter.
- * Every update (link, unlink, a gap that changed) ends with one walk from the lowest
- * changed node to the root that rebalances and recomputes height and vme_max_free, so
- * the augmentation cannot go stale after a rotation.
+ *   - Red-black trees rotate less on update and store no height: inserting and then
+ *     removing a leaf (an mmap and its munmap) usually touches only the path's largest
+ *     gaps, which stop early. AVL's heights change up the whole path when the tree is
+ *     nearly perfect, as sequential mmaps make it (measured: the fixup walks are about
+ *     45% of the instructions of bench_map's churn). We take that for AVL's tighter
+ *     balance (height <= 1.44 log2 n against 2 log2 n): every fault is a lookup, and
+ *     lookups outnumber map changes.
+ * Every update ends with one walk from the lowest changed node towards the root that
+ * rebalances and recomputes height and vme_max_free; it stops at the first subtree whose
+ * two fields come out as they were (nothing above can change then), so the augmentation
+ * cannot go stale after a rotation.
  *
  * Alignment. vme_max_free knows sizes, not where an aligned block would start, so a gap
  * at least `length` long may still not hold an aligned block. find-space checks each

@@ -328,7 +328,7 @@ static char mt_err[256];
 /* A short seed of the model (the host runs long ones): every step checked. */
 VMTEST(map, model_short)
 {
-	const char *why = vmt_map_model_run(1, 300, 256, mt_err, sizeof(mt_err));
+	const char *why = vmt_map_model_run(1, 150, 128, mt_err, sizeof(mt_err));
 	VMT_ASSERT_MSG(why == NULL, "%s", why);
 }
 
