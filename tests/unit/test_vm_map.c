@@ -4,6 +4,7 @@
  * seeds, every invariant checked after every step. The checks that hold on any VM core
  * are in tests/vmtests/map_tests.c (also run in the guest).
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "tests/unit/unit.h"
@@ -474,6 +475,78 @@ START_TEST(model_small_map_dense)
 }
 END_TEST
 
+/* Four threads (four simulated CPUs) churn one map: the lock, the spare top-up that
+ * drops it to allocate, and each thread's regions staying its own. */
+struct churn_arg {
+	int cpu;
+	int bad;
+};
+
+static void *churn_thread(void *p)
+{
+	struct churn_arg *arg = p;
+	vm_offset_t mine[8] = { 0 };
+
+	vm_host_set_cpu(arg->cpu);
+	for (int i = 0; i < 20000; i++) {
+		int k = i % 8;
+		if (mine[k] != 0) {
+			/* Still ours, as we left it: nobody else mapped over it. */
+			vm_map_lock(&map);
+			struct vm_map_entry *e;
+			if (!vm_map_lookup_entry(&map, mine[k], &e) || e->vme_start != mine[k] ||
+			    e->vme_offset != (vm_ooffset_t)arg->cpu)
+				arg->bad++;
+			vm_map_unlock(&map);
+			if (vm_map_remove(&map, mine[k], mine[k] + PG(1 + k)) != 0)
+				arg->bad++;
+		}
+		mine[k] = 0;
+		if (vm_map_find(&map, NULL, (vm_ooffset_t)arg->cpu, &mine[k], PG(1 + k), ~0ul, 0,
+		    RW, RW, 0) != 0)
+			arg->bad++;
+	}
+	for (int k = 0; k < 8; k++)
+		if (mine[k] != 0)
+			vm_map_remove(&map, mine[k], mine[k] + PG(1 + k));
+	return NULL;
+}
+
+START_TEST(four_threads_churn_one_map)
+{
+	pthread_t t[4];
+	struct churn_arg args[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct churn_arg){ .cpu = i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, churn_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(args[i].bad, 0);
+	}
+	ck_assert_int_eq(map.vmap_nentries, 0);
+}
+END_TEST
+
+/* The zone lives from the first map to the last one. */
+START_TEST(zone_follows_the_maps)
+{
+	struct vm_map second;
+
+	vm_map_init(&second, NULL, BASE, BASE + PG(16));
+	ck_assert_int_eq(insert(BASE, BASE + PG(1), RW, RW), 0);
+	vm_map_lock(&second);
+	ck_assert_int_eq(vm_map_insert(&second, NULL, 0, BASE, BASE + PG(1), RW, RW, 0), 0);
+	vm_map_unlock(&second);
+	ck_assert_int_eq(vm_map_entries_allocated() - entries_base,
+	    map.vmap_nentries + map.vmap_nspare + second.vmap_nentries + second.vmap_nspare);
+	vm_map_destroy(&second);        /* entries and all: the first map keeps the zone */
+	ck_assert_int_eq(vm_map_entries_allocated() - entries_base,
+	    map.vmap_nentries + map.vmap_nspare);
+}
+END_TEST
+
 static Suite *vm_map_suite(void)
 {
 	Suite *s = suite_create("vm_map");
@@ -495,6 +568,8 @@ static Suite *vm_map_suite(void)
 	tcase_add_test(tc, simplify_merges_only_compatible);
 	tcase_add_test(tc, range_mapped);
 	tcase_add_test(tc, balanced_under_sequential_churn);
+	tcase_add_test(tc, four_threads_churn_one_map);
+	tcase_add_test(tc, zone_follows_the_maps);
 	tcase_add_loop_test(tc, model_seeds, 0, 6);
 	tcase_add_loop_test(tc, model_small_map_dense, 0, 3);
 	suite_add_tcase(s, tc);

@@ -191,6 +191,18 @@ static void mt_find_args(struct mt_model *m, uint64_t *min, uint64_t *max, uint6
 	*max = mt_below(m, 2) == 0 ? m->mm_max : *min + trunc_page(mt_below(m, span));
 }
 
+/* Did the map's find (what) answer as the model did? => NULL, or the difference. */
+static const char *mt_find_differs(const char *what, int rv, uint64_t a, int want, uint64_t b,
+    uint64_t l, uint64_t al, uint64_t min, uint64_t max, char *err, size_t len)
+{
+	if (rv == want && (rv != 0 || a == b))
+		return NULL;
+	snprintf(err, len, "%s %#lx pages align %#lx in [%#lx, %#lx): %d at %#lx, model %d at "
+	    "%#lx", what, (unsigned long)atop(l), (unsigned long)al, (unsigned long)min,
+	    (unsigned long)max, rv, (unsigned long)a, want, (unsigned long)b);
+	return err;
+}
+
 static const char *mt_step(struct mt_model *m, struct vm_map *map, int step, int base,
     char *err, size_t len)
 {
@@ -222,13 +234,8 @@ static const char *mt_step(struct mt_model *m, struct vm_map *map, int step, int
 		a = min;
 		rv = vm_map_find(map, NULL, 0, &a, l, max, al, prot & maxprot, maxprot, 0);
 		want = mt_find(m, min, max, l, al, &b);
-		if (rv != want || (rv == 0 && a != b)) {
-			snprintf(err, len, "find %#lx pages align %#lx in [%#lx, %#lx): %d at %#lx, "
-			    "model %d at %#lx", (unsigned long)atop(l), (unsigned long)al,
-			    (unsigned long)min, (unsigned long)max, rv, (unsigned long)a, want,
-			    (unsigned long)b);
+		if (mt_find_differs("find", rv, a, want, b, l, al, min, max, err, len) != NULL)
 			return err;
-		}
 		if (rv == 0)
 			mt_insert(m, a, a + l, prot & maxprot, maxprot);
 	} else if (r < 65) {
@@ -272,13 +279,7 @@ static const char *mt_step(struct mt_model *m, struct vm_map *map, int step, int
 		mt_find_args(m, &min, &max, &l, &al);
 		rv = vm_map_find_space(map, min, max, l, al, &a);
 		want = mt_find(m, min, max, l, al, &b);
-		if (rv != want || (rv == 0 && a != b)) {
-			snprintf(err, len, "find_space %#lx pages align %#lx in [%#lx, %#lx): %d at "
-			    "%#lx, model %d at %#lx", (unsigned long)atop(l), (unsigned long)al,
-			    (unsigned long)min, (unsigned long)max, rv, (unsigned long)a, want,
-			    (unsigned long)b);
-			why = err;
-		}
+		why = mt_find_differs("find_space", rv, a, want, b, l, al, min, max, err, len);
 	}
 	if (why == NULL && vm_map_entries_allocated() - base !=
 	    map->vmap_nentries + map->vmap_nspare) {
