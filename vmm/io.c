@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "devices/pvport.h"
+#include "devices/hostcall.h"
 #include "devices/uart16550.h"
 #include "vmm/machine.h"
 #include "vmm/trace.h"

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "devices/ioapic_model.h"
-#include "devices/pvport_model.h"
+#include "devices/hostcall_model.h"
 #include "devices/uart16550_model.h"
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "devices/pvport.h"
+#include "devices/hostcall.h"
 
 #define MAXCPU  16
 

@@ -4,7 +4,7 @@
  * ktest_vmtest.c). All output goes to COM1: it is what the user asked for.
  */
 #include "amd64/trap.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"

@@ -10,7 +10,7 @@
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "devices/pvh.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"

@@ -7,7 +7,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
 

@@ -19,7 +19,7 @@
 #include "amd64/dmap.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/ktest.h"

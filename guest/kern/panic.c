@@ -5,7 +5,7 @@
  */
 #include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/systm.h"
 

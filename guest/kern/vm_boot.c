@@ -7,7 +7,7 @@
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/bootinfo.h"
 #include "kern/systm.h"
 #include "kern/vm_boot.h"

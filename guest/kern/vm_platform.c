@@ -15,7 +15,7 @@
 #include "amd64/kva.h"
 #include "amd64/pcpu.h"
 #include "amd64/tsc.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/systm.h"
 
 struct pcpu pcpu_array[MAXCPU];

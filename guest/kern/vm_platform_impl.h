@@ -27,7 +27,7 @@
 #include "amd64/kva.h"
 #include "amd64/pcpu.h"         /* MAXCPU, struct pcpu */
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 
 typedef uint64_t vm_paddr_t;
 

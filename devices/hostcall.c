@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "devices/pvport_model.h"
+#include "devices/hostcall_model.h"
 #include "vmm/guest_mem.h"
 #include "vmm/vmm.h"
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/pvport.h"
+#include "devices/hostcall.h"
 
 struct guest_mem;
 

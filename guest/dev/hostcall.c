@@ -7,7 +7,7 @@
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/msgbuf.h"
 #include "kern/systm.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tests/unit/unit.h"
-#include "devices/pvport_model.h"
+#include "devices/hostcall_model.h"
 #include "vmm/guest_mem.h"
 
 #define TP_RAM      (4ull << 20)

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "amd64/cpufunc.h"
-#include "devices/pvport.h"
+#include "devices/hostcall.h"
 
 /* Is the VMM's port there? The first call probes it (one exit), later calls read a
  * variable: pv_probed, 0 before the probe, 1 when present, -1 when absent. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/pvport_model.h"
+#include "devices/hostcall_model.h"
 #include "vmm/guest_mem.h"
 
 #define FUZZ_RAM    (4u << 20)
