@@ -92,7 +92,7 @@ uint64_t vm_nanotime(void);
 
 /*
  * Bulk page operations the machine may do faster than stores (the guest hands them to
- * the VMM through the paravirtual port in one exit; the host test platform does them
+ * the VMM through the hostcall port in one exit; the host test platform does them
  * directly). Each returns the number of pages it handled; the caller does the rest with
  * stores. Runs are in physical pages.
  */

@@ -7,7 +7,7 @@
  *   - the vCPU is halted with interrupts masked: nothing but an NMI, which nobody sends,
  *     could wake it (checked every tick, whatever --watchdog says), or
  *   - for --watchdog SECONDS the guest made no progress: no exit reached the VMM and the
- *     heartbeat the kernel registered (struct pv_dump_desc.heartbeat, its clock tick
+ *     heartbeat the kernel registered (struct hc_dump_desc.heartbeat, its clock tick
  *     count) did not move.
  */
 #ifndef VMM_WATCHDOG_H

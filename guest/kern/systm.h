@@ -15,7 +15,7 @@
 /* Print "panic: ..." on COM1, report to the host, exit with GUEST_EXIT_PANIC. */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Leave the VM with this status (milestone EXIT, then the exit port); if the machine
- * has no exit port, report PV_OP_STOPPED and halt for good. */
+ * has no exit port, report HC_OP_STOPPED and halt for good. */
 void guest_exit(int status) __attribute__((noreturn));
 /* Stop for good without an exit port: report to the host and halt with interrupts off. */
 void guest_stop(const char *why) __attribute__((noreturn));

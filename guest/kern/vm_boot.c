@@ -28,16 +28,16 @@ static void vm_boot_blacklist(const char *list)
 		n++;
 	switch (e) {
 	case VM_PHYS_BL_EMPTY:
-		pv_usage("vm.blacklist=%s: an empty element; give page addresses such as "
+		hc_usage("vm.blacklist=%s: an empty element; give page addresses such as "
 		    "0x1234000,0x2000000", list);
 	case VM_PHYS_BL_RANGE:
-		pv_usage("vm.blacklist=%s: '%.*s' is too large for a physical address", list,
+		hc_usage("vm.blacklist=%s: '%.*s' is too large for a physical address", list,
 		    n, bad);
 	case VM_PHYS_BL_FULL:
-		pv_usage("vm.blacklist=%s: more than %d pages; give at most %d", list,
+		hc_usage("vm.blacklist=%s: more than %d pages; give at most %d", list,
 		    VM_PHYS_BLACKLIST_MAX, VM_PHYS_BLACKLIST_MAX);
 	default:
-		pv_usage("vm.blacklist=%s: '%.*s' is not an address; give page addresses in "
+		hc_usage("vm.blacklist=%s: '%.*s' is not an address; give page addresses in "
 		    "hex (0x1234000) or decimal, comma-separated", list, n, bad);
 	}
 }
