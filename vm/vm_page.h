@@ -55,6 +55,21 @@ struct vm_page {
 	uint8_t psind;              /* O: superpage size index (later modules) */
 	uint8_t vp_spare;
 };
+/*
+ * kmem_owner: who in the kernel allocator owns the page. It is vm_page's field and
+ * three allocators share it (UMA, kmalloc's large allocations, contigmalloc), so its
+ * encoding lives here rather than in any one of them.
+ * 0: not a kernel-memory page. Bit 0 clear: a UMA slab header pointer. Bit 0 set: a
+ * tag: bits 1-2 the kind, bits 3.. the run's length in pages (on the run's first page).
+ */
+#define KMEM_OWNER_TAGGED       0x1ul
+#define KMEM_OWNER_KIND(o)      (((o) >> 1) & 0x3)
+#define KMEM_OWNER_NPAGES(o)    ((o) >> 3)
+#define KMEM_OWNER_TAG(kind, npages) (((uintptr_t)(npages) << 3) | ((kind) << 1) | 1)
+#define KMEM_KIND_LARGE         0   /* kmalloc of more than MALLOC_MAX_ZONE_SIZE */
+#define KMEM_KIND_CONTIG        1   /* contigmalloc */
+#define KMEM_KIND_UMA_BOOT      2   /* UMA's bootstrap pages */
+
 /* A power of two: turning a page-array offset into an index is a shift. */
 _Static_assert((sizeof(struct vm_page) & (sizeof(struct vm_page) - 1)) == 0,
     "struct vm_page must be a power of two in size");

@@ -39,18 +39,8 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Stop the machine (guest) or abort the test process (host). Never returns. */
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-/*
- * Invariants. INVARIANTS is on in every build that runs tests (guest and host); the
- * message names the function: KASSERT(x != NULL, ("%s: no x", __func__)).
- */
-#ifdef INVARIANTS
-#define KASSERT(exp, msg)   do { if (__predict_false(!(exp))) panic msg; } while (0)
-#else
-#define KASSERT(exp, msg)   do { } while (0)
-#endif
+/* panic and KASSERT: one definition shared with the guest kernel's kern/systm.h. */
+#include "kassert.h"
 
 /* Mutexes. A mutex may be held across a critical section but not across a sleep
  * except the one it is passed to. A struct mtx of all-zero bytes is a valid, unlocked

@@ -4,13 +4,15 @@
  * vm/vm_startup.h): a few hundred instructions, which kmain runs at CPL 3 (natively
  * where KVM emulates kernel mode) unless pages are blacklisted.
  */
-#include "vm/vm_page.h"
-#include "vm/vm_startup.h"
-
+/* kern/systm.h before the VM core's headers on purpose: both bring KASSERT, from one
+ * definition (vm/kassert.h), and this keeps that order compiling. */
+#include "kern/systm.h"
 #include "dev/hostcall.h"
 #include "kern/bootinfo.h"
-#include "kern/systm.h"
 #include "kern/vm_boot.h"
+
+#include "vm/vm_page.h"
+#include "vm/vm_startup.h"
 
 static bool vm_boot_done;
 
