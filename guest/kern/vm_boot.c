@@ -66,9 +66,7 @@ void vm_boot(void)
 	av = bootinfo_avail(&n);
 	for (unsigned i = 0; i < n; i++)
 		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);
-	vm_page_startup();
-	uma_startup();
-	malloc_startup();
+	vm_startup();
 	if (bootinfo_arg("verbose") != NULL)
 		vm_page_boot_report();
 }
