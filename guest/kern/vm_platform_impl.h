@@ -25,6 +25,7 @@
 
 #include "amd64/cpufunc.h"
 #include "amd64/kva.h"
+#include "amd64/md_page.h"     /* struct md_page, pmap's part of vm_page */
 #include "amd64/pcpu.h"         /* MAXCPU, struct pcpu */
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
