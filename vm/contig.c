@@ -6,7 +6,6 @@
  */
 #include "vm/malloc.h"
 #include "vm/uma.h"
-#include "vm/uma_int.h"
 #include "vm/vm_page.h"
 
 /*

@@ -288,12 +288,14 @@ void malloc_type_count_contig(struct malloc_type *type, uint64_t bytes, bool all
 
 /*
  * A fresh type list with the core's types; no zones (each size class is made by its first
- * kmalloc). On a re-boot (host tests) the statically defined types still hold the
- * previous boot's counters and links, and kmem_zones the previous machine's zones:
- * forget them.
+ * kmalloc). On a re-boot (host tests, vm_startup_reset) the statically defined types
+ * still hold the previous boot's counters and links, and kmem_zones the previous
+ * machine's zones: forget them. A fresh kernel finds this state and an unlocked
+ * all-zero lock already, so the guest skips it (each instruction is emulated).
  */
-static void malloc_reset(void)
+void malloc_reset(void)
 {
+	malloc_up = false;
 	for (struct malloc_type *t = malloc_types, *next; t != NULL; t = next) {
 		next = t->ks_next;
 		memset(t->ks_stats, 0, sizeof(t->ks_stats));
@@ -309,10 +311,6 @@ static void malloc_reset(void)
 void malloc_startup(void)
 {
 	KASSERT(uma_is_up(), ("malloc_startup: UMA is not up"));
-	/* Only a re-boot has anything to forget; a fresh kernel finds the empty state
-	 * and an unlocked all-zero lock, and each reset instruction is emulated. */
-	if (malloc_up)
-		malloc_reset();
 	malloc_up = true;
 	/* Alone at boot: the core's types join the list without the lock. */
 	M_TEMP->ks_next = M_DEVBUF;

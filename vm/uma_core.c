@@ -1619,7 +1619,7 @@ static bool uma_bootstrap(int mflags)
  * Forget a previous boot (host tests re-boot the VM core): its memory went with the
  * previous simulated machine. A fresh kernel's .bss is this state already.
  */
-static void uma_reset(void)
+void uma_reset(void)
 {
 	uma_up = false;
 	uma_zones_first = NULL;
@@ -1637,14 +1637,12 @@ static void uma_reset(void)
 /*
  * Bring UMA up: the zone list, its lock, the per-CPU cache size. No zone: UMA's own
  * (uma_bootstrap), the slab-header zone and the bucket zones are made when first needed,
- * so boot costs a few dozen instructions on any machine. Only a re-boot runs the reset
- * (every kernel instruction is emulated in the guest: the first boot finds the
- * all-zero state and an unlocked, all-zero lock, see vm_platform.h).
+ * so boot costs a few dozen instructions on any machine. It finds the all-zero state
+ * and an unlocked, all-zero lock (see vm_platform.h): a fresh kernel's .bss, or what
+ * uma_reset left on a host re-boot (vm_startup_reset).
  */
 void uma_startup(void)
 {
-	if (uma_zones_tailp != NULL)
-		uma_reset();
 	uma_zones_tailp = &uma_zones_first;
 	uma_ncpus = vm_ncpus();
 	KASSERT(uma_ncpus >= 1 && uma_ncpus <= MAXCPU, ("uma_startup: %d CPUs", uma_ncpus));

@@ -27,17 +27,6 @@
 
 #include "vm/uma.h"
 
-/* ---- kmem_owner tags of vm_page ------------------------------------------------------
- * 0: not a kernel-memory page. Bit 0 clear: a slab header pointer. Bit 0 set: a tag:
- * bits 1-2 the kind, bits 3.. the run's length in pages (on the run's first page). */
-#define KMEM_OWNER_TAGGED       0x1ul
-#define KMEM_OWNER_KIND(o)      (((o) >> 1) & 0x3)
-#define KMEM_OWNER_NPAGES(o)    ((o) >> 3)
-#define KMEM_OWNER_TAG(kind, npages) (((uintptr_t)(npages) << 3) | ((kind) << 1) | 1)
-#define KMEM_KIND_LARGE         0   /* kmalloc of more than MALLOC_MAX_ZONE_SIZE */
-#define KMEM_KIND_CONTIG        1   /* contigmalloc */
-#define KMEM_KIND_UMA_BOOT      2   /* UMA's bootstrap pages */
-
 /* ---- buckets ------------------------------------------------------------------------ */
 
 struct uma_bucket {

@@ -14,6 +14,7 @@
  *   Q  the lock of the page queue named by 'queue'
  *   A  atomic operations
  *   O  the owning object's lock (a later module); unowned pages: the page's owner
+ *   P  pmap (the machine's pv list lock of the page)
  *   K  the kernel allocator that owns the page (UMA, malloc); never read by vm_page
  *   C  constant between allocation and free
  */
@@ -36,6 +37,12 @@ struct vm_page {
 	struct vm_plinks plinks;    /* F/Q: free list (block heads) or page queue; 1st field */
 	struct vm_object *object;   /* O: owning object, NULL for no-object pages */
 	vm_pindex_t pindex;         /* O: index in the object */
+	/* O: the object's list of its resident pages in pindex order (FreeBSD's listq on
+	 * the object's memq): vm_radix finds a page by pindex, this walks them in order
+	 * and finds a neighbour in O(1). Links point at other pages' listq (not at
+	 * plinks), and both are NULL on a page in no object. */
+	struct vm_plinks listq;
+	struct md_page md;          /* P: the machine's per-page data (<vm_platform_impl.h>) */
 	union {
 		uintptr_t kmem_owner;   /* K: UMA slab / malloc large-allocation tag; 0 when free */
 		vm_paddr_t phys_fict;   /* C: physical address of a fictitious page */
@@ -55,9 +62,35 @@ struct vm_page {
 	uint8_t psind;              /* O: superpage size index (later modules) */
 	uint8_t vp_spare;
 };
-/* A power of two: turning a page-array offset into an index is a shift. */
-_Static_assert((sizeof(struct vm_page) & (sizeof(struct vm_page) - 1)) == 0,
-    "struct vm_page must be a power of two in size");
+/*
+ * kmem_owner: who in the kernel allocator owns the page. It is vm_page's field and
+ * three allocators share it (UMA, kmalloc's large allocations, contigmalloc), so its
+ * encoding lives here rather than in any one of them.
+ * 0: not a kernel-memory page. Bit 0 clear: a UMA slab header pointer. Bit 0 set: a
+ * tag: bits 1-2 the kind, bits 3.. the run's length in pages (on the run's first page).
+ */
+#define KMEM_OWNER_TAGGED       0x1ul
+#define KMEM_OWNER_KIND(o)      (((o) >> 1) & 0x3)
+#define KMEM_OWNER_NPAGES(o)    ((o) >> 3)
+#define KMEM_OWNER_TAG(kind, npages) (((uintptr_t)(npages) << 3) | ((kind) << 1) | 1)
+#define KMEM_KIND_LARGE         0   /* kmalloc of more than MALLOC_MAX_ZONE_SIZE */
+#define KMEM_KIND_CONTIG        1   /* contigmalloc */
+#define KMEM_KIND_UMA_BOOT      2   /* UMA's bootstrap pages */
+
+/*
+ * Size policy: 96 bytes exactly, a multiple of 32, so that turning a page-array offset
+ * into an index (vm_page_to_phys, vm_page_lockptr) is a shift and one multiply by a
+ * constant. Measured with callgrind on the host build (docs/vm-core.md): a vm_phys
+ * alloc+free pair costs 101 instructions at 64 bytes, 111 at 96 (the multiply, the
+ * larger clear on free) and 115 at 128 (a power of two again, but more to clear), so
+ * padding to 128 buys nothing and costs 1.6% of RAM more in page arrays (96 bytes is
+ * 2.3% of RAM). A new field takes vp_spare or the machine's md_spare first; growing
+ * past 96 needs a new measurement and this assert changed with it.
+ */
+_Static_assert(sizeof(struct vm_page) == 96,
+    "struct vm_page: 96 bytes (size policy above); measure before growing it");
+_Static_assert(sizeof(struct md_page) <= 16,
+    "struct md_page: the machine's part of vm_page has 16 bytes (vm_platform.h)");
 
 /* Intrusive circular lists of pages; a list head is a sentinel vm_plinks. */
 static inline void vm_plinks_init(struct vm_plinks *head)

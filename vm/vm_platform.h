@@ -12,6 +12,9 @@
  *                              handlers: they may only call vm_wakeup)
  *   MAXCPU                     the most CPUs per-CPU arrays are sized for
  *   vm_paddr_t                 (uint64_t)
+ *   struct md_page             the machine's per-page data (pmap's pv list head and the
+ *                              like), embedded in struct vm_page: all-zero must mean "no
+ *                              mappings", and it must fit in 16 bytes (vm_page.h)
  * and may define the inline functions below as static inlines (it sets
  * VM_PLATFORM_INLINE_* to say which), so fast paths cost no call.
  */
@@ -39,18 +42,8 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Stop the machine (guest) or abort the test process (host). Never returns. */
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-/*
- * Invariants. INVARIANTS is on in every build that runs tests (guest and host); the
- * message names the function: KASSERT(x != NULL, ("%s: no x", __func__)).
- */
-#ifdef INVARIANTS
-#define KASSERT(exp, msg)   do { if (__predict_false(!(exp))) panic msg; } while (0)
-#else
-#define KASSERT(exp, msg)   do { } while (0)
-#endif
+/* panic and KASSERT: one definition shared with the guest kernel's kern/systm.h. */
+#include "kassert.h"
 
 /* Mutexes. A mutex may be held across a critical section but not across a sleep
  * except the one it is passed to. A struct mtx of all-zero bytes is a valid, unlocked
@@ -92,7 +85,7 @@ uint64_t vm_nanotime(void);
 
 /*
  * Bulk page operations the machine may do faster than stores (the guest hands them to
- * the VMM through the paravirtual port in one exit; the host test platform does them
+ * the VMM through the hostcall port in one exit; the host test platform does them
  * directly). Each returns the number of pages it handled; the caller does the rest with
  * stores. Runs are in physical pages.
  */

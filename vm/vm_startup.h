@@ -5,9 +5,11 @@
  *   vm_startup_reset();                     host re-boots only: back to all-zero state
  *   vm_phys_set_blacklist("0x...,0x...");   optional, from vm.blacklist=
  *   vm_phys_add_seg(start, end);            each RAM range the VM core may manage
- *   vm_page_startup();                      page arrays, list heads, reserves
- *   uma_startup();                          UMA's own zones (vm/uma_core.c)
- *   malloc_startup();                       malloc types (vm/kern_malloc.c)
+ *   vm_startup();                           the modules' start-ups, in order:
+ *     vm_page_startup();                      page arrays, list heads, reserves, and
+ *                                             the pre-zeroed pool's bounds
+ *     uma_startup();                          UMA's own zones (vm/uma_core.c)
+ *     malloc_startup();                       malloc types (vm/kern_malloc.c)
  *
  * Every global of the VM core starts as all-zero bytes, which is how a freshly loaded
  * kernel finds its .bss: the startup functions write whatever must not be zero, so a
@@ -30,7 +32,10 @@
 
 #include "vm/vm.h"
 
+/* vm/vm_startup.c */
 void vm_startup_reset(void);
+void vm_startup(void);
+
 void vm_phys_add_seg(vm_paddr_t start, vm_paddr_t end);
 /*
  * "PA,PA,..." (hex with 0x, or decimal; the page holding each address); the pages never
@@ -50,5 +55,12 @@ enum vm_phys_bl_error vm_phys_set_blacklist(const char *list, const char **bad);
 void vm_page_startup(void);
 void uma_startup(void);
 void malloc_startup(void);
+
+/* Each module's re-boot: its globals back to zero (host tests only; vm_startup_reset
+ * calls them, with vm_phys_reset, vm_lowmem_reset and vm_pagequeue_reset). */
+void vm_page_reset(void);
+void vm_page_zero_reset(void);
+void uma_reset(void);
+void malloc_reset(void);
 
 #endif /* VM_VM_STARTUP_H */

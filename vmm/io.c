@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "devices/pvport.h"
+#include "devices/hostcall.h"
 #include "devices/uart16550.h"
 #include "vmm/machine.h"
 #include "vmm/trace.h"
@@ -39,16 +39,16 @@ int io_port(struct machine *mc, uint16_t port, bool out, unsigned size, uint8_t 
 			data[0] = uart16550_read(&mc->mc_uart, port - UART_COM1_BASE);
 		return VCPU_CONTINUE;
 	}
-	if (port == PV_PORT) {
+	if (port == HC_PORT) {
 		if (!out) {
-			uint32_t v = pvport_in(&mc->mc_pv, size);
+			uint32_t v = hostcall_in(&mc->mc_hc, size);
 			memcpy(data, &v, size <= 4 ? size : 4);
 			return VCPU_CONTINUE;
 		}
-		switch (pvport_out(&mc->mc_pv, size, io_value(data, size))) {
-		case PVPORT_STOP:
+		switch (hostcall_out(&mc->mc_hc, size, io_value(data, size))) {
+		case HOSTCALL_STOP:
 			return VMM_EXIT_GUEST;
-		case PVPORT_USAGE:
+		case HOSTCALL_USAGE:
 			return VMM_EXIT_USAGE;
 		default:
 			return VCPU_CONTINUE;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "devices/ioapic_model.h"
-#include "devices/pvport_model.h"
+#include "devices/hostcall_model.h"
 #include "devices/uart16550_model.h"
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"
@@ -32,7 +32,7 @@ struct machine {
 	struct console mc_console;
 	struct uart16550 mc_uart;
 	struct ioapic mc_ioapic;
-	struct pvport mc_pv;
+	struct hostcall mc_hc;
 	bool mc_verbose;
 	FILE *mc_insn_trace;            /* --trace-insns: single-stepped RIPs, or NULL */
 	struct out_file mc_trace_file;  /* the file behind mc_insn_trace */

@@ -27,22 +27,22 @@
 #include "vmm/trace.h"
 #include "vmm/vmm.h"
 
-static struct machine run_machine;     /* large (the pv port's list copy): not on a stack */
+static struct machine run_machine;     /* large (the hostcall port's list copy): not on a stack */
 
-static const char *const run_milestone_names[PV_MS_MAX] = {
-	[PV_MS_ENTRY] = "entry",
-	[PV_MS_KMAIN] = "kernel main",
-	[PV_MS_READY] = "ready",
-	[PV_MS_EXIT] = "exit",
+static const char *const run_milestone_names[HC_MS_MAX] = {
+	[HC_MS_ENTRY] = "entry",
+	[HC_MS_KMAIN] = "kernel main",
+	[HC_MS_READY] = "ready",
+	[HC_MS_EXIT] = "exit",
 };
 
-static void run_on_milestone(void *ctx, enum pv_milestone ms)
+static void run_on_milestone(void *ctx, enum hc_milestone ms)
 {
 	(void)ctx;
 	TRACE("guest: %s", run_milestone_names[ms]);
 }
 
-/* The panic's line (pvport.c made it one printable line) on stderr as well, after
+/* The panic's line (hostcall.c made it one printable line) on stderr as well, after
  * what the console printed: whoever reads only stderr learns why the run failed. */
 static void run_on_panic(void *ctx, const char *msg, size_t len)
 {
@@ -56,7 +56,7 @@ static void run_on_panic(void *ctx, const char *msg, size_t len)
 	fprintf(stderr, "vmm: guest panicked: %.*s\n", (int)len, msg);
 }
 
-/* The guest's reason for stopping for good (one printable line, pvport.c). */
+/* The guest's reason for stopping for good (one printable line, hostcall.c). */
 static void run_on_stopped(void *ctx, const char *reason, size_t len)
 {
 	struct machine *mc = ctx;
@@ -65,7 +65,7 @@ static void run_on_stopped(void *ctx, const char *reason, size_t len)
 	fprintf(stderr, "vmm: guest stopped: %.*s\n", (int)len, reason);
 }
 
-/* The guest refused its input: its line is the VMM's usage error (pvport.c made it
+/* The guest refused its input: its line is the VMM's usage error (hostcall.c made it
  * printable). The console first, so the line comes after what the guest printed. */
 static void run_on_usage(void *ctx, const char *msg, size_t len)
 {
@@ -75,11 +75,11 @@ static void run_on_usage(void *ctx, const char *msg, size_t len)
 	fprintf(stderr, "vmm: %.*s\n", (int)len, msg);
 }
 
-static const struct pvport_ops run_pv_ops = {
-	.po_milestone = run_on_milestone,
-	.po_panic = run_on_panic,
-	.po_stopped = run_on_stopped,
-	.po_usage = run_on_usage,
+static const struct hostcall_ops run_hc_ops = {
+	.hco_milestone = run_on_milestone,
+	.hco_panic = run_on_panic,
+	.hco_stopped = run_on_stopped,
+	.hco_usage = run_on_usage,
 };
 
 static void run_uart_tx(void *ctx, uint8_t ch)
@@ -250,15 +250,15 @@ static void run_trace_stats(const struct machine *mc)
 		TRACE("%llu accesses to unclaimed MMIO (first 0x%llx)",
 		    (unsigned long long)mc->mc_unknown_mmio,
 		    (unsigned long long)mc->mc_unknown_mmio_first);
-	if (mc->mc_pv.pv_nbad != 0)
-		TRACE("%llu unusable paravirtual port requests",
-		    (unsigned long long)mc->mc_pv.pv_nbad);
-	if (mc->mc_pv.pv_pages_zeroed + mc->mc_pv.pv_pages_discarded +
-	    mc->mc_pv.pv_pages_copied != 0)
+	if (mc->mc_hc.hc_nbad != 0)
+		TRACE("%llu unusable hostcall port requests",
+		    (unsigned long long)mc->mc_hc.hc_nbad);
+	if (mc->mc_hc.hc_pages_zeroed + mc->mc_hc.hc_pages_discarded +
+	    mc->mc_hc.hc_pages_copied != 0)
 		TRACE("page ops: %llu zeroed, %llu discarded, %llu copied",
-		    (unsigned long long)mc->mc_pv.pv_pages_zeroed,
-		    (unsigned long long)mc->mc_pv.pv_pages_discarded,
-		    (unsigned long long)mc->mc_pv.pv_pages_copied);
+		    (unsigned long long)mc->mc_hc.hc_pages_zeroed,
+		    (unsigned long long)mc->mc_hc.hc_pages_discarded,
+		    (unsigned long long)mc->mc_hc.hc_pages_copied);
 }
 
 int vmm_run(const struct cli_opts *o)
@@ -301,7 +301,7 @@ int vmm_run(const struct cli_opts *o)
 	console_init(&mc->mc_console, STDOUT_FILENO, &mc->mc_stop_signal);
 	ioapic_init(&mc->mc_ioapic, run_ioapic_msi, mc);
 	uart16550_init(&mc->mc_uart, run_uart_tx, run_uart_irq, mc);
-	pvport_init(&mc->mc_pv, &mc->mc_mem, &run_pv_ops, mc);
+	hostcall_init(&mc->mc_hc, &mc->mc_mem, &run_hc_ops, mc);
 
 	rc = run_wait(mc, o->co_watchdog);
 	console_flush(&mc->mc_console);

@@ -75,13 +75,13 @@ void watchdog_stop(struct machine *mc)
 /* The kernel's heartbeat, if it registered one that lies in RAM. */
 static bool wd_read_heartbeat(struct machine *mc, uint64_t *out)
 {
-	const struct pvport *pv = &mc->mc_pv;
+	const struct hostcall *hc = &mc->mc_hc;
 	uint64_t gpa;
 
 	/* Read the descriptor's field again: the guest may fill it after registering. */
-	if (!pv->pv_have_dump_desc ||
-	    guest_mem_read(&mc->mc_mem, pv->pv_dump_desc_gpa +
-	    offsetof(struct pv_dump_desc, heartbeat), &gpa, sizeof(gpa)) != 0 ||
+	if (!hc->hc_have_dump_desc ||
+	    guest_mem_read(&mc->mc_mem, hc->hc_dump_desc_gpa +
+	    offsetof(struct hc_dump_desc, heartbeat), &gpa, sizeof(gpa)) != 0 ||
 	    gpa == 0 || gpa % sizeof(uint64_t) != 0)
 		return false;
 	return guest_mem_read(&mc->mc_mem, gpa, out, sizeof(*out)) == 0;

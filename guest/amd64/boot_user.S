@@ -9,7 +9,7 @@
  * PG_U always, and the two upper entries on the KERNBASE path (PML4 slot 511, PDPT slot
  * 510) get it only for the call, so the direct map, the identity map and the LAPIC stay
  * supervisor-only throughout. RFLAGS.IOPL = 3 lets fn reach the console and the
- * paravirtual port; interrupts stay off.
+ * hostcall port; interrupts stay off.
  *
  * fn returns into boot_user_return, a ud2: its #UD (trap_ud in exception.S) comes back to
  * boot_user_resume on the kernel stack saved here, which takes PG_U away again before

@@ -17,9 +17,9 @@
 #include "amd64/specialreg.h"
 #include "amd64/segments.h"
 
-/* devices/pvport.h is C only: its port number, checked against the header by a
- * _Static_assert in dev/pv.c. */
-#define LOCORE_PV_PORT          0x600
+/* devices/hostcall.h is C only: its port number, checked against the header by a
+ * _Static_assert in dev/hostcall.c. */
+#define LOCORE_HC_PORT          0x600
 
 #define PHYS(x)     ((x) - KERNBASE)
 
@@ -38,10 +38,10 @@
 	.globl pvh_entry32
 pvh_entry32:
 	/* Milestone ENTRY, which also registers the dump descriptor: a request built at
-	 * link time (dev/pv.c). Unconditional: under QEMU nothing listens at PV_PORT and
+	 * link time (dev/hostcall.c). Unconditional: under QEMU nothing listens at HC_PORT and
 	 * the OUT is dropped. */
-	movl $PHYS(pv_entry_req), %eax
-	movw $LOCORE_PV_PORT, %dx
+	movl $PHYS(hc_entry_req), %eax
+	movw $LOCORE_HC_PORT, %dx
 	outl %eax, %dx
 
 	movl %ebx, %esi                 /* hvm_start_info pa, kept for kmain */

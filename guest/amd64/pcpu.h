@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "devices/pvport.h"
+#include "devices/hostcall.h"
 
 #define MAXCPU  16
 
@@ -17,7 +17,7 @@ struct pcpu {
 	int pc_critnest;            /* critical_enter nesting */
 	/* This CPU's page-operation request block (kern/vm_platform_impl.h): in the
 	 * kernel image, so below 4 GiB physical, and 16-byte aligned as the port wants. */
-	struct pv_req pc_pvreq;
+	struct hc_req pc_hcreq;
 };
 
 extern struct pcpu pcpu_array[MAXCPU];

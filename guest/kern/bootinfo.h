@@ -121,7 +121,7 @@ static inline __attribute__((always_inline)) const char *bootinfo_arg(const char
  * takes one and none when it does not, and given once (but virtio_mmio.device=, one per
  * device); dropped says words were cut for want of room. => true, or false with a
  * one-line reason in msg. bootinfo_init runs it into bi_usage; kmain refuses the boot
- * through pv_usage (CPL 3 cannot reach the port). A value's own syntax is its user's to
+ * through hc_usage (CPL 3 cannot reach the port). A value's own syntax is its user's to
  * check (ktest.c, vm_phys) but for debug.panic's two values.
  */
 bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, char *msg,

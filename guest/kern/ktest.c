@@ -4,7 +4,7 @@
  * ktest_vmtest.c). All output goes to COM1: it is what the user asked for.
  */
 #include "amd64/trap.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
@@ -222,11 +222,11 @@ static void kt_check_spec(const char *spec)
 		if (!kt_next_name(p, &len, name, sizeof(name)))
 			break;          /* too long for any name: unknown */
 		if (len == 0)
-			pv_usage("ktest=%s: an empty name in the list; give all, none or "
+			hc_usage("ktest=%s: an empty name in the list; give all, none or "
 			    "SUITE[.TEST],...", spec);
 		if (strcmp(name, "all") == 0 || strcmp(name, "none") == 0) {
 			if (!alone)
-				pv_usage("ktest=%s: all and none must stand alone; give one of "
+				hc_usage("ktest=%s: all and none must stand alone; give one of "
 				    "them or a list of suites", spec);
 		} else {
 			char *dot = strchr(name, '.');
@@ -244,7 +244,7 @@ static void kt_check_spec(const char *spec)
 	snprintf(name, sizeof(name), "%.*s...", (int)(sizeof(name) - 4), spec);
 unknown:
 	kt_suite_names(known, sizeof(known));
-	pv_usage("ktest=%s: no suite or test '%s'; known suites: %s", spec, name, known);
+	hc_usage("ktest=%s: no suite or test '%s'; known suites: %s", spec, name, known);
 }
 
 /* Run what spec names (not "none"). Out of line so that ktest_run's "none" path does

@@ -7,7 +7,7 @@
  * tests in source order there, which is the order they run in); `ktest=all` on the command
  * line runs every suite (but bench), `ktest=a,b.t` the suite a and the test b.t, in that
  * order, `ktest=none` none; all and none stand alone. A name that is neither a suite nor
- * a suite.test refuses the whole list before anything runs (pv_usage: exit 64, the
+ * a suite.test refuses the whole list before anything runs (hc_usage: exit 64, the
  * known suites named). The VM-core
  * tests of tests/vmtests (VMTEST) run as suites of the same names. Each test prints
  *   ktest: <suite>.<name> ... ok            or   ... FAILED (file:line: message)

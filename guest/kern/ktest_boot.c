@@ -10,7 +10,7 @@
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "devices/pvh.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"
@@ -363,11 +363,11 @@ KTEST(boot, trap_expect_idle)
  * time. */
 KTEST(boot, dump_desc)
 {
-	KT_ASSERT_EQ(pv_dump_desc.magic, PV_DUMP_MAGIC);
-	KT_ASSERT_EQ(pv_dump_desc.version, PV_VERSION);
-	KT_ASSERT_EQ(pv_dump_desc.kernel_cr3, rcr3() & ~0xfffull);
-	KT_ASSERT_EQ(pv_dump_desc.kernbase, KERNBASE);
-	KT_ASSERT_EQ(pv_dump_desc.dmap_base, DMAP_BASE);
+	KT_ASSERT_EQ(hc_dump_desc.magic, HC_DUMP_MAGIC);
+	KT_ASSERT_EQ(hc_dump_desc.version, HC_VERSION);
+	KT_ASSERT_EQ(hc_dump_desc.kernel_cr3, rcr3() & ~0xfffull);
+	KT_ASSERT_EQ(hc_dump_desc.kernbase, KERNBASE);
+	KT_ASSERT_EQ(hc_dump_desc.dmap_base, DMAP_BASE);
 }
 
 KTEST(boot, msgbuf)
@@ -377,7 +377,7 @@ KTEST(boot, msgbuf)
 	/* The header is written by the first message; by now there was one (ktest's). */
 	KT_ASSERT_EQ(msgbuf.msg_magic, MSGBUF_MAGIC);
 	KT_ASSERT_EQ(msgbuf.msg_size, MSGBUF_SIZE);
-	KT_ASSERT_EQ(pv_dump_desc.msgbuf, kvtop(&msgbuf));
+	KT_ASSERT_EQ(hc_dump_desc.msgbuf, kvtop(&msgbuf));
 	uint64_t w = msgbuf.msg_wseq;
 	printf("boot.msgbuf marker %d\n", 4242);
 	KT_ASSERT_EQ(msgbuf.msg_wseq, w + 24);

@@ -7,7 +7,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
 
@@ -140,8 +140,8 @@ KTEST(vmplat, page_zero_and_discard)
 
 	memset(vmplat_pages, 0xa5, sizeof(vmplat_pages));
 	uint64_t done = vm_plat_zero_pages(&run, 1);
-	KT_ASSERT_EQ(vm_plat_has_page_ops(), pv_available());
-	if (!pv_available()) {
+	KT_ASSERT_EQ(vm_plat_has_page_ops(), hc_available());
+	if (!hc_available()) {
 		/* No port (QEMU): nothing done, nothing touched; the caller uses stores. */
 		KT_ASSERT_EQ(done, 0);
 		KT_ASSERT(vmplat_page_is(vmplat_pages[0], (char)0xa5));

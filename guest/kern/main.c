@@ -4,7 +4,7 @@
  * The path is short on purpose: each kernel instruction is emulated here (~1.6 us) while
  * user mode runs natively, and each port access exits to the VMM (~10 us). Nothing is
  * set up before something needs it: the LAPIC and its timer start with the first user
- * (the timer tests), the TSC frequency is found when first asked for, the paravirtual
+ * (the timer tests), the TSC frequency is found when first asked for, the hostcall
  * port is probed by the first request that needs an answer, the message buffer's header
  * is written with the first message. The computation itself (start_info, the VM core's
  * start-up) runs at CPL 3 (amd64/boot_user.S). A `--ktest=none` boot is about a hundred
@@ -19,7 +19,7 @@
 #include "amd64/dmap.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/ktest.h"
@@ -54,9 +54,9 @@ static void main_print_summary(void)
 	for (unsigned i = 0; i < bi->bi_nram; i++)
 		printf("kernel:   RAM [%#lx, %#lx)\n", (unsigned long)bi->bi_ram[i].bir_start,
 		    (unsigned long)bi->bi_ram[i].bir_end);
-	printf("kernel: image [%#lx, %#lx), %u modules, paravirtual port %s\n",
+	printf("kernel: image [%#lx, %#lx), %u modules, hostcall port %s\n",
 	    (unsigned long)bi->bi_kernel_start, (unsigned long)bi->bi_kernel_end,
-	    bi->bi_nmodules, pv_available() ? "present" : "absent");
+	    bi->bi_nmodules, hc_available() ? "present" : "absent");
 }
 
 /*
@@ -82,15 +82,15 @@ static void main_boot_native(void *arg)
 void kmain(uint64_t start_info_pa)
 {
 	tsc_boot = rdtsc();
-	pv_milestone(PV_MS_KMAIN);
+	hc_milestone(HC_MS_KMAIN);
 
 	boot_user_call(main_boot_native, &start_info_pa);
 	console_flush_deferred();
 	if (bootinfo.bi_usage[0] != '\0')
-		pv_usage("%s", bootinfo.bi_usage);
+		hc_usage("%s", bootinfo.bi_usage);
 	dmap_init(&bootinfo);
 	vm_boot();              /* here when main_boot_native left it (a blacklist) */
-	pv_milestone(PV_MS_READY);
+	hc_milestone(HC_MS_READY);
 	bool verbose = bootinfo_arg("verbose") != NULL;
 	/* A formatted line costs hundreds of emulated instructions and an exit per byte
 	 * on COM1: the summary is for verbose boots only, and after READY so that the
@@ -113,9 +113,9 @@ void kmain(uint64_t start_info_pa)
 	if (bootinfo.bi_nmodules > 0) {
 		char name[64];
 		main_program_name(name, sizeof(name));
-		pv_usage("cannot run %s: this guest kernel cannot run programs yet; use "
+		hc_usage("cannot run %s: this guest kernel cannot run programs yet; use "
 		    "--ktest for its self-tests", name);
 	}
-	pv_usage("nothing to run: no ktest= on the kernel command line and no program "
+	hc_usage("nothing to run: no ktest= on the kernel command line and no program "
 	    "(module 0)");
 }

@@ -1,6 +1,6 @@
 /*
  * The kernel message buffer: every line the kernel prints, in a ring a host tool can
- * read from a dump (found through pv_dump_desc.msgbuf). Layout, little-endian:
+ * read from a dump (found through hc_dump_desc.msgbuf). Layout, little-endian:
  *
  *   offset 0   msg_magic   MSGBUF_MAGIC
  *          4   msg_size    bytes in the ring (a power of two)

@@ -1,11 +1,11 @@
 /*
  * panic and the ways out of the VM. Order matters for whoever watches: the message on
- * COM1 first (a human or a test reads it), then the PV_OP_PANIC report (the host may
+ * COM1 first (a human or a test reads it), then the HC_OP_PANIC report (the host may
  * dump), then the EXIT milestone and the exit port.
  */
 #include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/systm.h"
 
@@ -17,7 +17,7 @@ static int panic_depth;
 void guest_stop(const char *why)
 {
 	disable_intr();
-	pv_report(PV_OP_STOPPED, why, strlen(why));
+	hc_report(HC_OP_STOPPED, why, strlen(why));
 	for (;;)
 		halt();
 }
@@ -25,7 +25,7 @@ void guest_stop(const char *why)
 void guest_exit(int status)
 {
 	disable_intr();
-	pv_milestone(PV_MS_EXIT);
+	hc_milestone(HC_MS_EXIT);
 	outl(EXIT_PORT, (uint32_t)status);
 	/* Still here: no exit device (QEMU without isa-debug-exit). */
 	guest_stop("guest_exit: no exit port");
@@ -39,7 +39,7 @@ void panic_finish(void)
 	/* A CPL 3 panic's line may not have fit behind a chatty boot: send it again. */
 	if (console_flush_deferred() > 0)
 		console_write(CONS_TTY, panic_msg, (size_t)panic_len);
-	pv_report(PV_OP_PANIC, panic_msg, (size_t)panic_len);
+	hc_report(HC_OP_PANIC, panic_msg, (size_t)panic_len);
 	guest_exit(GUEST_EXIT_PANIC);
 }
 

@@ -12,23 +12,17 @@
 #include "kern/libkern.h"
 #include "kern/printf.h"
 
-/* Print "panic: ..." on COM1, report to the host, exit with GUEST_EXIT_PANIC. */
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* panic (prints "panic: ..." on COM1, reports to the host, exits with GUEST_EXIT_PANIC)
+ * and KASSERT: one definition for the kernel and its VM core. */
+#include "vm/kassert.h"
+
 /* Leave the VM with this status (milestone EXIT, then the exit port); if the machine
- * has no exit port, report PV_OP_STOPPED and halt for good. */
+ * has no exit port, report HC_OP_STOPPED and halt for good. */
 void guest_exit(int status) __attribute__((noreturn));
 /* Stop for good without an exit port: report to the host and halt with interrupts off. */
 void guest_stop(const char *why) __attribute__((noreturn));
 
 /* A hook panic calls first (ktest names the test that was running). */
 extern void (*panic_hook)(void);
-
-#ifndef KASSERT
-#ifdef INVARIANTS
-#define KASSERT(exp, msg)   do { if (__builtin_expect(!(exp), 0)) panic msg; } while (0)
-#else
-#define KASSERT(exp, msg)   do { } while (0)
-#endif
-#endif
 
 #endif /* KERN_SYSTM_H */

@@ -4,13 +4,15 @@
  * vm/vm_startup.h): a few hundred instructions, which kmain runs at CPL 3 (natively
  * where KVM emulates kernel mode) unless pages are blacklisted.
  */
+/* kern/systm.h before the VM core's headers on purpose: both bring KASSERT, from one
+ * definition (vm/kassert.h), and this keeps that order compiling. */
+#include "kern/systm.h"
+#include "dev/hostcall.h"
+#include "kern/bootinfo.h"
+#include "kern/vm_boot.h"
+
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
-
-#include "dev/pv.h"
-#include "kern/bootinfo.h"
-#include "kern/systm.h"
-#include "kern/vm_boot.h"
 
 static bool vm_boot_done;
 
@@ -28,16 +30,16 @@ static void vm_boot_blacklist(const char *list)
 		n++;
 	switch (e) {
 	case VM_PHYS_BL_EMPTY:
-		pv_usage("vm.blacklist=%s: an empty element; give page addresses such as "
+		hc_usage("vm.blacklist=%s: an empty element; give page addresses such as "
 		    "0x1234000,0x2000000", list);
 	case VM_PHYS_BL_RANGE:
-		pv_usage("vm.blacklist=%s: '%.*s' is too large for a physical address", list,
+		hc_usage("vm.blacklist=%s: '%.*s' is too large for a physical address", list,
 		    n, bad);
 	case VM_PHYS_BL_FULL:
-		pv_usage("vm.blacklist=%s: more than %d pages; give at most %d", list,
+		hc_usage("vm.blacklist=%s: more than %d pages; give at most %d", list,
 		    VM_PHYS_BLACKLIST_MAX, VM_PHYS_BLACKLIST_MAX);
 	default:
-		pv_usage("vm.blacklist=%s: '%.*s' is not an address; give page addresses in "
+		hc_usage("vm.blacklist=%s: '%.*s' is not an address; give page addresses in "
 		    "hex (0x1234000) or decimal, comma-separated", list, n, bad);
 	}
 }
@@ -64,9 +66,7 @@ void vm_boot(void)
 	av = bootinfo_avail(&n);
 	for (unsigned i = 0; i < n; i++)
 		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);
-	vm_page_startup();
-	uma_startup();
-	malloc_startup();
+	vm_startup();
 	if (bootinfo_arg("verbose") != NULL)
 		vm_page_boot_report();
 }

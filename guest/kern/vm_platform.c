@@ -1,6 +1,6 @@
 /*
  * The guest platform for the VM core: mutexes, sleep/wakeup without threads, time,
- * and the bulk page operations through the paravirtual port.
+ * and the bulk page operations through the hostcall port.
  *
  * Sleep without threads: until a scheduler exists the only code that can end a sleep is
  * an interrupt handler calling vm_wakeup, or the sleep's own timeout. So vm_sleep waits
@@ -15,7 +15,7 @@
 #include "amd64/kva.h"
 #include "amd64/pcpu.h"
 #include "amd64/tsc.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 #include "kern/systm.h"
 
 struct pcpu pcpu_array[MAXCPU];
@@ -110,20 +110,20 @@ uint64_t vm_nanotime(void)
 
 /* ---- bulk page operations ---------------------------------------------------------- */
 
-_Static_assert(sizeof(struct vm_page_run) == sizeof(struct pv_page_run) &&
-    offsetof(struct vm_page_run, pa) == offsetof(struct pv_page_run, gpa) &&
-    offsetof(struct vm_page_run, npages) == offsetof(struct pv_page_run, npages),
-    "struct vm_page_run must be struct pv_page_run: the list goes to the host as is");
+_Static_assert(sizeof(struct vm_page_run) == sizeof(struct hc_page_run) &&
+    offsetof(struct vm_page_run, pa) == offsetof(struct hc_page_run, gpa) &&
+    offsetof(struct vm_page_run, npages) == offsetof(struct hc_page_run, npages),
+    "struct vm_page_run must be struct hc_page_run: the list goes to the host as is");
 
-static struct mtx vmp_pv_lock = { .mtx_name = "pv page ops" };
-static struct pv_req vmp_req;
+static struct mtx vmp_hc_lock = { .mtx_name = "hostcall page ops" };
+static struct hc_req vmp_req;
 /* For run lists the host cannot find by physical address (not in the kernel image or
  * the direct map): copied here first. Only touched when used. */
-static struct pv_page_run vmp_list[PV_MAX_LIST];
+static struct hc_page_run vmp_list[HC_MAX_LIST];
 
 /*
  * The page operations vmp_page_op (vm_platform_impl.h) does not do inline: the probe
- * first, no port, long lists (one exit per PV_MAX_LIST runs), lists the host cannot
+ * first, no port, long lists (one exit per HC_MAX_LIST runs), lists the host cannot
  * address (copied here first). The host handles the runs in order and reports how many
  * pages it did; on the first failed request we stop, so the pages done are always a
  * prefix of the list, which the caller's store fallback relies on.
@@ -132,12 +132,12 @@ uint64_t vmp_page_op_slow(uint32_t op, const struct vm_page_run *runs, unsigned 
 {
 	uint64_t done = 0;
 
-	if (nruns == 0 || !pv_available())
+	if (nruns == 0 || !hc_available())
 		return 0;
 	uint64_t list_pa = kvtop(runs);
-	mtx_lock(&vmp_pv_lock);
+	mtx_lock(&vmp_hc_lock);
 	for (unsigned off = 0; off < nruns;) {
-		unsigned n = MIN(nruns - off, PV_MAX_LIST);
+		unsigned n = MIN(nruns - off, HC_MAX_LIST);
 		uint64_t pa;
 		if (list_pa != KVTOP_NONE) {
 			pa = list_pa + (uint64_t)off * sizeof(*runs);
@@ -146,19 +146,19 @@ uint64_t vmp_page_op_slow(uint32_t op, const struct vm_page_run *runs, unsigned 
 			pa = kvtop(vmp_list);
 		}
 		vmp_req.op = op;
-		vmp_req.status = PV_OK;
+		vmp_req.status = HC_OK;
 		vmp_req.count = n;
 		vmp_req.list = pa;
 		vmp_req.done = 0;
-		uint32_t status = pv_submit(&vmp_req);
+		uint32_t status = hc_submit(&vmp_req);
 		done += vmp_req.done;
-		if (status != PV_OK) {
+		if (status != HC_OK) {
 			vmp_page_op_failed(op, status, done);
 			break;
 		}
 		off += n;
 	}
-	mtx_unlock(&vmp_pv_lock);
+	mtx_unlock(&vmp_hc_lock);
 	return done;
 }
 
@@ -170,7 +170,7 @@ void vmp_page_op_failed(uint32_t op, uint32_t status, uint64_t done)
 
 bool vm_plat_has_page_ops(void)
 {
-	return pv_available();
+	return hc_available();
 }
 
 /* One thread of control and no scheduler: interrupt handlers free nothing, so a wait

@@ -25,9 +25,10 @@
 
 #include "amd64/cpufunc.h"
 #include "amd64/kva.h"
+#include "amd64/md_page.h"     /* struct md_page, pmap's part of vm_page */
 #include "amd64/pcpu.h"         /* MAXCPU, struct pcpu */
 #include "amd64/vmparam.h"
-#include "dev/pv.h"
+#include "dev/hostcall.h"
 
 typedef uint64_t vm_paddr_t;
 
@@ -108,7 +109,7 @@ struct vm_page_run;
 uint64_t vmp_page_op_slow(uint32_t op, const struct vm_page_run *runs, unsigned nruns);
 void vmp_page_op_failed(uint32_t op, uint32_t status, uint64_t done) __attribute__((cold));
 
-/* struct vm_page_run is struct pv_page_run (checked in vm_platform.c): the caller's
+/* struct vm_page_run is struct hc_page_run (checked in vm_platform.c): the caller's
  * list goes to the host as it is. Returns the pages done, a prefix of the list. */
 static inline uint64_t vmp_page_op(uint32_t op, const struct vm_page_run *runs,
     unsigned nruns)
@@ -116,33 +117,33 @@ static inline uint64_t vmp_page_op(uint32_t op, const struct vm_page_run *runs,
 	uint64_t list = kvtop(runs), done;
 	uint32_t status;
 
-	if (__builtin_expect(pv_probed <= 0 || list == KVTOP_NONE || nruns - 1 >= PV_MAX_LIST,
+	if (__builtin_expect(hc_probed <= 0 || list == KVTOP_NONE || nruns - 1 >= HC_MAX_LIST,
 	    0))
 		return vmp_page_op_slow(op, runs, nruns);
 	critical_enter();
-	struct pv_req *r = &pcpu_self()->pc_pvreq;
+	struct hc_req *r = &pcpu_self()->pc_hcreq;
 	/* The host writes status and done back: only the request's own fields. */
 	r->op = op;
 	r->count = nruns;
 	r->list = list;
-	outl(PV_PORT, (uint32_t)kvtop(r));
+	outl(HC_PORT, (uint32_t)kvtop(r));
 	status = r->status;
 	done = r->done;
 	critical_exit();
-	if (__builtin_expect(status != PV_OK, 0))
+	if (__builtin_expect(status != HC_OK, 0))
 		vmp_page_op_failed(op, status, done);
 	return done;
 }
 
 static inline uint64_t vm_plat_zero_pages(const struct vm_page_run *runs, unsigned nruns)
 {
-	return vmp_page_op(PV_OP_PAGE_ZERO, runs, nruns);
+	return vmp_page_op(HC_OP_PAGE_ZERO, runs, nruns);
 }
 
 static inline uint64_t vm_plat_discard_pages(const struct vm_page_run *runs,
     unsigned nruns)
 {
-	return vmp_page_op(PV_OP_PAGE_DISCARD, runs, nruns);
+	return vmp_page_op(HC_OP_PAGE_DISCARD, runs, nruns);
 }
 
 #endif /* GUEST_KERN_VM_PLATFORM_IMPL_H */

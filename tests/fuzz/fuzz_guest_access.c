@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: what else a hostile guest controls besides the paravirtual port.
+ * libFuzzer target: what else a hostile guest controls besides the hostcall port.
  * The input is a script of guest actions: page-table bytes the VMM walks when it
  * reports an emulation failure (gva_read over CR3/CR4/EFER the guest chose), and
  * port/MMIO accesses of any size and offset to the COM1 UART and the IOAPIC models.

@@ -33,7 +33,7 @@ qemu_ktest() { # NAME ACCEL CPU [WRAPPER...]
 
 qemu_ktest qemu_tcg tcg max
 
-# Without the VMM's paravirtual port a refused command-line word goes to COM1 and the
+# Without the VMM's hostcall port a refused command-line word goes to COM1 and the
 # guest exits 64 through the exit port: (64 << 1) | 1.
 run qemu_usage "$QEMU" -M microvm -accel tcg -cpu max -m 128M -smp 1 -nodefaults \
 	-no-user-config -nographic -serial stdio -display none -kernel "$K" \

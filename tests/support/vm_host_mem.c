@@ -15,10 +15,6 @@
 #include "vm/vm_startup.h"
 #include "tests/support/vm_host.h"
 
-/* UMA and malloc join the boot once their files define them. */
-#pragma weak uma_startup
-#pragma weak malloc_startup
-
 static uint8_t *vm_host_arena;          /* host address of physical vm_host_base */
 static uint64_t vm_host_arena_len;
 static vm_paddr_t vm_host_base;
@@ -163,11 +159,7 @@ void vm_host_boot(const struct vm_host_config *cfg)
 		panic("vm_host_boot: blacklist \"%s\" refused at \"%s\"", cfg->blacklist, bad);
 	for (int i = 0; i < vm_host_nseg; i++)
 		vm_phys_add_seg(vm_host_seg_start[i], vm_host_seg_end[i]);
-	vm_page_startup();
-	if (uma_startup != NULL)
-		uma_startup();
-	if (malloc_startup != NULL)
-		malloc_startup();
+	vm_startup();
 }
 
 void vm_host_boot_default(void)

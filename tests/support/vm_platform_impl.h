@@ -9,6 +9,9 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* struct md_page: the x86-64 one, as pmap builds on the host too. */
+#include "guest/amd64/md_page.h"
+
 #define MAXCPU 64
 
 typedef uint64_t vm_paddr_t;

@@ -1,6 +1,6 @@
 # The command lines (the VMM's options and the guest kernel's words) drop nothing without
 # a word: every refusal is exit 64 with one `vmm:` line, whether the VMM or the guest
-# (through the paravirtual port's usage report) refused. Sourced by run.sh.
+# (through the hostcall port's usage report) refused. Sourced by run.sh.
 
 # usage NAME WANT CMD...: exit 64, one `vmm:` line on stderr, and it contains WANT.
 usage() {

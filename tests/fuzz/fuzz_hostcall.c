@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: paravirtual-port requests from a hostile guest. The input is laid
+ * libFuzzer target: hostcall-port requests from a hostile guest. The input is laid
  * into a small guest RAM as it comes (request block, page lists, everything), then a
  * request address taken from its first bytes is handed to the port model. Whatever the
  * guest wrote, the host must touch only guest RAM (ASan watches) and never crash.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/pvport_model.h"
+#include "devices/hostcall_model.h"
 #include "vmm/guest_mem.h"
 
 #define FUZZ_RAM    (4u << 20)
@@ -19,13 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct guest_mem gm;
-	static struct pvport *pv;
+	static struct hostcall *hc;
 
-	if (pv == NULL) {
+	if (hc == NULL) {
 		if (guest_mem_init(&gm, FUZZ_RAM) != 0)
 			abort();
-		pv = calloc(1, sizeof(*pv));
-		if (pv == NULL)
+		hc = calloc(1, sizeof(*hc));
+		if (hc == NULL)
 			abort();
 	}
 	if (size < 4)
@@ -45,9 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	guest_mem_write(&gm, at, data, n);
 	guest_mem_write(&gm, 0, data, size < 4096 ? size : 4096);
 
-	pvport_init(pv, &gm, NULL, NULL);
-	pv->pv_zero_madvise_min = 64 * 1024;    /* reach the discard path with small runs */
-	(void)pvport_out(pv, 4, req);
-	(void)pvport_in(pv, 4);
+	hostcall_init(hc, &gm, NULL, NULL);
+	hc->hc_zero_madvise_min = 64 * 1024;    /* reach the discard path with small runs */
+	(void)hostcall_out(hc, 4, req);
+	(void)hostcall_in(hc, 4);
 	return 0;
 }
