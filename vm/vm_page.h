@@ -84,7 +84,7 @@ struct vm_page {
  * alloc+free pair costs 101 instructions at 64 bytes, 111 at 96 (the multiply, the
  * larger clear on free) and 115 at 128 (a power of two again, but more to clear), so
  * padding to 128 buys nothing and costs 1.6% of RAM more in page arrays (96 bytes is
- * 2.3% of RAM). A new field takes vp_spare or the machine's md_spare first; growing
+ * 2.3% of RAM). A new field takes vp_spare first; growing
  * past 96 needs a new measurement and this assert changed with it.
  */
 _Static_assert(sizeof(struct vm_page) == 96,

@@ -6,7 +6,8 @@
  * All-zero is a page with no mappings, write-back: vm_page's rule that an all-zero
  * struct is a free, unused page holds for this part too, so boot never writes it.
  *
- * Locking: the pv list lock of the page (pmap.c), once pmap exists.
+ * Locking: pv_list, pv_gen, pat_mode: pmap's pv lock (pmap.c); md_pt_use: the lock of the
+ * pmap the page-table page belongs to.
  */
 #ifndef AMD64_MD_PAGE_H
 #define AMD64_MD_PAGE_H
@@ -21,7 +22,9 @@ struct md_page {
 	                               walker can tell that it must start again */
 	uint8_t pat_mode;           /* PAT index of the page's mappings; 0 is write-back */
 	uint8_t md_flags;           /* MDP_* (pmap.c) */
-	uint16_t md_spare;
+	/* A page-table page's count of valid entries (pmap.c frees it when the count
+	 * drops to zero; 512 fits). Unused (zero) on every other page. */
+	uint16_t md_pt_use;
 };
 
 #endif /* AMD64_MD_PAGE_H */

@@ -3,6 +3,7 @@
  * with ASSERTs) guest/kernel.ld, so constants here carry no C suffixes.
  *
  *   0xffff800000000000  DMAP_BASE: direct map of RAM (PML4 slot 256, up to 512 GiB)
+ *   0xffffff0000000000  KVA_BASE: kernel mappings made by pmap (PML4 slot 510, 512 GiB)
  *   0xffffffff80000000  KERNBASE: physical 0..1 GiB (the boot page directory, 2 MiB pages)
  *   0xffffffff80100000    the kernel image, loaded at physical KERNEL_PHYS
  *   0xffffffff80101000    TRAP_STUBS_VA: 256 trap entry stubs, TRAP_STUB_SIZE apart
@@ -21,6 +22,8 @@
 #define DMAP_BASE           0xffff800000000000
 #define DMAP_MAX_GIB        512                 /* one page-directory-pointer table */
 #define DMAP_SIZE           0x8000000000        /* DMAP_MAX_GIB GiB */
+#define KVA_BASE            0xffffff0000000000  /* kernel_pmap's own range (pmap.c) */
+#define KVA_SIZE            0x8000000000        /* one PML4 slot */
 
 #define TRAP_STUBS_VA       0xffffffff80101000
 #define TRAP_STUB_SIZE      16

@@ -146,4 +146,7 @@ static inline uint64_t vm_plat_discard_pages(const struct vm_page_run *runs,
 	return vmp_page_op(HC_OP_PAGE_DISCARD, runs, nruns);
 }
 
+/* struct pmap, the machine's half of vm/pmap.h: after struct mtx, which it embeds. */
+#include "amd64/pmap_md.h"
+
 #endif /* GUEST_KERN_VM_PLATFORM_IMPL_H */

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "vm/vm.h"
+#include "vm/pmap.h"
 #include "vm/vm_startup.h"
 #include "tests/support/vm_host.h"
 
@@ -154,6 +155,9 @@ void vm_host_boot(const struct vm_host_config *cfg)
 	memset(&vm_host_ops, 0, sizeof(vm_host_ops));
 
 	vm_startup_reset();
+	/* pmap is the machine's, outside vm_startup: it forgets the old RAM here, and
+	 * pmap_init (called by its first user) sets it up on the new. */
+	pmap_reset();
 	const char *bad;
 	if (cfg->blacklist != NULL && vm_phys_set_blacklist(cfg->blacklist, &bad) != 0)
 		panic("vm_host_boot: blacklist \"%s\" refused at \"%s\"", cfg->blacklist, bad);

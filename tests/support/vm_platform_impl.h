@@ -86,4 +86,7 @@ static inline int vm_ncpus(void)
 	return vm_host_ncpu;
 }
 
+/* struct pmap, the machine's half of vm/pmap.h: after struct mtx, which it embeds. */
+#include "guest/amd64/pmap_md.h"
+
 #endif /* TESTS_SUPPORT_VM_PLATFORM_IMPL_H */

@@ -1,0 +1,798 @@
+/*
+ * pmap for x86-64: 4-level page tables (PML4 -> PDPT -> PD -> PT, 4 KiB leaves), one
+ * root per address space, the kernel half (PML4 slots 256..511) shared with kernel_pmap.
+ * Built into the guest kernel and into the host test binary: every page-table page is a
+ * page of (simulated) RAM reached through the direct map, and the only privileged
+ * operations are the hooks of pmap_int.h.
+ *
+ *   page-table pages  no-object pages from vm_page (wired, zeroed); md_pt_use counts a
+ *                     page's valid entries, and a user pmap's page goes back to vm_page
+ *                     when the count drops to zero, after the TLB invalidation that
+ *                     covers it. kernel_pmap keeps its page-table pages (the kernel
+ *                     half's PML4 entries, copied into every user root, must never
+ *                     change; lower levels are kept for simplicity, as FreeBSD does).
+ *   pv entries        one per mapping of a managed page (PG_MANAGED in the entry), on
+ *                     the page's md.pv_list, from a UMA zone.
+ *   A/D bits          new entries carry PG_A, and PG_M when the access was a write or
+ *                     the caller says the page is dirty anyway (vm/pmap.h). A mapping
+ *                     removed or write-protected with PG_M set leaves the page dirty
+ *                     (m->dirty), one removed with PG_A set leaves it PGA_REFERENCED.
+ *   invalidation      each operation accumulates the range it changed in a
+ *                     struct pmap_batch and asks the machine once at its end, and only
+ *                     when some CPU has the pmap loaded (kernel_pmap: always).
+ *
+ * Locks, in this order: pmap_pv_mtx (every pv list and pv entry, every page's md
+ * fields but md_pt_use), then a pmap's pm_mtx (its page tables and statistics).
+ * Operations that can touch managed mappings take both; a page-level operation takes
+ * each pmap's lock in turn under pmap_pv_mtx. The one pv lock serializes pmap updates;
+ * per-page pv locks (FreeBSD's pv_list_locks) are for when there is more than one CPU.
+ */
+#include "vm/pmap.h"
+#include "vm/uma.h"
+#include "vm/vm_errno.h"
+#include "vm/vm_page.h"
+#include "guest/amd64/pmap_int.h"
+
+#ifndef VM_HOST
+extern uint64_t kernel_pml4_pa;     /* amd64/dmap.c: boot_pml4's physical address */
+#endif
+
+struct pv_entry {
+	struct pv_entry *pv_next;   /* the page's next mapping */
+	pmap_t pv_pmap;
+	vm_offset_t pv_va;
+};
+
+struct pmap kernel_pmap_store;
+#ifdef VM_HOST
+struct pmap_invl_log pmap_invl_log;
+#endif
+
+static struct mtx pmap_pv_mtx;
+static uma_zone_t pmap_pv_zone;
+static bool pmap_initialized;
+static pmap_t pmap_curpmap[MAXCPU];    /* the user pmap each CPU has loaded, or NULL */
+
+_Static_assert(MAXCPU <= 64, "pmap: pm_active is a 64-bit CPU mask");
+
+/* Upper-level entries allow everything; the leaf decides. PG_A and PG_M preset: the
+ * CPU would set PG_A on the first walk (a refault under a shadowing hypervisor). */
+#define PMAP_PDE_KERN   (PG_V | PG_RW | PG_A | PG_M)
+#define PMAP_PDE_USER   (PMAP_PDE_KERN | PG_U)
+#define PMAP_PAGE_DIRTY 0xff        /* m->dirty: all eight 512-byte blocks */
+
+/* What an operation changed: the range to invalidate, the page-table pages to free
+ * after that. */
+struct pmap_batch {
+	vm_offset_t pb_sva, pb_eva;     /* pb_sva >= pb_eva: nothing to invalidate */
+	struct vm_plinks pb_free;
+};
+
+static inline uint64_t *pmap_pa_to_table(vm_paddr_t pa)
+{
+	return vm_phys_to_dmap(pa & PG_FRAME);
+}
+
+static inline bool pmap_managed(vm_page_t m)
+{
+	return (m->flags & (PG_UNMANAGED | PG_FICTITIOUS)) == 0;
+}
+
+static inline void pmap_batch_init(struct pmap_batch *b)
+{
+	b->pb_sva = ~(vm_offset_t)0;
+	b->pb_eva = 0;
+	vm_plinks_init(&b->pb_free);
+}
+
+static inline void pmap_batch_add(struct pmap_batch *b, vm_offset_t va)
+{
+	if (va < b->pb_sva)
+		b->pb_sva = va;
+	if (va + PAGE_SIZE > b->pb_eva)
+		b->pb_eva = va + PAGE_SIZE;
+}
+
+/*
+ * One invalidation for everything b collected, when a CPU may cache pmap's entries:
+ * kernel_pmap always (its entries are global), a user pmap only while loaded. Then the
+ * freed page-table pages go back: no walk can reach them any more.
+ * => called with no pmap lock held (vm_page_free takes vm_phys's).
+ */
+static void pmap_batch_finish(pmap_t pmap, struct pmap_batch *b)
+{
+	if (b->pb_sva < b->pb_eva && (pmap == kernel_pmap ||
+	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
+		pmap_md_invl_range(b->pb_sva, b->pb_eva, pmap == kernel_pmap);
+	while (!vm_plinks_empty(&b->pb_free)) {
+		vm_page_t m = vm_plinks_page(b->pb_free.pl_next);
+		vm_plinks_remove(m);
+		vm_page_free(m);
+	}
+}
+
+/* ---- page-table pages ----------------------------------------------------------- */
+
+/* A zeroed, wired page-table page, or NULL. Kernel tables may dig into the system
+ * reserve; a user address space may not starve the kernel. */
+static vm_page_t pmap_ptp_alloc(pmap_t pmap)
+{
+	int req = (pmap == kernel_pmap ? VM_ALLOC_SYSTEM : VM_ALLOC_NORMAL) |
+	    VM_ALLOC_NOWAIT | VM_ALLOC_WIRED | VM_ALLOC_ZERO;
+
+	return vm_page_alloc_noobj(req);
+}
+
+static inline vm_page_t pmap_ptp_of(uint64_t entry)
+{
+	vm_page_t m = PHYS_TO_VM_PAGE(entry & PG_FRAME);
+
+	KASSERT(m != NULL, ("pmap_ptp_of: entry %#llx names no page-table page",
+	    (unsigned long long)entry));
+	return m;
+}
+
+/*
+ * The PT entry for va, allocating the missing PDPT, PD and PT pages (each linked into
+ * its parent, which counts it). => pmap locked; NULL when a page could not be had, and
+ * then nothing was allocated or linked.
+ */
+static uint64_t *pmap_pte_alloc(pmap_t pmap, vm_offset_t va)
+{
+	uint64_t *e = &pmap->pm_pml4[pmap_pml4_index(va)];
+	uint64_t pde = pmap == kernel_pmap ? PMAP_PDE_KERN : PMAP_PDE_USER;
+	vm_page_t fresh[3];
+	int need = 0, used = 0;
+	uint64_t *t;
+
+	/* Count the missing levels first, so that a shortage leaves nothing half-linked. */
+	if ((*e & PG_V) == 0)
+		need = 3;
+	else {
+		KASSERT((*e & PG_PS) == 0, ("pmap_pte_alloc: PML4 entry with PG_PS"));
+		t = pmap_pa_to_table(*e);
+		uint64_t pdpte = t[pmap_pdpt_index(va)];
+		if ((pdpte & PG_V) == 0)
+			need = 2;
+		else {
+			KASSERT((pdpte & PG_PS) == 0,
+			    ("pmap_pte_alloc: va %#lx is in a 1 GiB page", (unsigned long)va));
+			t = pmap_pa_to_table(pdpte);
+			uint64_t pdee = t[pmap_pd_index(va)];
+			KASSERT((pdee & PG_PS) == 0,
+			    ("pmap_pte_alloc: va %#lx is in a 2 MiB page", (unsigned long)va));
+			if ((pdee & PG_V) == 0)
+				need = 1;
+			else
+				return &pmap_pa_to_table(pdee)[pmap_pt_index(va)];
+		}
+	}
+	KASSERT(pmap != kernel_pmap || need < 3,
+	    ("pmap_pte_alloc: kernel va %#lx outside the kernel's PML4 slots",
+	    (unsigned long)va));
+	for (int i = 0; i < need; i++) {
+		if ((fresh[i] = pmap_ptp_alloc(pmap)) == NULL) {
+			while (i-- > 0)
+				vm_page_free(fresh[i]);
+			return NULL;
+		}
+	}
+	pmap->pm_stats.pt_count += (uint64_t)need;
+
+	/* Walk down again, linking a fresh page wherever the walk stops. */
+	for (int level = 0; level < 3; level++) {
+		if ((*e & PG_V) == 0) {
+			vm_page_t m = fresh[used++];
+			*e = VM_PAGE_TO_PHYS(m) | pde;
+			if (level > 0)
+				pmap_ptp_of(vm_dmap_to_phys(e))->md.md_pt_use++;
+		}
+		t = pmap_pa_to_table(*e);
+		e = &t[level == 0 ? pmap_pdpt_index(va) : level == 1 ? pmap_pd_index(va) :
+		    pmap_pt_index(va)];
+	}
+	KASSERT(used == need, ("pmap_pte_alloc: linked %d of %d pages", used, need));
+	return e;
+}
+
+/*
+ * The PT entry for va; or NULL when no page table covers it (or a large page does), with
+ * *shift the size (log2) of the span the missing entry covers, so that a walk over a
+ * range steps over a whole hole at once.
+ */
+static uint64_t *pmap_pte_span(pmap_t pmap, vm_offset_t va, int *shift)
+{
+	uint64_t e = pmap->pm_pml4[pmap_pml4_index(va)];
+
+	*shift = PML4SHIFT;
+	if ((e & PG_V) == 0)
+		return NULL;
+	e = pmap_pa_to_table(e)[pmap_pdpt_index(va)];
+	*shift = PDPSHIFT;
+	if ((e & (PG_V | PG_PS)) != PG_V)
+		return NULL;
+	e = pmap_pa_to_table(e)[pmap_pd_index(va)];
+	*shift = PDRSHIFT;
+	if ((e & (PG_V | PG_PS)) != PG_V)
+		return NULL;
+	return &pmap_pa_to_table(e)[pmap_pt_index(va)];
+}
+
+/* The PT entry for va, or NULL when no page table covers it (or a large page does). */
+static uint64_t *pmap_pte(pmap_t pmap, vm_offset_t va)
+{
+	int shift;
+
+	return pmap_pte_span(pmap, va, &shift);
+}
+
+/*
+ * One entry fewer in the page table holding va (whose entry was just cleared). A user
+ * pmap's table that becomes empty is unlinked from its parent and queued on b for
+ * freeing, and so on up to the PDPT; the root stays. => pmap locked.
+ */
+static void pmap_pt_unuse(pmap_t pmap, vm_offset_t va, struct pmap_batch *b)
+{
+	uint64_t *pml4e = &pmap->pm_pml4[pmap_pml4_index(va)];
+	uint64_t *pdpte = &pmap_pa_to_table(*pml4e)[pmap_pdpt_index(va)];
+	uint64_t *pde = &pmap_pa_to_table(*pdpte)[pmap_pd_index(va)];
+	uint64_t *up[3] = { pde, pdpte, pml4e };
+
+	for (int level = 0; level < 3; level++) {
+		vm_page_t m = pmap_ptp_of(*up[level]);
+		KASSERT(m->md.md_pt_use > 0, ("pmap_pt_unuse: table %#llx has no entries",
+		    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+		if (--m->md.md_pt_use > 0 || pmap == kernel_pmap)
+			return;
+		*up[level] = 0;
+		pmap->pm_stats.pt_count--;
+		vm_plinks_insert_head(&b->pb_free, m);
+		/* The walk caches may hold the unlinked table: make sure the batch
+		 * invalidates (any address does; this one is in it already). */
+		pmap_batch_add(b, va);
+		if (level == 2)
+			return;     /* the root does not count its entries */
+	}
+}
+
+/* ---- pv entries ------------------------------------------------------------------ */
+
+/* Unlink and return the pv entry of (pmap, va) on m. => pmap_pv_mtx held. */
+static struct pv_entry *pmap_pv_take(vm_page_t m, pmap_t pmap, vm_offset_t va)
+{
+	for (struct pv_entry **pp = &m->md.pv_list; *pp != NULL; pp = &(*pp)->pv_next) {
+		struct pv_entry *pv = *pp;
+		if (pv->pv_pmap == pmap && pv->pv_va == va) {
+			*pp = pv->pv_next;
+			m->md.pv_gen++;
+			return pv;
+		}
+	}
+	panic("pmap_pv_take: no pv entry for va %#lx in pmap %p on page %#llx",
+	    (unsigned long)va, (void *)pmap, (unsigned long long)VM_PAGE_TO_PHYS(m));
+}
+
+/* What a mapping that is going away (or losing PG_RW) leaves on its page. */
+static void pmap_page_sync(vm_page_t m, uint64_t old)
+{
+	if ((old & (PG_M | PG_RW)) == (PG_M | PG_RW))
+		m->dirty = PMAP_PAGE_DIRTY;
+	if (old & PG_A)
+		__atomic_fetch_or(&m->aflags, PGA_REFERENCED, __ATOMIC_RELAXED);
+}
+
+/*
+ * Clear the entry *pte of va and account for it: statistics, pv entry, the page's
+ * dirty and referenced state, the page table's use count. => both locks held.
+ */
+static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
+    struct pmap_batch *b)
+{
+	/* One exchange: the CPU may set PG_A/PG_M until the entry is gone. */
+	uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
+
+	KASSERT(old & PG_V, ("pmap_remove_pte: va %#lx not mapped", (unsigned long)va));
+	pmap->pm_stats.resident_count--;
+	if (old & PG_W)
+		pmap->pm_stats.wired_count--;
+	if (old & PG_MANAGED) {
+		vm_page_t m = PHYS_TO_VM_PAGE(old & PG_FRAME);
+		pmap_page_sync(m, old);
+		uma_zfree(pmap_pv_zone, pmap_pv_take(m, pmap, va));
+		if (m->md.pv_list == NULL)
+			__atomic_fetch_and(&m->aflags, (uint8_t)~PGA_WRITEABLE,
+			    __ATOMIC_RELAXED);
+	}
+	pmap_batch_add(b, va);
+	pmap_pt_unuse(pmap, va, b);
+}
+
+/* ---- set-up ---------------------------------------------------------------------- */
+
+void pmap_init(void)
+{
+	pmap_t kp = kernel_pmap;
+	vm_page_t m;
+
+	if (pmap_initialized)
+		return;
+	mtx_init(&pmap_pv_mtx, "pmap pv");
+	mtx_init(&kp->pm_mtx, "kernel pmap");
+	pmap_pv_zone = uma_zcreate("pv entry", sizeof(struct pv_entry), NULL, NULL, NULL,
+	    NULL, UMA_ALIGN_PTR, UMA_ZONE_VM);
+#ifdef VM_HOST
+	/* The simulated machine has no boot page tables: the kernel root is a page. */
+	if ((m = pmap_ptp_alloc(kp)) == NULL)
+		panic("pmap_init: no page for the kernel root");
+	kp->pm_root = m;
+	kp->pm_cr3 = VM_PAGE_TO_PHYS(m);
+#else
+	kp->pm_root = NULL;
+	kp->pm_cr3 = kernel_pml4_pa;
+#endif
+	kp->pm_pml4 = pmap_pa_to_table(kp->pm_cr3);
+	/* kernel_pmap's range gets its PDPT now, before any user root copies the kernel
+	 * half: afterwards no PML4 entry of the kernel half ever changes. */
+	KASSERT((kp->pm_pml4[PMAP_KVA_SLOT] & PG_V) == 0,
+	    ("pmap_init: PML4 slot %d is taken", (int)PMAP_KVA_SLOT));
+	if ((m = pmap_ptp_alloc(kp)) == NULL)
+		panic("pmap_init: no page for the kernel's PDPT");
+	kp->pm_pml4[PMAP_KVA_SLOT] = VM_PAGE_TO_PHYS(m) | PMAP_PDE_KERN;
+	kp->pm_stats.pt_count = 1;
+	pmap_initialized = true;
+}
+
+void pmap_reset(void)
+{
+	memset(&kernel_pmap_store, 0, sizeof(kernel_pmap_store));
+	memset(&pmap_pv_mtx, 0, sizeof(pmap_pv_mtx));
+	memset(pmap_curpmap, 0, sizeof(pmap_curpmap));
+	pmap_pv_zone = NULL;
+	pmap_initialized = false;
+#ifdef VM_HOST
+	memset(&pmap_invl_log, 0, sizeof(pmap_invl_log));
+#endif
+}
+
+int pmap_pinit(pmap_t pmap)
+{
+	vm_page_t m;
+
+	KASSERT(pmap_initialized, ("pmap_pinit: before pmap_init"));
+	memset(pmap, 0, sizeof(*pmap));
+	if ((m = pmap_ptp_alloc(pmap)) == NULL)
+		return ENOMEM;
+	mtx_init(&pmap->pm_mtx, "pmap");
+	pmap->pm_root = m;
+	pmap->pm_cr3 = VM_PAGE_TO_PHYS(m);
+	pmap->pm_pml4 = pmap_pa_to_table(pmap->pm_cr3);
+	/* The kernel half: the same PDPTs as kernel_pmap, so the kernel is mapped
+	 * whichever root is loaded. */
+	memcpy(&pmap->pm_pml4[PMAP_KERNEL_SLOT0], &kernel_pmap->pm_pml4[PMAP_KERNEL_SLOT0],
+	    (NPTEPG - PMAP_KERNEL_SLOT0) * sizeof(uint64_t));
+	return 0;
+}
+
+void pmap_release(pmap_t pmap)
+{
+	KASSERT(pmap != kernel_pmap, ("pmap_release: kernel_pmap"));
+	KASSERT(pmap->pm_stats.resident_count == 0 && pmap->pm_stats.pt_count == 0,
+	    ("pmap_release: pmap %p still has %llu mappings, %llu page-table pages",
+	    (void *)pmap, (unsigned long long)pmap->pm_stats.resident_count,
+	    (unsigned long long)pmap->pm_stats.pt_count));
+	KASSERT(pmap->pm_active == 0, ("pmap_release: pmap %p is loaded", (void *)pmap));
+	for (int i = 0; i < PMAP_KERNEL_SLOT0; i++)
+		KASSERT(pmap->pm_pml4[i] == 0, ("pmap_release: PML4 slot %d in use", i));
+	/* The root's kernel half goes back to zero: vm_page hands freed pages out as
+	 * they are, and a page-table page must start zeroed. */
+	memset(&pmap->pm_pml4[PMAP_KERNEL_SLOT0], 0,
+	    (NPTEPG - PMAP_KERNEL_SLOT0) * sizeof(uint64_t));
+	vm_page_free(pmap->pm_root);
+	mtx_destroy(&pmap->pm_mtx);
+	pmap->pm_root = NULL;
+	pmap->pm_pml4 = NULL;
+}
+
+/* ---- enter ----------------------------------------------------------------------- */
+
+static inline bool pmap_va_ok(pmap_t pmap, vm_offset_t va)
+{
+	if (pmap == kernel_pmap)
+		return va - (vm_offset_t)KVA_BASE < (vm_offset_t)KVA_SIZE;
+	return va < VM_MAXUSER_ADDRESS;
+}
+
+/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. */
+static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, int flags)
+{
+	uint64_t e = VM_PAGE_TO_PHYS(m) | PG_V | PG_A;
+
+	if (prot & VM_PROT_WRITE) {
+		e |= PG_RW;
+		if ((flags & VM_PROT_WRITE) || (flags & PMAP_ENTER_DIRTY))
+			e |= PG_M;
+	}
+	if ((prot & VM_PROT_EXECUTE) == 0)
+		e |= PG_NX;
+	e |= pmap == kernel_pmap ? PG_G : PG_U;
+	if (flags & PMAP_ENTER_WIRED)
+		e |= PG_W;
+	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
+	uint8_t pat = m->md.pat_mode;
+	e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
+	return e;
+}
+
+/*
+ * Install newpte at *pte for va: the body of pmap_enter and of each page of
+ * pmap_enter_run. pv is a free pv entry for a managed m (consumed: set to NULL) or NULL.
+ * => both locks held.
+ */
+static void pmap_enter_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
+    uint64_t newpte, struct pv_entry **pv, struct pmap_batch *b)
+{
+	uint64_t old = *pte;
+
+	if (old & PG_V) {
+		if ((old & PG_FRAME) == (newpte & PG_FRAME)) {
+			/* The same page again: new rights and wiring; keep what the
+			 * hardware recorded. */
+			newpte |= old & (PG_A | PG_M | PG_MANAGED);
+			if ((old & PG_M) && !(newpte & PG_RW))
+				m->dirty = PMAP_PAGE_DIRTY;
+			if ((old ^ newpte) & PG_W)
+				pmap->pm_stats.wired_count += (newpte & PG_W) ? 1 : -1;
+			old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
+			if (old != newpte)
+				pmap_batch_add(b, va);
+			goto writeable;
+		}
+		/* Another page: the old mapping goes first. Its use of the table passes
+		 * to the new entry (counted before the removal, so the table is not
+		 * freed in between). */
+		pmap_ptp_of(vm_dmap_to_phys(pte))->md.md_pt_use++;
+		pmap_remove_pte(pmap, va, pte, b);
+	} else
+		pmap_ptp_of(vm_dmap_to_phys(pte))->md.md_pt_use++;
+	if (*pv != NULL) {
+		newpte |= PG_MANAGED;
+		(*pv)->pv_pmap = pmap;
+		(*pv)->pv_va = va;
+		(*pv)->pv_next = m->md.pv_list;
+		m->md.pv_list = *pv;
+		m->md.pv_gen++;
+		*pv = NULL;
+	}
+	pmap->pm_stats.resident_count++;
+	if (newpte & PG_W)
+		pmap->pm_stats.wired_count++;
+	__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
+writeable:
+	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
+		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
+}
+
+int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
+    int flags)
+{
+	struct pmap_batch b;
+	struct pv_entry *pv = NULL;
+	uint64_t *pte = NULL;
+	int i;
+
+	KASSERT((va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va) &&
+	    pmap_va_ok(pmap, va + ptoa(npages) - 1),
+	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
+	    npages, (void *)pmap));
+	pmap_batch_init(&b);
+	mtx_lock(&pmap_pv_mtx);
+	mtx_lock(&pmap->pm_mtx);
+	for (i = 0; i < npages; i++, va += PAGE_SIZE) {
+		vm_page_t m = ma[i];
+		/* The pv entry first: a shortage then leaves no empty table behind. */
+		if (pmap_managed(m) && pv == NULL &&
+		    (pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+			break;
+		/* A new walk only where a page table begins (or none was found yet). */
+		if (pte == NULL || pmap_pt_index(va) == 0) {
+			if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
+				break;
+		} else
+			pte++;
+		/* A managed page already mapped here keeps its pv entry. */
+		struct pv_entry *none = NULL;
+		bool again = (*pte & (PG_V | PG_FRAME)) == (PG_V | VM_PAGE_TO_PHYS(m));
+		pmap_enter_pte(pmap, va, pte, m, pmap_leaf_bits(pmap, m, prot, flags),
+		    again || !pmap_managed(m) ? &none : &pv, &b);
+	}
+	mtx_unlock(&pmap->pm_mtx);
+	mtx_unlock(&pmap_pv_mtx);
+	if (pv != NULL)
+		uma_zfree(pmap_pv_zone, pv);
+	pmap_batch_finish(pmap, &b);
+	return i;
+}
+
+int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
+{
+	return pmap_enter_run(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
+}
+
+/* ---- remove and protect ---------------------------------------------------------- */
+
+/* The end of the span of 1 << shift bytes holding va, or eva if that comes first. */
+#define PMAP_SPAN_END(va, shift, eva) \
+	MIN((((va) >> (shift)) + 1) << (shift), (eva))
+
+static inline void pmap_range_check(pmap_t pmap, vm_offset_t sva, vm_offset_t eva,
+    const char *fn)
+{
+	KASSERT(sva <= eva && pmap_va_ok(pmap, sva) && (eva == sva ||
+	    pmap_va_ok(pmap, eva - 1)), ("%s: bad range [%#lx, %#lx) for pmap %p", fn,
+	    (unsigned long)sva, (unsigned long)eva, (void *)pmap));
+	(void)pmap; (void)sva; (void)eva; (void)fn;
+}
+
+void pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+{
+	struct pmap_batch b;
+
+	pmap_range_check(pmap, sva, eva, "pmap_remove");
+	pmap_batch_init(&b);
+	mtx_lock(&pmap_pv_mtx);
+	mtx_lock(&pmap->pm_mtx);
+	for (vm_offset_t va = trunc_page(sva), next; va < eva; va = next) {
+		int shift;
+		uint64_t *pte = pmap_pte_span(pmap, va, &shift);
+		if (pte == NULL) {
+			/* No table here: past the whole hole. */
+			next = PMAP_SPAN_END(va, shift, eva);
+			continue;
+		}
+		/* Within one page table. It can be freed only by clearing its last
+		 * entry; the entries after that read zero until the batch frees it. */
+		next = PMAP_SPAN_END(va, PDRSHIFT, eva);
+		for (; va < next; va += PAGE_SIZE, pte++) {
+			if (*pte & PG_V)
+				pmap_remove_pte(pmap, va, pte, &b);
+		}
+	}
+	mtx_unlock(&pmap->pm_mtx);
+	mtx_unlock(&pmap_pv_mtx);
+	pmap_batch_finish(pmap, &b);
+}
+
+void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
+{
+	struct pmap_batch b;
+	uint64_t clear = 0, set = 0;
+
+	if ((prot & VM_PROT_READ) == 0) {
+		pmap_remove(pmap, sva, eva);
+		return;
+	}
+	if ((prot & VM_PROT_WRITE) == 0)
+		clear |= PG_RW | PG_M;
+	if ((prot & VM_PROT_EXECUTE) == 0)
+		set |= PG_NX;
+	if (clear == 0 && set == 0)
+		return;     /* it never adds rights */
+	pmap_range_check(pmap, sva, eva, "pmap_protect");
+	pmap_batch_init(&b);
+	mtx_lock(&pmap_pv_mtx);
+	mtx_lock(&pmap->pm_mtx);
+	for (vm_offset_t va = trunc_page(sva), next; va < eva; va = next) {
+		int shift;
+		uint64_t *pte = pmap_pte_span(pmap, va, &shift);
+		next = PMAP_SPAN_END(va, pte == NULL ? shift : PDRSHIFT, eva);
+		if (pte == NULL)
+			continue;
+		for (; va < next; va += PAGE_SIZE, pte++) {
+			uint64_t old = *pte;
+			if ((old & PG_V) == 0 || ((old & clear) == 0 && (old & set) == set))
+				continue;
+			old = __atomic_fetch_and(pte, ~clear, __ATOMIC_ACQ_REL);
+			__atomic_fetch_or(pte, set, __ATOMIC_RELEASE);
+			if ((old & PG_MANAGED) && (clear & PG_RW))
+				pmap_page_sync(PHYS_TO_VM_PAGE(old & PG_FRAME), old & ~PG_A);
+			pmap_batch_add(&b, va);
+		}
+	}
+	mtx_unlock(&pmap->pm_mtx);
+	mtx_unlock(&pmap_pv_mtx);
+	pmap_batch_finish(pmap, &b);
+}
+
+/* ---- page-level operations ------------------------------------------------------- */
+
+/*
+ * Run fn on the entry of each mapping of managed page m, under pmap_pv_mtx and each
+ * mapping's pmap lock in turn; fn adds what it changed to the batch, which is finished
+ * (one invalidation for that pmap) right after. fn may remove the mapping (and so free
+ * its pv entry). => the number of mappings for which fn returned true.
+ */
+static int pmap_pv_foreach(vm_page_t m,
+    bool (*fn)(pmap_t, vm_offset_t, uint64_t *, vm_page_t, struct pmap_batch *, int *),
+    int arg)
+{
+	struct pv_entry *pv, *next;
+	int result = 0;
+
+	if (!pmap_managed(m))
+		return 0;
+	mtx_lock(&pmap_pv_mtx);
+	for (pv = m->md.pv_list; pv != NULL; pv = next) {
+		pmap_t pmap = pv->pv_pmap;
+		struct pmap_batch b;
+		next = pv->pv_next;     /* fn may free pv */
+		pmap_batch_init(&b);
+		mtx_lock(&pmap->pm_mtx);
+		uint64_t *pte = pmap_pte(pmap, pv->pv_va);
+		KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
+		    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
+		    ("pmap_pv_foreach: pv entry for va %#lx does not match its entry",
+		    (unsigned long)pv->pv_va));
+		if (fn(pmap, pv->pv_va, pte, m, &b, &arg))
+			result++;
+		mtx_unlock(&pmap->pm_mtx);
+		pmap_batch_finish(pmap, &b);
+	}
+	mtx_unlock(&pmap_pv_mtx);
+	return result;
+}
+
+static bool pmap_pv_remove_fn(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
+    struct pmap_batch *b, int *arg)
+{
+	(void)m;
+	(void)arg;
+	pmap_remove_pte(pmap, va, pte, b);
+	return true;
+}
+
+void pmap_remove_all(vm_page_t m)
+{
+	pmap_pv_foreach(m, pmap_pv_remove_fn, 0);
+	KASSERT(!pmap_managed(m) || m->md.pv_list == NULL,
+	    ("pmap_remove_all: page %#llx still mapped",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+}
+
+/* Clear the bits *arg in the entry; true when any was set. */
+static bool pmap_pv_clear_fn(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
+    struct pmap_batch *b, int *arg)
+{
+	uint64_t bits = (uint64_t)(unsigned)*arg, old;
+
+	(void)pmap;
+	if ((*pte & bits) == 0)
+		return false;
+	old = __atomic_fetch_and(pte, ~bits, __ATOMIC_ACQ_REL);
+	if (bits & PG_RW)
+		pmap_page_sync(m, old & ~PG_A);
+	pmap_batch_add(b, va);
+	return (old & bits) != 0;
+}
+
+void pmap_remove_write(vm_page_t m)
+{
+	if ((__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_WRITEABLE) == 0)
+		return;
+	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_RW | PG_M);
+	__atomic_fetch_and(&m->aflags, (uint8_t)~PGA_WRITEABLE, __ATOMIC_RELAXED);
+}
+
+void pmap_clear_modify(vm_page_t m)
+{
+	if ((__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_WRITEABLE) == 0)
+		return;     /* no writable mapping: none can be modified */
+	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M);
+}
+
+int pmap_ts_referenced(vm_page_t m)
+{
+	/* Clearing PG_A is followed by an invalidation: a TLB entry that still says
+	 * "accessed" would let the page look idle while it is in use. */
+	return pmap_pv_foreach(m, pmap_pv_clear_fn, PG_A);
+}
+
+bool pmap_is_modified(vm_page_t m)
+{
+	bool modified = false;
+
+	if (!pmap_managed(m))
+		return false;
+	mtx_lock(&pmap_pv_mtx);
+	for (struct pv_entry *pv = m->md.pv_list; pv != NULL && !modified;
+	    pv = pv->pv_next) {
+		uint64_t *pte = pmap_pte(pv->pv_pmap, pv->pv_va);
+		modified = (__atomic_load_n(pte, __ATOMIC_RELAXED) & (PG_RW | PG_M)) ==
+		    (PG_RW | PG_M);
+	}
+	mtx_unlock(&pmap_pv_mtx);
+	return modified;
+}
+
+bool pmap_page_is_mapped(vm_page_t m)
+{
+	return pmap_managed(m) && __atomic_load_n(&m->md.pv_list, __ATOMIC_RELAXED) != NULL;
+}
+
+/* ---- lookups and page contents --------------------------------------------------- */
+
+vm_paddr_t pmap_extract(pmap_t pmap, vm_offset_t va)
+{
+	uint64_t e;
+	vm_paddr_t pa = 0;
+
+	mtx_lock(&pmap->pm_mtx);
+	e = pmap->pm_pml4[pmap_pml4_index(va)];
+	if ((e & PG_V) == 0)
+		goto out;
+	e = pmap_pa_to_table(e)[pmap_pdpt_index(va)];
+	if ((e & PG_V) == 0)
+		goto out;
+	if (e & PG_PS) {
+		pa = (e & PG_FRAME & ~(uint64_t)(NBPDP - 1)) | (va & (NBPDP - 1));
+		goto out;
+	}
+	e = pmap_pa_to_table(e)[pmap_pd_index(va)];
+	if ((e & PG_V) == 0)
+		goto out;
+	if (e & PG_PS) {
+		pa = (e & PG_FRAME & ~(uint64_t)(NBPDR - 1)) | (va & (NBPDR - 1));
+		goto out;
+	}
+	e = pmap_pa_to_table(e)[pmap_pt_index(va)];
+	if (e & PG_V)
+		pa = (e & PG_FRAME) | (va & PAGE_MASK);
+out:
+	mtx_unlock(&pmap->pm_mtx);
+	return pa;
+}
+
+void pmap_zero_page(vm_page_t m)
+{
+	struct vm_page_run run = { VM_PAGE_TO_PHYS(m), 1 };
+
+	/* The platform's page operation where it has one (one exit, cheaper than
+	 * emulated stores at CPL 0); stores through the direct map otherwise. */
+	if (!vm_plat_has_page_ops() || vm_plat_zero_pages(&run, 1) != 1)
+		memset(VM_PAGE_TO_DMAP(m), 0, PAGE_SIZE);
+}
+
+void pmap_copy_page(vm_page_t src, vm_page_t dst)
+{
+	memcpy(VM_PAGE_TO_DMAP(dst), VM_PAGE_TO_DMAP(src), PAGE_SIZE);
+}
+
+void pmap_activate(pmap_t pmap)
+{
+	int cpu;
+	pmap_t old;
+
+	critical_enter();
+	cpu = vm_curcpu();
+	old = pmap_curpmap[cpu];
+	if (pmap == kernel_pmap)
+		pmap = NULL;
+	if (old != pmap) {
+		if (old != NULL)
+			__atomic_fetch_and(&old->pm_active, ~(1ull << cpu), __ATOMIC_RELEASE);
+		if (pmap != NULL)
+			__atomic_fetch_or(&pmap->pm_active, 1ull << cpu, __ATOMIC_ACQ_REL);
+		pmap_curpmap[cpu] = pmap;
+		pmap_md_load_root(pmap != NULL ? pmap->pm_cr3 : kernel_pmap->pm_cr3);
+	}
+	critical_exit();
+}
+
+uint64_t pmap_resident_count(pmap_t pmap)
+{
+	return __atomic_load_n(&pmap->pm_stats.resident_count, __ATOMIC_RELAXED);
+}
+
+uint64_t pmap_wired_count(pmap_t pmap)
+{
+	return __atomic_load_n(&pmap->pm_stats.wired_count, __ATOMIC_RELAXED);
+}

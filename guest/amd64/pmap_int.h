@@ -1,0 +1,102 @@
+/*
+ * pmap's private half: page-table entry layout beyond specialreg.h, and the machine
+ * interface pmap.c calls for TLB invalidation and root loads. Tests include it to read
+ * what the hooks were asked (host build) and to decode entries.
+ *
+ * The hooks are the only privileged operations pmap does. In the guest they are invlpg
+ * and CR3 loads (each a trap once the kernel runs deprivileged: PLATFORM.md); on the
+ * host (VM_HOST) they record the request in pmap_invl_log, so a test can assert that an
+ * operation over a range asked once, not once a page.
+ */
+#ifndef AMD64_PMAP_INT_H
+#define AMD64_PMAP_INT_H
+
+#include "vm/vm.h"
+#include "guest/amd64/specialreg.h"
+#include "guest/amd64/vmparam.h"
+
+/* Software bits (the hardware ignores bits 9-11 of every entry). */
+#define PG_W        0x200   /* wired mapping */
+#define PG_MANAGED  0x400   /* the page is managed: the mapping has a pv entry */
+
+#define NPTEPG      512
+#define PML4SHIFT   39
+#define PDPSHIFT    30
+#define PDRSHIFT    21
+#define pmap_pml4_index(va) (((va) >> PML4SHIFT) & (NPTEPG - 1))
+#define pmap_pdpt_index(va) (((va) >> PDPSHIFT) & (NPTEPG - 1))
+#define pmap_pd_index(va)   (((va) >> PDRSHIFT) & (NPTEPG - 1))
+#define pmap_pt_index(va)   (((va) >> PAGE_SHIFT) & (NPTEPG - 1))
+
+#define PMAP_KERNEL_SLOT0   256     /* first PML4 slot of the kernel half */
+#define PMAP_KVA_SLOT       pmap_pml4_index((uint64_t)KVA_BASE)
+
+/* Above this many pages a range invalidation flushes the whole TLB instead: one trap
+ * either way, and a flush of more than this many entries costs the later refills of
+ * fewer than this. */
+#define PMAP_INVL_MAX_PAGES 32
+
+#ifdef VM_HOST
+struct pmap_invl_log {
+	uint64_t pil_range_calls;   /* pmap_md_invl_range calls */
+	uint64_t pil_range_pages;   /* pages those ranges covered */
+	uint64_t pil_all_calls;     /* pmap_md_invl_all calls */
+	uint64_t pil_root_loads;    /* pmap_md_load_root calls */
+	vm_offset_t pil_last_sva, pil_last_eva; /* the last range asked */
+	vm_paddr_t pil_last_root;   /* the last root loaded */
+};
+extern struct pmap_invl_log pmap_invl_log;
+
+static inline void pmap_md_invl_range(vm_offset_t sva, vm_offset_t eva, bool global)
+{
+	(void)global;
+	pmap_invl_log.pil_range_calls++;
+	pmap_invl_log.pil_range_pages += atop(eva - sva);
+	pmap_invl_log.pil_last_sva = sva;
+	pmap_invl_log.pil_last_eva = eva;
+}
+
+static inline void pmap_md_invl_all(bool global)
+{
+	(void)global;
+	pmap_invl_log.pil_all_calls++;
+}
+
+static inline void pmap_md_load_root(vm_paddr_t cr3)
+{
+	pmap_invl_log.pil_root_loads++;
+	pmap_invl_log.pil_last_root = cr3;
+}
+#else
+#include "amd64/cpufunc.h"
+
+/* [sva, eva) on this CPU; global: the range is the kernel's (PG_G entries, which a CR3
+ * load keeps). */
+static inline void pmap_md_invl_range(vm_offset_t sva, vm_offset_t eva, bool global)
+{
+	if (atop(eva - sva) > PMAP_INVL_MAX_PAGES) {
+		if (global)
+			invltlb_glob();
+		else
+			load_cr3(rcr3());
+		return;
+	}
+	for (vm_offset_t va = sva; va < eva; va += PAGE_SIZE)
+		invlpg(va);
+}
+
+static inline void pmap_md_invl_all(bool global)
+{
+	if (global)
+		invltlb_glob();
+	else
+		load_cr3(rcr3());
+}
+
+static inline void pmap_md_load_root(vm_paddr_t cr3)
+{
+	load_cr3(cr3);
+}
+#endif
+
+#endif /* AMD64_PMAP_INT_H */

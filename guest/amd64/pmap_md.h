@@ -1,0 +1,38 @@
+/*
+ * The x86-64 struct pmap: what vm/pmap.h leaves to the machine. vm/ reaches it through
+ * <vm_platform_impl.h> (the guest's and the host test platform's both include this
+ * header after their struct mtx), never directly.
+ *
+ * Field locking legend:
+ *   C  constant between pmap_pinit and pmap_release
+ *   L  pm_mtx (the pmap's own lock; taken after pmap's pv lock when both are held)
+ *   A  atomic operations
+ */
+#ifndef AMD64_PMAP_MD_H
+#define AMD64_PMAP_MD_H
+
+#include <stdint.h>
+
+struct vm_page;
+
+/* The lowest address no user mapping may reach: the top of the canonical lower half
+ * (PML4 slots 0..255). Slots 256..511 are the kernel half, shared by every pmap. */
+#define VM_MAXUSER_ADDRESS  0x0000800000000000ul
+
+struct pmap_statistics {
+	uint64_t resident_count;    /* L: valid 4 KiB leaf mappings */
+	uint64_t wired_count;       /* L: of which wired (PG_W) */
+	uint64_t pt_count;          /* L: page-table pages below the root */
+};
+
+struct pmap {
+	struct mtx pm_mtx;
+	uint64_t *pm_pml4;          /* C: the root (PML4) through the direct map */
+	vm_paddr_t pm_cr3;          /* C: its physical address, the value CR3 takes */
+	struct vm_page *pm_root;    /* C: its page; NULL for a root not from vm_page (the
+	                               guest kernel's boot_pml4 in the image) */
+	uint64_t pm_active;         /* A: bit n: CPU n has this root loaded */
+	struct pmap_statistics pm_stats; /* L */
+};
+
+#endif /* AMD64_PMAP_MD_H */
