@@ -1,0 +1,140 @@
+/*
+ * pmap checks that hold on any running VM core: a second pmap (never loaded, so none of
+ * this costs an invalidation) built, changed and torn down on the real page tables of
+ * the machine, each step read back by walking the entries here; and, in the guest, a
+ * page mapped through kernel_pmap and touched through that mapping. Free pages are back
+ * to their start value at the end.
+ */
+#include "guest/amd64/pmap_int.h"
+#include "vm/pmap.h"
+#include "vm/uma.h"
+#include "vm/vm_page.h"
+#include "tests/vmtests/vmtest.h"
+
+#define PMT_VA      0x10000000ul    /* a user address, 2 MiB aligned */
+#define PMT_N       8
+
+/*
+ * Free pages with UMA's caches emptied. The first call makes and undoes one mapping:
+ * UMA's own pages for the pv zone (slab headers, buckets), which no reclaim returns,
+ * then exist before the count is taken.
+ */
+static uint64_t pmt_free_pages(void)
+{
+	static struct pmap p;
+	static bool warm;
+
+	if (!warm) {
+		vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		if (m != NULL && pmap_pinit(&p) == 0) {
+			if (pmap_enter(&p, 0, m, VM_PROT_READ, VM_PROT_READ) == 0)
+				pmap_remove(&p, 0, PAGE_SIZE);
+			pmap_release(&p);
+		}
+		if (m != NULL)
+			vm_page_free(m);
+		warm = true;
+	}
+	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
+	return vm_page_free_count();
+}
+
+/* The leaf entry of va under the root at pa, read level by level; 0 when missing. */
+static uint64_t pmt_walk(vm_paddr_t root, vm_offset_t va)
+{
+	uint64_t *t = vm_phys_to_dmap(root);
+
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		uint64_t e = t[(va >> shift) & 511];
+		if ((e & PG_V) == 0 || (e & PG_PS))
+			return 0;
+		t = vm_phys_to_dmap(e & PG_FRAME);
+	}
+	return t[(va >> PAGE_SHIFT) & 511];
+}
+
+VMTEST(pmap, second_pmap)
+{
+	struct pmap p;
+	vm_page_t m[PMT_N];
+	uint64_t free0;
+	int n;
+
+	pmap_init();
+	free0 = pmt_free_pages();
+	for (int i = 0; i < PMT_N; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(m[i] != NULL);
+	}
+	VMT_ASSERT_EQ(pmap_pinit(&p), 0);
+	/* The kernel half is the kernel's. */
+	VMT_ASSERT(memcmp(&p.pm_pml4[PMAP_KERNEL_SLOT0],
+	    &kernel_pmap->pm_pml4[PMAP_KERNEL_SLOT0], 256 * sizeof(uint64_t)) == 0);
+	n = pmap_enter_run(&p, PMT_VA, m, PMT_N, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_WRITE);
+	VMT_ASSERT_EQ(n, PMT_N);
+	for (int i = 0; i < PMT_N; i++) {
+		vm_offset_t va = PMT_VA + ptoa(i);
+		uint64_t e = pmt_walk(p.pm_cr3, va);
+		VMT_ASSERT_EQ(e, VM_PAGE_TO_PHYS(m[i]) | PG_V | PG_RW | PG_U | PG_A | PG_M |
+		    PG_NX | PG_MANAGED);
+		VMT_ASSERT_EQ(pmap_extract(&p, va + 9), VM_PAGE_TO_PHYS(m[i]) + 9);
+		VMT_ASSERT(pmap_is_modified(m[i]));
+	}
+	VMT_ASSERT_EQ(pmap_resident_count(&p), PMT_N);
+
+	/* Read-only: RW and PG_M go, NX stays, the pages are left dirty. */
+	pmap_protect(&p, PMT_VA, PMT_VA + ptoa(PMT_N), VM_PROT_READ);
+	for (int i = 0; i < PMT_N; i++) {
+		uint64_t e = pmt_walk(p.pm_cr3, PMT_VA + ptoa(i));
+		VMT_ASSERT_EQ(e & (PG_V | PG_RW | PG_M | PG_NX), PG_V | PG_NX);
+		VMT_ASSERT(!pmap_is_modified(m[i]));
+		VMT_ASSERT_EQ(m[i]->dirty, 0xff);
+	}
+	/* Referenced once each (entered with PG_A), then not. */
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[0]), 1);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[0]), 0);
+	pmap_remove_all(m[1]);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + ptoa(1)), 0);
+	VMT_ASSERT(!pmap_page_is_mapped(m[1]));
+
+	pmap_remove(&p, PMT_VA, PMT_VA + ptoa(PMT_N));
+	VMT_ASSERT_EQ(pmap_resident_count(&p), 0);
+	VMT_ASSERT_EQ(p.pm_stats.pt_count, 0);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA), 0);
+	pmap_release(&p);
+	for (int i = 0; i < PMT_N; i++) {
+		m[i]->dirty = 0;
+		vm_page_free(m[i]);
+	}
+	VMT_ASSERT_EQ(pmt_free_pages(), free0);
+}
+
+VMTEST(pmap, kernel_mapping)
+{
+	vm_offset_t kva = KVA_BASE + 0x200000 + 5 * PAGE_SIZE;
+	vm_page_t m;
+
+	pmap_init();
+	m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_ZERO);
+	VMT_ASSERT(m != NULL);
+	VMT_ASSERT_EQ(pmap_enter(kernel_pmap, kva, m, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_WRITE), 0);
+	uint64_t e = pmt_walk(kernel_pmap->pm_cr3, kva);
+	VMT_ASSERT_EQ(e & (PG_FRAME | PG_V | PG_RW | PG_U | PG_G | PG_NX),
+	    VM_PAGE_TO_PHYS(m) | PG_V | PG_RW | PG_G | PG_NX);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, kva + 1), VM_PAGE_TO_PHYS(m) + 1);
+#ifndef VM_HOST
+	/* In the guest the kernel root is loaded: a store through the new mapping lands
+	 * in the page (seen through the direct map), and a load reads it back. */
+	volatile uint64_t *p = (volatile uint64_t *)kva;
+	p[3] = 0x1234abcdull;
+	VMT_ASSERT_EQ(((uint64_t *)VM_PAGE_TO_DMAP(m))[3], 0x1234abcdull);
+	VMT_ASSERT_EQ(p[3], 0x1234abcdull);
+#endif
+	pmap_remove(kernel_pmap, kva, kva + PAGE_SIZE);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, kva), 0);
+	VMT_ASSERT_EQ(pmt_walk(kernel_pmap->pm_cr3, kva), 0);
+	m->dirty = 0;
+	vm_page_free(m);
+}
