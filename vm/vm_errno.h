@@ -7,11 +7,20 @@
 #ifndef VM_VM_ERRNO_H
 #define VM_VM_ERRNO_H
 
+#ifndef EPERM
+#define EPERM 1
+#endif
+#ifndef EBADF
+#define EBADF 9
+#endif
 #ifndef ENOMEM
 #define ENOMEM 12
 #endif
 #ifndef EACCES
 #define EACCES 13
+#endif
+#ifndef EFAULT
+#define EFAULT 14
 #endif
 #ifndef EEXIST
 #define EEXIST 17

@@ -757,22 +757,31 @@ void vm_map_simplify(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 int vm_map_protect(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_prot_t prot,
     bool set_max)
 {
+	int rv;
+
+	vm_map_lock(map);
+	rv = vm_map_protect_locked(map, start, end, prot, set_max);
+	vm_map_unlock(map);
+	return rv;
+}
+
+int vm_map_protect_locked(struct vm_map *map, vm_offset_t start, vm_offset_t end,
+    vm_prot_t prot, bool set_max)
+{
 	struct vm_map_entry *e, *first;
 	int rv;
 
+	vm_map_assert_locked(map);
 	if ((prot & ~VM_MAP_PROT_ALL) != 0)
 		return EINVAL;
-	vm_map_lock(map);
 	if ((rv = vm_map_range_check(map, &start, &end)) != 0)
-		goto out;
+		return rv;
 	/* First check every entry, so that a refusal changes nothing. */
 	if (!vm_map_lookup_entry(map, start, &e))
 		e = e->vme_next;
 	for (first = e; e != &map->vmap_header && e->vme_start < end; e = e->vme_next) {
-		if ((prot & ~e->vme_max_protection) != 0) {
-			rv = EACCES;
-			goto out;
-		}
+		if ((prot & ~e->vme_max_protection) != 0)
+			return EACCES;
 	}
 	if (first != &map->vmap_header)
 		vm_map_clip_start(map, first, start);
@@ -789,9 +798,7 @@ int vm_map_protect(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_pr
 	}
 	map->vmap_timestamp++;
 	vm_map_simplify_locked(map, start, end);
-out:
-	vm_map_unlock(map);
-	return rv;
+	return 0;
 }
 
 /* Set an attribute over [start, end), clipping: what inherit and madvise share. */
@@ -823,7 +830,8 @@ out:
 
 int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_inherit_t inh)
 {
-	if (inh != VM_INHERIT_SHARE && inh != VM_INHERIT_COPY && inh != VM_INHERIT_NONE)
+	if (inh != VM_INHERIT_SHARE && inh != VM_INHERIT_COPY && inh != VM_INHERIT_NONE &&
+	    inh != VM_INHERIT_ZERO)
 		return EINVAL;
 	return vm_map_set_attr(map, start, end, VM_MAP_ATTR_INHERIT, inh);
 }

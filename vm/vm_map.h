@@ -33,6 +33,8 @@ typedef uint8_t vm_inherit_t;
 #define VM_INHERIT_SHARE        0   /* the same pages, shared */
 #define VM_INHERIT_COPY         1   /* a copy-on-write copy (the default) */
 #define VM_INHERIT_NONE         2   /* nothing: the range is unmapped in the child */
+#define VM_INHERIT_ZERO         3   /* mapped in the child, but zero-filled (FreeBSD's; Linux's
+                                       MADV_WIPEONFORK) */
 #define VM_INHERIT_DEFAULT      VM_INHERIT_COPY
 
 /*
@@ -52,7 +54,8 @@ typedef uint8_t vm_inherit_t;
 #define VME_NEEDS_COPY          0x0002  /* the private copy is not made yet */
 #define VME_NOCOREDUMP          0x0004  /* left out of core dumps */
 #define VME_NOSYNC              0x0008  /* the pager need not write it back eagerly */
-#define VME_PUBLIC_MASK         0x000f  /* what vm_map_insert accepts */
+#define VME_SHARED              0x0010  /* MAP_SHARED: fork shares it unless told otherwise */
+#define VME_PUBLIC_MASK         0x001f  /* what vm_map_insert accepts */
 
 /*
  * The first cache line holds what a lookup and a find-space descent read (the zone
@@ -203,10 +206,14 @@ void vm_map_clip_end(struct vm_map *map, struct vm_map_entry *entry, vm_offset_t
  */
 int vm_map_protect(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_prot_t prot,
     bool set_max);
+/* The same with the map locked by the caller (mprotect checks for holes under the same
+ * lock). => map locked, with the spares vm_map_lock reserves. */
+int vm_map_protect_locked(struct vm_map *map, vm_offset_t start, vm_offset_t end,
+    vm_prot_t prot, bool set_max);
 
 /*
  * Set the inheritance of the entries in [start, end) (holes skipped).
- * => map unlocked. 0; EINVAL: bad range or not a VM_INHERIT_* value.
+ * => map unlocked. 0; EINVAL: bad range or not a VM_INHERIT_* value (ZERO included).
  */
 int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_inherit_t inh);
 
