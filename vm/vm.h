@@ -9,6 +9,7 @@
 typedef uint64_t vm_offset_t;
 typedef uint64_t vm_size_t;
 typedef uint64_t vm_pindex_t;
+typedef uint64_t vm_ooffset_t;   /* a byte offset in an object */
 typedef int vm_prot_t;
 
 #define PAGE_SHIFT      12

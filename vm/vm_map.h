@@ -26,7 +26,6 @@
 struct vm_object;               /* objects are a later module: only carried here */
 struct pmap;
 
-typedef uint64_t vm_ooffset_t;
 typedef uint8_t vm_inherit_t;
 
 /* What a child gets of an entry at fork (vmspace_fork, later). */

@@ -19,7 +19,8 @@
  *
  * Lock order: page queue locks -> per-CPU cache flag -> F (vm_phys free lock).
  * Page locks (hashed, vm_page_lockptr) serialise busy sleeps and hold/free; they are
- * taken with nothing else held.
+ * taken with nothing else held, or under an object's lock by a busy sleep that then
+ * drops it (vm_page_busy_sleep_unlocked): object lock -> page lock.
  */
 #include "vm/vm_lowmem.h"
 #include "vm/vm_page.h"
@@ -922,12 +923,22 @@ void vm_page_sunbusy(vm_page_t m)
 		vm_page_busy_wakeup(m);
 }
 
-void vm_page_busy_sleep(vm_page_t m, bool exclusive)
+/*
+ * Sleep on m (its address is the wait channel, its hashed page lock the sleep's mutex)
+ * until its busy state stops conflicting. With an interlock (the owning object's lock)
+ * the page lock is taken first and the interlock dropped under it: an unbusy that
+ * comes after the caller saw the page busy either finds the waiter bit and wakes us
+ * through the page lock, or changed busy_lock before we set the bit (the CAS fails and
+ * we see the new state), so no wakeup is lost.
+ */
+static void vm_page_busy_sleep_impl(vm_page_t m, struct mtx *interlock, bool exclusive)
 {
 	struct mtx *lk = vm_page_lockptr(m);
 	uint32_t x;
 
 	mtx_lock(lk);
+	if (interlock != NULL)
+		mtx_unlock(interlock);
 	x = __atomic_load_n(&m->busy_lock, __ATOMIC_ACQUIRE);
 	for (;;) {
 		bool conflict = exclusive ? (x & ~VPB_WAITERS) != 0 :
@@ -941,6 +952,17 @@ void vm_page_busy_sleep(vm_page_t m, bool exclusive)
 		}
 	}
 	mtx_unlock(lk);
+}
+
+void vm_page_busy_sleep(vm_page_t m, bool exclusive)
+{
+	vm_page_busy_sleep_impl(m, NULL, exclusive);
+}
+
+void vm_page_busy_sleep_unlocked(vm_page_t m, struct mtx *interlock, bool exclusive)
+{
+	mtx_assert_owned(interlock);
+	vm_page_busy_sleep_impl(m, interlock, exclusive);
 }
 
 void vm_page_xbusy(vm_page_t m)

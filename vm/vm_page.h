@@ -308,6 +308,10 @@ void vm_page_xunbusy(vm_page_t m);
 void vm_page_sunbusy(vm_page_t m);
 /* Sleep until m is not busied in a way that conflicts with (exclusive ? x : s). */
 void vm_page_busy_sleep(vm_page_t m, bool exclusive);
+/* The same for a page the caller found busy under interlock (its object's lock):
+ * => interlock held on entry, released on return (the page may be gone then: look it up
+ *    again); may sleep. */
+void vm_page_busy_sleep_unlocked(vm_page_t m, struct mtx *interlock, bool exclusive);
 static inline bool vm_page_xbusied(vm_page_t m)
 {
 	return (__atomic_load_n(&m->busy_lock, __ATOMIC_ACQUIRE) & VPB_EXCLUSIVE) != 0;

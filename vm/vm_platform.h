@@ -53,6 +53,9 @@ void mtx_init(struct mtx *m, const char *name);
 void mtx_destroy(struct mtx *m);
 void mtx_lock(struct mtx *m);          /* may be inline (VM_PLATFORM_INLINE_MTX) */
 void mtx_unlock(struct mtx *m);
+/* Take m if it is free, without waiting: for a lock taken against the lock order
+ * (vm_object_deallocate's shadow, locked under its backing object). */
+bool mtx_trylock(struct mtx *m);
 bool mtx_owned(struct mtx *m);
 #define mtx_assert_owned(m) KASSERT(mtx_owned(m), ("%s: %s not owned", __func__, #m))
 

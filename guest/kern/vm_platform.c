@@ -53,6 +53,15 @@ void mtx_unlock_unowned(struct mtx *m)
 	panic("mtx_unlock: %s not owned (lock word %u)", m->mtx_name, m->mtx_lock);
 }
 
+bool mtx_trylock(struct mtx *m)
+{
+	uint32_t old = 0, self = (uint32_t)pcpu_self()->pc_cpuid + 1;
+
+	KASSERT(m->mtx_lock != self, ("mtx_trylock: recursing on %s", m->mtx_name));
+	return __atomic_compare_exchange_n(&m->mtx_lock, &old, self, false, __ATOMIC_ACQUIRE,
+	    __ATOMIC_RELAXED);
+}
+
 /* ---- sleep and wakeup ------------------------------------------------------------ */
 
 /* The one possible sleeper (one thread of control) and whether it was woken. */

@@ -70,6 +70,16 @@ void mtx_unlock(struct mtx *m)
 	pthread_mutex_unlock(&m->mtx_pm);
 }
 
+bool mtx_trylock(struct mtx *m)
+{
+	KASSERT(__atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) != vm_host_thread_id(),
+	    ("mtx_trylock: %s already held by this thread", m->mtx_name));
+	if (pthread_mutex_trylock(&m->mtx_pm) != 0)
+		return false;
+	__atomic_store_n(&m->mtx_owner, vm_host_thread_id(), __ATOMIC_RELAXED);
+	return true;
+}
+
 bool mtx_owned(struct mtx *m)
 {
 	return __atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) == vm_host_thread_id();

@@ -1,0 +1,201 @@
+/*
+ * vm_page's object side: a page's membership of an object (insert, remove, rename),
+ * looking pages up, and allocating or grabbing a page at an index. Kept apart from
+ * vm_page.c, the allocator, which knows nothing of objects.
+ *
+ * Every resident page is both in the object's vm_radix (found by pindex) and on its
+ * vo_memq (walked in pindex order, neighbour in O(1)); each function here changes the
+ * two and vo_resident_page_count together, under the object's lock.
+ */
+#include "vm/vm_object.h"
+
+/* listq links point at other pages' listq; the page of a listq link. */
+static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
+{
+	return (vm_page_t)(void *)((char *)pl - offsetof(struct vm_page, listq));
+}
+
+/* Link m into obj's vo_memq after its predecessor in pindex order. => obj locked,
+ * m already in the trie. */
+static void vm_page_memq_link(struct vm_object *obj, vm_page_t m)
+{
+	vm_page_t mpred = m->pindex == 0 ? NULL :
+	    vm_radix_lookup_le(&obj->vo_rtree, m->pindex - 1);
+	struct vm_plinks *prev = mpred != NULL ? &mpred->listq : &obj->vo_memq;
+
+	m->listq.pl_prev = prev;
+	m->listq.pl_next = prev->pl_next;
+	prev->pl_next->pl_prev = &m->listq;
+	prev->pl_next = &m->listq;
+}
+
+static void vm_page_memq_unlink(vm_page_t m)
+{
+	m->listq.pl_prev->pl_next = m->listq.pl_next;
+	m->listq.pl_next->pl_prev = m->listq.pl_prev;
+	m->listq.pl_next = m->listq.pl_prev = NULL;
+}
+
+static void vm_page_double_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex,
+    const char *who) __attribute__((noreturn, cold));
+static void vm_page_double_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex,
+    const char *who)
+{
+	panic("%s: object %p already has page %p at pindex %#llx (inserting page %p)", who,
+	    (void *)obj, (void *)vm_radix_lookup(&obj->vo_rtree, pindex),
+	    (unsigned long long)pindex, (void *)m);
+}
+
+int vm_page_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex)
+{
+	vm_object_assert_locked(obj);
+	KASSERT(m->object == NULL, ("vm_page_insert: page %p already in object %p",
+	    (void *)m, (void *)m->object));
+	KASSERT((obj->vo_flags & OBJ_DEAD) == 0, ("vm_page_insert: object %p is dead",
+	    (void *)obj));
+	m->pindex = pindex;
+	int rv = vm_radix_insert(&obj->vo_rtree, m);
+	if (rv == EEXIST)
+		vm_page_double_insert(m, obj, pindex, "vm_page_insert");
+	if (rv != 0) {
+		m->pindex = 0;
+		return rv;
+	}
+	m->object = obj;
+	vm_page_memq_link(obj, m);
+	obj->vo_resident_page_count++;
+	return 0;
+}
+
+void vm_page_remove(vm_page_t m)
+{
+	struct vm_object *obj = m->object;
+
+	KASSERT(obj != NULL, ("vm_page_remove: page %p in no object", (void *)m));
+	vm_object_assert_locked(obj);
+	vm_page_t r = vm_radix_remove(&obj->vo_rtree, m->pindex);
+	KASSERT(r == m, ("vm_page_remove: object %p has %p at pindex %#llx, not %p",
+	    (void *)obj, (void *)r, (unsigned long long)m->pindex, (void *)m));
+	(void)r;
+	vm_page_memq_unlink(m);
+	m->object = NULL;
+	m->pindex = 0;
+	obj->vo_resident_page_count--;
+}
+
+int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pindex)
+{
+	struct vm_object *old_obj = m->object;
+	vm_pindex_t old_pindex = m->pindex;
+
+	KASSERT(old_obj != NULL, ("vm_page_rename: page %p in no object", (void *)m));
+	vm_object_assert_locked(old_obj);
+	vm_object_assert_locked(new_obj);
+	/* Into the new trie first, so that a failure changes nothing. Each trie reads the
+	 * key from m->pindex, so it holds the key that trie knows at each call. */
+	m->pindex = new_pindex;
+	int rv = vm_radix_insert(&new_obj->vo_rtree, m);
+	if (rv == EEXIST)
+		vm_page_double_insert(m, new_obj, new_pindex, "vm_page_rename");
+	m->pindex = old_pindex;
+	if (rv != 0)
+		return rv;
+	vm_page_t r = vm_radix_remove(&old_obj->vo_rtree, old_pindex);
+	KASSERT(r == m, ("vm_page_rename: page %p not at its pindex", (void *)m));
+	(void)r;
+	vm_page_memq_unlink(m);
+	old_obj->vo_resident_page_count--;
+	m->pindex = new_pindex;
+	m->object = new_obj;
+	vm_page_memq_link(new_obj, m);
+	new_obj->vo_resident_page_count++;
+	return 0;
+}
+
+vm_page_t vm_page_next(vm_page_t m)
+{
+	vm_object_assert_locked(m->object);
+	if (m->listq.pl_next == &m->object->vo_memq)
+		return NULL;
+	return vm_page_of_listq(m->listq.pl_next);
+}
+
+vm_page_t vm_page_find_least(struct vm_object *obj, vm_pindex_t pindex)
+{
+	vm_object_assert_locked(obj);
+	return vm_radix_lookup_ge(&obj->vo_rtree, pindex);
+}
+
+void vm_page_free_obj(vm_page_t m)
+{
+	vm_page_remove(m);
+	if (!vm_page_wired(m))
+		vm_page_free(m);
+	else if (vm_page_xbusied(m))
+		vm_page_xunbusy(m);     /* its wirer frees it; it must not find it busy */
+}
+
+vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
+{
+	int sleepreq = req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL);
+	vm_page_t m;
+
+	vm_object_assert_locked(obj);
+	KASSERT(vm_page_lookup(obj, pindex) == NULL, ("vm_page_alloc: object %p has a page "
+	    "at pindex %#llx", (void *)obj, (unsigned long long)pindex));
+	m = vm_page_alloc_noobj((req & ~sleepreq) | VM_ALLOC_NOWAIT);
+	if (m == NULL && sleepreq != 0) {
+		/* Sleep for memory without the object's lock (the allocator panics where
+		 * nothing could free any), then check that pindex is still ours to fill. */
+		vm_object_unlock(obj);
+		m = vm_page_alloc_noobj(req);
+		vm_object_lock(obj);
+		if (m != NULL && (vm_page_lookup(obj, pindex) != NULL ||
+		    (obj->vo_flags & OBJ_DEAD) != 0)) {
+			vm_page_free(m);
+			return NULL;
+		}
+	}
+	if (m == NULL)
+		return NULL;
+	if (vm_page_insert(m, obj, pindex) != 0) {
+		vm_page_free(m);
+		if (sleepreq != 0) {
+			vm_object_unlock(obj);
+			vm_radix_wait();
+			vm_object_lock(obj);
+		}
+		return NULL;
+	}
+	if ((req & VM_ALLOC_NOBUSY) == 0) {
+		bool busied = vm_page_tryxbusy(m);
+		KASSERT(busied, ("vm_page_alloc: new page %p is busy", (void *)m));
+		(void)busied;
+	}
+	return m;
+}
+
+vm_page_t vm_page_grab(struct vm_object *obj, vm_pindex_t pindex, int req)
+{
+	vm_page_t m;
+
+	vm_object_assert_locked(obj);
+	for (;;) {
+		m = vm_page_lookup(obj, pindex);
+		if (m != NULL) {
+			if (vm_page_tryxbusy(m))
+				return m;
+			if ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) == 0)
+				return NULL;
+			/* Sleep until it is unbusied, then look again: it may be gone. */
+			vm_page_busy_sleep_unlocked(m, &obj->vo_lock, true);
+			vm_object_lock(obj);
+			if ((req & VM_ALLOC_WAITFAIL) != 0)
+				return NULL;
+			continue;
+		}
+		m = vm_page_alloc(obj, pindex, req & ~VM_ALLOC_NOBUSY);
+		if (m != NULL || (req & VM_ALLOC_WAITOK) == 0)
+			return m;
+	}
+}

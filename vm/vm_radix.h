@@ -1,0 +1,75 @@
+/*
+ * vm_radix: an object's resident pages indexed by pindex, a path-compressed radix trie
+ * (the shape of FreeBSD's pctrie/vm_radix; the reasons are in vm/vm_radix.c).
+ *
+ * The trie stores pages, keyed by their own m->pindex, which must not change while the
+ * page is in a trie. Internal nodes come from a UMA zone that lives while any trie is
+ * initialised (vm_radix_init .. vm_radix_fini), so the boot makes no zone and a leaked
+ * node is caught by uma_zdestroy.
+ *
+ * Locking: a trie has no lock of its own; its owner's lock (the object's, O) covers
+ * every call. Inserting allocates at most one node and never sleeps, so it may be called
+ * with the owner's mutex held; when no node is available without sleeping it fails with
+ * ENOMEM and the caller drops its locks, calls vm_radix_wait() and tries again.
+ */
+#ifndef VM_VM_RADIX_H
+#define VM_VM_RADIX_H
+
+#include "vm/vm_errno.h"
+#include "vm/vm_page.h"
+
+struct vm_radix {
+	uintptr_t rt_root;          /* O: a node, a tagged page (a leaf) or 0 (empty) */
+};
+
+/* Make an empty trie (and the node zone with the first trie). => may sleep. */
+void vm_radix_init(struct vm_radix *rt);
+/* The trie must be empty (vm_radix_reclaim_allnodes empties one without looking at the
+ * pages). The last trie destroys the node zone. => may sleep. */
+void vm_radix_fini(struct vm_radix *rt);
+
+static inline bool vm_radix_is_empty(const struct vm_radix *rt)
+{
+	return rt->rt_root == 0;
+}
+
+/*
+ * Insert m under m->pindex. Returns 0, EEXIST when a page with that pindex is already in
+ * the trie (nothing changed: the double-insert check), or ENOMEM when a node was needed
+ * and none could be had without sleeping (nothing changed).
+ * => owner locked; never sleeps.
+ */
+int vm_radix_insert(struct vm_radix *rt, vm_page_t m);
+/* Remove and return the page with this pindex (NULL: none). Frees at most one node.
+ * => owner locked; never sleeps. */
+vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index);
+/* The page with this pindex, or NULL. => owner locked. */
+vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index);
+/* The page with the least pindex >= index / the greatest pindex <= index, or NULL.
+ * Iteration in order: m = lookup_ge(rt, 0), then lookup_ge(rt, m->pindex + 1) until
+ * NULL (vm_radix_iter_next does that, stopping at the largest pindex). => owner locked. */
+vm_page_t vm_radix_lookup_ge(const struct vm_radix *rt, vm_pindex_t index);
+vm_page_t vm_radix_lookup_le(const struct vm_radix *rt, vm_pindex_t index);
+static inline vm_page_t vm_radix_iter_next(const struct vm_radix *rt, vm_page_t prev)
+{
+	if (prev == NULL)
+		return vm_radix_lookup_ge(rt, 0);
+	if (prev->pindex == UINT64_MAX)
+		return NULL;
+	return vm_radix_lookup_ge(rt, prev->pindex + 1);
+}
+/* Replace the page at newm->pindex with newm and return the old one (which must be
+ * there). => owner locked; never sleeps, never allocates. */
+vm_page_t vm_radix_replace(struct vm_radix *rt, vm_page_t newm);
+/* Free every node and leave the trie empty; the pages are not touched (the caller has
+ * them on its own list). => owner locked, or the trie unreachable; never sleeps. */
+void vm_radix_reclaim_allnodes(struct vm_radix *rt);
+
+/* Wait until a node can probably be had without sleeping (one allocated and freed back
+ * to this CPU's cache). => no locks held; may sleep. */
+void vm_radix_wait(void);
+
+/* Nodes allocated now in all tries (tests: a trie of n pages holds at most n - 1). */
+int vm_radix_nodes_allocated(void);
+
+#endif /* VM_VM_RADIX_H */
