@@ -12,6 +12,7 @@
  * too, each by the first kmalloc of its size (uma_zcreate_once): boot makes none.
  */
 #include "vm/malloc.h"
+#include "vm/memguard.h"
 #include "vm/uma_int.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
@@ -157,6 +158,23 @@ static void *__attribute__((noinline)) kmalloc_large(size_t size, struct malloc_
 	return va;
 }
 
+/* A guarded allocation when MemGuard is on and this is its type (vm/memguard.h);
+ * NULL: serve it the usual way. Out of line: the common path pays one load. */
+static void *__attribute__((noinline)) kmalloc_guarded(size_t size,
+    struct malloc_type *type, int flags)
+{
+	void *va;
+	int cls;
+
+	if (!memguard_cmp_name(type->ks_shortdesc) ||
+	    (va = memguard_alloc(size, flags, type->ks_shortdesc, MEMGUARD_KIND_MALLOC)) == NULL)
+		return NULL;
+	cls = malloc_size_class(size);
+	malloc_type_count_alloc(type, memguard_usable_size(va),
+	    cls >= 0 ? 1ull << cls : MALLOC_SIZE_LARGE);
+	return va;
+}
+
 void *kmalloc(size_t size, struct malloc_type *type, int flags)
 {
 	uma_zone_t zone;
@@ -167,6 +185,9 @@ void *kmalloc(size_t size, struct malloc_type *type, int flags)
 	KASSERT(((flags & M_WAITOK) != 0) != ((flags & M_NOWAIT) != 0),
 	    ("kmalloc: give exactly one of M_WAITOK and M_NOWAIT (%#x)", flags));
 	malloc_type_check(type);
+	if (__predict_false(__atomic_load_n(&memguard_enabled, __ATOMIC_RELAXED)) &&
+	    (va = kmalloc_guarded(size, type, flags)) != NULL)
+		return va;
 	if (__predict_false(size > MALLOC_MAX_ZONE_SIZE))
 		return kmalloc_large(size, type, flags);
 	cls = malloc_size_class(size);
@@ -211,6 +232,8 @@ size_t kmalloc_usable_size(const void *addr)
 
 	if (addr == NULL)
 		return 0;
+	if (__predict_false(memguard_owns(addr)))
+		return memguard_usable_size(addr);
 	malloc_lookup(addr, &bytes, &m);
 	return bytes;
 }
@@ -225,6 +248,10 @@ void kfree(void *addr, struct malloc_type *type)
 		return;
 	KASSERT(type != NULL && type->ks_magic == M_MAGIC,
 	    ("kfree: %p is not a malloc type", (void *)type));
+	if (__predict_false(memguard_owns(addr))) {
+		malloc_type_count_free(type, memguard_free(addr));
+		return;
+	}
 	zone = malloc_lookup(addr, &bytes, &m);
 	if (zone != NULL) {
 		KASSERT(zone == kmem_zones[malloc_size_class(bytes)],

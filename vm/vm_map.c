@@ -338,6 +338,15 @@ int vm_map_entries_allocated(void)
 
 /* ---- init and destroy --------------------------------------------------------------- */
 
+/* Host re-boots only (vm_startup_reset): the entry zone lived in the old UMA, and a map
+ * that was never destroyed (the kernel map) left its count behind. */
+void vm_map_reset(void)
+{
+	memset(&vm_map_zone_mtx, 0, sizeof(vm_map_zone_mtx));
+	vm_map_entry_zone = NULL;
+	vm_map_nmaps = 0;
+}
+
 void vm_map_init(struct vm_map *map, struct pmap *pmap, vm_offset_t min, vm_offset_t max)
 {
 	uma_zone_t z = NULL;

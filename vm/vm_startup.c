@@ -26,6 +26,9 @@ void vm_startup_reset(void)
 	vm_page_zero_reset();
 	uma_reset();
 	malloc_reset();
+	vm_map_reset();
+	kmem_reset();
+	memguard_reset();
 }
 
 void vm_startup(void)

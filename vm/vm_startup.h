@@ -62,5 +62,8 @@ void vm_page_reset(void);
 void vm_page_zero_reset(void);
 void uma_reset(void);
 void malloc_reset(void);
+void vm_map_reset(void);        /* vm/vm_map.c */
+void kmem_reset(void);          /* vm/vm_kern.c */
+void memguard_reset(void);      /* vm/memguard.c */
 
 #endif /* VM_VM_STARTUP_H */

@@ -54,6 +54,9 @@ static bool pmap_initialized;
 static pmap_t pmap_curpmap[MAXCPU];    /* the user pmap each CPU has loaded, or NULL */
 
 _Static_assert(MAXCPU <= 64, "pmap: pm_active is a 64-bit CPU mask");
+_Static_assert(VM_MIN_KERNEL_ADDRESS == KVA_BASE &&
+    VM_MAX_KERNEL_ADDRESS == KVA_BASE + KVA_SIZE,
+    "pmap: pmap_md.h's kernel range is vmparam.h's KVA");
 
 /* Upper-level entries allow everything; the leaf decides. PG_A and PG_M preset: the
  * CPU would set PG_A on the first walk (a refault under a shadowing hypervisor). */

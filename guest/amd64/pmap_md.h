@@ -19,6 +19,12 @@ struct vm_page;
  * (PML4 slots 0..255). Slots 256..511 are the kernel half, shared by every pmap. */
 #define VM_MAXUSER_ADDRESS  0x0000800000000000ul
 
+/* kernel_pmap's own range (vmparam.h's KVA_BASE and KVA_SIZE, checked in pmap.c): the
+ * only kernel addresses pmap_enter takes, where the VM core's kernel map hands out
+ * virtual ranges (vm/vm_kern.c). */
+#define VM_MIN_KERNEL_ADDRESS   0xffffff0000000000ul
+#define VM_MAX_KERNEL_ADDRESS   0xffffff8000000000ul
+
 struct pmap_statistics {
 	uint64_t resident_count;    /* L: valid 4 KiB leaf mappings */
 	uint64_t wired_count;       /* L: of which wired (PG_W) */

@@ -13,6 +13,7 @@
 #include "amd64/trap.h"
 #include "kern/console.h"
 #include "kern/systm.h"
+#include "vm/memguard.h"
 
 extern const struct trap_fixup __start_set_trapfix[], __stop_set_trapfix[];
 
@@ -127,6 +128,10 @@ static void trap_exception(struct trapframe *tf)
 	console_set_panicking();
 	console_flush_deferred();       /* what a CPL 3 boot call said before it faulted */
 	trap_print(tf, cr2);
+	/* A kernel access to a guard page or a freed range: MemGuard names the allocation
+	 * (and panics); any other fault is the generic panic below. */
+	if (tf->tf_vector == T_PF && (tf->tf_err & PGEX_U) == 0)
+		memguard_fault(cr2, (tf->tf_err & PGEX_W) != 0);
 	panic("trap: unexpected %s (vector %lu) at rip %#lx", trap_name(tf->tf_vector),
 	    (unsigned long)tf->tf_vector, (unsigned long)tf->tf_rip);
 }

@@ -10,6 +10,7 @@
 #include "devices/pvh.h"
 #include "kern/bootinfo.h"
 #include "kern/systm.h"
+#include "vm/memguard.h"
 
 extern char __kernel_start[], _end[];
 
@@ -231,6 +232,10 @@ static const struct bi_key {
 	{ "verbose", 0, NULL },
 	{ "debug.panic", BI_KEY_VALUE, "1 or boot" },
 	{ "vm.blacklist", BI_KEY_VALUE, "page addresses such as 0x1234000,0x2000000" },
+	/* MemGuard (vm/memguard.h): the malloc type or UMA zone to guard, and the
+	 * self-test that proves a guarded use after free or overrun panics. */
+	{ "vm.memguard", BI_KEY_VALUE, "a malloc type or UMA zone name such as temp" },
+	{ "debug.memguard", BI_KEY_VALUE, "uaf or overrun" },
 	/* Linux's syntax, one word per device (DESIGN.md); the drivers read it. */
 	{ "virtio_mmio.device", BI_KEY_VALUE | BI_KEY_REPEAT, "SIZE@ADDRESS:IRQ" },
 };
@@ -269,7 +274,8 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 
 		if (key == NULL) {
 			snprintf(msg, msglen, "unknown kernel command-line word '%s'; known: "
-			    "ktest=, verbose, debug.panic=, vm.blacklist=, virtio_mmio.device=", w);
+			    "ktest=, verbose, debug.panic=, debug.memguard=, vm.blacklist=, vm.memguard=, "
+			    "virtio_mmio.device=", w);
 			return false;
 		}
 		size_t ki = (size_t)(key - bi_keys);
@@ -299,6 +305,18 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 		    strcmp(v, "boot") != 0) {
 			snprintf(msg, msglen, "kernel command line: %s: use debug.panic=1 or "
 			    "debug.panic=boot", w);
+			return false;
+		}
+		if (strcmp(key->bk_name, "debug.memguard") == 0 && strcmp(v, "uaf") != 0 &&
+		    strcmp(v, "overrun") != 0) {
+			snprintf(msg, msglen, "kernel command line: %s: use debug.memguard=uaf or "
+			    "debug.memguard=overrun", w);
+			return false;
+		}
+		/* Refused here, where the message can be made: vm_boot runs at CPL 3. */
+		if (strcmp(key->bk_name, "vm.memguard") == 0 && strlen(v) >= MEMGUARD_NAME_MAX) {
+			snprintf(msg, msglen, "kernel command line: %s: a name of at most %d "
+			    "characters", w, MEMGUARD_NAME_MAX - 1);
 			return false;
 		}
 	}

@@ -22,6 +22,7 @@
 #include "dev/hostcall.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"
+#include "kern/debug_memguard.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
 #include "kern/vm_boot.h"
@@ -102,6 +103,9 @@ void kmain(uint64_t start_info_pa)
 	const char *dp = bootinfo_arg("debug.panic");
 	if (dp != NULL && strcmp(dp, "1") == 0)
 		panic("debug.panic=1 on the command line");
+	const char *dm = bootinfo_arg("debug.memguard");
+	if (dm != NULL)
+		debug_memguard(dm);     /* panics, as a guarded access should */
 
 	/* Tests first; the program (module 0) runs only after every test passed. */
 	const char *kt = bootinfo_arg("ktest");

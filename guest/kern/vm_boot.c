@@ -11,6 +11,7 @@
 #include "kern/bootinfo.h"
 #include "kern/vm_boot.h"
 
+#include "vm/memguard.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
@@ -67,6 +68,11 @@ void vm_boot(void)
 	for (unsigned i = 0; i < n; i++)
 		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);
 	vm_startup();
+	/* Only the name is kept (bootinfo checked its length): MemGuard's arena is made
+	 * by the first guarded allocation, so the boot pays a copy. */
+	const char *mg = bootinfo_arg("vm.memguard");
+	if (mg != NULL)
+		(void)memguard_select(mg);
 	if (bootinfo_arg("verbose") != NULL)
 		vm_page_boot_report();
 }
