@@ -47,6 +47,13 @@ done
 
 # Instructions per operation on the host build, counted by callgrind: the guest's time
 # here, where each kernel instruction is emulated.
+insn_count() { # PROG OP: instructions inside bench_insn_loop for one run of OP
+	local out; out=$(mktemp)
+	valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
+		--toggle-collect=bench_insn_loop "$1" --insn "$2" 1 >/dev/null 2>&1
+	grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}'
+	rm -f "$out"
+}
 insn() { # NAME PROG OP N
 	local name=$1 prog=$2 op=$3 n=$4 out
 	want "$name" || return 0
@@ -63,6 +70,14 @@ insn uma.pair.insn "$B/tests/bench_uma" uma.pair 100000
 insn phys.order0.insn "$B/tests/bench_phys" phys.order0 100000
 insn page.zero.insn "$B/tests/bench_phys" page.zero 100000
 insn page.zero.batch.insn "$B/tests/bench_phys" page.zero.batch 100000
+
+# fork.insn.per.page: one vmspace_fork of a 16 MiB resident region (4096 pages) per
+# page, beside the same fork of an empty map (whole, not per page).
+if want fork.insn.per.page && command -v valgrind >/dev/null && [ -x "$B/tests/bench_fork" ]; then
+	fi16=$(insn_count "$B/tests/bench_fork" fork.16m)
+	fie=$(insn_count "$B/tests/bench_fork" fork.empty)
+	[ -n "$fi16" ] && [ -n "$fie" ] && emit "BENCH name=fork.insn.per.page value=$(awk -v i="$fi16" 'BEGIN{printf "%.1f", i/4096}') unit=insn ref=fork.empty refvalue=$fie ratio=$(ratio "$fi16" "$fie")"
+fi
 
 # The guest's own figures: it prints BENCH lines from its bench suite.
 if want page.zero && [ -x "$B/vmm" ]; then

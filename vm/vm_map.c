@@ -40,11 +40,23 @@
  * lock); an operation splits at most two entries before it frees any, and freed entries
  * refill the spares first, so a churn of mmap and munmap touches UMA not at all.
  *
- * Lock order: the map's lock, then UMA's (entry allocation without sleeping).
- * vm_map_zone_mtx is taken alone.
+ * Objects and the pmap. An entry holds one reference on its object (vm_map_insert takes
+ * the caller's; a clip takes another for the new half). Taking a reference never sleeps,
+ * but dropping one may (the last one frees pages, waiting for busy ones), and the map's
+ * lock is a mutex: so an entry that leaves the map with an object goes on the map's
+ * deferred list, and vm_map_unlock drops the references after releasing the lock (as
+ * FreeBSD's vm_map_process_deferred). Mappings go first: vm_map_delete pmap_removes an
+ * entry's range before the entry leaves, vm_map_protect lowers them when rights shrink.
+ * An entry without an object has never been faulted (the fault gives it one before
+ * entering a page), so it has no mappings and neither call looks at the pmap for it.
+ *
+ * Lock order: the map's lock, then an object's, then pmap's, then UMA's (entry
+ * allocation without sleeping). vm_map_zone_mtx is taken alone.
  */
 #include "vm/vm_map.h"
+#include "vm/pmap.h"
 #include "vm/uma.h"
+#include "vm/vm_object.h"
 
 #define VM_MAP_PROT_ALL (VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXECUTE)
 
@@ -307,6 +319,33 @@ static void vm_map_entry_put(struct vm_map *map, struct vm_map_entry *e)
 		uma_zfree(vm_map_entry_zone, e);
 }
 
+/*
+ * An entry taken out of the map for good: one without an object is reused at once; one
+ * with an object waits on the deferred list for vm_map_unlock to drop its reference
+ * (vm_object_deallocate may sleep). => map locked; e unlinked.
+ */
+static void vm_map_entry_dispose(struct vm_map *map, struct vm_map_entry *e)
+{
+	if (e->vme_object == NULL) {
+		vm_map_entry_put(map, e);
+		return;
+	}
+	e->vme_next = map->vmap_deferred;
+	map->vmap_deferred = e;
+}
+
+/* Drop the object references of a deferred list and free its entries. => no lock held. */
+static void vm_map_process_deferred(struct vm_map_entry *e)
+{
+	struct vm_map_entry *next;
+
+	for (; e != NULL; e = next) {
+		next = e->vme_next;
+		vm_object_deallocate(e->vme_object);
+		uma_zfree(vm_map_entry_zone, e);
+	}
+}
+
 void vm_map_lock(struct vm_map *map)
 {
 	mtx_lock(&map->vmap_lock);
@@ -322,8 +361,13 @@ void vm_map_lock(struct vm_map *map)
 
 void vm_map_unlock(struct vm_map *map)
 {
+	struct vm_map_entry *deferred = map->vmap_deferred;
+
 	vm_map_assert_locked(map);
+	map->vmap_deferred = NULL;
 	mtx_unlock(&map->vmap_lock);
+	if (deferred != NULL)
+		vm_map_process_deferred(deferred);
 }
 
 int vm_map_entries_allocated(void)
@@ -385,10 +429,15 @@ void vm_map_destroy(struct vm_map *map)
 	uma_zone_t z = NULL;
 
 	KASSERT(!mtx_owned(&map->vmap_lock), ("vm_map_destroy: map %p is locked", (void *)map));
-	/* Nobody looks at the map any more: free the entries without unlinking them. */
+	KASSERT(map->vmap_deferred == NULL, ("vm_map_destroy: map %p has deferred entries",
+	    (void *)map));
+	/* Nobody looks at the map any more: free the entries without unlinking them. Their
+	 * mappings are the owner's to remove first (vmspace_free does). */
 	for (struct vm_map_entry *e = vm_map_first(map), *next; e != &map->vmap_header;
 	    e = next) {
 		next = e->vme_next;
+		if (e->vme_object != NULL)
+			vm_object_deallocate(e->vme_object);
 		uma_zfree(vm_map_entry_zone, e);
 	}
 	while (map->vmap_nspare > 0)
@@ -593,6 +642,9 @@ static struct vm_map_entry *vm_map_entry_split(struct vm_map *map, struct vm_map
 		    "than its %d spares, and UMA has no item without sleeping", who,
 		    (unsigned long)entry->vme_start, (unsigned long)entry->vme_end, VM_MAP_NSPARE);
 	*e = *entry;
+	/* Both halves map the same object (at their own offsets): one reference each. */
+	if (e->vme_object != NULL)
+		vm_object_reference(e->vme_object);
 	return e;
 }
 
@@ -667,11 +719,14 @@ int vm_map_delete(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 	    e->vme_start < end; e = next) {
 		vm_map_clip_end(map, e, end);
 		next = e->vme_next;
-		/* Wirings go with the entry; unwiring its pages is the fault layer's job
-		 * when there are pages (later). */
+		/* Mappings before the reference: a page may be freed once it goes. One call
+		 * per entry; pmap batches the invalidations of the range. Wirings go with the
+		 * entry; unwiring its pages is the fault layer's job (vm_fault_unwire). */
+		if (e->vme_object != NULL && map->vmap_pmap != NULL)
+			pmap_remove(map->vmap_pmap, e->vme_start, e->vme_end);
 		map->vmap_size -= e->vme_end - e->vme_start;
 		vm_map_entry_unlink(map, e);
-		vm_map_entry_put(map, e);
+		vm_map_entry_dispose(map, e);
 	}
 	return 0;
 }
@@ -729,12 +784,12 @@ struct vm_map_entry *vm_map_simplify_entry(struct vm_map *map, struct vm_map_ent
 		entry->vme_start = prev->vme_start;
 		entry->vme_offset = prev->vme_offset;
 		vm_map_entry_unlink(map, prev);
-		vm_map_entry_put(map, prev);
+		vm_map_entry_dispose(map, prev);   /* entry keeps its own reference */
 	}
 	if (next != &map->vmap_header && vm_map_mergeable(entry, next)) {
 		entry->vme_end = next->vme_end;
 		vm_map_entry_unlink(map, next);   /* entry's gap becomes next's */
-		vm_map_entry_put(map, next);
+		vm_map_entry_dispose(map, next);
 	}
 	return entry;
 }
@@ -795,6 +850,8 @@ int vm_map_protect_locked(struct vm_map *map, vm_offset_t start, vm_offset_t end
 	if (first != &map->vmap_header)
 		vm_map_clip_start(map, first, start);
 	for (e = first; e != &map->vmap_header && e->vme_start < end; e = e->vme_next) {
+		vm_prot_t old = e->vme_protection;
+
 		vm_map_clip_end(map, e, end);
 		if (set_max) {
 			/* The new maximum bounds the current protection at once. */
@@ -803,7 +860,11 @@ int vm_map_protect_locked(struct vm_map *map, vm_offset_t start, vm_offset_t end
 		} else {
 			e->vme_protection = prot;
 		}
-		/* pmap_protect of the range goes here once there is a pmap (later). */
+		/* Lower the mappings when a right went (pmap_protect never adds one: a right
+		 * granted comes with the next fault). Without an object nothing is mapped. */
+		if ((old & ~e->vme_protection) != 0 && e->vme_object != NULL &&
+		    map->vmap_pmap != NULL)
+			pmap_protect(map->vmap_pmap, e->vme_start, e->vme_end, e->vme_protection);
 	}
 	map->vmap_timestamp++;
 	vm_map_simplify_locked(map, start, end);
@@ -845,6 +906,48 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
 	return vm_map_set_attr(map, start, end, VM_MAP_ATTR_INHERIT, inh);
 }
 
+/*
+ * DONTNEED and FREE: the range's mappings go (pmap_remove, one call per entry), and the
+ * resident pages of a private anonymous object that only this entry refers to (no
+ * other entry, no shadow, no backing object whose pages would show through, no copy
+ * pending) are freed, so that the range zero-fills on its next fault. Shared pages stay
+ * in their object; pages another reference can see stay too (see vm_map.h: what
+ * DONTNEED does not do yet). Wired entries are skipped: the mmap layer refuses them,
+ * and the kernel's wirings keep their pages.
+ */
+static int vm_map_madvise_discard(struct vm_map *map, vm_offset_t start, vm_offset_t end)
+{
+	struct vm_map_entry *e;
+	struct vm_object *obj;
+	vm_offset_t s, t;
+	int rv;
+
+	vm_map_lock(map);
+	if ((rv = vm_map_range_check(map, &start, &end)) != 0)
+		goto out;
+	if (!vm_map_lookup_entry(map, start, &e))
+		e = e->vme_next;
+	for (; e != &map->vmap_header && e->vme_start < end; e = e->vme_next) {
+		if ((obj = e->vme_object) == NULL || vm_map_entry_wired(e))
+			continue;       /* never faulted: nothing mapped, nothing resident */
+		s = MAX(start, e->vme_start);
+		t = MIN(end, e->vme_end);
+		if (map->vmap_pmap != NULL)
+			pmap_remove(map->vmap_pmap, s, t);
+		if ((e->vme_eflags & (VME_SHARED | VME_NEEDS_COPY)) != 0 || !vm_object_anon(obj))
+			continue;
+		vm_object_lock(obj);
+		/* Under the object's lock a count of one is ours (this entry's) and stays. */
+		if (obj->vo_ref_count == 1 && obj->vo_backing_object == NULL)
+			vm_object_page_remove(obj, atop(e->vme_offset + (s - e->vme_start)),
+			    atop(e->vme_offset + (t - e->vme_start)));
+		vm_object_unlock(obj);
+	}
+out:
+	vm_map_unlock(map);
+	return rv;
+}
+
 int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int advice)
 {
 	switch (advice) {
@@ -854,16 +957,12 @@ int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int a
 		/* Read by the fault handler (fault-around: off under RANDOM, wider under
 		 * SEQUENTIAL), so it lives on the entry. */
 		return vm_map_set_attr(map, start, end, VM_MAP_ATTR_ADVICE, (uint8_t)advice);
-	case VM_MADV_WILLNEED:
 	case VM_MADV_DONTNEED:
 	case VM_MADV_FREE:
-		/*
-		 * These act on pages, not entries: WILLNEED pages in the range's resident
-		 * object pages (pmap_enter), DONTNEED drops the mappings (pmap_remove) and
-		 * anonymous pages, FREE marks the object's pages clean and reclaimable.
-		 * Nothing of that exists at this level until objects and pmap do, so they
-		 * are accepted (the range checked) and change nothing here.
-		 */
+		return vm_map_madvise_discard(map, start, end);
+	case VM_MADV_WILLNEED:
+		/* Read-ahead into the range's objects and pmap_enter of resident pages: the
+		 * fault layer's (vm_fault's prefault); accepted, the range checked. */
 		if (((start | end) & PAGE_MASK) != 0 || start > end)
 			return EINVAL;
 		return 0;
@@ -950,4 +1049,118 @@ int vm_map_wire(struct vm_map *map, vm_offset_t start, vm_offset_t end, int flag
 int vm_map_unwire(struct vm_map *map, vm_offset_t start, vm_offset_t end, int flags)
 {
 	return vm_map_wiring(map, start, end, flags, false);
+}
+
+/* ---- fork ------------------------------------------------------------------------------ */
+
+/*
+ * Give the first VM_INHERIT_SHARE entry without an object one, so that parent and child
+ * share what either faults in. => map locked on entry and on return (dropped to allocate:
+ * vm_object_allocate may sleep). Returns false when there was none left to give.
+ */
+static bool vm_map_fork_share_object(struct vm_map *map)
+{
+	struct vm_map_entry *e;
+	struct vm_object *obj;
+	uint32_t ts;
+
+	for (e = vm_map_first(map); e != &map->vmap_header; e = e->vme_next)
+		if (e->vme_inheritance == VM_INHERIT_SHARE && e->vme_object == NULL)
+			break;
+	if (e == &map->vmap_header)
+		return false;
+	ts = map->vmap_timestamp;
+	vm_map_unlock(map);
+	obj = vm_object_allocate(OBJT_DEFAULT, atop(e->vme_end - e->vme_start));
+	vm_map_lock(map);
+	if (map->vmap_timestamp != ts) {
+		/* e may be gone: the next call looks again. A fresh object has no pages, so
+		 * dropping it does not sleep on any; still, not under the mutex. */
+		vm_map_unlock(map);
+		vm_object_deallocate(obj);
+		vm_map_lock(map);
+		return true;
+	}
+	e->vme_object = obj;
+	e->vme_offset = 0;
+	map->vmap_timestamp++;  /* a fault that slept must not give it an object of its own */
+	return true;
+}
+
+void vm_map_fork(struct vm_map *old, struct vm_map *new)
+{
+	struct vm_map_entry *reserve = NULL, *e, *ne;
+	int nreserve = 0;
+
+	KASSERT(new->vmap_nentries == 0 && vm_map_min(new) == vm_map_min(old) &&
+	    vm_map_max(new) == vm_map_max(old), ("vm_map_fork: new map %p not empty or not "
+	    "over the same range", (void *)new));
+	vm_map_lock(old);
+	for (;;) {
+		if (vm_map_fork_share_object(old))
+			continue;
+		/* One entry per entry of old, allocated without the lock; enough if old has
+		 * no more entries once it is locked again. */
+		if (nreserve >= old->vmap_nentries)
+			break;
+		int want = old->vmap_nentries;
+		vm_map_unlock(old);
+		for (; nreserve < want; nreserve++) {
+			ne = uma_zalloc(vm_map_entry_zone, M_WAITOK);
+			ne->vme_next = reserve;
+			reserve = ne;
+		}
+		vm_map_lock(old);
+	}
+	/* new is nobody else's yet: its lock is for the assertions, taken without
+	 * vm_map_lock's spares (which could sleep under old's lock). */
+	mtx_lock(&new->vmap_lock);
+	for (e = vm_map_first(old); e != &old->vmap_header; e = e->vme_next) {
+		if (e->vme_inheritance == VM_INHERIT_NONE)
+			continue;
+		ne = reserve;
+		reserve = ne->vme_next;
+		nreserve--;
+		*ne = *e;
+		/* Wiring is the parent's: the child's pages fault in like any others. */
+		ne->vme_user_wired = 0;
+		ne->vme_wired_count = 0;
+		switch (e->vme_inheritance) {
+		case VM_INHERIT_SHARE:
+			vm_object_reference(ne->vme_object);
+			break;
+		case VM_INHERIT_COPY:
+			if (e->vme_object == NULL)
+				break;  /* nothing faulted yet: each side zero-fills its own */
+			vm_object_reference(e->vme_object);
+			/* Copy-on-write, no page copied: both sides will shadow the object on
+			 * their next write fault. An entry already needing a copy has no
+			 * writable mapping (vm_map.h), so its pmap is left alone. */
+			if ((e->vme_eflags & VME_NEEDS_COPY) == 0 &&
+			    (e->vme_protection & VM_PROT_WRITE) != 0 && old->vmap_pmap != NULL)
+				pmap_protect(old->vmap_pmap, e->vme_start, e->vme_end,
+				    e->vme_protection & ~VM_PROT_WRITE);
+			e->vme_eflags |= VME_COW | VME_NEEDS_COPY;
+			ne->vme_eflags |= VME_COW | VME_NEEDS_COPY;
+			break;
+		case VM_INHERIT_ZERO:
+			ne->vme_object = NULL;
+			ne->vme_offset = 0;
+			ne->vme_eflags &= (uint16_t)~(VME_COW | VME_NEEDS_COPY);
+			break;
+		default:
+			panic("vm_map_fork: entry [%#lx, %#lx) has inheritance %d",
+			    (unsigned long)e->vme_start, (unsigned long)e->vme_end,
+			    e->vme_inheritance);
+		}
+		vm_map_entry_link(new, new->vmap_header.vme_prev, ne);
+		new->vmap_size += ne->vme_end - ne->vme_start;
+	}
+	old->vmap_timestamp++;  /* the parent's entries need a copy now */
+	mtx_unlock(&new->vmap_lock);
+	vm_map_unlock(old);
+	for (; reserve != NULL; reserve = ne) {
+		ne = reserve->vme_next;
+		uma_zfree(vm_map_entry_zone, reserve);
+	}
 }

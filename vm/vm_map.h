@@ -23,12 +23,12 @@
 #include "vm/vm.h"
 #include "vm/vm_errno.h"
 
-struct vm_object;               /* objects are a later module: only carried here */
+struct vm_object;
 struct pmap;
 
 typedef uint8_t vm_inherit_t;
 
-/* What a child gets of an entry at fork (vmspace_fork, later). */
+/* What a child gets of an entry at fork (vmspace_fork, vm_map_fork). */
 #define VM_INHERIT_SHARE        0   /* the same pages, shared */
 #define VM_INHERIT_COPY         1   /* a copy-on-write copy (the default) */
 #define VM_INHERIT_NONE         2   /* nothing: the range is unmapped in the child */
@@ -48,7 +48,29 @@ typedef uint8_t vm_inherit_t;
 #define VM_MADV_DONTNEED        4
 #define VM_MADV_FREE            8
 
-/* vme_eflags */
+/*
+ * vme_eflags
+ *
+ * Copy-on-write, the contract between vm_map_fork and the fault handler (FreeBSD's
+ * MAP_ENTRY_COW and MAP_ENTRY_NEEDS_COPY):
+ *   VME_COW         writes to the range go to a private copy of vme_object's pages,
+ *                   never to pages another map may see. Set by vm_map_fork on both
+ *                   sides of a VM_INHERIT_COPY entry that had an object, and kept.
+ *   VME_NEEDS_COPY  the private copy is not made yet: vme_object (and its chain) is
+ *                   shared with the other side of a fork. Invariants while it is set:
+ *                     - the pmap holds no writable mapping of the range (vm_map_fork
+ *                       write-protected the parent's; the child had none);
+ *                     - a read fault may map the object's pages, read-only;
+ *                     - a write fault, under the map's lock, first replaces vme_object
+ *                       with a shadow of it (vm_object_shadow(&vme_object, &vme_offset,
+ *                       entry size): the entry's reference passes to the shadow), clears
+ *                       VME_NEEDS_COPY, bumps vmap_timestamp, then copies the page into
+ *                       the shadow and maps it writable.
+ *                   A read fault may also clear it the same way (FreeBSD does when the
+ *                   object has one reference), but need not.
+ * An entry without an object has never been faulted and has no mappings; the fault
+ * gives it an object (anonymous, the entry's size, offset 0) before entering a page.
+ */
 #define VME_COW                 0x0001  /* copy-on-write: writes go to a private copy */
 #define VME_NEEDS_COPY          0x0002  /* the private copy is not made yet */
 #define VME_NOCOREDUMP          0x0004  /* left out of core dumps */
@@ -100,7 +122,9 @@ struct vm_map {
 	vm_size_t vmap_size;               /* M: bytes mapped */
 	uint32_t vmap_timestamp;           /* M: bumped by every change: "did it change while
 	                                      the fault slept?" (vm_fault, later) */
-	struct pmap *vmap_pmap;            /* C: the physical map (later; unused now) */
+	struct pmap *vmap_pmap;            /* C: the physical map, or NULL (no mappings) */
+	struct vm_map_entry *vmap_deferred; /* M: entries gone from the map whose object
+	                                       references vm_map_unlock drops (vm_map.c) */
 };
 
 static inline vm_offset_t vm_map_min(const struct vm_map *map)
@@ -139,6 +163,8 @@ void vm_map_destroy(struct vm_map *map);
  * => may sleep (allocating the spares); returns with the map locked.
  */
 void vm_map_lock(struct vm_map *map);
+/* => drops the object references of the entries that left the map under the lock, after
+ *    releasing it: may sleep. */
 void vm_map_unlock(struct vm_map *map);
 #define vm_map_assert_locked(map) \
 	KASSERT(mtx_owned(&(map)->vmap_lock), ("%s: map %p not locked", __func__, (void *)(map)))
@@ -152,7 +178,9 @@ bool vm_map_lookup_entry(struct vm_map *map, vm_offset_t addr, struct vm_map_ent
 
 /*
  * Map [start, end) to object at offset with protection prot (max: maxprot), inheritance
- * VM_INHERIT_DEFAULT, advice normal, unwired, eflags (VME_PUBLIC_MASK bits).
+ * VM_INHERIT_DEFAULT, advice normal, unwired, eflags (VME_PUBLIC_MASK bits). On success
+ * the entry takes over the caller's reference on object (as FreeBSD's vm_map_insert);
+ * on failure the caller still holds it.
  * => map locked. 0; EINVAL: unaligned, empty or outside the map, or unknown eflags;
  *    EACCES: prot beyond maxprot; EEXIST: it overlaps an entry; ENOMEM: no entry.
  */
@@ -178,7 +206,8 @@ int vm_map_find(struct vm_map *map, struct vm_object *object, vm_ooffset_t offse
 
 /*
  * Unmap [start, end): entries inside go, entries partly inside are clipped to what lies
- * outside. Holes are fine. Wirings of what goes are dropped with it.
+ * outside. Holes are fine. Wirings of what goes are dropped with it. Each entry's range
+ * is pmap_removed before it goes; its object reference is dropped by vm_map_unlock.
  * => map locked (vm_map_delete) or not (vm_map_remove takes it). 0; EINVAL: unaligned or
  *    start > end.
  */
@@ -200,7 +229,7 @@ void vm_map_clip_end(struct vm_map *map, struct vm_map_entry *entry, vm_offset_t
  * layer, which must refuse them with ENOMEM, asks vm_map_range_mapped). With set_max the
  * maximum protection becomes prot and the current one loses what the new maximum lacks;
  * otherwise the current protection becomes prot. Nothing changes unless every entry's
- * maximum allows prot.
+ * maximum allows prot. Mappings of an entry that lost a right are lowered (pmap_protect).
  * => map unlocked. 0; EACCES: prot beyond an entry's maximum; EINVAL: bad range or prot.
  */
 int vm_map_protect(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_prot_t prot,
@@ -218,8 +247,11 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
 
 /*
  * Record madvise advice on [start, end) (holes skipped): NORMAL, SEQUENTIAL and RANDOM
- * set the entries' advice; WILLNEED, DONTNEED and FREE are accepted and change nothing
- * at this level (see vm_map.c).
+ * set the entries' advice. DONTNEED and FREE remove the range's mappings and free the
+ * resident pages of a private anonymous object only that entry refers to (not yet:
+ * Linux's zeros for a private range whose object is shared after fork or shadows
+ * another; that needs the entry to drop its object). WILLNEED is accepted and left to
+ * the fault layer.
  * => map unlocked. 0; EINVAL: bad range or unknown advice.
  */
 int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int advice);
@@ -260,6 +292,17 @@ struct vm_map_entry *vm_map_simplify_entry(struct vm_map *map, struct vm_map_ent
  * => map locked.
  */
 bool vm_map_range_mapped(struct vm_map *map, vm_offset_t start, vm_offset_t end);
+
+/*
+ * Fill new (empty, over old's range) with old's entries as fork passes them on
+ * (vmspace_fork): VM_INHERIT_NONE entries are left out; SHARE entries map the same
+ * object (one is made first for an entry without: old's lock is dropped for it); COPY
+ * entries with an object become copy-on-write on both sides (VME_COW | VME_NEEDS_COPY
+ * on both, old's writable mappings of the range write-protected, no page copied); ZERO
+ * entries become fresh ones without an object. The child's entries are unwired.
+ * => neither map locked; may sleep.
+ */
+void vm_map_fork(struct vm_map *old, struct vm_map *new);
 
 /* Entries allocated from the entry zone (in maps and spares), for leak checks. */
 int vm_map_entries_allocated(void);

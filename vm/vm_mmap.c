@@ -4,25 +4,24 @@
  * gets the errno it would get on Linux (tests/linuxref/mmap_errnos.c runs the same
  * calls on the host's Linux; tests/unit/test_vm_mmap.c holds what it printed).
  *
- * What waits for other modules. This layer changes entries only; pages and page tables
- * belong to vm_object, vm_fault and pmap, which do not exist yet. Each effect that
- * needs them has a hook below, a function that does nothing today and is called where
- * the effect belongs:
+ * Pages and page tables belong to vm_object, vm_fault and pmap. What needs only objects
+ * and pmap is done:
  *   - zero-fill pages: a new anonymous mapping reads as zeros. A private one needs
- *     nothing here (its first fault makes an object and zero-fills); a shared one needs
- *     its object at mmap time so that a child shares the pages
- *     (vm_mmap_hook_anon_object).
+ *     nothing here (its first fault makes an object and zero-fills); a shared one gets
+ *     its object at mmap time so that a child shares the pages (vm_mmap_anon_object).
+ *   - madvise DONTNEED and FREE remove the range's mappings and free the pages of a
+ *     private anonymous object only that entry refers to (vm_map_madvise).
+ * What needs vm_fault (another engineer's, in progress) has a hook below, a function
+ * that does nothing yet and is called where the effect belongs:
  *   - MAP_POPULATE and MAP_LOCKED: fault the range in after mapping it
  *     (vm_mmap_hook_populate).
  *   - mlock: fault the pages in and wire them (vm_mmap_hook_wire_fault); munlock lets
  *     them go (vm_mmap_hook_unwire).
- *   - madvise: WILLNEED's read-ahead (vm_mmap_hook_willneed), DONTNEED's discard of the
- *     mappings and of private anonymous pages, so that the range reads as zeros next
- *     time (vm_mmap_hook_dontneed), FREE's marking pages clean and reclaimable
- *     (vm_mmap_hook_free).
+ *   - madvise WILLNEED's read-ahead (vm_mmap_hook_willneed).
  *   - munmap and mprotect change page tables in vm_map_delete and vm_map_protect
  *     (pmap_remove, pmap_protect: vm_map.c says where), not here.
- * Until then a program sees the right map and the right errnos, and no page.
+ * Until then a program sees the right map and the right errnos; its pages come from
+ * faults.
  *
  * Deliberate differences from Linux (each also at its check):
  *   - Addresses: without a usable hint, the lowest free range (FreeBSD's order), not
@@ -46,6 +45,7 @@
  * Lock order: the map's lock only (vm_map.c takes UMA's under it).
  */
 #include "vm/vm_mmap.h"
+#include "vm/vm_object.h"
 
 #define VM_MMAP_PROT_ALL    (VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXECUTE)
 
@@ -54,18 +54,19 @@
 	LINUX_MAP_DENYWRITE | LINUX_MAP_EXECUTABLE | LINUX_MAP_LOCKED | LINUX_MAP_NORESERVE | \
 	LINUX_MAP_POPULATE | LINUX_MAP_NONBLOCK | LINUX_MAP_STACK | LINUX_MAP_FIXED_NOREPLACE)
 
-/* ---- hooks: the effects that wait for vm_object, vm_fault and pmap -------------------- */
-
 /*
- * A new anonymous mapping [start, end): a shared one will get its object here (an
- * anonymous object referenced by the entry, so that fork shares it); a private one
- * gets none until its first fault zero-fills a page. => map locked, entry just made.
+ * The object of a new anonymous mapping of len bytes: a shared one gets its object now
+ * (so that a child shares the pages whoever faults first); a private one gets none
+ * until its first fault zero-fills a page. Made before the map is locked: allocating
+ * may sleep. => no lock held; the object with one reference (the entry's to take), or
+ * NULL.
  */
-static void vm_mmap_hook_anon_object(struct vm_map *map, vm_offset_t start, vm_offset_t end,
-    bool shared)
+static struct vm_object *vm_mmap_anon_object(vm_size_t len, bool shared)
 {
-	(void)map, (void)start, (void)end, (void)shared;
+	return shared ? vm_object_allocate(OBJT_DEFAULT, atop(len)) : NULL;
 }
+
+/* ---- hooks: the effects that wait for vm_fault ------------------------------------------ */
 
 /* MAP_POPULATE, MAP_LOCKED: fault [start, end) in (vm_fault's populate). Linux's mmap
  * ignores a failure here, so its result is dropped. => map unlocked. */
@@ -95,18 +96,6 @@ static void vm_mmap_hook_willneed(struct vm_map *map, vm_offset_t start, vm_offs
 	(void)map, (void)start, (void)end;
 }
 
-/* MADV_DONTNEED: pmap_remove the range and free private anonymous pages (the range
- * reads as zeros next time; shared pages stay in their object). */
-static void vm_mmap_hook_dontneed(struct vm_map *map, vm_offset_t start, vm_offset_t end)
-{
-	(void)map, (void)start, (void)end;
-}
-
-/* MADV_FREE: mark the range's private pages clean, reclaimable without paging out. */
-static void vm_mmap_hook_free(struct vm_map *map, vm_offset_t start, vm_offset_t end)
-{
-	(void)map, (void)start, (void)end;
-}
 
 /* ---- mmap, munmap --------------------------------------------------------------------- */
 
@@ -152,6 +141,7 @@ long vm_mmap_max(struct vm_map *map, vm_offset_t addr, vm_size_t len, int prot,
 {
 	vm_offset_t min = vm_map_min(map), max = vm_map_max(map), a;
 	struct vm_map_entry *e;
+	struct vm_object *obj;
 	int type = flags & LINUX_MAP_TYPE, rv;
 	bool shared = type == LINUX_MAP_SHARED;
 
@@ -200,10 +190,11 @@ long vm_mmap_max(struct vm_map *map, vm_offset_t addr, vm_size_t len, int prot,
 	if ((prot & ~maxprot) != 0)
 		return -EACCES;
 
+	obj = vm_mmap_anon_object(len, shared);
 	vm_map_lock(map);
 	rv = vm_mmap_place(map, addr, len, flags, &a);
 	if (rv == 0)
-		rv = vm_map_insert(map, NULL, 0, a, a + len, prot, maxprot,
+		rv = vm_map_insert(map, obj, 0, a, a + len, prot, maxprot,
 		    shared ? VME_SHARED : 0);
 	if (rv == 0) {
 		/* Fresh entry, not merged with anything: set what insert does not take. */
@@ -212,11 +203,13 @@ long vm_mmap_max(struct vm_map *map, vm_offset_t addr, vm_size_t len, int prot,
 			e->vme_inheritance = VM_INHERIT_SHARE;
 		if ((flags & LINUX_MAP_LOCKED) != 0)
 			e->vme_user_wired = 1;
-		vm_mmap_hook_anon_object(map, a, a + len, shared);
 	}
 	vm_map_unlock(map);
-	if (rv != 0)
+	if (rv != 0) {
+		if (obj != NULL)
+			vm_object_deallocate(obj);      /* the insert did not take it */
 		return -rv;
+	}
 	/* vm_mmap_pgoff populates after dropping the lock and ignores the outcome;
 	 * MAP_NONBLOCK turns MAP_POPULATE off. */
 	if ((flags & LINUX_MAP_LOCKED) != 0 || (flags & (LINUX_MAP_POPULATE |
@@ -436,13 +429,10 @@ int vm_madvise(struct vm_map *map, vm_offset_t addr, vm_size_t len, int advice)
 	case LINUX_MADV_WILLNEED:
 		vm_mmap_hook_willneed(map, addr, end);
 		break;
-	case LINUX_MADV_DONTNEED:
-		vm_mmap_hook_dontneed(map, addr, end);
-		break;
-	case LINUX_MADV_FREE:
-		vm_mmap_hook_free(map, addr, end);
-		break;
 	default: {
+		/* DONTNEED and FREE (vm_map_madvise drops mappings and private pages; FREE
+		 * frees at once what Linux would free lazily, which reads the same: zeros or
+		 * the old data), or advice recorded on the entries. */
 		/* Holes are skipped inside; what lies outside the map is one. */
 		vm_offset_t s = MAX(addr, vm_map_min(map)), e = MIN(end, vm_map_max(map));
 		if (s < e && (arv = vm_map_madvise(map, s, e, advice)) != 0)

@@ -123,6 +123,7 @@ void vm_radix_fini(struct vm_radix *rt)
 	uma_zone_t z = NULL;
 
 	KASSERT(rt->rt_root == 0, ("vm_radix_fini: trie %p is not empty", (void *)rt));
+	(void)rt;       /* only the assertion reads it: a build without INVARIANTS */
 	mtx_lock(&vm_radix_zone_mtx);
 	KASSERT(vm_radix_ntries > 0, ("vm_radix_fini: no trie left"));
 	if (--vm_radix_ntries == 0) {

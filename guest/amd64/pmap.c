@@ -590,15 +590,30 @@ void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 		next = PMAP_SPAN_END(va, pte == NULL ? shift : PDRSHIFT, eva);
 		if (pte == NULL)
 			continue;
+		/* The changed span of this table, added to the batch once: va only grows. */
+		vm_offset_t lo = 0, hi = 0;
 		for (; va < next; va += PAGE_SIZE, pte++) {
 			uint64_t old = *pte;
 			if ((old & PG_V) == 0 || ((old & clear) == 0 && (old & set) == set))
 				continue;
 			old = __atomic_fetch_and(pte, ~clear, __ATOMIC_ACQ_REL);
-			__atomic_fetch_or(pte, set, __ATOMIC_RELEASE);
-			if ((old & PG_MANAGED) && (clear & PG_RW))
-				pmap_page_sync(PHYS_TO_VM_PAGE(old & PG_FRAME), old & ~PG_A);
-			pmap_batch_add(&b, va);
+			/* Write-protecting a range (fork's COW) sets nothing: no second
+			 * locked operation per entry then. */
+			if (set != 0)
+				__atomic_fetch_or(pte, set, __ATOMIC_RELEASE);
+			/* Only a modified writable entry has something for its page (the
+			 * dirty bit; referenced stays in the entry): pmap_page_sync's case,
+			 * without looking the page up for the others. */
+			if ((old & (PG_MANAGED | PG_M | PG_RW)) == (PG_MANAGED | PG_M | PG_RW) &&
+			    (clear & PG_RW))
+				PHYS_TO_VM_PAGE(old & PG_FRAME)->dirty = PMAP_PAGE_DIRTY;
+			if (hi == 0)
+				lo = va;
+			hi = va + PAGE_SIZE;
+		}
+		if (hi != 0) {
+			pmap_batch_add(&b, lo);
+			pmap_batch_add(&b, hi - PAGE_SIZE);
 		}
 	}
 	mtx_unlock(&pmap->pm_mtx);

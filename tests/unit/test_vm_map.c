@@ -11,6 +11,7 @@
 #include "tests/support/vm_host.h"
 #include "tests/vmtests/map_model.h"
 #include "vm/vm_map.h"
+#include "vm/vm_object.h"
 
 #define BASE        0x100000000ul
 #define PG(n)       ((vm_offset_t)(n) * PAGE_SIZE)
@@ -21,16 +22,24 @@ static struct vm_map map;
 static int entries_base;
 static char err[256];
 
-/* Stand-ins for objects: only their addresses are compared. */
-static char obj_a, obj_b;
-#define OBJ_A ((struct vm_object *)(void *)&obj_a)
-#define OBJ_B ((struct vm_object *)(void *)&obj_b)
+/* Two objects; entries take a reference each (OBJ_A gives one to vm_map_insert). */
+static struct vm_object *obj_a, *obj_b;
+
+static struct vm_object *objref(struct vm_object *obj)
+{
+	vm_object_reference(obj);
+	return obj;
+}
+#define OBJ_A objref(obj_a)
+#define OBJ_B objref(obj_b)
 
 static void setup(void)
 {
 	vm_host_boot_default();
 	vm_host_set_cpu(0);
 	vm_map_init(&map, NULL, BASE, BASE + PG(1024));
+	obj_a = vm_object_allocate(OBJT_DEFAULT, 1024);
+	obj_b = vm_object_allocate(OBJT_DEFAULT, 1024);
 	entries_base = vm_map_entries_allocated();
 }
 
@@ -50,6 +59,12 @@ static void teardown(void)
 	check_map();
 	vm_map_destroy(&map);
 	ck_assert_int_eq(vm_map_entries_allocated(), 0);
+	/* The map's references went with it: ours are the last. */
+	ck_assert_uint_eq(obj_a->vo_ref_count, 1);
+	ck_assert_uint_eq(obj_b->vo_ref_count, 1);
+	vm_object_deallocate(obj_a);
+	vm_object_deallocate(obj_b);
+	ck_assert_int_eq(vm_object_count(), 0);
 }
 
 static int insert(vm_offset_t s, vm_offset_t e, vm_prot_t prot, vm_prot_t max)
@@ -185,7 +200,7 @@ START_TEST(find_inserts_where_it_found)
 	    VME_COW), 0);
 	ck_assert_uint_eq(a, BASE + PG(4));
 	struct vm_map_entry *e = entry_at(a);
-	ck_assert_ptr_eq(e->vme_object, OBJ_A);
+	ck_assert_ptr_eq(e->vme_object, obj_a);
 	ck_assert_uint_eq(e->vme_offset, PG(7));
 	ck_assert_int_eq(e->vme_eflags, VME_COW);
 	a = BASE + PG(100);
@@ -216,7 +231,7 @@ START_TEST(clip_start_and_end)
 	ck_assert_uint_eq(f->vme_start, BASE + PG(10));
 	ck_assert_uint_eq(f->vme_end, BASE + PG(13));
 	ck_assert_uint_eq(f->vme_offset, PG(100));
-	ck_assert(f->vme_object == OBJ_A && f->vme_eflags == VME_NOCOREDUMP &&
+	ck_assert(f->vme_object == obj_a && f->vme_eflags == VME_NOCOREDUMP &&
 	    f->vme_max_protection == RWX);
 	vm_map_clip_end(&map, e, BASE + PG(15));
 	f = e->vme_next;
