@@ -479,6 +479,123 @@ bool vm_map_lookup_entry(struct vm_map *map, vm_offset_t addr, struct vm_map_ent
 	return false;
 }
 
+/* ---- lookup for a fault ------------------------------------------------------------ */
+
+/* Keep obj's reference for vm_map_fault_done (after the map is unlocked): dropping it
+ * may sleep. With both slots taken (the map changed under the lookup more than once) it
+ * is dropped now, without the map's lock. => map locked; the caller looks up again. */
+static void vm_map_fault_defer(struct vm_map *map, struct vm_map_fault *vmf,
+    struct vm_object *obj)
+{
+	for (int i = 0; i < 2; i++)
+		if (vmf->vmf_drop[i] == NULL) {
+			vmf->vmf_drop[i] = obj;
+			return;
+		}
+	vm_map_unlock(map);
+	vm_object_deallocate(obj);
+	vm_map_lock(map);
+}
+
+int vm_map_lookup_fault(struct vm_map *map, vm_offset_t va, vm_prot_t fault_type,
+    struct vm_map_fault *vmf)
+{
+	struct vm_map_entry *e;
+	struct vm_object *obj, *spare = NULL;
+	vm_ooffset_t off;
+	vm_size_t len;
+
+	vm_map_assert_locked(map);
+	vmf->vmf_drop[0] = vmf->vmf_drop[1] = NULL;
+	for (;;) {
+		if (!vm_map_lookup_entry(map, va, &e)) {
+			if (spare != NULL)
+				vm_map_fault_defer(map, vmf, spare);
+			return EFAULT;
+		}
+		if ((fault_type & ~e->vme_protection) != 0) {
+			if (spare != NULL)
+				vm_map_fault_defer(map, vmf, spare);
+			return EACCES;
+		}
+		len = e->vme_end - e->vme_start;
+		obj = e->vme_object;
+		if (obj == NULL) {
+			/* Anonymous memory's object comes with its first fault. */
+			if (spare == NULL) {
+				vm_map_unlock(map);
+				spare = vm_object_allocate(OBJT_DEFAULT, atop(len));
+				vm_map_lock(map);
+				continue;       /* the entry may have changed meanwhile */
+			}
+			spare->vo_size = atop(len);     /* still ours alone: no lock */
+			e->vme_object = spare;
+			e->vme_offset = 0;
+			spare = NULL;
+			map->vmap_timestamp++;
+			continue;
+		}
+		if ((e->vme_eflags & VME_NEEDS_COPY) != 0 && (fault_type & VM_PROT_WRITE)) {
+			/* Nobody else can see the object's pages: it is already private. A
+			 * count of one under the object's lock stays one (vm_object.c). */
+			vm_object_lock(obj);
+			bool alone = obj->vo_ref_count == 1 && vm_object_anon(obj);
+			vm_object_unlock(obj);
+			if (alone) {
+				e->vme_eflags &= ~VME_NEEDS_COPY;
+				map->vmap_timestamp++;
+				continue;
+			}
+			if (spare != NULL) {
+				/* A shadow made for this entry while the map was unlocked: still
+				 * the right one when the entry is what it was. */
+				if (spare->vo_backing_object == obj &&
+				    spare->vo_backing_object_offset == e->vme_offset &&
+				    spare->vo_size == atop(len)) {
+					e->vme_object = spare;
+					e->vme_offset = 0;
+					e->vme_eflags &= ~VME_NEEDS_COPY;
+					spare = NULL;
+					map->vmap_timestamp++;
+					/* The entry's reference on obj, now the shadow's. */
+					vm_map_fault_defer(map, vmf, obj);
+					continue;
+				}
+				vm_map_fault_defer(map, vmf, spare);
+				spare = NULL;
+				continue;
+			}
+			/* Our own reference on obj passes to the shadow. */
+			vm_object_reference(obj);
+			off = e->vme_offset;
+			vm_map_unlock(map);
+			spare = obj;
+			vm_object_shadow(&spare, &off, len);
+			vm_map_lock(map);
+			continue;
+		}
+		if (spare != NULL)
+			vm_map_fault_defer(map, vmf, spare);
+		vmf->vmf_entry = e;
+		vmf->vmf_object = obj;
+		vmf->vmf_pindex = atop(e->vme_offset + (va - e->vme_start));
+		vmf->vmf_prot = e->vme_protection;
+		if ((e->vme_eflags & VME_NEEDS_COPY) != 0)
+			vmf->vmf_prot &= ~VM_PROT_WRITE;
+		vmf->vmf_timestamp = map->vmap_timestamp;
+		return 0;
+	}
+}
+
+void vm_map_fault_done(struct vm_map_fault *vmf)
+{
+	for (int i = 0; i < 2; i++)
+		if (vmf->vmf_drop[i] != NULL) {
+			vm_object_deallocate(vmf->vmf_drop[i]);
+			vmf->vmf_drop[i] = NULL;
+		}
+}
+
 /* The lowest multiple of align in [max(gs, min), ge) that starts length free bytes
  * before ge. => true with *addr. */
 static inline bool vm_map_gap_fits(vm_offset_t gs, vm_offset_t ge, vm_offset_t min,

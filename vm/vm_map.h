@@ -104,6 +104,10 @@ struct vm_map_entry {
 	vm_prot_t vme_protection;       /* M: VM_PROT_* allowed now */
 	vm_prot_t vme_max_protection;   /* M: the most vme_protection may become */
 	uint32_t vme_wired_count;       /* M: system wirings (0..n) */
+	/* vm_fault's fault-around (vm/vm_fault.c): a fault at vme_fault_next continues a
+	 * sequential run and maps vme_fault_window pages ahead, more each time. */
+	uint16_t vme_fault_window;      /* M: pages mapped ahead by the last fault */
+	vm_offset_t vme_fault_next;     /* M: where the next sequential fault would come */
 };
 
 /* Entries kept by a map for the operations that split one under its lock: vm_map_lock
@@ -175,6 +179,36 @@ void vm_map_unlock(struct vm_map *map);
  * => map locked.
  */
 bool vm_map_lookup_entry(struct vm_map *map, vm_offset_t addr, struct vm_map_entry **entry);
+
+/*
+ * What a fault at an address needs from the map, found by vm_map_lookup_fault: the
+ * entry, the object to look in first and the page index there, and the protection to
+ * map with (the entry's, less write where the entry still shares its object for
+ * copy-on-write).
+ */
+struct vm_map_fault {
+	struct vm_map_entry *vmf_entry;
+	struct vm_object *vmf_object;   /* the first object: it gets zero-fills and copies */
+	vm_pindex_t vmf_pindex;
+	vm_prot_t vmf_prot;
+	uint32_t vmf_timestamp;         /* the map's timestamp when the lookup ended */
+	struct vm_object *vmf_drop[2];  /* references to drop once the map is unlocked */
+};
+
+/*
+ * Look up va for a fault of fault_type (VM_PROT_*). An entry without an object gets
+ * its anonymous object here; a write to an entry marked VME_NEEDS_COPY gives it its
+ * private shadow (vm_object_shadow), or just clears the mark when nobody else refers
+ * to its object. Both allocate, so the map lock is dropped for the allocation and the
+ * lookup starts again (the entry may have changed meanwhile).
+ * => map locked on entry and on return (dropped meanwhile; may sleep). 0 with *vmf
+ *    filled; EFAULT: no entry at va; EACCES: the entry does not allow fault_type.
+ *    Either way the caller drops vmf_drop[] (vm_map_fault_done) after unlocking.
+ */
+int vm_map_lookup_fault(struct vm_map *map, vm_offset_t va, vm_prot_t fault_type,
+    struct vm_map_fault *vmf);
+/* Drop the references vm_map_lookup_fault left in vmf. => map unlocked; may sleep. */
+void vm_map_fault_done(struct vm_map_fault *vmf);
 
 /*
  * Map [start, end) to object at offset with protection prot (max: maxprot), inheritance

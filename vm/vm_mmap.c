@@ -45,6 +45,7 @@
  * Lock order: the map's lock only (vm_map.c takes UMA's under it).
  */
 #include "vm/vm_mmap.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_object.h"
 
 #define VM_MMAP_PROT_ALL    (VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXECUTE)
@@ -72,28 +73,33 @@ static struct vm_object *vm_mmap_anon_object(vm_size_t len, bool shared)
  * ignores a failure here, so its result is dropped. => map unlocked. */
 static int vm_mmap_hook_populate(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
-	(void)map, (void)start, (void)end;
-	return 0;
+	if (map->vmap_pmap == NULL)
+		return 0;       /* a map without a pmap (some unit tests) has nothing to fill */
+	return vm_fault_populate_range(map, start, end) == 0 ? 0 : ENOMEM;
 }
 
 /* mlock: fault in and wire the pages of [start, end), just marked user-wired. An errno:
  * EFAULT (no page can be had: PROT_NONE), ENOMEM (no memory). => map unlocked. */
 static int vm_mmap_hook_wire_fault(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
-	(void)map, (void)start, (void)end;
-	return 0;
+	if (map->vmap_pmap == NULL)
+		return 0;
+	return vm_fault_wire(map, start, end);
 }
 
 /* munlock: unwire the pages of [start, end) (they become pageable). => map unlocked. */
 static void vm_mmap_hook_unwire(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
-	(void)map, (void)start, (void)end;
+	if (map->vmap_pmap != NULL)
+		vm_fault_unwire(map, start, end);
 }
 
 /* MADV_WILLNEED: start reading in the range's pages (pager read-ahead). */
 static void vm_mmap_hook_willneed(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
-	(void)map, (void)start, (void)end;
+	/* Resident or not, the pages are faulted in (read): advice has no error. */
+	if (map->vmap_pmap != NULL)
+		(void)vm_fault_populate_range(map, start, end);
 }
 
 

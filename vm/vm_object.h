@@ -22,6 +22,8 @@
 #include "vm/vm_page.h"
 #include "vm/vm_radix.h"
 
+struct vm_pager_ops;
+
 /* vo_type */
 #define OBJT_DEFAULT    0   /* anonymous, zero-fill */
 #define OBJT_SWAP       1   /* anonymous with a swap pager (issue 7) */
@@ -50,6 +52,8 @@ struct vm_object {
 	uint8_t vo_type;                        /* C: OBJT_* */
 	vm_paddr_t vo_phys_base;                /* C: OBJT_DEVICE: physical address of
 	                                           pindex 0 (for the device pager) */
+	const struct vm_pager_ops *vo_pager;    /* C: set before the object is shared;
+	                                           NULL: anonymous zero-fill (vm_pager.h) */
 };
 
 static inline void vm_object_lock(struct vm_object *obj)

@@ -10,47 +10,15 @@
 #include "vm/uma.h"
 #include "vm/vm_page.h"
 #include "tests/vmtests/vmtest.h"
+#include "tests/vmtests/vmt_pmap.h"
 
 #define PMT_VA      0x10000000ul    /* a user address, 2 MiB aligned */
 #define PMT_N       8
 
-/*
- * Free pages with UMA's caches emptied. The first call makes and undoes one mapping:
- * UMA's own pages for the pv zone (slab headers, buckets), which no reclaim returns,
- * then exist before the count is taken.
- */
-static uint64_t pmt_free_pages(void)
-{
-	static struct pmap p;
-	static bool warm;
-
-	if (!warm) {
-		vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
-		if (m != NULL && pmap_pinit(&p) == 0) {
-			if (pmap_enter(&p, 0, m, VM_PROT_READ, VM_PROT_READ) == 0)
-				pmap_remove(&p, 0, PAGE_SIZE);
-			pmap_release(&p);
-		}
-		if (m != NULL)
-			vm_page_free(m);
-		warm = true;
-	}
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	return vm_page_free_count();
-}
-
-/* The leaf entry of va under the root at pa, read level by level; 0 when missing. */
+/* The shared walker (tests/vmtests/vmt_pmap.c); 0 also for a malformed upper level. */
 static uint64_t pmt_walk(vm_paddr_t root, vm_offset_t va)
 {
-	uint64_t *t = vm_phys_to_dmap(root);
-
-	for (int shift = 39; shift >= 21; shift -= 9) {
-		uint64_t e = t[(va >> shift) & 511];
-		if ((e & PG_V) == 0 || (e & PG_PS))
-			return 0;
-		t = vm_phys_to_dmap(e & PG_FRAME);
-	}
-	return t[(va >> PAGE_SHIFT) & 511];
+	return vmt_pt_walk(root, va, NULL);
 }
 
 VMTEST(pmap, second_pmap)
@@ -61,7 +29,7 @@ VMTEST(pmap, second_pmap)
 	int n;
 
 	pmap_init();
-	free0 = pmt_free_pages();
+	free0 = vmt_free_pages();
 	for (int i = 0; i < PMT_N; i++) {
 		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
 		VMT_ASSERT(m[i] != NULL);
@@ -107,7 +75,7 @@ VMTEST(pmap, second_pmap)
 		m[i]->dirty = 0;
 		vm_page_free(m[i]);
 	}
-	VMT_ASSERT_EQ(pmt_free_pages(), free0);
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
 }
 
 VMTEST(pmap, kernel_mapping)

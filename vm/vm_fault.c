@@ -1,0 +1,534 @@
+/*
+ * vm_fault: resolve a page fault.
+ *
+ * The cases, by where the page is found (va in entry E, first object F = E's object,
+ * which the lookup gives E at its first fault, and F's backing chain B1, B2, ...):
+ *
+ *   1. nowhere, F anonymous      zero-fill: a page from the pre-zeroed pool goes into F;
+ *                                when faults in E come in address order, fault-around
+ *                                fills and maps a run ahead in the same fault
+ *   2. in F                      map it (the entry's protection); map its resident
+ *                                neighbours too (prefault)
+ *   3. in Bn, a read             map it read-only: it is shared with other shadows
+ *   4. in Bn, a write            copy-on-write: the lookup has given E its private
+ *                                shadow F (vm_object_shadow); the page is copied into F
+ *                                at the faulting index and the copy mapped writable,
+ *                                while Bn's page stays for everyone else
+ *   5. not resident in an object with a pager
+ *                                populate (the pager installs a run around the page) or
+ *                                getpages (one page); the map lock is dropped for it
+ *   6. busy (someone's I/O)      sleep until unbusied, then start again
+ *
+ *        va -> E --> F -------> B1 ------> B2 ...     (shadow chain, top first)
+ *                    |           |
+ *                    copies,     pages shared read-only
+ *                    zero-fills  with other shadows of B1
+ *
+ * Lock order: the map (a mutex, held through the whole fault so that the entry cannot
+ * change under it), F, then each backing object down the chain (hand over hand: F stays
+ * locked, an object below is unlocked when the next one is locked), then pmap's own
+ * (pv list, then the pmap), then UMA's. A fault that must sleep (memory, a busy page,
+ * the pager) releases everything first and starts again from the lookup; one that
+ * dropped the map lock for the pager takes it back with a trylock (F is locked then:
+ * against the order) and starts again when that fails or the map's timestamp moved.
+ *
+ * Accessed and dirty bits: every entry is written with A set, and with D set when the
+ * access was a write (pmap's flags), because on this platform the shadowing hypervisor
+ * refaults to set each bit itself (../shared/PLATFORM.md).
+ */
+#include "vm/vm_fault.h"
+#include "vm/pmap.h"
+#include "vm/vm_object.h"
+#include "vm/vm_pager.h"
+
+/* Fault-around (case 1): the window of pages mapped ahead grows while faults stay
+ * sequential, like read-ahead: from AROUND_MIN doubling to AROUND_MAX; an entry marked
+ * MADV_SEQUENTIAL starts at AROUND_MAX and goes to AROUND_SEQ_MAX; MADV_RANDOM never.
+ * 16 pages is PLATFORM.md's measured batch (E4_rep_ad: 0.16 us a page). */
+#define VM_FAULT_AROUND_MIN     4
+#define VM_FAULT_AROUND_MAX     16
+#define VM_FAULT_AROUND_SEQ_MAX 64
+/* Prefault (case 2): resident pages this far behind and ahead are mapped too. */
+#define VM_FAULT_PFBAK          4
+#define VM_FAULT_PFFOR          4
+/* Pages a populated run is mapped in at a time. */
+#define VM_FAULT_RUN            16
+
+#define VM_FAULT_RETRY          (-1)
+
+struct faultstate {
+	struct vm_map *map;
+	pmap_t pmap;
+	vm_offset_t va;                 /* page-aligned */
+	vm_prot_t fault_type;
+	int flags;                      /* VM_FAULT_* */
+	bool map_locked;
+	struct vm_map_fault vmf;        /* entry, first object (locked), pindex, prot */
+	struct vm_object *object;       /* the object looked in now (locked) */
+	vm_pindex_t pindex;             /* the index there */
+};
+
+static struct vm_fault_stats vm_fault_counts;   /* atomic */
+
+#define VM_FAULT_COUNT(field, n) \
+	__atomic_fetch_add(&vm_fault_counts.field, (n), __ATOMIC_RELAXED)
+
+void vm_fault_stats(struct vm_fault_stats *out)
+{
+	out->vfs_faults = __atomic_load_n(&vm_fault_counts.vfs_faults, __ATOMIC_RELAXED);
+	out->vfs_zero = __atomic_load_n(&vm_fault_counts.vfs_zero, __ATOMIC_RELAXED);
+	out->vfs_cow = __atomic_load_n(&vm_fault_counts.vfs_cow, __ATOMIC_RELAXED);
+	out->vfs_around = __atomic_load_n(&vm_fault_counts.vfs_around, __ATOMIC_RELAXED);
+	out->vfs_prefault = __atomic_load_n(&vm_fault_counts.vfs_prefault, __ATOMIC_RELAXED);
+	out->vfs_pager = __atomic_load_n(&vm_fault_counts.vfs_pager, __ATOMIC_RELAXED);
+	out->vfs_retry = __atomic_load_n(&vm_fault_counts.vfs_retry, __ATOMIC_RELAXED);
+}
+
+/* Release the objects (the one looked in, then the first) and the map.
+ * => whatever fs says is held; returns with nothing held. */
+static void vm_fault_unlock_all(struct faultstate *fs)
+{
+	if (fs->object != NULL && fs->object != fs->vmf.vmf_object)
+		vm_object_unlock(fs->object);
+	fs->object = NULL;
+	if (fs->vmf.vmf_object != NULL)
+		vm_object_unlock(fs->vmf.vmf_object);
+	fs->vmf.vmf_object = NULL;
+	if (fs->map_locked)
+		vm_map_unlock(fs->map);
+	fs->map_locked = false;
+}
+
+/* Wait until a normal allocation could succeed (pages, or pmap's page tables and pv
+ * entries). => no locks held; may sleep (the allocator panics where nothing could ever
+ * free a page: vm-core.md). */
+static void vm_fault_wait_memory(void)
+{
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_WAITOK);
+
+	vm_page_free(m);
+}
+
+/* pmap_enter's flags for this fault: the access, and the wiring (a wired entry's
+ * mappings stay wired when a fault enters them again). */
+static inline int vm_fault_pmap_flags(const struct faultstate *fs)
+{
+	return fs->fault_type | ((fs->flags & VM_FAULT_WIRE) != 0 ||
+	    vm_map_entry_wired(fs->vmf.vmf_entry) ? PMAP_ENTER_WIRED : 0);
+}
+
+/*
+ * Enter m at fs->va; a wiring fault wires the page once, when its mapping became wired.
+ * => everything of fs locked. true, or false on a shortage (nothing changed).
+ */
+static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t prot)
+{
+	uint64_t wired = 0;
+
+	if ((fs->flags & VM_FAULT_WIRE) != 0)
+		wired = pmap_wired_count(fs->pmap);
+	if (pmap_enter(fs->pmap, fs->va, m, prot, vm_fault_pmap_flags(fs)) != 0)
+		return false;
+	if ((fs->flags & VM_FAULT_WIRE) != 0 && pmap_wired_count(fs->pmap) > wired)
+		vm_page_wire(m);
+	return true;
+}
+
+/* The window of pages to map ahead of a zero-fill at fs->va, and the entry's state for
+ * the next fault. => map locked. */
+static int vm_fault_around_window(struct faultstate *fs)
+{
+	struct vm_map_entry *e = fs->vmf.vmf_entry;
+	int w;
+
+	if (e->vme_advice == VM_MADV_RANDOM || (fs->flags & (VM_FAULT_NOAROUND |
+	    VM_FAULT_WIRE)) != 0)
+		return 0;
+	if (e->vme_advice == VM_MADV_SEQUENTIAL)
+		w = fs->va == e->vme_fault_next ? MIN(2 * e->vme_fault_window,
+		    VM_FAULT_AROUND_SEQ_MAX) : VM_FAULT_AROUND_MAX;
+	else if (fs->va == e->vme_fault_next)
+		w = e->vme_fault_window == 0 ? VM_FAULT_AROUND_MIN :
+		    MIN(2 * e->vme_fault_window, VM_FAULT_AROUND_MAX);
+	else
+		w = 0;
+	return w;
+}
+
+/*
+ * Case 1: zero-fill fs->pindex of the first object F, and with fault-around the pages
+ * after it that F lacks, up to the window; map them all in one pmap_enter_run.
+ * => everything of fs locked, F only (its chain has no page there). true, or false on
+ *    a shortage of memory (then the caller releases everything and waits).
+ */
+static bool vm_fault_zero(struct faultstate *fs)
+{
+	struct vm_object *fobj = fs->vmf.vmf_object;
+	struct vm_map_entry *e = fs->vmf.vmf_entry;
+	vm_page_t ma[1 + VM_FAULT_AROUND_SEQ_MAX];
+	int n = 1, w, entered;
+
+	ma[0] = vm_page_alloc(fobj, fs->vmf.vmf_pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+	    VM_ALLOC_NOBUSY);
+	if (ma[0] == NULL)
+		return false;
+	VM_FAULT_COUNT(vfs_zero, 1);
+	w = vm_fault_around_window(fs);
+	if (w > 0 && fobj->vo_backing_object == NULL) {
+		/* Ahead: within the entry and the object, and up to F's next resident page
+		 * (a page already there has contents of its own). */
+		vm_pindex_t lim = MIN((vm_pindex_t)w, atop(e->vme_end - fs->va) - 1);
+		lim = fs->vmf.vmf_pindex < fobj->vo_size ?
+		    MIN(lim, fobj->vo_size - fs->vmf.vmf_pindex - 1) : 0;
+		vm_page_t nx = vm_page_find_least(fobj, fs->vmf.vmf_pindex + 1);
+		if (nx != NULL)
+			lim = MIN(lim, nx->pindex - fs->vmf.vmf_pindex - 1);
+		/* Extra pages only without waiting: fault-around is an optimisation. */
+		for (; (vm_pindex_t)n <= lim; n++) {
+			ma[n] = vm_page_alloc(fobj, fs->vmf.vmf_pindex + n, VM_ALLOC_NORMAL |
+			    VM_ALLOC_ZERO | VM_ALLOC_NOBUSY);
+			if (ma[n] == NULL)
+				break;
+		}
+		VM_FAULT_COUNT(vfs_zero, n - 1);
+	}
+	if (n == 1) {
+		if (!vm_fault_enter_one(fs, ma[0], fs->vmf.vmf_prot))
+			return false;   /* the page stays in F: the retry maps it */
+		entered = 1;
+	} else {
+		/* The run is mapped as the faulting access would map it: a sequential writer
+		 * writes the pages ahead too, so they start dirty (no refault to set D). */
+		entered = pmap_enter_run(fs->pmap, fs->va, ma, n, fs->vmf.vmf_prot,
+		    vm_fault_pmap_flags(fs));
+		if (entered == 0)
+			return false;
+		VM_FAULT_COUNT(vfs_around, entered - 1);
+	}
+	e->vme_fault_next = fs->va + ptoa(entered);
+	e->vme_fault_window = (uint16_t)(n - 1);
+	return true;
+}
+
+/*
+ * Case 2's prefault: map the pages of obj resident within VM_FAULT_PFBAK before and
+ * VM_FAULT_PFFOR after m (which is mapped at fs->va), inside the entry, where nothing is
+ * mapped yet. obj is the first object F or, read-only, F's backing object at depth one
+ * (where F's own page would hide it).
+ * => everything of fs locked.
+ */
+static void vm_fault_prefault(struct faultstate *fs, struct vm_object *obj, vm_page_t m,
+    vm_prot_t prot)
+{
+	struct vm_object *fobj = fs->vmf.vmf_object;
+	struct vm_map_entry *e = fs->vmf.vmf_entry;
+	vm_pindex_t boff = obj == fobj ? 0 : atop(fobj->vo_backing_object_offset);
+	/* obj's indexes of the entry's first and last pages. */
+	vm_pindex_t estart = atop(e->vme_offset) + boff;
+	vm_pindex_t elast = estart + atop(e->vme_end - e->vme_start) - 1;
+	vm_pindex_t lo = m->pindex - MIN(m->pindex - estart, (vm_pindex_t)VM_FAULT_PFBAK);
+	vm_pindex_t hi = MIN(m->pindex + VM_FAULT_PFFOR, elast);
+	int n = 0;
+
+	for (vm_page_t p = vm_page_find_least(obj, lo); p != NULL && p->pindex <= hi;
+	    p = vm_page_next(p)) {
+		if (p == m || vm_page_busied(p))
+			continue;
+		if (obj != fobj && vm_page_lookup(fobj, p->pindex - boff) != NULL)
+			continue;
+		vm_offset_t va = fs->va + ptoa(p->pindex) - ptoa(m->pindex);
+		if (pmap_extract(fs->pmap, va) != 0)
+			continue;       /* never replace a mapping (it may be writable) */
+		if (pmap_enter(fs->pmap, va, p, prot, 0) != 0)
+			break;
+		n++;
+	}
+	VM_FAULT_COUNT(vfs_prefault, n);
+}
+
+/*
+ * Case 5: fs->object has a pager and no page at fs->pindex. The pager is called with
+ * the map and every other object unlocked; when the object is the first one and the
+ * map did not change meanwhile, the pages it brought are mapped here, else the fault
+ * starts again (and finds them resident).
+ * => everything of fs locked on entry; VM_FAULT_OK or VM_FAULT_RETRY with nothing
+ *    locked, VM_FAULT_PAGER likewise.
+ */
+static int vm_fault_pager(struct faultstate *fs)
+{
+	struct vm_object *obj = fs->object, *fobj = fs->vmf.vmf_object;
+	const struct vm_pager_ops *ops = obj->vo_pager;
+	vm_prot_t maxprot = fs->vmf.vmf_entry->vme_max_protection;
+	vm_pindex_t first = fs->pindex, last = fs->pindex;
+	vm_page_t m = NULL;
+	int rv = VM_PAGER_BAD;
+
+	if (ops->pgo_populate == NULL) {
+		m = vm_page_alloc(obj, fs->pindex, VM_ALLOC_NORMAL);
+		if (m == NULL) {
+			vm_fault_unlock_all(fs);
+			vm_fault_wait_memory();
+			return VM_FAULT_RETRY;
+		}
+	}
+	/* Nothing but obj stays locked while the pager may sleep. */
+	if (obj != fobj)
+		vm_object_unlock(fobj);
+	fs->vmf.vmf_object = obj;
+	fs->object = obj;
+	vm_map_unlock(fs->map);
+	fs->map_locked = false;
+	vm_object_pip_add(obj, 1);
+	VM_FAULT_COUNT(vfs_pager, 1);
+	if (ops->pgo_populate != NULL) {
+		rv = ops->pgo_populate(obj, fs->pindex, fs->fault_type, maxprot, &first, &last);
+		KASSERT(rv != VM_PAGER_OK || (first <= fs->pindex && fs->pindex <= last),
+		    ("vm_fault_pager: %s populated [%#llx, %#llx] without %#llx", ops->pgo_name,
+		    (unsigned long long)first, (unsigned long long)last,
+		    (unsigned long long)fs->pindex));
+		if (rv == VM_PAGER_BAD) {
+			m = vm_page_alloc(obj, fs->pindex, VM_ALLOC_NORMAL);
+			if (m == NULL) {
+				vm_object_pip_wakeup(obj);
+				vm_fault_unlock_all(fs);
+				vm_fault_wait_memory();
+				return VM_FAULT_RETRY;
+			}
+		}
+	}
+	if (rv == VM_PAGER_BAD) {
+		rv = ops->pgo_getpages(obj, &m, 1);
+		if (rv != VM_PAGER_OK) {
+			vm_page_xunbusy(m);
+			vm_page_free_obj(m);
+		}
+	}
+	vm_object_pip_wakeup(obj);
+	if (rv != VM_PAGER_OK) {
+		vm_fault_unlock_all(fs);
+		return VM_FAULT_PAGER;
+	}
+
+	/* Map the run now if the fault's view still holds (the trylock: obj is locked,
+	 * against the lock order). */
+	bool mapped = false;
+	if (obj == fobj && (fs->flags & VM_FAULT_WIRE) == 0 &&
+	    mtx_trylock(&fs->map->vmap_lock)) {
+		fs->map_locked = true;
+		if (fs->map->vmap_timestamp == fs->vmf.vmf_timestamp) {
+			struct vm_map_entry *e = fs->vmf.vmf_entry;
+			vm_pindex_t lo = MAX(first, fs->vmf.vmf_pindex - atop(fs->va - e->vme_start));
+			vm_pindex_t hi = MIN(last, fs->vmf.vmf_pindex + atop(e->vme_end - fs->va) - 1);
+			vm_page_t ma[VM_FAULT_RUN];
+			mapped = true;
+			for (vm_pindex_t p = lo; p <= hi && mapped; p += VM_FAULT_RUN) {
+				int n = (int)MIN((vm_pindex_t)VM_FAULT_RUN, hi - p + 1);
+				for (int i = 0; i < n; i++)
+					ma[i] = vm_page_lookup(obj, p + i);
+				vm_offset_t va = fs->va - ptoa(fs->vmf.vmf_pindex - p);
+				mapped = pmap_enter_run(fs->pmap, va, ma, n, fs->vmf.vmf_prot,
+				    vm_fault_pmap_flags(fs)) == n;
+			}
+		}
+	}
+	for (vm_pindex_t p = first; p <= last; p++)
+		vm_page_xunbusy(vm_page_lookup(obj, p));
+	vm_fault_unlock_all(fs);
+	if (!mapped)
+		return VM_FAULT_RETRY;
+	return VM_FAULT_OK;
+}
+
+/* One attempt. => nothing locked on entry and on return. VM_FAULT_* or VM_FAULT_RETRY. */
+static int vm_fault_once(struct faultstate *fs)
+{
+	struct vm_object *fobj, *next;
+	vm_page_t m;
+	int rv;
+
+	vm_map_lock(fs->map);
+	fs->map_locked = true;
+	fs->object = NULL;
+	rv = vm_map_lookup_fault(fs->map, fs->va, fs->fault_type, &fs->vmf);
+	if (rv != 0) {
+		vm_map_unlock(fs->map);
+		fs->map_locked = false;
+		return rv == EFAULT ? VM_FAULT_NOMAP : VM_FAULT_PROT;
+	}
+	fobj = fs->vmf.vmf_object;
+	vm_object_lock(fobj);
+	fs->object = fobj;
+	fs->pindex = fs->vmf.vmf_pindex;
+
+	/* Down the chain to the first object that has the page. */
+	for (;;) {
+		m = vm_page_lookup(fs->object, fs->pindex);
+		if (m != NULL) {
+			if (vm_page_busied(m)) {
+				/* Case 6: nothing but the page's object stays locked for the
+				 * sleep, which drops that too. */
+				struct vm_object *obj = fs->object;
+				if (obj != fobj)
+					vm_object_unlock(fobj);
+				vm_map_unlock(fs->map);
+				fs->map_locked = false;
+				fs->object = fs->vmf.vmf_object = NULL;
+				vm_page_busy_sleep_unlocked(m, &obj->vo_lock, true);
+				return VM_FAULT_RETRY;
+			}
+			break;
+		}
+		if (fs->object->vo_pager != NULL)
+			return vm_fault_pager(fs);
+		if (!vm_object_anon(fs->object)) {
+			/* A phys or device object without a pager has nothing to give. */
+			vm_fault_unlock_all(fs);
+			return VM_FAULT_PAGER;
+		}
+		next = fs->object->vo_backing_object;
+		if (next == NULL)
+			break;
+		fs->pindex += atop(fs->object->vo_backing_object_offset);
+		vm_object_lock(next);
+		if (fs->object != fobj)
+			vm_object_unlock(fs->object);
+		fs->object = next;
+	}
+
+	if (m == NULL) {
+		/* Case 1. */
+		if (fs->object != fobj)
+			vm_object_unlock(fs->object);
+		fs->object = fobj;
+		if (!vm_fault_zero(fs))
+			goto shortage;
+	} else if (fs->object == fobj) {
+		/* Case 2. */
+		if (!vm_fault_enter_one(fs, m, fs->vmf.vmf_prot))
+			goto shortage;
+		if ((fs->flags & (VM_FAULT_NOAROUND | VM_FAULT_WIRE)) == 0 &&
+		    fs->vmf.vmf_entry->vme_advice != VM_MADV_RANDOM)
+			vm_fault_prefault(fs, fobj, m, fs->vmf.vmf_prot);
+	} else if ((fs->fault_type & VM_PROT_WRITE) == 0) {
+		/* Case 3: shared with the other shadows of this object. */
+		vm_prot_t prot = fs->vmf.vmf_prot & ~VM_PROT_WRITE;
+		if (!vm_fault_enter_one(fs, m, prot))
+			goto shortage;
+		if ((fs->flags & (VM_FAULT_NOAROUND | VM_FAULT_WIRE)) == 0 &&
+		    fs->vmf.vmf_entry->vme_advice != VM_MADV_RANDOM &&
+		    fs->object == fobj->vo_backing_object)
+			vm_fault_prefault(fs, fs->object, m, prot);
+	} else {
+		/* Case 4: the lookup made F private (a write clears VME_NEEDS_COPY), so F
+		 * takes a copy; the original stays where the other shadows see it. */
+		vm_page_t copy = vm_page_alloc(fobj, fs->vmf.vmf_pindex, VM_ALLOC_NORMAL |
+		    VM_ALLOC_NOBUSY);
+		if (copy == NULL)
+			goto shortage;
+		pmap_copy_page(m, copy);
+		vm_object_unlock(fs->object);
+		fs->object = fobj;
+		VM_FAULT_COUNT(vfs_cow, 1);
+		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot))
+			goto shortage;  /* the copy stays in F: the retry maps it */
+	}
+	vm_fault_unlock_all(fs);
+	return VM_FAULT_OK;
+
+shortage:
+	vm_fault_unlock_all(fs);
+	vm_fault_wait_memory();
+	return VM_FAULT_RETRY;
+}
+
+int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int flags)
+{
+	struct faultstate fs;
+	int rv;
+
+	KASSERT(fault_type != 0 && (fault_type & ~VM_PROT_ALL) == 0,
+	    ("vm_fault: bad fault type %#x", fault_type));
+	KASSERT(map->vmap_pmap != NULL, ("vm_fault: map %p has no pmap", (void *)map));
+	fs.map = map;
+	fs.pmap = map->vmap_pmap;
+	fs.va = trunc_page(vaddr);
+	fs.fault_type = fault_type;
+	fs.flags = flags;
+	fs.map_locked = false;
+	VM_FAULT_COUNT(vfs_faults, 1);
+	for (;;) {
+		rv = vm_fault_once(&fs);
+		/* References the lookup let go of, dropped without any lock. */
+		vm_map_fault_done(&fs.vmf);
+		if (rv != VM_FAULT_RETRY)
+			return rv;
+		VM_FAULT_COUNT(vfs_retry, 1);
+	}
+}
+
+/* ---- faults on purpose: wiring and populating ---------------------------------------- */
+
+/* The protection of the entry at va (VM_PROT_NONE for a hole). => map unlocked. */
+static vm_prot_t vm_fault_entry_prot(struct vm_map *map, vm_offset_t va)
+{
+	struct vm_map_entry *e;
+	vm_prot_t prot = VM_PROT_NONE;
+
+	vm_map_lock(map);
+	if (vm_map_lookup_entry(map, va, &e))
+		prot = e->vme_protection;
+	vm_map_unlock(map);
+	return prot;
+}
+
+int vm_fault_wire(struct vm_map *map, vm_offset_t start, vm_offset_t end)
+{
+	for (vm_offset_t va = trunc_page(start); va < end; va += PAGE_SIZE) {
+		/* The entry's own rights: a writable copy-on-write entry gets its copies
+		 * now, so that a wired page is never replaced by a later write. */
+		vm_prot_t prot = vm_fault_entry_prot(map, va) & (VM_PROT_READ | VM_PROT_WRITE);
+		if (prot == VM_PROT_NONE)
+			return EFAULT;
+		if (vm_fault(map, va, prot, VM_FAULT_WIRE) != VM_FAULT_OK)
+			return EFAULT;
+	}
+	return 0;
+}
+
+void vm_fault_unwire(struct vm_map *map, vm_offset_t start, vm_offset_t end)
+{
+	pmap_t pmap = map->vmap_pmap;
+
+	/* There is no pmap_unwire yet: the mapping goes (a later touch faults it back,
+	 * unwired), and the page is unwired when its mapping was a wired one. */
+	vm_map_lock(map);
+	for (vm_offset_t va = trunc_page(start); va < end; va += PAGE_SIZE) {
+		vm_paddr_t pa = pmap_extract(pmap, va);
+		if (pa == 0)
+			continue;
+		uint64_t wired = pmap_wired_count(pmap);
+		pmap_remove(pmap, va, va + PAGE_SIZE);
+		if (pmap_wired_count(pmap) < wired)
+			vm_page_unwire_noq(PHYS_TO_VM_PAGE(pa));
+	}
+	vm_map_unlock(map);
+}
+
+vm_size_t vm_fault_populate_range(struct vm_map *map, vm_offset_t start, vm_offset_t end)
+{
+	vm_size_t missed = 0;
+
+	for (vm_offset_t va = trunc_page(start); va < end; va += PAGE_SIZE) {
+		vm_prot_t prot = vm_fault_entry_prot(map, va);
+		if ((prot & (VM_PROT_READ | VM_PROT_WRITE)) == 0) {
+			missed++;
+			continue;
+		}
+		/* Read: a copy-on-write entry keeps sharing until it is written. */
+		if (pmap_extract(map->vmap_pmap, va) != 0)
+			continue;
+		if (vm_fault(map, va, VM_PROT_READ, VM_FAULT_NORMAL) != VM_FAULT_OK)
+			missed++;
+	}
+	return missed;
+}

@@ -1,0 +1,44 @@
+/*
+ * vm_pager: how an object that is not plain anonymous memory gets its pages. Only the
+ * part the fault handler needs so far: an object carries a table of operations
+ * (vo_pager, NULL for anonymous zero-fill memory), and a fault that finds no resident
+ * page in such an object asks it for one (getpages) or for a run around it (populate).
+ * Swap (issue 7) and the device pager fill in tables of their own.
+ *
+ * Return values of the operations: VM_PAGER_*.
+ */
+#ifndef VM_VM_PAGER_H
+#define VM_VM_PAGER_H
+
+#include "vm/vm_page.h"
+
+struct vm_object;
+
+#define VM_PAGER_OK     0   /* done */
+#define VM_PAGER_BAD    1   /* populate: not here, use getpages (FreeBSD's answer) */
+#define VM_PAGER_FAIL   2   /* getpages: the pager has no such page */
+#define VM_PAGER_ERROR  3   /* an I/O error: the fault answers SIGBUS */
+
+struct vm_pager_ops {
+	const char *pgo_name;
+	/*
+	 * Fill ma[0..count), pages the fault allocated in obj at consecutive indexes,
+	 * exclusively busied and not valid yet.
+	 * => obj locked on entry and on return (the pager may drop it while it waits for
+	 *    I/O; obj has paging in progress meanwhile). VM_PAGER_OK: every page is filled;
+	 *    VM_PAGER_FAIL or VM_PAGER_ERROR: none is (the fault frees them).
+	 */
+	int (*pgo_getpages)(struct vm_object *obj, vm_page_t *ma, int count);
+	/*
+	 * FreeBSD r309710's populate: install in obj a run of pages [*first, *last] that
+	 * holds pindex, each resident, filled and exclusively busied; the fault maps the
+	 * part of the run its entry covers and unbusies them all. fault_type and max_prot
+	 * say how the pages will be used (a pager may refuse a write with VM_PAGER_ERROR).
+	 * NULL, or VM_PAGER_BAD: the fault uses getpages for the one page.
+	 * => obj locked on entry and on return (dropped meanwhile as for getpages).
+	 */
+	int (*pgo_populate)(struct vm_object *obj, vm_pindex_t pindex, vm_prot_t fault_type,
+	    vm_prot_t max_prot, vm_pindex_t *first, vm_pindex_t *last);
+};
+
+#endif /* VM_VM_PAGER_H */
