@@ -79,6 +79,44 @@ if want fork.insn.per.page && command -v valgrind >/dev/null && [ -x "$B/tests/b
 	[ -n "$fi16" ] && [ -n "$fie" ] && emit "BENCH name=fork.insn.per.page value=$(awk -v i="$fi16" 'BEGIN{printf "%.1f", i/4096}') unit=insn ref=fork.empty refvalue=$fie ratio=$(ratio "$fi16" "$fie")"
 fi
 
+# fault.zero.insn, fault.cow.insn: instructions per write fault (vm_fault through
+# pmap_enter) of 1024 on a MADV_RANDOM private anonymous region (bench_fault.c), beside a
+# bare vm_page_alloc_noobj(ZERO)+vm_page_free pair. Out of each count, by callgrind's
+# inclusive cost per function: vm_plat_zero_pages (the VMM zeroing the pre-zeroed pool:
+# one exit per fill on the guest) and pmap_copy_page (the goal excludes the copy). The
+# host mutexes (mtx_* over pthread; a few instructions each on the guest) are printed
+# apart as NAME.mutex, with the count as their reference.
+fn_incl() { # CALLGRIND_OUT REGEX: summed inclusive cost of the functions named so
+	callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+		grep -E ":($2) \\[" | awk '{ gsub(",", "", $1); s += $1 } END { print s + 0 }'
+}
+fault_insn() { # NAME OP EXCLUDE_REGEX
+	local name=$1 op=$2 ex=$3 n=1024 out ir x mu v vm pr
+	want "$name" || return 0
+	out=$(mktemp)
+	valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
+		--toggle-collect=bench_insn_loop "$B/tests/bench_fault" --insn "$op" "$n" >/dev/null 2>&1
+	ir=$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}')
+	x=$(fn_incl "$out" "$ex"); mu=$(fn_incl "$out" 'mtx_lock|mtx_unlock|mtx_trylock')
+	rm -f "$out"
+	[ -n "$ir" ] || { echo "bench: callgrind gave no count for $name" >&2; return 0; }
+	out=$(mktemp)
+	valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
+		--toggle-collect=bench_insn_loop "$B/tests/bench_fault" --insn page.pair "$n" >/dev/null 2>&1
+	pr=$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}')
+	pr=$(awk -v i="$pr" -v x="$(fn_incl "$out" vm_plat_zero_pages)" -v n="$n" 'BEGIN{printf "%.1f", (i-x)/n}')
+	rm -f "$out"
+	v=$(awk -v i="$ir" -v x="$x" -v n="$n" 'BEGIN{printf "%.1f", (i-x)/n}')
+	vm=$(awk -v m="$mu" -v n="$n" 'BEGIN{printf "%.1f", m/n}')
+	emit "BENCH name=$name value=$v unit=insn ref=page.pair.insn refvalue=$pr ratio=$(ratio "$v" "$pr")"
+	emit "BENCH name=$name.mutex value=$vm unit=insn ref=$name refvalue=$v ratio=$(ratio "$vm" "$v")"
+}
+if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null &&
+    [ -x "$B/tests/bench_fault" ]; then
+	fault_insn fault.zero.insn fault.zero 'vm_plat_zero_pages'
+	fault_insn fault.cow.insn fault.cow 'vm_plat_zero_pages|pmap_copy_page'
+fi
+
 # The guest's own figures: it prints BENCH lines from its bench suite.
 if want page.zero && [ -x "$B/vmm" ]; then
 	"${KVMRUN[@]}" "$B/vmm" run -m 256M --ktest=bench 2>/dev/null | grep '^BENCH' | while read -r l; do emit "$l"; done
