@@ -19,9 +19,16 @@ static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
  * m already in the trie. */
 static void vm_page_memq_link(struct vm_object *obj, vm_page_t m)
 {
-	vm_page_t mpred = m->pindex == 0 ? NULL :
-	    vm_radix_lookup_le(&obj->vo_rtree, m->pindex - 1);
-	struct vm_plinks *prev = mpred != NULL ? &mpred->listq : &obj->vo_memq;
+	struct vm_plinks *prev = obj->vo_memq.pl_prev;     /* the last page, or the head */
+
+	/* After the last page (pages come in in address order: first touches, copies,
+	 * read-ahead) or into an empty list, without a lookup; else after the page with
+	 * the largest index below m's. */
+	if (prev != &obj->vo_memq && vm_page_of_listq(prev)->pindex > m->pindex) {
+		vm_page_t mpred = m->pindex == 0 ? NULL :
+		    vm_radix_lookup_le(&obj->vo_rtree, m->pindex - 1);
+		prev = mpred != NULL ? &mpred->listq : &obj->vo_memq;
+	}
 
 	m->listq.pl_prev = prev;
 	m->listq.pl_next = prev->pl_next;
