@@ -172,6 +172,14 @@ bool uma_zone_iter(uma_zone_t *zonep);
  * pages hold UMA's own two zones and are taken by the first zone creation (0 before). */
 uint64_t uma_pages_total(void);
 uint64_t uma_pages_boot(void);
+/*
+ * Pages in wholly free slabs of type-stable (UMA_ZONE_NOFREE) kegs: memory UMA holds
+ * with no item in use and that no reclaim gives back. The bucket zones are such kegs, so
+ * a burst of frees (a pmap_remove of a few hundred pv entries) can leave the bucket
+ * zone a page larger for good. A leak check compares vm_page_free_count() plus this
+ * (tests/vmtests/vmt_pmap.c's vmt_free_pages), after draining the caches.
+ */
+uint64_t uma_pages_nofree_idle(void);
 
 /*
  * The statistics stream: a self-describing binary snapshot a host tool parses (from a

@@ -1528,6 +1528,24 @@ uint64_t uma_pages_total(void)
 	return pages;
 }
 
+uint64_t uma_pages_nofree_idle(void)
+{
+	uint64_t pages = 0;
+
+	mtx_lock(&uma_mtx);
+	for (struct uma_keg *keg = uma_kegs; keg != NULL; keg = keg->uk_link) {
+		if ((keg->uk_flags & UMA_ZONE_NOFREE) == 0)
+			continue;
+		mtx_lock(&keg->uk_lock);
+		for (struct uma_slab *s = keg->uk_free_slabs.usl_first; s != NULL;
+		    s = s->us_next)
+			pages += keg->uk_ppera;
+		mtx_unlock(&keg->uk_lock);
+	}
+	mtx_unlock(&uma_mtx);
+	return pages;
+}
+
 int uma_stats_ncpus(void)
 {
 	return uma_ncpus;

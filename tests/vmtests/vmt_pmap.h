@@ -17,8 +17,10 @@
  */
 uint64_t vmt_pt_walk(vm_paddr_t root, vm_offset_t va, const char **why);
 
-/* Free pages with UMA's caches emptied; the first call warms pmap's pv zone with one
- * mapping made and undone, so that UMA's own pages exist before anyone counts. */
+/* Free pages with UMA's caches emptied, counting the wholly free slabs of type-stable
+ * kegs (UMA's bucket zones, which no reclaim shrinks) as free; the first call warms
+ * pmap's pv zone with one mapping made and undone, so that UMA's own pages exist before
+ * anyone counts. */
 uint64_t vmt_free_pages(void);
 
 #endif

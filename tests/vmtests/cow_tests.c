@@ -1,0 +1,385 @@
+/*
+ * Suite "cow": copy-on-write after vmspace_fork, end to end through the real code
+ * (`vmm run --ktest=cow`; on the host under Check as vm.cow). A parent vmspace maps a
+ * private anonymous range with vm_mmap, writes a pattern into every page (vm_fault
+ * write faults), forks, and then each case is checked both ways, after Linux's
+ * kselftest cow.c and FreeBSD's shared_shadow_inval_test: the bytes each side reads,
+ * and the frames and write bits read back from each side's page tables with the tests'
+ * own walker (vmt_pmap.h). Accesses are simulated as a CPU makes them: a load or store
+ * through the leaf entry, calling vm_fault only when that entry does not allow it.
+ *
+ * Each case runs over 1 page, 2 pages and 8 pages straddling a 2 MiB boundary (two
+ * page-table pages), and ends with every vmspace freed, the free page count and the
+ * object count back at their start values.
+ */
+#include <string.h>
+
+#include "vm/vm_fault.h"
+#include "vm/vm_mmap.h"
+#include "vm/vm_object.h"
+#include "vm/vm_vmspace.h"
+#include "vm/pmap.h"
+#include "tests/vmtests/vmtest.h"
+#include "tests/vmtests/vmt_pmap.h"
+
+#define CW_MIN      0x10000000ul            /* 256 MiB */
+#define CW_MAX      0x20000000ul
+#define CW_PROT     (LINUX_PROT_READ | LINUX_PROT_WRITE)
+#define CW_PRIV     (LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_FIXED)
+#define CW_SHFLAGS  (LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS | LINUX_MAP_FIXED)
+
+/* Where the range starts, and its pages: 8 straddle 0x10400000 (4 below, 4 above). */
+static const struct { vm_offset_t va; int n; } cw_sizes[] = {
+	{ CW_MIN + 0x200000ul, 1 },
+	{ CW_MIN + 0x200000ul + ptoa(16), 2 },
+	{ CW_MIN + 0x400000ul - ptoa(4), 8 },
+};
+
+/* The offsets in a page the tests write and read: first byte, middle, last byte. */
+static const unsigned cw_off[] = { 0, 100, PAGE_SIZE - 1 };
+
+static int cw_rv;       /* the last failed vm_fault's result */
+
+static uint64_t cw_pte(struct vmspace *vm, vm_offset_t va)
+{
+	return vmt_pt_walk(vmspace_pmap(vm)->pm_cr3, va, NULL);
+}
+
+/* The frame va is mapped to in vm, 0 for none; the walker and pmap_extract agree. */
+static vm_paddr_t cw_pa(struct vmspace *vm, vm_offset_t va)
+{
+	uint64_t e = cw_pte(vm, va);
+	vm_paddr_t pa = (e & PG_V) != 0 ? (e & PG_FRAME) : 0;
+
+	if (pmap_extract(vmspace_pmap(vm), va) != pa + (pa != 0 ? (va & PAGE_MASK) : 0))
+		return (vm_paddr_t)-1;
+	return pa;
+}
+
+/* The byte at va as a CPU reads it; -1 when the fault failed (cw_rv says why). */
+static int cw_load(struct vmspace *vm, vm_offset_t va)
+{
+	uint64_t e = cw_pte(vm, va);
+
+	if ((e & PG_V) == 0) {
+		cw_rv = vm_fault(vmspace_map(vm), va, VM_PROT_READ, 0);
+		if (cw_rv != VM_FAULT_OK)
+			return -1;
+		e = cw_pte(vm, va);
+	}
+	return ((uint8_t *)vm_phys_to_dmap(e & PG_FRAME))[va & PAGE_MASK];
+}
+
+static bool cw_store(struct vmspace *vm, vm_offset_t va, uint8_t v)
+{
+	uint64_t e = cw_pte(vm, va);
+
+	if ((e & (PG_V | PG_RW)) != (PG_V | PG_RW)) {
+		cw_rv = vm_fault(vmspace_map(vm), va, VM_PROT_WRITE, 0);
+		if (cw_rv != VM_FAULT_OK)
+			return false;
+		e = cw_pte(vm, va);
+	}
+	((uint8_t *)vm_phys_to_dmap(e & PG_FRAME))[va & PAGE_MASK] = v;
+	return true;
+}
+
+/* Write tag + page into the three offsets of each of n pages at va. */
+static bool cw_fill(struct vmspace *vm, vm_offset_t va, int n, uint8_t tag)
+{
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < nitems(cw_off); k++)
+			if (!cw_store(vm, va + ptoa(i) + cw_off[k], (uint8_t)(tag + i)))
+				return false;
+	return true;
+}
+
+/* Do the three offsets of page i read tag + i? */
+static bool cw_page_is(struct vmspace *vm, vm_offset_t va, int i, uint8_t tag)
+{
+	for (size_t k = 0; k < nitems(cw_off); k++)
+		if (cw_load(vm, va + ptoa(i) + cw_off[k]) != (uint8_t)(tag + i))
+			return false;
+	return true;
+}
+
+static bool cw_is(struct vmspace *vm, vm_offset_t va, int n, uint8_t tag)
+{
+	for (int i = 0; i < n; i++)
+		if (!cw_page_is(vm, va, i, tag))
+			return false;
+	return true;
+}
+
+/* Does every byte of page i read zero (faulting it in)? */
+static bool cw_page_zero(struct vmspace *vm, vm_offset_t va, int i)
+{
+	if (cw_load(vm, va + ptoa(i)) != 0)
+		return false;
+	const uint64_t *w = vm_phys_to_dmap(cw_pa(vm, va + ptoa(i)));
+	for (size_t k = 0; k < PAGE_SIZE / 8; k++)
+		if (w[k] != 0)
+			return false;
+	return true;
+}
+
+/* Page i of both sides: the same frame, neither mapping writable. */
+static bool cw_shared_ro(struct vmspace *a, struct vmspace *b, vm_offset_t va, int i)
+{
+	vm_offset_t p = va + ptoa(i);
+	vm_paddr_t pa = cw_pa(a, p);
+
+	return pa != 0 && pa != (vm_paddr_t)-1 && pa == cw_pa(b, p) &&
+	    (cw_pte(a, p) & PG_RW) == 0 && (cw_pte(b, p) & PG_RW) == 0;
+}
+
+/* Page i of both sides: different frames, both writable. */
+static bool cw_private_rw(struct vmspace *a, struct vmspace *b, vm_offset_t va, int i)
+{
+	vm_offset_t p = va + ptoa(i);
+	vm_paddr_t pa = cw_pa(a, p), pb = cw_pa(b, p);
+
+	return pa != 0 && pb != 0 && pa != (vm_paddr_t)-1 && pb != (vm_paddr_t)-1 &&
+	    pa != pb && (cw_pte(a, p) & PG_RW) != 0 && (cw_pte(b, p) & PG_RW) != 0;
+}
+
+enum cw_case {
+	CW_CHILD_WRITES,        /* the child writes: the parent keeps its bytes */
+	CW_PARENT_WRITES,       /* the parent writes: the child keeps the old bytes */
+	CW_BOTH_WRITE,          /* both write every page: each sees its own */
+	CW_READS_SHARE,         /* reads share the frame; an unwritten page stays shared */
+	CW_GRANDCHILD,          /* a second fork of the COW range: three views */
+	CW_SHARED,              /* MAP_SHARED: a write on either side is seen by the other */
+	CW_DONTFORK,            /* MADV_DONTFORK: absent in the child */
+	CW_WIPEONFORK,          /* MADV_WIPEONFORK: zero in the child */
+	CW_NCASES
+};
+
+static const char *const cw_case_names[CW_NCASES] = {
+	"child writes", "parent writes", "both write", "reads share", "grandchild",
+	"MAP_SHARED", "MADV_DONTFORK", "MADV_WIPEONFORK",
+};
+
+/* The bytes: 0x10 + page the parent before fork, 0x40 the parent after, 0x70 the child,
+ * 0xa0 the grandchild. */
+#define CW_OLD      0x10
+#define CW_PNEW     0x40
+#define CW_CNEW     0x70
+#define CW_GNEW     0xa0
+
+/* One case over n pages at va, with the parent and child made here (g: the grandchild
+ * where the case makes one). NULL or what failed. */
+static const char *cw_check(enum cw_case c, struct vmspace *p, struct vmspace *ch,
+    struct vmspace **g, vm_offset_t va, int n)
+{
+	switch (c) {
+	case CW_CHILD_WRITES:
+		if (!cw_fill(ch, va, n, CW_CNEW))
+			return "the child's write faulted";
+		if (!cw_is(ch, va, n, CW_CNEW))
+			return "the child does not read its own write";
+		if (!cw_is(p, va, n, CW_OLD))
+			return "the parent sees the child's write";
+		/* The parent's mapping was write-protected by fork; its next write is its own
+		 * and still not the child's business. */
+		if (!cw_fill(p, va, n, CW_PNEW) || !cw_is(ch, va, n, CW_CNEW))
+			return "the parent's later write reached the child";
+		for (int i = 0; i < n; i++)
+			if (!cw_private_rw(p, ch, va, i))
+				return "after both wrote, a frame is shared or not writable";
+		return NULL;
+	case CW_PARENT_WRITES:
+		if (!cw_fill(p, va, n, CW_PNEW))
+			return "the parent's write faulted";
+		if (!cw_is(p, va, n, CW_PNEW))
+			return "the parent does not read its own write";
+		if (!cw_is(ch, va, n, CW_OLD))
+			return "the child sees the parent's write";
+		for (int i = 0; i < n; i++)
+			if (cw_pa(ch, va + ptoa(i)) == cw_pa(p, va + ptoa(i)) ||
+			    (cw_pte(ch, va + ptoa(i)) & PG_RW) != 0)
+				return "the child maps the parent's new page, or writably";
+		return NULL;
+	case CW_BOTH_WRITE:
+		/* Page by page, alternating who writes first. */
+		for (int i = 0; i < n; i++) {
+			struct vmspace *first = (i & 1) ? ch : p, *second = (i & 1) ? p : ch;
+			uint8_t t1 = first == p ? CW_PNEW : CW_CNEW, t2 = first == p ? CW_CNEW :
+			    CW_PNEW;
+			if (!cw_fill(first, va + ptoa(i), 1, (uint8_t)(t1 + i)) ||
+			    !cw_fill(second, va + ptoa(i), 1, (uint8_t)(t2 + i)))
+				return "a write faulted";
+		}
+		if (!cw_is(p, va, n, CW_PNEW) || !cw_is(ch, va, n, CW_CNEW))
+			return "a side does not see its own write";
+		for (int i = 0; i < n; i++)
+			if (!cw_private_rw(p, ch, va, i))
+				return "after both wrote, a frame is shared or not writable";
+		return NULL;
+	case CW_READS_SHARE:
+		if (!cw_is(ch, va, n, CW_OLD) || !cw_is(p, va, n, CW_OLD))
+			return "a side does not read the bytes from before fork";
+		for (int i = 0; i < n; i++)
+			if (!cw_shared_ro(p, ch, va, i))
+				return "after reads, the sides do not share a read-only frame";
+		/* The child writes its first page only: the other pages stay shared. */
+		if (!cw_fill(ch, va, 1, CW_CNEW))
+			return "the child's write faulted";
+		if (!cw_page_is(p, va, 0, CW_OLD) || !cw_page_is(ch, va, 0, CW_CNEW))
+			return "the written page";
+		if (cw_pa(ch, va) == cw_pa(p, va) || (cw_pte(ch, va) & PG_RW) == 0)
+			return "the child's write did not give it its own writable frame";
+		for (int i = 1; i < n; i++) {
+			if (!cw_page_is(p, va, i, CW_OLD) || !cw_page_is(ch, va, i, CW_OLD))
+				return "a page never written lost its bytes";
+			if (!cw_shared_ro(p, ch, va, i))
+				return "a page never written after fork is not shared";
+		}
+		return NULL;
+	case CW_GRANDCHILD:
+		/* The child writes half, then forks; the grandchild sees the child's bytes
+		 * where it wrote and the parent's elsewhere. */
+		if (!cw_fill(ch, va, (n + 1) / 2, CW_CNEW))
+			return "the child's write faulted";
+		if ((*g = vmspace_fork(ch)) == NULL)
+			return "the second fork";
+		for (int i = 0; i < n; i++)
+			if (!cw_page_is(*g, va, i, i < (n + 1) / 2 ? CW_CNEW : CW_OLD))
+				return "the grandchild does not read what the child had";
+		if (!cw_fill(*g, va, n, CW_GNEW) || !cw_is(*g, va, n, CW_GNEW))
+			return "the grandchild's write";
+		for (int i = 0; i < n; i++)
+			if (!cw_page_is(ch, va, i, i < (n + 1) / 2 ? CW_CNEW : CW_OLD))
+				return "the child sees the grandchild's write";
+		if (!cw_is(p, va, n, CW_OLD))
+			return "the parent sees a descendant's write";
+		if (!cw_fill(p, va, n, CW_PNEW) || !cw_fill(ch, va, n, CW_CNEW))
+			return "the parent's or child's write";
+		if (!cw_is(p, va, n, CW_PNEW) || !cw_is(ch, va, n, CW_CNEW) ||
+		    !cw_is(*g, va, n, CW_GNEW))
+			return "after all three wrote, a side does not see its own bytes";
+		for (int i = 0; i < n; i++)
+			if (!cw_private_rw(p, ch, va, i) || !cw_private_rw(ch, *g, va, i) ||
+			    !cw_private_rw(p, *g, va, i))
+				return "after all three wrote, two share a frame";
+		return NULL;
+	case CW_SHARED:
+		if (!cw_is(ch, va, n, CW_OLD))
+			return "the child does not read the shared bytes";
+		if (!cw_fill(ch, va, n, CW_CNEW) || !cw_is(p, va, n, CW_CNEW))
+			return "the parent does not see the child's write";
+		if (!cw_fill(p, va, n, CW_PNEW) || !cw_is(ch, va, n, CW_PNEW))
+			return "the child does not see the parent's write";
+		for (int i = 0; i < n; i++) {
+			vm_offset_t a = va + ptoa(i);
+			if (cw_pa(p, a) != cw_pa(ch, a) || (cw_pte(p, a) & PG_RW) == 0 ||
+			    (cw_pte(ch, a) & PG_RW) == 0)
+				return "the sides do not map one writable frame";
+		}
+		return NULL;
+	case CW_DONTFORK:
+		for (int i = 0; i < n; i++) {
+			if (cw_load(ch, va + ptoa(i)) != -1 || cw_rv != VM_FAULT_NOMAP ||
+			    vm_fault_signal(cw_rv) != VM_FAULT_SIGSEGV)
+				return "the child's read did not fault with SIGSEGV (no mapping)";
+			if (cw_store(ch, va + ptoa(i), 1) || cw_rv != VM_FAULT_NOMAP)
+				return "the child's write did not fault with SIGSEGV";
+			if (cw_pte(ch, va + ptoa(i)) != 0)
+				return "the child has a page-table entry";
+		}
+		if (!cw_is(p, va, n, CW_OLD))
+			return "the parent lost its bytes";
+		for (int i = 0; i < n; i++)
+			if ((cw_pte(p, va + ptoa(i)) & PG_RW) == 0)
+				return "the parent's mapping was write-protected by fork";
+		if (!cw_fill(p, va, n, CW_PNEW) || !cw_is(p, va, n, CW_PNEW))
+			return "the parent's write";
+		return NULL;
+	case CW_WIPEONFORK:
+		for (int i = 0; i < n; i++)
+			if (!cw_page_zero(ch, va, i))
+				return "the child's wiped page does not read zero";
+		if (!cw_is(p, va, n, CW_OLD))
+			return "the parent lost its bytes";
+		if (!cw_fill(ch, va, n, CW_CNEW) || !cw_is(p, va, n, CW_OLD))
+			return "the child's write reached the parent";
+		if (!cw_fill(p, va, n, CW_PNEW) || !cw_is(ch, va, n, CW_CNEW))
+			return "the parent's write reached the child";
+		for (int i = 0; i < n; i++)
+			if (!cw_private_rw(p, ch, va, i))
+				return "the sides share a frame";
+		return NULL;
+	default:
+		return "no such case";
+	}
+}
+
+/* One case at one size: set up, fork, check, free everything, count. */
+static const char *cw_run(enum cw_case c, vm_offset_t va, int n)
+{
+	uint64_t free0 = vmt_free_pages();
+	int objs0 = vm_object_count();
+	struct vmspace *p = vmspace_alloc(CW_MIN, CW_MAX), *ch = NULL, *g = NULL;
+	const char *why = NULL;
+
+	if (p == NULL)
+		return "vmspace_alloc";
+	if (vm_mmap(vmspace_map(p), va, ptoa(n), CW_PROT, c == CW_SHARED ? CW_SHFLAGS :
+	    CW_PRIV) != (long)va)
+		why = "mmap";
+	else if (!cw_fill(p, va, n, CW_OLD) || !cw_is(p, va, n, CW_OLD))
+		why = "the parent's first writes";
+	else if (c == CW_DONTFORK && vm_madvise(vmspace_map(p), va, ptoa(n),
+	    LINUX_MADV_DONTFORK) != 0)
+		why = "MADV_DONTFORK";
+	else if (c == CW_WIPEONFORK && vm_madvise(vmspace_map(p), va, ptoa(n),
+	    LINUX_MADV_WIPEONFORK) != 0)
+		why = "MADV_WIPEONFORK";
+	else if (pmap_resident_count(vmspace_pmap(p)) != (uint64_t)n)
+		why = "the parent's resident count before fork";
+	else if ((ch = vmspace_fork(p)) == NULL)
+		why = "vmspace_fork";
+	else {
+		/* Straight after fork: the child has no mapping; the parent kept its own,
+		 * write-protected exactly where the range is copy-on-write. */
+		bool cow = c != CW_SHARED && c != CW_DONTFORK && c != CW_WIPEONFORK;
+		for (int i = 0; i < n && why == NULL; i++) {
+			uint64_t e = cw_pte(p, va + ptoa(i));
+			if (cw_pte(ch, va + ptoa(i)) != 0)
+				why = "the child has a mapping straight after fork";
+			else if ((e & PG_V) == 0 || ((e & PG_RW) == 0) != cow)
+				why = "the parent's mapping after fork";
+		}
+		if (why == NULL)
+			why = cw_check(c, p, ch, &g, va, n);
+	}
+	if (g != NULL)
+		vmspace_free(g);
+	if (ch != NULL)
+		vmspace_free(ch);
+	vmspace_free(p);
+	if (why == NULL && vm_object_count() != objs0)
+		why = "an object leaked";
+	if (why == NULL && vmt_free_pages() != free0)
+		why = "a page leaked";
+	return why;
+}
+
+static void cw_case(enum cw_case c)
+{
+	pmap_init();
+	for (size_t i = 0; i < nitems(cw_sizes); i++) {
+		const char *why = cw_run(c, cw_sizes[i].va, cw_sizes[i].n);
+		VMT_ASSERT_MSG(why == NULL, "%s, %d pages at %#lx: %s", cw_case_names[c],
+		    cw_sizes[i].n, (unsigned long)cw_sizes[i].va, why);
+	}
+}
+
+VMTEST(cow, child_writes) { cw_case(CW_CHILD_WRITES); }
+VMTEST(cow, parent_writes) { cw_case(CW_PARENT_WRITES); }
+VMTEST(cow, both_write_same_page) { cw_case(CW_BOTH_WRITE); }
+VMTEST(cow, reads_share_unwritten_stays_shared) { cw_case(CW_READS_SHARE); }
+VMTEST(cow, grandchild) { cw_case(CW_GRANDCHILD); }
+VMTEST(cow, map_shared_stays_shared) { cw_case(CW_SHARED); }
+VMTEST(cow, dontfork_absent_in_child) { cw_case(CW_DONTFORK); }
+VMTEST(cow, wipeonfork_zero_in_child) { cw_case(CW_WIPEONFORK); }
