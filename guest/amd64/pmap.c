@@ -565,6 +565,58 @@ void pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 	pmap_batch_finish(pmap, &b);
 }
 
+/* Entry old protected: clear's bits off, set's on. It changes only if valid. */
+static inline uint64_t pmap_protect_bits(uint64_t old, uint64_t clear, uint64_t set)
+{
+	return (old & ~clear) | set;
+}
+
+static inline bool pmap_protect_changes(uint64_t old, uint64_t clear, uint64_t set)
+{
+	return (old & PG_V) != 0 && pmap_protect_bits(old, clear, set) != old;
+}
+
+/*
+ * Protect the entries [pte, end) of one page table; => the number of entries before
+ * the first changed one in *lo and before the last in *hi, or false when none changed.
+ * clear and set are constants at each call (pmap_protect's three cases): the loop is
+ * fork's whole per-page cost (docs/pmap.md). The first and last changed entries (the
+ * range to invalidate) are found by scans apart, the last one from the end, so that
+ * the loop that changes entries records nothing.
+ *
+ * Each entry takes one locked compare-and-swap: the CPU may set PG_A/PG_M until the
+ * TLB forgets the entry, and a lost race takes the new value. Only a modified
+ * writable managed entry has something for its page (the dirty bit; referenced stays
+ * in the entry): pmap_page_sync's case, without looking the page up for the others.
+ */
+static inline __attribute__((always_inline)) bool pmap_protect_ptes(uint64_t *pte,
+    uint64_t *end, uint64_t clear, uint64_t set, size_t *lo, size_t *hi)
+{
+	uint64_t *base = pte;
+
+	while (pte < end && !pmap_protect_changes(*pte, clear, set))
+		pte++;
+	if (pte == end)
+		return false;
+	while (!pmap_protect_changes(end[-1], clear, set))
+		end--;
+	*lo = (size_t)(pte - base);
+	*hi = (size_t)(end - 1 - base);
+#pragma GCC unroll 8
+	for (; pte < end; pte++) {
+		uint64_t old = *pte, new = pmap_protect_bits(old, clear, set);
+		if ((old & PG_V) == 0 || new == old)
+			continue;
+		while (!__atomic_compare_exchange_n(pte, &old, new, false, __ATOMIC_ACQ_REL,
+		    __ATOMIC_RELAXED))
+			new = pmap_protect_bits(old, clear, set);
+		if ((clear & PG_RW) != 0 &&
+		    (old & (PG_MANAGED | PG_M | PG_RW)) == (PG_MANAGED | PG_M | PG_RW))
+			PHYS_TO_VM_PAGE(old & PG_FRAME)->dirty = PMAP_PAGE_DIRTY;
+	}
+	return true;
+}
+
 void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 {
 	struct pmap_batch b;
@@ -590,30 +642,20 @@ void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 		next = PMAP_SPAN_END(va, pte == NULL ? shift : PDRSHIFT, eva);
 		if (pte == NULL)
 			continue;
-		/* The changed span of this table, added to the batch once: va only grows. */
-		vm_offset_t lo = 0, hi = 0;
-		for (; va < next; va += PAGE_SIZE, pte++) {
-			uint64_t old = *pte;
-			if ((old & PG_V) == 0 || ((old & clear) == 0 && (old & set) == set))
-				continue;
-			old = __atomic_fetch_and(pte, ~clear, __ATOMIC_ACQ_REL);
-			/* Write-protecting a range (fork's COW) sets nothing: no second
-			 * locked operation per entry then. */
-			if (set != 0)
-				__atomic_fetch_or(pte, set, __ATOMIC_RELEASE);
-			/* Only a modified writable entry has something for its page (the
-			 * dirty bit; referenced stays in the entry): pmap_page_sync's case,
-			 * without looking the page up for the others. */
-			if ((old & (PG_MANAGED | PG_M | PG_RW)) == (PG_MANAGED | PG_M | PG_RW) &&
-			    (clear & PG_RW))
-				PHYS_TO_VM_PAGE(old & PG_FRAME)->dirty = PMAP_PAGE_DIRTY;
-			if (hi == 0)
-				lo = va;
-			hi = va + PAGE_SIZE;
-		}
-		if (hi != 0) {
-			pmap_batch_add(&b, lo);
-			pmap_batch_add(&b, hi - PAGE_SIZE);
+		uint64_t *end = pte + atop(next - va);
+		size_t lo, hi;
+		bool changed;
+		/* Fork write-protects (and most often sets PG_NX, already set). */
+		if (clear != 0 && set != 0)
+			changed = pmap_protect_ptes(pte, end, PG_RW | PG_M, PG_NX, &lo, &hi);
+		else if (clear != 0)
+			changed = pmap_protect_ptes(pte, end, PG_RW | PG_M, 0, &lo, &hi);
+		else
+			changed = pmap_protect_ptes(pte, end, 0, PG_NX, &lo, &hi);
+		/* The changed span of this table, added to the batch once. */
+		if (changed) {
+			pmap_batch_add(&b, va + ptoa(lo));
+			pmap_batch_add(&b, va + ptoa(hi));
 		}
 	}
 	mtx_unlock(&pmap->pm_mtx);
