@@ -488,6 +488,56 @@ START_TEST(invalidations_batched)
 }
 END_TEST
 
+START_TEST(protect_span)
+{
+	enum { N = 64 };
+	struct pmap p;
+	vm_page_t m[N];
+	vm_offset_t va = 0x400000 - PG(N / 2);     /* the run crosses a page table */
+
+	for (int i = 0; i < N; i++)
+		m[i] = page();
+	ck_assert_int_eq(pmap_pinit(&p), 0);
+	pmap_activate(&p);
+	ck_assert_int_eq(pmap_enter_run(&p, va, m, N, RW, VM_PROT_READ), N);
+	/* Modified: two pages, one on each side of the table boundary. */
+	pmap_enter(&p, va + PG(5), m[5], RW, VM_PROT_WRITE);
+	pmap_enter(&p, va + PG(N - 5), m[N - 5], RW, VM_PROT_WRITE);
+	/* Read-only already at both ends, a hole in the middle. */
+	pmap_protect(&p, va, va + PG(3), VM_PROT_READ);
+	pmap_protect(&p, va + PG(N - 3), va + PG(N), VM_PROT_READ);
+	pmap_remove(&p, va + PG(N / 2 - 1), va + PG(N / 2 + 1));
+	uint64_t calls = pmap_invl_log.pil_range_calls;
+	/* One call, from the first entry it changed to the last. */
+	pmap_protect(&p, va, va + PG(N), VM_PROT_READ);
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 1);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_sva, va + PG(3));
+	ck_assert_uint_eq(pmap_invl_log.pil_last_eva, va + PG(N - 3));
+	for (int i = 0; i < N; i++) {
+		uint64_t e = walk(p.pm_cr3, va + PG(i));
+		if (i == N / 2 - 1 || i == N / 2) {
+			ck_assert_uint_eq(e, 0);
+			continue;
+		}
+		ck_assert_uint_eq(e & LEAF_BITS, PG_V | PG_U | PG_A | PG_NX | PG_MANAGED);
+		ck_assert_uint_eq(m[i]->dirty, i == 5 || i == N - 5 ? 0xff : 0);
+	}
+	/* Nothing left to change: nothing asked. */
+	pmap_protect(&p, va, va + PG(N), VM_PROT_READ);
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 1);
+	check_pmap(&p);
+
+	pmap_remove(&p, va, va + PG(N));
+	pmap_activate(kernel_pmap);
+	pmap_release(&p);
+	for (int i = 0; i < N; i++) {
+		m[i]->dirty = 0;
+		vm_page_free(m[i]);
+	}
+	ck_assert_uint_eq(free_pages(), free_at_start);
+}
+END_TEST
+
 START_TEST(zero_and_copy)
 {
 	vm_page_t a = page(), b = page();
@@ -518,6 +568,7 @@ static Suite *pmap_suite(void)
 	tcase_add_test(tc, tables_freed_when_empty);
 	tcase_add_test(tc, kernel_half_shared);
 	tcase_add_test(tc, invalidations_batched);
+	tcase_add_test(tc, protect_span);
 	tcase_add_test(tc, zero_and_copy);
 	suite_add_tcase(s, tc);
 	return s;
