@@ -576,6 +576,22 @@ static inline bool pmap_protect_changes(uint64_t old, uint64_t clear, uint64_t s
 	return (old & PG_V) != 0 && pmap_protect_bits(old, clear, set) != old;
 }
 
+/* Protect *pte if it changes (pmap_protect_ptes says how). */
+static inline __attribute__((always_inline)) void pmap_protect_pte(uint64_t *pte,
+    uint64_t clear, uint64_t set)
+{
+	uint64_t old = *pte, new = pmap_protect_bits(old, clear, set);
+
+	if ((old & PG_V) == 0 || new == old)
+		return;
+	while (!__atomic_compare_exchange_n(pte, &old, new, false, __ATOMIC_ACQ_REL,
+	    __ATOMIC_RELAXED))
+		new = pmap_protect_bits(old, clear, set);
+	if ((clear & PG_RW) != 0 &&
+	    (old & (PG_MANAGED | PG_M | PG_RW)) == (PG_MANAGED | PG_M | PG_RW))
+		PHYS_TO_VM_PAGE(old & PG_FRAME)->dirty = PMAP_PAGE_DIRTY;
+}
+
 /*
  * Protect the entries [pte, end) of one page table; => the number of entries before
  * the first changed one in *lo and before the last in *hi, or false when none changed.
@@ -602,18 +618,15 @@ static inline __attribute__((always_inline)) bool pmap_protect_ptes(uint64_t *pt
 		end--;
 	*lo = (size_t)(pte - base);
 	*hi = (size_t)(end - 1 - base);
+	/* Eight entries an iteration, then the rest: write-protection only (fork's);
+	 * taking execute away alone is rare enough for the short loop. */
+	for (; (clear & PG_RW) != 0 && end - pte >= 8; pte += 8) {
 #pragma GCC unroll 8
-	for (; pte < end; pte++) {
-		uint64_t old = *pte, new = pmap_protect_bits(old, clear, set);
-		if ((old & PG_V) == 0 || new == old)
-			continue;
-		while (!__atomic_compare_exchange_n(pte, &old, new, false, __ATOMIC_ACQ_REL,
-		    __ATOMIC_RELAXED))
-			new = pmap_protect_bits(old, clear, set);
-		if ((clear & PG_RW) != 0 &&
-		    (old & (PG_MANAGED | PG_M | PG_RW)) == (PG_MANAGED | PG_M | PG_RW))
-			PHYS_TO_VM_PAGE(old & PG_FRAME)->dirty = PMAP_PAGE_DIRTY;
+		for (int i = 0; i < 8; i++)
+			pmap_protect_pte(pte + i, clear, set);
 	}
+	for (; pte < end; pte++)
+		pmap_protect_pte(pte, clear, set);
 	return true;
 }
 
