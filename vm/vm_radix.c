@@ -79,10 +79,13 @@ static inline vm_pindex_t vm_radix_trimkey(vm_pindex_t index, int clev)
 	return index & ~((UINT64_C(1) << ((clev + 1) * VM_RADIX_WIDTH)) - 1);
 }
 
-/* The index is not below node: their digits differ above node's. */
+/* The index is not below node: their digits differ above node's. (Two shifts, the
+ * second by the digit's width, so that the top digit's nodes need no special case and
+ * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
 static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
 {
-	return vm_radix_trimkey(index, rn->rn_clev) != rn->rn_owner;
+	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
+	    VM_RADIX_WIDTH != 0;
 }
 
 /* The highest digit where two different keys differ. */
