@@ -102,7 +102,16 @@ static inline void pmap_batch_add(struct pmap_batch *b, vm_offset_t va)
  * freed page-table pages go back: no walk can reach them any more.
  * => called with no pmap lock held (vm_page_free takes vm_phys's).
  */
-static void pmap_batch_finish(pmap_t pmap, struct pmap_batch *b)
+static void pmap_batch_finish_slow(pmap_t pmap, struct pmap_batch *b);
+
+/* Inline for the common case of an enter into empty slots: nothing to do. */
+static inline void pmap_batch_finish(pmap_t pmap, struct pmap_batch *b)
+{
+	if (b->pb_sva < b->pb_eva || !vm_plinks_empty(&b->pb_free))
+		pmap_batch_finish_slow(pmap, b);
+}
+
+static void pmap_batch_finish_slow(pmap_t pmap, struct pmap_batch *b)
 {
 	if (b->pb_sva < b->pb_eva && (pmap == kernel_pmap ||
 	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
