@@ -131,8 +131,9 @@ static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t pro
 
 	if ((fs->flags & VM_FAULT_WIRE) != 0)
 		wired = pmap_wired_count(fs->pmap);
-	if (pmap_enter(fs->pmap, fs->va, m, prot, vm_fault_pmap_flags(fs) | pflags) != 0)
-		return false;
+	if (pmap_enter_run(fs->pmap, fs->va, &m, 1, prot, vm_fault_pmap_flags(fs) |
+	    pflags) != 1)
+		return false;       /* pmap_enter's ENOMEM, without its wrapper */
 	if ((fs->flags & VM_FAULT_WIRE) != 0 && pmap_wired_count(fs->pmap) > wired)
 		vm_page_wire(m);
 	return true;
