@@ -44,6 +44,10 @@ extern struct pmap kernel_pmap_store;
 #define PMAP_ENTER_WIRED    0x0100  /* the mapping is wired (counted, kept) */
 #define PMAP_ENTER_DIRTY    0x0200  /* the page is dirty anyway (anonymous, no copy on
                                        swap): a writable mapping starts modified */
+#define PMAP_ENTER_NEW      0x0400  /* the pages were just allocated and nobody else can
+                                       reach them yet (their object stays locked by the
+                                       caller): no mapping of them exists, so pmap need
+                                       not take the pv lock to add their first one */
 
 /* => once, before the first pmap is used (idempotent); may allocate (never sleeps). */
 void pmap_init(void);

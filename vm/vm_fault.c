@@ -119,16 +119,21 @@ static inline int vm_fault_pmap_flags(const struct faultstate *fs)
 
 /*
  * Enter m at fs->va; a wiring fault wires the page once, when its mapping became wired.
+ * pflags: PMAP_ENTER_NEW for a page this fault allocated (F, locked, holds it) where
+ * nothing is mapped yet as a rule (a zero-fill; not a COW copy, which replaces the
+ * read-only mapping of the page it copies).
  * => everything of fs locked. true, or false on a shortage (nothing changed).
  */
-static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t prot)
+static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t prot,
+    int pflags)
 {
 	uint64_t wired = 0;
 
 	if ((fs->flags & VM_FAULT_WIRE) != 0)
 		wired = pmap_wired_count(fs->pmap);
-	if (pmap_enter(fs->pmap, fs->va, m, prot, vm_fault_pmap_flags(fs)) != 0)
-		return false;
+	if (pmap_enter_run(fs->pmap, fs->va, &m, 1, prot, vm_fault_pmap_flags(fs) |
+	    pflags) != 1)
+		return false;       /* pmap_enter's ENOMEM, without its wrapper */
 	if ((fs->flags & VM_FAULT_WIRE) != 0 && pmap_wired_count(fs->pmap) > wired)
 		vm_page_wire(m);
 	return true;
@@ -193,14 +198,14 @@ static bool vm_fault_zero(struct faultstate *fs)
 		VM_FAULT_COUNT(vfs_zero, n - 1);
 	}
 	if (n == 1) {
-		if (!vm_fault_enter_one(fs, ma[0], fs->vmf.vmf_prot))
+		if (!vm_fault_enter_one(fs, ma[0], fs->vmf.vmf_prot, PMAP_ENTER_NEW))
 			return false;   /* the page stays in F: the retry maps it */
 		entered = 1;
 	} else {
 		/* The run is mapped as the faulting access would map it: a sequential writer
 		 * writes the pages ahead too, so they start dirty (no refault to set D). */
 		entered = pmap_enter_run(fs->pmap, fs->va, ma, n, fs->vmf.vmf_prot,
-		    vm_fault_pmap_flags(fs));
+		    vm_fault_pmap_flags(fs) | PMAP_ENTER_NEW);
 		if (entered == 0)
 			return false;
 		VM_FAULT_COUNT(vfs_around, entered - 1);
@@ -404,7 +409,7 @@ static int vm_fault_once(struct faultstate *fs)
 			goto shortage;
 	} else if (fs->object == fobj) {
 		/* Case 2. */
-		if (!vm_fault_enter_one(fs, m, fs->vmf.vmf_prot))
+		if (!vm_fault_enter_one(fs, m, fs->vmf.vmf_prot, 0))
 			goto shortage;
 		if ((fs->flags & (VM_FAULT_NOAROUND | VM_FAULT_WIRE)) == 0 &&
 		    fs->vmf.vmf_entry->vme_advice != VM_MADV_RANDOM)
@@ -412,7 +417,7 @@ static int vm_fault_once(struct faultstate *fs)
 	} else if ((fs->fault_type & VM_PROT_WRITE) == 0) {
 		/* Case 3: shared with the other shadows of this object. */
 		vm_prot_t prot = fs->vmf.vmf_prot & ~VM_PROT_WRITE;
-		if (!vm_fault_enter_one(fs, m, prot))
+		if (!vm_fault_enter_one(fs, m, prot, 0))
 			goto shortage;
 		if ((fs->flags & (VM_FAULT_NOAROUND | VM_FAULT_WIRE)) == 0 &&
 		    fs->vmf.vmf_entry->vme_advice != VM_MADV_RANDOM &&
@@ -429,7 +434,7 @@ static int vm_fault_once(struct faultstate *fs)
 		vm_object_unlock(fs->object);
 		fs->object = fobj;
 		VM_FAULT_COUNT(vfs_cow, 1);
-		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot))
+		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot, 0))
 			goto shortage;  /* the copy stays in F: the retry maps it */
 	}
 	vm_fault_unlock_all(fs);

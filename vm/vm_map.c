@@ -297,6 +297,8 @@ static void vm_map_entry_unlink(struct vm_map *map, struct vm_map_entry *e)
 	vm_map_entry_set_gap(map, prev);
 	map->vmap_nentries--;
 	map->vmap_timestamp++;
+	if (map->vmap_hint == e)
+		map->vmap_hint = NULL;
 }
 
 /* ---- entries and spares ------------------------------------------------------------- */
@@ -444,6 +446,7 @@ void vm_map_destroy(struct vm_map *map)
 		uma_zfree(vm_map_entry_zone, map->vmap_spare[--map->vmap_nspare]);
 	map->vmap_root = NULL;
 	map->vmap_nentries = 0;
+	map->vmap_hint = NULL;
 	mtx_destroy(&map->vmap_lock);
 
 	mtx_lock(&vm_map_zone_mtx);
@@ -508,7 +511,14 @@ int vm_map_lookup_fault(struct vm_map *map, vm_offset_t va, vm_prot_t fault_type
 	vm_map_assert_locked(map);
 	vmf->vmf_drop[0] = vmf->vmf_drop[1] = NULL;
 	for (;;) {
-		if (!vm_map_lookup_entry(map, va, &e)) {
+		/* Faults come in runs within one entry: the last one found first (an entry
+		 * clipped since then still has its own bounds). */
+		e = map->vmap_hint;
+		if (e != NULL && va >= e->vme_start && va < e->vme_end)
+			;
+		else if (vm_map_lookup_entry(map, va, &e))
+			map->vmap_hint = e;
+		else {
 			if (spare != NULL)
 				vm_map_fault_defer(map, vmf, spare);
 			return EFAULT;

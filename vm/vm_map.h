@@ -128,7 +128,8 @@ struct vm_map {
 	                                      the fault slept?" (vm_fault, later) */
 	struct pmap *vmap_pmap;            /* C: the physical map, or NULL (no mappings) */
 	struct vm_map_entry *vmap_deferred; /* M: entries gone from the map whose object
-	                                       references vm_map_unlock drops (vm_map.c) */
+	                                       references vm_map_unlock drops (vm_map.c) */	struct vm_map_entry *vmap_hint;    /* M: the entry the last fault's lookup found, or
+	                                      NULL; an entry in the map (unlink forgets it) */
 };
 
 static inline vm_offset_t vm_map_min(const struct vm_map *map)

@@ -143,7 +143,7 @@ int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pinde
 static inline vm_page_t vm_page_lookup(struct vm_object *obj, vm_pindex_t pindex)
 {
 	vm_object_assert_locked(obj);
-	return vm_radix_lookup(&obj->vo_rtree, pindex);
+	return vm_radix_lookup_miss(&obj->vo_rtree, pindex);
 }
 /* The resident page after m in pindex order, or NULL. => obj locked. */
 vm_page_t vm_page_next(vm_page_t m);

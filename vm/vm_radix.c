@@ -79,10 +79,13 @@ static inline vm_pindex_t vm_radix_trimkey(vm_pindex_t index, int clev)
 	return index & ~((UINT64_C(1) << ((clev + 1) * VM_RADIX_WIDTH)) - 1);
 }
 
-/* The index is not below node: their digits differ above node's. */
+/* The index is not below node: their digits differ above node's. (Two shifts, the
+ * second by the digit's width, so that the top digit's nodes need no special case and
+ * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
 static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
 {
-	return vm_radix_trimkey(index, rn->rn_clev) != rn->rn_owner;
+	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
+	    VM_RADIX_WIDTH != 0;
 }
 
 /* The highest digit where two different keys differ. */
@@ -116,6 +119,7 @@ void vm_radix_init(struct vm_radix *rt)
 	if (z != NULL)
 		uma_zdestroy(z);
 	rt->rt_root = 0;
+	rt->rt_miss_slot = NULL;
 }
 
 void vm_radix_fini(struct vm_radix *rt)
@@ -174,6 +178,21 @@ int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
 
 	KASSERT(((uintptr_t)m & VM_RADIX_ISLEAF) == 0, ("vm_radix_insert: page %p unaligned",
 	    (void *)m));
+	if (rt->rt_miss_slot != NULL && rt->rt_miss_index == index) {
+		/* The trie is as the lookup that missed index left it: the walk ended at
+		 * this slot (empty, a leaf of another key, or a node index is not under). */
+		parentp = rt->rt_miss_slot;
+		rn = rt->rt_miss_node;
+		rt->rt_miss_slot = NULL;
+		child = *parentp;
+		if (child == 0) {
+			*parentp = vm_radix_leaf(m);
+			if (rn != NULL)
+				rn->rn_count++;
+			return 0;
+		}
+	}
+	rt->rt_miss_slot = NULL;
 	for (;;) {
 		child = *parentp;
 		if (child == 0) {
@@ -218,6 +237,7 @@ vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 	struct vm_radix_node *rn = NULL;
 	vm_page_t m;
 
+	rt->rt_miss_slot = NULL;
 	for (;;) {
 		child = *slotp;
 		if (child == 0)
@@ -261,6 +281,29 @@ vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index)
 			return NULL;
 		p = rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
 	}
+	return NULL;
+}
+
+vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
+{
+	uintptr_t *slotp = &rt->rt_root, p;
+	struct vm_radix_node *rn = NULL;
+
+	while ((p = *slotp) != 0) {
+		if (vm_radix_isleaf(p)) {
+			vm_page_t m = vm_radix_topage(p);
+			if (m->pindex == index)
+				return m;
+			break;
+		}
+		if (vm_radix_keybarr(vm_radix_tonode(p), index))
+			break;
+		rn = vm_radix_tonode(p);
+		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+	}
+	rt->rt_miss_slot = slotp;
+	rt->rt_miss_node = (p == 0) ? rn : NULL;
+	rt->rt_miss_index = index;
 	return NULL;
 }
 
@@ -365,4 +408,5 @@ void vm_radix_reclaim_allnodes(struct vm_radix *rt)
 	if (rt->rt_root != 0 && !vm_radix_isleaf(rt->rt_root))
 		vm_radix_reclaim_node(vm_radix_tonode(rt->rt_root));
 	rt->rt_root = 0;
+	rt->rt_miss_slot = NULL;
 }

@@ -20,6 +20,13 @@
 
 struct vm_radix {
 	uintptr_t rt_root;          /* O: a node, a tagged page (a leaf) or 0 (empty) */
+	/* O: where the last vm_radix_lookup_miss of rt_miss_index stopped (the slot, and
+	 * the node holding it or NULL for the root), so that the insert which usually
+	 * follows a miss starts there instead of walking again. Any change to the trie
+	 * forgets it (rt_miss_slot NULL). */
+	uintptr_t *rt_miss_slot;
+	struct vm_radix_node *rt_miss_node;
+	vm_pindex_t rt_miss_index;
 };
 
 /* Make an empty trie (and the node zone with the first trie). => may sleep. */
@@ -45,6 +52,10 @@ int vm_radix_insert(struct vm_radix *rt, vm_page_t m);
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index);
 /* The page with this pindex, or NULL. => owner locked. */
 vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index);
+/* vm_radix_lookup that, on a miss, remembers where the walk stopped: an insert of that
+ * index before any other change to the trie continues from there (one walk for a
+ * lookup and the insert that fills the hole). => owner locked (exclusively: it writes). */
+vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index);
 /* The page with the least pindex >= index / the greatest pindex <= index, or NULL.
  * Iteration in order: m = lookup_ge(rt, 0), then lookup_ge(rt, m->pindex + 1) until
  * NULL (vm_radix_iter_next does that, stopping at the largest pindex). => owner locked. */

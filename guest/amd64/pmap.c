@@ -102,7 +102,16 @@ static inline void pmap_batch_add(struct pmap_batch *b, vm_offset_t va)
  * freed page-table pages go back: no walk can reach them any more.
  * => called with no pmap lock held (vm_page_free takes vm_phys's).
  */
-static void pmap_batch_finish(pmap_t pmap, struct pmap_batch *b)
+static void pmap_batch_finish_slow(pmap_t pmap, struct pmap_batch *b);
+
+/* Inline for the common case of an enter into empty slots: nothing to do. */
+static inline void pmap_batch_finish(pmap_t pmap, struct pmap_batch *b)
+{
+	if (b->pb_sva < b->pb_eva || !vm_plinks_empty(&b->pb_free))
+		pmap_batch_finish_slow(pmap, b);
+}
+
+static void pmap_batch_finish_slow(pmap_t pmap, struct pmap_batch *b)
 {
 	if (b->pb_sva < b->pb_eva && (pmap == kernel_pmap ||
 	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
@@ -488,7 +497,14 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
 	    npages, (void *)pmap));
 	pmap_batch_init(&b);
-	mtx_lock(&pmap_pv_mtx);
+	/* Fresh pages (PMAP_ENTER_NEW) have no pv entries nobody else can reach: only the
+	 * pmap's lock, unless an old mapping is in the way (its page's pv list needs the
+	 * pv lock: then everything again under both, in the lock order). */
+	bool pvlocked = (flags & PMAP_ENTER_NEW) == 0;
+	vm_offset_t sva = va;
+again:
+	if (pvlocked)
+		mtx_lock(&pmap_pv_mtx);
 	mtx_lock(&pmap->pm_mtx);
 	for (i = 0; i < npages; i++, va += PAGE_SIZE) {
 		vm_page_t m = ma[i];
@@ -502,6 +518,14 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 				break;
 		} else
 			pte++;
+		if (!pvlocked && (*pte & PG_V) != 0) {
+			/* Pages before i are entered: entering them again changes nothing. */
+			mtx_unlock(&pmap->pm_mtx);
+			pvlocked = true;
+			pte = NULL;
+			va = sva;
+			goto again;
+		}
 		/* A managed page already mapped here keeps its pv entry. */
 		struct pv_entry *none = NULL;
 		bool again = (*pte & (PG_V | PG_FRAME)) == (PG_V | VM_PAGE_TO_PHYS(m));
@@ -509,7 +533,8 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 		    again || !pmap_managed(m) ? &none : &pv, &b);
 	}
 	mtx_unlock(&pmap->pm_mtx);
-	mtx_unlock(&pmap_pv_mtx);
+	if (pvlocked)
+		mtx_unlock(&pmap_pv_mtx);
 	if (pv != NULL)
 		uma_zfree(pmap_pv_zone, pv);
 	pmap_batch_finish(pmap, &b);

@@ -84,6 +84,61 @@ START_TEST(dense)
 }
 END_TEST
 
+/* vm_radix_lookup_miss then insert from the slot it remembered: every shape a walk can
+ * stop at (the empty root, a root leaf, an empty slot in a node, a leaf of another key,
+ * a node the key is not under), and the slot forgotten when the trie changes between
+ * the miss and the insert (a removal that frees the node, another key's insert). Each
+ * step checked against a list of the keys present. */
+START_TEST(miss_then_insert)
+{
+	enum { N = 512 };
+	static struct vm_page p[N];
+	static bool in[N];
+	struct vm_radix rt;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	vm_radix_init(&rt);
+	for (int i = 0; i < N; i++) {
+		/* Clusters near 0, near 1 << 40 and a few in the top digit. */
+		p[i].pindex = (vm_pindex_t)(i % 3 == 0 ? (uint64_t)i * 7 : i % 3 == 1 ?
+		    (UINT64_C(1) << 40) + (uint64_t)i : UINT64_MAX - (uint64_t)i * 977);
+		in[i] = false;
+	}
+	for (int step = 0; step < 20000; step++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int i = (int)(x % N), j = (int)((x >> 20) % N), what = (int)((x >> 40) % 8);
+		vm_page_t m = vm_radix_lookup_miss(&rt, p[i].pindex);
+		ck_assert(m == (in[i] ? &p[i] : NULL));
+		if (in[i]) {
+			ck_assert(vm_radix_remove(&rt, p[i].pindex) == &p[i]);
+			in[i] = false;
+			continue;
+		}
+		/* Between the miss and its insert: sometimes another change. */
+		if (what == 0 && in[j]) {
+			ck_assert(vm_radix_remove(&rt, p[j].pindex) == &p[j]);
+			in[j] = false;
+		} else if (what == 1 && !in[j] && j != i) {
+			ck_assert_int_eq(vm_radix_insert(&rt, &p[j]), 0);
+			in[j] = true;
+		}
+		ck_assert_int_eq(vm_radix_insert(&rt, &p[i]), 0);
+		in[i] = true;
+		if (step % 64 == 0)
+			for (int k = 0; k < N; k++)
+				ck_assert(vm_radix_lookup(&rt, p[k].pindex) == (in[k] ? &p[k] : NULL));
+	}
+	for (int k = 0; k < N; k++)
+		if (in[k])
+			ck_assert(vm_radix_remove(&rt, p[k].pindex) == &p[k]);
+	ck_assert(vm_radix_is_empty(&rt));
+	ck_assert_int_eq(vm_radix_nodes_allocated(), 0);
+	vm_radix_fini(&rt);
+}
+END_TEST
+
 static Suite *radix_suite(void)
 {
 	Suite *s = suite_create("vm_radix");
@@ -94,6 +149,7 @@ static Suite *radix_suite(void)
 	tcase_add_loop_test(tc, model_seeds, 0, 6);
 	tcase_add_test(tc, edges);
 	tcase_add_test(tc, dense);
+	tcase_add_test(tc, miss_then_insert);
 	suite_add_tcase(s, tc);
 	return s;
 }
