@@ -29,6 +29,7 @@
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
 
+#define MEMGUARD_REC_ZONE   "memguard records"
 #define MEMGUARD_NHASH  256             /* live allocations' hash buckets */
 
 struct memguard_rec {
@@ -71,6 +72,8 @@ int memguard_select(const char *name)
 	memcpy(memguard_desc, n > 0 ? name : "", n + 1);
 	__atomic_store_n(&memguard_enabled, n > 0, __ATOMIC_RELEASE);
 	mtx_unlock(&memguard_mtx);
+	if (n > 0)
+		uma_memguard_select(name);      /* zones of that name that exist already */
 	return 0;
 }
 
@@ -105,7 +108,7 @@ static void memguard_init(void)
 		panic("memguard_init: no %lu bytes of address space in the kernel map (error %d)",
 		    (unsigned long)MEMGUARD_MAPSIZE, rv);
 	vm_map_init(&memguard_map, kernel_pmap, base, base + MEMGUARD_MAPSIZE);
-	memguard_rec_zone = uma_zcreate("memguard records", sizeof(struct memguard_rec),
+	memguard_rec_zone = uma_zcreate(MEMGUARD_REC_ZONE, sizeof(struct memguard_rec),
 	    NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
 	memguard_base = base;
 	__atomic_store_n(&memguard_size, MEMGUARD_MAPSIZE, __ATOMIC_RELEASE);
@@ -128,7 +131,9 @@ void *memguard_alloc(size_t size, int flags, const char *name, int kind)
 
 	KASSERT(((flags & M_WAITOK) != 0) != ((flags & M_NOWAIT) != 0),
 	    ("memguard_alloc: give exactly one of M_WAITOK and M_NOWAIT (%#x)", flags));
-	if (usable > MEMGUARD_MAPSIZE / 4 || npages > UINT32_MAX) {
+	/* MemGuard's own record zone would recurse: never guarded. */
+	if (usable > MEMGUARD_MAPSIZE / 4 || npages > UINT32_MAX ||
+	    (kind == MEMGUARD_KIND_ZONE && strcmp(name, MEMGUARD_REC_ZONE) == 0)) {
 		memguard_count_fallback();
 		return NULL;
 	}

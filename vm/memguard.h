@@ -14,7 +14,10 @@
  * space (plus the guard), two page-table updates and a TLB invalidation, so it is for
  * the one type being hunted (`vm.memguard=NAME` on the kernel command line, or
  * memguard_select), never for everything. When nothing is selected, kmalloc pays one
- * load and branch, and kfree a range test.
+ * load and branch, and kfree a range test. A UMA zone of the selected name hands out
+ * guarded items from uma_zalloc (keg and zone init, M_ZERO, ctor around them) and takes
+ * them back in uma_zfree (dtor, fini); other zones pay one branch on a bit of uz_fast
+ * (vm/uma_core.c, uma_memguard_select).
  *
  * Not caught: an underrun (the bytes before the object share its first page), an
  * overrun by less than the rounding to MEMGUARD_ALIGN, and a use after free once the

@@ -77,6 +77,10 @@ uma_zone_t uma_zsecond_create(const char *name, uma_ctor ctor, uma_dtor dtor,
     uma_init zinit, uma_fini zfini, uma_zone_t primary);
 /* Destroy a zone; every item must have been freed. A keg goes with its last zone. */
 void uma_zdestroy(uma_zone_t zone);
+/* MemGuard (vm/memguard.h) selected name: the zones called so (but UMA's own) hand out
+ * guarded items from now on, through their init and ctor, and take them back through
+ * dtor and fini. memguard_select calls it; never sleeps. */
+void uma_memguard_select(const char *name);
 
 /*
  * Allocate an item. flags: exactly one of M_WAITOK / M_NOWAIT, optionally M_ZERO and

@@ -19,6 +19,7 @@
  * CPU inside a critical section; another CPU asks for a drain with uc_drain_req, which
  * the owner honours when it next leaves the fast path.
  */
+#include "vm/memguard.h"
 #include "vm/uma_int.h"
 #include "vm/vm_lowmem.h"
 #include "vm/vm_page.h"
@@ -661,6 +662,8 @@ static uint32_t zone_fast_compute(uma_zone_t zone)
 		f |= UZ_FAST_FREE_SLOW;
 	if (zone->uz_drain_pending != 0)
 		f |= UZ_FAST_DRAIN;
+	if (zone->uz_memguard)
+		f |= UZ_FAST_MEMGUARD;
 	return f;
 }
 
@@ -999,10 +1002,11 @@ static void *__attribute__((noinline)) zone_alloc_slow(uma_zone_t zone, void *ud
 }
 
 /*
- * The fast path: pop the CPU's alloc bucket in a critical section. Everything else
- * (empty bucket, ctor, M_ZERO) is out of line.
+ * The cached path: pop the CPU's alloc bucket in a critical section. Everything else
+ * (empty bucket, ctor, M_ZERO) is out of line. fast: zone->uz_fast as loaded.
  */
-void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
+static inline void *zone_alloc_cached(uma_zone_t zone, void *udata, int flags,
+    uint32_t fast)
 {
 	struct uma_cache *cache;
 	struct uma_bucket *b;
@@ -1019,13 +1023,96 @@ void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
 		b->ub_cnt = cnt;
 		cache->uc_allocs++;
 		critical_exit();
-		if (__predict_false(((zone->uz_fast | (uint32_t)flags) &
+		if (__predict_false(((fast | (uint32_t)flags) &
 		    (UZ_FAST_ALLOC_MASK | M_ZERO)) != 0))
 			return zone_alloc_finish(zone, item, udata, flags);
 		return item;
 	}
 	critical_exit();
 	return zone_alloc_slow(zone, udata, flags);
+}
+
+/* Count a guarded allocation (ok) or failure, or a guarded free, in the CPU's cache,
+ * so the zone's statistics include guarded items. */
+static void zone_memguard_count(uma_zone_t zone, int what)
+{
+	critical_enter();
+	struct uma_cache *cache = &zone->uz_cpu[vm_curcpu()];
+	if (what > 0)
+		cache->uc_allocs++;
+	else if (what < 0)
+		cache->uc_frees++;
+	else
+		cache->uc_fails++;
+	critical_exit();
+}
+
+/*
+ * An item of a zone MemGuard guards: its own page(s) in MemGuard's arena, through the
+ * keg's init, the zone's init, M_ZERO and the ctor as a cached item would have gone.
+ * The size is the keg's stride when the zone asks for more alignment than MemGuard
+ * gives (the stride is a multiple of it, so the item, which ends at its page's end, is
+ * aligned). => NULL with *served false: MemGuard had no room, use the caches; NULL with
+ * *served true: an init or the ctor failed.
+ */
+static void *zone_memguard_alloc(uma_zone_t zone, void *udata, int flags, bool *served)
+{
+	struct uma_keg *keg = zone->uz_keg;
+	size_t size = keg->uk_align + 1 > MEMGUARD_ALIGN ? keg->uk_rsize : zone->uz_size;
+	void *item;
+
+	*served = false;
+	item = memguard_alloc(size, flags, zone->uz_name, MEMGUARD_KIND_ZONE);
+	if (item == NULL)
+		return NULL;
+	*served = true;
+	if (keg->uk_init != NULL && keg->uk_init(item, (int)keg->uk_size, flags) != 0)
+		goto fail;
+	if (zone->uz_init != NULL && zone->uz_init(item, (int)zone->uz_size, flags) != 0)
+		goto fail_keg;
+	/* MemGuard zeroed the fresh pages; zero again only what an init wrote. */
+	if ((flags & M_ZERO) && (keg->uk_init != NULL || zone->uz_init != NULL))
+		memset(item, 0, zone->uz_size);
+	if (zone->uz_ctor != NULL && zone->uz_ctor(item, (int)zone->uz_size, udata, flags) != 0) {
+		if (zone->uz_fini != NULL)
+			zone->uz_fini(item, (int)zone->uz_size);
+		goto fail_keg;
+	}
+	zone_memguard_count(zone, 1);
+	return item;
+fail_keg:
+	if (keg->uk_fini != NULL)
+		keg->uk_fini(item, (int)keg->uk_size);
+fail:
+	(void)memguard_free(item);
+	zone_memguard_count(zone, 0);
+	return NULL;
+}
+
+/* A zone MemGuard named once: guarded if it still is, else the cached path. */
+static void *__attribute__((noinline)) zone_alloc_guarded(uma_zone_t zone, void *udata,
+    int flags)
+{
+	bool served;
+	void *item;
+
+	if (!(zone->uz_flags & UMA_ZONE_INTERNAL) && memguard_cmp_name(zone->uz_name)) {
+		item = zone_memguard_alloc(zone, udata, flags, &served);
+		if (served)
+			return item;
+	}
+	return zone_alloc_cached(zone, udata, flags,
+	    __atomic_load_n(&zone->uz_fast, __ATOMIC_RELAXED));
+}
+
+/* The fast path: the cached one, unless MemGuard ever named the zone (one test). */
+void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
+{
+	uint32_t fast = __atomic_load_n(&zone->uz_fast, __ATOMIC_RELAXED);
+
+	if (__predict_false(fast & UZ_FAST_MEMGUARD))
+		return zone_alloc_guarded(zone, udata, flags);
+	return zone_alloc_cached(zone, udata, flags, fast);
 }
 
 /* ---- free ---------------------------------------------------------------------------- */
@@ -1044,6 +1131,19 @@ static void __attribute__((noinline)) zone_free_slow(uma_zone_t zone, void *item
 
 	if (!dtor_done && zone->uz_dtor != NULL)
 		zone->uz_dtor(item, (int)zone->uz_size, udata);
+	if (__predict_false(memguard_owns(item))) {
+		/* A guarded item: the zone's and the keg's fini, then its pages go (a use
+		 * after free faults, naming the zone). */
+		KASSERT(zone->uz_memguard, ("uma_zfree: %p is MemGuard's, not zone %s's",
+		    item, zone->uz_name));
+		if (zone->uz_fini != NULL)
+			zone->uz_fini(item, (int)zone->uz_size);
+		if (zone->uz_keg->uk_fini != NULL)
+			zone->uz_keg->uk_fini(item, (int)zone->uz_keg->uk_size);
+		(void)memguard_free(item);
+		zone_memguard_count(zone, -1);
+		return;
+	}
 	if (__atomic_load_n(&zone->uz_fast, __ATOMIC_RELAXED) & UZ_FAST_DRAIN)
 		cache_drain_if_requested(zone);
 	if (zone->uz_bucket_size == 0 ||
@@ -1125,6 +1225,23 @@ void uma_zfree_arg(uma_zone_t zone, void *item, void *udata)
 	critical_exit();
 }
 
+/* MemGuard selected name (vm/memguard.h): zones of that name allocate through
+ * zone_alloc_guarded from now on. Never sleeps. */
+void uma_memguard_select(const char *name)
+{
+	mtx_lock(&uma_mtx);
+	for (uma_zone_t zone = uma_zones_first; zone != NULL; zone = zone->uz_link) {
+		if ((zone->uz_flags & UMA_ZONE_INTERNAL) || zone->uz_memguard ||
+		    strcmp(zone->uz_name, name) != 0)
+			continue;
+		mtx_lock(&zone->uz_lock);
+		zone->uz_memguard = true;
+		zone_fast_update(zone);
+		mtx_unlock(&zone->uz_lock);
+	}
+	mtx_unlock(&uma_mtx);
+}
+
 /* ---- zones: create, destroy ------------------------------------------------------- */
 
 /* Set up a zone nobody can see yet (so no lock is needed). */
@@ -1141,6 +1258,8 @@ static void zone_setup(uma_zone_t zone, const char *name, struct uma_keg *keg,
 	zone->uz_fini = zfini;
 	zone->uz_keg = keg;
 	zone->uz_size = keg->uk_size;
+	zone->uz_memguard = !(flags & UMA_ZONE_INTERNAL) &&
+	    __atomic_load_n(&memguard_enabled, __ATOMIC_RELAXED) && memguard_cmp_name(name);
 	zone->uz_fast = zone_fast_compute(zone);
 	zone->uz_bucket_size = bucket_select(keg->uk_rsize, flags);
 	zone->uz_bucket_max_full = (uint32_t)(2 * uma_ncpus + 4);

@@ -121,8 +121,11 @@ struct uma_keg {
 #define UZ_FAST_CTOR            0x10000 /* has a ctor */
 #define UZ_FAST_FREE_SLOW       0x20000 /* a dtor, or sleepers waiting on the limit */
 #define UZ_FAST_DRAIN           0x40000 /* some CPU has a drain request pending */
+#define UZ_FAST_MEMGUARD        0x80000 /* named by MemGuard once (sticky): allocations
+                                           ask whether it still is, frees look for
+                                           guarded items (vm/memguard.h) */
 #define UZ_FAST_ALLOC_MASK      (UZ_FAST_CTOR | UZ_FAST_DRAIN)
-#define UZ_FAST_FREE_MASK       (UZ_FAST_FREE_SLOW | UZ_FAST_DRAIN)
+#define UZ_FAST_FREE_MASK       (UZ_FAST_FREE_SLOW | UZ_FAST_DRAIN | UZ_FAST_MEMGUARD)
 
 struct uma_zone {
 	/* Read by the fast paths: keep together. */
@@ -149,6 +152,7 @@ struct uma_zone {
 	uint32_t uz_drain_pending;          /* (z) CPUs with uc_drain_req set */
 	uint64_t uz_drain_deadline;         /* (z) vm_nanotime() when requests lapse */
 	uint64_t uz_sleeps;                 /* (z) */
+	bool uz_memguard;                   /* (z) MemGuard selected it once: UZ_FAST_MEMGUARD */
 	struct uma_zone *uz_link;           /* (u) all zones, creation order */
 	struct uma_zone *uz_keg_next;       /* (u) zones on the same keg */
 	char uz_name[32];                   /* (i) */

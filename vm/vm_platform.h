@@ -63,10 +63,16 @@ bool mtx_owned(struct mtx *m);
  * Sleep on a wait channel: atomically releases m, sleeps until vm_wakeup(chan) (or
  * timeout_ns > 0 elapses; 0 means forever), re-acquires m. Returns 0 when woken,
  * -1 on timeout. Spurious wakeups are allowed: callers re-check their condition.
+ * Any number of sleepers may wait, on one channel or many, each with its own timeout.
+ * vm_wakeup wakes every sleeper on chan, vm_wakeup_one at least its oldest (the host
+ * may wake more: spurious). Both are cheap when nobody sleeps (called on every unbusy)
+ * and may be called from interrupt handlers. The guest keeps its sleepers in a
+ * sleep-queue table (vm/vm_sleepq.h); until it has a scheduler an untimed sleep panics
+ * naming its wmesg, since nothing could end it.
  */
 int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns);
 void vm_wakeup(void *chan);         /* all sleepers on chan */
-void vm_wakeup_one(void *chan);
+void vm_wakeup_one(void *chan);     /* the oldest sleeper on chan (at least) */
 
 /*
  * Critical sections pin the caller to its CPU: per-CPU data (UMA caches, counters) may

@@ -1,6 +1,8 @@
 /*
  * debug.memguard=uaf|overrun (kern/debug_memguard.h): a kmalloc of malloc type "temp"
  * (M_TEMP), then a write after kfree (uaf) or one byte past its usable end (overrun).
+ * debug.memguard=zone-uaf: the same use after free of an item of UMA zone "dbgzone"
+ * (made here, with a ctor and a dtor), guarded unless vm.memguard= names another.
  * The type is guarded unless vm.memguard= names another: then nothing faults, and the
  * panic here says the type was not guarded, so the integration test can tell
  * "selection by name works" from "MemGuard caught it".
@@ -14,8 +16,40 @@
 
 #include "vm/malloc.h"
 #include "vm/memguard.h"
+#include "vm/uma.h"
 
 #define DEBUG_MEMGUARD_SIZE 100
+
+static int dbgzone_ctor(void *mem, int size, void *arg, int flags)
+{
+	(void)arg; (void)flags;
+	memset(mem, 0xc5, (size_t)size);        /* the ctor runs on the guarded item */
+	return 0;
+}
+
+static void dbgzone_dtor(void *mem, int size, void *arg)
+{
+	(void)size; (void)arg;
+	*(volatile uint8_t *)mem = 0xd7;        /* and the dtor before its pages go */
+}
+
+static void __attribute__((noreturn)) debug_memguard_zone(const char *sel)
+{
+	uma_zone_t z;
+	volatile uint8_t *p;
+
+	if (sel == NULL)
+		(void)memguard_select("dbgzone");
+	z = uma_zcreate("dbgzone", DEBUG_MEMGUARD_SIZE, dbgzone_ctor, dbgzone_dtor, NULL,
+	    NULL, UMA_ALIGN_PTR, 0);
+	p = uma_zalloc(z, M_WAITOK);
+	if (p[DEBUG_MEMGUARD_SIZE - 1] != 0xc5)
+		panic("debug.memguard=zone-uaf: the ctor did not run");
+	uma_zfree(z, (void *)p);
+	p[DEBUG_MEMGUARD_SIZE / 2] = 0xde;      /* faults when guarded */
+	panic("debug.memguard=zone-uaf: the access did not fault: zone dbgzone is not "
+	    "guarded (vm.memguard=%s)", sel != NULL ? sel : "");
+}
 
 void debug_memguard(const char *how)
 {
@@ -23,6 +57,8 @@ void debug_memguard(const char *how)
 	volatile uint8_t *p;
 	size_t usable;
 
+	if (strcmp(how, "zone-uaf") == 0)
+		debug_memguard_zone(sel);
 	if (sel == NULL)
 		(void)memguard_select(M_TEMP->ks_shortdesc);
 	p = kmalloc(DEBUG_MEMGUARD_SIZE, M_TEMP, M_WAITOK | M_ZERO);

@@ -1,5 +1,5 @@
 /*
- * debug.memguard=uaf|overrun: prove MemGuard end to end, as debug.panic proves the
+ * debug.memguard=uaf|overrun|zone-uaf: prove MemGuard end to end, as debug.panic proves the
  * panic path. kmain calls it after boot; it never returns.
  */
 #ifndef KERN_DEBUG_MEMGUARD_H

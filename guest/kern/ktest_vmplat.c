@@ -168,3 +168,29 @@ KTEST(vmplat, page_zero_and_discard)
 	KT_ASSERT_EQ(vm_plat_zero_pages(two, 2), 2);
 	KT_ASSERT(vmplat_page_is(vmplat_pages[1], 0));
 }
+
+static int vmplat_other_chan;
+
+static void vmplat_wake_other_from_tick(void)
+{
+	vm_wakeup(&vmplat_other_chan);
+	vm_wakeup_one(&vmplat_other_chan);
+}
+
+/* Wakeups of another channel, tick after tick, do not end a sleep: it times out. */
+KTEST(vmplat, sleep_ignores_other_channels)
+{
+	struct mtx m;
+
+	clock_start(CLOCK_HZ);
+	mtx_init(&m, "sleep");
+	clock_tick_hook = vmplat_wake_other_from_tick;
+	mtx_lock(&m);
+	uint64_t t0 = vm_nanotime();
+	int rc = vm_sleep(&vmplat_chan, &m, "ktest", 3000000000ull / CLOCK_HZ);
+	uint64_t dt = vm_nanotime() - t0;
+	mtx_unlock(&m);
+	clock_tick_hook = NULL;
+	KT_ASSERT_EQ(rc, -1);
+	KT_ASSERT_MSG(dt >= 3000000000ull / CLOCK_HZ, "slept %lu ns", (unsigned long)dt);
+}

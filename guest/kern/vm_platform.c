@@ -2,11 +2,14 @@
  * The guest platform for the VM core: mutexes, sleep/wakeup without threads, time,
  * and the bulk page operations through the hostcall port.
  *
- * Sleep without threads: until a scheduler exists the only code that can end a sleep is
- * an interrupt handler calling vm_wakeup, or the sleep's own timeout. So vm_sleep waits
- * for either (halting between clock ticks when interrupts are on and the clock runs,
- * spinning on the TSC otherwise), and a sleep with no timeout, which nothing could ever
- * end, panics "vm_sleep: no scheduler yet".
+ * Sleep without threads: sleepers are records in a sleep-queue table (vm/vm_sleepq.h:
+ * a hash of channels to FIFOs, each record with its channel, woken flag and deadline),
+ * so any number may wait on the same or different channels; vm_wakeup wakes all of a
+ * channel's, vm_wakeup_one its oldest. Until a scheduler exists the only code that can
+ * end a sleep is an interrupt handler calling vm_wakeup, or the sleep's own timeout. So
+ * vm_sleep waits for either (halting between clock ticks when interrupts are on and the
+ * clock runs, spinning on the TSC otherwise), and a sleep with no timeout, which nothing
+ * could ever end, panics "vm_sleep: no scheduler yet".
  */
 #include "vm/vm_platform.h"
 
@@ -17,6 +20,7 @@
 #include "amd64/tsc.h"
 #include "dev/hostcall.h"
 #include "kern/systm.h"
+#include "vm/vm_sleepq.h"
 
 struct pcpu pcpu_array[MAXCPU];
 int pcpu_count = 1;
@@ -64,12 +68,42 @@ bool mtx_trylock(struct mtx *m)
 
 /* ---- sleep and wakeup ------------------------------------------------------------ */
 
-/* The one possible sleeper (one thread of control) and whether it was woken. */
-static void *volatile vmp_sleep_chan;
-static volatile bool vmp_sleep_woken;
+/*
+ * The sleepers (vm/vm_sleepq.h): a hash of channels to FIFOs of records in the
+ * sleepers' frames. vmp_sleepq_lock is a spin lock taken with interrupts off, since an
+ * interrupt handler's vm_wakeup takes it too. Today the only thread of control is the
+ * one sleeper at most; the table is already what threads (a later issue) will sleep in.
+ */
+static struct vm_sleepq_table vmp_sleepq;
+static uint32_t vmp_sleepq_lock;
+
+/* => the caller's RFLAGS, for vmp_sq_unlock. cli only where it is allowed (not inside a
+ * boot_user_call at CPL 3, where no interrupt runs anyway). */
+static uint64_t vmp_sq_lock(void)
+{
+	uint64_t f = read_rflags();
+
+	if ((f & PSL_I) != 0 && !cpu_at_cpl3())
+		disable_intr();
+	else
+		f &= ~(uint64_t)PSL_I;
+	while (__atomic_exchange_n(&vmp_sleepq_lock, 1, __ATOMIC_ACQUIRE) != 0)
+		cpu_pause();
+	return f;
+}
+
+static void vmp_sq_unlock(uint64_t f)
+{
+	__atomic_store_n(&vmp_sleepq_lock, 0, __ATOMIC_RELEASE);
+	if ((f & PSL_I) != 0)
+		enable_intr();
+}
 
 int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
 {
+	struct vm_sleeper vs;
+	uint64_t f;
+
 	mtx_assert_owned(m);
 	KASSERT(chan != NULL, ("vm_sleep: no wait channel (%s)", wmesg));
 	if (timeout_ns == 0)
@@ -80,34 +114,48 @@ int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
 	bool intr = (read_rflags() & PSL_I) != 0;
 	uint64_t deadline = tsc_nanotime() + timeout_ns;
 
-	vmp_sleep_woken = false;
-	vmp_sleep_chan = chan;
+	/* Linked before m is dropped: a wakeup after the caller's check under m finds it. */
+	f = vmp_sq_lock();
+	vm_sleepq_insert(&vmp_sleepq, &vs, chan, wmesg, deadline);
+	vmp_sq_unlock(f);
 	mtx_unlock(m);
-	while (!vmp_sleep_woken && tsc_nanotime() < deadline) {
+	while (!vs.vs_woken && tsc_nanotime() < deadline) {
 		if (intr && clock_running()) {
 			disable_intr();
-			if (!vmp_sleep_woken)
+			if (!vs.vs_woken)
 				enable_intr_and_halt();     /* until the next interrupt */
 			enable_intr();
 		} else {
 			cpu_pause();
 		}
 	}
-	bool woken = vmp_sleep_woken;
-	vmp_sleep_chan = NULL;
+	/* Still linked: timed out (a wakeup unlinks what it wakes). */
+	f = vmp_sq_lock();
+	bool woken = !vm_sleepq_remove(&vmp_sleepq, &vs);
+	vmp_sq_unlock(f);
 	mtx_lock(m);
 	return woken ? 0 : -1;
 }
 
+static void __attribute__((noinline)) vmp_wakeup_slow(void *chan, bool one)
+{
+	uint64_t f = vmp_sq_lock();
+
+	vm_sleepq_wakeup(&vmp_sleepq, chan, one);
+	vmp_sq_unlock(f);
+}
+
+/* Called on every page unbusy: with nobody asleep, one load and a branch. */
 void vm_wakeup(void *chan)
 {
-	if (chan != NULL && chan == vmp_sleep_chan)
-		vmp_sleep_woken = true;
+	if (__predict_false(!vm_sleepq_empty(&vmp_sleepq)))
+		vmp_wakeup_slow(chan, false);
 }
 
 void vm_wakeup_one(void *chan)
 {
-	vm_wakeup(chan);
+	if (__predict_false(!vm_sleepq_empty(&vmp_sleepq)))
+		vmp_wakeup_slow(chan, true);
 }
 
 /* ---- time ----------------------------------------------------------------------- */

@@ -227,6 +227,118 @@ START_TEST(memguard_kmalloc_hook)
 }
 END_TEST
 
+/* Hooks of the guarded zone: they count and remember the item, without touching it
+ * (the host cannot reach kernel addresses). */
+static int mgz_inits, mgz_ctors, mgz_dtors, mgz_finis;
+static void *mgz_last;
+
+static int mgz_init(void *mem, int size, int flags)
+{
+	(void)size; (void)flags;
+	mgz_inits++;
+	mgz_last = mem;
+	return 0;
+}
+
+static int mgz_ctor(void *mem, int size, void *arg, int flags)
+{
+	(void)size; (void)arg; (void)flags;
+	mgz_ctors++;
+	mgz_last = mem;
+	return 0;
+}
+
+static void mgz_dtor(void *mem, int size, void *arg)
+{
+	(void)size; (void)arg;
+	mgz_dtors++;
+	mgz_last = mem;
+}
+
+static void mgz_fini(void *mem, int size)
+{
+	(void)size;
+	mgz_finis++;
+	mgz_last = mem;
+}
+
+/* uma_zalloc of the selected zone (made before or after the selection) hands out a
+ * guarded item through init and ctor; uma_zfree runs dtor and fini and unmaps it: a
+ * use after free is a MemGuard fault naming the zone. Other zones are not guarded, and
+ * once the selection moves on the zone's caches serve it again. */
+START_TEST(memguard_uma_zone)
+{
+	mgz_inits = mgz_ctors = mgz_dtors = mgz_finis = 0;
+	uma_zone_t before = uma_zcreate("mgzone", 200, mgz_ctor, mgz_dtor, mgz_init, mgz_fini,
+	    UMA_ALIGN_PTR, 0);
+	uma_zone_t other = uma_zcreate("mgother", 200, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
+	struct memguard_stats st0, st;
+	struct memguard_fault_info fi;
+
+	memguard_get_stats(&st0);
+	ck_assert_int_eq(memguard_select("mgzone"), 0);
+	uma_zone_t after = uma_zcreate("mgzone", 64, NULL, NULL, NULL, NULL, UMA_ALIGN_CACHE,
+	    0);
+	uint64_t inits_before = (uint64_t)mgz_inits;    /* a cached slab ran init already */
+
+	void *p = uma_zalloc(before, M_WAITOK);
+	ck_assert(memguard_owns(p));
+	ck_assert_uint_ne(pmap_extract(kernel_pmap, (vm_offset_t)p), 0);
+	ck_assert_uint_eq((uint64_t)mgz_inits, inits_before + 1);
+	ck_assert_int_eq(mgz_ctors, 1);
+	ck_assert_ptr_eq(mgz_last, p);
+	ck_assert_uint_eq(memguard_usable_size(p), 208);
+	/* Overrun: the guard page right after the item. */
+	ck_assert_int_eq(memguard_fault_lookup((vm_offset_t)p + 208, &fi),
+	    MEMGUARD_FAULT_OVERRUN);
+	ck_assert_str_eq(fi.mfi_name, "mgzone");
+	ck_assert_int_eq(fi.mfi_kind, MEMGUARD_KIND_ZONE);
+
+	void *q = uma_zalloc(after, M_WAITOK | M_ZERO);
+	ck_assert(memguard_owns(q));
+	ck_assert_uint_eq((uintptr_t)q % 64, 0);        /* the zone's alignment holds */
+	uint8_t *d = kva_dmap((vm_offset_t)q);
+	for (int i = 0; i < 64; i++)
+		ck_assert_uint_eq(d[i], 0);
+
+	void *o = uma_zalloc(other, M_WAITOK);
+	ck_assert(!memguard_owns(o));
+	uma_zfree(other, o);
+
+	memguard_get_stats(&st);
+	ck_assert_uint_eq(st.mgs_allocs - st0.mgs_allocs, 2);
+	ck_assert_uint_eq(st.mgs_live - st0.mgs_live, 2);
+
+	int finis = mgz_finis;
+	uma_zfree(before, p);
+	ck_assert_int_eq(mgz_dtors, 1);
+	ck_assert_int_eq(mgz_finis, finis + 1);
+	ck_assert_ptr_eq(mgz_last, p);
+	ck_assert_uint_eq(pmap_extract(kernel_pmap, (vm_offset_t)p), 0);
+	ck_assert_int_eq(memguard_fault_lookup((vm_offset_t)p + 8, &fi),
+	    MEMGUARD_FAULT_USE_AFTER_FREE);
+	ck_assert_str_eq(fi.mfi_name, "mgzone");
+	ck_assert_int_eq(fi.mfi_kind, MEMGUARD_KIND_ZONE);
+	uma_zfree(after, q);
+	ck_assert_uint_eq(pmap_extract(kernel_pmap, (vm_offset_t)q), 0);
+	memguard_get_stats(&st);
+	ck_assert_uint_eq(st.mgs_frees - st0.mgs_frees, 2);
+	ck_assert_uint_eq(st.mgs_live, st0.mgs_live);
+
+	/* Another name selected: the zone's own items again, dtor and fini as before. */
+	ck_assert_int_eq(memguard_select("mgnothing"), 0);
+	p = uma_zalloc(before, M_WAITOK);
+	ck_assert(!memguard_owns(p));
+	ck_assert_int_eq(mgz_ctors, 2);
+	uma_zfree(before, p);
+	ck_assert_int_eq(mgz_dtors, 2);
+	memguard_select(NULL);
+	uma_zdestroy(after);
+	uma_zdestroy(other);
+	uma_zdestroy(before);
+}
+END_TEST
+
 static Suite *memguard_suite(void)
 {
 	Suite *s = suite_create("memguard");
@@ -239,6 +351,7 @@ static Suite *memguard_suite(void)
 	tcase_add_test(tc, memguard_fifo);
 	tcase_add_test(tc, memguard_select_names);
 	tcase_add_test(tc, memguard_kmalloc_hook);
+	tcase_add_test(tc, memguard_uma_zone);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,5 @@
-# MemGuard end to end: a guarded malloc type's use after free and overrun fault, and the
+# MemGuard end to end: a guarded malloc type's use after free and overrun fault (and a
+# guarded UMA zone's use after free), and the
 # fault handler panics naming the allocation's type (exit 70, one `vmm:` line); the type
 # is chosen by name with vm.memguard= (debug.memguard= guards "temp" when none is
 # given). Sourced by run.sh.
@@ -22,6 +23,14 @@ mg_panic memguard_overrun "^vmm: guest panicked: memguard: overrun \(write at $m
 # Another type selected: "temp" is not guarded, the access does not fault.
 mg_panic memguard_other_type "^vmm: guest panicked: debug.memguard=uaf: the access did not fault: malloc type temp is not guarded \(vm.memguard=devbuf\)$" \
 	--append vm.memguard=devbuf --append debug.memguard=uaf
+
+# A UMA zone chosen by name: its item's use after free panics naming the zone.
+mg_panic memguard_zone_uaf "^vmm: guest panicked: memguard: use after free \(write at $mg_hex\) of a 100-byte allocation at $mg_hex \(zone dbgzone\)$" \
+	--append debug.memguard=zone-uaf
+mg_panic memguard_zone_uaf_selected "^vmm: guest panicked: memguard: use after free \(write at $mg_hex\) of a 100-byte allocation at $mg_hex \(zone dbgzone\)$" \
+	--append vm.memguard=dbgzone --append debug.memguard=zone-uaf
+mg_panic memguard_zone_other "^vmm: guest panicked: debug.memguard=zone-uaf: the access did not fault: zone dbgzone is not guarded \(vm.memguard=temp\)$" \
+	--append vm.memguard=temp --append debug.memguard=zone-uaf
 
 usage memguard_bad_value "use debug.memguard=uaf or debug.memguard=overrun" "$VMM" run --ktest=none --append debug.memguard=1
 usage memguard_long_name "a name of at most 31 characters" "$VMM" run --ktest=none --append vm.memguard=abcdefghijklmnopqrstuvwxyz0123456
