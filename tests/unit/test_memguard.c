@@ -15,17 +15,11 @@
 #include "vm/uma.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_page.h"
+#include "tests/vmtests/vmt_pmap.h"
 
 MALLOC_DEFINE(M_MGTEST, "mgtest");
 
 static uint64_t free_at_start;
-
-/* Free pages with UMA's caches emptied. */
-static uint64_t free_pages(void)
-{
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	return vm_page_free_count();
-}
 
 /* Boot, then warm up once: kernel_pmap's page tables for the first ranges (kept for
  * good), the map-entry zone and MemGuard's arena exist before the count is taken. */
@@ -40,7 +34,7 @@ static void setup(void)
 	vm_offset_t a = kmem_alloc(PAGE_SIZE, M_WAITOK);
 	kmem_free(a, PAGE_SIZE);
 	memguard_select(NULL);
-	free_at_start = free_pages();
+	free_at_start = vmt_count_free_pages();
 }
 
 static void *kva_dmap(vm_offset_t va)
@@ -61,7 +55,7 @@ START_TEST(kmem_alloc_free)
 		ck_assert(a >= KMEM_MIN_ADDRESS && a < KMEM_MAX_ADDRESS);
 		ck_assert_uint_eq(a & PAGE_MASK, 0);
 		ck_assert_uint_eq(kmem_pages(), np);
-		ck_assert_uint_eq(free_pages(), free_at_start - np);
+		ck_assert_uint_eq(vmt_count_free_pages(), free_at_start - np);
 		for (uint64_t p = 0; p < np; p++) {
 			uint8_t *d = kva_dmap(a + ptoa(p));
 			for (size_t b = 0; b < PAGE_SIZE; b++)
@@ -72,7 +66,7 @@ START_TEST(kmem_alloc_free)
 		for (uint64_t p = 0; p < np; p++)
 			ck_assert_uint_eq(pmap_extract(kernel_pmap, a + ptoa(p)), 0);
 		ck_assert_uint_eq(kmem_pages(), 0);
-		ck_assert_uint_eq(free_pages(), free_at_start);
+		ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 	}
 }
 END_TEST
@@ -86,7 +80,7 @@ START_TEST(kmem_distinct_ranges)
 	ck_assert(pmap_extract(kernel_pmap, a) != pmap_extract(kernel_pmap, b));
 	kmem_free(a, 2 * PAGE_SIZE);
 	kmem_free(b, PAGE_SIZE);
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -172,7 +166,7 @@ START_TEST(memguard_fifo)
 	/* Every data page is back; what the FIFO's 63 more ranges keep is their records
 	 * and map entries (about 200 bytes each), not pages of memory. */
 	ck_assert_uint_eq(pmap_resident_count(kernel_pmap), 0);
-	ck_assert_uint_le(free_at_start - free_pages(), 4);
+	ck_assert_uint_le(free_at_start - vmt_count_free_pages(), 4);
 }
 END_TEST
 

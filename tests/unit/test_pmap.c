@@ -7,6 +7,7 @@
  * record on the host (pmap_int.h), so the tests count what each operation asked.
  */
 #include "tests/unit/unit.h"
+#include "tests/vmtests/vmt_pmap.h"
 #include "tests/support/vm_host.h"
 #include "guest/amd64/pmap_int.h"
 #include "vm/pmap.h"
@@ -19,13 +20,6 @@
 #define LEAF_BITS   (PG_V | PG_RW | PG_U | PG_A | PG_M | PG_G | PG_NX | PG_W | PG_MANAGED)
 
 static uint64_t free_at_start;
-
-/* Free pages with UMA's caches emptied, so that pv entries held in them do not count. */
-static uint64_t free_pages(void)
-{
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	return vm_page_free_count();
-}
 
 static void setup(void)
 {
@@ -41,7 +35,7 @@ static void setup(void)
 	pmap_remove(&p, 0, PAGE_SIZE);
 	pmap_release(&p);
 	vm_page_free(m);
-	free_at_start = free_pages();
+	free_at_start = vmt_count_free_pages();
 }
 
 static vm_page_t page(void)
@@ -140,7 +134,7 @@ START_TEST(enter_extract_remove)
 	uint64_t free0;
 
 	ck_assert_int_eq(pmap_pinit(&p), 0);
-	free0 = free_pages();
+	free0 = vmt_count_free_pages();
 	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(5), m, RW, VM_PROT_READ), 0);
 	/* A read access: accessed, writable, not yet modified; not executable. */
 	ck_assert_uint_eq(walk(p.pm_cr3, VA0 + PG(5)),
@@ -150,7 +144,7 @@ START_TEST(enter_extract_remove)
 	ck_assert_uint_eq(pmap_resident_count(&p), 1);
 	ck_assert_uint_eq(p.pm_stats.pt_count, 3);
 	/* Three tables, and the pv zone's slab (a reclaim gives it back while empty). */
-	ck_assert_uint_eq(free0 - free_pages(), 3 + 1);
+	ck_assert_uint_eq(free0 - vmt_count_free_pages(), 3 + 1);
 	ck_assert_uint_eq(npv(m), 1);
 	ck_assert(pmap_page_is_mapped(m));
 	ck_assert(m->aflags & PGA_WRITEABLE);
@@ -169,10 +163,10 @@ START_TEST(enter_extract_remove)
 		ck_assert_uint_eq(p.pm_pml4[i], 0);
 	/* Not loaded anywhere: nothing to invalidate. */
 	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, 0);
-	ck_assert_uint_eq(free_pages(), free0);
+	ck_assert_uint_eq(vmt_count_free_pages(), free0);
 	pmap_release(&p);
 	vm_page_free(m);
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -227,7 +221,7 @@ START_TEST(enter_bits)
 		m[i]->dirty = 0;
 		vm_page_free(m[i]);
 	}
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -265,7 +259,7 @@ START_TEST(protect)
 		m[i]->dirty = 0;
 		vm_page_free(m[i]);
 	}
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -307,7 +301,7 @@ START_TEST(remove_all_shared_page)
 	m->dirty = 0;
 	vm_page_free(m);
 	vm_page_free(other);
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -357,7 +351,7 @@ START_TEST(referenced_and_modified)
 	pmap_release(&q);
 	m->dirty = 0;
 	vm_page_free(m);
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -375,11 +369,11 @@ START_TEST(tables_freed_when_empty)
 	uint64_t free0;
 
 	ck_assert_int_eq(pmap_pinit(&p), 0);
-	free0 = free_pages();
+	free0 = vmt_count_free_pages();
 	for (size_t i = 0; i < nitems(vas); i++)
 		ck_assert_int_eq(pmap_enter(&p, vas[i], m, RW, VM_PROT_READ), 0);
 	ck_assert_uint_eq(p.pm_stats.pt_count, 3 + 1 + 2 + 3 + 3);
-	ck_assert_uint_eq(free0 - free_pages(), p.pm_stats.pt_count + 1);  /* + pv slab */
+	ck_assert_uint_eq(free0 - vmt_count_free_pages(), p.pm_stats.pt_count + 1);  /* + pv slab */
 	check_pmap(&p);
 	/* Piece by piece: each table goes with its last entry. */
 	pmap_remove(&p, 0x1000, 0x2000);
@@ -394,10 +388,10 @@ START_TEST(tables_freed_when_empty)
 	pmap_remove(&p, 0, VM_MAXUSER_ADDRESS);
 	ck_assert_uint_eq(p.pm_stats.pt_count, 0);
 	ck_assert_uint_eq(npv(m), 0);
-	ck_assert_uint_eq(free_pages(), free0);
+	ck_assert_uint_eq(vmt_count_free_pages(), free0);
 	pmap_release(&p);
 	vm_page_free(m);
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -484,7 +478,7 @@ START_TEST(invalidations_batched)
 	}
 	vm_page_free(r[0]);
 	vm_page_free(r[1]);
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 
@@ -534,7 +528,7 @@ START_TEST(protect_span)
 		m[i]->dirty = 0;
 		vm_page_free(m[i]);
 	}
-	ck_assert_uint_eq(free_pages(), free_at_start);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
 

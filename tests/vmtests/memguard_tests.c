@@ -14,6 +14,7 @@
 #include "vm/vm_kern.h"
 #include "vm/vm_page.h"
 #include "tests/vmtests/vmtest.h"
+#include "tests/vmtests/vmt_pmap.h"
 
 MALLOC_DEFINE(M_MGVMT, "memguard-vmtest");
 
@@ -34,8 +35,7 @@ static uint64_t mgt_free_pages(void)
 		kmem_free(a, PAGE_SIZE);
 		warm = true;
 	}
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	return vm_page_free_count();
+	return vmt_count_free_pages();
 }
 
 VMTEST(memguard, kmem_alloc_free)

@@ -9,6 +9,7 @@
 #include "vm/uma.h"
 #include "tests/vmtests/vmspace_util.h"
 #include "tests/vmtests/vmtest.h"
+#include "tests/vmtests/vmt_pmap.h"
 
 #define VST_MIN     0x10000000ul
 #define VST_MAX     0x20000000ul
@@ -46,8 +47,7 @@ static uint64_t vst_free_pages(void)
 		}
 		warm = true;
 	}
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	return vm_page_free_count();
+	return vmt_count_free_pages();
 }
 
 static struct vm_map_entry *vst_entry(struct vm_map *map, vm_offset_t va)

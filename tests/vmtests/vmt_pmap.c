@@ -46,6 +46,11 @@ uint64_t vmt_free_pages(void)
 			vm_page_free(m);
 		warm = true;
 	}
+	return vmt_count_free_pages();
+}
+
+uint64_t vmt_count_free_pages(void)
+{
 	/* Twice: draining a zone frees its buckets into a bucket zone that may have been
 	 * drained before it in the same pass. */
 	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
