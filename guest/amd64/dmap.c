@@ -27,8 +27,8 @@ uint64_t kernel_pml4_pa = (uint64_t)(uintptr_t)boot_pml4 - KERNBASE;
 bool dmap_1g_pages;
 uint64_t dmap_end;
 
-#define DMAP_PTE    (PG_V | PG_RW | PG_A | PG_M | PG_G | PG_NX)
-#define DMAP_PDE    (PG_V | PG_RW | PG_A | PG_M)
+#define DMAP_PTE    (PG_V | PG_RW | PG_U | PG_A | PG_M | PG_NX)  /* CPL 3 kernel: U, not G */
+#define DMAP_PDE    (PG_V | PG_RW | PG_U | PG_A | PG_M)
 
 /* Map GiB [first, last] (beyond the prebuilt ones) with 1 GiB pages, if the CPU can. */
 static void dmap_map_1g(uint64_t first, uint64_t last)

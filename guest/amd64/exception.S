@@ -1,19 +1,48 @@
 /*
- * Trap entry: 256 stubs at the fixed address TRAP_STUBS_VA, TRAP_STUB_SIZE bytes apart,
- * and an IDT whose gates the assembler computes from that address (no run-time setup).
- * Each stub pushes a zero error code when the CPU pushes none, then its vector, and
- * jumps to the common entry, which saves every GPR as struct trapframe (amd64/trap.h)
- * and calls trap(frame).
+ * Trap entry. The kernel runs at CPL 3 (docs/deprivileged-kernel.md); what runs at CPL 0
+ * is here, every path short and counted, because each instruction at CPL 0 is emulated
+ * on kvm_pvm (~1.5 us).
  *
- * Kernel mode only for now: the common entry does no swapgs; user mode adds it.
+ * 256 stubs at the fixed address TRAP_STUBS_VA, TRAP_STUB_SIZE bytes apart, and an IDT
+ * whose gates the assembler computes from that address (no run-time setup). Each stub
+ * pushes a zero error code when the CPU pushes none, then its vector, and jumps to
+ * trap_common; vector 3 (int3, the kernel's request) goes to kreq_entry instead.
+ *
+ * trap_common, from CPL 3 (the kernel), an exception or an interrupt the kernel has not
+ * masked: "forwarding". The CPU has pushed its frame on the CPL 0 stack (TSS.RSP0); the
+ * stub adds %rax and %cr2 to it, lowers TSS.RSP0 below it (a trap before the kernel has
+ * copied the frame pushes below, not over it) and irets to trap_kentry at CPL 3 with
+ * %rax pointing at the frame and %rsp at the interrupted stack. trap_kentry copies the
+ * frame to the kernel stack as struct trapframe, gives TSS.RSP0 back, calls trap(), and
+ * resumes the interrupted code without CPL 0: its return address goes onto its own stack
+ * and popfq; popq %rsp; ret take it there.
+ *
+ * An interrupt the kernel has masked (intr_soft_mask: the kernel cannot cli at CPL 3
+ * here) or one that arrives at CPL 0 (inside KREQ_HALT) is only recorded in
+ * intr_pending, without EOI; the kernel runs it when it unmasks.
+ *
+ * An exception at CPL 0 is a bug in this file: trap_fatal_cpl0 prints it and stops.
+ *
+ * The forwarded frame, at %rax in trap_kentry (FWD_* offsets):
+ *   cr2, rax, vector, error code, rip, cs, rflags, rsp, ss
  */
 #include "amd64/vmparam.h"
 #include "amd64/segments.h"
 #include "amd64/trap.h"
+#include "amd64/kreq.h"
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
 	(v) == 29 || (v) == 30)
+
+#define FWD_CR2         0
+#define FWD_RAX         8
+#define FWD_VECTOR      16
+#define FWD_SIZE        80      /* 9 words, rounded to keep RSP0 16-byte aligned */
+
+/* RFLAGS of the kernel: IF set (at CPL 3 kvm_pvm keeps it set anyway; the soft mask
+ * decides), bit 1 reserved. IOPL 0: its ports are in the TSS's I/O bitmap. */
+#define KERNEL_RFLAGS   0x202
 
 	.section .trapstubs, "ax"
 	.globl trap_stubs
@@ -21,29 +50,57 @@ trap_stubs:
 	vec = 0
 	.rept 256
 	.balign TRAP_STUB_SIZE
+	.if vec == T_BP
+	jmp kreq_entry
+	.else
 	.if !HAS_ERR(vec)
 	pushq $0
 	.endif
 	pushq $vec
-	.if vec == T_UD
-	jmp trap_ud
-	.else
 	jmp trap_common
 	.endif
 	vec = vec + 1
 	.endr
 	/* kernel.ld checks that the stubs fit their page (jmp sizes are known only then). */
 
-	.text
-/* #UD at boot_user_return is the end of a boot_user_call (amd64/boot_user.S). */
-	.p2align 4
-trap_ud:
-	cmpq $boot_user_return, 16(%rsp)
-	je boot_user_resume
-	jmp trap_common
-
+	.section .cpl0.text, "ax"
+/* CPL 0. Stack: vector, error code, rip, cs, rflags, rsp, ss. */
 	.p2align 4
 trap_common:
+	testb $3, 24(%rsp)
+	jz trap_cpl0                    /* 2 instructions to here */
+	cmpq $T_NEXCEPT, (%rsp)
+	jb trap_forward
+	cmpb $0, intr_soft_mask(%rip)
+	jne intr_defer                  /* 6 to here for an interrupt */
+trap_forward:                           /* 11 more */
+	subq $FWD_SIZE, tss+4(%rip)
+	pushq %rax
+	movq %cr2, %rax
+	pushq %rax
+	movq %rsp, %rax
+	pushq $(GSEL_UDATA | SEL_UPL)
+	pushq 64(%rsp)                  /* the interrupted rsp (address taken before the push) */
+	pushq $KERNEL_RFLAGS
+	pushq $(GSEL_UCODE | SEL_UPL)
+	pushq $trap_kentry
+	iretq
+
+/* An interrupt the kernel will run when it unmasks. 7 instructions. Not atomic: this CPU
+ * is the only writer while the kernel is interrupted, and the kernel clears bits with
+ * locked instructions. */
+intr_defer:
+	pushq %rax
+	movq 8(%rsp), %rax
+	btsq %rax, intr_pending(%rip)
+	movb $1, intr_pending_any(%rip)
+	popq %rax
+	addq $16, %rsp
+	iretq
+
+trap_cpl0:
+	cmpq $T_NEXCEPT, (%rsp)
+	jae intr_defer                  /* woke KREQ_HALT: the kernel runs it after */
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -61,7 +118,143 @@ trap_common:
 	pushq %r15
 	cld
 	movq %rsp, %rdi
+	movq %cr2, %rsi
+	andq $-16, %rsp
+	call trap_fatal_cpl0            /* does not return */
+	ud2
+
+/*
+ * int3 from CPL 3: a kernel request (amd64/kreq.h). Stack: rip, cs, rflags, rsp, ss.
+ * Op in %rax, arguments in %rdi, %rsi; the result in %rax. 4 instructions and the op's.
+ */
+	.p2align 4
+kreq_entry:
+	cmpq $KREQ_COUNT, %rax
+	jae kreq_bad
+	jmp *kreq_table(, %rax, 8)
+
+kreq_halt:                              /* 6 */
+	cmpb $0, intr_pending_any(%rip)
+	jne 1f
+	sti
+	hlt                             /* in the STI shadow: no wakeup lost before it */
+	cli
+1:	iretq
+
+kreq_stop:
+	cli
+1:	hlt
+	jmp 1b
+
+kreq_invl_range:                        /* 4 a page */
+1:	invlpg (%rdi)
+	addq $PAGE_SIZE_4K, %rdi
+	cmpq %rsi, %rdi
+	jb 1b
+	iretq
+
+kreq_flush:
+	testq %rdi, %rdi
+	jnz 1f
+	movq %cr3, %rax                 /* 4 */
+	movq %rax, %cr3
+	iretq
+1:	movq %cr4, %rax                 /* 8: CR4.PGE off and on drops global entries too */
+	movq %rax, %rsi
+	andq $~0x80, %rax
+	movq %rax, %cr4
+	movq %rsi, %cr4
+	iretq
+
+kreq_load_cr3:
+	movq %rdi, %cr3
+	iretq
+
+kreq_rcr3:
+	movq %cr3, %rax
+	iretq
+
+kreq_rdmsr:                             /* 9 */
+	pushq %rcx
+	pushq %rdx
+	movl %edi, %ecx
+	rdmsr
+	shlq $32, %rdx
+	orq %rdx, %rax
+	popq %rdx
+	popq %rcx
+	iretq
+
+kreq_wrmsr:                             /* 10 */
+	pushq %rcx
+	pushq %rdx
+	movl %edi, %ecx
+	movl %esi, %eax
+	movq %rsi, %rdx
+	shrq $32, %rdx
+	wrmsr
+	popq %rdx
+	popq %rcx
+	iretq
+
+/* An op out of range: a kernel bug. Stop where the VMM's watchdog sees it (halted with
+ * interrupts off). */
+kreq_bad:
+	jmp kreq_stop
+
+	.section .rodata
+	.balign 8
+kreq_table:
+	.quad kreq_halt, kreq_stop, kreq_invl_range, kreq_flush, kreq_load_cr3, kreq_rcr3
+	.quad kreq_rdmsr, kreq_wrmsr
+	.if (. - kreq_table) != KREQ_COUNT * 8
+	.error "kreq_table does not match KREQ_COUNT"
+	.endif
+
+/*
+ * CPL 3 from here: the kernel's half of a forwarded trap. %rax: the forwarded frame;
+ * %rsp: the interrupted stack; every other register as interrupted.
+ */
+	.text
+	.p2align 4
+	.globl trap_kentry
+trap_kentry:
+	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
+	pushq FWD_RAX(%rax)
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	leaq FWD_VECTOR(%rax), %rsi
+	leaq TF_VECTOR(%rsp), %rdi
+	movl $7, %ecx                   /* vector, error code, rip, cs, rflags, rsp, ss */
+	rep movsq
+	movq FWD_CR2(%rax), %rcx
+	movq %rcx, TF_CR2(%rsp)
+	addq $FWD_SIZE, tss+4(%rip)     /* the frame is copied: give the room back */
+	movq %rsp, %rbx
+	andq $-16, %rsp
+	movq %rbx, %rdi
 	call trap
+	movq %rbx, %rsp
+	/* Back to tf_rip on tf_rsp at CPL 3: the return address goes just below tf_rsp
+	 * (over tf_cr2, the top of this frame, no longer needed). */
+	movq TF_RSP(%rsp), %rax
+	subq $8, %rax
+	movq TF_RIP(%rsp), %rcx
+	movq %rcx, (%rax)
+	movq %rax, TF_RSP(%rsp)
 	popq %r15
 	popq %r14
 	popq %r13
@@ -77,10 +270,13 @@ trap_common:
 	popq %rcx
 	popq %rbx
 	popq %rax
-	addq $16, %rsp                  /* vector, error code */
-	iretq
+	addq $(TF_RFLAGS - TF_VECTOR), %rsp     /* vector, error code, rip, cs */
+	popfq
+	popq %rsp
+	ret
 
-/* The IDT: interrupt gates (IF cleared on entry), DPL 0, IST stacks for #DF, NMI, #MC. */
+/* The IDT: interrupt gates (IF cleared on entry to CPL 0), DPL 0 except #BP (the
+ * kernel's int3 requests come from CPL 3), IST stacks for #DF, NMI, #MC. */
 	.section .rodata
 	.balign 4096
 	.globl idt
@@ -97,7 +293,12 @@ idt:
 	.else
 	ist = 0
 	.endif
-	.quad (addr & 0xffff) | (GSEL_KCODE << 16) | (ist << 32) | (0x8e << 40) | \
+	.if vec == T_BP
+	type = 0xee
+	.else
+	type = 0x8e
+	.endif
+	.quad (addr & 0xffff) | (GSEL_KCODE << 16) | (ist << 32) | (type << 40) | \
 	    (((addr >> 16) & 0xffff) << 48)
 	.quad (addr >> 32) & 0xffffffff
 	vec = vec + 1

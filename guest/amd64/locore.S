@@ -70,7 +70,7 @@ entry64_low:
 	movabsq $entry64, %rax
 	jmp *%rax
 
-	.text
+	.section .cpl0.text, "ax"
 entry64:
 	/* The GDT register still holds the physical address; the identity map goes soon. */
 	lgdt gdt_desc64(%rip)
@@ -78,11 +78,27 @@ entry64:
 	movw $GSEL_TSS, %ax
 	ltr %ax
 	xorl %eax, %eax
+	movl %eax, %ds
+	movl %eax, %es
 	movl %eax, %fs
 	movl %eax, %gs
-	leaq boot_stack_top(%rip), %rsp
-	xorl %ebp, %ebp
+	/* Into the kernel's own mode for good: CPL 3 on the boot stack, interrupts on (the
+	 * soft mask decides: docs/deprivileged-kernel.md), its ports through the TSS's I/O
+	 * bitmap. TSS.RSP0 (segments.S) takes traps back to the stubs. */
+	leaq cpl0_stack + CPL0STACK_SIZE(%rip), %rsp   /* for the iretq frame */
+	pushq $(GSEL_UDATA | SEL_UPL)
+	leaq boot_stack_top(%rip), %rax
+	pushq %rax
+	pushq $0x202
+	pushq $(GSEL_UCODE | SEL_UPL)
+	leaq entry_cpl3(%rip), %rax
+	pushq %rax
 	movl %esi, %edi
+	iretq
+
+	.text
+entry_cpl3:
+	xorl %ebp, %ebp
 	call kmain
 	ud2
 
@@ -98,7 +114,7 @@ gdt_desc64:
 	.quad gdt
 
 /* Boot page tables. */
-#define PTE_KERN    (PG_V | PG_RW | PG_A | PG_M)
+#define PTE_KERN    (PG_V | PG_RW | PG_U | PG_A | PG_M)
 #undef PG_NX
 #define PG_NX       (1 << 63)   /* the assembler wants it as an expression */
 
@@ -107,9 +123,9 @@ gdt_desc64:
 	.globl boot_pml4
 boot_pml4:
 	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 0: the identity map, until dmap_init */
-	.fill 255, 8, 0
-	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 256: DMAP_BASE */
-	.fill 254, 8, 0
+	.fill 256, 8, 0
+	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 257: DMAP_BASE */
+	.fill 253, 8, 0
 	.quad PHYS(boot_pdpt_hi) + PTE_KERN     /* slot 511: KERNBASE */
 
 	.balign 4096
@@ -130,13 +146,14 @@ dmap_pdpt:
 	.fill 511, 8, 0
 
 	.balign 4096
-/* PG_U on every entry: only the KERNBASE path's upper entries decide, and they carry it
- * only during a boot_user_call (amd64/boot_user.S); the direct map and identity paths
- * never do. */
+/* PG_U on every kernel entry: the kernel runs at CPL 3. None is global (PG_G): a global
+ * user-accessible entry would outlive the switch to a process's root, which maps none of
+ * the kernel (docs/deprivileged-kernel.md). */
+	.globl boot_pd
 boot_pd:
 	pde = 0
 	.rept 512
-	.quad (pde * NBPDR) + PTE_KERN + PG_U + PG_PS + PG_G
+	.quad (pde * NBPDR) + PTE_KERN + PG_PS
 	pde = pde + 1
 	.endr
 
@@ -150,13 +167,13 @@ boot_pd:
 dmap_pd:
 	pde = 512
 	.rept 512 * DMAP_PD_GIB
-	.quad (pde * NBPDR) + PTE_KERN + PG_PS + PG_G + PG_NX
+	.quad (pde * NBPDR) + PTE_KERN + PG_PS + PG_NX
 	pde = pde + 1
 	.endr
 
 	.balign 4096
 lapic_pd:
-	.quad LAPIC_PHYS + PTE_KERN + PG_PS + PG_G + PG_PCD + PG_PWT + PG_NX
+	.quad LAPIC_PHYS + PTE_KERN + PG_PS + PG_PCD + PG_PWT + PG_NX
 	.fill 511, 8, 0
 
 /* The boot stack; the ELF loader zeroes .bss (p_memsz beyond p_filesz), so nothing

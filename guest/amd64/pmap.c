@@ -59,9 +59,10 @@ _Static_assert(VM_MIN_KERNEL_ADDRESS == KVA_BASE &&
     "pmap: pmap_md.h's kernel range is vmparam.h's KVA");
 
 /* Upper-level entries allow everything; the leaf decides. PG_A and PG_M preset: the
- * CPU would set PG_A on the first walk (a refault under a shadowing hypervisor). */
-#define PMAP_PDE_KERN   (PG_V | PG_RW | PG_A | PG_M)
-#define PMAP_PDE_USER   (PMAP_PDE_KERN | PG_U)
+ * CPU would set PG_A on the first walk (a refault under a shadowing hypervisor). PG_U
+ * in the kernel's too: the kernel runs at CPL 3 (docs/deprivileged-kernel.md). */
+#define PMAP_PDE_KERN   (PG_V | PG_RW | PG_U | PG_A | PG_M)
+#define PMAP_PDE_USER   PMAP_PDE_KERN
 #define PMAP_PAGE_DIRTY 0xff        /* m->dirty: all eight 512-byte blocks */
 
 /* What an operation changed: the range to invalidate, the page-table pages to free
@@ -426,7 +427,10 @@ static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, 
 	}
 	if ((prot & VM_PROT_EXECUTE) == 0)
 		e |= PG_NX;
-	e |= pmap == kernel_pmap ? PG_G : PG_U;
+	/* The kernel's mappings too are PG_U (it runs at CPL 3) and so never PG_G: a global
+	 * user-accessible entry would outlive the switch to a process's root. */
+	(void)pmap;
+	e |= PG_U;
 	if (flags & PMAP_ENTER_WIRED)
 		e |= PG_W;
 	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */

@@ -18,7 +18,9 @@
 #define MSR_EFER            0xc0000080
 #define EFER_SCE            0x00000001
 #define EFER_LME            0x00000100
+#define EFER_LMA            0x00000400
 #define EFER_NXE            0x00000800
+#define MSR_KGSBASE         0xc0000102
 
 #define MSR_APICBASE        0x0000001b
 #define APICBASE_X2APIC     0x00000400

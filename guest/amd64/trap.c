@@ -1,5 +1,6 @@
 /*
- * trap(): every exception and interrupt arrives here from exception.S.
+ * trap(): every exception and interrupt arrives here from exception.S, at CPL 3 (the
+ * kernel's mode: docs/deprivileged-kernel.md).
  *
  *   vector < 32   an exception: resumed only when a test armed trap_expect() for this
  *                 vector and the faulting instruction has a TRAP_FIXUP entry; otherwise
@@ -7,10 +8,10 @@
  *   vector >= 32  an interrupt: its registered handler runs (it does the EOI);
  *                 an unregistered vector is counted and reported once, then ignored.
  */
-#include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "amd64/lapic.h"
 #include "amd64/trap.h"
+#include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/systm.h"
 #include "vm/memguard.h"
@@ -39,6 +40,11 @@ static struct {
 
 static intr_handler_t intr_handlers[256];
 static uint64_t intr_counts[256];
+
+/* Masked until the boot unmasks: interrupts during start-up wait (amd64/trap.h). */
+volatile uint8_t intr_soft_mask = 1;
+volatile uint8_t intr_pending_any;
+volatile uint64_t intr_pending[4];
 
 const char *trap_name(unsigned vector)
 {
@@ -95,7 +101,7 @@ static void trap_print(const struct trapframe *tf, uint64_t cr2)
 		console_printf("trap: cr2 %#lx (%s, %s, %s)\n", (unsigned long)cr2,
 		    tf->tf_err & PGEX_P ? "protection" : "not present",
 		    tf->tf_err & PGEX_W ? "write" : tf->tf_err & PGEX_I ? "fetch" : "read",
-		    tf->tf_err & PGEX_U ? "user" : "kernel");
+		    tf->tf_err & PGEX_U ? "CPL 3" : "CPL 0");
 	console_printf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n"
 	    "  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n"
 	    "  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n"
@@ -109,7 +115,7 @@ static void trap_print(const struct trapframe *tf, uint64_t cr2)
 
 static void trap_exception(struct trapframe *tf)
 {
-	uint64_t cr2 = tf->tf_vector == T_PF ? rcr2() : 0;
+	uint64_t cr2 = tf->tf_vector == T_PF ? tf->tf_cr2 : 0;
 
 	if (trap_exp.armed && !trap_exp.taken && tf->tf_vector == trap_exp.vector) {
 		const struct trap_fixup *f = trap_find_fixup(tf->tf_rip);
@@ -123,27 +129,21 @@ static void trap_exception(struct trapframe *tf)
 			return;
 		}
 	}
-	if (tf->tf_vector == T_UD && tf->tf_rip == (uintptr_t)boot_user_panic)
-		panic_finish();         /* a panic at CPL 3, message printed already */
 	console_set_panicking();
-	console_flush_deferred();       /* what a CPL 3 boot call said before it faulted */
 	trap_print(tf, cr2);
 	/* A kernel access to a guard page or a freed range: MemGuard names the allocation
 	 * (and panics); any other fault is the generic panic below. */
-	if (tf->tf_vector == T_PF && (tf->tf_err & PGEX_U) == 0)
+	/* Every fault is the kernel's until processes exist (its accesses carry PGEX_U:
+	 * it runs at CPL 3). */
+	if (tf->tf_vector == T_PF)
 		memguard_fault(cr2, (tf->tf_err & PGEX_W) != 0);
 	panic("trap: unexpected %s (vector %lu) at rip %#lx", trap_name(tf->tf_vector),
 	    (unsigned long)tf->tf_vector, (unsigned long)tf->tf_rip);
 }
 
-void trap(struct trapframe *tf)
+/* One interrupt's handler. => soft-masked. */
+static void intr_dispatch(unsigned vector, struct trapframe *tf)
 {
-	unsigned vector = (unsigned)tf->tf_vector;
-
-	if (vector < T_NEXCEPT) {
-		trap_exception(tf);
-		return;
-	}
 	intr_counts[vector]++;
 	if (intr_handlers[vector] != NULL) {
 		intr_handlers[vector](tf);
@@ -154,4 +154,59 @@ void trap(struct trapframe *tf)
 	if (intr_counts[vector] == 1)
 		printf("trap: stray interrupt vector %u\n", vector);
 	lapic_eoi();
+}
+
+void intr_run_pending(void)
+{
+	KASSERT(intr_soft_mask == 0, ("intr_run_pending: interrupts masked"));
+	intr_soft_mask = 1;
+	while (intr_pending_any) {
+		intr_pending_any = 0;
+		for (unsigned w = 0; w < nitems(intr_pending); w++) {
+			/* Taken word by word, atomically: the stub may set more meanwhile. */
+			uint64_t bits = __atomic_exchange_n(&intr_pending[w], 0, __ATOMIC_ACQ_REL);
+			for (; bits != 0; bits &= bits - 1)
+				intr_dispatch(w * 64 + (unsigned)__builtin_ctzll(bits), NULL);
+		}
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	intr_soft_mask = 0;
+}
+
+void trap(struct trapframe *tf)
+{
+	unsigned vector = (unsigned)tf->tf_vector;
+
+	if (vector < T_NEXCEPT) {
+		trap_exception(tf);
+		return;
+	}
+	/* Forwarded because the kernel was unmasked: masked while the handler runs, as an
+	 * interrupt gate would clear IF, then whatever arrived meanwhile. */
+	KASSERT(intr_soft_mask == 0, ("trap: vector %u forwarded while masked", vector));
+	intr_soft_mask = 1;
+	intr_dispatch(vector, tf);
+	intr_soft_mask = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (intr_pending_any)
+		intr_run_pending();
+}
+
+void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2)
+{
+	/* Masked: nothing below may run an interrupt handler, whose EOI would be a kernel
+	 * request (int3), which kills the VM at CPL 0. */
+	disable_intr();
+	console_set_panicking();
+	console_printf("trap: at CPL 0, in the stubs:\n");
+	/* trap_print reads nothing past tf_ss. */
+	trap_print(tf, cr2);
+	static const char msg[] = "panic: trap at CPL 0, in the stubs";
+	console_printf("%s\n", msg);
+	/* Not panic(): its way out ends in a kernel request, and int3 at CPL 0 kills the
+	 * VM. The report and the exit port work at any privilege. */
+	hc_report(HC_OP_PANIC, msg, sizeof(msg) - 1);
+	outl(EXIT_PORT, GUEST_EXIT_PANIC);
+	for (;;)
+		__asm__ volatile("cli; hlt");
 }

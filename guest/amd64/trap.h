@@ -43,23 +43,41 @@
 #define TF_ERR      128
 #define TF_RIP      136
 #define TF_CS       144
-#define TF_SIZE     176
+#define TF_RFLAGS   152
+#define TF_RSP      160
+#define TF_CR2      176
+#define TF_SIZE     184
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
 #include <stdint.h>
 
-/* What the common entry pushes (low address first): GPRs, then vector and error code
- * (0 when the CPU pushes none), then the CPU's own frame. */
+/* What trap_kentry builds on the kernel stack (low address first): GPRs, then vector and
+ * error code (0 when the CPU pushes none), then the CPU's own frame, then CR2 as the
+ * stub read it (meaningful for #PF only). */
 struct trapframe {
 	uint64_t tf_r15, tf_r14, tf_r13, tf_r12, tf_r11, tf_r10, tf_r9, tf_r8;
 	uint64_t tf_rbp, tf_rdi, tf_rsi, tf_rdx, tf_rcx, tf_rbx, tf_rax;
 	uint64_t tf_vector;
 	uint64_t tf_err;
 	uint64_t tf_rip, tf_cs, tf_rflags, tf_rsp, tf_ss;
+	uint64_t tf_cr2;
 };
 
+/* A forwarded trap, at CPL 3 (amd64/exception.S). */
 void trap(struct trapframe *tf);
+/* An exception at CPL 0: a bug of the stubs. tf has no tf_cr2 (the CPU's frame ends at
+ * tf_ss); cr2 is passed apart. Prints and stops. */
+void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2) __attribute__((noreturn));
+
+/* The soft interrupt mask (the kernel cannot cli at CPL 3 here): while intr_soft_mask
+ * is set, the stubs record interrupts in intr_pending instead of forwarding them.
+ * Written by the kernel (cpufunc.h's disable_intr/enable_intr) and read by the stubs. */
+extern volatile uint8_t intr_soft_mask;
+extern volatile uint8_t intr_pending_any;
+extern volatile uint64_t intr_pending[4];
+/* Run the handlers of the recorded interrupts. => the soft mask clear. */
+void intr_run_pending(void);
 const char *trap_name(unsigned vector);
 
 /*
@@ -94,7 +112,9 @@ void trap_expect(unsigned vector);
 /* Disarms; true (and *rec filled) when the expected trap was taken since trap_expect. */
 bool trap_expect_done(struct trap_record *rec);
 
-/* Interrupt handlers for vectors >= 32; h runs with interrupts off, EOI is its job. */
+/* Interrupt handlers for vectors >= 32; h runs with interrupts (soft-)masked, EOI is its
+ * job. tf is the interrupted frame, or NULL for an interrupt run when the kernel
+ * unmasked (it was recorded while masked). */
 typedef void (*intr_handler_t)(struct trapframe *tf);
 void intr_register(unsigned vector, intr_handler_t h);
 uint64_t intr_count(unsigned vector);

@@ -2,7 +2,9 @@
  * The kernel's virtual and physical layout. Shared by C, assembler and (by hand, checked
  * with ASSERTs) guest/kernel.ld, so constants here carry no C suffixes.
  *
- *   0xffff800000000000  DMAP_BASE: direct map of RAM (PML4 slot 256, up to 512 GiB)
+ *   0xffff808000000000  DMAP_BASE: direct map of RAM (PML4 slot 257, up to 512 GiB).
+ *                       Not slot 256: kvm_pvm refuses CPL 3 accesses there (the host's
+ *                       hypervisor hole), and the kernel runs at CPL 3.
  *   0xffffff0000000000  KVA_BASE: kernel mappings made by pmap (PML4 slot 510, 512 GiB)
  *   0xffffffff80000000  KERNBASE: physical 0..1 GiB (the boot page directory, 2 MiB pages)
  *   0xffffffff80100000    the kernel image, loaded at physical KERNEL_PHYS
@@ -19,7 +21,7 @@
 #define KERNBASE            0xffffffff80000000
 #define KERNEL_PHYS         0x100000
 #define KERNEL_MAP_SIZE     0x40000000          /* KERNBASE maps physical [0, 1 GiB) */
-#define DMAP_BASE           0xffff800000000000
+#define DMAP_BASE           0xffff808000000000
 #define DMAP_MAX_GIB        512                 /* one page-directory-pointer table */
 #define DMAP_SIZE           0x8000000000        /* DMAP_MAX_GIB GiB */
 #define KVA_BASE            0xffffff0000000000  /* kernel_pmap's own range (pmap.c) */
@@ -28,13 +30,17 @@
 #define TRAP_STUBS_VA       0xffffffff80101000
 #define TRAP_STUB_SIZE      16
 #define TSS_VA              0xffffffff80102000
-#define TSS_LIMIT           103                 /* 104-byte TSS, no I/O bitmap */
+#define TSS_SIZE            104                 /* the 64-bit TSS itself */
+#define TSS_IOMAP_OFF       0x1000              /* its I/O bitmap: the next page */
+#define TSS_IOMAP_BYTES     0xc1                /* ports 0..0x607 */
+#define TSS_LIMIT           (TSS_IOMAP_OFF + TSS_IOMAP_BYTES)  /* + the 0xff terminator */
 
 #define LAPIC_PHYS          0xfee00000
 #define LAPIC_VA            0xffffffffc0000000
 
 #define KSTACK_SIZE         16384               /* boot (thread 0) stack */
 #define ISTSTACK_SIZE       8192                /* #DF, NMI, #MC stacks */
+#define CPL0STACK_SIZE      8192                /* the stubs' stack (TSS.RSP0) */
 
 #define PAGE_SIZE_4K        4096
 #define NBPDR               0x200000            /* bytes a page-directory entry maps */

@@ -72,7 +72,6 @@ void hc_usage(const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	KASSERT(!cpu_at_cpl3(), ("hc_usage: at CPL 3, no port access"));
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

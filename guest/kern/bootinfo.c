@@ -29,8 +29,8 @@ static size_t bi_modcmd_used;
 #define BI_LOWMEM_END   0x100000ull     /* never handed to the allocators */
 
 /* A loader structure of len bytes at pa, read through the first GiB the kernel image's
- * mapping covers (KERNBASE + pa): unlike the direct map, that mapping is reachable
- * from the CPL 3 call this parser runs in (kern/main.c). */
+ * mapping covers (KERNBASE + pa): the parser runs before dmap_init has mapped RAM
+ * beyond that GiB (kern/main.c). */
 static void *bi_map(uint64_t pa, uint64_t len, const char *what)
 {
 	if (pa >= BI_BOOTMAP_END || len > BI_BOOTMAP_END - pa)
@@ -313,7 +313,7 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 			    "debug.memguard=overrun (or zone-uaf)", w);
 			return false;
 		}
-		/* Refused here, where the message can be made: vm_boot runs at CPL 3. */
+		/* Refused here, with the other command-line checks, before vm_boot. */
 		if (strcmp(key->bk_name, "vm.memguard") == 0 && strlen(v) >= MEMGUARD_NAME_MAX) {
 			snprintf(msg, msglen, "kernel command line: %s: a name of at most %d "
 			    "characters", w, MEMGUARD_NAME_MAX - 1);
@@ -448,7 +448,7 @@ void bootinfo_init(uint64_t si_pa)
 		bi->bi_argfirst = r.bsr_first;
 		bi->bi_cmdline_pa = pa;
 		bi->bi_cmdline_len = len + 1;
-		/* Native here (CPL 3): a refusal is only recorded, kmain reports it. */
+		/* A refusal is only recorded: kmain reports it once the console is set up. */
 		bootinfo_check_args(bi->bi_argv, bi->bi_argc, r.bsr_dropped, bi->bi_usage,
 		    sizeof(bi->bi_usage));
 	}

@@ -17,11 +17,7 @@ enum cons_dest {
 
 void console_init(bool verbose);
 void console_set_panicking(void);
-/* At CPL 3 (amd64/boot_user.S) the msgbuf gets the bytes at once and COM1 when
- * console_flush_deferred runs at CPL 0 (after the call, or in the trap handler when the
- * call faults). */
 void console_write(enum cons_dest dest, const char *buf, size_t n);
-size_t console_flush_deferred(void);   /* bytes that did not fit */
 int console_vprintf(enum cons_dest dest, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 int console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

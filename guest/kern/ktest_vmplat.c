@@ -14,7 +14,7 @@
 KTEST(vmplat, mtx_owns_nests_and_leaves_interrupts_alone)
 {
 	struct mtx a, b;
-	uint64_t before = read_rflags();
+	bool before = intr_enabled();
 
 	mtx_init(&a, "a");
 	mtx_init(&b, "b");
@@ -22,7 +22,7 @@ KTEST(vmplat, mtx_owns_nests_and_leaves_interrupts_alone)
 	mtx_lock(&a);
 	KT_ASSERT(mtx_owned(&a));
 	KT_ASSERT(!mtx_owned(&b));
-	KT_ASSERT((read_rflags() & PSL_I) != 0);        /* a sleep mutex, not a spin one */
+	KT_ASSERT(intr_enabled());                      /* a sleep mutex, not a spin one */
 	mtx_lock(&b);
 	KT_ASSERT(mtx_owned(&b));
 	mtx_unlock(&b);
@@ -34,10 +34,10 @@ KTEST(vmplat, mtx_owns_nests_and_leaves_interrupts_alone)
 	/* With interrupts off around it, they stay off. */
 	disable_intr();
 	mtx_lock(&a);
-	KT_ASSERT((read_rflags() & PSL_I) == 0);
+	KT_ASSERT(!intr_enabled());
 	mtx_unlock(&a);
-	KT_ASSERT((read_rflags() & PSL_I) == 0);
-	write_rflags(before);
+	KT_ASSERT(!intr_enabled());
+	intr_restore(before);
 	mtx_destroy(&a);
 	mtx_destroy(&b);
 }

@@ -6,15 +6,15 @@
  * set up before something needs it: the LAPIC and its timer start with the first user
  * (the timer tests), the TSC frequency is found when first asked for, the hostcall
  * port is probed by the first request that needs an answer, the message buffer's header
- * is written with the first message. The computation itself (start_info, the VM core's
- * start-up) runs at CPL 3 (amd64/boot_user.S). A `--ktest=none` boot is about a hundred
- * and fifty emulated instructions and five exits (the ENTRY report, which also registers
- * the dump descriptor, the KMAIN, READY and EXIT milestones, and the exit port).
+ * is written with the first message. Everything from kmain on runs at CPL 3, natively
+ * (docs/deprivileged-kernel.md): the CPL 0 part of a boot is locore.S's few dozen
+ * emulated instructions, and a `--ktest=none` boot makes five exits (the ENTRY report,
+ * which also registers the dump descriptor, the KMAIN, READY and EXIT milestones, and
+ * the exit port) and one kernel request (the identity map's invalidation).
  *
- *   [CPL 3: start_info -> bootinfo -> console -> VM core (vm_phys, vm_page, UMA,
- *   malloc)] -> direct map -> READY -> ktest=..., or the program (module 0), or nothing.
+ *   start_info -> bootinfo -> console -> direct map -> VM core (vm_phys, vm_page, UMA,
+ *   malloc) -> READY -> ktest=..., or the program (module 0), or nothing.
  */
-#include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/tsc.h"
@@ -60,37 +60,21 @@ static void main_print_summary(void)
 	    bi->bi_nmodules, hc_available() ? "present" : "absent");
 }
 
-/*
- * The boot's pure computation, run at CPL 3 (amd64/boot_user.S): natively where KVM
- * emulates kernel mode, about a millisecond less here. The VM core's start-up joins it
- * unless pages are blacklisted: marking them writes the page arrays through the direct
- * map, which stays supervisor-only, so vm_boot then runs at CPL 0 after dmap_init.
- */
-static void main_boot_native(void *arg)
-{
-	bootinfo_init(*(const uint64_t *)arg);
-	console_init(bootinfo_arg("verbose") != NULL);
-	if (bootinfo.bi_usage[0] != '\0')
-		return;                 /* refused: kmain says why, nothing else runs */
-	/* debug.panic=boot: the panic path from here, end to end (see kmain's). */
-	const char *dp = bootinfo_arg("debug.panic");
-	if (dp != NULL && strcmp(dp, "boot") == 0)
-		panic("debug.panic=boot on the command line");
-	if (bootinfo_arg("vm.blacklist") == NULL)
-		vm_boot();
-}
-
 void kmain(uint64_t start_info_pa)
 {
 	tsc_boot = rdtsc();
 	hc_milestone(HC_MS_KMAIN);
 
-	boot_user_call(main_boot_native, &start_info_pa);
-	console_flush_deferred();
+	bootinfo_init(start_info_pa);
+	console_init(bootinfo_arg("verbose") != NULL);
 	if (bootinfo.bi_usage[0] != '\0')
 		hc_usage("%s", bootinfo.bi_usage);
+	/* debug.panic=boot: the panic path from here, end to end (see below). */
+	const char *dp = bootinfo_arg("debug.panic");
+	if (dp != NULL && strcmp(dp, "boot") == 0)
+		panic("debug.panic=boot on the command line");
 	dmap_init(&bootinfo);
-	vm_boot();              /* here when main_boot_native left it (a blacklist) */
+	vm_boot();
 	hc_milestone(HC_MS_READY);
 	bool verbose = bootinfo_arg("verbose") != NULL;
 	/* A formatted line costs hundreds of emulated instructions and an exit per byte
@@ -100,7 +84,6 @@ void kmain(uint64_t start_info_pa)
 		main_print_summary();
 
 	/* Like FreeBSD's debug.kdb.panic: proves the panic path end to end. */
-	const char *dp = bootinfo_arg("debug.panic");
 	if (dp != NULL && strcmp(dp, "1") == 0)
 		panic("debug.panic=1 on the command line");
 	const char *dm = bootinfo_arg("debug.memguard");

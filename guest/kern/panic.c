@@ -3,7 +3,6 @@
  * COM1 first (a human or a test reads it), then the HC_OP_PANIC report (the host may
  * dump), then the EXIT milestone and the exit port.
  */
-#include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "dev/hostcall.h"
 #include "kern/console.h"
@@ -18,8 +17,7 @@ void guest_stop(const char *why)
 {
 	disable_intr();
 	hc_report(HC_OP_STOPPED, why, strlen(why));
-	for (;;)
-		halt();
+	cpu_stop();
 }
 
 void guest_exit(int status)
@@ -31,26 +29,12 @@ void guest_exit(int status)
 	guest_stop("guest_exit: no exit port");
 }
 
-static int panic_len;
-
-/* The half of a panic that needs CPL 0: the report to the host and the exit. */
-void panic_finish(void)
-{
-	/* A CPL 3 panic's line may not have fit behind a chatty boot: send it again. */
-	if (console_flush_deferred() > 0)
-		console_write(CONS_TTY, panic_msg, (size_t)panic_len);
-	hc_report(HC_OP_PANIC, panic_msg, (size_t)panic_len);
-	guest_exit(GUEST_EXIT_PANIC);
-}
 
 void panic(const char *fmt, ...)
 {
 	va_list ap;
 	int n;
-	bool cpl3 = cpu_at_cpl3();
-
-	if (!cpl3)
-		disable_intr();         /* off already in a CPL 3 boot call */
+	disable_intr();
 	if (++panic_depth > 1) {
 		/* Panic while panicking: say so without formatting and leave. */
 		static const char again[] = "panic: recursive panic\n";
@@ -58,7 +42,7 @@ void panic(const char *fmt, ...)
 		guest_exit(GUEST_EXIT_PANIC);
 	}
 	console_set_panicking();
-	if (panic_hook != NULL && !cpl3)
+	if (panic_hook != NULL)
 		panic_hook();
 
 	n = snprintf(panic_msg, sizeof(panic_msg), "panic: ");
@@ -70,8 +54,6 @@ void panic(const char *fmt, ...)
 	panic_msg[n++] = '\n';
 	panic_msg[n] = '\0';
 	console_write(CONS_TTY, panic_msg, n);
-	panic_len = n;
-	if (cpl3)
-		boot_user_panic();      /* traps to CPL 0, which calls panic_finish */
-	panic_finish();
+	hc_report(HC_OP_PANIC, panic_msg, (size_t)n);
+	guest_exit(GUEST_EXIT_PANIC);
 }

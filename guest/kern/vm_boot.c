@@ -1,8 +1,7 @@
 /*
  * vm_boot: hand the avail ranges to vm_phys, then bring up vm_page, UMA and malloc.
  * Cost grows with the number of ranges, not pages or CPUs (the VM core's own promise:
- * vm/vm_startup.h): a few hundred instructions, which kmain runs at CPL 3 (natively
- * where KVM emulates kernel mode) unless pages are blacklisted.
+ * vm/vm_startup.h): a few hundred instructions, native at CPL 3 like the whole kernel.
  */
 /* kern/systm.h before the VM core's headers on purpose: both bring KASSERT, from one
  * definition (vm/kassert.h), and this keeps that order compiling. */
@@ -17,8 +16,7 @@
 
 static bool vm_boot_done;
 
-/* vm.blacklist=LIST, or the boot is refused (exit 64) with the element that is wrong.
- * Reached at CPL 0 only: main.c starts the VM core there when a blacklist is given. */
+/* vm.blacklist=LIST, or the boot is refused (exit 64) with the element that is wrong. */
 static void vm_boot_blacklist(const char *list)
 {
 	const char *bad;

@@ -77,32 +77,26 @@ bool mtx_trylock(struct mtx *m)
 static struct vm_sleepq_table vmp_sleepq;
 static uint32_t vmp_sleepq_lock;
 
-/* => the caller's RFLAGS, for vmp_sq_unlock. cli only where it is allowed (not inside a
- * boot_user_call at CPL 3, where no interrupt runs anyway). */
-static uint64_t vmp_sq_lock(void)
+/* => whether interrupts were enabled, for vmp_sq_unlock. */
+static bool vmp_sq_lock(void)
 {
-	uint64_t f = read_rflags();
+	bool intr = intr_save();
 
-	if ((f & PSL_I) != 0 && !cpu_at_cpl3())
-		disable_intr();
-	else
-		f &= ~(uint64_t)PSL_I;
 	while (__atomic_exchange_n(&vmp_sleepq_lock, 1, __ATOMIC_ACQUIRE) != 0)
 		cpu_pause();
-	return f;
+	return intr;
 }
 
-static void vmp_sq_unlock(uint64_t f)
+static void vmp_sq_unlock(bool intr)
 {
 	__atomic_store_n(&vmp_sleepq_lock, 0, __ATOMIC_RELEASE);
-	if ((f & PSL_I) != 0)
-		enable_intr();
+	intr_restore(intr);
 }
 
 int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
 {
 	struct vm_sleeper vs;
-	uint64_t f;
+	bool f;
 
 	mtx_assert_owned(m);
 	KASSERT(chan != NULL, ("vm_sleep: no wait channel (%s)", wmesg));
@@ -111,7 +105,7 @@ int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
 
 	/* Mutexes leave interrupts as they were: a tick can end the wait only if they
 	 * are on. */
-	bool intr = (read_rflags() & PSL_I) != 0;
+	bool intr = intr_enabled();
 	uint64_t deadline = tsc_nanotime() + timeout_ns;
 
 	/* Linked before m is dropped: a wakeup after the caller's check under m finds it. */
@@ -139,7 +133,7 @@ int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
 
 static void __attribute__((noinline)) vmp_wakeup_slow(void *chan, bool one)
 {
-	uint64_t f = vmp_sq_lock();
+	bool f = vmp_sq_lock();
 
 	vm_sleepq_wakeup(&vmp_sleepq, chan, one);
 	vmp_sq_unlock(f);

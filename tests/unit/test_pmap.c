@@ -53,12 +53,12 @@ static uint64_t *table(uint64_t entry)
 
 /*
  * The leaf entry for va under root, 0 when a level is missing. Upper levels must be
- * valid, writable, accessed, not large, user-accessible exactly for user addresses.
+ * valid, writable, accessed, not large, user-accessible (the kernel runs at CPL 3:
+ * docs/deprivileged-kernel.md).
  */
 static uint64_t walk(vm_paddr_t root, vm_offset_t va)
 {
 	static const int shifts[3] = { 39, 30, 21 };
-	bool user = va < VM_MAXUSER_ADDRESS;
 	uint64_t *t = vm_phys_to_dmap(root);
 
 	for (int l = 0; l < 3; l++) {
@@ -67,7 +67,7 @@ static uint64_t walk(vm_paddr_t root, vm_offset_t va)
 			return 0;
 		ck_assert_msg((e & (PG_RW | PG_A | PG_PS | PG_NX)) == (PG_RW | PG_A),
 		    "level %d entry %#lx for va %#lx", l, (unsigned long)e, (unsigned long)va);
-		ck_assert_msg(((e & PG_U) != 0) == user, "level %d entry %#lx: U for va %#lx",
+		ck_assert_msg((e & PG_U) != 0, "level %d entry %#lx: no U for va %#lx",
 		    l, (unsigned long)e, (unsigned long)va);
 		t = table(e);
 	}
@@ -409,7 +409,8 @@ START_TEST(kernel_half_shared)
 	/* A kernel mapping after the user roots were made: both see it. */
 	ck_assert_int_eq(pmap_enter(kernel_pmap, kva, m, RW, VM_PROT_WRITE), 0);
 	uint64_t e = walk(kernel_pmap->pm_cr3, kva);
-	ck_assert_uint_eq(e & LEAF_BITS, PG_V | PG_RW | PG_A | PG_M | PG_G | PG_NX | PG_MANAGED);
+	/* User-accessible (the kernel runs at CPL 3), so never global. */
+	ck_assert_uint_eq(e & LEAF_BITS, PG_V | PG_RW | PG_U | PG_A | PG_M | PG_NX | PG_MANAGED);
 	ck_assert_uint_eq(walk(p.pm_cr3, kva), e);
 	ck_assert_uint_eq(walk(q.pm_cr3, kva), e);
 	ck_assert_uint_eq(pmap_extract(&p, kva + 5), VM_PAGE_TO_PHYS(m) + 5);

@@ -90,7 +90,7 @@ VMTEST(pmap, kernel_mapping)
 	    VM_PROT_WRITE), 0);
 	uint64_t e = pmt_walk(kernel_pmap->pm_cr3, kva);
 	VMT_ASSERT_EQ(e & (PG_FRAME | PG_V | PG_RW | PG_U | PG_G | PG_NX),
-	    VM_PAGE_TO_PHYS(m) | PG_V | PG_RW | PG_G | PG_NX);
+	    VM_PAGE_TO_PHYS(m) | PG_V | PG_RW | PG_U | PG_NX);     /* CPL 3 kernel: U, never G */
 	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, kva + 1), VM_PAGE_TO_PHYS(m) + 1);
 #ifndef VM_HOST
 	/* In the guest the kernel root is loaded: a store through the new mapping lands

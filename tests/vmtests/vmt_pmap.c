@@ -8,8 +8,7 @@
 uint64_t vmt_pt_walk(vm_paddr_t root, vm_offset_t va, const char **why)
 {
 	static const char *const bad[2] = { "an upper level is not RW|A, or is PS or NX",
-	    "an upper level's U bit does not match the address" };
-	bool user = va < VM_MAXUSER_ADDRESS;
+	    "an upper level is not user-accessible (the kernel runs at CPL 3)" };
 	uint64_t *t = vm_phys_to_dmap(root);
 
 	if (why != NULL)
@@ -19,7 +18,7 @@ uint64_t vmt_pt_walk(vm_paddr_t root, vm_offset_t va, const char **why)
 		if ((e & PG_V) == 0)
 			return 0;
 		const char *w = (e & (PG_RW | PG_A | PG_PS | PG_NX)) != (PG_RW | PG_A) ? bad[0] :
-		    ((e & PG_U) != 0) != user ? bad[1] : NULL;
+		    (e & PG_U) == 0 ? bad[1] : NULL;
 		if (w != NULL) {
 			if (why != NULL)
 				*why = w;

@@ -12,7 +12,7 @@
 /*
  * The leaf entry for va under the root at physical address root, read level by level;
  * 0 when a level is missing. An upper level that is not what pmap must write (valid,
- * writable, accessed, not large, not NX, user-accessible exactly for user addresses)
+ * writable, accessed, not large, not NX, user-accessible: the kernel runs at CPL 3)
  * gives 0 and *why says which (why may be NULL).
  */
 uint64_t vmt_pt_walk(vm_paddr_t root, vm_offset_t va, const char **why);
