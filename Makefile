@@ -1,6 +1,6 @@
 # vmm: a KVM micro-VM and its guest kernel.
 #
-#   make            build/vmm and build/kernel.elf
+#   make            build/vmm, build/kernel.elf and the workloads (build/user*/)
 #   make run        build, then run the demo in a guest
 #   make test       every test: unit (Check, ASan+UBSan), integration, interop, fuzz smoke
 #   make bench      benchmarks (ONLY=prefix to pick some)
