@@ -3,8 +3,9 @@
  * heap after every step; shrinks it by half and checks what stays; grows it back and
  * checks that the pages given back come back zero-filled; and checks that a break below
  * the start or beyond user space is refused, the break staying where it was. The raw
- * system call, because musl's brk() always fails (musl wants no program to share the
- * break with its malloc); this program mallocs nothing.
+ * system call, because musl's brk() always fails and its sbrk() refuses any increment
+ * (musl wants no program to share the break with its malloc); sbrk(0) is checked to
+ * agree. This program mallocs nothing.
  */
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -66,6 +67,8 @@ int main(void)
 		brk_check(start, cur, 0, "heap after a step");
 	}
 
+	if ((uintptr_t)sbrk(0) != cur)
+		wl_fail("sbrk(0) is %p, the break is 0x%lx", sbrk(0), (unsigned long)cur);
 	uintptr_t mid = start + BRK_STEPS / 2 * BRK_STEP;
 	if (brk_set(mid) != mid)
 		wl_fail("shrinking the break to 0x%lx failed", (unsigned long)mid);
