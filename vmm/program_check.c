@@ -178,10 +178,11 @@ static int pc_check_load(const struct pc_ctx *c, const Elf64_Phdr *p, size_t i, 
 	if ((p->p_align & (p->p_align - 1)) != 0)
 		return pc_refuse(c, "segment %zu's alignment 0x%llx is not a power of two; the "
 		    "file is corrupt", i, (unsigned long long)p->p_align);
-	/* Exec maps a segment page by page from its file offset: the two must agree
-	 * below the page size (and below p_align, as the ELF specification requires). */
+	/* Exec maps a segment's file bytes page by page from its file offset: the two must
+	 * agree below the page size (and below p_align, as the ELF specification requires).
+	 * A segment with no file bytes is anonymous memory, as Linux maps it. */
 	uint64_t align = p->p_align > PROGRAM_PAGE ? p->p_align : PROGRAM_PAGE;
-	if (((p->p_vaddr - p->p_offset) & (align - 1)) != 0)
+	if (p->p_filesz > 0 && ((p->p_vaddr - p->p_offset) & (align - 1)) != 0)
 		return pc_refuse(c, "segment %zu's address 0x%llx and file offset 0x%llx differ "
 		    "modulo 0x%llx, so it cannot be mapped page by page; relink it", i,
 		    (unsigned long long)p->p_vaddr, (unsigned long long)p->p_offset,
