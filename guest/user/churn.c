@@ -35,7 +35,7 @@ static void churn_make(struct churn_map *cm, uint64_t *rng)
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
-		wl_fail("mmap of %u pages with %lu mapped: %s", pages,
+		wl_fail("mmap of %u pages after %lu mmaps: %s", pages,
 		    (unsigned long)(churn_next_stamp - 1), strerror(errno));
 	cm->cm_base = p;
 	cm->cm_pages = pages;
