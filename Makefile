@@ -1,6 +1,6 @@
 # vmm: a KVM micro-VM and its guest kernel.
 #
-#   make            build/vmm and build/kernel.elf
+#   make            build/vmm, build/kernel.elf and the workloads (build/user*/)
 #   make run        build, then run the demo in a guest
 #   make test       every test: unit (Check, ASan+UBSan), integration, interop, fuzz smoke
 #   make bench      benchmarks (ONLY=prefix to pick some)
@@ -73,10 +73,16 @@ FUZZ_CFLAGS  = -std=c11 -Wall -Wextra -Werror -g -O1 -I. -D_GNU_SOURCE -DINVARIA
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIBOBJS := $(patsubst $(BUILD)/host/%,$(BUILD)/fuzzobj/%,$(VMM_LIBOBJS))
 
+# ---- workloads (guest/user): static musl programs for the guest, gcc ones for the host
+USER_CFLAGS := -std=c11 $(WARN) -O2 -I. -D_GNU_SOURCE
+USER_PROGS  := $(basename $(notdir $(wildcard guest/user/*.c)))
+USER_DEPS   := guest/user/lib/wl.c guest/user/lib/wl.h guest/amd64/vmparam.h
+
 .SECONDARY:
 
 .PHONY: all run test unit fuzz bench clean deps lint
-all: $(BUILD)/vmm $(BUILD)/kernel.elf
+all: $(BUILD)/vmm $(BUILD)/kernel.elf $(USER_PROGS:%=$(BUILD)/user/%) \
+	$(USER_PROGS:%=$(BUILD)/user-host/%)
 
 # What the builds and tests need, installed when missing (scripts/install-deps.sh).
 deps:
@@ -112,6 +118,15 @@ $(BUILD)/guest/%.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS      $< (guest)"
 	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -MMD -MP -c -o $@ $<
+
+$(BUILD)/user/%: guest/user/%.c $(USER_DEPS) | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $< (musl, static)"
+	$(Q)musl-gcc -static $(USER_CFLAGS) -o $@ $< guest/user/lib/wl.c
+
+$(BUILD)/user-host/%: guest/user/%.c $(USER_DEPS) | deps
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(USER_CFLAGS) -o $@ $< guest/user/lib/wl.c
 
 $(BUILD)/unit/%.o: %.c
 	@mkdir -p $(@D)

@@ -22,6 +22,7 @@
 #include "vmm/cli.h"
 #include "vmm/machine.h"
 #include "vmm/out_file.h"
+#include "vmm/program_check.h"
 #include "vmm/pvh_loader.h"
 #include "vmm/run.h"
 #include "vmm/trace.h"
@@ -166,6 +167,10 @@ static int run_load_guest(struct machine *mc, const struct cli_opts *o, const ch
 		uint64_t next = img->pi_end;
 		if ((rc = pvh_load_module_file(&mc->mc_mem, &next, o->co_prog_argv[0],
 		    prog_cmdline, &mod, err, errlen)) != 0)
+			return rc;
+		/* The bytes the guest will see, so what passed is what runs. */
+		if ((rc = program_check(o->co_prog_argv[0], guest_mem_ptr(&mc->mc_mem,
+		    mod.paddr, mod.size), mod.size, err, errlen)) != 0)
 			return rc;
 		nmods = 1;
 		TRACE("module 0: %s, %llu bytes at 0x%llx", o->co_prog_argv[0],

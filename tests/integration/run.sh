@@ -97,7 +97,7 @@ grep -q '^panic: debug.panic=boot' "$t_out/panic_boot.out" &&
 	fail "early panic not reported cleanly" "$(tail -n 8 "$t_out/panic_boot.out")"
 
 # A program cannot run yet: the guest says so in one vmm: line and exits 64.
-run program "$VMM" run /bin/true; one_line program 64
+run program "$VMM" run "$B/user/exit" 0; one_line program 64
 grep -q 'cannot run programs yet' "$t_out/program.err" && ok "guest says it cannot run programs" ||
 	fail "program message missing" "$(err program)"
 

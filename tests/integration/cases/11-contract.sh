@@ -72,6 +72,7 @@ first_is trace_stdout 64 "that is this run's stdout"
 [ -L /dev/stdout ] && ok "/dev/stdout is still a link" || fail "/dev/stdout was replaced"
 
 # --- a PROGRAM larger than the boot map (1 GiB) boots: its command line comes first --
+cp "$B/user/exit" "$c_work/big"        # a static program, padded: it passes the check
 truncate -s 1100M "$c_work/big"
 run big_program "$VMM" run -m 2G "$c_work/big"
 first_is big_program 64 "cannot run programs yet"
@@ -92,10 +93,10 @@ cp "$K" "$c_work/k.elf"
 run trace_kernel "$VMM" run -k "$c_work/k.elf" --ktest=none --trace-insns "$c_work/k.elf"
 first_is trace_kernel 64 "that is the guest kernel"
 cmp -s "$K" "$c_work/k.elf" && ok "--trace-insns KERNEL left the kernel intact" || fail "--trace-insns overwrote the kernel"
-cp /bin/true "$c_work/prog"
+cp "$B/user/exit" "$c_work/prog"
 run trace_program "$VMM" run --ktest=none --trace-insns "$c_work/prog" "$c_work/prog"
 first_is trace_program 64 "that is PROGRAM"
-cmp -s /bin/true "$c_work/prog" && ok "--trace-insns PROGRAM left the program intact" || fail "--trace-insns overwrote PROGRAM"
+cmp -s "$B/user/exit" "$c_work/prog" && ok "--trace-insns PROGRAM left the program intact" || fail "--trace-insns overwrote PROGRAM"
 run trace_fifo "$VMM" run --ktest=none --trace-insns "$c_work/fifo"; first_is trace_fifo 64 "not a regular file"
 run trace_dev "$VMM" run --ktest=none --trace-insns /dev/null; first_is trace_dev 64 "not a regular file"
 # A good trace replaces an old file whole, through a temporary name that does not stay.

@@ -46,14 +46,14 @@ usage ktest_space "--ktest=none" "$VMM" run --ktest none
 usage ktest_space_all "--ktest=all" "$VMM" run --ktest all
 
 # --- --ktest with a PROGRAM: tests first, then the program ---------------------------
-run ktest_none_program "$VMM" run --ktest=none /bin/true
+run ktest_none_program "$VMM" run --ktest=none "$B/user/exit"
 expect_status ktest_none_program 64
-[ "$(head -n 1 "$t_out/ktest_none_program.err")" = "vmm: cannot run /bin/true: this guest kernel cannot run programs yet; use --ktest for its self-tests" ] &&
+[ "$(head -n 1 "$t_out/ktest_none_program.err")" = "vmm: cannot run $B/user/exit: this guest kernel cannot run programs yet; use --ktest for its self-tests" ] &&
 	ok "--ktest=none PROGRAM takes the program path" ||
 	fail "--ktest=none PROGRAM ignored the program" "$(err ktest_none_program)"
-run ktest_then_program "$VMM" run --ktest=boot.cmdline /bin/true
+run ktest_then_program "$VMM" run --ktest=boot.cmdline "$B/user/exit"
 expect_status ktest_then_program 64
-ran ktest_then_program boot.cmdline && grep -q '^vmm: cannot run /bin/true: .*cannot run programs yet' "$t_out/ktest_then_program.err" &&
+ran ktest_then_program boot.cmdline && grep -q "^vmm: cannot run $B/user/exit: .*cannot run programs yet" "$t_out/ktest_then_program.err" &&
 	ok "--ktest=SUITES PROGRAM runs the tests, then the program" ||
 	fail "--ktest=SUITES PROGRAM" "$(out ktest_then_program)"
 
