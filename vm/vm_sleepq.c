@@ -79,6 +79,8 @@ unsigned vm_sleepq_wakeup(struct vm_sleepq_table *sq, void *chan, bool one)
 		sq_unlink(sq, sb, pp);
 		vs->vs_woken = true;
 		n++;
+		if (sq->sq_wake != NULL)
+			sq->sq_wake(vs);
 		if (one)
 			break;
 	}
@@ -97,6 +99,8 @@ unsigned vm_sleepq_expire(struct vm_sleepq_table *sq, uint64_t now)
 			if (vs->vs_deadline != 0 && vs->vs_deadline <= now) {
 				sq_unlink(sq, sb, pp);
 				n++;
+				if (sq->sq_wake != NULL)
+					sq->sq_wake(vs);
 			} else {
 				pp = &vs->vs_next;
 			}

@@ -35,6 +35,7 @@ struct vm_sleeper {
 	volatile bool vs_woken;         /* set (and unlinked) by a wakeup */
 	bool vs_queued;                 /* linked in the table */
 	struct vm_sleeper *vs_next;     /* the bucket's FIFO */
+	void *vs_owner;                 /* the platform's: the sleeping thread */
 };
 
 struct vm_sleepq_bucket {
@@ -44,6 +45,10 @@ struct vm_sleepq_bucket {
 
 struct vm_sleepq_table {
 	uint32_t sq_count;              /* records linked: read unlocked (atomic) */
+	/* Called for each record a wakeup or an expiry unlinks, after the unlink, under
+	 * the caller's serialization: a platform with threads makes the sleeper runnable
+	 * here. NULL: nothing to call (the sleeper polls vs_woken / vs_queued). */
+	void (*sq_wake)(struct vm_sleeper *vs);
 	struct vm_sleepq_bucket sq_buckets[VM_SLEEPQ_HASH];
 };
 

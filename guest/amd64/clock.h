@@ -1,7 +1,7 @@
 /*
- * The periodic clock: the LAPIC timer at clock_hz, counting ticks. Started on demand
- * (clock_start), not at boot: a tick costs ~100 us of emulated kernel time here, and a
- * kernel with nothing to schedule has no use for it yet.
+ * The LAPIC timer (amd64/clock.c): the scheduler's one-shot event timer, and a periodic
+ * clock counting ticks for the timer tests. Nothing is programmed at boot: a tick costs
+ * ~100 us here when it traps into CPL 0, so the timer fires only when asked.
  */
 #ifndef AMD64_CLOCK_H
 #define AMD64_CLOCK_H
@@ -22,5 +22,9 @@ extern void (*clock_tick_hook)(void);
 void clock_start(unsigned hz);
 bool clock_running(void);
 unsigned clock_rate(void);
+/* The event timer: interrupt at TSC value tsc (0: none). => interrupts masked. */
+void clock_set_deadline(uint64_t tsc);
+/* Timer interrupts taken so far, either use. */
+uint64_t clock_nevents(void);
 
 #endif /* AMD64_CLOCK_H */

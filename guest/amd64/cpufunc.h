@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "amd64/kreq.h"
+#include "amd64/pcpu.h"
 #include "amd64/trap.h"
 
 /* Port I/O clobbers memory: the host reads and writes guest memory a port request names
@@ -130,13 +131,16 @@ static inline void disable_intr(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+/* What enabling found to do: recorded interrupts, a switch that came due. */
+void intr_enable_slow(void);
+
 static inline void enable_intr(void)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	intr_soft_mask = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (intr_pending_any)
-		intr_run_pending();
+	if (__builtin_expect(intr_pending_any || pcpu_self()->pc_owepreempt, 0))
+		intr_enable_slow();
 }
 
 static inline bool intr_enabled(void)

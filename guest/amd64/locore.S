@@ -85,6 +85,12 @@ entry64:
 	/* Into the kernel's own mode for good: CPL 3 on the boot stack, interrupts on (the
 	 * soft mask decides: docs/deprivileged-kernel.md), its ports through the TSS's I/O
 	 * bitmap. TSS.RSP0 (segments.S) takes traps back to the stubs. */
+	/* GS base: CPU 0's struct pcpu, for good (pcpu.h). */
+	movl $MSR_GSBASE, %ecx
+	leaq pcpu_array(%rip), %rax
+	movq %rax, %rdx
+	shrq $32, %rdx
+	wrmsr
 	leaq cpl0_stack + CPL0STACK_SIZE(%rip), %rsp   /* for the iretq frame */
 	pushq $(GSEL_UDATA | SEL_UPL)
 	leaq boot_stack_top(%rip), %rax

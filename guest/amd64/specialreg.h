@@ -20,6 +20,7 @@
 #define EFER_LME            0x00000100
 #define EFER_LMA            0x00000400
 #define EFER_NXE            0x00000800
+#define MSR_GSBASE          0xc0000101
 #define MSR_KGSBASE         0xc0000102
 
 #define MSR_APICBASE        0x0000001b

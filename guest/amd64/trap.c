@@ -14,6 +14,7 @@
 #include "dev/hostcall.h"
 #include "kern/console.h"
 #include "kern/systm.h"
+#include "kern/thread.h"
 #include "vm/memguard.h"
 
 extern const struct trap_fixup __start_set_trapfix[], __stop_set_trapfix[];
@@ -173,6 +174,38 @@ void intr_run_pending(void)
 	intr_soft_mask = 0;
 }
 
+void intr_enable_slow(void)
+{
+	struct pcpu *pc = pcpu_self();
+
+	for (;;) {
+		if (intr_pending_any)
+			intr_run_pending();
+		if (!pc->pc_owepreempt || pc->pc_critnest != 0 || !sched_running())
+			return;
+		/* A better thread became runnable (a wakeup, a handler): switch now. */
+		intr_soft_mask = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		sched_preempt();
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		intr_soft_mask = 0;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (!intr_pending_any && !pc->pc_owepreempt)
+			return;
+	}
+}
+
+/* critical_exit found a switch due: take it now if interrupts allow, else enabling
+ * them will. */
+void critical_exit_preempt(void)
+{
+	if (intr_enabled()) {
+		disable_intr();
+		sched_preempt();
+		enable_intr();
+	}
+}
+
 void trap(struct trapframe *tf)
 {
 	unsigned vector = (unsigned)tf->tf_vector;
@@ -182,14 +215,18 @@ void trap(struct trapframe *tf)
 		return;
 	}
 	/* Forwarded because the kernel was unmasked: masked while the handler runs, as an
-	 * interrupt gate would clear IF, then whatever arrived meanwhile. */
+	 * interrupt gate would clear IF; then a switch the handler made due (the
+	 * interrupted thread resumes here later), then whatever arrived meanwhile. */
 	KASSERT(intr_soft_mask == 0, ("trap: vector %u forwarded while masked", vector));
 	intr_soft_mask = 1;
 	intr_dispatch(vector, tf);
+	if (pcpu_self()->pc_owepreempt)
+		sched_preempt();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	intr_soft_mask = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (intr_pending_any)
-		intr_run_pending();
+	if (intr_pending_any || pcpu_self()->pc_owepreempt)
+		intr_enable_slow();
 }
 
 void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2)

@@ -152,11 +152,22 @@ uint64_t tsc_nanotime(void)
 	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_boot) * tsc_ns_mul) >> 32);
 }
 
-void tsc_delay_ns(uint64_t ns)
+uint64_t tsc_ns_to_ticks(uint64_t ns)
 {
 	uint64_t hz = tsc_freq_hz();
+
 	/* Split so that no product overflows 64 bits (hz below 18 GHz). */
-	uint64_t ticks = ns / 1000000000u * hz + ns % 1000000000u * hz / 1000000000u;
+	return ns / 1000000000u * hz + ns % 1000000000u * hz / 1000000000u;
+}
+
+uint64_t tsc_nanotime_to_tsc(uint64_t ns)
+{
+	return tsc_boot + tsc_ns_to_ticks(ns);
+}
+
+void tsc_delay_ns(uint64_t ns)
+{
+	uint64_t ticks = tsc_ns_to_ticks(ns);
 	uint64_t start = rdtsc();
 
 	while (rdtsc() - start < ticks)

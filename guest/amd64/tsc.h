@@ -18,5 +18,8 @@ const char *tsc_freq_source(void);
 uint64_t tsc_nanotime(void);
 /* Busy-wait (interrupts unchanged) for at least ns nanoseconds. */
 void tsc_delay_ns(uint64_t ns);
+/* TSC ticks in ns nanoseconds; the TSC value at tsc_nanotime() == ns. */
+uint64_t tsc_ns_to_ticks(uint64_t ns);
+uint64_t tsc_nanotime_to_tsc(uint64_t ns);
 
 #endif /* AMD64_TSC_H */

@@ -25,6 +25,7 @@
 #include "kern/debug_memguard.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
+#include "kern/thread.h"
 #include "kern/vm_boot.h"
 
 void kmain(uint64_t start_info_pa) __attribute__((noreturn));
@@ -75,6 +76,7 @@ void kmain(uint64_t start_info_pa)
 		panic("debug.panic=boot on the command line");
 	dmap_init(&bootinfo);
 	vm_boot();
+	sched_init();
 	hc_milestone(HC_MS_READY);
 	bool verbose = bootinfo_arg("verbose") != NULL;
 	/* A formatted line costs hundreds of emulated instructions and an exit per byte

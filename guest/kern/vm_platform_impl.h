@@ -1,15 +1,14 @@
 /*
  * The guest kernel's half of vm/vm_platform.h (see there for the contract).
  *
- *   struct mtx     a sleep-context mutex (FreeBSD's MTX_DEF, not MTX_SPIN): one word, 0
- *                  when free, else the holder's cpuid + 1, taken with one lock cmpxchg
- *                  (so SMP needs no new lock) and left with a store; the fast paths are
- *                  inline. Interrupts stay as they are: interrupt handlers never enter
- *                  the VM core (they may only vm_wakeup), and saving, clearing and
- *                  restoring IF around every lock cost as much as the rest of a lock
- *                  and unlock together here (pushf, cli and popf are emulated).
- *   critical_*     a per-CPU nesting counter; interrupts stay enabled. With one CPU and
- *                  no preemption yet, nothing can move the caller to another CPU.
+ *   struct mtx     a sleep mutex owned by a thread (FreeBSD's MTX_DEF): one word, 0
+ *                  when free, else the owner thread with bit 0 set when someone sleeps
+ *                  for it; taken and left with one lock cmpxchg each, the fast paths
+ *                  inline. A contender sleeps (kern/kern_synch.c). Interrupts stay as
+ *                  they are: interrupt handlers never enter the VM core (they may only
+ *                  vm_wakeup).
+ *   critical_*     a per-CPU nesting counter: no preemption inside; a switch that
+ *                  came due meanwhile happens at the last critical_exit.
  *   direct map     DMAP_BASE + pa, inline.
  *   page ops       inline: this CPU's request block filled with three stores and handed
  *                  to the port; no lock. Lists the host cannot address (outside the
@@ -33,9 +32,10 @@
 typedef uint64_t vm_paddr_t;
 
 struct mtx {
-	volatile uint32_t mtx_lock;     /* 0 free, else the holder's cpuid + 1 */
+	volatile uintptr_t mtx_lock;    /* 0 free, else the owner thread | MTX_CONTESTED */
 	const char *mtx_name;
 };
+#define MTX_CONTESTED   ((uintptr_t)1)
 
 extern int pcpu_count;
 
@@ -51,20 +51,27 @@ static inline void critical_enter(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+void critical_exit_preempt(void);
+
 static inline void critical_exit(void)
 {
+	struct pcpu *pc = pcpu_self();
+
 	__asm__ volatile("" ::: "memory");
-	pcpu_self()->pc_critnest--;
+	if (--pc->pc_critnest == 0 && __builtin_expect(pc->pc_owepreempt, 0))
+		critical_exit_preempt();
 }
 
-/* The out-of-line halves: recursion checked, then spin until free; and the panic of an
- * unlock by a CPU that does not hold the mutex. */
-void mtx_lock_contested(struct mtx *m, uint32_t self);
+/* The out-of-line halves (kern/kern_synch.c): recursion checked, then sleep until
+ * free; the unlock that wakes sleepers; the panic of an unlock by a thread that does
+ * not hold the mutex. */
+void mtx_lock_contested(struct mtx *m, uintptr_t self);
+void mtx_unlock_contested(struct mtx *m);
 void mtx_unlock_unowned(struct mtx *m) __attribute__((noreturn, cold));
 
 static inline void mtx_lock(struct mtx *m)
 {
-	uint32_t self = (uint32_t)pcpu_self()->pc_cpuid + 1, old = 0;
+	uintptr_t self = (uintptr_t)curthread, old = 0;
 
 	if (__builtin_expect(!__atomic_compare_exchange_n(&m->mtx_lock, &old, self, false,
 	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 0))
@@ -73,16 +80,20 @@ static inline void mtx_lock(struct mtx *m)
 
 static inline void mtx_unlock(struct mtx *m)
 {
+	uintptr_t self = (uintptr_t)curthread;
+
 #ifdef INVARIANTS
-	if (__builtin_expect(m->mtx_lock != (uint32_t)pcpu_self()->pc_cpuid + 1, 0))
+	if (__builtin_expect((m->mtx_lock & ~MTX_CONTESTED) != self, 0))
 		mtx_unlock_unowned(m);
 #endif
-	__atomic_store_n(&m->mtx_lock, 0, __ATOMIC_RELEASE);
+	if (__builtin_expect(!__atomic_compare_exchange_n(&m->mtx_lock, &self, 0, false,
+	    __ATOMIC_RELEASE, __ATOMIC_RELAXED), 0))
+		mtx_unlock_contested(m);
 }
 
 static inline _Bool mtx_owned(struct mtx *m)
 {
-	return m->mtx_lock == (uint32_t)pcpu_self()->pc_cpuid + 1;
+	return (m->mtx_lock & ~MTX_CONTESTED) == (uintptr_t)curthread;
 }
 
 static inline int vm_curcpu(void)

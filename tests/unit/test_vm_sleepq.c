@@ -138,6 +138,46 @@ START_TEST(timeouts)
 }
 END_TEST
 
+/* The platform's hook sees each record a wakeup or an expiry unlinks, once, already
+ * unlinked, in the order they were unlinked. */
+static struct vm_sleeper *sq_seen[8];
+static int sq_nseen;
+
+static void sq_record(struct vm_sleeper *vs)
+{
+	ck_assert(!vs->vs_queued);
+	ck_assert_int_lt(sq_nseen, 8);
+	sq_seen[sq_nseen++] = vs;
+}
+
+START_TEST(wake_hook)
+{
+	static struct vm_sleeper vs[4];
+	int a, b;
+
+	sq_nseen = 0;
+	sqt.sq_wake = sq_record;
+	vm_sleepq_insert(&sqt, &vs[0], &a, "hook", 0);
+	vm_sleepq_insert(&sqt, &vs[1], &a, "hook", 0);
+	vm_sleepq_insert(&sqt, &vs[2], &b, "hook", 50);
+	vm_sleepq_insert(&sqt, &vs[3], &b, "hook", 0);
+	ck_assert_uint_eq(vm_sleepq_wakeup(&sqt, &a, true), 1);
+	ck_assert_int_eq(sq_nseen, 1);
+	ck_assert_ptr_eq(sq_seen[0], &vs[0]);
+	ck_assert_uint_eq(vm_sleepq_expire(&sqt, 49), 0);
+	ck_assert_uint_eq(vm_sleepq_expire(&sqt, 50), 1);
+	ck_assert_int_eq(sq_nseen, 2);
+	ck_assert_ptr_eq(sq_seen[1], &vs[2]);
+	ck_assert(!vs[2].vs_woken);                     /* expired, not woken */
+	/* A sleeper that leaves by itself is not reported. */
+	ck_assert(vm_sleepq_remove(&sqt, &vs[3]));
+	ck_assert_uint_eq(vm_sleepq_wakeup(&sqt, &a, false), 1);
+	ck_assert_int_eq(sq_nseen, 3);
+	ck_assert_ptr_eq(sq_seen[2], &vs[1]);
+	ck_assert(vm_sleepq_empty(&sqt));
+}
+END_TEST
+
 static Suite *sleepq_suite(void)
 {
 	Suite *s = suite_create("sleepq");
@@ -149,6 +189,7 @@ static Suite *sleepq_suite(void)
 	tcase_add_test(tc, wakeup_one_oldest_first);
 	tcase_add_test(tc, remove_tail_then_insert);
 	tcase_add_test(tc, timeouts);
+	tcase_add_test(tc, wake_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }
