@@ -258,6 +258,10 @@ static void pmap_pt_unuse(pmap_t pmap, vm_offset_t va, struct pmap_batch *b)
 			return;
 		*up[level] = 0;
 		pmap->pm_stats.pt_count--;
+		if (m == pmap->pm_ptc_page) {
+			pmap->pm_ptc_va = PMAP_PTC_NONE;
+			pmap->pm_ptc_page = NULL;
+		}
 		vm_plinks_insert_head(&b->pb_free, m);
 		/* The walk caches may hold the unlinked table: make sure the batch
 		 * invalidates (any address does; this one is in it already). */
@@ -351,6 +355,7 @@ void pmap_init(void)
 		panic("pmap_init: no page for the kernel's PDPT");
 	kp->pm_pml4[PMAP_KVA_SLOT] = VM_PAGE_TO_PHYS(m) | PMAP_PDE_KERN;
 	kp->pm_stats.pt_count = 1;
+	kp->pm_ptc_va = PMAP_PTC_NONE;
 	pmap_initialized = true;
 }
 
@@ -375,6 +380,7 @@ int pmap_pinit(pmap_t pmap)
 	if ((m = pmap_ptp_alloc(pmap)) == NULL)
 		return ENOMEM;
 	mtx_init(&pmap->pm_mtx, "pmap");
+	pmap->pm_ptc_va = PMAP_PTC_NONE;
 	pmap->pm_root = m;
 	pmap->pm_cr3 = VM_PAGE_TO_PHYS(m);
 	pmap->pm_pml4 = pmap_pa_to_table(pmap->pm_cr3);
@@ -484,6 +490,69 @@ writeable:
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 }
 
+/*
+ * pmap_enter_run of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
+ * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
+ * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
+ * no batch (an empty slot needs no invalidation). An entry already there sends the
+ * page to the general path. => 1, or 0 on a shortage (nothing changed).
+ */
+static int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, vm_prot_t prot, int flags)
+{
+	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte;
+	struct pv_entry *pv = NULL;
+	vm_page_t ptp;
+
+	/* The pv entry first, outside the lock: a shortage leaves nothing behind. */
+	if (pmap_managed(m)) {
+		if ((pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+			return 0;
+		newpte |= PG_MANAGED;
+	}
+	mtx_lock(&pmap->pm_mtx);
+	if ((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va) {
+		pte = &pmap->pm_ptc[pmap_pt_index(va)];
+		ptp = pmap->pm_ptc_page;
+		KASSERT(pte == pmap_pte(pmap, va) && ptp == pmap_ptp_of(vm_dmap_to_phys(pte)),
+		    ("pmap_enter_new1: stale page-table cache for va %#lx in pmap %p",
+		    (unsigned long)va, (void *)pmap));
+	} else {
+		if ((pte = pmap_pte_alloc(pmap, va)) == NULL) {
+			mtx_unlock(&pmap->pm_mtx);
+			if (pv != NULL)
+				uma_zfree(pmap_pv_zone, pv);
+			return 0;
+		}
+		ptp = pmap_ptp_of(vm_dmap_to_phys(pte));
+		pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
+		pmap->pm_ptc_page = ptp;
+		pmap->pm_ptc = pte - pmap_pt_index(va);
+	}
+	if (__predict_false(*pte & PG_V)) {
+		mtx_unlock(&pmap->pm_mtx);
+		if (pv != NULL)
+			uma_zfree(pmap_pv_zone, pv);
+		return pmap_enter_run(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW);
+	}
+	ptp->md.md_pt_use++;
+	if (pv != NULL) {
+		pv->pv_pmap = pmap;
+		pv->pv_va = va;
+		pv->pv_next = m->md.pv_list;
+		m->md.pv_list = pv;
+		m->md.pv_gen++;
+	}
+	pmap->pm_stats.resident_count++;
+	if (newpte & PG_W)
+		pmap->pm_stats.wired_count++;
+	__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
+	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
+		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
+	mtx_unlock(&pmap->pm_mtx);
+	return 1;
+}
+
 int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
     int flags)
 {
@@ -496,6 +565,8 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	    pmap_va_ok(pmap, va + ptoa(npages) - 1),
 	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
 	    npages, (void *)pmap));
+	if (npages == 1 && (flags & PMAP_ENTER_NEW) != 0)
+		return pmap_enter_new1(pmap, va, ma[0], prot, flags);
 	pmap_batch_init(&b);
 	/* Fresh pages (PMAP_ENTER_NEW) have no pv entries nobody else can reach: only the
 	 * pmap's lock, unless an old mapping is in the way (its page's pv list needs the

@@ -52,6 +52,7 @@ static inline uintptr_t vm_host_thread_id(void)
 #define VM_PLATFORM_INLINE_MTX      1
 #define VM_PLATFORM_INLINE_CRITICAL 1
 #define VM_PLATFORM_INLINE_CURCPU   1
+#define VM_PLATFORM_INLINE_DMAP     1
 
 /* The out-of-line halves (vm_host_sync.c): wait for a held mutex; wake a waiter; the
  * panics of a recursive lock or an unlock by a thread that does not hold it. */
@@ -138,6 +139,31 @@ static inline int vm_curcpu(void)
 static inline int vm_ncpus(void)
 {
 	return vm_host_ncpu;
+}
+
+/* The direct map is the RAM's host mapping: one offset, as the guest's is DMAP_BASE
+ * (inline, so pmap's walks cost here what they cost there). With INVARIANTS an address
+ * outside the machine panics (vm_host_mem.c). */
+extern uintptr_t vm_host_dmap_delta;
+#ifdef INVARIANTS
+void vm_host_dmap_check_pa(vm_paddr_t pa);
+void vm_host_dmap_check_va(const void *va);
+#endif
+
+static inline void *vm_phys_to_dmap(vm_paddr_t pa)
+{
+#ifdef INVARIANTS
+	vm_host_dmap_check_pa(pa);
+#endif
+	return (void *)(uintptr_t)(pa + vm_host_dmap_delta);
+}
+
+static inline vm_paddr_t vm_dmap_to_phys(const void *va)
+{
+#ifdef INVARIANTS
+	vm_host_dmap_check_va(va);
+#endif
+	return (vm_paddr_t)((uintptr_t)va - vm_host_dmap_delta);
 }
 
 /* struct pmap, the machine's half of vm/pmap.h: after struct mtx, which it embeds. */
