@@ -446,6 +446,92 @@ shortage:
 	return VM_FAULT_RETRY;
 }
 
+/*
+ * The common faults in one pass, without faultstate's generality: the entry the last
+ * fault found (vm_map_lookup_fault_hint), an anonymous first object F without a pager,
+ * and then
+ *   - no page in F nor (with a backing object B) in B, no fault-around: zero-fill (case 1);
+ *   - the page in F, no prefault: map it (case 2);
+ *   - the page in B (one level down), a write: copy it into F and map the copy (case 4).
+ * Anything else (another entry, a deeper chain, a busy page, fault-around or prefault,
+ * wiring, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
+ * then starts from the lookup. The locks and their order are the general path's.
+ * => nothing locked on entry and on return.
+ */
+static int vm_fault_fast(struct vm_map *map, vm_offset_t va, vm_prot_t fault_type,
+    int flags)
+{
+	struct vm_map_entry *e;
+	struct vm_object *fobj, *bobj;
+	vm_page_t m, copy;
+	vm_pindex_t pindex;
+	int pflags;
+
+	if ((flags & VM_FAULT_WIRE) != 0)
+		return VM_FAULT_RETRY;
+	vm_map_lock(map);
+	e = vm_map_lookup_fault_hint(map, va, fault_type);
+	/* vo_type and vo_pager are constant: read before the object's lock. */
+	if (e == NULL || !vm_object_anon(fobj = e->vme_object) || fobj->vo_pager != NULL)
+		goto out_map;
+	/* Fault-around and prefault belong to the general path. */
+	bool around = e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0;
+	pindex = atop(e->vme_offset + (va - e->vme_start));
+	pflags = fault_type | (vm_map_entry_wired(e) ? PMAP_ENTER_WIRED : 0);
+	vm_object_lock(fobj);
+	m = vm_page_lookup(fobj, pindex);
+	if (m != NULL) {
+		/* Case 2. */
+		if (around || vm_page_busied(m))
+			goto out_obj;
+		if (pmap_enter_run(map->vmap_pmap, va, &m, 1, e->vme_protection, pflags) != 1)
+			goto out_obj;
+		goto done;
+	}
+	if ((bobj = fobj->vo_backing_object) == NULL) {
+		/* Case 1, when fault-around would map nothing ahead (its window is 0:
+		 * vm_fault_around_window). */
+		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
+			goto out_obj;
+		m = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+		    VM_ALLOC_NOBUSY);
+		if (m == NULL)
+			goto out_obj;
+		VM_FAULT_COUNT(vfs_zero, 1);
+		e->vme_fault_next = va + PAGE_SIZE;
+		e->vme_fault_window = 0;
+		/* A shortage leaves the page in F: the general path maps it. */
+		if (pmap_enter_run(map->vmap_pmap, va, &m, 1, e->vme_protection, pflags |
+		    PMAP_ENTER_NEW) != 1)
+			goto out_obj;
+		goto done;
+	}
+	/* Case 4 at depth one (vm_object_anon(B): only anonymous objects are shadowed). */
+	if ((fault_type & VM_PROT_WRITE) == 0)
+		goto out_obj;
+	vm_object_lock(bobj);
+	m = vm_page_lookup(bobj, pindex + atop(fobj->vo_backing_object_offset));
+	if (m == NULL || vm_page_busied(m) ||
+	    (copy = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY)) == NULL) {
+		vm_object_unlock(bobj);
+		goto out_obj;
+	}
+	pmap_copy_page(m, copy);
+	vm_object_unlock(bobj);
+	VM_FAULT_COUNT(vfs_cow, 1);
+	if (pmap_enter_run(map->vmap_pmap, va, &copy, 1, e->vme_protection, pflags) != 1)
+		goto out_obj;   /* the copy stays in F: the general path maps it */
+done:
+	vm_object_unlock(fobj);
+	vm_map_unlock(map);
+	return VM_FAULT_OK;
+out_obj:
+	vm_object_unlock(fobj);
+out_map:
+	vm_map_unlock(map);
+	return VM_FAULT_RETRY;
+}
+
 int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int flags)
 {
 	struct faultstate fs;
@@ -461,6 +547,8 @@ int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int fl
 	fs.flags = flags;
 	fs.map_locked = false;
 	VM_FAULT_COUNT(vfs_faults, 1);
+	if (vm_fault_fast(map, fs.va, fault_type, flags) == VM_FAULT_OK)
+		return VM_FAULT_OK;
 	for (;;) {
 		rv = vm_fault_once(&fs);
 		/* References the lookup let go of, dropped without any lock. */
