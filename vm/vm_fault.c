@@ -469,7 +469,7 @@ static int vm_fault_fast(struct vm_map *map, vm_offset_t va, vm_prot_t fault_typ
 
 	if ((flags & VM_FAULT_WIRE) != 0)
 		return VM_FAULT_RETRY;
-	vm_map_lock(map);
+	vm_map_lock_fault(map);
 	e = vm_map_lookup_fault_hint(map, va, fault_type);
 	/* vo_type and vo_pager are constant: read before the object's lock. */
 	if (e == NULL || !vm_object_anon(fobj = e->vme_object) || fobj->vo_pager != NULL)
@@ -523,12 +523,12 @@ static int vm_fault_fast(struct vm_map *map, vm_offset_t va, vm_prot_t fault_typ
 		goto out_obj;   /* the copy stays in F: the general path maps it */
 done:
 	vm_object_unlock(fobj);
-	vm_map_unlock(map);
+	vm_map_unlock_fault(map);
 	return VM_FAULT_OK;
 out_obj:
 	vm_object_unlock(fobj);
 out_map:
-	vm_map_unlock(map);
+	vm_map_unlock_fault(map);
 	return VM_FAULT_RETRY;
 }
 

@@ -497,7 +497,10 @@ writeable:
  * no batch (an empty slot needs no invalidation). An entry already there sends the
  * page to the general path. => 1, or 0 on a shortage (nothing changed).
  */
-static int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
+static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages,
+    vm_prot_t prot, int flags);
+
+static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
 	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte;
@@ -533,7 +536,7 @@ static int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
 		mtx_unlock(&pmap->pm_mtx);
 		if (pv != NULL)
 			uma_zfree(pmap_pv_zone, pv);
-		return pmap_enter_run(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW);
+		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW);
 	}
 	ptp->md.md_pt_use++;
 	if (pv != NULL) {
@@ -553,8 +556,9 @@ static int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
 	return 1;
 }
 
-int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
-    int flags)
+/* pmap_enter_run's general case: any run, any flags. */
+static __attribute__((noinline)) int pmap_enter_run_any(pmap_t pmap, vm_offset_t va,
+    vm_page_t *ma, int npages, vm_prot_t prot, int flags)
 {
 	struct pmap_batch b;
 	struct pv_entry *pv = NULL;
@@ -565,8 +569,6 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	    pmap_va_ok(pmap, va + ptoa(npages) - 1),
 	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
 	    npages, (void *)pmap));
-	if (npages == 1 && (flags & PMAP_ENTER_NEW) != 0)
-		return pmap_enter_new1(pmap, va, ma[0], prot, flags);
 	pmap_batch_init(&b);
 	/* Fresh pages (PMAP_ENTER_NEW) have no pv entries nobody else can reach: only the
 	 * pmap's lock, unless an old mapping is in the way (its page's pv list needs the
@@ -610,6 +612,15 @@ again:
 		uma_zfree(pmap_pv_zone, pv);
 	pmap_batch_finish(pmap, &b);
 	return i;
+}
+
+/* Two tail calls: neither pays for the other's frame. */
+int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
+    int flags)
+{
+	if (npages == 1 && (flags & PMAP_ENTER_NEW) != 0)
+		return pmap_enter_new1(pmap, va, ma[0], prot, flags);
+	return pmap_enter_run_any(pmap, va, ma, npages, prot, flags);
 }
 
 int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
