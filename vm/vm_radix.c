@@ -120,6 +120,7 @@ void vm_radix_init(struct vm_radix *rt)
 		uma_zdestroy(z);
 	rt->rt_root = 0;
 	rt->rt_miss_slot = NULL;
+	rt->rt_hint = NULL;
 }
 
 void vm_radix_fini(struct vm_radix *rt)
@@ -169,7 +170,9 @@ static struct vm_radix_node *vm_radix_node_get(vm_pindex_t index, int clev)
 
 /* ---- insert, remove, lookup ------------------------------------------------------- */
 
-int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
+_Static_assert(VM_RADIX_ISLEAF == 0x1, "vm_radix.h's inline insert tags leaves with bit 0");
+
+int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 {
 	vm_pindex_t index = m->pindex, other;
 	uintptr_t *parentp = &rt->rt_root, child;
@@ -182,13 +185,12 @@ int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
 		/* The trie is as the lookup that missed index left it: the walk ended at
 		 * this slot (empty, a leaf of another key, or a node index is not under). */
 		parentp = rt->rt_miss_slot;
-		rn = rt->rt_miss_node;
 		rt->rt_miss_slot = NULL;
 		child = *parentp;
 		if (child == 0) {
 			*parentp = vm_radix_leaf(m);
-			if (rn != NULL)
-				rn->rn_count++;
+			if (rt->rt_miss_count != NULL)
+				(*rt->rt_miss_count)++;
 			return 0;
 		}
 	}
@@ -262,6 +264,8 @@ vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 		for (int i = 0; i < VM_RADIX_COUNT && last == 0; i++)
 			last = rn->rn_child[i];
 		*parentp = last;
+		if (rt->rt_hint == rn)
+			rt->rt_hint = NULL;
 		uma_zfree(vm_radix_zone, rn);
 	}
 	return m;
@@ -287,13 +291,19 @@ vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index)
 vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
 {
 	uintptr_t *slotp = &rt->rt_root, p;
-	struct vm_radix_node *rn = NULL;
+	struct vm_radix_node *rn = rt->rt_hint;
 
+	if (rn != NULL && !vm_radix_keybarr(rn, index))
+		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+	else
+		rn = NULL;
 	while ((p = *slotp) != 0) {
 		if (vm_radix_isleaf(p)) {
 			vm_page_t m = vm_radix_topage(p);
-			if (m->pindex == index)
+			if (m->pindex == index) {
+				rt->rt_hint = rn;
 				return m;
+			}
 			break;
 		}
 		if (vm_radix_keybarr(vm_radix_tonode(p), index))
@@ -302,8 +312,9 @@ vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
 		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
 	}
 	rt->rt_miss_slot = slotp;
-	rt->rt_miss_node = (p == 0) ? rn : NULL;
+	rt->rt_miss_count = (p == 0 && rn != NULL) ? &rn->rn_count : NULL;
 	rt->rt_miss_index = index;
+	rt->rt_hint = rn;
 	return NULL;
 }
 
@@ -409,4 +420,5 @@ void vm_radix_reclaim_allnodes(struct vm_radix *rt)
 		vm_radix_reclaim_node(vm_radix_tonode(rt->rt_root));
 	rt->rt_root = 0;
 	rt->rt_miss_slot = NULL;
+	rt->rt_hint = NULL;
 }

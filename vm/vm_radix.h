@@ -25,8 +25,13 @@ struct vm_radix {
 	 * follows a miss starts there instead of walking again. Any change to the trie
 	 * forgets it (rt_miss_slot NULL). */
 	uintptr_t *rt_miss_slot;
-	struct vm_radix_node *rt_miss_node;
+	uint16_t *rt_miss_count;    /* the child count of the node holding it, or NULL */
 	vm_pindex_t rt_miss_index;
+	/* O: the deepest node the last vm_radix_lookup_miss went through, or NULL. Every
+	 * key under a node's prefix lives below that node while it is in the trie, so the
+	 * next lookup of a key under its prefix (faults come in runs) starts there rather
+	 * than at the root. Forgotten when that node is freed. */
+	struct vm_radix_node *rt_hint;
 };
 
 /* Make an empty trie (and the node zone with the first trie). => may sleep. */
@@ -46,7 +51,23 @@ static inline bool vm_radix_is_empty(const struct vm_radix *rt)
  * and none could be had without sleeping (nothing changed).
  * => owner locked; never sleeps.
  */
-int vm_radix_insert(struct vm_radix *rt, vm_page_t m);
+int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m);
+static inline int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
+{
+	uintptr_t *slot = rt->rt_miss_slot;
+
+	/* Right after a lookup that missed this index at an empty slot (a fault's lookup
+	 * then its page's insert): the leaf goes there, no walk. (A page's address has
+	 * bit 0 clear: the leaf tag, vm_radix.c.) */
+	if (slot != NULL && rt->rt_miss_index == m->pindex && *slot == 0) {
+		*slot = (uintptr_t)m | 0x1;
+		if (rt->rt_miss_count != NULL)
+			(*rt->rt_miss_count)++;
+		rt->rt_miss_slot = NULL;
+		return 0;
+	}
+	return vm_radix_insert_walk(rt, m);
+}
 /* Remove and return the page with this pindex (NULL: none). Frees at most one node.
  * => owner locked; never sleeps. */
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index);
