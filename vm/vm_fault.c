@@ -532,23 +532,19 @@ out_map:
 	return VM_FAULT_RETRY;
 }
 
-int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int flags)
+/* The general path: every case, one attempt after another. => nothing locked. */
+static __attribute__((noinline)) int vm_fault_general(struct vm_map *map, vm_offset_t va,
+    vm_prot_t fault_type, int flags)
 {
 	struct faultstate fs;
 	int rv;
 
-	KASSERT(fault_type != 0 && (fault_type & ~VM_PROT_ALL) == 0,
-	    ("vm_fault: bad fault type %#x", fault_type));
-	KASSERT(map->vmap_pmap != NULL, ("vm_fault: map %p has no pmap", (void *)map));
 	fs.map = map;
 	fs.pmap = map->vmap_pmap;
-	fs.va = trunc_page(vaddr);
+	fs.va = va;
 	fs.fault_type = fault_type;
 	fs.flags = flags;
 	fs.map_locked = false;
-	VM_FAULT_COUNT(vfs_faults, 1);
-	if (vm_fault_fast(map, fs.va, fault_type, flags) == VM_FAULT_OK)
-		return VM_FAULT_OK;
 	for (;;) {
 		rv = vm_fault_once(&fs);
 		/* References the lookup let go of, dropped without any lock. */
@@ -557,6 +553,19 @@ int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int fl
 			return rv;
 		VM_FAULT_COUNT(vfs_retry, 1);
 	}
+}
+
+int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int flags)
+{
+	vm_offset_t va = trunc_page(vaddr);
+
+	KASSERT(fault_type != 0 && (fault_type & ~VM_PROT_ALL) == 0,
+	    ("vm_fault: bad fault type %#x", fault_type));
+	KASSERT(map->vmap_pmap != NULL, ("vm_fault: map %p has no pmap", (void *)map));
+	VM_FAULT_COUNT(vfs_faults, 1);
+	if (vm_fault_fast(map, va, fault_type, flags) == VM_FAULT_OK)
+		return VM_FAULT_OK;
+	return vm_fault_general(map, va, fault_type, flags);
 }
 
 /* ---- faults on purpose: wiring and populating ---------------------------------------- */
