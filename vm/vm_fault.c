@@ -458,8 +458,8 @@ shortage:
  * then starts from the lookup. The locks and their order are the general path's.
  * => nothing locked on entry and on return.
  */
-static int vm_fault_fast(struct vm_map *map, vm_offset_t va, vm_prot_t fault_type,
-    int flags)
+static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *map,
+    vm_offset_t va, vm_prot_t fault_type, int flags)
 {
 	struct vm_map_entry *e;
 	struct vm_object *fobj, *bobj;

@@ -26,18 +26,8 @@
 #include "vm/vm_radix.h"
 #include "vm/uma.h"
 
-#define VM_RADIX_WIDTH  4
-#define VM_RADIX_COUNT  (1 << VM_RADIX_WIDTH)
-#define VM_RADIX_MASK   (VM_RADIX_COUNT - 1)
-#define VM_RADIX_LIMIT  (64 / VM_RADIX_WIDTH - 1)  /* highest digit */
-#define VM_RADIX_ISLEAF 0x1ul
-
-struct vm_radix_node {
-	vm_pindex_t rn_owner;                       /* keys below share these digits */
-	uint16_t rn_count;                          /* non-NULL children (>= 2) */
-	uint8_t rn_clev;                            /* the digit this node splits on */
-	uintptr_t rn_child[VM_RADIX_COUNT];         /* node, tagged page, or 0 */
-};
+/* The node, the digit constants and the helpers the inline fast paths use are in
+ * vm_radix.h. */
 
 /* The node zone and how many tries use it (Z). A trie holds the zone alive, so code
  * holding a trie reads vm_radix_zone without the lock. */
@@ -45,29 +35,9 @@ static struct mtx vm_radix_zone_mtx;
 static uma_zone_t vm_radix_zone;
 static int vm_radix_ntries;
 
-static inline bool vm_radix_isleaf(uintptr_t p)
-{
-	return (p & VM_RADIX_ISLEAF) != 0;
-}
-
-static inline vm_page_t vm_radix_topage(uintptr_t p)
-{
-	return (vm_page_t)(p & ~VM_RADIX_ISLEAF);
-}
-
-static inline struct vm_radix_node *vm_radix_tonode(uintptr_t p)
-{
-	return (struct vm_radix_node *)p;
-}
-
 static inline uintptr_t vm_radix_leaf(vm_page_t m)
 {
 	return (uintptr_t)m | VM_RADIX_ISLEAF;
-}
-
-static inline int vm_radix_slot(vm_pindex_t index, int clev)
-{
-	return (int)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
 }
 
 /* index with digit clev and all below cleared: the owner a node at clev would have.
@@ -77,15 +47,6 @@ static inline vm_pindex_t vm_radix_trimkey(vm_pindex_t index, int clev)
 	if (clev >= VM_RADIX_LIMIT)
 		return 0;
 	return index & ~((UINT64_C(1) << ((clev + 1) * VM_RADIX_WIDTH)) - 1);
-}
-
-/* The index is not below node: their digits differ above node's. (Two shifts, the
- * second by the digit's width, so that the top digit's nodes need no special case and
- * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
-static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
-{
-	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
-	    VM_RADIX_WIDTH != 0;
 }
 
 /* The highest digit where two different keys differ. */
@@ -169,8 +130,6 @@ static struct vm_radix_node *vm_radix_node_get(vm_pindex_t index, int clev)
 }
 
 /* ---- insert, remove, lookup ------------------------------------------------------- */
-
-_Static_assert(VM_RADIX_ISLEAF == 0x1, "vm_radix.h's inline insert tags leaves with bit 0");
 
 int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 {
@@ -288,7 +247,7 @@ vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index)
 	return NULL;
 }
 
-vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
+vm_page_t vm_radix_lookup_miss_walk(struct vm_radix *rt, vm_pindex_t index)
 {
 	uintptr_t *slotp = &rt->rt_root, p;
 	struct vm_radix_node *rn = rt->rt_hint;

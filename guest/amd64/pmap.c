@@ -437,7 +437,8 @@ static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, 
 		e |= PG_W;
 	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
 	uint8_t pat = m->md.pat_mode;
-	e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
+	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
+		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
 	return e;
 }
 
