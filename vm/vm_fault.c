@@ -32,6 +32,11 @@
  * dropped the map lock for the pager takes it back with a trylock (F is locked then:
  * against the order) and starts again when that fails or the map's timestamp moved.
  *
+ * The common cases (the map's hinted entry, F anonymous without a pager: case 1 without
+ * fault-around, case 2 without prefault, case 4 one level down) go through
+ * vm_fault_fast in one pass; everything else through the general path below, which
+ * starts again from the lookup when the fast path declines.
+ *
  * Accessed and dirty bits: every entry is written with A set, and with D set when the
  * access was a write (pmap's flags), because on this platform the shadowing hypervisor
  * refaults to set each bit itself (../shared/PLATFORM.md).
