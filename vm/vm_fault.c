@@ -32,6 +32,11 @@
  * dropped the map lock for the pager takes it back with a trylock (F is locked then:
  * against the order) and starts again when that fails or the map's timestamp moved.
  *
+ * The common cases (the map's hinted entry, F anonymous without a pager: case 1 without
+ * fault-around, case 2 without prefault, case 4 one level down) go through
+ * vm_fault_fast in one pass; everything else through the general path below, which
+ * starts again from the lookup when the fast path declines.
+ *
  * Accessed and dirty bits: every entry is written with A set, and with D set when the
  * access was a write (pmap's flags), because on this platform the shadowing hypervisor
  * refaults to set each bit itself (../shared/PLATFORM.md).
@@ -446,21 +451,105 @@ shortage:
 	return VM_FAULT_RETRY;
 }
 
-int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int flags)
+/*
+ * The common faults in one pass, without faultstate's generality: the entry the last
+ * fault found (vm_map_lookup_fault_hint), an anonymous first object F without a pager,
+ * and then
+ *   - no page in F nor (with a backing object B) in B, no fault-around: zero-fill (case 1);
+ *   - the page in F, no prefault: map it (case 2);
+ *   - the page in B (one level down), a write: copy it into F and map the copy (case 4).
+ * Anything else (another entry, a deeper chain, a busy page, fault-around or prefault,
+ * wiring, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
+ * then starts from the lookup. The locks and their order are the general path's.
+ * => nothing locked on entry and on return.
+ */
+static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *map,
+    vm_offset_t va, vm_prot_t fault_type, int flags)
+{
+	struct vm_map_entry *e;
+	struct vm_object *fobj, *bobj;
+	vm_page_t m, copy;
+	vm_pindex_t pindex;
+	int pflags;
+
+	if ((flags & VM_FAULT_WIRE) != 0)
+		return VM_FAULT_RETRY;
+	vm_map_lock_fault(map);
+	e = vm_map_lookup_fault_hint(map, va, fault_type);
+	/* vo_type and vo_pager are constant: read before the object's lock. */
+	if (e == NULL || !vm_object_anon(fobj = e->vme_object) || fobj->vo_pager != NULL)
+		goto out_map;
+	/* Fault-around and prefault belong to the general path. */
+	bool around = e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0;
+	pindex = atop(e->vme_offset + (va - e->vme_start));
+	pflags = fault_type | (vm_map_entry_wired(e) ? PMAP_ENTER_WIRED : 0);
+	vm_object_lock(fobj);
+	m = vm_page_lookup(fobj, pindex);
+	if (m != NULL) {
+		/* Case 2. */
+		if (around || vm_page_busied(m))
+			goto out_obj;
+		if (pmap_enter_run(map->vmap_pmap, va, &m, 1, e->vme_protection, pflags) != 1)
+			goto out_obj;
+		goto done;
+	}
+	if ((bobj = fobj->vo_backing_object) == NULL) {
+		/* Case 1, when fault-around would map nothing ahead (its window is 0:
+		 * vm_fault_around_window). */
+		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
+			goto out_obj;
+		m = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+		    VM_ALLOC_NOBUSY);
+		if (m == NULL)
+			goto out_obj;
+		VM_FAULT_COUNT(vfs_zero, 1);
+		e->vme_fault_next = va + PAGE_SIZE;
+		e->vme_fault_window = 0;
+		/* A shortage leaves the page in F: the general path maps it. */
+		if (pmap_enter_run(map->vmap_pmap, va, &m, 1, e->vme_protection, pflags |
+		    PMAP_ENTER_NEW) != 1)
+			goto out_obj;
+		goto done;
+	}
+	/* Case 4 at depth one (vm_object_anon(B): only anonymous objects are shadowed). */
+	if ((fault_type & VM_PROT_WRITE) == 0)
+		goto out_obj;
+	vm_object_lock(bobj);
+	m = vm_page_lookup(bobj, pindex + atop(fobj->vo_backing_object_offset));
+	if (m == NULL || vm_page_busied(m) ||
+	    (copy = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY)) == NULL) {
+		vm_object_unlock(bobj);
+		goto out_obj;
+	}
+	pmap_copy_page(m, copy);
+	vm_object_unlock(bobj);
+	VM_FAULT_COUNT(vfs_cow, 1);
+	if (pmap_enter_run(map->vmap_pmap, va, &copy, 1, e->vme_protection, pflags) != 1)
+		goto out_obj;   /* the copy stays in F: the general path maps it */
+done:
+	vm_object_unlock(fobj);
+	vm_map_unlock_fault(map);
+	return VM_FAULT_OK;
+out_obj:
+	vm_object_unlock(fobj);
+out_map:
+	vm_map_unlock_fault(map);
+	return VM_FAULT_RETRY;
+}
+
+/* The general path: every case, one attempt after another. => nothing locked. */
+static __attribute__((noinline)) int vm_fault_general(struct vm_map *map, vm_offset_t va,
+    vm_prot_t fault_type, int flags)
 {
 	struct faultstate fs;
 	int rv;
 
-	KASSERT(fault_type != 0 && (fault_type & ~VM_PROT_ALL) == 0,
-	    ("vm_fault: bad fault type %#x", fault_type));
-	KASSERT(map->vmap_pmap != NULL, ("vm_fault: map %p has no pmap", (void *)map));
 	fs.map = map;
 	fs.pmap = map->vmap_pmap;
-	fs.va = trunc_page(vaddr);
+	fs.va = va;
 	fs.fault_type = fault_type;
 	fs.flags = flags;
 	fs.map_locked = false;
-	VM_FAULT_COUNT(vfs_faults, 1);
 	for (;;) {
 		rv = vm_fault_once(&fs);
 		/* References the lookup let go of, dropped without any lock. */
@@ -469,6 +558,19 @@ int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int fl
 			return rv;
 		VM_FAULT_COUNT(vfs_retry, 1);
 	}
+}
+
+int vm_fault(struct vm_map *map, vm_offset_t vaddr, vm_prot_t fault_type, int flags)
+{
+	vm_offset_t va = trunc_page(vaddr);
+
+	KASSERT(fault_type != 0 && (fault_type & ~VM_PROT_ALL) == 0,
+	    ("vm_fault: bad fault type %#x", fault_type));
+	KASSERT(map->vmap_pmap != NULL, ("vm_fault: map %p has no pmap", (void *)map));
+	VM_FAULT_COUNT(vfs_faults, 1);
+	if (vm_fault_fast(map, va, fault_type, flags) == VM_FAULT_OK)
+		return VM_FAULT_OK;
+	return vm_fault_general(map, va, fault_type, flags);
 }
 
 /* ---- faults on purpose: wiring and populating ---------------------------------------- */

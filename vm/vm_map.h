@@ -208,6 +208,40 @@ struct vm_map_fault {
  */
 int vm_map_lookup_fault(struct vm_map *map, vm_offset_t va, vm_prot_t fault_type,
     struct vm_map_fault *vmf);
+/*
+ * The map's lock for vm_fault's fast path, which reads the hinted entry and changes
+ * only its fault-around fields: it splits nothing (no spares needed) and removes
+ * nothing (nothing deferred: vm_map_unlock empties that list before it lets go).
+ */
+static inline void vm_map_lock_fault(struct vm_map *map)
+{
+	mtx_lock(&map->vmap_lock);
+}
+static inline void vm_map_unlock_fault(struct vm_map *map)
+{
+	KASSERT(map->vmap_deferred == NULL, ("vm_map_unlock_fault: map %p has entries to "
+	    "drop", (void *)map));
+	mtx_unlock(&map->vmap_lock);
+}
+
+/*
+ * vm_map_lookup_fault's common case, without the call: va in the entry the last fault
+ * found, which already has its object and no copy-on-write to set up, and allows the
+ * access. Nothing to drop afterwards. => map locked. The entry, or NULL (then
+ * vm_map_lookup_fault, which handles everything).
+ */
+static inline struct vm_map_entry *vm_map_lookup_fault_hint(struct vm_map *map,
+    vm_offset_t va, vm_prot_t fault_type)
+{
+	struct vm_map_entry *e = map->vmap_hint;
+
+	vm_map_assert_locked(map);
+	if (e == NULL || va - e->vme_start >= e->vme_end - e->vme_start ||
+	    e->vme_object == NULL || (fault_type & ~e->vme_protection) != 0 ||
+	    (e->vme_eflags & VME_NEEDS_COPY) != 0)
+		return NULL;
+	return e;
+}
 /* Drop the references vm_map_lookup_fault left in vmf. => map unlocked; may sleep. */
 void vm_map_fault_done(struct vm_map_fault *vmf);
 

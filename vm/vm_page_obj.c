@@ -16,8 +16,9 @@ static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
 }
 
 /* Link m into obj's vo_memq after its predecessor in pindex order. => obj locked,
- * m already in the trie. */
-static void vm_page_memq_link(struct vm_object *obj, vm_page_t m)
+ * m already in the trie. Inline: the append is a few stores, less than a call. */
+static inline __attribute__((always_inline)) void vm_page_memq_link(struct vm_object *obj,
+    vm_page_t m)
 {
 	struct vm_plinks *prev = obj->vo_memq.pl_prev;     /* the last page, or the head */
 
@@ -53,7 +54,10 @@ static void vm_page_double_insert(vm_page_t m, struct vm_object *obj, vm_pindex_
 	    (unsigned long long)pindex, (void *)m);
 }
 
-int vm_page_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex)
+/* vm_page_insert, inline into vm_page_alloc (a fault's page: the trie's store into the
+ * slot its lookup missed, the memq append and the count, without three calls). */
+static inline __attribute__((always_inline)) int vm_page_insert_inline(vm_page_t m,
+    struct vm_object *obj, vm_pindex_t pindex)
 {
 	vm_object_assert_locked(obj);
 	KASSERT(m->object == NULL, ("vm_page_insert: page %p already in object %p",
@@ -72,6 +76,11 @@ int vm_page_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex)
 	vm_page_memq_link(obj, m);
 	obj->vo_resident_page_count++;
 	return 0;
+}
+
+int vm_page_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex)
+{
+	return vm_page_insert_inline(m, obj, pindex);
 }
 
 void vm_page_remove(vm_page_t m)
@@ -142,38 +151,59 @@ void vm_page_free_obj(vm_page_t m)
 		vm_page_xunbusy(m);     /* its wirer frees it; it must not find it busy */
 }
 
+/* m, just allocated, could not go into obj for want of a trie node: give it back and
+ * (if req may sleep) wait for a node without the object's lock. => obj locked on entry
+ * and on return; NULL. */
+static __attribute__((noinline)) vm_page_t vm_page_alloc_nonode(struct vm_object *obj,
+    vm_page_t m, int req)
+{
+	vm_page_free(m);
+	if ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) != 0) {
+		vm_object_unlock(obj);
+		vm_radix_wait();
+		vm_object_lock(obj);
+	}
+	return NULL;
+}
+
+/* vm_page_alloc when no page could be had at once: sleep for one (if req allows)
+ * without the object's lock. => obj locked on entry and on return. */
+static __attribute__((noinline)) vm_page_t vm_page_alloc_sleep(struct vm_object *obj,
+    vm_pindex_t pindex, int req)
+{
+	vm_page_t m;
+
+	if ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) == 0)
+		return NULL;
+	/* The allocator panics where nothing could free any; then check that pindex is
+	 * still ours to fill. */
+	vm_object_unlock(obj);
+	m = vm_page_alloc_noobj(req);
+	vm_object_lock(obj);
+	if (m != NULL && (vm_page_lookup(obj, pindex) != NULL ||
+	    (obj->vo_flags & OBJ_DEAD) != 0)) {
+		vm_page_free(m);
+		return NULL;
+	}
+	if (m != NULL && vm_page_insert_inline(m, obj, pindex) != 0)
+		return vm_page_alloc_nonode(obj, m, req);
+	return m;
+}
+
 vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 {
-	int sleepreq = req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL);
 	vm_page_t m;
 
 	vm_object_assert_locked(obj);
 	KASSERT(vm_page_lookup(obj, pindex) == NULL, ("vm_page_alloc: object %p has a page "
 	    "at pindex %#llx", (void *)obj, (unsigned long long)pindex));
-	m = vm_page_alloc_noobj((req & ~sleepreq) | VM_ALLOC_NOWAIT);
-	if (m == NULL && sleepreq != 0) {
-		/* Sleep for memory without the object's lock (the allocator panics where
-		 * nothing could free any), then check that pindex is still ours to fill. */
-		vm_object_unlock(obj);
-		m = vm_page_alloc_noobj(req);
-		vm_object_lock(obj);
-		if (m != NULL && (vm_page_lookup(obj, pindex) != NULL ||
-		    (obj->vo_flags & OBJ_DEAD) != 0)) {
-			vm_page_free(m);
+	m = vm_page_alloc_noobj((req & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
+	    VM_ALLOC_NOWAIT);
+	if (__predict_false(m == NULL)) {
+		if ((m = vm_page_alloc_sleep(obj, pindex, req)) == NULL)
 			return NULL;
-		}
-	}
-	if (m == NULL)
-		return NULL;
-	if (vm_page_insert(m, obj, pindex) != 0) {
-		vm_page_free(m);
-		if (sleepreq != 0) {
-			vm_object_unlock(obj);
-			vm_radix_wait();
-			vm_object_lock(obj);
-		}
-		return NULL;
-	}
+	} else if (__predict_false(vm_page_insert_inline(m, obj, pindex) != 0))
+		return vm_page_alloc_nonode(obj, m, req);
 	if ((req & VM_ALLOC_NOBUSY) == 0) {
 		bool busied = vm_page_tryxbusy(m);
 		KASSERT(busied, ("vm_page_alloc: new page %p is busy", (void *)m));

@@ -26,18 +26,8 @@
 #include "vm/vm_radix.h"
 #include "vm/uma.h"
 
-#define VM_RADIX_WIDTH  4
-#define VM_RADIX_COUNT  (1 << VM_RADIX_WIDTH)
-#define VM_RADIX_MASK   (VM_RADIX_COUNT - 1)
-#define VM_RADIX_LIMIT  (64 / VM_RADIX_WIDTH - 1)  /* highest digit */
-#define VM_RADIX_ISLEAF 0x1ul
-
-struct vm_radix_node {
-	vm_pindex_t rn_owner;                       /* keys below share these digits */
-	uint16_t rn_count;                          /* non-NULL children (>= 2) */
-	uint8_t rn_clev;                            /* the digit this node splits on */
-	uintptr_t rn_child[VM_RADIX_COUNT];         /* node, tagged page, or 0 */
-};
+/* The node, the digit constants and the helpers the inline fast paths use are in
+ * vm_radix.h. */
 
 /* The node zone and how many tries use it (Z). A trie holds the zone alive, so code
  * holding a trie reads vm_radix_zone without the lock. */
@@ -45,29 +35,9 @@ static struct mtx vm_radix_zone_mtx;
 static uma_zone_t vm_radix_zone;
 static int vm_radix_ntries;
 
-static inline bool vm_radix_isleaf(uintptr_t p)
-{
-	return (p & VM_RADIX_ISLEAF) != 0;
-}
-
-static inline vm_page_t vm_radix_topage(uintptr_t p)
-{
-	return (vm_page_t)(p & ~VM_RADIX_ISLEAF);
-}
-
-static inline struct vm_radix_node *vm_radix_tonode(uintptr_t p)
-{
-	return (struct vm_radix_node *)p;
-}
-
 static inline uintptr_t vm_radix_leaf(vm_page_t m)
 {
 	return (uintptr_t)m | VM_RADIX_ISLEAF;
-}
-
-static inline int vm_radix_slot(vm_pindex_t index, int clev)
-{
-	return (int)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
 }
 
 /* index with digit clev and all below cleared: the owner a node at clev would have.
@@ -77,15 +47,6 @@ static inline vm_pindex_t vm_radix_trimkey(vm_pindex_t index, int clev)
 	if (clev >= VM_RADIX_LIMIT)
 		return 0;
 	return index & ~((UINT64_C(1) << ((clev + 1) * VM_RADIX_WIDTH)) - 1);
-}
-
-/* The index is not below node: their digits differ above node's. (Two shifts, the
- * second by the digit's width, so that the top digit's nodes need no special case and
- * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
-static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
-{
-	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
-	    VM_RADIX_WIDTH != 0;
 }
 
 /* The highest digit where two different keys differ. */
@@ -120,6 +81,7 @@ void vm_radix_init(struct vm_radix *rt)
 		uma_zdestroy(z);
 	rt->rt_root = 0;
 	rt->rt_miss_slot = NULL;
+	rt->rt_hint = NULL;
 }
 
 void vm_radix_fini(struct vm_radix *rt)
@@ -169,7 +131,7 @@ static struct vm_radix_node *vm_radix_node_get(vm_pindex_t index, int clev)
 
 /* ---- insert, remove, lookup ------------------------------------------------------- */
 
-int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
+int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 {
 	vm_pindex_t index = m->pindex, other;
 	uintptr_t *parentp = &rt->rt_root, child;
@@ -182,13 +144,12 @@ int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
 		/* The trie is as the lookup that missed index left it: the walk ended at
 		 * this slot (empty, a leaf of another key, or a node index is not under). */
 		parentp = rt->rt_miss_slot;
-		rn = rt->rt_miss_node;
 		rt->rt_miss_slot = NULL;
 		child = *parentp;
 		if (child == 0) {
 			*parentp = vm_radix_leaf(m);
-			if (rn != NULL)
-				rn->rn_count++;
+			if (rt->rt_miss_count != NULL)
+				(*rt->rt_miss_count)++;
 			return 0;
 		}
 	}
@@ -262,6 +223,8 @@ vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 		for (int i = 0; i < VM_RADIX_COUNT && last == 0; i++)
 			last = rn->rn_child[i];
 		*parentp = last;
+		if (rt->rt_hint == rn)
+			rt->rt_hint = NULL;
 		uma_zfree(vm_radix_zone, rn);
 	}
 	return m;
@@ -284,16 +247,22 @@ vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index)
 	return NULL;
 }
 
-vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
+vm_page_t vm_radix_lookup_miss_walk(struct vm_radix *rt, vm_pindex_t index)
 {
 	uintptr_t *slotp = &rt->rt_root, p;
-	struct vm_radix_node *rn = NULL;
+	struct vm_radix_node *rn = rt->rt_hint;
 
+	if (rn != NULL && !vm_radix_keybarr(rn, index))
+		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+	else
+		rn = NULL;
 	while ((p = *slotp) != 0) {
 		if (vm_radix_isleaf(p)) {
 			vm_page_t m = vm_radix_topage(p);
-			if (m->pindex == index)
+			if (m->pindex == index) {
+				rt->rt_hint = rn;
 				return m;
+			}
 			break;
 		}
 		if (vm_radix_keybarr(vm_radix_tonode(p), index))
@@ -302,8 +271,9 @@ vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
 		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
 	}
 	rt->rt_miss_slot = slotp;
-	rt->rt_miss_node = (p == 0) ? rn : NULL;
+	rt->rt_miss_count = (p == 0 && rn != NULL) ? &rn->rn_count : NULL;
 	rt->rt_miss_index = index;
+	rt->rt_hint = rn;
 	return NULL;
 }
 
@@ -409,4 +379,5 @@ void vm_radix_reclaim_allnodes(struct vm_radix *rt)
 		vm_radix_reclaim_node(vm_radix_tonode(rt->rt_root));
 	rt->rt_root = 0;
 	rt->rt_miss_slot = NULL;
+	rt->rt_hint = NULL;
 }

@@ -18,6 +18,50 @@
 #include "vm/vm_errno.h"
 #include "vm/vm_page.h"
 
+#define VM_RADIX_WIDTH  4
+#define VM_RADIX_COUNT  (1 << VM_RADIX_WIDTH)
+#define VM_RADIX_MASK   (VM_RADIX_COUNT - 1)
+#define VM_RADIX_LIMIT  (64 / VM_RADIX_WIDTH - 1)  /* highest digit */
+#define VM_RADIX_ISLEAF 0x1ul
+
+/* A node (vm_radix.c says why this shape). Here only for the inline fast paths below:
+ * nothing outside vm_radix looks inside one. */
+struct vm_radix_node {
+	vm_pindex_t rn_owner;                       /* keys below share these digits */
+	uint16_t rn_count;                          /* non-NULL children (>= 2) */
+	uint8_t rn_clev;                            /* the digit this node splits on */
+	uintptr_t rn_child[VM_RADIX_COUNT];         /* node, tagged page, or 0 */
+};
+
+static inline bool vm_radix_isleaf(uintptr_t p)
+{
+	return (p & VM_RADIX_ISLEAF) != 0;
+}
+
+static inline vm_page_t vm_radix_topage(uintptr_t p)
+{
+	return (vm_page_t)(p & ~VM_RADIX_ISLEAF);
+}
+
+static inline struct vm_radix_node *vm_radix_tonode(uintptr_t p)
+{
+	return (struct vm_radix_node *)p;
+}
+
+static inline int vm_radix_slot(vm_pindex_t index, int clev)
+{
+	return (int)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
+}
+
+/* The index is not below node: their digits differ above node's. (Two shifts, the
+ * second by the digit's width, so that the top digit's nodes need no special case and
+ * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
+static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
+{
+	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
+	    VM_RADIX_WIDTH != 0;
+}
+
 struct vm_radix {
 	uintptr_t rt_root;          /* O: a node, a tagged page (a leaf) or 0 (empty) */
 	/* O: where the last vm_radix_lookup_miss of rt_miss_index stopped (the slot, and
@@ -25,8 +69,13 @@ struct vm_radix {
 	 * follows a miss starts there instead of walking again. Any change to the trie
 	 * forgets it (rt_miss_slot NULL). */
 	uintptr_t *rt_miss_slot;
-	struct vm_radix_node *rt_miss_node;
+	uint16_t *rt_miss_count;    /* the child count of the node holding it, or NULL */
 	vm_pindex_t rt_miss_index;
+	/* O: the deepest node the last vm_radix_lookup_miss went through, or NULL. Every
+	 * key under a node's prefix lives below that node while it is in the trie, so the
+	 * next lookup of a key under its prefix (faults come in runs) starts there rather
+	 * than at the root. Forgotten when that node is freed. */
+	struct vm_radix_node *rt_hint;
 };
 
 /* Make an empty trie (and the node zone with the first trie). => may sleep. */
@@ -46,7 +95,22 @@ static inline bool vm_radix_is_empty(const struct vm_radix *rt)
  * and none could be had without sleeping (nothing changed).
  * => owner locked; never sleeps.
  */
-int vm_radix_insert(struct vm_radix *rt, vm_page_t m);
+int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m);
+static inline int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
+{
+	uintptr_t *slot = rt->rt_miss_slot;
+
+	/* Right after a lookup that missed this index at an empty slot (a fault's lookup
+	 * then its page's insert): the leaf goes there, no walk. */
+	if (slot != NULL && rt->rt_miss_index == m->pindex && *slot == 0) {
+		*slot = (uintptr_t)m | VM_RADIX_ISLEAF;
+		if (rt->rt_miss_count != NULL)
+			(*rt->rt_miss_count)++;
+		rt->rt_miss_slot = NULL;
+		return 0;
+	}
+	return vm_radix_insert_walk(rt, m);
+}
 /* Remove and return the page with this pindex (NULL: none). Frees at most one node.
  * => owner locked; never sleeps. */
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index);
@@ -55,7 +119,28 @@ vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index);
 /* vm_radix_lookup that, on a miss, remembers where the walk stopped: an insert of that
  * index before any other change to the trie continues from there (one walk for a
  * lookup and the insert that fills the hole). => owner locked (exclusively: it writes). */
-vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index);
+vm_page_t vm_radix_lookup_miss_walk(struct vm_radix *rt, vm_pindex_t index);
+static inline vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t index)
+{
+	struct vm_radix_node *rn = rt->rt_hint;
+
+	/* Inline when the hint's child for index is the end of the walk (empty, or a
+	 * leaf): the next page of a run, or a page of the same run again. The hint
+	 * stays (still the deepest node on the way). */
+	if (rn != NULL && !vm_radix_keybarr(rn, index)) {
+		uintptr_t *slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		uintptr_t p = *slotp;
+		if (p == 0 || vm_radix_isleaf(p)) {
+			if (p != 0 && vm_radix_topage(p)->pindex == index)
+				return vm_radix_topage(p);
+			rt->rt_miss_slot = slotp;
+			rt->rt_miss_count = p == 0 ? &rn->rn_count : NULL;
+			rt->rt_miss_index = index;
+			return NULL;
+		}
+	}
+	return vm_radix_lookup_miss_walk(rt, index);
+}
 /* The page with the least pindex >= index / the greatest pindex <= index, or NULL.
  * Iteration in order: m = lookup_ge(rt, 0), then lookup_ge(rt, m->pindex + 1) until
  * NULL (vm_radix_iter_next does that, stopping at the largest pindex). => owner locked. */

@@ -259,6 +259,10 @@ static void pmap_pt_unuse(pmap_t pmap, vm_offset_t va, struct pmap_batch *b)
 			return;
 		*up[level] = 0;
 		pmap->pm_stats.pt_count--;
+		if (m == pmap->pm_ptc_page) {
+			pmap->pm_ptc_va = PMAP_PTC_NONE;
+			pmap->pm_ptc_page = NULL;
+		}
 		vm_plinks_insert_head(&b->pb_free, m);
 		/* The walk caches may hold the unlinked table: make sure the batch
 		 * invalidates (any address does; this one is in it already). */
@@ -352,6 +356,7 @@ void pmap_init(void)
 		panic("pmap_init: no page for the kernel's PDPT");
 	kp->pm_pml4[PMAP_KVA_SLOT] = VM_PAGE_TO_PHYS(m) | PMAP_PDE_KERN;
 	kp->pm_stats.pt_count = 1;
+	kp->pm_ptc_va = PMAP_PTC_NONE;
 	pmap_initialized = true;
 }
 
@@ -376,6 +381,7 @@ int pmap_pinit(pmap_t pmap)
 	if ((m = pmap_ptp_alloc(pmap)) == NULL)
 		return ENOMEM;
 	mtx_init(&pmap->pm_mtx, "pmap");
+	pmap->pm_ptc_va = PMAP_PTC_NONE;
 	pmap->pm_root = m;
 	pmap->pm_cr3 = VM_PAGE_TO_PHYS(m);
 	pmap->pm_pml4 = pmap_pa_to_table(pmap->pm_cr3);
@@ -435,7 +441,8 @@ static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, 
 		e |= PG_W;
 	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
 	uint8_t pat = m->md.pat_mode;
-	e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
+	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
+		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
 	return e;
 }
 
@@ -488,8 +495,170 @@ writeable:
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 }
 
-int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
-    int flags)
+/*
+ * pmap_enter_run of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
+ * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
+ * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
+ * no batch (an empty slot needs no invalidation). An entry already there sends the
+ * page to the general path. => 1, or 0 on a shortage (nothing changed).
+ */
+static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages,
+    vm_prot_t prot, int flags);
+
+/*
+ * The PT entry for va and its table's page: from the pmap's cache when va is in the
+ * 2 MiB it names, else walked (allocating the missing tables) and cached.
+ * => pmap locked. NULL when a table could not be had (nothing changed).
+ */
+static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
+{
+	uint64_t *pte;
+
+	if ((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va) {
+		pte = &pmap->pm_ptc[pmap_pt_index(va)];
+		*ptpp = pmap->pm_ptc_page;
+		KASSERT(pte == pmap_pte(pmap, va) && *ptpp == pmap_ptp_of(vm_dmap_to_phys(pte)),
+		    ("pmap_pte_cached: stale page-table cache for va %#lx in pmap %p",
+		    (unsigned long)va, (void *)pmap));
+		return pte;
+	}
+	if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
+		return NULL;
+	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
+	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
+	pmap->pm_ptc_page = *ptpp;
+	pmap->pm_ptc = pte - pmap_pt_index(va);
+	return pte;
+}
+
+/* Put pv, m's new mapping (pmap, va), on m's list. => pv lock held, or m fresh. */
+static inline void pmap_pv_link(vm_page_t m, struct pv_entry *pv, pmap_t pmap,
+    vm_offset_t va)
+{
+	pv->pv_pmap = pmap;
+	pv->pv_va = va;
+	pv->pv_next = m->md.pv_list;
+	m->md.pv_list = pv;
+	m->md.pv_gen++;
+}
+
+static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, vm_prot_t prot, int flags)
+{
+	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte;
+	struct pv_entry *pv = NULL;
+	vm_page_t ptp;
+
+	/* The pv entry first, outside the lock: a shortage leaves nothing behind. */
+	if (pmap_managed(m)) {
+		if ((pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+			return 0;
+		newpte |= PG_MANAGED;
+	}
+	mtx_lock(&pmap->pm_mtx);
+	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL) {
+		mtx_unlock(&pmap->pm_mtx);
+		if (pv != NULL)
+			uma_zfree(pmap_pv_zone, pv);
+		return 0;
+	}
+	if (__predict_false(*pte & PG_V)) {
+		mtx_unlock(&pmap->pm_mtx);
+		if (pv != NULL)
+			uma_zfree(pmap_pv_zone, pv);
+		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW);
+	}
+	ptp->md.md_pt_use++;
+	if (pv != NULL)
+		pmap_pv_link(m, pv, pmap, va);
+	pmap->pm_stats.resident_count++;
+	if (newpte & PG_W)
+		pmap->pm_stats.wired_count++;
+	__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
+	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
+		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
+	mtx_unlock(&pmap->pm_mtx);
+	return 1;
+}
+
+/*
+ * pmap_enter_run of one page, not a fresh one: the copy-on-write fault's, which
+ * replaces the read-only mapping of the page it copied, and prefault's. An old mapping
+ * of another page is replaced in place: one exchange, the old page's dirty and
+ * referenced state kept, its pv entry moved to the new page (no UMA call either way),
+ * the table's use count unchanged, one invalidation. The same page again goes to the
+ * general path (new rights on the old entry). => 1, or 0 on a shortage (nothing
+ * changed).
+ */
+static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, vm_prot_t prot, int flags)
+{
+	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte, old;
+	struct pv_entry *pv = NULL;
+	bool managed = pmap_managed(m);
+	vm_page_t ptp;
+
+	if (managed)
+		newpte |= PG_MANAGED;
+	mtx_lock(&pmap_pv_mtx);
+	mtx_lock(&pmap->pm_mtx);
+	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)
+		goto shortage;
+	old = *pte;
+	if ((old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
+		mtx_unlock(&pmap->pm_mtx);
+		mtx_unlock(&pmap_pv_mtx);
+		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags);
+	}
+	/* A pv entry is needed only where the old mapping brings none. */
+	if (managed && (old & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) &&
+	    (pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+		goto shortage;
+	if ((old & PG_V) == 0) {
+		ptp->md.md_pt_use++;
+		pmap->pm_stats.resident_count++;
+		if (newpte & PG_W)
+			pmap->pm_stats.wired_count++;
+		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
+	} else {
+		/* One exchange: the CPU may set PG_A/PG_M in the old entry until then. */
+		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
+		pmap->pm_stats.wired_count += ((newpte & PG_W) != 0) - ((old & PG_W) != 0);
+		if (old & PG_MANAGED) {
+			vm_page_t om = PHYS_TO_VM_PAGE(old & PG_FRAME);
+			pmap_page_sync(om, old);
+			struct pv_entry *opv = pmap_pv_take(om, pmap, va);
+			if (om->md.pv_list == NULL)
+				__atomic_fetch_and(&om->aflags, (uint8_t)~PGA_WRITEABLE,
+				    __ATOMIC_RELAXED);
+			if (managed)
+				pv = opv;
+			else
+				uma_zfree(pmap_pv_zone, opv);
+		}
+	}
+	if (pv != NULL)
+		pmap_pv_link(m, pv, pmap, va);
+	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
+		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
+	mtx_unlock(&pmap->pm_mtx);
+	mtx_unlock(&pmap_pv_mtx);
+	/* The old translation may be cached: gone before the caller goes on (an empty
+	 * slot needs nothing). */
+	if ((old & PG_V) != 0 && (pmap == kernel_pmap ||
+	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
+		pmap_md_invl_range(va, va + PAGE_SIZE, pmap == kernel_pmap);
+	return 1;
+
+shortage:
+	mtx_unlock(&pmap->pm_mtx);
+	mtx_unlock(&pmap_pv_mtx);
+	return 0;
+}
+
+/* pmap_enter_run's general case: any run, any flags. */
+static __attribute__((noinline)) int pmap_enter_run_any(pmap_t pmap, vm_offset_t va,
+    vm_page_t *ma, int npages, vm_prot_t prot, int flags)
 {
 	struct pmap_batch b;
 	struct pv_entry *pv = NULL;
@@ -543,6 +712,21 @@ again:
 		uma_zfree(pmap_pv_zone, pv);
 	pmap_batch_finish(pmap, &b);
 	return i;
+}
+
+/* Two tail calls: neither pays for the other's frame. */
+int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
+    int flags)
+{
+	KASSERT((va & PAGE_MASK) == 0 && npages > 0 && pmap_va_ok(pmap, va) &&
+	    pmap_va_ok(pmap, va + ptoa(npages) - 1),
+	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
+	    npages, (void *)pmap));
+	if (npages == 1)
+		return (flags & PMAP_ENTER_NEW) != 0 ?
+		    pmap_enter_new1(pmap, va, ma[0], prot, flags) :
+		    pmap_enter_one(pmap, va, ma[0], prot, flags);
+	return pmap_enter_run_any(pmap, va, ma, npages, prot, flags);
 }
 
 int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)

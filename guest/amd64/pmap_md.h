@@ -39,6 +39,15 @@ struct pmap {
 	                               guest kernel's boot_pml4 in the image) */
 	uint64_t pm_active;         /* A: bit n: CPU n has this root loaded */
 	struct pmap_statistics pm_stats; /* L */
+	/* L: the page table an enter of one fresh page last walked to: the 2 MiB it maps
+	 * (PMAP_PTC_NONE: none), its page and its entries through the direct map. The
+	 * next such enter in the same 2 MiB starts there (faults come in runs); freeing
+	 * that table forgets it. */
+	uint64_t pm_ptc_va;
+	struct vm_page *pm_ptc_page;
+	uint64_t *pm_ptc;
 };
+
+#define PMAP_PTC_NONE       (~(uint64_t)0)  /* no 2 MiB-aligned address equals it */
 
 #endif /* AMD64_PMAP_MD_H */

@@ -12,8 +12,9 @@
  *                  by callgrind's inclusive cost per function: vm_plat_zero_pages (the
  *                  platform's zeroing for the pre-zeroed pool: the VMM's work, one
  *                  exit per fill on the guest) and, for fault.cow, pmap_copy_page (the
- *                  goal excludes the copy); and prints the host mutexes' share apart
- *                  (mtx_* over pthread here, a few instructions each on the guest).
+ *                  goal excludes the copy); and prints apart what the host mutexes'
+ *                  out-of-line parts cost (their fast paths are inline, the guest's
+ *                  shape, and counted in the figure as on the guest).
  *     fault.zero   N first-touch write faults, one page each
  *     fault.cow    N copy-on-write write faults (the parent's, after one vmspace_fork)
  *     page.pair    N vm_page_alloc_noobj(NORMAL | ZERO) + vm_page_free pairs

@@ -25,23 +25,25 @@ static bool vm_host_no_page_ops;
 static bool vm_host_single_thread;
 static struct vm_host_page_ops vm_host_ops;
 
-void *vm_phys_to_dmap(vm_paddr_t pa)
+uintptr_t vm_host_dmap_delta;
+
+#ifdef INVARIANTS
+void vm_host_dmap_check_pa(vm_paddr_t pa)
 {
 	KASSERT(pa >= vm_host_base && pa - vm_host_base < vm_host_arena_len,
 	    ("vm_phys_to_dmap: pa %#llx outside the machine [%#llx, %#llx)",
 	    (unsigned long long)pa, (unsigned long long)vm_host_base,
 	    (unsigned long long)(vm_host_base + vm_host_arena_len)));
-	return vm_host_arena + (pa - vm_host_base);
 }
 
-vm_paddr_t vm_dmap_to_phys(const void *va)
+void vm_host_dmap_check_va(const void *va)
 {
 	const uint8_t *p = va;
 
 	KASSERT(p >= vm_host_arena && (uint64_t)(p - vm_host_arena) < vm_host_arena_len,
 	    ("vm_dmap_to_phys: %p is not in the direct map", va));
-	return vm_host_base + (uint64_t)(p - vm_host_arena);
 }
+#endif
 
 bool vm_plat_has_page_ops(void)
 {
@@ -138,6 +140,7 @@ static void vm_host_map(const struct vm_host_config *cfg)
 		vm_host_seg_start[i] = vm_host_base + off;
 		vm_host_seg_end[i] = vm_host_base + off + seglen;
 	}
+	vm_host_dmap_delta = (uintptr_t)vm_host_arena - (uintptr_t)vm_host_base;
 }
 
 void vm_host_boot(const struct vm_host_config *cfg)

@@ -1,6 +1,9 @@
 /*
  * Locks, sleep/wakeup and critical sections of the host test platform.
  *
+ * Mutexes have the guest's shape (one compare-exchange to take), so the VM core's
+ * instruction counts on the host are the guest's; contention sleeps in futex(2).
+ *
  * Sleep queues: a wait channel hashes to one of VM_HOST_SLEEPQ buckets, each a pthread
  * mutex and condition variable of its own (a condition variable may only be waited on
  * with one mutex at a time, so the caller's mutex cannot be used with it). A sleeper
@@ -10,9 +13,13 @@
  * part of the contract).
  */
 #include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vm/vm.h"
 #include "tests/support/vm_host.h"
@@ -38,51 +45,81 @@ void vm_host_set_cpu(int cpu)
 	vm_host_td_cpu = cpu;
 }
 
-/* A default mutex is its static initializer's bytes (all zero in glibc: the all-zero
- * mtx of vm_platform.h is valid); assigning it costs what the guest's mtx_init costs,
- * where pthread_mutex_init would count forty host instructions at every boot. */
+/* Mutexes: the fast paths are inline (vm_platform_impl.h); these are the rest. The
+ * contended lock spins briefly (a holder on another CPU usually leaves within a few
+ * hundred instructions), then marks the word VM_HOST_MTX_WAITERS and sleeps in
+ * futex_wait until it can take the word from FREE. It takes it as WAITERS, not HELD:
+ * other sleepers may remain, and its unlock must wake one (at worst a spurious wake). */
+#define VM_HOST_MTX_SPINS   100
+
 void mtx_init(struct mtx *m, const char *name)
 {
-	m->mtx_pm = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	__atomic_store_n(&m->mtx_state, VM_HOST_MTX_FREE, __ATOMIC_RELAXED);
 	m->mtx_owner = 0;
 	m->mtx_name = name;
 }
 
 void mtx_destroy(struct mtx *m)
 {
-	KASSERT(m->mtx_owner == 0, ("mtx_destroy: %s is held", m->mtx_name));
-	pthread_mutex_destroy(&m->mtx_pm);
+	(void)m;
+	KASSERT(__atomic_load_n(&m->mtx_state, __ATOMIC_RELAXED) == VM_HOST_MTX_FREE,
+	    ("mtx_destroy: %s is held", m->mtx_name));
 }
 
-void mtx_lock(struct mtx *m)
+void vm_host_mtx_recursed(struct mtx *m, const char *op)
 {
-	KASSERT(__atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) != vm_host_thread_id(),
-	    ("mtx_lock: %s already held by this thread", m->mtx_name));
-	pthread_mutex_lock(&m->mtx_pm);
-	__atomic_store_n(&m->mtx_owner, vm_host_thread_id(), __ATOMIC_RELAXED);
+	panic("%s: %s already held by this thread", op, m->mtx_name);
 }
 
-void mtx_unlock(struct mtx *m)
+void vm_host_mtx_unowned(struct mtx *m)
 {
-	KASSERT(__atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) == vm_host_thread_id(),
-	    ("mtx_unlock: %s not held by this thread", m->mtx_name));
-	__atomic_store_n(&m->mtx_owner, 0, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&m->mtx_pm);
+	panic("mtx_unlock: %s not held by this thread", m->mtx_name);
+}
+
+static void vm_host_futex_wait(uint32_t *word, uint32_t val)
+{
+	/* EAGAIN (the word moved) and EINTR return to the caller's re-check; without
+	 * futex(2) (some sandboxes) yielding is the slow but correct stand-in. */
+	if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0) == -1 &&
+	    errno == ENOSYS)
+		sched_yield();
+}
+
+void vm_host_mtx_lock_contested(struct mtx *m)
+{
+	/* Without INVARIANTS the inline path does not check: a recursion would sleep
+	 * forever here, so say so instead. */
+	if (__atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) == vm_host_thread_id())
+		vm_host_mtx_recursed(m, "mtx_lock");
+	for (int i = 0; i < VM_HOST_MTX_SPINS; i++) {
+		uint32_t old = VM_HOST_MTX_FREE;
+		if (__atomic_load_n(&m->mtx_state, __ATOMIC_RELAXED) == VM_HOST_MTX_FREE &&
+		    __atomic_compare_exchange_n(&m->mtx_state, &old, VM_HOST_MTX_HELD, false,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		__builtin_ia32_pause();
+	}
+	while (__atomic_exchange_n(&m->mtx_state, VM_HOST_MTX_WAITERS, __ATOMIC_ACQUIRE) !=
+	    VM_HOST_MTX_FREE)
+		vm_host_futex_wait(&m->mtx_state, VM_HOST_MTX_WAITERS);
+}
+
+void vm_host_mtx_wake(struct mtx *m)
+{
+	syscall(SYS_futex, &m->mtx_state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 bool mtx_trylock(struct mtx *m)
 {
+	uint32_t old = VM_HOST_MTX_FREE;
+
 	KASSERT(__atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) != vm_host_thread_id(),
 	    ("mtx_trylock: %s already held by this thread", m->mtx_name));
-	if (pthread_mutex_trylock(&m->mtx_pm) != 0)
+	if (!__atomic_compare_exchange_n(&m->mtx_state, &old, VM_HOST_MTX_HELD, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return false;
 	__atomic_store_n(&m->mtx_owner, vm_host_thread_id(), __ATOMIC_RELAXED);
 	return true;
-}
-
-bool mtx_owned(struct mtx *m)
-{
-	return __atomic_load_n(&m->mtx_owner, __ATOMIC_RELAXED) == vm_host_thread_id();
 }
 
 #define VM_HOST_SLEEPQ  64

@@ -395,6 +395,131 @@ START_TEST(tables_freed_when_empty)
 }
 END_TEST
 
+/*
+ * One fresh page at a time (PMAP_ENTER_NEW, the zero-fill's enter) goes through the
+ * pmap's cache of its last page table. The cached table freed under it (its last entry
+ * removed) and a new one allocated at the same place, or another 2 MiB entered between:
+ * each enter must land in the table the walk reaches (the unit build's KASSERT on every
+ * cache hit says so too), with the use counts and pv lists right, and every page back
+ * at the end.
+ */
+START_TEST(enter_new_table_cache)
+{
+	struct pmap p;
+	vm_page_t m[4];
+
+	ck_assert_int_eq(pmap_pinit(&p), 0);
+	uint64_t free0 = vmt_count_free_pages();
+	for (int i = 0; i < 4; i++)
+		m[i] = page();
+	ck_assert_int_eq(pmap_enter(&p, VA0, m[0], RW, VM_PROT_WRITE | PMAP_ENTER_NEW), 0);
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(1), m[1], RW, VM_PROT_WRITE | PMAP_ENTER_NEW),
+	    0);
+	check_pmap(&p);
+	/* The cached table goes with its last entry; the next enter there needs a new one. */
+	pmap_remove(&p, VA0, VA0 + PG(2));
+	ck_assert_uint_eq(p.pm_stats.pt_count, 0);
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(5), m[2], RW, VM_PROT_WRITE | PMAP_ENTER_NEW),
+	    0);
+	ck_assert_uint_eq(walk(p.pm_cr3, VA0 + PG(5)) & PG_FRAME, VM_PAGE_TO_PHYS(m[2]));
+	check_pmap(&p);
+	/* Another 2 MiB, then back: two tables, each entry in its own. */
+	ck_assert_int_eq(pmap_enter(&p, VA0 + NBPDR, m[3], RW, VM_PROT_WRITE | PMAP_ENTER_NEW),
+	    0);
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(6), m[0], RW, VM_PROT_WRITE | PMAP_ENTER_NEW),
+	    0);
+	ck_assert_uint_eq(p.pm_stats.pt_count, 4);
+	ck_assert_uint_eq(p.pm_stats.resident_count, 3);
+	check_pmap(&p);
+	for (int i = 0; i < 4; i++)
+		ck_assert_uint_eq(npv(m[i]), i == 1 ? 0 : 1);
+	/* A fresh page where something is mapped already: the general path replaces it. */
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(6), m[1], RW, VM_PROT_WRITE | PMAP_ENTER_NEW),
+	    0);
+	ck_assert_uint_eq(walk(p.pm_cr3, VA0 + PG(6)) & PG_FRAME, VM_PAGE_TO_PHYS(m[1]));
+	ck_assert_uint_eq(npv(m[0]), 0);
+	ck_assert_uint_eq(npv(m[1]), 1);
+	check_pmap(&p);
+	pmap_remove(&p, 0, VM_MAXUSER_ADDRESS);
+	ck_assert_uint_eq(p.pm_stats.pt_count, 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(npv(m[i]), 0);
+		vm_page_free(m[i]);
+	}
+	ck_assert_uint_eq(vmt_count_free_pages(), free0);
+	pmap_release(&p);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+}
+END_TEST
+
+/*
+ * One page entered over a mapping of another (the copy-on-write fault's enter: the
+ * copy over the read-only mapping of the page it copied) replaces the entry in place:
+ * the old page's pv entry for this pmap moves to the new page, the other pmap's mapping
+ * of the old page keeps its own, the old entry's dirty and referenced state stay on the
+ * old page, the table's use count and the resident count do not move, and one
+ * invalidation covers the page while the pmap is loaded.
+ */
+START_TEST(enter_replaces_in_place)
+{
+	struct pmap p, q;
+	vm_page_t a = page(), b = page(), c = page();
+
+	ck_assert_int_eq(pmap_pinit(&p), 0);
+	ck_assert_int_eq(pmap_pinit(&q), 0);
+	uint64_t free0 = vmt_count_free_pages();
+	/* a shared read-only by p and q (as after a fork), c mapped writable next to it. */
+	ck_assert_int_eq(pmap_enter(&p, VA0, a, VM_PROT_READ, VM_PROT_READ), 0);
+	ck_assert_int_eq(pmap_enter(&q, VA0, a, VM_PROT_READ, VM_PROT_READ), 0);
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(1), c, RW, VM_PROT_WRITE), 0);
+	ck_assert_uint_eq(npv(a), 2);
+	pmap_activate(&p);
+	uint64_t calls = pmap_invl_log.pil_range_calls;
+
+	/* The copy b over a in p. */
+	ck_assert_int_eq(pmap_enter(&p, VA0, b, RW, VM_PROT_WRITE), 0);
+	uint64_t e = walk(p.pm_cr3, VA0);
+	ck_assert_uint_eq(e & PG_FRAME, VM_PAGE_TO_PHYS(b));
+	ck_assert_uint_eq(e & (PG_V | PG_RW | PG_M | PG_MANAGED),
+	    PG_V | PG_RW | PG_M | PG_MANAGED);
+	ck_assert_uint_eq(npv(a), 1);
+	ck_assert_uint_eq(npv(b), 1);
+	ck_assert_ptr_eq(*(pmap_t *)((char *)a->md.pv_list + sizeof(void *)), &q);
+	ck_assert_uint_eq(walk(q.pm_cr3, VA0) & PG_FRAME, VM_PAGE_TO_PHYS(a));
+	ck_assert_uint_eq(p.pm_stats.resident_count, 2);
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 1);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_sva, VA0);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_eva, VA0 + PG(1));
+	ck_assert(a->dirty == 0);
+	check_pmap(&p);
+
+	/* A written writable mapping replaced: its page stays dirty and referenced; the
+	 * page it leaves with no mapping is no longer PGA_WRITEABLE. */
+	ck_assert((c->aflags & PGA_WRITEABLE) != 0);
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(1), a, VM_PROT_READ, VM_PROT_READ), 0);
+	ck_assert(c->dirty != 0);
+	ck_assert((c->aflags & PGA_REFERENCED) != 0);
+	ck_assert((c->aflags & PGA_WRITEABLE) == 0);
+	ck_assert_uint_eq(npv(c), 0);
+	ck_assert_uint_eq(npv(a), 2);
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 2);
+	check_pmap(&p);
+
+	pmap_activate(kernel_pmap);
+	pmap_remove(&p, 0, VM_MAXUSER_ADDRESS);
+	pmap_remove(&q, 0, VM_MAXUSER_ADDRESS);
+	ck_assert_uint_eq(npv(a) + npv(b) + npv(c), 0);
+	ck_assert_uint_eq(vmt_count_free_pages(), free0);
+	pmap_release(&p);
+	pmap_release(&q);
+	a->dirty = b->dirty = c->dirty = 0;
+	vm_page_free(a);
+	vm_page_free(b);
+	vm_page_free(c);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+}
+END_TEST
+
 START_TEST(kernel_half_shared)
 {
 	struct pmap p, q;
@@ -561,6 +686,8 @@ static Suite *pmap_suite(void)
 	tcase_add_test(tc, remove_all_shared_page);
 	tcase_add_test(tc, referenced_and_modified);
 	tcase_add_test(tc, tables_freed_when_empty);
+	tcase_add_test(tc, enter_new_table_cache);
+	tcase_add_test(tc, enter_replaces_in_place);
 	tcase_add_test(tc, kernel_half_shared);
 	tcase_add_test(tc, invalidations_batched);
 	tcase_add_test(tc, protect_span);

@@ -139,6 +139,50 @@ START_TEST(miss_then_insert)
 }
 END_TEST
 
+/* The lookup hint (rt_hint, the deepest node the last miss went through): the node it
+ * names freed by removals, its memory handed out again as another node elsewhere, then
+ * lookups under the old node's prefix and elsewhere must still find exactly what is in
+ * the trie (a stale hint would start them in the wrong subtree). */
+START_TEST(hint_node_freed)
+{
+	enum { N = 256, M = 64 };
+	static struct vm_page p[N], q[M];
+	struct vm_radix rt;
+
+	vm_radix_init(&rt);
+	for (int i = 0; i < N; i++) {
+		p[i].pindex = (vm_pindex_t)i;
+		ck_assert_int_eq(vm_radix_insert(&rt, &p[i]), 0);
+	}
+	/* The hint: the node over keys 0..15. */
+	ck_assert(vm_radix_lookup_miss(&rt, 5) == &p[5]);
+	/* All of 0..15 but 15 go: that node is freed (its last child takes its place). */
+	for (int i = 0; i < 15; i++)
+		ck_assert(vm_radix_remove(&rt, (vm_pindex_t)i) == &p[i]);
+	/* New nodes far away: UMA hands the freed node's memory out again. */
+	for (int i = 0; i < M; i++) {
+		q[i].pindex = (vm_pindex_t)(UINT64_C(1) << 32) + (vm_pindex_t)i * 3;
+		ck_assert_ptr_null(vm_radix_lookup_miss(&rt, q[i].pindex));
+		ck_assert_int_eq(vm_radix_insert(&rt, &q[i]), 0);
+	}
+	for (int i = 0; i < 15; i++)
+		ck_assert_ptr_null(vm_radix_lookup_miss(&rt, (vm_pindex_t)i));
+	for (int i = 15; i < N; i++)
+		ck_assert(vm_radix_lookup_miss(&rt, (vm_pindex_t)i) == &p[i]);
+	for (int i = 0; i < M; i++)
+		ck_assert(vm_radix_lookup_miss(&rt, q[i].pindex) == &q[i]);
+	/* And a miss then insert back under the old prefix. */
+	ck_assert_ptr_null(vm_radix_lookup_miss(&rt, 7));
+	ck_assert_int_eq(vm_radix_insert(&rt, &p[7]), 0);
+	ck_assert(vm_radix_lookup(&rt, 7) == &p[7]);
+	ck_assert(vm_radix_lookup(&rt, 15) == &p[15]);
+	vm_radix_reclaim_allnodes(&rt);
+	ck_assert_ptr_null(vm_radix_lookup_miss(&rt, 7));
+	vm_radix_fini(&rt);
+	ck_assert_int_eq(vm_radix_nodes_allocated(), 0);
+}
+END_TEST
+
 static Suite *radix_suite(void)
 {
 	Suite *s = suite_create("vm_radix");
@@ -150,6 +194,7 @@ static Suite *radix_suite(void)
 	tcase_add_test(tc, edges);
 	tcase_add_test(tc, dense);
 	tcase_add_test(tc, miss_then_insert);
+	tcase_add_test(tc, hint_node_freed);
 	suite_add_tcase(s, tc);
 	return s;
 }
