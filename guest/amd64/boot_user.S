@@ -5,16 +5,14 @@
  * ~1.6 us each) while guest user mode runs natively, the boot's pure computation (the
  * start_info parser, the VM core's start-up) costs a millisecond at CPL 0 and microseconds
  * at CPL 3. Before any process exists, the kernel image and the first GiB it maps at
- * KERNBASE are made user-accessible for the call: the boot page directory's entries carry
- * PG_U always, and the two upper entries on the KERNBASE path (PML4 slot 511, PDPT slot
- * 510) get it only for the call, so the direct map, the identity map and the LAPIC stay
- * supervisor-only throughout. RFLAGS.IOPL = 3 lets fn reach the console and the
- * hostcall port; interrupts stay off.
+ * KERNBASE are made user-accessible for the call, and only they: pmap opens that window
+ * (pmap_boot_user_grant, amd64/pmap_bootstrap_tables.S, which says which entries and why) and
+ * closes it again (pmap_boot_user_revoke); this file writes no page-table entry.
+ * RFLAGS.IOPL = 3 lets fn reach the console and the hostcall port; interrupts stay off.
  *
  * fn returns into boot_user_return, a ud2: its #UD (trap_ud in exception.S) comes back to
- * boot_user_resume on the kernel stack saved here, which takes PG_U away again before
- * returning to the caller. Both changes of PG_U are followed by a flush of the TLB's
- * global entries (CR4.PGE toggled): the kernel's mappings are global.
+ * boot_user_resume on the kernel stack saved here, which closes the window before
+ * returning to the caller.
  * Any other trap during the call is fatal as at CPL 0: trap() prints the frame and panics.
  *
  * Only code that touches nothing but the kernel image and physical memory below 1 GiB
@@ -22,19 +20,9 @@
  */
 #include "amd64/vmparam.h"
 #include "amd64/segments.h"
-#include "amd64/specialreg.h"
 
 #define PSL_IOPL3       0x3000
 #define PSL_RESERVED1   0x0002
-
-/* Every TLB entry, global ones too: CR4.PGE off and on. Clobbers rax, rdx. */
-.macro FLUSH_GLOBAL_TLB
-	movq %cr4, %rax
-	movq %rax, %rdx
-	andq $~CR4_PGE, %rax
-	movq %rax, %cr4
-	movq %rdx, %cr4
-.endm
 
 	.text
 	.globl boot_user_call
@@ -49,11 +37,7 @@ boot_user_call:
 	pushq tss+4(%rip)                       /* rsp0 as it was, put back on return */
 	movq %rsp, boot_user_ksp(%rip)
 	movq %rsp, tss+4(%rip)                  /* rsp0: the return trap's frame */
-	orq $PG_U, boot_pml4 + 511 * 8(%rip)
-	orq $PG_U, boot_pdpt_hi + 510 * 8(%rip)
-	/* The TLB's global entries for the kernel still say supervisor-only: a CPU may
-	 * fault on them (a "spurious" #PF after U/S went 0 to 1) until they are flushed. */
-	FLUSH_GLOBAL_TLB
+	call pmap_boot_user_grant               /* keeps rdi, rsi: fn, arg */
 	leaq -512(%rsp), %rax                   /* fn's stack, below the trap frame's */
 	andq $-16, %rax
 	pushq $(GSEL_UDATA | SEL_UPL)
@@ -80,9 +64,7 @@ boot_user_panic:
 	.globl boot_user_resume
 boot_user_resume:                               /* CPL 0, from trap_ud */
 	movq boot_user_ksp(%rip), %rsp
-	andq $~PG_U, boot_pml4 + 511 * 8(%rip)
-	andq $~PG_U, boot_pdpt_hi + 510 * 8(%rip)
-	FLUSH_GLOBAL_TLB
+	call pmap_boot_user_revoke
 	popq tss+4(%rip)
 	popfq
 	popq %r15

@@ -34,7 +34,7 @@
 #include "guest/amd64/pmap_int.h"
 
 #ifndef VM_HOST
-extern uint64_t kernel_pml4_pa;     /* amd64/dmap.c: boot_pml4's physical address */
+extern uint64_t kernel_pml4_pa;     /* amd64/pmap_bootstrap.c: boot_pml4's physical address */
 #endif
 
 struct pv_entry {
@@ -338,11 +338,12 @@ void pmap_init(void)
 		panic("pmap_init: no page for the kernel root");
 	kp->pm_root = m;
 	kp->pm_cr3 = VM_PAGE_TO_PHYS(m);
-#else
-	kp->pm_root = NULL;
-	kp->pm_cr3 = kernel_pml4_pa;
-#endif
 	kp->pm_pml4 = pmap_pa_to_table(kp->pm_cr3);
+#else
+	/* The boot tables are kernel_pmap's since pmap_bootstrap (amd64/pmap_bootstrap.c). */
+	KASSERT(kp->pm_cr3 == kernel_pml4_pa && kp->pm_pml4 == pmap_pa_to_table(kp->pm_cr3),
+	    ("pmap_init: before pmap_bootstrap"));
+#endif
 	/* kernel_pmap's range gets its PDPT now, before any user root copies the kernel
 	 * half: afterwards no PML4 entry of the kernel half ever changes. */
 	KASSERT((kp->pm_pml4[PMAP_KVA_SLOT] & PG_V) == 0,

@@ -6,6 +6,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
+#include "amd64/pmap_bootstrap.h"
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
@@ -403,7 +404,6 @@ static void kt_user_fn(void *arg)
 	printf("ktest: hello from CPL 3\n");
 }
 
-extern uint64_t boot_pml4[], boot_pdpt_hi[];
 extern const char tss[];
 
 /*

@@ -12,11 +12,14 @@
  * the dump descriptor, the KMAIN, READY and EXIT milestones, and the exit port).
  *
  *   [CPL 3: start_info -> bootinfo -> console -> VM core (vm_phys, vm_page, UMA,
- *   malloc)] -> direct map -> READY -> ktest=..., or the program (module 0), or nothing.
+ *   malloc)] -> pmap_bootstrap (kernel_pmap: the boot tables, the direct map) ->
+ *   pmap_init (when something will map) -> READY -> ktest=..., or the program
+ *   (module 0), or nothing.
  */
 #include "amd64/boot_user.h"
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
+#include "amd64/pmap_bootstrap.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
@@ -26,6 +29,7 @@
 #include "kern/ktest.h"
 #include "kern/systm.h"
 #include "kern/vm_boot.h"
+#include "vm/pmap.h"
 
 void kmain(uint64_t start_info_pa) __attribute__((noreturn));
 
@@ -61,10 +65,27 @@ static void main_print_summary(void)
 }
 
 /*
+ * Whether this boot will map anything (a ktest suite, the program, MemGuard's arena),
+ * decided at CPL 3 where the string compares are free: pmap_init takes the VM core's
+ * first pages and its first UMA zone of the boot, ~6,500 instructions at CPL 0 (~10 ms
+ * emulated, several boots' worth), which a boot that runs nothing (ktest=none, no
+ * program) has no use for.
+ */
+static bool main_will_map;
+
+static bool main_will_map_check(void)
+{
+	const char *kt = bootinfo_arg("ktest");
+
+	return bootinfo.bi_nmodules > 0 || bootinfo_arg("debug.memguard") != NULL ||
+	    (kt != NULL && strcmp(kt, "none") != 0);
+}
+
+/*
  * The boot's pure computation, run at CPL 3 (amd64/boot_user.S): natively where KVM
  * emulates kernel mode, about a millisecond less here. The VM core's start-up joins it
  * unless pages are blacklisted: marking them writes the page arrays through the direct
- * map, which stays supervisor-only, so vm_boot then runs at CPL 0 after dmap_init.
+ * map, which stays supervisor-only, so vm_boot then runs at CPL 0 after pmap_bootstrap.
  */
 static void main_boot_native(void *arg)
 {
@@ -78,6 +99,7 @@ static void main_boot_native(void *arg)
 		panic("debug.panic=boot on the command line");
 	if (bootinfo_arg("vm.blacklist") == NULL)
 		vm_boot();
+	main_will_map = main_will_map_check();
 }
 
 void kmain(uint64_t start_info_pa)
@@ -89,8 +111,12 @@ void kmain(uint64_t start_info_pa)
 	console_flush_deferred();
 	if (bootinfo.bi_usage[0] != '\0')
 		hc_usage("%s", bootinfo.bi_usage);
-	dmap_init(&bootinfo);
+	pmap_bootstrap(&bootinfo);
 	vm_boot();              /* here when main_boot_native left it (a blacklist) */
+	/* After the VM core's start-up (pmap's pv zone and kernel_pmap's KVA table come
+	 * from it), at CPL 0 (it writes the kernel root), before anything maps. */
+	if (main_will_map)
+		pmap_init();
 	hc_milestone(HC_MS_READY);
 	bool verbose = bootinfo_arg("verbose") != NULL;
 	/* A formatted line costs hundreds of emulated instructions and an exit per byte

@@ -1,0 +1,34 @@
+/*
+ * pmap's boot half, guest only: the boot page tables (pmap_bootstrap_tables.S, static data the
+ * assembler fills) and their adoption as kernel_pmap's (pmap_bootstrap.c). From here on
+ * pmap is the only writer of kernel page tables: these files at boot, pmap.c after.
+ * Everyone else reads the tables through the const views below.
+ */
+#ifndef AMD64_PMAP_BOOTSTRAP_H
+#define AMD64_PMAP_BOOTSTRAP_H
+
+#include <stdint.h>
+
+#include "amd64/vmparam.h"
+#include "kern/bootinfo.h"
+
+extern const uint64_t boot_pml4[512];       /* kernel_pmap's root, the kernel's CR3 */
+extern const uint64_t boot_pdpt_hi[512];    /* PML4 slot 511: KERNBASE, LAPIC_VA */
+extern const uint64_t dmap_pdpt[512];       /* PML4 slot 256: the direct map */
+extern const uint64_t boot_pd[512];         /* GiB 0 at KERNBASE and in the direct map */
+extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* GiB 1..DMAP_PD_GIB of the direct map */
+
+/*
+ * Make the boot tables kernel_pmap's: its root is boot_pml4; the direct map covers every
+ * bi_ram range (dmap_end, dmap_1g_pages say how far); the identity map is gone.
+ * => once, at CPL 0, after bootinfo_init and before anything reads the direct map beyond
+ *    GiB 0 or calls pmap_init. A few dozen instructions for a guest of at most 1 GiB,
+ *    one store more per GiB of RAM beyond.
+ */
+void pmap_bootstrap(const struct bootinfo *bi);
+
+/* boot_user_call's window (pmap_bootstrap_tables.S has the contract): at CPL 0, paired. */
+void pmap_boot_user_grant(void);
+void pmap_boot_user_revoke(void);
+
+#endif /* AMD64_PMAP_BOOTSTRAP_H */
