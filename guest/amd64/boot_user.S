@@ -5,9 +5,10 @@
  * ~1.6 us each) while guest user mode runs natively, the boot's pure computation (the
  * start_info parser, the VM core's start-up) costs a millisecond at CPL 0 and microseconds
  * at CPL 3. Before any process exists, the kernel image and the first GiB it maps at
- * KERNBASE are made user-accessible for the call, and only they: pmap opens that window
- * (pmap_boot_user_grant, amd64/pmap_bootstrap_tables.S, which says which entries and why) and
- * closes it again (pmap_boot_user_revoke); this file writes no page-table entry.
+ * KERNBASE are made user-accessible for the call, and only they: pmap opens that
+ * window (pmap_boot_user_grant; amd64/pmap_bootstrap_tables.S says which entries and
+ * why) and closes it again (pmap_boot_user_revoke); this file writes no page-table
+ * entry.
  * RFLAGS.IOPL = 3 lets fn reach the console and the hostcall port; interrupts stay off.
  *
  * fn returns into boot_user_return, a ud2: its #UD (trap_ud in exception.S) comes back to

@@ -2,10 +2,10 @@
  * PVH entry: from 32-bit protected mode with paging off (devices/pvh.h) to kmain() in
  * long mode at the high-half link address.
  *
- * Everything the switch needs is built by the assembler: the boot page tables are static
- * data of pmap's (amd64/pmap_bootstrap_tables.S says what they map), so the 32-bit path is a
- * straight line of about twenty instructions (each one is emulated at ~1 us). This file
- * only loads their root, boot_pml4, into CR3; it writes no page-table entry.
+ * Everything the switch needs is built by the assembler: the boot page tables are
+ * pmap's static data (amd64/pmap_bootstrap_tables.S says what they map), so the 32-bit
+ * path is a straight line of about twenty instructions (each one is emulated at ~1 us).
+ * This file only loads their root, boot_pml4, into CR3; it writes no page-table entry.
  */
 #include "amd64/vmparam.h"
 #include "amd64/specialreg.h"

@@ -34,7 +34,7 @@
 #include "guest/amd64/pmap_int.h"
 
 #ifndef VM_HOST
-extern uint64_t kernel_pml4_pa;     /* amd64/pmap_bootstrap.c: boot_pml4's physical address */
+extern uint64_t kernel_pml4_pa;     /* boot_pml4's physical address (pmap_bootstrap.c) */
 #endif
 
 struct pv_entry {

@@ -1,6 +1,6 @@
 /*
- * pmap_bootstrap: the boot page tables (pmap_bootstrap_tables.S) become kernel_pmap's, with the
- * whole direct map and without the identity map. Runs once at CPL 0, where every
+ * pmap_bootstrap: the boot page tables (pmap_bootstrap_tables.S) become kernel_pmap's,
+ * with the whole direct map and without the identity map. Runs once at CPL 0, where every
  * instruction is emulated here (~1.5 us), so it fills nothing.
  *
  * The direct map: the boot tables already map physical [0, 1 GiB) at DMAP_BASE through
@@ -97,9 +97,9 @@ void pmap_bootstrap(const struct bootinfo *bi)
 	/*
 	 * Nothing runs at its physical address any more: drop the identity map so that
 	 * null and other low pointers fault. The only identity translation ever used is
-	 * the 2 MiB page of the entry code (and the GDT beside it); INVLPG drops it, global
-	 * or not, and with it the paging-structure caches. Cheaper here than a full flush
-	 * (CR4.PGE toggle), after which every page must be shadowed again.
+	 * the 2 MiB page of the entry code (and the GDT beside it); INVLPG drops it,
+	 * global or not, and with it the paging-structure caches. Cheaper here than a
+	 * full flush (CR4.PGE toggle), after which every page must be shadowed again.
 	 */
 	pmap_boot_pml4_w[0] = 0;
 	invlpg(KERNEL_PHYS);

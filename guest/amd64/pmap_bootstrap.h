@@ -1,6 +1,6 @@
 /*
- * pmap's boot half, guest only: the boot page tables (pmap_bootstrap_tables.S, static data the
- * assembler fills) and their adoption as kernel_pmap's (pmap_bootstrap.c). From here on
+ * pmap's boot half, guest only: the boot page tables (pmap_bootstrap_tables.S, static
+ * data the assembler fills) and their adoption as kernel_pmap's (pmap_bootstrap.c).
  * pmap is the only writer of kernel page tables: these files at boot, pmap.c after.
  * Everyone else reads the tables through the const views below.
  */
@@ -16,7 +16,7 @@ extern const uint64_t boot_pml4[512];       /* kernel_pmap's root, the kernel's 
 extern const uint64_t boot_pdpt_hi[512];    /* PML4 slot 511: KERNBASE, LAPIC_VA */
 extern const uint64_t dmap_pdpt[512];       /* PML4 slot 256: the direct map */
 extern const uint64_t boot_pd[512];         /* GiB 0 at KERNBASE and in the direct map */
-extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* GiB 1..DMAP_PD_GIB of the direct map */
+extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* direct map GiB 1..DMAP_PD_GIB */
 
 /*
  * Make the boot tables kernel_pmap's: its root is boot_pml4; the direct map covers every
@@ -27,7 +27,7 @@ extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* GiB 1..DMAP_PD_GIB of the 
  */
 void pmap_bootstrap(const struct bootinfo *bi);
 
-/* boot_user_call's window (pmap_bootstrap_tables.S has the contract): at CPL 0, paired. */
+/* boot_user_call's window (the contract is in pmap_bootstrap_tables.S). */
 void pmap_boot_user_grant(void);
 void pmap_boot_user_revoke(void);
 

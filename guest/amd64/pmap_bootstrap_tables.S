@@ -63,7 +63,7 @@ pmap_boot_user_revoke:
 	.balign 4096
 	.globl boot_pml4
 boot_pml4:
-	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 0: the identity map, until pmap_bootstrap */
+	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 0: identity, until bootstrap */
 	.fill 255, 8, 0
 	.quad PHYS(dmap_pdpt) + PTE_KERN        /* slot 256: DMAP_BASE */
 	.fill 254, 8, 0

@@ -8,7 +8,7 @@
  * "selection by name works" from "MemGuard caught it".
  *
  * Runs at CPL 0 after READY: the first guarded allocation makes MemGuard's arena
- * (pmap_init writes the boot root through the direct map).
+ * (kernel_pmap's page tables are written through the direct map).
  */
 #include "kern/bootinfo.h"
 #include "kern/debug_memguard.h"

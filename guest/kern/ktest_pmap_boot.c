@@ -68,16 +68,17 @@ KTEST(boot, kernel_pmap_root)
 	KT_ASSERT_EQ(hc_dump_desc.kernel_cr3, kernel_pmap->pm_cr3);
 	KT_ASSERT(kernel_pmap->pm_root == NULL);       /* in the image, not a vm_page */
 	KT_ASSERT(kernel_pmap->pm_pml4 == kpb_table(kernel_pmap->pm_cr3));
-	/* The kernel half: the direct map, kernel_pmap's own range (pmap_init's), KERNBASE
-	 * and nothing else; the user half empty, the identity slot included. */
-	for (int i = 0; i < NPTEPG; i++) {
-		bool want = i == (int)pmap_pml4_index(DMAP_BASE) || i == (int)PMAP_KVA_SLOT ||
-		    i == (int)pmap_pml4_index(KERNBASE);
-		KT_ASSERT_MSG(((boot_pml4[i] & PG_V) != 0) == want, "PML4 slot %d is %#lx", i,
-		    (unsigned long)boot_pml4[i]);
+	/* The kernel half: the direct map, kernel_pmap's own range (pmap_init's),
+	 * KERNBASE and nothing else; the user half empty, the identity slot included. */
+	unsigned dmap_slot = pmap_pml4_index(DMAP_BASE);
+	unsigned kb_slot = pmap_pml4_index(KERNBASE);
+	for (unsigned i = 0; i < NPTEPG; i++) {
+		bool want = i == dmap_slot || i == PMAP_KVA_SLOT || i == kb_slot;
+		KT_ASSERT_MSG(((boot_pml4[i] & PG_V) != 0) == want,
+		    "PML4 slot %u is %#lx", i, (unsigned long)boot_pml4[i]);
 	}
-	KT_ASSERT_EQ(boot_pml4[pmap_pml4_index(DMAP_BASE)] & PG_FRAME, KPB_PHYS(dmap_pdpt));
-	KT_ASSERT_EQ(boot_pml4[pmap_pml4_index(KERNBASE)] & PG_FRAME, KPB_PHYS(boot_pdpt_hi));
+	KT_ASSERT_EQ(boot_pml4[dmap_slot] & PG_FRAME, KPB_PHYS(dmap_pdpt));
+	KT_ASSERT_EQ(boot_pml4[kb_slot] & PG_FRAME, KPB_PHYS(boot_pdpt_hi));
 }
 
 KTEST(boot, kernel_pmap_no_identity)
@@ -112,12 +113,15 @@ KTEST(boot, kernel_pmap_dmap)
 			KT_ASSERT_EQ(e & PG_FRAME, KPB_PHYS(boot_pd));
 		else if (g <= DMAP_PD_GIB)
 			KT_ASSERT_EQ(e & PG_FRAME, KPB_PHYS(dmap_pd[g - 1]));
-		static const uint64_t off[] = { 0, 0x1238, NBPDP / 2 + 0x5008, NBPDP - 8 };
+		static const uint64_t off[] = {
+			0, 0x1238, NBPDP / 2 + 0x5008, NBPDP - 8,
+		};
 		for (unsigned i = 0; i < nitems(off); i++) {
 			uint64_t pa = g * NBPDP + off[i];
 			KT_ASSERT_EQ(pmap_extract(kernel_pmap, DMAP_BASE + pa), pa);
 			KT_ASSERT_EQ(kpb_walk(DMAP_BASE + pa, &u), pa);
-			KT_ASSERT_MSG(!u, "direct map pa %#lx is user-accessible", (unsigned long)pa);
+			KT_ASSERT_MSG(!u, "direct map pa %#lx is user-accessible",
+			    (unsigned long)pa);
 		}
 	}
 	KT_ASSERT(linked >= 1);
@@ -134,7 +138,8 @@ KTEST(boot, kernel_pmap_dmap)
 KTEST(boot, kernel_pmap_kernbase)
 {
 	extern char __kernel_start[], __etext[], _end[];
-	uint64_t start = (uint64_t)(uintptr_t)__kernel_start, end = (uint64_t)(uintptr_t)_end;
+	uint64_t start = (uint64_t)(uintptr_t)__kernel_start;
+	uint64_t end = (uint64_t)(uintptr_t)_end;
 	bool u;
 
 	KT_ASSERT_EQ(KPB_PHYS(__kernel_start), KERNEL_PHYS);
@@ -175,7 +180,11 @@ KTEST(boot, kernel_pmap_user_window)
 	write_rflags(rflags);
 	KT_ASSERT(kpb_pml4e_in_call & PG_U);
 	KT_ASSERT(kpb_pdpte_in_call & PG_U);
-	KT_ASSERT_EQ(kpb_pml4e_in_call & ~(uint64_t)PG_U, boot_pml4[pmap_pml4_index(KERNBASE)]);
+	/* Nothing but PG_U changed for the call, and it is gone again. */
+	KT_ASSERT_EQ(kpb_pml4e_in_call & ~(uint64_t)PG_U,
+	    boot_pml4[pmap_pml4_index(KERNBASE)]);
+	KT_ASSERT_EQ(kpb_pdpte_in_call & ~(uint64_t)PG_U,
+	    boot_pdpt_hi[pmap_pdpt_index(KERNBASE)]);
 	for (int i = PMAP_KERNEL_SLOT0; i < NPTEPG; i++) {
 		uint64_t e = boot_pml4[i];
 		KT_ASSERT_MSG((e & PG_U) == 0, "PML4 slot %d has PG_U", i);
@@ -183,6 +192,7 @@ KTEST(boot, kernel_pmap_user_window)
 			continue;
 		const uint64_t *pdpt = kpb_table(e);
 		for (int j = 0; j < NPTEPG; j++)
-			KT_ASSERT_MSG((pdpt[j] & PG_U) == 0, "PDPT %d slot %d has PG_U", i, j);
+			KT_ASSERT_MSG((pdpt[j] & PG_U) == 0, "PDPT %d slot %d has PG_U",
+			    i, j);
 	}
 }
