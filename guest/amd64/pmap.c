@@ -33,19 +33,27 @@
 #include "vm/vm_page.h"
 #include "guest/amd64/pmap_int.h"
 
-#ifndef VM_HOST
-extern uint64_t kernel_pml4_pa;     /* boot_pml4's physical address (pmap_bootstrap.c) */
-#endif
-
 struct pv_entry {
 	struct pv_entry *pv_next;   /* the page's next mapping */
 	pmap_t pv_pmap;
 	vm_offset_t pv_va;
 };
 
-struct pmap kernel_pmap_store;
 #ifdef VM_HOST
+struct pmap kernel_pmap_store;      /* pmap_init allocates its root */
 struct pmap_invl_log pmap_invl_log;
+#else
+/*
+ * kernel_pmap's root is the boot root (pmap_bootstrap_tables.S) from the link on, reached
+ * through the direct map like every other table (the boot tables map its GiB 0 from the
+ * start); it is in the image, not a vm_page. Set here, not by pmap_bootstrap: a store
+ * into this page at boot would cost its first touch (~25 us here).
+ */
+extern const uint64_t boot_pml4[512];
+struct pmap kernel_pmap_store = {
+	.pm_cr3 = (uintptr_t)boot_pml4 - KERNBASE,
+	.pm_pml4 = (uint64_t *)((uintptr_t)boot_pml4 - KERNBASE + DMAP_BASE),
+};
 #endif
 
 static struct mtx pmap_pv_mtx;
@@ -340,8 +348,9 @@ void pmap_init(void)
 	kp->pm_cr3 = VM_PAGE_TO_PHYS(m);
 	kp->pm_pml4 = pmap_pa_to_table(kp->pm_cr3);
 #else
-	/* The boot tables are kernel_pmap's since pmap_bootstrap (amd64/pmap_bootstrap.c). */
-	KASSERT(kp->pm_cr3 == kernel_pml4_pa && kp->pm_pml4 == pmap_pa_to_table(kp->pm_cr3),
+	/* The boot tables, kernel_pmap's from the link on, complete once pmap_bootstrap
+	 * has made the direct map (and dropped the identity map). */
+	KASSERT(kp->pm_pml4 == pmap_pa_to_table(kp->pm_cr3) && kp->pm_pml4[0] == 0,
 	    ("pmap_init: before pmap_bootstrap"));
 #endif
 	/* kernel_pmap's range gets its PDPT now, before any user root copies the kernel

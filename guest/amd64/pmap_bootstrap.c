@@ -1,6 +1,7 @@
 /*
- * pmap_bootstrap: the boot page tables (pmap_bootstrap_tables.S) become kernel_pmap's,
- * with the whole direct map and without the identity map. Runs once at CPL 0, where every
+ * pmap_bootstrap: the boot page tables (pmap_bootstrap_tables.S), kernel_pmap's from the
+ * link on (pmap.c's kernel_pmap_store), get the whole direct map and lose the identity
+ * map. Runs once at CPL 0, where every
  * instruction is emulated here (~1.5 us), so it fills nothing.
  *
  * The direct map: the boot tables already map physical [0, 1 GiB) at DMAP_BASE through
@@ -22,7 +23,6 @@
 #include "amd64/specialreg.h"
 #include "amd64/vmparam.h"
 #include "kern/systm.h"
-#include "vm/pmap.h"
 
 /* The writable views of the tables pmap_bootstrap.h shows read-only: only pmap names
  * them. */
@@ -83,12 +83,6 @@ static void __attribute__((noinline)) pmap_bootstrap_dmap_high(const struct boot
 void pmap_bootstrap(const struct bootinfo *bi)
 {
 	uint64_t end = bi->bi_ram[bi->bi_nram - 1].bir_end;
-
-	/* kernel_pmap's root is the boot root, reached like every other table (through
-	 * the direct map, whose GiB 0 the boot tables map from the start); it is in the
-	 * image, not a vm_page (pm_root stays NULL). */
-	kernel_pmap->pm_cr3 = PMAP_BOOT_PHYS(boot_pml4);
-	kernel_pmap->pm_pml4 = (uint64_t *)(DMAP_BASE + PMAP_BOOT_PHYS(boot_pml4));
 
 	dmap_end = end;
 	if (end > NBPDP)

@@ -19,8 +19,9 @@ extern const uint64_t boot_pd[512];         /* GiB 0 at KERNBASE and in the dire
 extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* direct map GiB 1..DMAP_PD_GIB */
 
 /*
- * Make the boot tables kernel_pmap's: its root is boot_pml4; the direct map covers every
- * bi_ram range (dmap_end, dmap_1g_pages say how far); the identity map is gone.
+ * Finish the boot tables, kernel_pmap's from the link on (root boot_pml4): the direct
+ * map covers every bi_ram range (dmap_end, dmap_1g_pages say how far); the identity map
+ * is gone.
  * => once, at CPL 0, after bootinfo_init and before anything reads the direct map beyond
  *    GiB 0 or calls pmap_init. A few dozen instructions for a guest of at most 1 GiB,
  *    one store more per GiB of RAM beyond.
