@@ -1,8 +1,8 @@
 /*
  * pmap_bootstrap: the boot page tables (pmap_bootstrap_tables.S), kernel_pmap's from the
  * link on (pmap.c's kernel_pmap_store), get the whole direct map and lose the identity
- * map. Runs once at CPL 0, where every
- * instruction is emulated here (~1.5 us), so it fills nothing.
+ * map. Runs once at CPL 0, where every instruction is emulated here (~1.5 us), so it
+ * fills nothing.
  *
  * The direct map: the boot tables already map physical [0, 1 GiB) at DMAP_BASE through
  * the boot page directory, and the page directories of GiB 1..DMAP_PD_GIB are prebuilt,

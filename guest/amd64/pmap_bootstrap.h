@@ -1,6 +1,7 @@
 /*
  * pmap's boot half, guest only: the boot page tables (pmap_bootstrap_tables.S, static
- * data the assembler fills) and their adoption as kernel_pmap's (pmap_bootstrap.c).
+ * data the assembler fills; kernel_pmap's from the link on) and their completion at
+ * boot (pmap_bootstrap.c).
  * pmap is the only writer of kernel page tables: these files at boot, pmap.c after.
  * Everyone else reads the tables through the const views below.
  */
@@ -23,8 +24,8 @@ extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* direct map GiB 1..DMAP_PD_
  * map covers every bi_ram range (dmap_end, dmap_1g_pages say how far); the identity map
  * is gone.
  * => once, at CPL 0, after bootinfo_init and before anything reads the direct map beyond
- *    GiB 0 or calls pmap_init. A few dozen instructions for a guest of at most 1 GiB,
- *    one store more per GiB of RAM beyond.
+ *    GiB 0 or calls pmap_init. 13 instructions for a guest of at most 1 GiB, one
+ *    store more per GiB of RAM beyond.
  */
 void pmap_bootstrap(const struct bootinfo *bi);
 

@@ -67,9 +67,9 @@ static void main_print_summary(void)
 /*
  * Whether this boot will map anything (a ktest suite, the program, MemGuard's arena),
  * decided at CPL 3 where the string compares are free: pmap_init takes the VM core's
- * first pages and its first UMA zone of the boot, ~6,500 instructions at CPL 0 (~10 ms
- * emulated, several boots' worth), which a boot that runs nothing (ktest=none, no
- * program) has no use for.
+ * first pages and its first UMA zone of the boot, ~4,900 instructions at CPL 0 (~8 ms
+ * emulated, six boots' worth), which a boot that runs nothing (ktest=none, no program)
+ * has no use for.
  */
 static bool main_will_map;
 
