@@ -44,7 +44,6 @@ void kmem_init(void)
 	 * makes the map, a loser (host tests only: the guest has one thread) waits. */
 	if (__atomic_compare_exchange_n(&kmem_state, &s, KMEM_MAKING, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		pmap_init();
 		vm_map_init(&kmem_map_store, kernel_pmap, KMEM_MIN_ADDRESS, KMEM_MAX_ADDRESS);
 		__atomic_store_n(&kmem_state, KMEM_UP, __ATOMIC_RELEASE);
 		return;

@@ -31,8 +31,8 @@ struct vm_map;
 #define KMEM_MAX_ADDRESS    VM_MAX_KERNEL_ADDRESS
 
 /*
- * The kernel map, made on first use. => may sleep (creates the map-entry zone and
- * kernel_pmap's first tables); in the guest, at CPL 0 (pmap_init writes the boot root).
+ * The kernel map, made on first use. => after pmap_init (the boot's, or a host test's);
+ * may sleep (creates the map-entry zone and kernel_pmap's first tables).
  */
 struct vm_map *kmem_map(void);
 void kmem_init(void);

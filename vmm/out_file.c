@@ -95,9 +95,15 @@ int out_file_open(struct out_file *of, const char *what, const char *path,
 int out_file_commit(struct out_file *of, char *err, size_t errlen)
 {
 	KASSERT(of->of_fp != NULL, ("%s: %s is not open", __func__, of->of_what));
-	/* ferror: a write that failed mid-run (a full disk) is as bad as a failed close. */
+	/* ferror: a write that failed mid-run (a full disk) is as bad as a failed close.
+	 * stdio keeps no errno for it: a flush of what it still holds fails again the same
+	 * way (ENOSPC, EFBIG) and names the cause; the file is bad whatever it says. */
 	int bad = ferror(of->of_fp);
-	int e = bad ? EIO : 0;
+	int e = 0;
+	if (bad) {
+		clearerr(of->of_fp);
+		e = fflush(of->of_fp) != 0 ? errno : EIO;
+	}
 	if (fclose(of->of_fp) != 0 && !bad) {
 		bad = 1;
 		e = errno;

@@ -1,6 +1,7 @@
 /*
  * Single-instruction helpers and what stands in for the privileged ones at CPL 3. Port
- * I/O runs at CPL 3 (the kernel has IOPL 3), one exit each as at CPL 0.
+ * I/O runs at CPL 3 (the kernel's ports are allowed in the TSS's I/O bitmap), one exit
+ * each as at CPL 0.
  */
 #ifndef AMD64_CPUFUNC_H
 #define AMD64_CPUFUNC_H

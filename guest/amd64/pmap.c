@@ -33,19 +33,27 @@
 #include "vm/vm_page.h"
 #include "guest/amd64/pmap_int.h"
 
-#ifndef VM_HOST
-extern uint64_t kernel_pml4_pa;     /* amd64/dmap.c: boot_pml4's physical address */
-#endif
-
 struct pv_entry {
 	struct pv_entry *pv_next;   /* the page's next mapping */
 	pmap_t pv_pmap;
 	vm_offset_t pv_va;
 };
 
-struct pmap kernel_pmap_store;
 #ifdef VM_HOST
+struct pmap kernel_pmap_store;      /* pmap_init allocates its root */
 struct pmap_invl_log pmap_invl_log;
+#else
+/*
+ * kernel_pmap's root is the boot root (pmap_bootstrap_tables.S) from the link on, reached
+ * through the direct map like every other table (the boot tables map its GiB 0 from the
+ * start); it is in the image, not a vm_page. Set here, not by pmap_bootstrap: a store
+ * into this page at boot would cost its first touch (~25 us here).
+ */
+extern const uint64_t boot_pml4[512];
+struct pmap kernel_pmap_store = {
+	.pm_cr3 = (uintptr_t)boot_pml4 - KERNBASE,
+	.pm_pml4 = (uint64_t *)((uintptr_t)boot_pml4 - KERNBASE + DMAP_BASE),
+};
 #endif
 
 static struct mtx pmap_pv_mtx;
@@ -343,17 +351,24 @@ void pmap_init(void)
 		panic("pmap_init: no page for the kernel root");
 	kp->pm_root = m;
 	kp->pm_cr3 = VM_PAGE_TO_PHYS(m);
-#else
-	kp->pm_root = NULL;
-	kp->pm_cr3 = kernel_pml4_pa;
-#endif
 	kp->pm_pml4 = pmap_pa_to_table(kp->pm_cr3);
+#else
+	/* The boot tables, kernel_pmap's from the link on, complete once pmap_bootstrap
+	 * has made the direct map (and dropped the identity map). */
+	KASSERT(kp->pm_pml4 == pmap_pa_to_table(kp->pm_cr3) && kp->pm_pml4[0] == 0,
+	    ("pmap_init: before pmap_bootstrap"));
+#endif
 	/* kernel_pmap's range gets its PDPT now, before any user root copies the kernel
 	 * half: afterwards no PML4 entry of the kernel half ever changes. */
 	KASSERT((kp->pm_pml4[PMAP_KVA_SLOT] & PG_V) == 0,
 	    ("pmap_init: PML4 slot %d is taken", (int)PMAP_KVA_SLOT));
-	if ((m = pmap_ptp_alloc(kp)) == NULL)
+	/* Zeroed here rather than asked for (VM_ALLOC_ZERO): at boot that request would
+	 * fill the pre-zeroed pool first (a host exchange) for one page. */
+	m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_NOWAIT | VM_ALLOC_WIRED);
+	if (m == NULL)
 		panic("pmap_init: no page for the kernel's PDPT");
+	if ((m->flags & PG_ZERO) == 0)
+		pmap_zero_page(m);
 	kp->pm_pml4[PMAP_KVA_SLOT] = VM_PAGE_TO_PHYS(m) | PMAP_PDE_KERN;
 	kp->pm_stats.pt_count = 1;
 	kp->pm_ptc_va = PMAP_PTC_NONE;
@@ -1041,8 +1056,9 @@ void pmap_zero_page(vm_page_t m)
 {
 	struct vm_page_run run = { VM_PAGE_TO_PHYS(m), 1 };
 
-	/* The platform's page operation where it has one (one exit, cheaper than
-	 * emulated stores at CPL 0); stores through the direct map otherwise. */
+	/* The platform's page operation where it has one (one exit); stores through the
+	 * direct map otherwise. (Issue 10 re-measures this at CPL 3, where a 4 KiB
+	 * rep stosq costs less than an exit.) */
 	if (!vm_plat_has_page_ops() || vm_plat_zero_pages(&run, 1) != 1)
 		memset(VM_PAGE_TO_DMAP(m), 0, PAGE_SIZE);
 }

@@ -6,6 +6,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
+#include "amd64/pmap_bootstrap.h"
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
 #include "kern/console.h"

@@ -29,7 +29,7 @@ static size_t bi_modcmd_used;
 #define BI_LOWMEM_END   0x100000ull     /* never handed to the allocators */
 
 /* A loader structure of len bytes at pa, read through the first GiB the kernel image's
- * mapping covers (KERNBASE + pa): the parser runs before dmap_init has mapped RAM
+ * mapping covers (KERNBASE + pa): the parser runs before pmap_bootstrap has mapped RAM
  * beyond that GiB (kern/main.c). */
 static void *bi_map(uint64_t pa, uint64_t len, const char *what)
 {

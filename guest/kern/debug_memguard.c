@@ -7,8 +7,7 @@
  * panic here says the type was not guarded, so the integration test can tell
  * "selection by name works" from "MemGuard caught it".
  *
- * Runs at CPL 0 after READY: the first guarded allocation makes MemGuard's arena
- * (pmap_init writes the boot root through the direct map).
+ * Runs after READY: the first guarded allocation makes MemGuard's arena.
  */
 #include "kern/bootinfo.h"
 #include "kern/debug_memguard.h"

@@ -5,6 +5,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
 #include "amd64/kva.h"
+#include "amd64/pmap_bootstrap.h"
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
@@ -385,7 +386,6 @@ KTEST(boot, msgbuf)
 	KT_ASSERT(memcmp(tail, "boot.msgbuf marker 4242\n", 24) == 0);
 }
 
-extern uint64_t boot_pml4[], boot_pdpt_hi[], dmap_pdpt[];
 extern const char tss[];
 extern char cpl0_stack[];
 
@@ -416,7 +416,6 @@ KTEST(boot, kernel_tables_user_not_global)
 	KT_ASSERT(boot_pdpt_hi[510] & PG_U);
 	KT_ASSERT(dmap_pdpt[0] & PG_U);
 	KT_ASSERT_EQ(boot_pml4[0], 0u);                 /* the identity map is gone */
-	extern uint64_t boot_pd[];
 	for (int i = 0; i < 512; i++)
 		KT_ASSERT_EQ(boot_pd[i] & (PG_U | PG_G), PG_U);
 }

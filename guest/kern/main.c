@@ -12,11 +12,13 @@
  * which also registers the dump descriptor, the KMAIN, READY and EXIT milestones, and
  * the exit port) and one kernel request (the identity map's invalidation).
  *
- *   start_info -> bootinfo -> console -> direct map -> VM core (vm_phys, vm_page, UMA,
- *   malloc) -> READY -> ktest=..., or the program (module 0), or nothing.
+ *   start_info -> bootinfo -> console -> pmap_bootstrap (kernel_pmap: the boot tables,
+ *   the direct map) -> VM core (vm_phys, vm_page, UMA, malloc) -> pmap_init -> the
+ *   scheduler -> READY -> ktest=..., or the program (module 0), or nothing.
  */
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
+#include "amd64/pmap_bootstrap.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
@@ -27,6 +29,7 @@
 #include "kern/systm.h"
 #include "kern/thread.h"
 #include "kern/vm_boot.h"
+#include "vm/pmap.h"
 
 void kmain(uint64_t start_info_pa) __attribute__((noreturn));
 
@@ -74,8 +77,12 @@ void kmain(uint64_t start_info_pa)
 	const char *dp = bootinfo_arg("debug.panic");
 	if (dp != NULL && strcmp(dp, "boot") == 0)
 		panic("debug.panic=boot on the command line");
-	dmap_init(&bootinfo);
+	pmap_bootstrap(&bootinfo);
 	vm_boot();
+	/* After the VM core's start-up (pmap's pv zone and kernel_pmap's KVA table come
+	 * from it), before anything maps: the scheduler's stacks are the first. Native at
+	 * CPL 3, so every boot pays it (a few microseconds). */
+	pmap_init();
 	sched_init();
 	hc_milestone(HC_MS_READY);
 	bool verbose = bootinfo_arg("verbose") != NULL;

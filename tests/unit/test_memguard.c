@@ -27,6 +27,7 @@ static void setup(void)
 {
 	vm_host_boot_default();
 	vm_host_set_cpu(0);
+	pmap_init();            /* the kernel map maps through kernel_pmap */
 	ck_assert_int_eq(memguard_select("warmup"), 0);
 	void *p = memguard_alloc(8, M_WAITOK, "warmup", MEMGUARD_KIND_MALLOC);
 	ck_assert_ptr_nonnull(p);

@@ -24,6 +24,9 @@ static uint64_t mgt_free_pages(void)
 {
 	static bool warm;
 
+	/* The kernel map needs kernel_pmap: the guest's boot made it, a host test's boot
+	 * leaves it to the test (pmap_init is idempotent). */
+	pmap_init();
 	if (!warm) {
 		/* MemGuard's arena first: it takes the kernel map's lowest GiB, and the
 		 * map's own ranges then come from above it, where the kmem_alloc here makes
@@ -110,6 +113,8 @@ VMTEST(memguard, fifo_delays_reuse)
 {
 	struct memguard_fault_info fi;
 	struct memguard_stats st;
+
+	pmap_init();            /* as in mgt_free_pages */
 	uint64_t kp0 = kmem_pages();    /* others' (the guest's thread stacks) stay */
 	void *first = memguard_alloc(32, M_WAITOK, "fifo", MEMGUARD_KIND_ZONE);
 	vm_offset_t start = trunc_page((vm_offset_t)first);

@@ -1,0 +1,101 @@
+/*
+ * pmap_bootstrap: the boot page tables (pmap_bootstrap_tables.S), kernel_pmap's from the
+ * link on (pmap.c's kernel_pmap_store), get the whole direct map and lose the identity
+ * map. Runs once, early in kmain (at CPL 3 like the whole kernel: its one CPL 0 need,
+ * the identity map's invalidation, is a kernel request).
+ *
+ * The direct map: the boot tables already map physical [0, 1 GiB) at DMAP_BASE through
+ * the boot page directory, and the page directories of GiB 1..DMAP_PD_GIB are prebuilt,
+ * filled by the assembler (dmap_pd): the direct map costs one store per GiB of RAM
+ * beyond the first, and a guest of at most 1 GiB (the usual micro-VM) costs none. A GiB
+ * that holds any RAM is linked whole, as the PCI hole's GiB always was: what is not RAM
+ * there is never accessed through it. Nothing is filled at run time: the first native
+ * store into each of 32k table entries would still be a shadow-paging trap here.
+ *
+ * Beyond GiB DMAP_PD_GIB each GiB takes a 1 GiB page when the CPU has them (CPUID
+ * 0x80000001 EDX[26], asked only then), else it is not mapped (said on the console).
+ * KVM here offers no 1 GiB pages (a guest PDPTE with PS set faults with RSVD even when
+ * CPUID claims them), so nothing below relies on them.
+ */
+#include "amd64/cpufunc.h"
+#include "amd64/dmap.h"
+#include "amd64/pmap_bootstrap.h"
+#include "amd64/specialreg.h"
+#include "amd64/vmparam.h"
+#include "kern/systm.h"
+
+/* The writable views of the tables pmap_bootstrap.h shows read-only: only pmap names
+ * them. */
+extern uint64_t pmap_boot_pml4_w[512] __asm__("boot_pml4");
+extern uint64_t pmap_dmap_pdpt_w[512] __asm__("dmap_pdpt");
+
+_Static_assert(DMAP_PD_GIB < DMAP_MAX_GIB, "the prebuilt page directories fit the PDPT");
+
+#define PMAP_BOOT_PHYS(va)  ((uint64_t)(uintptr_t)(va) - KERNBASE)
+
+uint64_t kernel_pml4_pa = PMAP_BOOT_PHYS(boot_pml4);
+bool dmap_1g_pages;
+uint64_t dmap_end;
+
+/* PG_U, never PG_G: the kernel runs at CPL 3 (pmap_bootstrap_tables.S). */
+#define DMAP_PTE    (PG_V | PG_RW | PG_U | PG_A | PG_M | PG_NX)
+#define DMAP_PDE    (PG_V | PG_RW | PG_U | PG_A | PG_M)
+
+/* Map GiB [first, last] (beyond the prebuilt ones) with 1 GiB pages, if the CPU can. */
+static void pmap_bootstrap_dmap_1g(uint64_t first, uint64_t last)
+{
+	uint32_t r[4];
+
+	/* Leaf 0x80000001 exists on every CPU that reached long mode. */
+	cpuid_count(0x80000001, 0, r);
+	dmap_1g_pages = (r[3] & CPUIDX_EDX_PAGE1GB) != 0;
+	if (!dmap_1g_pages) {
+		printf("dmap: no 1 GiB pages: RAM above GiB %lu is not mapped\n",
+		    (unsigned long)first);
+		dmap_end = MIN(dmap_end, first * NBPDP);
+		return;
+	}
+	for (uint64_t g = first; g <= last && g < DMAP_MAX_GIB; g++)
+		pmap_dmap_pdpt_w[g] = (g * NBPDP) | DMAP_PTE | PG_PS;
+}
+
+/* RAM beyond GiB 0: out of line, so that the common boot does not pay its frame. */
+static void __attribute__((noinline)) pmap_bootstrap_dmap_high(const struct bootinfo *bi)
+{
+	uint64_t high_first = 0, high_last = 0;
+
+	/* Link the prebuilt page directory of each GiB that holds RAM: one store each. */
+	for (unsigned i = 0; i < bi->bi_nram; i++) {
+		const struct bi_range *r = &bi->bi_ram[i];
+		uint64_t last = (r->bir_end - 1) / NBPDP;
+		for (uint64_t g = MAX(r->bir_start / NBPDP, 1); g <= last; g++) {
+			if (g > DMAP_PD_GIB) {
+				high_first = high_first == 0 ? g : high_first;
+				high_last = last;
+				break;
+			}
+			pmap_dmap_pdpt_w[g] = PMAP_BOOT_PHYS(dmap_pd[g - 1]) | DMAP_PDE;
+		}
+	}
+	if (high_first != 0)
+		pmap_bootstrap_dmap_1g(high_first, high_last);
+}
+
+void pmap_bootstrap(const struct bootinfo *bi)
+{
+	uint64_t end = bi->bi_ram[bi->bi_nram - 1].bir_end;
+
+	dmap_end = end;
+	if (end > NBPDP)
+		pmap_bootstrap_dmap_high(bi);
+
+	/*
+	 * Nothing runs at its physical address any more: drop the identity map so that
+	 * null and other low pointers fault. The only identity translation ever used is
+	 * the 2 MiB page of the entry code (and the GDT beside it); INVLPG drops it,
+	 * global or not, and with it the paging-structure caches. Cheaper here than a
+	 * full flush (CR4.PGE toggle), after which every page must be shadowed again.
+	 */
+	pmap_boot_pml4_w[0] = 0;
+	invlpg(KERNEL_PHYS);
+}
