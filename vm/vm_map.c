@@ -834,6 +834,25 @@ static struct vm_map_entry *vm_map_range_first(struct vm_map *map, vm_offset_t s
 	return e->vme_next;
 }
 
+/*
+ * The page wirings a wired entry's mappings hold (vm_fault_wire wired each page once,
+ * with its wired mapping) are dropped before the mappings go, so that the object's
+ * teardown frees the pages instead of leaving them to a wirer who is gone (FreeBSD's
+ * vm_map_entry_unwire from vm_map_delete). => map locked; e has an object.
+ */
+static void vm_map_entry_unwire_pages(struct vm_map *map, struct vm_map_entry *e)
+{
+	enum { CHUNK = 64 };
+	vm_page_t ma[CHUNK];
+
+	for (vm_offset_t va = e->vme_start, next; va < e->vme_end; va = next) {
+		next = MIN(va + ptoa(CHUNK), e->vme_end);
+		int n = pmap_unwire(map->vmap_pmap, va, next, ma, CHUNK);
+		for (int i = 0; i < n; i++)
+			vm_page_unwire_noq(ma[i]);
+	}
+}
+
 int vm_map_delete(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
 	struct vm_map_entry *e, *next;
@@ -848,9 +867,12 @@ int vm_map_delete(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 		next = e->vme_next;
 		/* Mappings before the reference: a page may be freed once it goes. One call
 		 * per entry; pmap batches the invalidations of the range. Wirings go with the
-		 * entry; unwiring its pages is the fault layer's job (vm_fault_unwire). */
-		if (e->vme_object != NULL && map->vmap_pmap != NULL)
+		 * entry, and so do its pages' (munmap of locked memory, a process's exit). */
+		if (e->vme_object != NULL && map->vmap_pmap != NULL) {
+			if (vm_map_entry_wired(e))
+				vm_map_entry_unwire_pages(map, e);
 			pmap_remove(map->vmap_pmap, e->vme_start, e->vme_end);
+		}
 		map->vmap_size -= e->vme_end - e->vme_start;
 		vm_map_entry_unlink(map, e);
 		vm_map_entry_dispose(map, e);

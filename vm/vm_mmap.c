@@ -217,9 +217,13 @@ long vm_mmap_max(struct vm_map *map, vm_offset_t addr, vm_size_t len, int prot,
 		return -rv;
 	}
 	/* vm_mmap_pgoff populates after dropping the lock and ignores the outcome;
-	 * MAP_NONBLOCK turns MAP_POPULATE off. */
-	if ((flags & LINUX_MAP_LOCKED) != 0 || (flags & (LINUX_MAP_POPULATE |
-	    LINUX_MAP_NONBLOCK)) == LINUX_MAP_POPULATE)
+	 * MAP_NONBLOCK turns MAP_POPULATE off. MAP_LOCKED faults as mlock does: a wired
+	 * mapping holds one wiring of its page, which munlock and munmap give back (a
+	 * populate's read faults would map the pages wired without wiring them, and
+	 * copy-on-write would stay pending under a wired page). */
+	if ((flags & LINUX_MAP_LOCKED) != 0)
+		(void)vm_mmap_hook_wire_fault(map, a, a + len);
+	else if ((flags & (LINUX_MAP_POPULATE | LINUX_MAP_NONBLOCK)) == LINUX_MAP_POPULATE)
 		(void)vm_mmap_hook_populate(map, a, a + len);
 	return (long)a;
 }
