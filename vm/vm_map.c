@@ -1236,10 +1236,95 @@ static bool vm_map_fork_share_object(struct vm_map *map)
 	return true;
 }
 
+/*
+ * Copy the page at pindex of src's chain into dst, as a fault would find it (src, the
+ * first object, stays locked while the backing objects are searched hand over hand, so
+ * a collapse cannot move the page past the search). => false when no object of the
+ * chain has it: an anonymous page nobody wrote reads as zero. => no locks held; may
+ * sleep (a page busy being filled).
+ */
+static bool vm_map_fork_copy_page(struct vm_object *src, vm_pindex_t pindex, vm_page_t dst)
+{
+	struct vm_object *obj, *next;
+	vm_pindex_t pi;
+	vm_page_t m;
+
+again:
+	vm_object_lock(src);
+	for (obj = src, pi = pindex;;) {
+		if ((m = vm_page_lookup(obj, pi)) != NULL) {
+			if (vm_page_xbusied(m)) {
+				/* Not filled yet: wait for it with only its object held. */
+				if (obj != src)
+					vm_object_unlock(src);
+				vm_page_busy_sleep_unlocked(m, &obj->vo_lock, false);
+				goto again;
+			}
+			pmap_copy_page(m, dst);
+			break;
+		}
+		if ((next = obj->vo_backing_object) == NULL)
+			break;
+		pi += atop(obj->vo_backing_object_offset);
+		vm_object_lock(next);
+		if (obj != src)
+			vm_object_unlock(obj);
+		obj = next;
+	}
+	if (obj != src)
+		vm_object_unlock(obj);
+	vm_object_unlock(src);
+	return m != NULL;
+}
+
+/*
+ * The second half of a fork's wired COPY entries (VME_FORK_COPYING): each such entry of
+ * the child still holds a reference on its parent's object; it gets a new anonymous
+ * object of its own with a copy of every page the parent can see in the range, and
+ * drops that reference. The parent kept its pages and its wired, writable mappings, so
+ * nothing of the parent waits on this: it runs with no lock held, and may sleep for
+ * pages. A page the parent's chain does not have stays absent (zero-fill, as there).
+ * => new is nobody else's yet (vm_map_fork's child); no lock held; may sleep.
+ */
+static void vm_map_fork_copy_wired(struct vm_map *new)
+{
+	for (struct vm_map_entry *e = vm_map_first(new); e != &new->vmap_header;
+	    e = e->vme_next) {
+		if ((e->vme_eflags & VME_FORK_COPYING) == 0)
+			continue;
+		struct vm_object *src = e->vme_object, *dst;
+		vm_pindex_t first = atop(e->vme_offset), n = atop(e->vme_end - e->vme_start);
+		vm_page_t m;
+
+		dst = vm_object_allocate(OBJT_DEFAULT, n);
+		for (vm_pindex_t i = 0; i < n; i++) {
+			vm_object_lock(dst);
+			/* NULL after a sleep only: dst is ours, so i is still empty. */
+			while ((m = vm_page_alloc(dst, i, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY |
+			    VM_ALLOC_WAITOK)) == NULL)
+				;
+			vm_object_unlock(dst);
+			/* Nobody else reaches dst: its page needs no lock while it is filled. */
+			if (!vm_map_fork_copy_page(src, first + i, m)) {
+				vm_object_lock(dst);
+				vm_page_free_obj(m);
+				vm_object_unlock(dst);
+			}
+		}
+		mtx_lock(&new->vmap_lock);
+		e->vme_object = dst;
+		e->vme_offset = 0;
+		e->vme_eflags &= (uint16_t)~(VME_FORK_COPYING | VME_COW | VME_NEEDS_COPY);
+		new->vmap_timestamp++;
+		mtx_unlock(&new->vmap_lock);
+		vm_object_deallocate(src);
+	}
+}
+
 void vm_map_fork(struct vm_map *old, struct vm_map *new)
 {
 	struct vm_map_entry *reserve = NULL, *e, *ne;
-	int nreserve = 0;
+	int nreserve = 0, ncopy = 0;
 
 	KASSERT(new->vmap_nentries == 0 && vm_map_min(new) == vm_map_min(old) &&
 	    vm_map_max(new) == vm_map_max(old), ("vm_map_fork: new map %p not empty or not "
@@ -1282,6 +1367,14 @@ void vm_map_fork(struct vm_map *old, struct vm_map *new)
 			if (e->vme_object == NULL)
 				break;  /* nothing faulted yet: each side zero-fills its own */
 			vm_object_reference(e->vme_object);
+			if (vm_map_entry_wired(e) && vm_object_anon(e->vme_object)) {
+				/* Copied eagerly once the locks are gone (allocations
+				 * sleep): the parent's entry is left private and its
+				 * mappings writable. */
+				ne->vme_eflags |= VME_FORK_COPYING;
+				ncopy++;
+				break;
+			}
 			/* Copy-on-write, no page copied: both sides will shadow the object on
 			 * their next write fault. An entry already needing a copy has no
 			 * writable mapping (vm_map.h), so its pmap is left alone. */
@@ -1312,4 +1405,6 @@ void vm_map_fork(struct vm_map *old, struct vm_map *new)
 		ne = reserve->vme_next;
 		uma_zfree(vm_map_entry_zone, reserve);
 	}
+	if (ncopy > 0)
+		vm_map_fork_copy_wired(new);
 }

@@ -77,6 +77,9 @@ typedef uint8_t vm_inherit_t;
 #define VME_NOSYNC              0x0008  /* the pager need not write it back eagerly */
 #define VME_SHARED              0x0010  /* MAP_SHARED: fork shares it unless told otherwise */
 #define VME_PUBLIC_MASK         0x001f  /* what vm_map_insert accepts */
+#define VME_FORK_COPYING        0x0100  /* vm_map_fork only: a child's entry that still
+                                           holds its wired parent's object, whose pages
+                                           it copies before the fork returns */
 
 /*
  * The first cache line holds what a lookup and a find-space descent read (the zone
@@ -333,8 +336,12 @@ bool vm_map_range_mapped(struct vm_map *map, vm_offset_t start, vm_offset_t end)
  * (vmspace_fork): VM_INHERIT_NONE entries are left out; SHARE entries map the same
  * object (one is made first for an entry without: old's lock is dropped for it); COPY
  * entries with an object become copy-on-write on both sides (VME_COW | VME_NEEDS_COPY
- * on both, old's writable mappings of the range write-protected, no page copied); ZERO
- * entries become fresh ones without an object. The child's entries are unwired.
+ * on both, old's writable mappings of the range write-protected, no page copied),
+ * except wired ones with an anonymous object: a wired page must never become shared
+ * copy-on-write (a write would replace it), so the child gets a new object holding
+ * copies of the pages and the parent's entry and mappings stay as they were (FreeBSD's
+ * vm_fault_copy_entry); ZERO entries become fresh ones without an object. The child's
+ * entries are unwired.
  * => neither map locked; may sleep.
  */
 void vm_map_fork(struct vm_map *old, struct vm_map *new);

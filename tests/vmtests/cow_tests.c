@@ -383,3 +383,108 @@ VMTEST(cow, grandchild) { cw_case(CW_GRANDCHILD); }
 VMTEST(cow, map_shared_stays_shared) { cw_case(CW_SHARED); }
 VMTEST(cow, dontfork_absent_in_child) { cw_case(CW_DONTFORK); }
 VMTEST(cow, wipeonfork_zero_in_child) { cw_case(CW_WIPEONFORK); }
+
+/*
+ * A wired (mlocked) private range at fork: the child gets its own copies at once
+ * (FreeBSD's vm_fault_copy_entry), so no wired page is ever shared copy-on-write. The
+ * parent's mappings stay as they were (writable, wired, the same frames), before and
+ * after either side writes; the child's range is unwired, in an object of its own
+ * without a backing object. With `sibling`, the parent forked once before mlock, so
+ * its range shadows the pages that sibling still shares: the copies come from the
+ * parent's view (its shadow), not the originals below.
+ */
+static const char *cw_wired_run(vm_offset_t va, int n, bool sibling)
+{
+	uint64_t free0 = vmt_free_pages();
+	int objs0 = vm_object_count();
+	struct vmspace *p = vmspace_alloc(CW_MIN, CW_MAX), *ch = NULL, *s = NULL;
+	vm_paddr_t pa[8];
+	const char *why = NULL;
+
+	if (p == NULL)
+		return "vmspace_alloc";
+	if (vm_mmap(vmspace_map(p), va, ptoa(n), CW_PROT, CW_PRIV) != (long)va)
+		why = "mmap";
+	else if (!cw_fill(p, va, n, CW_OLD))
+		why = "the parent's first writes";
+	else if (sibling && ((s = vmspace_fork(p)) == NULL || !cw_fill(p, va, n, CW_PNEW)))
+		why = "the sibling's fork, or the parent's write after it";
+	else if (vm_mlock(vmspace_map(p), va, ptoa(n)) != 0)
+		why = "mlock";
+	for (int i = 0; i < n && why == NULL; i++) {
+		uint64_t e = cw_pte(p, va + ptoa(i));
+		if ((e & (PG_V | PG_RW | PG_W)) != (PG_V | PG_RW | PG_W))
+			why = "the parent's locked page is not mapped writable and wired";
+		pa[i] = e & PG_FRAME;
+	}
+	uint8_t tag = sibling ? CW_PNEW : CW_OLD;
+	if (why == NULL && (ch = vmspace_fork(p)) == NULL)
+		why = "vmspace_fork";
+	if (why == NULL) {
+		struct vm_map_entry *pe, *ce;
+		vm_map_lock(vmspace_map(p));
+		vm_map_lock(vmspace_map(ch));
+		if (!vm_map_lookup_entry(vmspace_map(p), va, &pe) ||
+		    !vm_map_lookup_entry(vmspace_map(ch), va, &ce))
+			why = "an entry is missing";
+		else if ((pe->vme_eflags & VME_NEEDS_COPY) != 0 || !vm_map_entry_wired(pe))
+			why = "the parent's entry needs a copy now, or lost its wiring";
+		else if (vm_map_entry_wired(ce) || (ce->vme_eflags & (VME_NEEDS_COPY |
+		    VME_FORK_COPYING)) != 0)
+			why = "the child's entry is wired or still waits for a copy";
+		else if (ce->vme_object == NULL || ce->vme_object == pe->vme_object ||
+		    ce->vme_object->vo_backing_object != NULL ||
+		    ce->vme_object->vo_resident_page_count != (uint64_t)n ||
+		    ce->vme_object->vo_ref_count != 1)
+			why = "the child's object is not a full private copy";
+		vm_map_unlock(vmspace_map(ch));
+		vm_map_unlock(vmspace_map(p));
+	}
+	/* Straight after fork, and after each side's writes: the parent's mappings as
+	 * they were. */
+	for (int step = 0; step < 3 && why == NULL; step++) {
+		if (step == 1 && (!cw_is(ch, va, n, tag) || !cw_fill(ch, va, n, CW_CNEW)))
+			why = "the child's read of the copy, or its write";
+		if (step == 2 && (!cw_is(p, va, n, tag) || !cw_fill(p, va, n, CW_GNEW)))
+			why = "the parent's read after the child wrote, or its write";
+		for (int i = 0; i < n && why == NULL; i++) {
+			uint64_t e = cw_pte(p, va + ptoa(i));
+			if ((e & (PG_V | PG_RW | PG_W)) != (PG_V | PG_RW | PG_W) ||
+			    (e & PG_FRAME) != pa[i])
+				why = "a parent's wired mapping changed";
+			else if (PHYS_TO_VM_PAGE(pa[i])->ref_count != 1)
+				why = "a parent's page lost its wiring";
+			else if (cw_pa(ch, va + ptoa(i)) == pa[i])
+				why = "the child maps a parent's wired frame";
+		}
+	}
+	if (why == NULL && (!cw_is(ch, va, n, CW_CNEW) || !cw_is(p, va, n, CW_GNEW)))
+		why = "a side does not see its own write";
+	if (why == NULL && (pmap_wired_count(vmspace_pmap(p)) != (uint64_t)n ||
+	    pmap_wired_count(vmspace_pmap(ch)) != 0))
+		why = "the wired counts after fork";
+	if (why == NULL && s != NULL && !cw_is(s, va, n, CW_OLD))
+		why = "the sibling lost the bytes from before its fork";
+	if (ch != NULL)
+		vmspace_free(ch);
+	if (s != NULL)
+		vmspace_free(s);
+	vmspace_free(p);        /* still locked: the exit unwires */
+	if (why == NULL && vm_object_count() != objs0)
+		why = "an object leaked";
+	if (why == NULL && vmt_free_pages() != free0)
+		why = "a page leaked";
+	return why;
+}
+
+VMTEST(cow, wired_copied_at_fork)
+{
+	pmap_init();
+	for (int sib = 0; sib < 2; sib++)
+		for (size_t i = 0; i < nitems(cw_sizes); i++) {
+			const char *why = cw_wired_run(cw_sizes[i].va, cw_sizes[i].n, sib != 0);
+			VMT_ASSERT_MSG(why == NULL, "%d pages at %#lx%s: %s", cw_sizes[i].n,
+			    (unsigned long)cw_sizes[i].va, sib ? " (after a first fork)" : "",
+			    why);
+		}
+}
