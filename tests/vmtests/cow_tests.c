@@ -488,3 +488,135 @@ VMTEST(cow, wired_copied_at_fork)
 			    why);
 		}
 }
+
+/* The object of vm's entry at va (NULL: none), and how many objects lie below it. */
+static struct vm_object *cw_object(struct vmspace *vm, vm_offset_t va, int *depth)
+{
+	struct vm_map_entry *e;
+	struct vm_object *obj = NULL;
+
+	vm_map_lock(vmspace_map(vm));
+	if (vm_map_lookup_entry(vmspace_map(vm), va, &e))
+		obj = e->vme_object;
+	vm_map_unlock(vmspace_map(vm));
+	*depth = 0;
+	for (struct vm_object *o = obj; o != NULL && o->vo_backing_object != NULL;
+	    o = o->vo_backing_object)
+		(*depth)++;
+	return obj;
+}
+
+enum cw_collapse {
+	CW_COLLAPSE_EXIT,       /* the parent writes half, the child all; the child exits */
+	CW_COLLAPSE_MUNMAP,     /* the same, but the child munmaps the range */
+	CW_COLLAPSE_BOTH_ALL,   /* both write every page, then the child exits */
+	CW_COLLAPSE_GRAND,      /* a grandchild below the child: it exits, then the child */
+};
+
+/*
+ * After fork, each side that writes gets a shadow over the original object O. When the
+ * child's side goes (exit or munmap), O is left with one reference, its shadow's: the
+ * parent's shadow collapses O into itself (vm_object_deallocate -> vm_object_collapse).
+ * Then the parent's range is one object without a backing object, holding exactly its
+ * n pages: O's pages the parent had written over are freed, the others moved (same
+ * frames: the parent's next write copies nothing), and the free page count is what it
+ * was just before the fork.
+ */
+static const char *cw_collapse_run(enum cw_collapse c, vm_offset_t va, int n)
+{
+	uint64_t free0 = vmt_free_pages(), free1;
+	int objs0 = vm_object_count(), depth;
+	struct vmspace *p = vmspace_alloc(CW_MIN, CW_MAX), *ch = NULL, *g = NULL;
+	struct vm_object *o, *s;
+	vm_paddr_t pa[8];
+	const char *why = NULL;
+	int half = c == CW_COLLAPSE_BOTH_ALL ? n : (n + 1) / 2;
+
+	if (p == NULL)
+		return "vmspace_alloc";
+	if (vm_mmap(vmspace_map(p), va, ptoa(n), CW_PROT, CW_PRIV) != (long)va ||
+	    !cw_fill(p, va, n, CW_OLD))
+		why = "mmap, or the parent's first writes";
+	free1 = vmt_free_pages();
+	o = cw_object(p, va, &depth);
+	if (why == NULL && (ch = vmspace_fork(p)) == NULL)
+		why = "vmspace_fork";
+	if (why == NULL && (!cw_fill(p, va, half, CW_PNEW) || !cw_is(p, va + ptoa(half),
+	    n - half, CW_OLD + half) || !cw_fill(ch, va, n, CW_CNEW)))
+		why = "the writes after fork";
+	if (why == NULL && c == CW_COLLAPSE_GRAND && ((g = vmspace_fork(ch)) == NULL ||
+	    !cw_fill(g, va, 1, CW_GNEW)))
+		why = "the grandchild";
+	s = cw_object(p, va, &depth);
+	if (why == NULL && (s == o || depth != 1 || s->vo_backing_object != o ||
+	    s->vo_resident_page_count != (uint64_t)half ||
+	    o->vo_resident_page_count != (uint64_t)n))
+		why = "before the child goes: the parent's shadow over the originals";
+	for (int i = 0; i < n && why == NULL; i++)
+		pa[i] = cw_pa(p, va + ptoa(i));
+	if (why == NULL) {
+		if (g != NULL) {
+			vmspace_free(g);
+			g = NULL;
+			if (cw_object(p, va, &depth) != s || depth != 1)
+				why = "the grandchild's exit changed the parent's chain";
+		}
+	}
+	uint64_t collapses = vm_object_collapses();
+	if (why == NULL) {
+		if (c == CW_COLLAPSE_MUNMAP) {
+			if (vm_munmap(vmspace_map(ch), va, ptoa(n)) != 0)
+				why = "the child's munmap";
+		} else {
+			vmspace_free(ch);
+			ch = NULL;
+		}
+	}
+	/* One object, no backing, exactly the parent's pages; O is gone. */
+	if (why == NULL && (cw_object(p, va, &depth) != s || depth != 0 ||
+	    s->vo_resident_page_count != (uint64_t)n))
+		why = "after the child went, the parent's chain did not collapse into one object";
+	if (why == NULL && vm_object_collapses() != collapses + 1)
+		why = "not one collapse when the child went";
+	if (why == NULL && vm_object_count() != objs0 + 1)
+		why = "an object other than the parent's is left";
+	if (why == NULL && ch == NULL && vmt_free_pages() != free1)
+		why = "the free page count is not what it was before the fork";
+	if (why == NULL && !cw_is(p, va, half, CW_PNEW))
+		why = "the parent lost its writes";
+	for (int i = half; i < n && why == NULL; i++)
+		if (!cw_page_is(p, va, i, CW_OLD))
+			why = "the parent lost a page it had not written since fork";
+	/* The moved pages are the parent's alone now: a write maps them writable in
+	 * place, and nothing is copied. */
+	if (why == NULL && !cw_fill(p, va, n, CW_GNEW))
+		why = "the parent's write after the collapse";
+	for (int i = 0; i < n && why == NULL; i++)
+		if (cw_pa(p, va + ptoa(i)) != pa[i])
+			why = "a page was copied or moved by the parent's write after the collapse";
+	if (why == NULL && s->vo_resident_page_count != (uint64_t)n)
+		why = "the parent's object after its writes";
+	if (ch != NULL)
+		vmspace_free(ch);
+	vmspace_free(p);
+	if (why == NULL && vm_object_count() != objs0)
+		why = "an object leaked";
+	if (why == NULL && vmt_free_pages() != free0)
+		why = "a page leaked";
+	return why;
+}
+
+static void cw_collapse_case(enum cw_collapse c)
+{
+	pmap_init();
+	for (size_t i = 0; i < nitems(cw_sizes); i++) {
+		const char *why = cw_collapse_run(c, cw_sizes[i].va, cw_sizes[i].n);
+		VMT_ASSERT_MSG(why == NULL, "case %d, %d pages at %#lx: %s", (int)c,
+		    cw_sizes[i].n, (unsigned long)cw_sizes[i].va, why);
+	}
+}
+
+VMTEST(cow, collapse_when_child_exits) { cw_collapse_case(CW_COLLAPSE_EXIT); }
+VMTEST(cow, collapse_when_child_unmaps) { cw_collapse_case(CW_COLLAPSE_MUNMAP); }
+VMTEST(cow, collapse_frees_originals_both_copied) { cw_collapse_case(CW_COLLAPSE_BOTH_ALL); }
+VMTEST(cow, collapse_after_grandchild_and_child) { cw_collapse_case(CW_COLLAPSE_GRAND); }
