@@ -1060,40 +1060,91 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
  * resident pages of a private anonymous object that only this entry refers to (no
  * other entry, no shadow, no backing object whose pages would show through, no copy
  * pending) are freed, so that the range zero-fills on its next fault. Shared pages stay
- * in their object; pages another reference can see stay too (see vm_map.h: what
- * DONTNEED does not do yet). Wired entries are skipped: the mmap layer refuses them,
- * and the kernel's wirings keep their pages.
+ * in their object (Linux reads the shared object again). Wired entries are skipped: the
+ * mmap layer refuses them, and the kernel's wirings keep their pages.
+ *
+ * DONTNEED on a private range whose object another reference can see (the other side
+ * of a fork, a shadow of it) or that shadows a backing object must still read zeros
+ * afterwards (Linux's zap of private anonymous memory), while the other side keeps its
+ * bytes. Freeing pages cannot do that: the pages below would show through. The range
+ * gets a fresh state instead, as if never faulted: its entry is clipped to the range
+ * and lets go of its object (reference dropped after the map's lock), so the next
+ * fault gives it a new, empty anonymous object. Why not a new empty shadow in front:
+ * a shadow reads through where it has no page, so hiding the pages below would need a
+ * "zero here" mark per page that objects do not have; an entry without an object is
+ * a state the map and the fault handler know already. When the object was this
+ * entry's alone (a private shadow made by an earlier copy-on-write), its pages in the
+ * range are freed first: nothing else could reach them once the entry lets go.
+ * FREE keeps the old rule (Linux frees only pages mapped once; old bytes may stay).
  */
-static int vm_map_madvise_discard(struct vm_map *map, vm_offset_t start, vm_offset_t end)
+#define VM_MAP_DISCARD_BATCH    8
+
+static int vm_map_madvise_discard(struct vm_map *map, vm_offset_t start, vm_offset_t end,
+    bool dontneed)
 {
+	struct vm_object *drop[VM_MAP_DISCARD_BATCH];
 	struct vm_map_entry *e;
 	struct vm_object *obj;
-	vm_offset_t s, t;
-	int rv;
+	vm_offset_t s, t, at = start;
+	int ndrop, rv;
 
+again:
+	ndrop = 0;
 	vm_map_lock(map);
-	if ((rv = vm_map_range_check(map, &start, &end)) != 0)
+	if ((rv = vm_map_range_check(map, &at, &end)) != 0)
 		goto out;
-	if (!vm_map_lookup_entry(map, start, &e))
+	if (!vm_map_lookup_entry(map, at, &e))
 		e = e->vme_next;
 	for (; e != &map->vmap_header && e->vme_start < end; e = e->vme_next) {
 		if ((obj = e->vme_object) == NULL || vm_map_entry_wired(e))
 			continue;       /* never faulted: nothing mapped, nothing resident */
-		s = MAX(start, e->vme_start);
+		s = MAX(at, e->vme_start);
 		t = MIN(end, e->vme_end);
 		if (map->vmap_pmap != NULL)
 			pmap_remove(map->vmap_pmap, s, t);
-		if ((e->vme_eflags & (VME_SHARED | VME_NEEDS_COPY)) != 0 || !vm_object_anon(obj))
+		if ((e->vme_eflags & VME_SHARED) != 0 || !vm_object_anon(obj))
 			continue;
 		vm_object_lock(obj);
 		/* Under the object's lock a count of one is ours (this entry's) and stays. */
-		if (obj->vo_ref_count == 1 && obj->vo_backing_object == NULL)
+		bool alone = obj->vo_ref_count == 1;
+		bool below = obj->vo_backing_object != NULL ||
+		    (e->vme_eflags & VME_NEEDS_COPY) != 0;
+		bool detach = dontneed && (!alone || below);
+		/* Without detaching, freeing pages that hide a backing object would bring
+		 * back bytes older than the last write. */
+		if (alone && (detach || !below))
 			vm_object_page_remove(obj, atop(e->vme_offset + (s - e->vme_start)),
 			    atop(e->vme_offset + (t - e->vme_start)));
 		vm_object_unlock(obj);
+		if (!detach)
+			continue;
+		if (ndrop == VM_MAP_DISCARD_BATCH) {
+			/* The references wait for the unlock; go on from here after it. */
+			vm_map_simplify_locked(map, at, s);
+			at = s;
+			vm_map_unlock(map);
+			for (int i = 0; i < ndrop; i++)
+				vm_object_deallocate(drop[i]);
+			goto again;
+		}
+		/* Two clips at most per pass: s is inside only the first entry, t only
+		 * the last (vm_map_lock's spares). */
+		vm_map_clip_start(map, e, s);
+		vm_map_clip_end(map, e, t);
+		drop[ndrop++] = e->vme_object;
+		e->vme_object = NULL;
+		e->vme_offset = 0;
+		e->vme_eflags &= (uint16_t)~(VME_COW | VME_NEEDS_COPY);
+		e->vme_fault_window = 0;
+		e->vme_fault_next = 0;
+		map->vmap_timestamp++;
 	}
+	if (ndrop > 0)
+		vm_map_simplify_locked(map, at, end);
 out:
 	vm_map_unlock(map);
+	for (int i = 0; i < ndrop; i++)
+		vm_object_deallocate(drop[i]);
 	return rv;
 }
 
@@ -1108,7 +1159,7 @@ int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int a
 		return vm_map_set_attr(map, start, end, VM_MAP_ATTR_ADVICE, (uint8_t)advice);
 	case VM_MADV_DONTNEED:
 	case VM_MADV_FREE:
-		return vm_map_madvise_discard(map, start, end);
+		return vm_map_madvise_discard(map, start, end, advice == VM_MADV_DONTNEED);
 	case VM_MADV_WILLNEED:
 		/* Read-ahead into the range's objects and pmap_enter of resident pages: the
 		 * fault layer's (vm_fault's prefault); accepted, the range checked. */

@@ -286,10 +286,11 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
 /*
  * Record madvise advice on [start, end) (holes skipped): NORMAL, SEQUENTIAL and RANDOM
  * set the entries' advice. DONTNEED and FREE remove the range's mappings and free the
- * resident pages of a private anonymous object only that entry refers to (not yet:
- * Linux's zeros for a private range whose object is shared after fork or shadows
- * another; that needs the entry to drop its object). WILLNEED is accepted and left to
- * the fault layer.
+ * resident pages of a private anonymous object only that entry refers to. DONTNEED on
+ * a private range whose object is shared (after fork) or shadows another clips the
+ * entry to the range and drops its object there, so the range reads zeros and the
+ * other side keeps its bytes (Linux's semantics); shared mappings keep their pages.
+ * Wired entries are left alone. WILLNEED is accepted and left to the fault layer.
  * => map unlocked. 0; EINVAL: bad range or unknown advice.
  */
 int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int advice);

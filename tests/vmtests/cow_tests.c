@@ -620,3 +620,170 @@ VMTEST(cow, collapse_when_child_exits) { cw_collapse_case(CW_COLLAPSE_EXIT); }
 VMTEST(cow, collapse_when_child_unmaps) { cw_collapse_case(CW_COLLAPSE_MUNMAP); }
 VMTEST(cow, collapse_frees_originals_both_copied) { cw_collapse_case(CW_COLLAPSE_BOTH_ALL); }
 VMTEST(cow, collapse_after_grandchild_and_child) { cw_collapse_case(CW_COLLAPSE_GRAND); }
+
+enum cw_dontneed {
+	CW_DN_PARENT,           /* the parent discards its whole shared range */
+	CW_DN_CHILD,            /* the child does */
+	CW_DN_SHADOW_PART,      /* the parent wrote after fork (its private shadow over the
+	                           originals), then discards the middle */
+	CW_DN_SHARED_FIRST,     /* the parent discards its first page only; the rest stays
+	                           shared with the child */
+};
+
+/*
+ * MADV_DONTNEED after fork, Linux's semantics for private anonymous memory: the side
+ * that discards reads zeros from then on, whether its object is shared with the other
+ * side or shadows the originals; the other side keeps its bytes; later writes stay
+ * private both ways; the discarded range's own pages are freed at once where nobody
+ * else could see them; nothing leaks.
+ */
+static const char *cw_dontneed_run(enum cw_dontneed c, vm_offset_t va, int n)
+{
+	uint64_t free0 = vmt_free_pages();
+	int objs0 = vm_object_count(), depth;
+	struct vmspace *p = vmspace_alloc(CW_MIN, CW_MAX), *ch = NULL, *d, *o;
+	const char *why = NULL;
+	/* The discarded pages: [lo, hi). */
+	int lo = 0, hi = n;
+
+	if (c == CW_DN_SHADOW_PART && n > 2) {
+		lo = 1;
+		hi = n - 1;
+	} else if (c == CW_DN_SHARED_FIRST) {
+		hi = 1;
+	}
+	if (p == NULL)
+		return "vmspace_alloc";
+	if (vm_mmap(vmspace_map(p), va, ptoa(n), CW_PROT, CW_PRIV) != (long)va ||
+	    !cw_fill(p, va, n, CW_OLD))
+		why = "mmap, or the parent's first writes";
+	else if ((ch = vmspace_fork(p)) == NULL)
+		why = "vmspace_fork";
+	d = c == CW_DN_CHILD ? ch : p;     /* who discards */
+	o = c == CW_DN_CHILD ? p : ch;     /* the other side */
+	uint8_t dtag = c == CW_DN_SHADOW_PART ? CW_PNEW : CW_OLD;
+	if (why == NULL && c == CW_DN_SHADOW_PART && !cw_fill(p, va, n, CW_PNEW))
+		why = "the parent's write after fork";
+	if (why == NULL && !cw_is(o, va, n, CW_OLD))
+		why = "the other side before the discard";
+	struct vm_object *before = why == NULL ? cw_object(d, va, &depth) : NULL;
+	uint64_t res0 = before != NULL ? before->vo_resident_page_count : 0;
+	if (why == NULL && vm_madvise(vmspace_map(d), va + ptoa(lo), ptoa(hi - lo),
+	    LINUX_MADV_DONTNEED) != 0)
+		why = "madvise(MADV_DONTNEED)";
+	for (int i = lo; i < hi && why == NULL; i++)
+		if (cw_pte(d, va + ptoa(i)) != 0)
+			why = "a discarded page is still mapped";
+	if (why == NULL && cw_object(d, va + ptoa(lo), &depth) != NULL)
+		why = "the discarded range still has an object";
+	/* The discarding side's own copies (a private shadow) are freed at once. */
+	if (why == NULL && c == CW_DN_SHADOW_PART && before->vo_resident_page_count !=
+	    res0 - (uint64_t)(hi - lo))
+		why = "the parent's private copies in the range were not freed";
+	for (int i = 0; i < n && why == NULL; i++) {
+		bool gone = i >= lo && i < hi;
+		if (gone ? !cw_page_zero(d, va, i) : !cw_page_is(d, va, i, dtag))
+			why = gone ? "a discarded page does not read zero" :
+			    "a page outside the range lost its bytes";
+	}
+	if (why == NULL && !cw_is(o, va, n, CW_OLD))
+		why = "the other side lost its bytes";
+	/* Pages outside the range and never written since fork are still shared. */
+	for (int i = hi; i < n && why == NULL && c == CW_DN_SHARED_FIRST; i++)
+		if (!cw_shared_ro(d, o, va, i))
+			why = "a page outside the range is no longer shared";
+	if (why == NULL && (!cw_fill(d, va, n, CW_GNEW) || !cw_is(o, va, n, CW_OLD)))
+		why = "the discarding side's later write reached the other";
+	if (why == NULL && (!cw_fill(o, va, n, CW_CNEW) || !cw_is(d, va, n, CW_GNEW)))
+		why = "the other side's later write reached the discarding one";
+	if (ch != NULL)
+		vmspace_free(ch);
+	vmspace_free(p);
+	if (why == NULL && vm_object_count() != objs0)
+		why = "an object leaked";
+	if (why == NULL && vmt_free_pages() != free0)
+		why = "a page leaked";
+	return why;
+}
+
+static void cw_dontneed_case(enum cw_dontneed c)
+{
+	pmap_init();
+	for (size_t i = 0; i < nitems(cw_sizes); i++) {
+		const char *why = cw_dontneed_run(c, cw_sizes[i].va, cw_sizes[i].n);
+		VMT_ASSERT_MSG(why == NULL, "case %d, %d pages at %#lx: %s", (int)c,
+		    cw_sizes[i].n, (unsigned long)cw_sizes[i].va, why);
+	}
+}
+
+VMTEST(cow, dontneed_parent_reads_zero_child_keeps) { cw_dontneed_case(CW_DN_PARENT); }
+VMTEST(cow, dontneed_child_reads_zero_parent_keeps) { cw_dontneed_case(CW_DN_CHILD); }
+VMTEST(cow, dontneed_over_private_shadow) { cw_dontneed_case(CW_DN_SHADOW_PART); }
+VMTEST(cow, dontneed_one_page_rest_shared) { cw_dontneed_case(CW_DN_SHARED_FIRST); }
+
+/* One DONTNEED over more entries than it detaches under one lock (20 one-page
+ * mappings, each its own object shared with the child): all read zero, the child
+ * keeps all, nothing leaks. */
+VMTEST(cow, dontneed_many_entries)
+{
+	enum { N = 20 };
+	uint64_t free0;
+	int objs0 = vm_object_count(), depth;
+	vm_offset_t va = CW_MIN + 0x200000ul;
+	struct vmspace *p, *ch;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	p = vmspace_alloc(CW_MIN, CW_MAX);
+	VMT_ASSERT(p != NULL);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(vm_mmap(vmspace_map(p), va + ptoa(i), PAGE_SIZE, CW_PROT, CW_PRIV),
+		    (long)(va + ptoa(i)));
+		/* Each mapping faults its own object: no two entries merge. */
+		VMT_ASSERT(cw_fill(p, va + ptoa(i), 1, (uint8_t)(CW_OLD + i)));
+	}
+	VMT_ASSERT_EQ(vm_object_count(), objs0 + N);
+	ch = vmspace_fork(p);
+	VMT_ASSERT(ch != NULL);
+	VMT_ASSERT_EQ(vm_madvise(vmspace_map(p), va, ptoa(N), LINUX_MADV_DONTNEED), 0);
+	/* Checked before any read: a read faults in an object for the (merged) entry. */
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_MSG(cw_object(p, va + ptoa(i), &depth) == NULL, "page %d", i);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT(cw_page_zero(p, va, i));
+		VMT_ASSERT(cw_page_is(ch, va, i, CW_OLD));
+	}
+	vmspace_free(ch);
+	vmspace_free(p);
+	VMT_ASSERT_EQ(vm_object_count(), objs0);
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
+
+/* MAP_SHARED: DONTNEED drops the mappings only; the pages stay in the shared object,
+ * so both sides read the bytes again (Linux re-reads the shared object). */
+VMTEST(cow, dontneed_shared_keeps_data)
+{
+	vm_offset_t va = CW_MIN + 0x400000ul - ptoa(4);
+	const int n = 8;
+	uint64_t free0;
+	int objs0 = vm_object_count();
+	struct vmspace *p, *ch;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	p = vmspace_alloc(CW_MIN, CW_MAX);
+	VMT_ASSERT(p != NULL);
+	VMT_ASSERT_EQ(vm_mmap(vmspace_map(p), va, ptoa(n), CW_PROT, CW_SHFLAGS), (long)va);
+	VMT_ASSERT(cw_fill(p, va, n, CW_OLD));
+	ch = vmspace_fork(p);
+	VMT_ASSERT(ch != NULL);
+	VMT_ASSERT_EQ(vm_madvise(vmspace_map(p), va, ptoa(n), LINUX_MADV_DONTNEED), 0);
+	for (int i = 0; i < n; i++)
+		VMT_ASSERT_EQ(cw_pte(p, va + ptoa(i)), 0);
+	VMT_ASSERT(cw_is(p, va, n, CW_OLD) && cw_is(ch, va, n, CW_OLD));
+	VMT_ASSERT(cw_fill(ch, va, n, CW_CNEW) && cw_is(p, va, n, CW_CNEW));
+	vmspace_free(ch);
+	vmspace_free(p);
+	VMT_ASSERT_EQ(vm_object_count(), objs0);
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
