@@ -1231,8 +1231,9 @@ static int vm_map_wiring(struct vm_map *map, vm_offset_t start, vm_offset_t end,
 			e->vme_wired_count++;
 		else
 			e->vme_wired_count--;
-		/* Faulting the pages in (wire) or releasing them (unwire) goes here once
-		 * vm_fault exists (later): this is the accounting only. */
+		/* The accounting only: the mmap layer faults the pages in and wires them
+		 * (vm_fault_wire), or unwires them (vm_fault_unwire), after this call,
+		 * with the map unlocked. */
 	}
 	map->vmap_timestamp++;
 	vm_map_simplify_locked(map, start, end);

@@ -128,7 +128,7 @@ struct vm_map {
 	struct vm_map_entry *vmap_spare[VM_MAP_MAXSPARE]; /* M: reserve for splits */
 	vm_size_t vmap_size;               /* M: bytes mapped */
 	uint32_t vmap_timestamp;           /* M: bumped by every change: "did it change while
-	                                      the fault slept?" (vm_fault, later) */
+	                                      the fault slept?" (vm_fault) */
 	struct pmap *vmap_pmap;            /* C: the physical map, or NULL (no mappings) */
 	struct vm_map_entry *vmap_deferred; /* M: entries gone from the map whose object
 	                                       references vm_map_unlock drops (vm_map.c) */	struct vm_map_entry *vmap_hint;    /* M: the entry the last fault's lookup found, or
@@ -244,8 +244,9 @@ int vm_map_find(struct vm_map *map, struct vm_object *object, vm_ooffset_t offse
 
 /*
  * Unmap [start, end): entries inside go, entries partly inside are clipped to what lies
- * outside. Holes are fine. Wirings of what goes are dropped with it. Each entry's range
- * is pmap_removed before it goes; its object reference is dropped by vm_map_unlock.
+ * outside. Holes are fine. Wirings of what goes are dropped with it, and so are the
+ * page wirings its wired mappings held (pmap_unwire). Each entry's range is
+ * pmap_removed before it goes; its object reference is dropped by vm_map_unlock.
  * => map locked (vm_map_delete) or not (vm_map_remove takes it). 0; EINVAL: unaligned or
  *    start > end.
  */
