@@ -508,7 +508,8 @@ void vm_fault_unwire(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 
 	/* The mappings stay (a munlocked page is still there without a fault); a page is
 	 * unwired once, when its mapping was a wired one, as vm_fault_enter_one wired it.
-	 * Under the map's lock: an entry being torn down meanwhile would free the pages. */
+	 * Under the map's lock, which vm_map_delete holds while it unwires a wired entry's
+	 * pages itself: each wired mapping gives back its page's wiring exactly once. */
 	vm_map_lock(map);
 	for (vm_offset_t va = trunc_page(start), next; va < end; va = next) {
 		next = MIN(va + ptoa(CHUNK), round_page(end));
