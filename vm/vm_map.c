@@ -1079,6 +1079,30 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
  */
 #define VM_MAP_DISCARD_BATCH    8
 
+/*
+ * The references e and its pieces hold on e's object: the neighbours that continue it
+ * (the same object at contiguous offsets), as an mprotect, mlock or madvise of part of
+ * a mapping leaves it. When that is the object's whole count, nobody else can see its
+ * pages at e's offsets, and discarding can free them instead of detaching. Pieces
+ * farther apart (a hole unmapped between them) are not counted: the entry is then
+ * detached, which is right, only slower to give memory back. => map locked.
+ */
+static uint32_t vm_map_entry_piece_refs(struct vm_map *map, struct vm_map_entry *e)
+{
+	struct vm_map_entry *a, *b;
+	uint32_t n = 1;
+
+	for (a = e, b = e->vme_prev; b != &map->vmap_header && b->vme_object == e->vme_object &&
+	    b->vme_end == a->vme_start &&
+	    b->vme_offset + (b->vme_end - b->vme_start) == a->vme_offset; a = b, b = b->vme_prev)
+		n++;
+	for (a = e, b = e->vme_next; b != &map->vmap_header && b->vme_object == e->vme_object &&
+	    b->vme_start == a->vme_end &&
+	    a->vme_offset + (a->vme_end - a->vme_start) == b->vme_offset; a = b, b = b->vme_next)
+		n++;
+	return n;
+}
+
 static int vm_map_madvise_discard(struct vm_map *map, vm_offset_t start, vm_offset_t end,
     bool dontneed)
 {
@@ -1105,8 +1129,9 @@ again:
 		if ((e->vme_eflags & VME_SHARED) != 0 || !vm_object_anon(obj))
 			continue;
 		vm_object_lock(obj);
-		/* Under the object's lock a count of one is ours (this entry's) and stays. */
-		bool alone = obj->vo_ref_count == 1;
+		/* Under the map's and the object's locks, a count equal to the references
+		 * of this entry and its pieces is all there is, and stays so. */
+		bool alone = obj->vo_ref_count == vm_map_entry_piece_refs(map, e);
 		bool below = obj->vo_backing_object != NULL ||
 		    (e->vme_eflags & VME_NEEDS_COPY) != 0;
 		bool detach = dontneed && (!alone || below);

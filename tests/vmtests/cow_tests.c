@@ -787,3 +787,46 @@ VMTEST(cow, dontneed_shared_keeps_data)
 	VMT_ASSERT_EQ(vm_object_count(), objs0);
 	VMT_ASSERT_EQ(vmt_free_pages(), free0);
 }
+
+/* No fork: a private mapping split in pieces by mprotect (one object, a reference per
+ * piece). DONTNEED frees the range's pages in place (nobody else can see them): no
+ * entry is clipped for it, the object keeps the rest, the range reads zero. After a
+ * fork the same call detaches instead, and the child keeps its bytes. */
+VMTEST(cow, dontneed_pieces_free_in_place)
+{
+	vm_offset_t va = CW_MIN + 0x200000ul;
+	const int n = 8;
+	uint64_t free0;
+	int objs0 = vm_object_count(), depth;
+	struct vmspace *p, *ch;
+	struct vm_object *obj;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	p = vmspace_alloc(CW_MIN, CW_MAX);
+	VMT_ASSERT(p != NULL);
+	VMT_ASSERT_EQ(vm_mmap(vmspace_map(p), va, ptoa(n), CW_PROT, CW_PRIV), (long)va);
+	VMT_ASSERT(cw_fill(p, va, n, CW_OLD));
+	VMT_ASSERT_EQ(vm_mprotect(vmspace_map(p), va, ptoa(2), LINUX_PROT_READ), 0);
+	obj = cw_object(p, va + ptoa(4), &depth);
+	VMT_ASSERT(obj != NULL && obj == cw_object(p, va, &depth));
+	VMT_ASSERT_EQ(obj->vo_ref_count, 2);
+	VMT_ASSERT_EQ(vmspace_map(p)->vmap_nentries, 2);
+	VMT_ASSERT_EQ(vm_madvise(vmspace_map(p), va + ptoa(4), ptoa(2), LINUX_MADV_DONTNEED), 0);
+	VMT_ASSERT_EQ(vmspace_map(p)->vmap_nentries, 2);
+	VMT_ASSERT(cw_object(p, va + ptoa(4), &depth) == obj);
+	VMT_ASSERT_EQ(obj->vo_resident_page_count, n - 2);
+	for (int i = 0; i < n; i++)
+		VMT_ASSERT(i == 4 || i == 5 ? cw_page_zero(p, va, i) : cw_page_is(p, va, i, CW_OLD));
+	/* Forked: the child's references make it shared, so the parent's piece lets go. */
+	ch = vmspace_fork(p);
+	VMT_ASSERT(ch != NULL);
+	VMT_ASSERT_EQ(vm_madvise(vmspace_map(p), va + ptoa(6), ptoa(1), LINUX_MADV_DONTNEED), 0);
+	VMT_ASSERT(cw_object(p, va + ptoa(6), &depth) == NULL);
+	VMT_ASSERT(cw_page_zero(p, va, 6) && cw_page_is(ch, va, 6, CW_OLD));
+	VMT_ASSERT(cw_page_is(p, va, 7, CW_OLD));
+	vmspace_free(ch);
+	vmspace_free(p);
+	VMT_ASSERT_EQ(vm_object_count(), objs0);
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
