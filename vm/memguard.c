@@ -15,9 +15,20 @@
  *             record lets the fault handler name the type of a freed allocation.
  *   faults    memguard_fault_lookup walks the hash and the FIFO (a fault is rare and
  *             ends in a panic: no index for it).
+ *   underruns MEMGUARD_OPT_GUARD_AROUND (FreeBSD's MG_GUARD_AROUND): a guard page
+ *             before the pages too, and the object at the start of its first page, so
+ *             the byte before it is the front guard's. The object cannot touch both
+ *             guards unless its size is a multiple of the page: an overrun is then
+ *             caught only past the end of its last page (the price of the option, as
+ *             in FreeBSD, whose objects always start at a page).
  *
+ *   default:
  *   [ record: start                                  object          ][ guard ]
  *   |<------------- npages mapped, wired -------------->|<-- usable ->|unmapped|
+ *   MEMGUARD_OPT_GUARD_AROUND:
+ *   [ guard ][ object                                                ][ guard ]
+ *   |unmapped|<-- usable -->|<-------- npages mapped, wired -------->|unmapped|
+ *   ^ record: start
  *
  * Lock order: memguard_mtx is a leaf: page work (kmem_back/unback), map operations and
  * UMA calls are made without it.
@@ -39,6 +50,7 @@ struct memguard_rec {
 	size_t mr_size;                 /* G: size asked for */
 	const char *mr_name;            /* G: type's or zone's name (they outlive it) */
 	uint32_t mr_npages;             /* G: mapped pages; the guard page follows */
+	uint8_t mr_front;               /* G: guard pages before them (0 or 1) */
 	uint8_t mr_kind;                /* G: MEMGUARD_KIND_* */
 	bool mr_freed;                  /* G: on the FIFO */
 };
@@ -55,6 +67,24 @@ static int memguard_state;                      /* A: as kmem_state (vm_kern.c) 
 static struct memguard_rec *memguard_hash[MEMGUARD_NHASH];     /* G */
 static struct memguard_rec *memguard_fifo_head, *memguard_fifo_tail;   /* G */
 static struct memguard_stats memguard_st;       /* G */
+static int memguard_options;                    /* A: MEMGUARD_OPT_* */
+
+/* The first mapped page of r's range, and the whole range's pages (guards included):
+ * what its map entry spans. */
+static inline vm_offset_t memguard_rec_data(const struct memguard_rec *r)
+{
+	return r->mr_start + ptoa(r->mr_front);
+}
+
+static inline vm_size_t memguard_rec_span(const struct memguard_rec *r)
+{
+	return ptoa((vm_size_t)r->mr_front + r->mr_npages + 1);
+}
+
+static inline size_t memguard_usable(size_t size)
+{
+	return roundup2(MAX(size, (size_t)1), (size_t)MEMGUARD_ALIGN);
+}
 
 static inline struct memguard_rec **memguard_bucket(vm_offset_t start)
 {
@@ -75,6 +105,19 @@ int memguard_select(const char *name)
 	if (n > 0)
 		uma_memguard_select(name);      /* zones of that name that exist already */
 	return 0;
+}
+
+int memguard_set_options(int options)
+{
+	if ((options & ~MEMGUARD_OPT_MASK) != 0)
+		return EINVAL;
+	__atomic_store_n(&memguard_options, options, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int memguard_get_options(void)
+{
+	return __atomic_load_n(&memguard_options, __ATOMIC_ACQUIRE);
 }
 
 bool memguard_cmp_name(const char *name)
@@ -124,10 +167,13 @@ static void memguard_count_fallback(void)
 
 void *memguard_alloc(size_t size, int flags, const char *name, int kind)
 {
-	size_t usable = roundup2(MAX(size, (size_t)1), (size_t)MEMGUARD_ALIGN);
+	size_t usable = memguard_usable(size);
 	uint64_t npages = atop(round_page(usable));
+	/* Read once: the record says which layout this allocation got, whatever the
+	 * option is when it is freed. */
+	unsigned front = (memguard_get_options() & MEMGUARD_OPT_GUARD_AROUND) != 0;
 	struct memguard_rec *r, **b;
-	vm_offset_t start;
+	vm_offset_t start, data;
 
 	KASSERT(((flags & M_WAITOK) != 0) != ((flags & M_NOWAIT) != 0),
 	    ("memguard_alloc: give exactly one of M_WAITOK and M_NOWAIT (%#x)", flags));
@@ -143,7 +189,7 @@ void *memguard_alloc(size_t size, int flags, const char *name, int kind)
 		return NULL;
 	}
 	start = memguard_base;
-	if (vm_map_find(&memguard_map, NULL, 0, &start, ptoa(npages + 1),
+	if (vm_map_find(&memguard_map, NULL, 0, &start, ptoa(npages + 1 + front),
 	    memguard_base + MEMGUARD_MAPSIZE, 0, VM_PROT_READ | VM_PROT_WRITE,
 	    VM_PROT_READ | VM_PROT_WRITE, 0) != 0) {
 		/* The arena is full of live allocations and freed ranges: serve it unguarded
@@ -152,23 +198,28 @@ void *memguard_alloc(size_t size, int flags, const char *name, int kind)
 		memguard_count_fallback();
 		return NULL;
 	}
-	if (kmem_back(start, ptoa(npages), flags & (M_WAITOK | M_NOWAIT | M_ZERO |
+	data = start + ptoa(front);
+	if (kmem_back(data, ptoa(npages), flags & (M_WAITOK | M_NOWAIT | M_ZERO |
 	    M_USE_RESERVE)) != 0) {
-		vm_map_remove(&memguard_map, start, start + ptoa(npages + 1));
+		vm_map_remove(&memguard_map, start, start + ptoa(npages + 1 + front));
 		uma_zfree(memguard_rec_zone, r);
 		memguard_count_fallback();
 		return NULL;
 	}
 	*r = (struct memguard_rec){
-		.mr_start = start, .mr_addr = start + ptoa(npages) - usable, .mr_size = size,
-		.mr_name = name, .mr_npages = (uint32_t)npages, .mr_kind = (uint8_t)kind,
+		.mr_start = start, .mr_addr = front ? data : data + ptoa(npages) - usable,
+		.mr_size = size, .mr_name = name, .mr_npages = (uint32_t)npages,
+		.mr_front = (uint8_t)front, .mr_kind = (uint8_t)kind,
 	};
+	/* Either way the object starts in the first mapped page: its key. */
 	mtx_lock(&memguard_mtx);
-	b = memguard_bucket(start);
+	b = memguard_bucket(data);
 	r->mr_next = *b;
 	*b = r;
 	memguard_st.mgs_allocs++;
 	memguard_st.mgs_live++;
+	if (front)
+		memguard_st.mgs_around++;
 	mtx_unlock(&memguard_mtx);
 	return (void *)(uintptr_t)r->mr_addr;
 }
@@ -195,7 +246,7 @@ static struct memguard_rec *memguard_find_freed(vm_offset_t va)
 {
 	mtx_assert_owned(&memguard_mtx);
 	for (struct memguard_rec *r = memguard_fifo_head; r != NULL; r = r->mr_next) {
-		if (va - r->mr_start < ptoa(r->mr_npages + 1))
+		if (va - r->mr_start < memguard_rec_span(r))
 			return r;
 	}
 	return NULL;
@@ -223,11 +274,13 @@ size_t memguard_free(void *addr)
 	}
 	memguard_st.mgs_frees++;
 	memguard_st.mgs_live--;
+	if (r->mr_front != 0)
+		memguard_st.mgs_around--;
 	mtx_unlock(&memguard_mtx);
-	usable = ptoa(r->mr_npages) - (r->mr_addr - r->mr_start);
+	usable = memguard_usable(r->mr_size);
 
 	/* Unmapped before the range enters the FIFO: from then on a touch faults. */
-	kmem_unback(r->mr_start, ptoa(r->mr_npages));
+	kmem_unback(memguard_rec_data(r), ptoa(r->mr_npages));
 
 	mtx_lock(&memguard_mtx);
 	r->mr_freed = true;
@@ -245,8 +298,8 @@ size_t memguard_free(void *addr)
 	mtx_unlock(&memguard_mtx);
 	if (old != NULL) {
 		/* The oldest freed range may be handed out again. */
-		vm_map_remove(&memguard_map, old->mr_start,
-		    old->mr_start + ptoa(old->mr_npages + 1));
+		vm_map_remove(&memguard_map, old->mr_start, old->mr_start +
+		    memguard_rec_span(old));
 		uma_zfree(memguard_rec_zone, old);
 	}
 	return usable;
@@ -261,7 +314,7 @@ size_t memguard_usable_size(const void *addr)
 	r = memguard_find_live((vm_offset_t)(uintptr_t)addr, false);
 	KASSERT(r != NULL, ("memguard_usable_size: %p is not a live guarded allocation",
 	    addr));
-	usable = ptoa(r->mr_npages) - (r->mr_addr - r->mr_start);
+	usable = memguard_usable(r->mr_size);
 	mtx_unlock(&memguard_mtx);
 	return usable;
 }
@@ -278,9 +331,14 @@ enum memguard_fault_type memguard_fault_lookup(vm_offset_t va,
 	mtx_lock(&memguard_mtx);
 	for (int i = 0; i < MEMGUARD_NHASH && hit == NULL; i++) {
 		for (struct memguard_rec *r = memguard_hash[i]; r != NULL; r = r->mr_next) {
-			if (trunc_page(va) == r->mr_start + ptoa(r->mr_npages)) {
+			if (trunc_page(va) == memguard_rec_data(r) + ptoa(r->mr_npages)) {
 				hit = r;
 				t = MEMGUARD_FAULT_OVERRUN;
+				break;
+			}
+			if (r->mr_front != 0 && trunc_page(va) == r->mr_start) {
+				hit = r;
+				t = MEMGUARD_FAULT_UNDERRUN;
 				break;
 			}
 		}
@@ -295,24 +353,44 @@ enum memguard_fault_type memguard_fault_lookup(vm_offset_t va,
 	return t;
 }
 
-void memguard_fault(vm_offset_t va, bool write)
+bool memguard_fault_describe(vm_offset_t va, bool write, char *buf, size_t len)
 {
 	struct memguard_fault_info fi;
 	const char *rw = write ? "write" : "read";
 
 	switch (memguard_fault_lookup(va, &fi)) {
 	case MEMGUARD_FAULT_OVERRUN:
-		panic("memguard: overrun (%s at %#lx, %lu bytes past the end) of a %lu-byte "
-		    "allocation at %#lx (%s %s)", rw, (unsigned long)va,
+		snprintf(buf, len, "memguard: overrun (%s at %#lx, %lu bytes past the end) of "
+		    "a %lu-byte allocation at %#lx (%s %s)", rw, (unsigned long)va,
 		    (unsigned long)(va - (fi.mfi_addr + fi.mfi_size)), (unsigned long)fi.mfi_size,
 		    (unsigned long)fi.mfi_addr, memguard_kind_name(fi.mfi_kind), fi.mfi_name);
-	case MEMGUARD_FAULT_USE_AFTER_FREE:
-		panic("memguard: use after free (%s at %#lx) of a %lu-byte allocation at %#lx "
-		    "(%s %s)", rw, (unsigned long)va, (unsigned long)fi.mfi_size,
+		return true;
+	case MEMGUARD_FAULT_UNDERRUN:
+		snprintf(buf, len, "memguard: underrun (%s at %#lx, %lu bytes before the start) "
+		    "of a %lu-byte allocation at %#lx (%s %s)", rw, (unsigned long)va,
+		    (unsigned long)(fi.mfi_addr - va), (unsigned long)fi.mfi_size,
 		    (unsigned long)fi.mfi_addr, memguard_kind_name(fi.mfi_kind), fi.mfi_name);
+		return true;
+	case MEMGUARD_FAULT_USE_AFTER_FREE:
+		snprintf(buf, len, "memguard: use after free (%s at %#lx) of a %lu-byte "
+		    "allocation at %#lx (%s %s)", rw, (unsigned long)va,
+		    (unsigned long)fi.mfi_size, (unsigned long)fi.mfi_addr,
+		    memguard_kind_name(fi.mfi_kind), fi.mfi_name);
+		return true;
 	case MEMGUARD_FAULT_NONE:
 		break;
 	}
+	return false;
+}
+
+void memguard_fault(vm_offset_t va, bool write)
+{
+	/* On the faulting thread's stack: the handler is about to panic, and a static
+	 * buffer would need a lock nobody may take in a fault. */
+	char msg[224];
+
+	if (memguard_fault_describe(va, write, msg, sizeof(msg)))
+		panic("%s", msg);
 }
 
 void memguard_get_stats(struct memguard_stats *st)
@@ -333,6 +411,7 @@ void memguard_reset(void)
 	memguard_fifo_head = memguard_fifo_tail = NULL;
 	memguard_rec_zone = NULL;
 	memguard_enabled = false;
+	memguard_options = 0;
 	memguard_base = 0;
 	memguard_size = 0;
 	memguard_state = 0;

@@ -19,9 +19,16 @@
  * them back in uma_zfree (dtor, fini); other zones pay one branch on a bit of uz_fast
  * (vm/uma_core.c, uma_memguard_select).
  *
- * Not caught: an underrun (the bytes before the object share its first page), an
- * overrun by less than the rounding to MEMGUARD_ALIGN, and a use after free once the
- * range has left the FIFO and been handed out again.
+ * Underruns (MEMGUARD_OPT_GUARD_AROUND, FreeBSD's MG_GUARD_AROUND): allocations made
+ * while the option is on get a guard page before their pages as well and start at a
+ * page boundary, so a write before the object faults (one more page of address space
+ * each, no more memory); the overrun guard then catches only what passes the end of the
+ * last page.
+ *
+ * Not caught: an underrun without the option (the bytes before the object share its
+ * first page), an overrun by less than the rounding to MEMGUARD_ALIGN (or, with the
+ * option, to the page), and a use after free once the range has left the FIFO and been
+ * handed out again.
  *
  * Field locking legend (memguard.c):
  *   G  memguard_mtx
@@ -40,6 +47,10 @@
 #define MEMGUARD_MAPSIZE    (1ul << 30) /* address space reserved in the kernel map */
 #define MEMGUARD_FIFO_DEPTH 64          /* freed ranges kept unmapped before reuse */
 
+/* memguard_set_options */
+#define MEMGUARD_OPT_GUARD_AROUND   0x1     /* a guard page before the object too */
+#define MEMGUARD_OPT_MASK           0x1
+
 /* What the name of a guarded allocation names. */
 #define MEMGUARD_KIND_MALLOC    0       /* a malloc type (kmalloc) */
 #define MEMGUARD_KIND_ZONE      1       /* a UMA zone */
@@ -48,6 +59,7 @@ enum memguard_fault_type {
 	MEMGUARD_FAULT_NONE = 0,        /* not a guarded or recently freed range */
 	MEMGUARD_FAULT_OVERRUN,         /* the guard page after a live allocation */
 	MEMGUARD_FAULT_USE_AFTER_FREE,  /* any page of a freed range still in the FIFO */
+	MEMGUARD_FAULT_UNDERRUN,        /* the guard page before a live allocation */
 };
 
 struct memguard_fault_info {
@@ -65,6 +77,7 @@ struct memguard_stats {
 	uint64_t mgs_fifo;              /* freed ranges waiting in the FIFO */
 	uint64_t mgs_fallbacks;         /* selected, but not guarded: no record, address
 	                                   space or page (the caller's usual path served it) */
+	uint64_t mgs_around;            /* of the live ones, with a guard page before */
 };
 
 /* Hot-path state, read without the lock (A, C). */
@@ -80,6 +93,13 @@ extern vm_size_t memguard_size;
  * Never sleeps, allocates nothing: the boot calls it (vm.memguard=) at CPL 3.
  */
 int memguard_select(const char *name);
+/*
+ * MEMGUARD_OPT_* for the guarded allocations made from now on (FreeBSD's
+ * vm.memguard.options); those made before keep their layout. => 0, or EINVAL for an
+ * unknown bit (nothing changed). Never sleeps.
+ */
+int memguard_set_options(int options);
+int memguard_get_options(void);
 /* Is name the selected one? => memguard_enabled was seen true. */
 bool memguard_cmp_name(const char *name);
 
@@ -115,8 +135,11 @@ size_t memguard_usable_size(const void *addr);
 enum memguard_fault_type memguard_fault_lookup(vm_offset_t va,
     struct memguard_fault_info *fi);
 /* The page-fault handler's question: panics with the allocation's type or zone when va
- * is an overrun or a use after free; returns otherwise. */
+ * is an overrun, an underrun or a use after free; returns otherwise. */
 void memguard_fault(vm_offset_t va, bool write);
+/* The message memguard_fault panics with, in buf: true when va is MemGuard's (tests
+ * check the words without panicking). => never sleeps. */
+bool memguard_fault_describe(vm_offset_t va, bool write, char *buf, size_t len);
 
 void memguard_get_stats(struct memguard_stats *st);
 

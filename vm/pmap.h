@@ -81,6 +81,18 @@ void pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva);
 /* Reduce [sva, eva) to prot: without VM_PROT_READ it removes; it never adds rights. */
 void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot);
 
+/*
+ * Unwire the wired mappings in [sva, eva) (page-aligned, at most max pages): each keeps
+ * its page and rights and loses only its wiring (the wired count follows), so the page
+ * stays mapped and becomes pageable. The pages of the mappings that lost their wiring
+ * are stored in ma[] for the caller, who owns the pages' wirings (vm_page_unwire);
+ * mappings that were not wired are left alone. Nothing is invalidated (the wiring is
+ * no hardware bit).
+ * => the number of pages stored in ma.
+ */
+int pmap_unwire(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, struct vm_page **ma,
+    int max);
+
 /* Every mapping of m, in every pmap, removed. Modified/referenced bits go to the page. */
 void pmap_remove_all(struct vm_page *m);
 /* Every mapping of m made read-only (the page is dirty if any mapping was modified). */

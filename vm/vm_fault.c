@@ -604,19 +604,20 @@ int vm_fault_wire(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 
 void vm_fault_unwire(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
+	enum { CHUNK = 64 };
+	vm_page_t ma[CHUNK];
 	pmap_t pmap = map->vmap_pmap;
 
-	/* There is no pmap_unwire yet: the mapping goes (a later touch faults it back,
-	 * unwired), and the page is unwired when its mapping was a wired one. */
+	/* The mappings stay (a munlocked page is still there without a fault); a page is
+	 * unwired once, when its mapping was a wired one, as vm_fault_enter_one wired it.
+	 * Under the map's lock, which vm_map_delete holds while it unwires a wired entry's
+	 * pages itself: each wired mapping gives back its page's wiring exactly once. */
 	vm_map_lock(map);
-	for (vm_offset_t va = trunc_page(start); va < end; va += PAGE_SIZE) {
-		vm_paddr_t pa = pmap_extract(pmap, va);
-		if (pa == 0)
-			continue;
-		uint64_t wired = pmap_wired_count(pmap);
-		pmap_remove(pmap, va, va + PAGE_SIZE);
-		if (pmap_wired_count(pmap) < wired)
-			vm_page_unwire_noq(PHYS_TO_VM_PAGE(pa));
+	for (vm_offset_t va = trunc_page(start), next; va < end; va = next) {
+		next = MIN(va + ptoa(CHUNK), round_page(end));
+		int n = pmap_unwire(pmap, va, next, ma, CHUNK);
+		for (int i = 0; i < n; i++)
+			vm_page_unwire_noq(ma[i]);
 	}
 	vm_map_unlock(map);
 }

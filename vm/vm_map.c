@@ -834,6 +834,25 @@ static struct vm_map_entry *vm_map_range_first(struct vm_map *map, vm_offset_t s
 	return e->vme_next;
 }
 
+/*
+ * The page wirings a wired entry's mappings hold (vm_fault_wire wired each page once,
+ * with its wired mapping) are dropped before the mappings go, so that the object's
+ * teardown frees the pages instead of leaving them to a wirer who is gone (FreeBSD's
+ * vm_map_entry_unwire from vm_map_delete). => map locked; e has an object.
+ */
+static void vm_map_entry_unwire_pages(struct vm_map *map, struct vm_map_entry *e)
+{
+	enum { CHUNK = 64 };
+	vm_page_t ma[CHUNK];
+
+	for (vm_offset_t va = e->vme_start, next; va < e->vme_end; va = next) {
+		next = MIN(va + ptoa(CHUNK), e->vme_end);
+		int n = pmap_unwire(map->vmap_pmap, va, next, ma, CHUNK);
+		for (int i = 0; i < n; i++)
+			vm_page_unwire_noq(ma[i]);
+	}
+}
+
 int vm_map_delete(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 {
 	struct vm_map_entry *e, *next;
@@ -848,9 +867,12 @@ int vm_map_delete(struct vm_map *map, vm_offset_t start, vm_offset_t end)
 		next = e->vme_next;
 		/* Mappings before the reference: a page may be freed once it goes. One call
 		 * per entry; pmap batches the invalidations of the range. Wirings go with the
-		 * entry; unwiring its pages is the fault layer's job (vm_fault_unwire). */
-		if (e->vme_object != NULL && map->vmap_pmap != NULL)
+		 * entry, and so do its pages' (munmap of locked memory, a process's exit). */
+		if (e->vme_object != NULL && map->vmap_pmap != NULL) {
+			if (vm_map_entry_wired(e))
+				vm_map_entry_unwire_pages(map, e);
 			pmap_remove(map->vmap_pmap, e->vme_start, e->vme_end);
+		}
 		map->vmap_size -= e->vme_end - e->vme_start;
 		vm_map_entry_unlink(map, e);
 		vm_map_entry_dispose(map, e);
@@ -1038,40 +1060,116 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
  * resident pages of a private anonymous object that only this entry refers to (no
  * other entry, no shadow, no backing object whose pages would show through, no copy
  * pending) are freed, so that the range zero-fills on its next fault. Shared pages stay
- * in their object; pages another reference can see stay too (see vm_map.h: what
- * DONTNEED does not do yet). Wired entries are skipped: the mmap layer refuses them,
- * and the kernel's wirings keep their pages.
+ * in their object (Linux reads the shared object again). Wired entries are skipped: the
+ * mmap layer refuses them, and the kernel's wirings keep their pages.
+ *
+ * DONTNEED on a private range whose object another reference can see (the other side
+ * of a fork, a shadow of it) or that shadows a backing object must still read zeros
+ * afterwards (Linux's zap of private anonymous memory), while the other side keeps its
+ * bytes. Freeing pages cannot do that: the pages below would show through. The range
+ * gets a fresh state instead, as if never faulted: its entry is clipped to the range
+ * and lets go of its object (reference dropped after the map's lock), so the next
+ * fault gives it a new, empty anonymous object. Why not a new empty shadow in front:
+ * a shadow reads through where it has no page, so hiding the pages below would need a
+ * "zero here" mark per page that objects do not have; an entry without an object is
+ * a state the map and the fault handler know already. When the object was this
+ * entry's alone (a private shadow made by an earlier copy-on-write), its pages in the
+ * range are freed first: nothing else could reach them once the entry lets go.
+ * FREE keeps the old rule (Linux frees only pages mapped once; old bytes may stay).
  */
-static int vm_map_madvise_discard(struct vm_map *map, vm_offset_t start, vm_offset_t end)
+#define VM_MAP_DISCARD_BATCH    8
+
+/*
+ * The references e and its pieces hold on e's object: the neighbours that continue it
+ * (the same object at contiguous offsets), as an mprotect, mlock or madvise of part of
+ * a mapping leaves it. When that is the object's whole count, nobody else can see its
+ * pages at e's offsets, and discarding can free them instead of detaching. Pieces
+ * farther apart (a hole unmapped between them) are not counted: the entry is then
+ * detached, which is right, only slower to give memory back. => map locked.
+ */
+static uint32_t vm_map_entry_piece_refs(struct vm_map *map, struct vm_map_entry *e)
 {
+	struct vm_map_entry *a, *b;
+	uint32_t n = 1;
+
+	for (a = e, b = e->vme_prev; b != &map->vmap_header && b->vme_object == e->vme_object &&
+	    b->vme_end == a->vme_start &&
+	    b->vme_offset + (b->vme_end - b->vme_start) == a->vme_offset; a = b, b = b->vme_prev)
+		n++;
+	for (a = e, b = e->vme_next; b != &map->vmap_header && b->vme_object == e->vme_object &&
+	    b->vme_start == a->vme_end &&
+	    a->vme_offset + (a->vme_end - a->vme_start) == b->vme_offset; a = b, b = b->vme_next)
+		n++;
+	return n;
+}
+
+static int vm_map_madvise_discard(struct vm_map *map, vm_offset_t start, vm_offset_t end,
+    bool dontneed)
+{
+	struct vm_object *drop[VM_MAP_DISCARD_BATCH];
 	struct vm_map_entry *e;
 	struct vm_object *obj;
-	vm_offset_t s, t;
-	int rv;
+	vm_offset_t s, t, at = start;
+	int ndrop, rv;
 
+again:
+	ndrop = 0;
 	vm_map_lock(map);
-	if ((rv = vm_map_range_check(map, &start, &end)) != 0)
+	if ((rv = vm_map_range_check(map, &at, &end)) != 0)
 		goto out;
-	if (!vm_map_lookup_entry(map, start, &e))
+	if (!vm_map_lookup_entry(map, at, &e))
 		e = e->vme_next;
 	for (; e != &map->vmap_header && e->vme_start < end; e = e->vme_next) {
 		if ((obj = e->vme_object) == NULL || vm_map_entry_wired(e))
 			continue;       /* never faulted: nothing mapped, nothing resident */
-		s = MAX(start, e->vme_start);
+		s = MAX(at, e->vme_start);
 		t = MIN(end, e->vme_end);
 		if (map->vmap_pmap != NULL)
 			pmap_remove(map->vmap_pmap, s, t);
-		if ((e->vme_eflags & (VME_SHARED | VME_NEEDS_COPY)) != 0 || !vm_object_anon(obj))
+		if ((e->vme_eflags & VME_SHARED) != 0 || !vm_object_anon(obj))
 			continue;
 		vm_object_lock(obj);
-		/* Under the object's lock a count of one is ours (this entry's) and stays. */
-		if (obj->vo_ref_count == 1 && obj->vo_backing_object == NULL)
+		/* Under the map's and the object's locks, a count equal to the references
+		 * of this entry and its pieces is all there is, and stays so. */
+		bool alone = obj->vo_ref_count == vm_map_entry_piece_refs(map, e);
+		bool below = obj->vo_backing_object != NULL ||
+		    (e->vme_eflags & VME_NEEDS_COPY) != 0;
+		bool detach = dontneed && (!alone || below);
+		/* Without detaching, freeing pages that hide a backing object would bring
+		 * back bytes older than the last write. */
+		if (alone && (detach || !below))
 			vm_object_page_remove(obj, atop(e->vme_offset + (s - e->vme_start)),
 			    atop(e->vme_offset + (t - e->vme_start)));
 		vm_object_unlock(obj);
+		if (!detach)
+			continue;
+		if (ndrop == VM_MAP_DISCARD_BATCH) {
+			/* The references wait for the unlock; go on from here after it. */
+			vm_map_simplify_locked(map, at, s);
+			at = s;
+			vm_map_unlock(map);
+			for (int i = 0; i < ndrop; i++)
+				vm_object_deallocate(drop[i]);
+			goto again;
+		}
+		/* Two clips at most per pass: s is inside only the first entry, t only
+		 * the last (vm_map_lock's spares). */
+		vm_map_clip_start(map, e, s);
+		vm_map_clip_end(map, e, t);
+		drop[ndrop++] = e->vme_object;
+		e->vme_object = NULL;
+		e->vme_offset = 0;
+		e->vme_eflags &= (uint16_t)~(VME_COW | VME_NEEDS_COPY);
+		e->vme_fault_window = 0;
+		e->vme_fault_next = 0;
+		map->vmap_timestamp++;
 	}
+	if (ndrop > 0)
+		vm_map_simplify_locked(map, at, end);
 out:
 	vm_map_unlock(map);
+	for (int i = 0; i < ndrop; i++)
+		vm_object_deallocate(drop[i]);
 	return rv;
 }
 
@@ -1086,7 +1184,7 @@ int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int a
 		return vm_map_set_attr(map, start, end, VM_MAP_ATTR_ADVICE, (uint8_t)advice);
 	case VM_MADV_DONTNEED:
 	case VM_MADV_FREE:
-		return vm_map_madvise_discard(map, start, end);
+		return vm_map_madvise_discard(map, start, end, advice == VM_MADV_DONTNEED);
 	case VM_MADV_WILLNEED:
 		/* Read-ahead into the range's objects and pmap_enter of resident pages: the
 		 * fault layer's (vm_fault's prefault); accepted, the range checked. */
@@ -1158,8 +1256,9 @@ static int vm_map_wiring(struct vm_map *map, vm_offset_t start, vm_offset_t end,
 			e->vme_wired_count++;
 		else
 			e->vme_wired_count--;
-		/* Faulting the pages in (wire) or releasing them (unwire) goes here once
-		 * vm_fault exists (later): this is the accounting only. */
+		/* The accounting only: the mmap layer faults the pages in and wires them
+		 * (vm_fault_wire), or unwires them (vm_fault_unwire), after this call,
+		 * with the map unlocked. */
 	}
 	map->vmap_timestamp++;
 	vm_map_simplify_locked(map, start, end);
@@ -1214,10 +1313,95 @@ static bool vm_map_fork_share_object(struct vm_map *map)
 	return true;
 }
 
+/*
+ * Copy the page at pindex of src's chain into dst, as a fault would find it (src, the
+ * first object, stays locked while the backing objects are searched hand over hand, so
+ * a collapse cannot move the page past the search). => false when no object of the
+ * chain has it: an anonymous page nobody wrote reads as zero. => no locks held; may
+ * sleep (a page busy being filled).
+ */
+static bool vm_map_fork_copy_page(struct vm_object *src, vm_pindex_t pindex, vm_page_t dst)
+{
+	struct vm_object *obj, *next;
+	vm_pindex_t pi;
+	vm_page_t m;
+
+again:
+	vm_object_lock(src);
+	for (obj = src, pi = pindex;;) {
+		if ((m = vm_page_lookup(obj, pi)) != NULL) {
+			if (vm_page_xbusied(m)) {
+				/* Not filled yet: wait for it with only its object held. */
+				if (obj != src)
+					vm_object_unlock(src);
+				vm_page_busy_sleep_unlocked(m, &obj->vo_lock, false);
+				goto again;
+			}
+			pmap_copy_page(m, dst);
+			break;
+		}
+		if ((next = obj->vo_backing_object) == NULL)
+			break;
+		pi += atop(obj->vo_backing_object_offset);
+		vm_object_lock(next);
+		if (obj != src)
+			vm_object_unlock(obj);
+		obj = next;
+	}
+	if (obj != src)
+		vm_object_unlock(obj);
+	vm_object_unlock(src);
+	return m != NULL;
+}
+
+/*
+ * The second half of a fork's wired COPY entries (VME_FORK_COPYING): each such entry of
+ * the child still holds a reference on its parent's object; it gets a new anonymous
+ * object of its own with a copy of every page the parent can see in the range, and
+ * drops that reference. The parent kept its pages and its wired, writable mappings, so
+ * nothing of the parent waits on this: it runs with no lock held, and may sleep for
+ * pages. A page the parent's chain does not have stays absent (zero-fill, as there).
+ * => new is nobody else's yet (vm_map_fork's child); no lock held; may sleep.
+ */
+static void vm_map_fork_copy_wired(struct vm_map *new)
+{
+	for (struct vm_map_entry *e = vm_map_first(new); e != &new->vmap_header;
+	    e = e->vme_next) {
+		if ((e->vme_eflags & VME_FORK_COPYING) == 0)
+			continue;
+		struct vm_object *src = e->vme_object, *dst;
+		vm_pindex_t first = atop(e->vme_offset), n = atop(e->vme_end - e->vme_start);
+		vm_page_t m;
+
+		dst = vm_object_allocate(OBJT_DEFAULT, n);
+		for (vm_pindex_t i = 0; i < n; i++) {
+			vm_object_lock(dst);
+			/* NULL after a sleep only: dst is ours, so i is still empty. */
+			while ((m = vm_page_alloc(dst, i, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY |
+			    VM_ALLOC_WAITOK)) == NULL)
+				;
+			vm_object_unlock(dst);
+			/* Nobody else reaches dst: its page needs no lock while it is filled. */
+			if (!vm_map_fork_copy_page(src, first + i, m)) {
+				vm_object_lock(dst);
+				vm_page_free_obj(m);
+				vm_object_unlock(dst);
+			}
+		}
+		mtx_lock(&new->vmap_lock);
+		e->vme_object = dst;
+		e->vme_offset = 0;
+		e->vme_eflags &= (uint16_t)~(VME_FORK_COPYING | VME_COW | VME_NEEDS_COPY);
+		new->vmap_timestamp++;
+		mtx_unlock(&new->vmap_lock);
+		vm_object_deallocate(src);
+	}
+}
+
 void vm_map_fork(struct vm_map *old, struct vm_map *new)
 {
 	struct vm_map_entry *reserve = NULL, *e, *ne;
-	int nreserve = 0;
+	int nreserve = 0, ncopy = 0;
 
 	KASSERT(new->vmap_nentries == 0 && vm_map_min(new) == vm_map_min(old) &&
 	    vm_map_max(new) == vm_map_max(old), ("vm_map_fork: new map %p not empty or not "
@@ -1260,6 +1444,14 @@ void vm_map_fork(struct vm_map *old, struct vm_map *new)
 			if (e->vme_object == NULL)
 				break;  /* nothing faulted yet: each side zero-fills its own */
 			vm_object_reference(e->vme_object);
+			if (vm_map_entry_wired(e) && vm_object_anon(e->vme_object)) {
+				/* Copied eagerly once the locks are gone (allocations
+				 * sleep): the parent's entry is left private and its
+				 * mappings writable. */
+				ne->vme_eflags |= VME_FORK_COPYING;
+				ncopy++;
+				break;
+			}
 			/* Copy-on-write, no page copied: both sides will shadow the object on
 			 * their next write fault. An entry already needing a copy has no
 			 * writable mapping (vm_map.h), so its pmap is left alone. */
@@ -1290,4 +1482,6 @@ void vm_map_fork(struct vm_map *old, struct vm_map *new)
 		ne = reserve->vme_next;
 		uma_zfree(vm_map_entry_zone, reserve);
 	}
+	if (ncopy > 0)
+		vm_map_fork_copy_wired(new);
 }

@@ -77,6 +77,9 @@ typedef uint8_t vm_inherit_t;
 #define VME_NOSYNC              0x0008  /* the pager need not write it back eagerly */
 #define VME_SHARED              0x0010  /* MAP_SHARED: fork shares it unless told otherwise */
 #define VME_PUBLIC_MASK         0x001f  /* what vm_map_insert accepts */
+#define VME_FORK_COPYING        0x0100  /* vm_map_fork only: a child's entry that still
+                                           holds its wired parent's object, whose pages
+                                           it copies before the fork returns */
 
 /*
  * The first cache line holds what a lookup and a find-space descent read (the zone
@@ -125,7 +128,7 @@ struct vm_map {
 	struct vm_map_entry *vmap_spare[VM_MAP_MAXSPARE]; /* M: reserve for splits */
 	vm_size_t vmap_size;               /* M: bytes mapped */
 	uint32_t vmap_timestamp;           /* M: bumped by every change: "did it change while
-	                                      the fault slept?" (vm_fault, later) */
+	                                      the fault slept?" (vm_fault) */
 	struct pmap *vmap_pmap;            /* C: the physical map, or NULL (no mappings) */
 	struct vm_map_entry *vmap_deferred; /* M: entries gone from the map whose object
 	                                       references vm_map_unlock drops (vm_map.c) */	struct vm_map_entry *vmap_hint;    /* M: the entry the last fault's lookup found, or
@@ -275,8 +278,9 @@ int vm_map_find(struct vm_map *map, struct vm_object *object, vm_ooffset_t offse
 
 /*
  * Unmap [start, end): entries inside go, entries partly inside are clipped to what lies
- * outside. Holes are fine. Wirings of what goes are dropped with it. Each entry's range
- * is pmap_removed before it goes; its object reference is dropped by vm_map_unlock.
+ * outside. Holes are fine. Wirings of what goes are dropped with it, and so are the
+ * page wirings its wired mappings held (pmap_unwire). Each entry's range is
+ * pmap_removed before it goes; its object reference is dropped by vm_map_unlock.
  * => map locked (vm_map_delete) or not (vm_map_remove takes it). 0; EINVAL: unaligned or
  *    start > end.
  */
@@ -317,10 +321,11 @@ int vm_map_inherit(struct vm_map *map, vm_offset_t start, vm_offset_t end, vm_in
 /*
  * Record madvise advice on [start, end) (holes skipped): NORMAL, SEQUENTIAL and RANDOM
  * set the entries' advice. DONTNEED and FREE remove the range's mappings and free the
- * resident pages of a private anonymous object only that entry refers to (not yet:
- * Linux's zeros for a private range whose object is shared after fork or shadows
- * another; that needs the entry to drop its object). WILLNEED is accepted and left to
- * the fault layer.
+ * resident pages of a private anonymous object only that entry refers to. DONTNEED on
+ * a private range whose object is shared (after fork) or shadows another clips the
+ * entry to the range and drops its object there, so the range reads zeros and the
+ * other side keeps its bytes (Linux's semantics); shared mappings keep their pages.
+ * Wired entries are left alone. WILLNEED is accepted and left to the fault layer.
  * => map unlocked. 0; EINVAL: bad range or unknown advice.
  */
 int vm_map_madvise(struct vm_map *map, vm_offset_t start, vm_offset_t end, int advice);
@@ -367,8 +372,12 @@ bool vm_map_range_mapped(struct vm_map *map, vm_offset_t start, vm_offset_t end)
  * (vmspace_fork): VM_INHERIT_NONE entries are left out; SHARE entries map the same
  * object (one is made first for an entry without: old's lock is dropped for it); COPY
  * entries with an object become copy-on-write on both sides (VME_COW | VME_NEEDS_COPY
- * on both, old's writable mappings of the range write-protected, no page copied); ZERO
- * entries become fresh ones without an object. The child's entries are unwired.
+ * on both, old's writable mappings of the range write-protected, no page copied),
+ * except wired ones with an anonymous object: a wired page must never become shared
+ * copy-on-write (a write would replace it), so the child gets a new object holding
+ * copies of the pages and the parent's entry and mappings stay as they were (FreeBSD's
+ * vm_fault_copy_entry); ZERO entries become fresh ones without an object. The child's
+ * entries are unwired.
  * => neither map locked; may sleep.
  */
 void vm_map_fork(struct vm_map *old, struct vm_map *new);

@@ -4,24 +4,26 @@
  * gets the errno it would get on Linux (tests/linuxref/mmap_errnos.c runs the same
  * calls on the host's Linux; tests/unit/test_vm_mmap.c holds what it printed).
  *
- * Pages and page tables belong to vm_object, vm_fault and pmap. What needs only objects
- * and pmap is done:
+ * Pages and page tables belong to vm_object, vm_fault and pmap; this file decides what
+ * happens and calls them:
  *   - zero-fill pages: a new anonymous mapping reads as zeros. A private one needs
  *     nothing here (its first fault makes an object and zero-fills); a shared one gets
  *     its object at mmap time so that a child shares the pages (vm_mmap_anon_object).
  *   - madvise DONTNEED and FREE remove the range's mappings and free the pages of a
- *     private anonymous object only that entry refers to (vm_map_madvise).
- * What needs vm_fault (another engineer's, in progress) has a hook below, a function
- * that does nothing yet and is called where the effect belongs:
- *   - MAP_POPULATE and MAP_LOCKED: fault the range in after mapping it
- *     (vm_mmap_hook_populate).
- *   - mlock: fault the pages in and wire them (vm_mmap_hook_wire_fault); munlock lets
- *     them go (vm_mmap_hook_unwire).
+ *     private anonymous object only that entry refers to; DONTNEED on a private range
+ *     whose object is shared after fork or shadows another gives the range a fresh,
+ *     object-less state, so it reads zeros as on Linux (vm_map_madvise).
+ * The effects that are vm_fault's go through the hooks below, each a thin call where
+ * the effect belongs (a map without a pmap, in some unit tests, skips them):
+ *   - MAP_POPULATE: read-fault the range in after mapping it (vm_mmap_hook_populate,
+ *     vm_fault_populate_range); MAP_LOCKED: fault in and wire, as mlock.
+ *   - mlock: fault the pages in and wire them (vm_mmap_hook_wire_fault, vm_fault_wire);
+ *     munlock unwires them and keeps them mapped (vm_mmap_hook_unwire, vm_fault_unwire
+ *     through pmap_unwire).
  *   - madvise WILLNEED's read-ahead (vm_mmap_hook_willneed).
  *   - munmap and mprotect change page tables in vm_map_delete and vm_map_protect
- *     (pmap_remove, pmap_protect: vm_map.c says where), not here.
- * Until then a program sees the right map and the right errnos; its pages come from
- * faults.
+ *     (pmap_remove, pmap_protect: vm_map.c says where), not here; munmap of locked
+ *     memory unwires its pages there too.
  *
  * Deliberate differences from Linux (each also at its check):
  *   - Addresses: without a usable hint, the lowest free range (FreeBSD's order), not
@@ -39,8 +41,8 @@
  *     flags (VM_DONTCOPY, VM_WIPEONFORK): DONTFORK on a WIPEONFORK range forgets the
  *     wipe, so a later DOFORK gives a copy rather than zeros.
  *   - No rlimits yet (RLIMIT_MEMLOCK, RLIMIT_AS, max_map_count): but the break's limit.
- *   - mlock of a PROT_NONE range succeeds; Linux wires it and then answers ENOMEM when
- *     faulting it in fails: vm_mmap_hook_wire_fault will, through vm_fault.
+ *   - mlock of a PROT_NONE range: Linux marks it locked and then answers ENOMEM when
+ *     faulting it in fails; so does vm_mmap_hook_wire_fault, through vm_fault.
  *
  * Lock order: the map's lock only (vm_map.c takes UMA's under it).
  */
@@ -67,7 +69,7 @@ static struct vm_object *vm_mmap_anon_object(vm_size_t len, bool shared)
 	return shared ? vm_object_allocate(OBJT_DEFAULT, atop(len)) : NULL;
 }
 
-/* ---- hooks: the effects that wait for vm_fault ------------------------------------------ */
+/* ---- hooks: the effects that are vm_fault's -------------------------------------------- */
 
 /* MAP_POPULATE, MAP_LOCKED: fault [start, end) in (vm_fault's populate). Linux's mmap
  * ignores a failure here, so its result is dropped. => map unlocked. */
@@ -217,9 +219,13 @@ long vm_mmap_max(struct vm_map *map, vm_offset_t addr, vm_size_t len, int prot,
 		return -rv;
 	}
 	/* vm_mmap_pgoff populates after dropping the lock and ignores the outcome;
-	 * MAP_NONBLOCK turns MAP_POPULATE off. */
-	if ((flags & LINUX_MAP_LOCKED) != 0 || (flags & (LINUX_MAP_POPULATE |
-	    LINUX_MAP_NONBLOCK)) == LINUX_MAP_POPULATE)
+	 * MAP_NONBLOCK turns MAP_POPULATE off. MAP_LOCKED faults as mlock does: a wired
+	 * mapping holds one wiring of its page, which munlock and munmap give back (a
+	 * populate's read faults would map the pages wired without wiring them, and
+	 * copy-on-write would stay pending under a wired page). */
+	if ((flags & LINUX_MAP_LOCKED) != 0)
+		(void)vm_mmap_hook_wire_fault(map, a, a + len);
+	else if ((flags & (LINUX_MAP_POPULATE | LINUX_MAP_NONBLOCK)) == LINUX_MAP_POPULATE)
 		(void)vm_mmap_hook_populate(map, a, a + len);
 	return (long)a;
 }

@@ -1098,3 +1098,46 @@ uint64_t pmap_wired_count(pmap_t pmap)
 {
 	return __atomic_load_n(&pmap->pm_stats.wired_count, __ATOMIC_RELAXED);
 }
+
+/* ---- unwire ---------------------------------------------------------------------- */
+
+/*
+ * PG_W is a software bit (the hardware ignores bits 9-11), so taking it away changes
+ * nothing a TLB holds: no invalidation, and the mapping itself stays, so a munlocked
+ * page is still reachable without a fault. The pv lists are not touched either, so the
+ * pmap's own lock is enough. The pages go back to the caller rather than being
+ * unwired here: a page's wiring is the VM core's (vm_page_unwire_noq), and pmap only
+ * knows which mapping held one.
+ */
+int pmap_unwire(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, struct vm_page **ma,
+    int max)
+{
+	int n = 0;
+
+	pmap_range_check(pmap, sva, eva, "pmap_unwire");
+	KASSERT((sva & PAGE_MASK) == 0 && (eva & PAGE_MASK) == 0 && max >= 0 &&
+	    atop(eva - sva) <= (vm_size_t)max, ("pmap_unwire: range [%#lx, %#lx) does not "
+	    "fit %d pages", (unsigned long)sva, (unsigned long)eva, max));
+	mtx_lock(&pmap->pm_mtx);
+	for (vm_offset_t va = sva, next; va < eva; va = next) {
+		int shift;
+		uint64_t *pte = pmap_pte_span(pmap, va, &shift);
+		next = PMAP_SPAN_END(va, pte == NULL ? shift : PDRSHIFT, eva);
+		if (pte == NULL)
+			continue;
+		for (; va < next; va += PAGE_SIZE, pte++) {
+			if ((*pte & (PG_V | PG_W)) != (PG_V | PG_W))
+				continue;
+			/* An atomic and: the CPU may set PG_A/PG_M meanwhile. */
+			uint64_t old = __atomic_fetch_and(pte, ~(uint64_t)PG_W,
+			    __ATOMIC_ACQ_REL);
+			KASSERT(pmap->pm_stats.wired_count > 0, ("pmap_unwire: pmap %p has a "
+			    "wired entry at %#lx and a wired count of 0", (void *)pmap,
+			    (unsigned long)va));
+			pmap->pm_stats.wired_count--;
+			ma[n++] = PHYS_TO_VM_PAGE(old & PG_FRAME);
+		}
+	}
+	mtx_unlock(&pmap->pm_mtx);
+	return n;
+}

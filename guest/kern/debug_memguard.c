@@ -1,6 +1,8 @@
 /*
  * debug.memguard=uaf|overrun (kern/debug_memguard.h): a kmalloc of malloc type "temp"
  * (M_TEMP), then a write after kfree (uaf) or one byte past its usable end (overrun).
+ * debug.memguard=underrun: the same kmalloc made with MemGuard's guard page before it
+ * too (MEMGUARD_OPT_GUARD_AROUND), then a write one byte before it.
  * debug.memguard=zone-uaf: the same use after free of an item of UMA zone "dbgzone"
  * (made here, with a ctor and a dtor), guarded unless vm.memguard= names another.
  * The type is guarded unless vm.memguard= names another: then nothing faults, and the
@@ -60,11 +62,15 @@ void debug_memguard(const char *how)
 		debug_memguard_zone(sel);
 	if (sel == NULL)
 		(void)memguard_select(M_TEMP->ks_shortdesc);
+	if (strcmp(how, "underrun") == 0)
+		(void)memguard_set_options(MEMGUARD_OPT_GUARD_AROUND);
 	p = kmalloc(DEBUG_MEMGUARD_SIZE, M_TEMP, M_WAITOK | M_ZERO);
 	usable = kmalloc_usable_size((const void *)p);
 	if (strcmp(how, "uaf") == 0) {
 		kfree((void *)p, M_TEMP);
 		p[DEBUG_MEMGUARD_SIZE / 2] = 0xde;      /* faults when guarded */
+	} else if (strcmp(how, "underrun") == 0) {
+		p[-1] = 0xde;                           /* the front guard when guarded */
 	} else {
 		p[usable] = 0xde;                       /* the guard page when guarded */
 	}

@@ -658,6 +658,70 @@ START_TEST(protect_span)
 }
 END_TEST
 
+START_TEST(unwire)
+{
+	enum { N = 8 };
+	struct pmap p;
+	vm_page_t m[N], got[N + 4];
+	vm_offset_t va = 0x200000 - PG(N / 2);     /* the run crosses a page table */
+	uint64_t before[N];
+
+	for (int i = 0; i < N; i++)
+		m[i] = page();
+	ck_assert_int_eq(pmap_pinit(&p), 0);
+	pmap_activate(&p);
+	/* Even pages wired, odd ones not; page 6 read-only and modified-free. */
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(pmap_enter(&p, va + PG(i), m[i], i == 6 ? VM_PROT_READ : RW,
+		    (i == 6 ? VM_PROT_READ : VM_PROT_WRITE) | ((i & 1) == 0 ?
+		    PMAP_ENTER_WIRED : 0)), 0);
+	pmap_remove(&p, va + PG(2), va + PG(3));       /* a hole where a wired page was */
+	ck_assert_uint_eq(pmap_wired_count(&p), 3);
+	for (int i = 0; i < N; i++)
+		before[i] = walk(p.pm_cr3, va + PG(i));
+	uint64_t calls = pmap_invl_log.pil_range_calls;
+	/* Over a range wider than the mappings: the pages of the wired ones come back,
+	 * in address order. */
+	int n = pmap_unwire(&p, va - PG(2), va + PG(N + 2), got, N + 4);
+	ck_assert_int_eq(n, 3);
+	ck_assert_ptr_eq(got[0], m[0]);
+	ck_assert_ptr_eq(got[1], m[4]);
+	ck_assert_ptr_eq(got[2], m[6]);
+	ck_assert_uint_eq(pmap_wired_count(&p), 0);
+	ck_assert_uint_eq(pmap_resident_count(&p), N - 1);
+	/* Each entry is what it was but for PG_W: same frame, rights, A/D, pv entry. */
+	for (int i = 0; i < N; i++) {
+		uint64_t e = walk(p.pm_cr3, va + PG(i));
+		ck_assert_uint_eq(e, before[i] & ~(uint64_t)PG_W);
+		if (i != 2)
+			ck_assert_uint_eq(npv(m[i]), 1);
+	}
+	/* A software bit: nothing invalidated, although p is loaded. */
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls);
+	/* Nothing wired left: nothing reported the second time. */
+	ck_assert_int_eq(pmap_unwire(&p, va, va + PG(N), got, N), 0);
+	/* A wired mapping entered again is unwired again, alone of the range. */
+	ck_assert_int_eq(pmap_enter(&p, va + PG(1), m[1], RW, VM_PROT_READ |
+	    PMAP_ENTER_WIRED), 0);
+	ck_assert_uint_eq(pmap_wired_count(&p), 1);
+	ck_assert_int_eq(pmap_unwire(&p, va, va + PG(N), got, N), 1);
+	ck_assert_ptr_eq(got[0], m[1]);
+	ck_assert_uint_eq(walk(p.pm_cr3, va + PG(1)) & PG_W, 0);
+	ck_assert_uint_eq(pmap_wired_count(&p), 0);
+	check_pmap(&p);
+
+	pmap_remove(&p, va, va + PG(N));
+	ck_assert_uint_eq(pmap_wired_count(&p), 0);
+	pmap_activate(kernel_pmap);
+	pmap_release(&p);
+	for (int i = 0; i < N; i++) {
+		m[i]->dirty = 0;
+		vm_page_free(m[i]);
+	}
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+}
+END_TEST
+
 START_TEST(zero_and_copy)
 {
 	vm_page_t a = page(), b = page();
@@ -691,6 +755,7 @@ static Suite *pmap_suite(void)
 	tcase_add_test(tc, kernel_half_shared);
 	tcase_add_test(tc, invalidations_batched);
 	tcase_add_test(tc, protect_span);
+	tcase_add_test(tc, unwire);
 	tcase_add_test(tc, zero_and_copy);
 	suite_add_tcase(s, tc);
 	return s;

@@ -448,6 +448,74 @@ VMTEST(fault, mlock_wires_once)
 }
 
 /*
+ * munlock keeps the mappings: the same frames, writable, no longer wired (PG_W off,
+ * the pmap's wired count and each page's wire count back to 0), the bytes still there
+ * without a fault; the pages are freed with the range as any others.
+ */
+VMTEST(fault, munlock_keeps_mapping)
+{
+	struct ft_env env;
+	enum { N = 6 };
+	vm_paddr_t pa[N];
+	uint64_t wired0;
+	long a;
+
+	VMT_ASSERT(ft_begin(&env));
+	a = vm_mmap(&env.map, 0, ptoa(N), LINUX_PROT_READ | LINUX_PROT_WRITE,
+	    LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS);
+	VMT_ASSERT(a > 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT(ft_store(&env, (vm_offset_t)a + ptoa(i), (uint8_t)(0x30 + i)));
+	/* Page-table pages are wired pages too: counted from here, where they exist. */
+	wired0 = vm_page_wire_count();
+	VMT_ASSERT_EQ(vm_mlock(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(vm_page_wire_count(), wired0 + N);
+	for (int i = 0; i < N; i++) {
+		uint64_t e = ft_pte(&env, (vm_offset_t)a + ptoa(i));
+		VMT_ASSERT_EQ(e & (PG_V | PG_W | PG_RW), PG_V | PG_W | PG_RW);
+		pa[i] = e & PG_FRAME;
+		VMT_ASSERT_EQ(PHYS_TO_VM_PAGE(pa[i])->ref_count, 1);
+	}
+	/* Half first: the other half stays wired. */
+	VMT_ASSERT_EQ(vm_munlock(&env.map, (vm_offset_t)a, ptoa(N / 2)), 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), N - N / 2);
+	VMT_ASSERT_EQ(vm_page_wire_count(), wired0 + N - N / 2);
+	VMT_ASSERT_EQ(vm_munlock(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&env.pmap), N);
+	VMT_ASSERT_EQ(vm_page_wire_count(), wired0);
+	uint64_t faults = env.faults;
+	for (int i = 0; i < N; i++) {
+		uint64_t e = ft_pte(&env, (vm_offset_t)a + ptoa(i));
+		VMT_ASSERT_EQ(e & (PG_V | PG_W | PG_RW), PG_V | PG_RW);
+		VMT_ASSERT_EQ(e & PG_FRAME, pa[i]);
+		VMT_ASSERT_EQ(PHYS_TO_VM_PAGE(pa[i])->ref_count, 0);
+		VMT_ASSERT_EQ(ft_load(&env, (vm_offset_t)a + ptoa(i)), 0x30 + i);
+	}
+	VMT_ASSERT_EQ(env.faults, faults);
+	/* munlock of what is no longer locked: nothing changes. */
+	VMT_ASSERT_EQ(vm_munlock(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&env.pmap), N);
+	VMT_ASSERT_EQ(vm_munmap(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&env.pmap), 0);
+	/* munmap of locked memory (no munlock first) takes the pages' wirings with the
+	 * mappings: the pages are freed (ft_end counts them). */
+	uint64_t wired1 = vm_page_wire_count();        /* the page tables went too */
+	a = vm_mmap(&env.map, 0, ptoa(N), LINUX_PROT_READ | LINUX_PROT_WRITE,
+	    LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_LOCKED);
+	VMT_ASSERT(a > 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), N);
+	wired0 = vm_page_wire_count();
+	VMT_ASSERT_EQ(vm_munmap(&env.map, (vm_offset_t)a + ptoa(1), ptoa(N - 2)), 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), 2);
+	VMT_ASSERT_EQ(vm_page_wire_count(), wired0 - (N - 2));
+	VMT_ASSERT_EQ(vm_munmap(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), 0);
+	VMT_ASSERT_EQ(vm_page_wire_count(), wired1);
+	VMT_ASSERT(ft_end(&env));
+}
+
+/*
  * 200 random single-page write faults in a 256-page entry, then everything freed: the
  * free count is back. (Counted raw, it came back one page short: a pmap_remove of 143
  * pv entries made the pv zone's caches use a fifth 126-item bucket, and the bucket

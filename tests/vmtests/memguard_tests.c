@@ -11,10 +11,14 @@
 #include "vm/memguard.h"
 #include "vm/pmap.h"
 #include "vm/uma.h"
+#include "vm/vm_errno.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_page.h"
 #include "tests/vmtests/vmtest.h"
 #include "tests/vmtests/vmt_pmap.h"
+#ifndef VM_HOST
+#include "amd64/trap.h"
+#endif
 
 MALLOC_DEFINE(M_MGVMT, "memguard-vmtest");
 
@@ -144,4 +148,104 @@ VMTEST(memguard, fifo_delays_reuse)
 	}
 	VMT_ASSERT(reused);
 	VMT_ASSERT_EQ(kmem_pages(), kp0);
+}
+
+/*
+ * Underruns (MEMGUARD_OPT_GUARD_AROUND): the object starts its first page, the page
+ * before is an unmapped guard as is the one after; a fault there is an underrun naming
+ * the type (the panic's words, from memguard_fault_describe); each range spans its two
+ * guards, so the next one starts after them; freed, the whole range (front guard
+ * included) is a use after free; the option applies to allocations made while it is
+ * on. In the guest a real store before the object faults where the test expects it.
+ */
+VMTEST(memguard, underrun_guard_around)
+{
+	struct memguard_fault_info fi;
+	struct memguard_stats st0, st;
+	char msg[224], want[224];
+	uint64_t free0 = mgt_free_pages();
+	uint64_t res0 = pmap_resident_count(kernel_pmap);
+	uint8_t *p, *q, *r;
+	vm_offset_t va, vq;
+
+	memguard_get_stats(&st0);
+	VMT_ASSERT_EQ(memguard_set_options(0x80), EINVAL);
+	VMT_ASSERT_EQ(memguard_get_options(), 0);
+	VMT_ASSERT_EQ(memguard_select("memguard-vmtest"), 0);
+	VMT_ASSERT_EQ(memguard_set_options(MEMGUARD_OPT_GUARD_AROUND), 0);
+	p = kmalloc(100, M_MGVMT, M_WAITOK | M_ZERO);
+	q = kmalloc(PAGE_SIZE + 1, M_MGVMT, M_WAITOK);
+	VMT_ASSERT_EQ(memguard_set_options(0), 0);
+	r = kmalloc(100, M_MGVMT, M_WAITOK);    /* made after: the usual layout */
+	memguard_select(NULL);
+	va = (vm_offset_t)p;
+	vq = (vm_offset_t)q;
+	VMT_ASSERT(memguard_owns(p) && memguard_owns(q) && memguard_owns(r));
+	memguard_get_stats(&st);
+	VMT_ASSERT_EQ(st.mgs_around - st0.mgs_around, 2);
+	VMT_ASSERT_EQ(st.mgs_live - st0.mgs_live, 3);
+	/* Page-aligned, usable size as without the option (the type's counts). */
+	VMT_ASSERT_EQ(va & PAGE_MASK, 0);
+	VMT_ASSERT_EQ(vq & PAGE_MASK, 0);
+	VMT_ASSERT_EQ(kmalloc_usable_size(p), 112);
+	VMT_ASSERT_EQ(kmalloc_usable_size(q), PAGE_SIZE + 16);
+	VMT_ASSERT_EQ(((vm_offset_t)r + 112) & PAGE_MASK, 0);
+	/* Guard, data, guard. */
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, va - PAGE_SIZE), 0);
+	VMT_ASSERT(pmap_extract(kernel_pmap, va) != 0);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, va + PAGE_SIZE), 0);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, vq - 1), 0);
+	VMT_ASSERT(pmap_extract(kernel_pmap, vq + PAGE_SIZE) != 0);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, vq + 2 * PAGE_SIZE), 0);
+	/* Each range spans both its guards: ranges handed out lowest first never share
+	 * a guard page with a neighbour's data. */
+	VMT_ASSERT(vq >= va + 3 * PAGE_SIZE || va >= vq + 4 * PAGE_SIZE);
+	/* The faults' answers. */
+	VMT_ASSERT_EQ(memguard_fault_lookup(va - 1, &fi), MEMGUARD_FAULT_UNDERRUN);
+	VMT_ASSERT(strcmp(fi.mfi_name, "memguard-vmtest") == 0);
+	VMT_ASSERT_EQ(fi.mfi_addr, va);
+	VMT_ASSERT_EQ(fi.mfi_size, 100);
+	VMT_ASSERT_EQ(memguard_fault_lookup(va - PAGE_SIZE, &fi), MEMGUARD_FAULT_UNDERRUN);
+	VMT_ASSERT_EQ(memguard_fault_lookup(va + PAGE_SIZE, &fi), MEMGUARD_FAULT_OVERRUN);
+	VMT_ASSERT_EQ(memguard_fault_lookup(va + PAGE_SIZE - 1, &fi), MEMGUARD_FAULT_NONE);
+	VMT_ASSERT_EQ(memguard_fault_lookup(vq - 8, &fi), MEMGUARD_FAULT_UNDERRUN);
+	VMT_ASSERT_EQ(fi.mfi_addr, vq);
+	VMT_ASSERT_EQ(memguard_fault_lookup((vm_offset_t)r - 1, &fi), MEMGUARD_FAULT_NONE);
+	VMT_ASSERT(memguard_fault_describe(va - 1, true, msg, sizeof(msg)));
+	snprintf(want, sizeof(want), "memguard: underrun (write at %#lx, 1 bytes before the "
+	    "start) of a 100-byte allocation at %#lx (malloc type memguard-vmtest)",
+	    (unsigned long)(va - 1), (unsigned long)va);
+	VMT_ASSERT_MSG(strcmp(msg, want) == 0, "the panic would say '%s'", msg);
+	VMT_ASSERT(!memguard_fault_describe((vm_offset_t)r - 1, false, msg, sizeof(msg)));
+#ifndef VM_HOST
+	/* A real store one byte before the object: the page fault the handler would
+	 * have turned into that panic, at that address. */
+	struct trap_record rec;
+	uint8_t v = 0xde;
+	trap_expect(T_PF);
+	__asm__ volatile(TRAP_FIXUP("movb %0, (%1)") : : "q"(v), "r"(va - 1) : "memory");
+	VMT_ASSERT(trap_expect_done(&rec));
+	VMT_ASSERT_EQ(rec.tr_cr2, va - 1);
+	VMT_ASSERT(rec.tr_err & PGEX_W);
+	VMT_ASSERT(memguard_fault_describe(rec.tr_cr2, true, msg, sizeof(msg)));
+	VMT_ASSERT_MSG(strcmp(msg, want) == 0, "the panic would say '%s'", msg);
+	/* Every usable byte is there, zeroed. */
+	for (int i = 0; i < 112; i++)
+		VMT_ASSERT_EQ(((volatile uint8_t *)p)[i], 0);
+	p[111] = 1;
+#endif
+	kfree(p, M_MGVMT);
+	kfree(q, M_MGVMT);
+	kfree(r, M_MGVMT);
+	/* The front guard belongs to the freed range too. */
+	VMT_ASSERT_EQ(memguard_fault_lookup(va - 1, &fi), MEMGUARD_FAULT_USE_AFTER_FREE);
+	VMT_ASSERT_EQ(fi.mfi_addr, va);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, va), 0);
+	VMT_ASSERT_EQ(pmap_extract(kernel_pmap, vq + PAGE_SIZE), 0);
+	memguard_get_stats(&st);
+	VMT_ASSERT_EQ(st.mgs_around, st0.mgs_around);
+	VMT_ASSERT_EQ(st.mgs_live, st0.mgs_live);
+	VMT_ASSERT_EQ(pmap_resident_count(kernel_pmap), res0);
+	/* Records and map entries of the ranges now in the FIFO may take a page. */
+	VMT_ASSERT(free0 - mgt_free_pages() <= 2);
 }

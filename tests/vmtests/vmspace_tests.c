@@ -204,10 +204,20 @@ VMTEST(vmspace, fork_inheritance)
 	VMT_ASSERT_EQ(ce->vme_inheritance, VM_INHERIT_ZERO);
 	VMT_ASSERT_EQ(zero->vo_ref_count, 1);
 	VMT_ASSERT((vst_pte(vmspace_pmap(parent), VST_VA(24)) & PG_RW) != 0);
-	/* Wiring stays the parent's. */
+	/* Wiring stays the parent's; a wired COPY range is copied at once into an object
+	 * of the child's own, and the parent's entry keeps its object, unshared, with its
+	 * mappings writable. */
 	ce = vst_entry(cm, VST_VA(32));
-	VMT_ASSERT(ce != NULL && !vm_map_entry_wired(ce) && ce->vme_object == wired);
-	VMT_ASSERT(vm_map_entry_wired(vst_entry(pm, VST_VA(32))));
+	pe = vst_entry(pm, VST_VA(32));
+	VMT_ASSERT(ce != NULL && !vm_map_entry_wired(ce) && ce->vme_object != NULL &&
+	    ce->vme_object != wired);
+	VMT_ASSERT(ce->vme_object->vo_backing_object == NULL);
+	VMT_ASSERT_EQ(ce->vme_object->vo_resident_page_count, 2);
+	VMT_ASSERT_EQ(ce->vme_eflags & (VME_NEEDS_COPY | VME_FORK_COPYING), 0);
+	VMT_ASSERT(vm_map_entry_wired(pe) && pe->vme_object == wired);
+	VMT_ASSERT_EQ(wired->vo_ref_count, 1);
+	VMT_ASSERT_EQ(pe->vme_eflags & VME_NEEDS_COPY, 0);
+	VMT_ASSERT((vst_pte(vmspace_pmap(parent), VST_VA(32)) & PG_RW) != 0);
 
 	/* A second fork of a parent already needing copies protects nothing more and
 	 * shares the same objects. */
