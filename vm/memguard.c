@@ -359,18 +359,22 @@ bool memguard_fault_describe(vm_offset_t va, bool write, char *buf, size_t len)
 	const char *rw = write ? "write" : "read";
 
 	switch (memguard_fault_lookup(va, &fi)) {
-	case MEMGUARD_FAULT_OVERRUN:
-		snprintf(buf, len, "memguard: overrun (%s at %#lx, %lu bytes past the end) of "
-		    "a %lu-byte allocation at %#lx (%s %s)", rw, (unsigned long)va,
-		    (unsigned long)(va - (fi.mfi_addr + fi.mfi_size)), (unsigned long)fi.mfi_size,
+	case MEMGUARD_FAULT_OVERRUN: {
+		unsigned long past = (unsigned long)(va - (fi.mfi_addr + fi.mfi_size));
+		snprintf(buf, len, "memguard: overrun (%s at %#lx, %lu byte%s past the end) of "
+		    "a %lu-byte allocation at %#lx (%s %s)", rw, (unsigned long)va, past,
+		    past == 1 ? "" : "s", (unsigned long)fi.mfi_size,
 		    (unsigned long)fi.mfi_addr, memguard_kind_name(fi.mfi_kind), fi.mfi_name);
 		return true;
-	case MEMGUARD_FAULT_UNDERRUN:
-		snprintf(buf, len, "memguard: underrun (%s at %#lx, %lu bytes before the start) "
-		    "of a %lu-byte allocation at %#lx (%s %s)", rw, (unsigned long)va,
-		    (unsigned long)(fi.mfi_addr - va), (unsigned long)fi.mfi_size,
+	}
+	case MEMGUARD_FAULT_UNDERRUN: {
+		unsigned long before = (unsigned long)(fi.mfi_addr - va);
+		snprintf(buf, len, "memguard: underrun (%s at %#lx, %lu byte%s before the "
+		    "start) of a %lu-byte allocation at %#lx (%s %s)", rw, (unsigned long)va,
+		    before, before == 1 ? "" : "s", (unsigned long)fi.mfi_size,
 		    (unsigned long)fi.mfi_addr, memguard_kind_name(fi.mfi_kind), fi.mfi_name);
 		return true;
+	}
 	case MEMGUARD_FAULT_USE_AFTER_FREE:
 		snprintf(buf, len, "memguard: use after free (%s at %#lx) of a %lu-byte "
 		    "allocation at %#lx (%s %s)", rw, (unsigned long)va,

@@ -235,7 +235,7 @@ static const struct bi_key {
 	/* MemGuard (vm/memguard.h): the malloc type or UMA zone to guard, and the
 	 * self-test that proves a guarded use after free or overrun panics. */
 	{ "vm.memguard", BI_KEY_VALUE, "a malloc type or UMA zone name such as temp" },
-	{ "debug.memguard", BI_KEY_VALUE, "uaf, overrun or zone-uaf" },
+	{ "debug.memguard", BI_KEY_VALUE, "uaf, overrun, underrun or zone-uaf" },
 	/* Linux's syntax, one word per device (DESIGN.md); the drivers read it. */
 	{ "virtio_mmio.device", BI_KEY_VALUE | BI_KEY_REPEAT, "SIZE@ADDRESS:IRQ" },
 };
@@ -308,9 +308,10 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 			return false;
 		}
 		if (strcmp(key->bk_name, "debug.memguard") == 0 && strcmp(v, "uaf") != 0 &&
-		    strcmp(v, "overrun") != 0 && strcmp(v, "zone-uaf") != 0) {
+		    strcmp(v, "overrun") != 0 && strcmp(v, "underrun") != 0 &&
+		    strcmp(v, "zone-uaf") != 0) {
 			snprintf(msg, msglen, "kernel command line: %s: use debug.memguard=uaf or "
-			    "debug.memguard=overrun (or zone-uaf)", w);
+			    "debug.memguard=overrun (or underrun, zone-uaf)", w);
 			return false;
 		}
 		/* Refused here, with the other command-line checks, before vm_boot. */

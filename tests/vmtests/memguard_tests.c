@@ -212,7 +212,7 @@ VMTEST(memguard, underrun_guard_around)
 	VMT_ASSERT_EQ(fi.mfi_addr, vq);
 	VMT_ASSERT_EQ(memguard_fault_lookup((vm_offset_t)r - 1, &fi), MEMGUARD_FAULT_NONE);
 	VMT_ASSERT(memguard_fault_describe(va - 1, true, msg, sizeof(msg)));
-	snprintf(want, sizeof(want), "memguard: underrun (write at %#lx, 1 bytes before the "
+	snprintf(want, sizeof(want), "memguard: underrun (write at %#lx, 1 byte before the "
 	    "start) of a 100-byte allocation at %#lx (malloc type memguard-vmtest)",
 	    (unsigned long)(va - 1), (unsigned long)va);
 	VMT_ASSERT_MSG(strcmp(msg, want) == 0, "the panic would say '%s'", msg);

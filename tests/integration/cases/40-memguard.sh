@@ -32,11 +32,11 @@ mg_panic memguard_zone_uaf_selected "^vmm: guest panicked: memguard: use after f
 mg_panic memguard_zone_other "^vmm: guest panicked: debug.memguard=zone-uaf: the access did not fault: zone dbgzone is not guarded \(vm.memguard=temp\)$" \
 	--append vm.memguard=temp --append debug.memguard=zone-uaf
 
-# An underrun with a guard page before the object (MEMGUARD_OPT_GUARD_AROUND): in the
-# guest, a store one byte before a guarded kmalloc faults at that byte, and the message
-# the handler panics with says underrun and names the malloc type (the ktest compares
-# it word for word). kern/debug_memguard.c has debug.memguard=underrun ready for the
-# panic itself; the command line's check (kern/bootinfo.c) does not list that value yet.
+# An underrun with a guard page before the object (MEMGUARD_OPT_GUARD_AROUND): a store one
+# byte before a guarded kmalloc faults at that byte and the kernel panics saying so,
+# naming the malloc type; and the ktest compares the message word for word.
+mg_panic memguard_underrun_panic "^vmm: guest panicked: memguard: underrun \(write at $mg_hex, 1 byte before the start\) of a 100-byte allocation at $mg_hex \(malloc type temp\)$" \
+	--append debug.memguard=underrun
 run memguard_underrun "$VMM" run --ktest=memguard.underrun_guard_around
 if [ "$rc" -eq 0 ] && grep -q '^ktest: memguard.underrun_guard_around \.\.\. ok$' "$t_out/memguard_underrun.out"; then
 	ok "memguard_underrun: the store before the object faults as an underrun of malloc type memguard-vmtest"
