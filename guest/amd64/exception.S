@@ -21,6 +21,11 @@
  * here) or one that arrives at CPL 0 (inside KREQ_HALT) is only recorded in
  * intr_pending, without EOI; the kernel runs it when it unmasks.
  *
+ * From user mode (pc_user set: kernel and user share the CPL 3 selectors, so only this
+ * per-CPU byte tells them apart) every trap is forwarded, to trap_kentry_user on the
+ * thread's kernel stack (pc_kstack_top) rather than on the interrupted stack; its
+ * return to user mode is the KREQ_RETURN_USER request. A user int3 is forwarded as #BP.
+ *
  * An exception at CPL 0 is a bug in this file: trap_fatal_cpl0 prints it and stops.
  *
  * The forwarded frame, at %rax in trap_kentry (FWD_* offsets):
@@ -30,6 +35,7 @@
 #include "amd64/segments.h"
 #include "amd64/trap.h"
 #include "amd64/kreq.h"
+#include "amd64/pcpu.h"
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
@@ -69,6 +75,8 @@ trap_stubs:
 trap_common:
 	testb $3, 24(%rsp)
 	jz trap_cpl0                    /* 2 instructions to here */
+	cmpb $0, %gs:PC_USER
+	jne trap_from_user
 	cmpq $T_NEXCEPT, (%rsp)
 	jb trap_forward
 	cmpb $0, intr_soft_mask(%rip)
@@ -85,6 +93,28 @@ trap_forward:                           /* 11 more */
 	pushq $(GSEL_UCODE | SEL_UPL)
 	pushq $trap_kentry
 	iretq
+
+/* User mode to the kernel: to trap_kentry_user on the thread's kernel stack, in kernel
+ * mode. 14 instructions. */
+trap_from_user:
+	subq $FWD_SIZE, tss+4(%rip)
+	pushq %rax
+	movq %cr2, %rax
+	pushq %rax
+	movq %rsp, %rax
+	movb $0, %gs:PC_USER
+	pushq $(GSEL_UDATA | SEL_UPL)
+	pushq %gs:PC_KSTACK_TOP
+	pushq $KERNEL_RFLAGS
+	pushq $(GSEL_UCODE | SEL_UPL)
+	pushq $trap_kentry_user
+	iretq
+
+/* int3 in user mode: a breakpoint trap like any (the kernel sends SIGTRAP). */
+user_breakpoint:
+	pushq $0
+	pushq $T_BP
+	jmp trap_from_user
 
 /* An interrupt the kernel will run when it unmasks. 7 instructions. Not atomic: this CPU
  * is the only writer while the kernel is interrupted, and the kernel clears bits with
@@ -129,6 +159,8 @@ trap_cpl0:
  */
 	.p2align 4
 kreq_entry:
+	cmpb $0, %gs:PC_USER
+	jne user_breakpoint
 	cmpq $KREQ_COUNT, %rax
 	jae kreq_bad
 	jmp *kreq_table(, %rax, 8)
@@ -197,6 +229,23 @@ kreq_wrmsr:                             /* 10 */
 	popq %rcx
 	iretq
 
+/*
+ * Back to user mode: %rsp at the int3 was the user trap frame trap_kentry_user left,
+ * popped down to tf_rax (every other register restored already): user rax, vector,
+ * error code, rip, cs, rflags, rsp, ss. The kernel sanitised cs, ss and rflags. 11.
+ */
+kreq_return_user:
+	movq 24(%rsp), %rax
+	addq $40, %rsp                  /* this request's own frame */
+	pushq 56(%rax)                  /* ss */
+	pushq 48(%rax)                  /* rsp */
+	pushq 40(%rax)                  /* rflags */
+	pushq 32(%rax)                  /* cs */
+	pushq 24(%rax)                  /* rip */
+	movb $1, %gs:PC_USER
+	movq (%rax), %rax
+	iretq
+
 /* An op out of range: a kernel bug. Stop where the VMM's watchdog sees it (halted with
  * interrupts off). */
 kreq_bad:
@@ -206,7 +255,7 @@ kreq_bad:
 	.balign 8
 kreq_table:
 	.quad kreq_halt, kreq_stop, kreq_invl_range, kreq_flush, kreq_load_cr3, kreq_rcr3
-	.quad kreq_rdmsr, kreq_wrmsr
+	.quad kreq_rdmsr, kreq_wrmsr, kreq_return_user
 	.if (. - kreq_table) != KREQ_COUNT * 8
 	.error "kreq_table does not match KREQ_COUNT"
 	.endif
@@ -215,10 +264,9 @@ kreq_table:
  * CPL 3 from here: the kernel's half of a forwarded trap. %rax: the forwarded frame;
  * %rsp: the interrupted stack; every other register as interrupted.
  */
-	.text
-	.p2align 4
-	.globl trap_kentry
-trap_kentry:
+/* trap_kentry's and trap_kentry_user's first half: the forwarded frame (at %rax) to a
+ * struct trapframe at %rsp, TSS.RSP0 given back. */
+.macro KENTRY_FRAME
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq FWD_RAX(%rax)
 	pushq %rbx
@@ -243,6 +291,13 @@ trap_kentry:
 	movq FWD_CR2(%rax), %rcx
 	movq %rcx, TF_CR2(%rsp)
 	addq $FWD_SIZE, tss+4(%rip)     /* the frame is copied: give the room back */
+.endm
+
+	.text
+	.p2align 4
+	.globl trap_kentry
+trap_kentry:
+	KENTRY_FRAME
 	movq %rsp, %rbx
 	andq $-16, %rsp
 	movq %rbx, %rdi
@@ -274,6 +329,50 @@ trap_kentry:
 	popfq
 	popq %rsp
 	ret
+
+/* From user mode, on the thread's kernel stack (its top: the frame is the thread's user
+ * frame, curthread's td_frame). trap_user() decides; back to user mode through the
+ * KREQ_RETURN_USER request with every register as the frame says. */
+	.p2align 4
+	.globl trap_kentry_user
+trap_kentry_user:
+	KENTRY_FRAME
+	movq %rsp, %rdi
+	call trap_user                  /* aligned: pc_kstack_top is 8 below a 16-byte line */
+	.globl trap_return_user
+trap_return_user:                       /* => %rsp: a user trapframe */
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	movl $KREQ_RETURN_USER, %eax
+	int3
+	ud2
+
+/* LSTAR: where kvm_pvm's syscall lands, at CPL 3 in user mode (PLATFORM.md). Its #UD
+ * is how the kernel hears of the call (kern/kern_proc.c: trap_user). Elsewhere syscall
+ * raises #UD itself (EFER.SCE is clear) and never comes here. */
+	.p2align 4
+	.globl syscall_tramp
+syscall_tramp:
+	ud2
+
+/* A new process's first entry into user mode: %rdi is its user frame, at the top of
+ * its kernel stack (kern/kern_proc.c). */
+	.globl proc_enter_user
+proc_enter_user:
+	movq %rdi, %rsp
+	jmp trap_return_user
 
 /* The IDT: interrupt gates (IF cleared on entry to CPL 0), DPL 0 except #BP (the
  * kernel's int3 requests come from CPL 3), IST stacks for #DF, NMI, #MC. */

@@ -17,7 +17,8 @@
 #define KREQ_RCR3           5   /* -> CR3 */
 #define KREQ_RDMSR          6   /* -> MSR rdi */
 #define KREQ_WRMSR          7   /* MSR rdi = rsi */
-#define KREQ_COUNT          8
+#define KREQ_RETURN_USER    8   /* to user mode: %rsp is the user frame (exception.S) */
+#define KREQ_COUNT          9
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>

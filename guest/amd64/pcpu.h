@@ -10,6 +10,13 @@
 #ifndef AMD64_PCPU_H
 #define AMD64_PCPU_H
 
+/* %gs offsets, for the stubs (exception.S). */
+#define PC_SELF         0
+#define PC_CURTHREAD    8
+#define PC_KSTACK_TOP   16
+#define PC_USER         24
+
+#ifndef __ASSEMBLY__
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +29,10 @@ struct thread;
 struct pcpu {
 	struct pcpu *pc_self;           /* C: %gs:0 */
 	struct thread *pc_curthread;    /* P: %gs:8, what runs here */
+	uint64_t pc_kstack_top;         /* P: %gs:16, curthread's kernel stack top: where a
+	                                   trap from user mode lands (exception.S) */
+	uint8_t pc_user;                /* P: %gs:24, 1 while user mode runs (only the
+	                                   stubs write it: exception.S) */
 	struct thread *pc_idlethread;   /* C */
 	int pc_cpuid;                   /* C */
 	int pc_critnest;                /* P: critical_enter nesting: no preemption */
@@ -31,11 +42,12 @@ struct pcpu {
 	struct hc_req pc_hcreq;
 };
 
-#define PC_SELF         0
-#define PC_CURTHREAD    8
 _Static_assert(__builtin_offsetof(struct pcpu, pc_self) == PC_SELF, "pc_self at %gs:0");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_curthread) == PC_CURTHREAD,
     "pc_curthread at %gs:8");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_kstack_top) == PC_KSTACK_TOP,
+    "pc_kstack_top at %gs:16");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_user) == PC_USER, "pc_user at %gs:24");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;
@@ -57,4 +69,5 @@ static inline struct thread *curthread_get(void)
 }
 #define curthread   curthread_get()
 
+#endif /* !__ASSEMBLY__ */
 #endif /* AMD64_PCPU_H */

@@ -15,6 +15,7 @@
 #include "kern/console.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
+#include "kern/proc.h"
 #include "vm/memguard.h"
 
 extern const struct trap_fixup __start_set_trapfix[], __stop_set_trapfix[];
@@ -211,9 +212,20 @@ void trap(struct trapframe *tf)
 	unsigned vector = (unsigned)tf->tf_vector;
 
 	if (vector < T_NEXCEPT) {
+		/* The kernel's own access to a process's memory (copyin, copyout, exec):
+		 * faulted in for it, or sent to the copy's fix-up. */
+		if (vector == T_PF && proc_kernel_fault(tf))
+			return;
 		trap_exception(tf);
 		return;
 	}
+	trap_intr(tf);
+}
+
+void trap_intr(struct trapframe *tf)
+{
+	unsigned vector = (unsigned)tf->tf_vector;
+
 	/* Forwarded because the kernel was unmasked: masked while the handler runs, as an
 	 * interrupt gate would clear IF; then a switch the handler made due (the
 	 * interrupted thread resumes here later), then whatever arrived meanwhile. */

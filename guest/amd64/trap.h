@@ -66,6 +66,8 @@ struct trapframe {
 
 /* A forwarded trap, at CPL 3 (amd64/exception.S). */
 void trap(struct trapframe *tf);
+/* An interrupt's half of it, for trap() and trap_user(). => unmasked. */
+void trap_intr(struct trapframe *tf);
 /* An exception at CPL 0: a bug of the stubs. tf has no tf_cr2 (the CPU's frame ends at
  * tf_ss); cr2 is passed apart. Prints and stops. */
 void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2) __attribute__((noreturn));

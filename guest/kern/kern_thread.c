@@ -9,6 +9,7 @@
  * thread_reap_zombies.
  */
 #include "amd64/cpufunc.h"
+#include "amd64/trap.h"
 #include "amd64/vmparam.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -49,7 +50,9 @@ unsigned sched_nthreads(void)
 
 void cpu_thread_setup(struct thread *td)
 {
-	uint64_t *sp = (uint64_t *)(td->td_kstack + td->td_kstack_size);
+	/* Below the user frame a trap from user mode builds at the top (pc_kstack_top,
+	 * exception.S): the thread's own frames never share those bytes. 16-aligned. */
+	uint64_t *sp = (uint64_t *)(td->td_kstack + td->td_kstack_size - 8 - TF_SIZE);
 
 	/* What cpu_switch pops (swtch.S): r15, r14, r13, r12 (= td), rbx, rbp, then the
 	 * return into thread_tramp, whose call leaves the ABI's alignment for
@@ -157,6 +160,19 @@ struct thread *thread_create(const char *name, int pri, void (*fn)(void *), void
 	bool intr = intr_save();
 	sched_add(td);
 	intr_restore(intr);             /* a better thread runs now */
+	return td;
+}
+
+struct thread *thread_create_proc(const char *name, int pri, void (*fn)(void *),
+    struct proc *p)
+{
+	KASSERT(sched_running(), ("thread_create_proc: before sched_init"));
+	thread_reap_zombies();
+	struct thread *td = thread_alloc(name, pri, fn, p, true, M_WAITOK);
+	td->td_proc = p;
+	bool intr = intr_save();
+	sched_add(td);
+	intr_restore(intr);
 	return td;
 }
 

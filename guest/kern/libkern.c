@@ -103,6 +103,18 @@ char *strchr(const char *s, int c)
 }
 
 /* Quadratic: for tests and messages, never a hot path. */
+char *strrchr(const char *s, int c)
+{
+	const char *last = NULL;
+
+	for (;; s++) {
+		if (*s == (char)c)
+			last = s;
+		if (*s == '\0')
+			return (char *)last;
+	}
+}
+
 char *strstr(const char *haystack, const char *needle)
 {
 	size_t n = strlen(needle);

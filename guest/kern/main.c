@@ -28,26 +28,11 @@
 #include "kern/ktest.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
+#include "kern/proc.h"
 #include "kern/vm_boot.h"
 #include "vm/pmap.h"
 
 void kmain(uint64_t start_info_pa) __attribute__((noreturn));
-
-/* The first word of module 0's command line: the program's name. */
-static void main_program_name(char *buf, size_t size)
-{
-	const char *c = bootinfo.bi_modules[0].bim_cmdline;
-	size_t n = 0;
-
-	while (c[n] != '\0' && c[n] != ' ' && n < size - 1)
-		n++;
-	if (n == 0) {
-		strlcpy(buf, "module 0", size);
-		return;
-	}
-	memcpy(buf, c, n);
-	buf[n] = '\0';
-}
 
 static void main_print_summary(void)
 {
@@ -106,12 +91,8 @@ void kmain(uint64_t start_info_pa)
 		if (st != 0 || bootinfo.bi_nmodules == 0)
 			guest_exit(st);
 	}
-	if (bootinfo.bi_nmodules > 0) {
-		char name[64];
-		main_program_name(name, sizeof(name));
-		hc_usage("cannot run %s: this guest kernel cannot run programs yet; use "
-		    "--ktest for its self-tests", name);
-	}
+	if (bootinfo.bi_nmodules > 0)
+		guest_exit(proc_run_module0());
 	hc_usage("nothing to run: no ktest= on the kernel command line and no program "
 	    "(module 0)");
 }

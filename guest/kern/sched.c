@@ -114,6 +114,9 @@ void sched_switch(void)
 	next->td_switches++;
 	sched_switches++;
 	pc->pc_curthread = next;
+	/* Where a trap from user mode lands: 8 below the stack's 16-byte top, so that the
+	 * user frame built there leaves %rsp aligned for C (exception.S). */
+	pc->pc_kstack_top = next->td_kstack + next->td_kstack_size - 8;
 	sched_timer_update();
 	cpu_switch(cur, next);
 	/* cur runs again: whoever switched to it left S held. */

@@ -19,6 +19,11 @@
 #ifndef KERN_THREAD_H
 #define KERN_THREAD_H
 
+/* struct thread offsets for the assembler (swtch.S, copyio.S). */
+#define TD_RSP          0
+#define TD_ONFAULT      8
+
+#ifndef __ASSEMBLY__
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,8 +45,13 @@ enum td_state {
 	TDS_DEAD,                       /* exited, waiting for thread_join */
 };
 
+struct proc;
+
 struct thread {
 	uint64_t td_rsp;                /* S: saved by cpu_switch (offset 0: swtch.S) */
+	uint64_t td_onfault;            /* T: where a failed access to user memory resumes
+	                                   (copyio.S), 0 when none */
+	struct proc *td_proc;           /* C: its process, NULL for a kernel thread */
 	enum td_state td_state;         /* S */
 	int td_pri;                     /* S */
 	int td_tid;                     /* C */
@@ -67,6 +77,9 @@ void sched_init(void);
 bool sched_running(void);
 void thread_init(void);
 struct thread *thread_create_idle(const char *name, void (*fn)(void *));
+/* A joinable thread of process p running fn(p) (kern/kern_proc.c). */
+struct thread *thread_create_proc(const char *name, int pri, void (*fn)(void *),
+    struct proc *p);
 /* Free the threads that exited unjoinable (thread_create does it too). */
 void thread_reap_zombies(void);
 /* The thread with tid, or NULL. => S held. */
@@ -133,4 +146,8 @@ void cpu_switch(struct thread *from, struct thread *to);
 void cpu_thread_setup(struct thread *td);
 void thread_start(struct thread *td) __attribute__((noreturn));
 
+_Static_assert(__builtin_offsetof(struct thread, td_rsp) == TD_RSP, "td_rsp");
+_Static_assert(__builtin_offsetof(struct thread, td_onfault) == TD_ONFAULT, "td_onfault");
+
+#endif /* !__ASSEMBLY__ */
 #endif /* KERN_THREAD_H */

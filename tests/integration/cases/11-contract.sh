@@ -74,8 +74,8 @@ first_is trace_stdout 64 "that is this run's stdout"
 # --- a PROGRAM larger than the boot map (1 GiB) boots: its command line comes first --
 cp "$B/user/exit" "$c_work/big"        # a static program, padded: it passes the check
 truncate -s 1100M "$c_work/big"
-run big_program "$VMM" run -m 2G "$c_work/big"
-first_is big_program 64 "cannot run programs yet"
+run big_program "$VMM" run -m 2G "$c_work/big" 9
+expect_status big_program 9
 run too_big_program "$VMM" run -m 1G "$c_work/big"
 first_is too_big_program 66 "do not fit in guest RAM after the kernel"
 rm -f "$c_work/big"

@@ -46,16 +46,15 @@ usage ktest_space "--ktest=none" "$VMM" run --ktest none
 usage ktest_space_all "--ktest=all" "$VMM" run --ktest all
 
 # --- --ktest with a PROGRAM: tests first, then the program ---------------------------
-run ktest_none_program "$VMM" run --ktest=none "$B/user/exit"
-expect_status ktest_none_program 64
-[ "$(head -n 1 "$t_out/ktest_none_program.err")" = "vmm: cannot run $B/user/exit: this guest kernel cannot run programs yet; use --ktest for its self-tests" ] &&
-	ok "--ktest=none PROGRAM takes the program path" ||
-	fail "--ktest=none PROGRAM ignored the program" "$(err ktest_none_program)"
-run ktest_then_program "$VMM" run --ktest=boot.cmdline "$B/user/exit"
-expect_status ktest_then_program 64
-ran ktest_then_program boot.cmdline && grep -q "^vmm: cannot run $B/user/exit: .*cannot run programs yet" "$t_out/ktest_then_program.err" &&
+run ktest_none_program "$VMM" run --ktest=none "$B/user/exit" 5
+expect_status ktest_none_program 5
+run ktest_then_program "$VMM" run --ktest=boot.cmdline "$B/user/exit" 6
+expect_status ktest_then_program 6
+ran ktest_then_program boot.cmdline &&
 	ok "--ktest=SUITES PROGRAM runs the tests, then the program" ||
 	fail "--ktest=SUITES PROGRAM" "$(out ktest_then_program)"
+run ktest_fails_no_program "$VMM" run --ktest=boot.cmdline --append debug.panic=1 "$B/user/exit" 6
+expect_status ktest_fails_no_program 70
 
 # --- --append: every one kept, in order ----------------------------------------------
 # verbose (the second) is what puts the blacklist report (the first) on the console.

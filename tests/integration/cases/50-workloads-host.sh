@@ -1,9 +1,8 @@
 # The workloads (guest/user) natively on this host, in both builds: the static musl
 # programs the guest is to run (Linux runs them as they are) and the gcc ones. Each
 # verifies what it wrote and on a mismatch exits non-zero with one "NAME: FAIL:" line.
-# They do not run in the guest here: the guest kernel cannot run programs yet (exec,
-# processes and the system calls come with issue 10); when it can, a case runs them
-# under the VMM as well. Sourced by tests/integration/run.sh.
+# 52-workloads-guest.sh runs those the guest kernel can run so far under the VMM.
+# Sourced by tests/integration/run.sh.
 wl_work=$(mktemp -d)
 
 # wl_run BUILD NAME STATUS ARGS...: status as wanted; a clean exit prints its result line

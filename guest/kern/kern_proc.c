@@ -1,0 +1,208 @@
+/*
+ * The guest's process: module 0 run as a static Linux program (kern/proc.h), its traps
+ * from user mode, its end.
+ *
+ * The process's thread does its own exec (its address space active, so the copies into
+ * user memory fault like any access of the program's), then enters user mode through
+ * the return path every trap takes back (exception.S's trap_return_user). thread0 waits
+ * for it and tears the address space down.
+ */
+#include "amd64/cpufunc.h"
+#include "amd64/segments.h"
+#include "amd64/specialreg.h"
+#include "amd64/trap.h"
+#include "kern/console.h"
+#include "kern/proc.h"
+#include "kern/systm.h"
+#include "kern/thread.h"
+
+#include "vm/malloc.h"
+#include "vm/vm_fault.h"
+#include "vm/vm_page.h"
+#include "vm/vm_vmspace.h"
+
+MALLOC_DEFINE(M_PROC, "proc");
+
+int proc_exec_module0(struct proc *p, uint64_t *entry, uint64_t *sp, char *msg,
+    size_t msglen);
+void proc_enter_user(struct trapframe *tf) __attribute__((noreturn));
+void syscall_tramp(void);
+
+#define MSR_LSTAR       0xc0000082
+
+#define PSL_USER_CHANGE 0xcd5           /* CF PF AF ZF SF TF DF OF: the program's own */
+#define PSL_I           0x200           /* IF: user mode always takes interrupts */
+#define SIGILL  4
+#define SIGTRAP 5
+#define SIGFPE  8
+#define SIGSEGV 11
+
+static int proc_next_pid = 1;
+static char proc_exec_msg[160];
+static int proc_exec_status;
+
+struct proc *curproc_get(void)
+{
+	return curthread->td_proc;
+}
+
+/* The thread's user frame: at the top of its kernel stack, where trap_kentry_user
+ * builds it (exception.S; pc_kstack_top is 8 below the stack's top). */
+static struct trapframe *proc_frame(struct thread *td)
+{
+	return (struct trapframe *)(td->td_kstack + td->td_kstack_size - 8 -
+	    sizeof(struct trapframe));
+}
+
+_Static_assert(sizeof(struct trapframe) == TF_SIZE, "struct trapframe is TF_SIZE bytes");
+
+static void proc_thread_main(void *arg)
+{
+	struct proc *p = arg;
+	struct thread *td = curthread;
+	uint64_t entry, sp;
+
+	pmap_activate(vmspace_pmap(p->p_vmspace));
+	proc_exec_status = proc_exec_module0(p, &entry, &sp, proc_exec_msg,
+	    sizeof(proc_exec_msg));
+	if (proc_exec_status != 0)
+		thread_exit(proc_exec_status);
+	struct trapframe *tf = proc_frame(td);
+	memset(tf, 0, sizeof(*tf));
+	tf->tf_rip = entry;
+	tf->tf_rsp = sp;
+	tf->tf_cs = GSEL_UCODE | SEL_UPL;
+	tf->tf_ss = GSEL_UDATA | SEL_UPL;
+	tf->tf_rflags = PSL_I | 0x2;
+	disable_intr();
+	KASSERT(pcpu_self()->pc_kstack_top == (uint64_t)(uintptr_t)tf + sizeof(*tf),
+	    ("proc_thread_main: the user frame is not where traps build it"));
+	/* User mode runs with interrupts on: the kernel's mask is clear whenever it runs. */
+	intr_soft_mask = 0;
+	proc_enter_user(tf);
+}
+
+int proc_run_module0(void)
+{
+	struct proc *p = kmalloc(sizeof(*p), M_PROC, M_WAITOK | M_ZERO);
+
+	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
+	p->p_pid = proc_next_pid++;
+	p->p_vmspace = vmspace_alloc(PROC_VM_MIN, PROC_VM_MAX);
+	if (p->p_vmspace == NULL) {
+		printf("cannot run the program: no memory for its address space\n");
+		return 71;
+	}
+	p->p_thread = thread_create_proc("init", PRI_USER, proc_thread_main, p);
+	int st = thread_join(p->p_thread);
+	if (proc_exec_status != 0) {
+		printf("%s\n", proc_exec_msg);
+		st = proc_exec_status;
+	} else {
+		st = p->p_xstat;
+	}
+	pmap_activate(kernel_pmap);
+	vmspace_free(p->p_vmspace);
+	kfree(p, M_PROC);
+	return st;
+}
+
+void proc_exit_current(int status)
+{
+	struct proc *p = curproc;
+
+	p->p_xstat = status & 0xff;
+	p->p_exited = true;
+	thread_exit(0);
+}
+
+void proc_kill_current(int sig, const char *why, uint64_t addr, uint64_t rip)
+{
+	struct proc *p = curproc;
+
+	console_printf("pid %d (%s): killed by signal %d (%s) at address %#lx, rip %#lx\n",
+	    p->p_pid, p->p_comm, sig, why, (unsigned long)addr, (unsigned long)rip);
+	p->p_xstat = 128 + sig;
+	p->p_exited = true;
+	thread_exit(0);
+}
+
+/* vm_fault for the current process; the access type from the error code. */
+static int proc_fault(uint64_t addr, uint64_t err)
+{
+	vm_prot_t type = (err & PGEX_W) != 0 ? VM_PROT_WRITE :
+	    (err & PGEX_I) != 0 ? VM_PROT_EXECUTE : VM_PROT_READ;
+
+	curproc->p_faults++;
+	return vm_fault(vmspace_map(curproc->p_vmspace), addr, type, VM_FAULT_NORMAL);
+}
+
+bool proc_kernel_fault(struct trapframe *tf)
+{
+	struct thread *td = curthread;
+
+	if (td->td_proc == NULL || tf->tf_cr2 >= VM_MAXUSER_ADDRESS)
+		return false;
+	if (proc_fault(tf->tf_cr2, tf->tf_err) == VM_FAULT_OK)
+		return true;
+	if (td->td_onfault != 0) {
+		tf->tf_rip = td->td_onfault;
+		return true;
+	}
+	return false;
+}
+
+void trap_user(struct trapframe *tf)
+{
+	unsigned vector = (unsigned)tf->tf_vector;
+	uint8_t insn[2];
+	int rv;
+
+	KASSERT(intr_enabled(), ("trap_user: interrupts masked in user mode"));
+	if (vector >= T_NEXCEPT) {
+		trap_intr(tf);
+	} else {
+		switch (vector) {
+		case T_PF:
+			rv = proc_fault(tf->tf_cr2, tf->tf_err);
+			if (rv != VM_FAULT_OK)
+				proc_kill_current(vm_fault_signal(rv), rv == VM_FAULT_NOMAP ?
+				    "no mapping" : rv == VM_FAULT_PROT ? "protection" :
+				    "pager error", tf->tf_cr2, tf->tf_rip);
+			break;
+		case T_UD:
+			/*
+			 * syscall. EFER.SCE is clear: where the CPU honours it (VT-x, QEMU) the
+			 * instruction raises #UD at itself; kvm_pvm jumps to LSTAR at CPL 3
+			 * whatever SCE says, and LSTAR's trampoline raises #UD there, with the
+			 * return address in rcx and the flags in r11 as syscall leaves them.
+			 */
+			if (tf->tf_rip == (uintptr_t)syscall_tramp) {
+				tf->tf_rip = tf->tf_rcx;
+				tf->tf_rflags = tf->tf_r11;
+			} else if (copyin((const void *)(uintptr_t)tf->tf_rip, insn, 2) == 0 &&
+			    insn[0] == 0x0f && insn[1] == 0x05) {
+				tf->tf_rip += 2;
+				tf->tf_rcx = tf->tf_rip;        /* as the instruction leaves them */
+				tf->tf_r11 = tf->tf_rflags;
+			} else {
+				proc_kill_current(SIGILL, "invalid opcode", tf->tf_rip,
+				    tf->tf_rip);
+			}
+			curproc->p_nsyscalls++;
+			syscall_dispatch(tf);
+			break;
+		case T_BP:
+			proc_kill_current(SIGTRAP, "breakpoint", tf->tf_rip, tf->tf_rip);
+		case T_DE:
+			proc_kill_current(SIGFPE, "divide error", tf->tf_rip, tf->tf_rip);
+		default:
+			proc_kill_current(SIGSEGV, trap_name(vector), tf->tf_rip, tf->tf_rip);
+		}
+	}
+	/* Back to user mode with the program's own selectors and flags only. */
+	tf->tf_cs = GSEL_UCODE | SEL_UPL;
+	tf->tf_ss = GSEL_UDATA | SEL_UPL;
+	tf->tf_rflags = (tf->tf_rflags & PSL_USER_CHANGE) | PSL_I | 0x2;
+	KASSERT(intr_enabled(), ("trap_user: returning to user mode masked"));
+}

@@ -1,0 +1,218 @@
+/*
+ * System calls with Linux x86-64 numbers and errno values (kern/proc.h). What is here is
+ * what the static musl workloads use first; an unknown call returns -ENOSYS and is
+ * counted and reported once per number. Every user pointer goes through copyin/copyout:
+ * a bad one is -EFAULT, never a kernel fault.
+ */
+#include "amd64/cpufunc.h"
+#include "amd64/tsc.h"
+#include "kern/console.h"
+#include "kern/proc.h"
+#include "kern/systm.h"
+#include "kern/thread.h"
+
+#include "vm/vm_mmap.h"
+#include "vm/vm_vmspace.h"
+
+#define SYS_read            0
+#define SYS_write           1
+#define SYS_mmap            9
+#define SYS_mprotect        10
+#define SYS_munmap          11
+#define SYS_brk             12
+#define SYS_rt_sigaction    13
+#define SYS_rt_sigprocmask  14
+#define SYS_ioctl           16
+#define SYS_writev          20
+#define SYS_sched_yield     24
+#define SYS_madvise         28
+#define SYS_getpid          39
+#define SYS_exit            60
+#define SYS_uname           63
+#define SYS_getuid          102
+#define SYS_getgid          104
+#define SYS_geteuid         107
+#define SYS_getegid         108
+#define SYS_getppid         110
+#define SYS_arch_prctl      158
+#define SYS_gettid          186
+#define SYS_set_tid_address 218
+#define SYS_clock_gettime   228
+#define SYS_exit_group      231
+#define SYS_NMAX            512
+
+#define EPERM       1
+#define EFAULT      14
+#define EBADF       9
+#define EINVAL      22
+#define ENOSYS      38
+#define ENOTTY      25
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define MSR_FSBASE  0xc0000100
+
+#define SYSCALL_IOV_MAX     1024
+#define SYSCALL_CHUNK       256
+
+static uint64_t syscall_unknown_seen[SYS_NMAX / 64];
+static uint64_t syscall_unknown_count;
+
+/* write(2) to fd 1 or 2: the console. */
+static long sys_write_console(int fd, uint64_t ubuf, uint64_t len)
+{
+	char chunk[SYSCALL_CHUNK];
+	uint64_t done = 0;
+
+	if (fd != 1 && fd != 2)
+		return -EBADF;
+	while (done < len) {
+		uint64_t n = MIN(len - done, (uint64_t)sizeof(chunk));
+		if (copyin((const void *)(uintptr_t)(ubuf + done), chunk, n) != 0)
+			return done > 0 ? (long)done : -EFAULT;
+		console_write(CONS_TTY, chunk, n);
+		done += n;
+	}
+	return (long)done;
+}
+
+static long sys_writev(int fd, uint64_t uiov, uint64_t iovcnt)
+{
+	uint64_t iov[2];
+	long total = 0;
+
+	if (iovcnt > SYSCALL_IOV_MAX)
+		return -EINVAL;
+	for (uint64_t i = 0; i < iovcnt; i++) {
+		if (copyin((const void *)(uintptr_t)(uiov + i * 16), iov, sizeof(iov)) != 0)
+			return total > 0 ? total : -EFAULT;
+		long n = sys_write_console(fd, iov[0], iov[1]);
+		if (n < 0)
+			return total > 0 ? total : n;
+		total += n;
+	}
+	return total;
+}
+
+static long sys_clock_gettime(uint64_t clk, uint64_t uts)
+{
+	uint64_t ns = tsc_nanotime(), ts[2] = { ns / 1000000000u, ns % 1000000000u };
+
+	(void)clk;              /* REALTIME counts from boot too: no wall clock yet */
+	return copyout(ts, (void *)(uintptr_t)uts, sizeof(ts)) == 0 ? 0 : -EFAULT;
+}
+
+static long sys_uname(uint64_t ubuf)
+{
+	static const char fields[6][65] = { "Linux", "vmm", "6.1.0-vmm", "#1", "x86_64",
+	    "(none)" };
+
+	return copyout(fields, (void *)(uintptr_t)ubuf, sizeof(fields)) == 0 ? 0 : -EFAULT;
+}
+
+static long sys_arch_prctl(uint64_t code, uint64_t addr)
+{
+	struct proc *p = curproc;
+
+	switch (code) {
+	case ARCH_SET_FS:
+		if (addr >= VM_MAXUSER_ADDRESS)
+			return -EPERM;
+		p->p_fsbase = addr;
+		wrmsr(MSR_FSBASE, addr);
+		return 0;
+	case ARCH_GET_FS:
+		return copyout(&p->p_fsbase, (void *)(uintptr_t)addr, 8) == 0 ? 0 : -EFAULT;
+	default:
+		return -EINVAL;     /* ARCH_SET_GS too: GS base is the kernel's (pcpu.h) */
+	}
+}
+
+static long sys_unknown(uint64_t nr)
+{
+	syscall_unknown_count++;
+	if (nr < SYS_NMAX && (syscall_unknown_seen[nr / 64] & (1ull << (nr % 64))) == 0) {
+		syscall_unknown_seen[nr / 64] |= 1ull << (nr % 64);
+		printf("pid %d (%s): system call %lu is not implemented: ENOSYS\n",
+		    curproc->p_pid, curproc->p_comm, (unsigned long)nr);
+	} else if (nr >= SYS_NMAX && syscall_unknown_count == 1) {
+		printf("pid %d (%s): system call %lu does not exist: ENOSYS\n",
+		    curproc->p_pid, curproc->p_comm, (unsigned long)nr);
+	}
+	return -ENOSYS;
+}
+
+void syscall_dispatch(struct trapframe *tf)
+{
+	struct proc *p = curproc;
+	struct vm_map *map = vmspace_map(p->p_vmspace);
+	uint64_t a0 = tf->tf_rdi, a1 = tf->tf_rsi, a2 = tf->tf_rdx, a3 = tf->tf_r10;
+	long rv;
+
+	switch (tf->tf_rax) {
+	case SYS_read:
+		rv = a0 == 0 ? 0 : -EBADF;      /* the console has no input yet: EOF */
+		break;
+	case SYS_write:
+		rv = sys_write_console((int)a0, a1, a2);
+		break;
+	case SYS_writev:
+		rv = sys_writev((int)a0, a1, a2);
+		break;
+	case SYS_mmap:
+		rv = (int64_t)tf->tf_r8 != -1 && (a3 & LINUX_MAP_ANONYMOUS) == 0 ? -EBADF :
+		    vm_mmap(map, a0, a1, (int)a2, (int)a3);
+		break;
+	case SYS_munmap:
+		rv = vm_munmap(map, a0, a1);
+		break;
+	case SYS_mprotect:
+		rv = vm_mprotect(map, a0, a1, (int)a2);
+		break;
+	case SYS_madvise:
+		rv = vm_madvise(map, a0, a1, (int)a2);
+		break;
+	case SYS_brk:
+		rv = (long)vm_brk(map, &p->p_brk, a0);
+		break;
+	case SYS_rt_sigaction:
+	case SYS_rt_sigprocmask:
+		rv = 0;                 /* no signal handlers yet: default actions only */
+		break;
+	case SYS_ioctl:
+		rv = -ENOTTY;
+		break;
+	case SYS_sched_yield:
+		thread_yield();
+		rv = 0;
+		break;
+	case SYS_getpid:
+	case SYS_gettid:
+	case SYS_set_tid_address:
+		rv = p->p_pid;
+		break;
+	case SYS_getppid:
+	case SYS_getuid:
+	case SYS_getgid:
+	case SYS_geteuid:
+	case SYS_getegid:
+		rv = 0;
+		break;
+	case SYS_uname:
+		rv = sys_uname(a0);
+		break;
+	case SYS_arch_prctl:
+		rv = sys_arch_prctl(a0, a1);
+		break;
+	case SYS_clock_gettime:
+		rv = sys_clock_gettime(a0, a1);
+		break;
+	case SYS_exit:
+	case SYS_exit_group:
+		proc_exit_current((int)a0);
+	default:
+		rv = sys_unknown(tf->tf_rax);
+		break;
+	}
+	tf->tf_rax = (uint64_t)rv;
+}

@@ -1,0 +1,38 @@
+# The workloads (guest/user, static musl) as the guest's first process: exec from module
+# 0, user mode, page faults through vm_fault, the system calls they use, exit statuses,
+# SIGSEGV's one-line report. Those that need what the kernel does not have yet (fork,
+# signal handlers, pipes; and kaddr, which needs the separate user page tables of
+# docs/deprivileged-kernel.md step 2) are not run here. Sourced by run.sh.
+
+# wg_run NAME STATUS PROGRAM ARGS...: vmm run's status as wanted; stderr empty.
+wg_run() {
+	local name=$1 want=$2; shift 2
+	run "$name" "$VMM" run "$@"
+	if [ "$rc" -eq "$want" ] && [ ! -s "$t_out/$name.err" ]; then
+		ok "$name: exit $rc"
+	else
+		fail "$name: exit $rc (want $want)" "$(tail -c 400 "$t_out/$name.out")" "$(err "$name")"
+	fi
+}
+
+wg_run wg_exit0 0 "$B/user/exit" 0
+wg_run wg_exit77 77 "$B/user/exit" 77
+wg_run wg_exit255 255 "$B/user/exit" 255
+# A program's own failure is its status, its message on the console.
+wg_run wg_exit_usage 1 "$B/user/exit"
+grep -q '^exit: FAIL: usage' "$t_out/wg_exit_usage.out" && ok "wg_exit_usage: its message reached the console" ||
+	fail "wg_exit_usage: no message" "$(out wg_exit_usage)"
+# A null store: SIGSEGV, 139, and one line naming the process, the address and rip.
+wg_run wg_segv 139 "$B/user/segv"
+grep -Eq '^pid 1 \(segv\): killed by signal 11 \(no mapping\) at address 0, rip 0x[0-9a-f]+$' "$t_out/wg_segv.out" &&
+	ok "wg_segv: the one-line report" || fail "wg_segv: report" "$(out wg_segv)"
+# Unknown system calls: -ENOSYS, the program carries on.
+wg_run wg_enosys 0 "$B/user/enosys"
+grep -q '^enosys: .*ok' "$t_out/wg_enosys.out" && ok "wg_enosys: ENOSYS seen" || fail "wg_enosys" "$(out wg_enosys)"
+# Zero-fill faults in order and at random, each page verified; the break grown and shrunk.
+wg_run wg_touch_seq 0 "$B/user/touch" 4 seq
+wg_run wg_touch_rand 0 "$B/user/touch" 4 rand
+wg_run wg_brk 0 "$B/user/brk"
+for w in touch_seq touch_rand brk; do
+	grep -Eq '^(touch|brk): .*' "$t_out/wg_$w.out" || fail "wg_$w: no result line" "$(out "wg_$w")"
+done
