@@ -94,11 +94,15 @@ trap_forward:                           /* 11 more */
 	pushq $trap_kentry
 	iretq
 
-/* User mode to the kernel: to trap_kentry_user on the thread's kernel stack, in kernel
- * mode. 14 instructions. */
+/* User mode to the kernel: the kernel's root, then trap_kentry_user on the thread's
+ * kernel stack, in kernel mode. 16 instructions. Until the root is switched only what
+ * user mode's root maps for the stubs may be touched (pmap_stub_init): this code, the
+ * TSS, the CPL 0 stacks, the per-CPU records. */
 trap_from_user:
 	subq $FWD_SIZE, tss+4(%rip)
 	pushq %rax
+	movq %gs:PC_KCR3, %rax          /* the kernel's root: user mode's maps only these stubs */
+	movq %rax, %cr3
 	movq %cr2, %rax
 	pushq %rax
 	movq %rsp, %rax
@@ -232,7 +236,7 @@ kreq_wrmsr:                             /* 10 */
 /*
  * Back to user mode: %rsp at the int3 was the user trap frame trap_kentry_user left,
  * popped down to tf_rax (every other register restored already): user rax, vector,
- * error code, rip, cs, rflags, rsp, ss. The kernel sanitised cs, ss and rflags. 11.
+ * error code, rip, cs, rflags, rsp, ss. The kernel sanitised cs, ss and rflags. 14.
  */
 kreq_return_user:
 	movq 24(%rsp), %rax
@@ -242,8 +246,11 @@ kreq_return_user:
 	pushq 40(%rax)                  /* rflags */
 	pushq 32(%rax)                  /* cs */
 	pushq 24(%rax)                  /* rip */
+	pushq (%rax)                    /* user rax: read while the kernel's root is on */
 	movb $1, %gs:PC_USER
-	movq (%rax), %rax
+	movq %gs:PC_UCR3, %rax          /* user mode's root: none of the kernel */
+	movq %rax, %cr3
+	popq %rax
 	iretq
 
 /* An op out of range: a kernel bug. Stop where the VMM's watchdog sees it (halted with
@@ -362,10 +369,11 @@ trap_return_user:                       /* => %rsp: a user trapframe */
 /* LSTAR: where kvm_pvm's syscall lands, at CPL 3 in user mode (PLATFORM.md). Its #UD
  * is how the kernel hears of the call (kern/kern_proc.c: trap_user). Elsewhere syscall
  * raises #UD itself (EFER.SCE is clear) and never comes here. */
-	.p2align 4
+	.section .usertramp, "ax"
 	.globl syscall_tramp
 syscall_tramp:
 	ud2
+	.text
 
 /* A new process's first entry into user mode: %rdi is its user frame, at the top of
  * its kernel stack (kern/kern_proc.c). */

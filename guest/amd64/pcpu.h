@@ -15,6 +15,8 @@
 #define PC_CURTHREAD    8
 #define PC_KSTACK_TOP   16
 #define PC_USER         24
+#define PC_KCR3         32
+#define PC_UCR3         40
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -33,6 +35,10 @@ struct pcpu {
 	                                   trap from user mode lands (exception.S) */
 	uint8_t pc_user;                /* P: %gs:24, 1 while user mode runs (only the
 	                                   stubs write it: exception.S) */
+	uint64_t pc_kcr3;               /* P: %gs:32, the root the kernel runs on here: a
+	                                   trap from user mode loads it */
+	uint64_t pc_ucr3;               /* P: %gs:40, that pmap's user root: the return to
+	                                   user mode loads it (0: no user mode) */
 	struct thread *pc_idlethread;   /* C */
 	int pc_cpuid;                   /* C */
 	int pc_critnest;                /* P: critical_enter nesting: no preemption */
@@ -48,6 +54,8 @@ _Static_assert(__builtin_offsetof(struct pcpu, pc_curthread) == PC_CURTHREAD,
 _Static_assert(__builtin_offsetof(struct pcpu, pc_kstack_top) == PC_KSTACK_TOP,
     "pc_kstack_top at %gs:16");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_user) == PC_USER, "pc_user at %gs:24");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_kcr3) == PC_KCR3, "pc_kcr3 at %gs:32");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_ucr3) == PC_UCR3, "pc_ucr3 at %gs:40");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;

@@ -207,6 +207,8 @@ static uint64_t *pmap_pte_alloc(pmap_t pmap, vm_offset_t va)
 			*e = VM_PAGE_TO_PHYS(m) | pde;
 			if (level > 0)
 				pmap_ptp_of(vm_dmap_to_phys(e))->md.md_pt_use++;
+			else if (pmap->pm_pml4u != NULL)   /* user mode's root has it too */
+				pmap->pm_pml4u[pmap_pml4_index(va)] = *e;
 		}
 		t = pmap_pa_to_table(*e);
 		e = &t[level == 0 ? pmap_pdpt_index(va) : level == 1 ? pmap_pd_index(va) :
@@ -266,6 +268,8 @@ static void pmap_pt_unuse(pmap_t pmap, vm_offset_t va, struct pmap_batch *b)
 		if (--m->md.md_pt_use > 0 || pmap == kernel_pmap)
 			return;
 		*up[level] = 0;
+		if (level == 2 && pmap->pm_pml4u != NULL)
+			pmap->pm_pml4u[pmap_pml4_index(va)] = 0;
 		pmap->pm_stats.pt_count--;
 		if (m == pmap->pm_ptc_page) {
 			pmap->pm_ptc_va = PMAP_PTC_NONE;
@@ -387,14 +391,24 @@ void pmap_reset(void)
 #endif
 }
 
+uint64_t pmap_stub_pml4e;
+
 int pmap_pinit(pmap_t pmap)
 {
-	vm_page_t m;
+	vm_page_t m, um;
 
 	KASSERT(pmap_initialized, ("pmap_pinit: before pmap_init"));
 	memset(pmap, 0, sizeof(*pmap));
 	if ((m = pmap_ptp_alloc(pmap)) == NULL)
 		return ENOMEM;
+	if ((um = pmap_ptp_alloc(pmap)) == NULL) {
+		vm_page_free(m);
+		return ENOMEM;
+	}
+	pmap->pm_uroot = um;
+	pmap->pm_ucr3 = VM_PAGE_TO_PHYS(um);
+	pmap->pm_pml4u = pmap_pa_to_table(pmap->pm_ucr3);
+	pmap->pm_pml4u[PMAP_STUB_SLOT] = pmap_stub_pml4e;
 	mtx_init(&pmap->pm_mtx, "pmap");
 	pmap->pm_ptc_va = PMAP_PTC_NONE;
 	pmap->pm_root = m;
@@ -421,6 +435,12 @@ void pmap_release(pmap_t pmap)
 	 * they are, and a page-table page must start zeroed. */
 	memset(&pmap->pm_pml4[PMAP_KERNEL_SLOT0], 0,
 	    (NPTEPG - PMAP_KERNEL_SLOT0) * sizeof(uint64_t));
+	for (int i = 0; i < PMAP_KERNEL_SLOT0; i++)
+		KASSERT(pmap->pm_pml4u[i] == 0, ("pmap_release: user root slot %d in use", i));
+	pmap->pm_pml4u[PMAP_STUB_SLOT] = 0;
+	vm_page_free(pmap->pm_uroot);
+	pmap->pm_uroot = NULL;
+	pmap->pm_pml4u = NULL;
 	vm_page_free(pmap->pm_root);
 	mtx_destroy(&pmap->pm_mtx);
 	pmap->pm_root = NULL;
@@ -1085,6 +1105,7 @@ void pmap_activate(pmap_t pmap)
 			__atomic_fetch_or(&pmap->pm_active, 1ull << cpu, __ATOMIC_ACQ_REL);
 		pmap_curpmap[cpu] = pmap;
 		pmap_md_load_root(pmap != NULL ? pmap->pm_cr3 : kernel_pmap->pm_cr3);
+		pmap_md_set_user_root(pmap != NULL ? pmap->pm_ucr3 : 0);
 	}
 	critical_exit();
 }

@@ -22,7 +22,10 @@
 #include "amd64/pmap_bootstrap.h"
 #include "amd64/specialreg.h"
 #include "amd64/vmparam.h"
+#include "amd64/pcpu.h"
 #include "kern/systm.h"
+#include "vm/vm_page.h"
+#include "guest/amd64/pmap_int.h"
 
 /* The writable views of the tables pmap_bootstrap.h shows read-only: only pmap names
  * them. */
@@ -98,4 +101,73 @@ void pmap_bootstrap(const struct bootinfo *bi)
 	 */
 	pmap_boot_pml4_w[0] = 0;
 	invlpg(KERNEL_PHYS);
+}
+
+/* ---- user mode's view of the kernel ------------------------------------------------ */
+
+extern char trap_stubs[], tss[], idt[], cpl0_stack[], ist_df_stack[], ist_nmi_stack[];
+extern char ist_mc_stack[], __cpl0_text_start[], __cpl0_text_end[], __usertramp_start[];
+extern struct pcpu pcpu_array[];
+
+/* A page of 0xff: every port refused. The TSS's I/O bitmap address maps it in user
+ * mode's root, so a process reaches none of the kernel's ports (segments.S). */
+static const uint8_t pmap_iomap_deny[4096] __attribute__((aligned(4096))) = {
+	[0 ... 4095] = 0xff,
+};
+
+#define PMAP_STUB_SV    (PG_V | PG_A | PG_NX)           /* supervisor, read-only */
+#define PMAP_STUB_UPDE  (PG_V | PG_RW | PG_U | PG_A | PG_M)
+
+static uint64_t *pmap_stub_pt;
+
+/* Map [va, va + len) of the image (KERNBASE + pa) in the stubs' page table. */
+static void pmap_stub_map(const void *va, uint64_t len, uint64_t bits)
+{
+	uint64_t s = (uint64_t)(uintptr_t)va & ~(uint64_t)PAGE_MASK;
+	uint64_t e = ((uint64_t)(uintptr_t)va + len + PAGE_MASK) & ~(uint64_t)PAGE_MASK;
+
+	for (uint64_t p = s; p < e; p += PAGE_SIZE) {
+		KASSERT(p - KERNBASE < NBPDR, ("pmap_stub_map: %#lx beyond the first 2 MiB",
+		    (unsigned long)p));
+		pmap_stub_pt[pmap_pt_index(p)] = (p - KERNBASE) | bits;
+	}
+}
+
+/*
+ * The tables of user mode's root for slot PMAP_STUB_SLOT (KERNBASE's), shared by every
+ * process: what the CPU and the stubs touch before the kernel's root is loaded again
+ * (exception.S: trap_from_user, kreq_return_user) and nothing else. Supervisor-only but
+ * the syscall trampoline's page. Three pages, never freed.
+ * => once, after pmap_init, before the first process.
+ */
+void pmap_stub_init(void)
+{
+	vm_page_t m[3];
+
+	if (pmap_stub_pml4e != 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_WIRED | VM_ALLOC_ZERO |
+		    VM_ALLOC_WAITOK);
+	}
+	uint64_t *pdpt = vm_phys_to_dmap(VM_PAGE_TO_PHYS(m[0]));
+	uint64_t *pd = vm_phys_to_dmap(VM_PAGE_TO_PHYS(m[1]));
+	pmap_stub_pt = vm_phys_to_dmap(VM_PAGE_TO_PHYS(m[2]));
+	pdpt[pmap_pdpt_index(KERNBASE)] = VM_PAGE_TO_PHYS(m[1]) | PMAP_STUB_UPDE;
+	pd[pmap_pd_index(KERNBASE)] = VM_PAGE_TO_PHYS(m[2]) | PMAP_STUB_UPDE;
+
+	pmap_stub_map(trap_stubs, PAGE_SIZE, PG_V | PG_A);              /* executable */
+	pmap_stub_map(__cpl0_text_start, (uint64_t)(__cpl0_text_end - __cpl0_text_start),
+	    PG_V | PG_A);
+	pmap_stub_map(tss, PAGE_SIZE, PMAP_STUB_SV | PG_RW | PG_M);     /* RSP0, GDT */
+	pmap_stub_pt[pmap_pt_index((uint64_t)(uintptr_t)tss + TSS_IOMAP_OFF)] =
+	    ((uint64_t)(uintptr_t)pmap_iomap_deny - KERNBASE) | PMAP_STUB_SV;
+	pmap_stub_map(idt, PAGE_SIZE, PMAP_STUB_SV);
+	pmap_stub_map(cpl0_stack, CPL0STACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
+	pmap_stub_map(ist_df_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
+	pmap_stub_map(ist_nmi_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
+	pmap_stub_map(ist_mc_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
+	pmap_stub_map(pcpu_array, sizeof(struct pcpu) * MAXCPU, PMAP_STUB_SV | PG_RW | PG_M);
+	pmap_stub_map(__usertramp_start, PAGE_SIZE, PG_V | PG_A | PG_U);  /* user RX */
+	pmap_stub_pml4e = VM_PAGE_TO_PHYS(m[0]) | PMAP_STUB_UPDE;
 }

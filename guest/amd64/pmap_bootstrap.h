@@ -29,4 +29,8 @@ extern const uint64_t dmap_pd[DMAP_PD_GIB][512];   /* direct map GiB 1..DMAP_PD_
  */
 void pmap_bootstrap(const struct bootinfo *bi);
 
+/* The tables user mode's roots share in slot PMAP_STUB_SLOT: the stubs' pages only
+ * (pmap_stub_pml4e). => after pmap_init, before the first pmap_pinit of a process. */
+void pmap_stub_init(void);
+
 #endif /* AMD64_PMAP_BOOTSTRAP_H */

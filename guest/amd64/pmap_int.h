@@ -44,6 +44,7 @@ struct pmap_invl_log {
 	uint64_t pil_root_loads;    /* pmap_md_load_root calls */
 	vm_offset_t pil_last_sva, pil_last_eva; /* the last range asked */
 	vm_paddr_t pil_last_root;   /* the last root loaded */
+	vm_paddr_t pil_last_uroot;  /* the last user root handed to the stubs */
 };
 extern struct pmap_invl_log pmap_invl_log;
 
@@ -66,6 +67,11 @@ static inline void pmap_md_load_root(vm_paddr_t cr3)
 {
 	pmap_invl_log.pil_root_loads++;
 	pmap_invl_log.pil_last_root = cr3;
+}
+
+static inline void pmap_md_set_user_root(vm_paddr_t ucr3)
+{
+	pmap_invl_log.pil_last_uroot = ucr3;
 }
 #else
 #include "amd64/cpufunc.h"
@@ -95,7 +101,15 @@ static inline void pmap_md_invl_all(bool global)
 
 static inline void pmap_md_load_root(vm_paddr_t cr3)
 {
+	pcpu_self()->pc_kcr3 = cr3;
 	load_cr3(cr3);
+}
+
+/* The roots the stubs switch between on this CPU (exception.S): the one loaded (the
+ * kernel's view) and the user one, 0 for none (no user mode on kernel_pmap). */
+static inline void pmap_md_set_user_root(vm_paddr_t ucr3)
+{
+	pcpu_self()->pc_ucr3 = ucr3;
 }
 #endif
 

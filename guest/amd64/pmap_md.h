@@ -38,6 +38,12 @@ struct pmap {
 	struct vm_page *pm_root;    /* C: its page; NULL for a root not from vm_page (the
 	                               guest kernel's boot_pml4 in the image) */
 	uint64_t pm_active;         /* A: bit n: CPU n has this root loaded */
+	/* C: a user pmap's second root, the one user mode runs on: the same user half (the
+	 * same PDPTs, linked in both roots), none of the kernel but the stubs' slot
+	 * (pmap_stub_pml4e); NULL and 0 for kernel_pmap (docs/deprivileged-kernel.md). */
+	uint64_t *pm_pml4u;
+	vm_paddr_t pm_ucr3;
+	struct vm_page *pm_uroot;
 	struct pmap_statistics pm_stats; /* L */
 	/* L: the page table an enter of one fresh page last walked to: the 2 MiB it maps
 	 * (PMAP_PTC_NONE: none), its page and its entries through the direct map. The
@@ -49,5 +55,10 @@ struct pmap {
 };
 
 #define PMAP_PTC_NONE       (~(uint64_t)0)  /* no 2 MiB-aligned address equals it */
+
+/* The PML4 entry every user root holds in slot PMAP_STUB_SLOT: the pages the stubs need
+ * while user mode runs (the guest's pmap_stub_init); 0 where there are none (host). */
+#define PMAP_STUB_SLOT  511
+extern uint64_t pmap_stub_pml4e;
 
 #endif /* AMD64_PMAP_MD_H */

@@ -8,6 +8,7 @@
  * for it and tears the address space down.
  */
 #include "amd64/cpufunc.h"
+#include "amd64/pmap_bootstrap.h"
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
@@ -87,6 +88,7 @@ int proc_run_module0(void)
 	struct proc *p = kmalloc(sizeof(*p), M_PROC, M_WAITOK | M_ZERO);
 
 	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
+	pmap_stub_init();
 	p->p_pid = proc_next_pid++;
 	p->p_vmspace = vmspace_alloc(PROC_VM_MIN, PROC_VM_MAX);
 	if (p->p_vmspace == NULL) {
@@ -205,4 +207,6 @@ void trap_user(struct trapframe *tf)
 	tf->tf_ss = GSEL_UDATA | SEL_UPL;
 	tf->tf_rflags = (tf->tf_rflags & PSL_USER_CHANGE) | PSL_I | 0x2;
 	KASSERT(intr_enabled(), ("trap_user: returning to user mode masked"));
+	KASSERT(pcpu_self()->pc_ucr3 == curproc->p_vmspace->vm_pmap.pm_ucr3,
+	    ("trap_user: the stubs would load another root than the process's"));
 }

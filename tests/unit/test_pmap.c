@@ -104,6 +104,14 @@ static void check_pmap(pmap_t p)
 	ck_assert_uint_eq(n, p->pm_stats.pt_count);
 	/* The kernel half is kernel_pmap's. */
 	ck_assert_mem_eq(&p->pm_pml4[256], &kernel_pmap->pm_pml4[256], 256 * 8);
+	/* User mode's root: the same user half, entry for entry, and of the kernel half
+	 * only the stubs' slot. */
+	ck_assert_ptr_nonnull(p->pm_pml4u);
+	ck_assert_uint_eq(vm_dmap_to_phys(p->pm_pml4u), p->pm_ucr3);
+	ck_assert_uint_ne(p->pm_ucr3, p->pm_cr3);
+	ck_assert_mem_eq(p->pm_pml4u, p->pm_pml4, 256 * 8);
+	for (int i = 256; i < 512; i++)
+		ck_assert_uint_eq(p->pm_pml4u[i], i == PMAP_STUB_SLOT ? pmap_stub_pml4e : 0);
 }
 
 /* Mappings on m's pv list (a pv entry's first field is its link: pmap.c). */
@@ -520,6 +528,27 @@ START_TEST(enter_replaces_in_place)
 }
 END_TEST
 
+/* pmap_activate hands the stubs the user root of the pmap it loads (0 for the kernel's,
+ * where there is no user mode), and both roots go back to the allocator at release. */
+START_TEST(user_root_activate_release)
+{
+	struct pmap p;
+	uint64_t free0 = vmt_count_free_pages();
+
+	ck_assert_int_eq(pmap_pinit(&p), 0);
+	ck_assert_uint_eq(free0 - vmt_count_free_pages(), 2);          /* two roots */
+	pmap_activate(&p);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_root, p.pm_cr3);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_uroot, p.pm_ucr3);
+	pmap_activate(kernel_pmap);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_root, kernel_pmap->pm_cr3);
+	ck_assert_uint_eq(pmap_invl_log.pil_last_uroot, 0);
+	ck_assert_ptr_null(kernel_pmap->pm_pml4u);
+	pmap_release(&p);
+	ck_assert_uint_eq(vmt_count_free_pages(), free0);
+}
+END_TEST
+
 START_TEST(kernel_half_shared)
 {
 	struct pmap p, q;
@@ -753,6 +782,7 @@ static Suite *pmap_suite(void)
 	tcase_add_test(tc, enter_new_table_cache);
 	tcase_add_test(tc, enter_replaces_in_place);
 	tcase_add_test(tc, kernel_half_shared);
+	tcase_add_test(tc, user_root_activate_release);
 	tcase_add_test(tc, invalidations_batched);
 	tcase_add_test(tc, protect_span);
 	tcase_add_test(tc, unwire);
