@@ -289,6 +289,20 @@ static struct pv_entry *pmap_pv_take(vm_page_t m, pmap_t pmap, vm_offset_t va)
 	    (unsigned long)va, (void *)pmap, (unsigned long long)VM_PAGE_TO_PHYS(m));
 }
 
+/* pmap_pv_take where the entry is likely the list's head (a page mapped once: the
+ * COW fault's old page, whose fork copied no mappings), without the call. */
+static inline struct pv_entry *pmap_pv_take_head(vm_page_t m, pmap_t pmap, vm_offset_t va)
+{
+	struct pv_entry *pv = m->md.pv_list;
+
+	if (__predict_true(pv != NULL && pv->pv_pmap == pmap && pv->pv_va == va)) {
+		m->md.pv_list = pv->pv_next;
+		m->md.pv_gen++;
+		return pv;
+	}
+	return pmap_pv_take(m, pmap, va);
+}
+
 /* What a mapping that is going away (or losing PG_RW) leaves on its page. */
 static void pmap_page_sync(vm_page_t m, uint64_t old)
 {
@@ -628,11 +642,12 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	} else {
 		/* One exchange: the CPU may set PG_A/PG_M in the old entry until then. */
 		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
-		pmap->pm_stats.wired_count += ((newpte & PG_W) != 0) - ((old & PG_W) != 0);
+		if (__predict_false(((old ^ newpte) & PG_W) != 0))
+			pmap->pm_stats.wired_count += (newpte & PG_W) != 0 ? 1 : -1;
 		if (old & PG_MANAGED) {
 			vm_page_t om = PHYS_TO_VM_PAGE(old & PG_FRAME);
 			pmap_page_sync(om, old);
-			struct pv_entry *opv = pmap_pv_take(om, pmap, va);
+			struct pv_entry *opv = pmap_pv_take_head(om, pmap, va);
 			if (om->md.pv_list == NULL)
 				__atomic_fetch_and(&om->aflags, (uint8_t)~PGA_WRITEABLE,
 				    __ATOMIC_RELAXED);
