@@ -8,6 +8,7 @@
  * two and vo_resident_page_count together, under the object's lock.
  */
 #include "vm/vm_object.h"
+#include "vm/vm_page_int.h"
 
 /* listq links point at other pages' listq; the page of a listq link. */
 static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
@@ -197,8 +198,21 @@ vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 	vm_object_assert_locked(obj);
 	KASSERT(vm_page_lookup(obj, pindex) == NULL, ("vm_page_alloc: object %p has a page "
 	    "at pindex %#llx", (void *)obj, (unsigned long long)pindex));
-	m = vm_page_alloc_noobj((req & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
-	    VM_ALLOC_NOWAIT);
+	/* vm_page_alloc_noobj's two fast paths here, without its call: a ZERO request
+	 * (a zero-fill fault's) from this CPU's zeroed run, a plain one (a copy's) from its
+	 * cache; the rest, and these when those are empty, through the allocator. */
+	int setup = req & (VM_ALLOC_ZERO | VM_ALLOC_WIRED | VM_ALLOC_NODUMP);
+	if (setup == VM_ALLOC_ZERO)
+		m = vm_page_zrun_next();
+	else if (setup == 0)
+		m = vm_page_pcpu_next();
+	else
+		m = NULL;
+	if (__predict_true(m != NULL))
+		VM_PAGE_ASSERT_FREE(m, "vm_page_alloc");
+	else
+		m = vm_page_alloc_noobj((req & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
+		    VM_ALLOC_NOWAIT);
 	if (__predict_false(m == NULL)) {
 		if ((m = vm_page_alloc_sleep(obj, pindex, req)) == NULL)
 			return NULL;
