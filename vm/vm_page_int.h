@@ -113,6 +113,56 @@ static inline void vm_page_zero_mark(vm_page_t m, int pool)
 	__builtin_memcpy((char *)m + offsetof(struct vm_page, flags), &w, sizeof(w));
 }
 
+/* A free page as the allocator hands it out (vm_page_alloc_setup's entry check). */
+#define VM_PAGE_ASSERT_FREE(m, who) \
+	KASSERT((m)->order == 0 && (m)->queue == PQ_NONE && (m)->ref_count == 0 && \
+	    (m)->busy_lock == 0 && (m)->kmem_owner == 0 && (m)->object == NULL, \
+	    ("%s: page %p is not free", (who), (void *)(m)))
+
+/*
+ * The next page of this CPU's zeroed run, marked PG_ZERO for the direct pool, or NULL
+ * (the run is empty or the cache busy): a ZERO request's one-page fast path, inline in
+ * vm_page_alloc_noobj and in vm_page_alloc, which so skips a call and its frame.
+ */
+static inline __attribute__((always_inline)) vm_page_t vm_page_zrun_next(void)
+{
+	struct vm_page_pcpu *pc;
+	vm_page_t m = NULL;
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_true(vm_page_pcpu_trylock(pc))) {
+		m = pc->pc_znext;
+		if (__predict_true(m != pc->pc_zend))
+			pc->pc_znext++;
+		else
+			m = NULL;
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+	if (__predict_true(m != NULL))
+		vm_page_zero_mark(m, VM_FREEPOOL_DIRECT);
+	return m;
+}
+
+/* A page of this CPU's direct-pool cache, or NULL (empty or busy): a plain request's
+ * one-page fast path, inline in vm_page_alloc as in vm_page_alloc_noobj. */
+static inline __attribute__((always_inline)) vm_page_t vm_page_pcpu_next(void)
+{
+	struct vm_page_pcpu *pc;
+	vm_page_t m = NULL;
+
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_true(vm_page_pcpu_trylock(pc))) {
+		if (__predict_true(pc->pc_count[VM_FREEPOOL_DIRECT] > 0))
+			m = pc->pc_pages[VM_FREEPOOL_DIRECT][--pc->pc_count[VM_FREEPOOL_DIRECT]];
+		vm_page_pcpu_unlock(pc);
+	}
+	critical_exit();
+	return m;
+}
+
 /* Fill the pool when it is below half full and zeroing ahead pays (page operations). */
 static inline void vm_page_zpool_maybe_fill(void)
 {

@@ -8,6 +8,7 @@
  * two and vo_resident_page_count together, under the object's lock.
  */
 #include "vm/vm_object.h"
+#include "vm/vm_page_int.h"
 
 /* listq links point at other pages' listq; the page of a listq link. */
 static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
@@ -190,6 +191,50 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_sleep(struct vm_object 
 	return m;
 }
 
+/* vm_page_alloc's end for m, a page just taken: into obj at pindex by the general
+ * insert, then busied as req says. => obj locked. */
+static __attribute__((noinline)) vm_page_t vm_page_alloc_insert(struct vm_object *obj,
+    vm_pindex_t pindex, int req, vm_page_t m)
+{
+	if (__predict_false(vm_page_insert_inline(m, obj, pindex) != 0))
+		return vm_page_alloc_nonode(obj, m, req);
+	if ((req & VM_ALLOC_NOBUSY) == 0) {
+		bool busied = vm_page_tryxbusy(m);
+		KASSERT(busied, ("vm_page_alloc: new page %p is busy", (void *)m));
+		(void)busied;
+	}
+	return m;
+}
+
+/* vm_page_alloc through the allocator: the requests its fast path does not serve, and
+ * those when this CPU had no page at hand. => obj locked. */
+static __attribute__((noinline)) vm_page_t vm_page_alloc_general(struct vm_object *obj,
+    vm_pindex_t pindex, int req)
+{
+	vm_page_t m;
+
+	m = vm_page_alloc_noobj((req & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
+	    VM_ALLOC_NOWAIT);
+	if (__predict_false(m == NULL)) {
+		if ((m = vm_page_alloc_sleep(obj, pindex, req)) == NULL)
+			return NULL;
+		if ((req & VM_ALLOC_NOBUSY) == 0) {
+			bool busied = vm_page_tryxbusy(m);
+			KASSERT(busied, ("vm_page_alloc: new page %p is busy", (void *)m));
+			(void)busied;
+		}
+		return m;
+	}
+	return vm_page_alloc_insert(obj, pindex, req, m);
+}
+
+/*
+ * The fault's case in one piece, without a call or a frame: vm_page_alloc_noobj's two
+ * one-page fast paths (a ZERO request from this CPU's zeroed run, a plain one from its
+ * cache), the trie's store into the slot its lookup just missed, the memq append after
+ * the last page, no busy. Anything else leaves by a tail call with nothing changed but
+ * the page taken (then handed on).
+ */
 vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 {
 	vm_page_t m;
@@ -197,18 +242,32 @@ vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 	vm_object_assert_locked(obj);
 	KASSERT(vm_page_lookup(obj, pindex) == NULL, ("vm_page_alloc: object %p has a page "
 	    "at pindex %#llx", (void *)obj, (unsigned long long)pindex));
-	m = vm_page_alloc_noobj((req & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
-	    VM_ALLOC_NOWAIT);
-	if (__predict_false(m == NULL)) {
-		if ((m = vm_page_alloc_sleep(obj, pindex, req)) == NULL)
-			return NULL;
-	} else if (__predict_false(vm_page_insert_inline(m, obj, pindex) != 0))
-		return vm_page_alloc_nonode(obj, m, req);
-	if ((req & VM_ALLOC_NOBUSY) == 0) {
-		bool busied = vm_page_tryxbusy(m);
-		KASSERT(busied, ("vm_page_alloc: new page %p is busy", (void *)m));
-		(void)busied;
+	int setup = req & (VM_ALLOC_ZERO | VM_ALLOC_WIRED | VM_ALLOC_NODUMP);
+	if (setup == VM_ALLOC_ZERO)
+		m = vm_page_zrun_next();
+	else if (setup == 0)
+		m = vm_page_pcpu_next();
+	else
+		m = NULL;
+	if (__predict_false(m == NULL))
+		return vm_page_alloc_general(obj, pindex, req);
+	VM_PAGE_ASSERT_FREE(m, "vm_page_alloc");
+	KASSERT((obj->vo_flags & OBJ_DEAD) == 0, ("vm_page_insert: object %p is dead",
+	    (void *)obj));
+	struct vm_plinks *prev = obj->vo_memq.pl_prev;
+	m->pindex = pindex;
+	if (__predict_false((req & VM_ALLOC_NOBUSY) == 0 ||
+	    (prev != &obj->vo_memq && vm_page_of_listq(prev)->pindex > pindex) ||
+	    !vm_radix_insert_hinted(&obj->vo_rtree, m))) {
+		m->pindex = 0;
+		return vm_page_alloc_insert(obj, pindex, req, m);
 	}
+	m->object = obj;
+	m->listq.pl_prev = prev;
+	m->listq.pl_next = prev->pl_next;
+	prev->pl_next->pl_prev = &m->listq;
+	prev->pl_next = &m->listq;
+	obj->vo_resident_page_count++;
 	return m;
 }
 

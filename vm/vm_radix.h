@@ -96,19 +96,25 @@ static inline bool vm_radix_is_empty(const struct vm_radix *rt)
  * => owner locked; never sleeps.
  */
 int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m);
-static inline int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
+/* vm_radix_insert's case without a walk: right after a lookup that missed this index at
+ * an empty slot (a fault's lookup then its page's insert), the leaf goes there. false:
+ * not that case, nothing changed. => owner locked. */
+static inline bool vm_radix_insert_hinted(struct vm_radix *rt, vm_page_t m)
 {
 	uintptr_t *slot = rt->rt_miss_slot;
 
-	/* Right after a lookup that missed this index at an empty slot (a fault's lookup
-	 * then its page's insert): the leaf goes there, no walk. */
-	if (slot != NULL && rt->rt_miss_index == m->pindex && *slot == 0) {
-		*slot = (uintptr_t)m | VM_RADIX_ISLEAF;
-		if (rt->rt_miss_count != NULL)
-			(*rt->rt_miss_count)++;
-		rt->rt_miss_slot = NULL;
+	if (slot == NULL || rt->rt_miss_index != m->pindex || *slot != 0)
+		return false;
+	*slot = (uintptr_t)m | VM_RADIX_ISLEAF;
+	if (rt->rt_miss_count != NULL)
+		(*rt->rt_miss_count)++;
+	rt->rt_miss_slot = NULL;
+	return true;
+}
+static inline int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
+{
+	if (vm_radix_insert_hinted(rt, m))
 		return 0;
-	}
 	return vm_radix_insert_walk(rt, m);
 }
 /* Remove and return the page with this pindex (NULL: none). Frees at most one node.

@@ -301,6 +301,20 @@ static struct pv_entry *pmap_pv_take(vm_page_t m, pmap_t pmap, vm_offset_t va)
 	    (unsigned long)va, (void *)pmap, (unsigned long long)VM_PAGE_TO_PHYS(m));
 }
 
+/* pmap_pv_take where the entry is likely the list's head (a page mapped once: the
+ * COW fault's old page, whose fork copied no mappings), without the call. */
+static inline struct pv_entry *pmap_pv_take_head(vm_page_t m, pmap_t pmap, vm_offset_t va)
+{
+	struct pv_entry *pv = m->md.pv_list;
+
+	if (__predict_true(pv != NULL && pv->pv_pmap == pmap && pv->pv_va == va)) {
+		m->md.pv_list = pv->pv_next;
+		m->md.pv_gen++;
+		return pv;
+	}
+	return pmap_pv_take(m, pmap, va);
+}
+
 /* What a mapping that is going away (or losing PG_RW) leaves on its page. */
 static void pmap_page_sync(vm_page_t m, uint64_t old)
 {
@@ -456,22 +470,27 @@ static inline bool pmap_va_ok(pmap_t pmap, vm_offset_t va)
 	return va < VM_MAXUSER_ADDRESS;
 }
 
-/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. */
+/* The leaf bits each protection (VM_PROT_ALL's 3 bits) gives: one load where the
+ * tests of prot were branches. The kernel's mappings too are PG_U (it runs at CPL 3)
+ * and so never PG_G: a global user-accessible entry would outlive the switch to a
+ * process's root. */
+#define PMAP_PROT_NX(prot)      (((prot) & VM_PROT_EXECUTE) != 0 ? 0 : PG_NX)
+#define PMAP_PROT_RW(prot)      (((prot) & VM_PROT_WRITE) != 0 ? PG_RW : 0)
+#define PMAP_PROT_BITS(prot)    (PG_V | PG_A | PG_U | PMAP_PROT_RW(prot) | PMAP_PROT_NX(prot))
+static const uint64_t pmap_prot_bits[VM_PROT_ALL + 1] = {
+	PMAP_PROT_BITS(0), PMAP_PROT_BITS(1), PMAP_PROT_BITS(2), PMAP_PROT_BITS(3),
+	PMAP_PROT_BITS(4), PMAP_PROT_BITS(5), PMAP_PROT_BITS(6), PMAP_PROT_BITS(7),
+};
+
+/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. PG_M
+ * goes with PG_RW where the access writes or the page is dirty anyway. */
 static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t e = VM_PAGE_TO_PHYS(m) | PG_V | PG_A;
+	uint64_t e = VM_PAGE_TO_PHYS(m) | pmap_prot_bits[prot & VM_PROT_ALL];
 
-	if (prot & VM_PROT_WRITE) {
-		e |= PG_RW;
-		if ((flags & VM_PROT_WRITE) || (flags & PMAP_ENTER_DIRTY))
-			e |= PG_M;
-	}
-	if ((prot & VM_PROT_EXECUTE) == 0)
-		e |= PG_NX;
-	/* The kernel's mappings too are PG_U (it runs at CPL 3) and so never PG_G: a global
-	 * user-accessible entry would outlive the switch to a process's root. */
 	(void)pmap;
-	e |= PG_U;
+	if ((flags & (VM_PROT_WRITE | PMAP_ENTER_DIRTY)) != 0 && (e & PG_RW) != 0)
+		e |= PG_M;
 	if (flags & PMAP_ENTER_WIRED)
 		e |= PG_W;
 	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
@@ -658,11 +677,12 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	} else {
 		/* One exchange: the CPU may set PG_A/PG_M in the old entry until then. */
 		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
-		pmap->pm_stats.wired_count += ((newpte & PG_W) != 0) - ((old & PG_W) != 0);
+		if (__predict_false(((old ^ newpte) & PG_W) != 0))
+			pmap->pm_stats.wired_count += (newpte & PG_W) != 0 ? 1 : -1;
 		if (old & PG_MANAGED) {
 			vm_page_t om = PHYS_TO_VM_PAGE(old & PG_FRAME);
 			pmap_page_sync(om, old);
-			struct pv_entry *opv = pmap_pv_take(om, pmap, va);
+			struct pv_entry *opv = pmap_pv_take_head(om, pmap, va);
 			if (om->md.pv_list == NULL)
 				__atomic_fetch_and(&om->aflags, (uint8_t)~PGA_WRITEABLE,
 				    __ATOMIC_RELAXED);

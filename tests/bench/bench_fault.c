@@ -12,7 +12,10 @@
  *                  by callgrind's inclusive cost per function: vm_plat_zero_pages (the
  *                  platform's zeroing for the pre-zeroed pool: the VMM's work, one
  *                  exit per fill on the guest) and, for fault.cow, pmap_copy_page (the
- *                  goal excludes the copy); and prints apart what the host mutexes'
+ *                  goal excludes the copy: the memcpy and its two addresses, the
+ *                  code inlined into the function included); by its self cost, bf_run (the loop around
+ *                  the calls: the figure is vm_fault's, not the caller's; page.pair
+ *                  loses its loop alike); and prints apart what the host mutexes'
  *                  out-of-line parts cost (their fast paths are inline, the guest's
  *                  shape, and counted in the figure as on the guest).
  *     fault.zero   N first-touch write faults, one page each

@@ -71,6 +71,53 @@ START_TEST(insert_rename_remove)
 }
 END_TEST
 
+/* vm_page_alloc's fault case (a page at hand, the slot the lookup missed, the memq
+ * append, no busy) and each way out of it to the general insert (a lower index, no
+ * lookup before, a busy request, WIRED), all leaving the same object. */
+START_TEST(alloc_fast_and_fallbacks)
+{
+	struct vm_object *a = vm_object_allocate(OBJT_DEFAULT, 64);
+	const int nb = VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY;
+	vm_page_t m;
+
+	vm_object_lock(a);
+	for (vm_pindex_t i = 10; i < 20; i++) {
+		ck_assert_ptr_null(vm_page_lookup(a, i));
+		m = vm_page_alloc(a, i, nb | (i % 2 == 0 ? VM_ALLOC_ZERO : 0));
+		ck_assert_ptr_nonnull(m);
+		ck_assert(m->object == a && m->pindex == i && !vm_page_busied(m));
+		if (i % 2 == 0) {
+			const uint64_t *w = (const uint64_t *)VM_PAGE_TO_DMAP(m);
+			for (unsigned k = 0; k < PAGE_SIZE / 8; k++)
+				ck_assert_uint_eq(w[k], 0);
+		}
+	}
+	ck_assert_ptr_null(vm_page_lookup(a, 3));
+	ck_assert_ptr_nonnull(vm_page_alloc(a, 3, nb | VM_ALLOC_ZERO));    /* below the last */
+	ck_assert_ptr_nonnull(vm_page_alloc(a, 30, nb));                   /* no lookup first */
+	ck_assert_ptr_null(vm_page_lookup(a, 31));
+	m = vm_page_alloc(a, 31, VM_ALLOC_NORMAL);                          /* busy */
+	ck_assert(m != NULL && vm_page_xbusied(m));
+	vm_page_xunbusy(m);
+	ck_assert_ptr_null(vm_page_lookup(a, 5));
+	m = vm_page_alloc(a, 5, nb | VM_ALLOC_WIRED);
+	ck_assert(m != NULL && m->ref_count == 1 && m->object == a);
+	vm_page_unwire_noq(m);
+	ck_assert_uint_eq(a->vo_resident_page_count, 14);
+	vm_pindex_t want[] = { 3, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 30, 31 };
+	int n = 0;
+	for (vm_page_t p = vm_page_find_least(a, 0); p != NULL; p = vm_page_next(p), n++) {
+		ck_assert_uint_eq(p->pindex, want[n]);
+		ck_assert_ptr_eq(vm_page_lookup(a, want[n]), p);
+	}
+	ck_assert_int_eq(n, 14);
+	vm_object_unlock(a);
+	vm_object_deallocate(a);
+	ck_assert_int_eq(vm_object_count(), 0);
+	ck_assert_int_eq(vm_radix_nodes_allocated(), 0);
+}
+END_TEST
+
 /* The double-insert check panics (SIGABRT in a child) naming the function. */
 START_TEST(double_insert_panics)
 {
@@ -167,6 +214,7 @@ static Suite *object_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, insert_rename_remove);
+	tcase_add_test(tc, alloc_fast_and_fallbacks);
 	tcase_add_test(tc, double_insert_panics);
 	tcase_add_test(tc, grab_sleeps_on_busy);
 	tcase_add_loop_test(tc, chain_seeds, 0, 3);
