@@ -1155,6 +1155,7 @@ int pmap_unwire(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, struct vm_page **
 {
 	int n = 0;
 
+	(void)max;              /* read by the KASSERT only */
 	pmap_range_check(pmap, sva, eva, "pmap_unwire");
 	KASSERT((sva & PAGE_MASK) == 0 && (eva & PAGE_MASK) == 0 && max >= 0 &&
 	    atop(eva - sva) <= (vm_size_t)max, ("pmap_unwire: range [%#lx, %#lx) does not "
