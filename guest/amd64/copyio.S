@@ -27,23 +27,14 @@
 	.globl copyin
 copyin:                                 /* (const void *uaddr, void *kaddr, len) */
 	CHECK_USER_RANGE
-	movq %gs:PC_CURTHREAD, %rax
-	leaq copyio_fault(%rip), %r8
-	movq %r8, TD_ONFAULT(%rax)
-	movq %rdx, %rcx
 	xchgq %rdi, %rsi                /* from the user, to the kernel */
-	cld
-	rep movsb
-	movq $0, TD_ONFAULT(%rax)
-	xorl %eax, %eax
-	ret
-9:	movl $-EFAULT, %eax
-	ret
+	jmp copyio_move
 
 	.globl copyout
 copyout:                                /* (const void *kaddr, void *uaddr, len) */
 	xchgq %rdi, %rsi                /* %rdi: the user address, as the check wants */
 	CHECK_USER_RANGE
+copyio_move:                            /* %rdx bytes from %rsi to %rdi, under the fix-up */
 	movq %gs:PC_CURTHREAD, %rax
 	leaq copyio_fault(%rip), %r8
 	movq %r8, TD_ONFAULT(%rax)
@@ -53,7 +44,7 @@ copyout:                                /* (const void *kaddr, void *uaddr, len)
 	movq $0, TD_ONFAULT(%rax)
 	xorl %eax, %eax
 	ret
-9:	movl $-EFAULT, %eax
+9:	movl $-EFAULT, %eax             /* both checks' refusal */
 	ret
 
 copyio_fault:

@@ -37,6 +37,41 @@
 #include "amd64/kreq.h"
 #include "amd64/pcpu.h"
 
+/* struct trapframe's general registers but rax, in its order (r15 lowest). */
+.macro PUSH_RBX_TO_R15
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro POP_R15_TO_RBX
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+.endm
+
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
 	(v) == 29 || (v) == 30)
@@ -136,20 +171,7 @@ trap_cpl0:
 	cmpq $T_NEXCEPT, (%rsp)
 	jae intr_defer                  /* woke KREQ_HALT: the kernel runs it after */
 	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_RBX_TO_R15
 	cld
 	movq %rsp, %rdi
 	movq %cr2, %rsi
@@ -276,20 +298,7 @@ kreq_table:
 .macro KENTRY_FRAME
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq FWD_RAX(%rax)
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_RBX_TO_R15
 	cld
 	leaq FWD_VECTOR(%rax), %rsi
 	leaq TF_VECTOR(%rsp), %rdi
@@ -317,20 +326,7 @@ trap_kentry:
 	movq TF_RIP(%rsp), %rcx
 	movq %rcx, (%rax)
 	movq %rax, TF_RSP(%rsp)
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
+	POP_R15_TO_RBX
 	popq %rax
 	addq $(TF_RFLAGS - TF_VECTOR), %rsp     /* vector, error code, rip, cs */
 	popfq
@@ -348,20 +344,7 @@ trap_kentry_user:
 	call trap_user                  /* aligned: pc_kstack_top is 8 below a 16-byte line */
 	.globl trap_return_user
 trap_return_user:                       /* => %rsp: a user trapframe */
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
+	POP_R15_TO_RBX
 	movl $KREQ_RETURN_USER, %eax
 	int3
 	ud2

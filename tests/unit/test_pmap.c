@@ -528,6 +528,20 @@ START_TEST(enter_replaces_in_place)
 }
 END_TEST
 
+/* The end of a test over pages m[0..n) mapped from va: everything unmapped, the pmap
+ * unloaded and released, the pages freed clean; no page lost. */
+static void release_all(pmap_t p, vm_offset_t va, vm_page_t *m, int n)
+{
+	pmap_remove(p, va, va + PG(n));
+	pmap_activate(kernel_pmap);
+	pmap_release(p);
+	for (int i = 0; i < n; i++) {
+		m[i]->dirty = 0;
+		vm_page_free(m[i]);
+	}
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+}
+
 /* pmap_activate hands the stubs the user root of the pmap it loads (0 for the kernel's,
  * where there is no user mode), and both roots go back to the allocator at release. */
 START_TEST(user_root_activate_release)
@@ -676,14 +690,7 @@ START_TEST(protect_span)
 	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 1);
 	check_pmap(&p);
 
-	pmap_remove(&p, va, va + PG(N));
-	pmap_activate(kernel_pmap);
-	pmap_release(&p);
-	for (int i = 0; i < N; i++) {
-		m[i]->dirty = 0;
-		vm_page_free(m[i]);
-	}
-	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+	release_all(&p, va, m, N);
 }
 END_TEST
 
@@ -741,13 +748,7 @@ START_TEST(unwire)
 
 	pmap_remove(&p, va, va + PG(N));
 	ck_assert_uint_eq(pmap_wired_count(&p), 0);
-	pmap_activate(kernel_pmap);
-	pmap_release(&p);
-	for (int i = 0; i < N; i++) {
-		m[i]->dirty = 0;
-		vm_page_free(m[i]);
-	}
-	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+	release_all(&p, va, m, N);
 }
 END_TEST
 

@@ -314,6 +314,20 @@ static const char *cw_check(enum cw_case c, struct vmspace *p, struct vmspace *c
 	}
 }
 
+/* A case's end: both address spaces freed, then nothing leaked. => the first failure. */
+static const char *cw_finish(struct vmspace *p, struct vmspace *ch, int objs0,
+    uint64_t free0, const char *why)
+{
+	if (ch != NULL)
+		vmspace_free(ch);
+	vmspace_free(p);
+	if (why == NULL && vm_object_count() != objs0)
+		why = "an object leaked";
+	if (why == NULL && vmt_free_pages() != free0)
+		why = "a page leaked";
+	return why;
+}
+
 /* One case at one size: set up, fork, check, free everything, count. */
 static const char *cw_run(enum cw_case c, vm_offset_t va, int n)
 {
@@ -355,14 +369,7 @@ static const char *cw_run(enum cw_case c, vm_offset_t va, int n)
 	}
 	if (g != NULL)
 		vmspace_free(g);
-	if (ch != NULL)
-		vmspace_free(ch);
-	vmspace_free(p);
-	if (why == NULL && vm_object_count() != objs0)
-		why = "an object leaked";
-	if (why == NULL && vmt_free_pages() != free0)
-		why = "a page leaked";
-	return why;
+	return cw_finish(p, ch, objs0, free0, why);
 }
 
 static void cw_case(enum cw_case c)
@@ -465,16 +472,10 @@ static const char *cw_wired_run(vm_offset_t va, int n, bool sibling)
 		why = "the wired counts after fork";
 	if (why == NULL && s != NULL && !cw_is(s, va, n, CW_OLD))
 		why = "the sibling lost the bytes from before its fork";
-	if (ch != NULL)
-		vmspace_free(ch);
 	if (s != NULL)
 		vmspace_free(s);
-	vmspace_free(p);        /* still locked: the exit unwires */
-	if (why == NULL && vm_object_count() != objs0)
-		why = "an object leaked";
-	if (why == NULL && vmt_free_pages() != free0)
-		why = "a page leaked";
-	return why;
+	/* p is still locked: its exit unwires. */
+	return cw_finish(p, ch, objs0, free0, why);
 }
 
 VMTEST(cow, wired_copied_at_fork)
@@ -596,24 +597,28 @@ static const char *cw_collapse_run(enum cw_collapse c, vm_offset_t va, int n)
 			why = "a page was copied or moved by the parent's write after the collapse";
 	if (why == NULL && s->vo_resident_page_count != (uint64_t)n)
 		why = "the parent's object after its writes";
-	if (ch != NULL)
-		vmspace_free(ch);
-	vmspace_free(p);
-	if (why == NULL && vm_object_count() != objs0)
-		why = "an object leaked";
-	if (why == NULL && vmt_free_pages() != free0)
-		why = "a page leaked";
-	return why;
+	return cw_finish(p, ch, objs0, free0, why);
+}
+
+/* Case c of run over every size of cw_sizes. */
+static void cw_sizes_case(const char *(*run)(int, vm_offset_t, int), int c)
+{
+	pmap_init();
+	for (size_t i = 0; i < nitems(cw_sizes); i++) {
+		const char *why = run(c, cw_sizes[i].va, cw_sizes[i].n);
+		VMT_ASSERT_MSG(why == NULL, "case %d, %d pages at %#lx: %s", c,
+		    cw_sizes[i].n, (unsigned long)cw_sizes[i].va, why);
+	}
+}
+
+static const char *cw_collapse_run_any(int c, vm_offset_t va, int n)
+{
+	return cw_collapse_run((enum cw_collapse)c, va, n);
 }
 
 static void cw_collapse_case(enum cw_collapse c)
 {
-	pmap_init();
-	for (size_t i = 0; i < nitems(cw_sizes); i++) {
-		const char *why = cw_collapse_run(c, cw_sizes[i].va, cw_sizes[i].n);
-		VMT_ASSERT_MSG(why == NULL, "case %d, %d pages at %#lx: %s", (int)c,
-		    cw_sizes[i].n, (unsigned long)cw_sizes[i].va, why);
-	}
+	cw_sizes_case(cw_collapse_run_any, (int)c);
 }
 
 VMTEST(cow, collapse_when_child_exits) { cw_collapse_case(CW_COLLAPSE_EXIT); }
@@ -696,24 +701,17 @@ static const char *cw_dontneed_run(enum cw_dontneed c, vm_offset_t va, int n)
 		why = "the discarding side's later write reached the other";
 	if (why == NULL && (!cw_fill(o, va, n, CW_CNEW) || !cw_is(d, va, n, CW_GNEW)))
 		why = "the other side's later write reached the discarding one";
-	if (ch != NULL)
-		vmspace_free(ch);
-	vmspace_free(p);
-	if (why == NULL && vm_object_count() != objs0)
-		why = "an object leaked";
-	if (why == NULL && vmt_free_pages() != free0)
-		why = "a page leaked";
-	return why;
+	return cw_finish(p, ch, objs0, free0, why);
+}
+
+static const char *cw_dontneed_run_any(int c, vm_offset_t va, int n)
+{
+	return cw_dontneed_run((enum cw_dontneed)c, va, n);
 }
 
 static void cw_dontneed_case(enum cw_dontneed c)
 {
-	pmap_init();
-	for (size_t i = 0; i < nitems(cw_sizes); i++) {
-		const char *why = cw_dontneed_run(c, cw_sizes[i].va, cw_sizes[i].n);
-		VMT_ASSERT_MSG(why == NULL, "case %d, %d pages at %#lx: %s", (int)c,
-		    cw_sizes[i].n, (unsigned long)cw_sizes[i].va, why);
-	}
+	cw_sizes_case(cw_dontneed_run_any, (int)c);
 }
 
 VMTEST(cow, dontneed_parent_reads_zero_child_keeps) { cw_dontneed_case(CW_DN_PARENT); }
