@@ -3,6 +3,8 @@
  * copies it under the lock and calls the handlers without it, because they free pages.
  */
 #include "vm/vm_lowmem.h"
+#include "vm/uma.h"
+#include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
 struct vm_lowmem_entry {
@@ -66,4 +68,16 @@ void vm_lowmem_fire(int flags)
 uint64_t vm_lowmem_fired(void)
 {
 	return __atomic_load_n(&vm_lowmem_nfired, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_free_pages_settled(void)
+{
+	/* Twice: draining a zone frees its buckets into a bucket zone that may have been
+	 * drained before it in the same pass. */
+	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
+	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
+	vm_page_drain_caches();         /* per-CPU free pages and zeroed runs */
+	/* Slabs of type-stable kegs (the bucket zones) that hold no item are free memory
+	 * UMA never gives back (uma.h). */
+	return vm_page_free_count() + uma_pages_nofree_idle();
 }

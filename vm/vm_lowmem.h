@@ -19,6 +19,13 @@ typedef void vm_lowmem_handler_t(void *arg, int flags);
 
 void vm_lowmem_register(vm_lowmem_handler_t *fn, void *arg);
 void vm_lowmem_fire(int flags);
+/*
+ * Free pages once every cache is emptied: UMA's per-CPU and bucket caches drained, the
+ * per-CPU page caches given back, and the idle slabs UMA keeps for good counted as free.
+ * For "nothing leaked" checks (tests, the guest's end-of-program report), not for
+ * allocation decisions: it throws the caches away.
+ */
+uint64_t vm_free_pages_settled(void);
 /* How many times vm_lowmem_fire ran since boot (tests). */
 uint64_t vm_lowmem_fired(void);
 /* Host re-boots (vm_startup_reset): forget every handler. */

@@ -39,6 +39,7 @@ struct pcpu {
 	                                   trap from user mode loads it */
 	uint64_t pc_ucr3;               /* P: %gs:40, that pmap's user root: the return to
 	                                   user mode loads it (0: no user mode) */
+	uint64_t pc_fsbase;             /* P: FS base as loaded (a thread's td_fsbase) */
 	struct thread *pc_idlethread;   /* C */
 	int pc_cpuid;                   /* C */
 	int pc_critnest;                /* P: critical_enter nesting: no preemption */

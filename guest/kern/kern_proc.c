@@ -19,6 +19,8 @@
 
 #include "vm/malloc.h"
 #include "vm/vm_fault.h"
+#include "vm/vm_lowmem.h"
+#include "vm/vm_sleepq.h"
 #include "vm/vm_page.h"
 #include "vm/vm_vmspace.h"
 
@@ -38,13 +40,36 @@ void syscall_tramp(void);
 #define SIGFPE  8
 #define SIGSEGV 11
 
+#define WNOHANG         1
+#define ECHILD          10
+#define ENOMEM          12
+#define EINVAL          22
+
 static int proc_next_pid = 1;
 static char proc_exec_msg[160];
 static int proc_exec_status;
+static struct proc *proc_init;          /* pid 1 */
+static uint32_t proc_lock_word;         /* P (kern/proc.h): a spin word, interrupts masked */
 
 struct proc *curproc_get(void)
 {
 	return curthread->td_proc;
+}
+
+/* The process tree's lock; the sleep queues' is taken inside it. */
+static bool proc_lock(void)
+{
+	bool intr = intr_save();
+
+	while (__atomic_exchange_n(&proc_lock_word, 1, __ATOMIC_ACQUIRE) != 0)
+		cpu_pause();
+	return intr;
+}
+
+static void proc_unlock(bool intr)
+{
+	__atomic_store_n(&proc_lock_word, 0, __ATOMIC_RELEASE);
+	intr_restore(intr);
 }
 
 /* The thread's user frame: at the top of its kernel stack, where trap_kentry_user
@@ -57,13 +82,26 @@ static struct trapframe *proc_frame(struct thread *td)
 
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "struct trapframe is TF_SIZE bytes");
 
+/* Into user mode for the first time, with the frame at the top of the kernel stack.
+ * => the process's address space and FS base loaded (sched_switch does: td_pmap). */
+static void __attribute__((noreturn)) proc_start_user(struct thread *td)
+{
+	struct trapframe *tf = proc_frame(td);
+
+	disable_intr();
+	KASSERT(pcpu_self()->pc_kstack_top == (uint64_t)(uintptr_t)tf + sizeof(*tf),
+	    ("proc_start_user: the user frame is not where traps build it"));
+	/* User mode runs with interrupts on: the kernel's mask is clear whenever it runs. */
+	intr_soft_mask = 0;
+	proc_enter_user(tf);
+}
+
 static void proc_thread_main(void *arg)
 {
 	struct proc *p = arg;
 	struct thread *td = curthread;
 	uint64_t entry, sp;
 
-	pmap_activate(vmspace_pmap(p->p_vmspace));
 	proc_exec_status = proc_exec_module0(p, &entry, &sp, proc_exec_msg,
 	    sizeof(proc_exec_msg));
 	if (proc_exec_status != 0)
@@ -75,47 +113,85 @@ static void proc_thread_main(void *arg)
 	tf->tf_cs = GSEL_UCODE | SEL_UPL;
 	tf->tf_ss = GSEL_UDATA | SEL_UPL;
 	tf->tf_rflags = PSL_I | 0x2;
-	disable_intr();
-	KASSERT(pcpu_self()->pc_kstack_top == (uint64_t)(uintptr_t)tf + sizeof(*tf),
-	    ("proc_thread_main: the user frame is not where traps build it"));
-	/* User mode runs with interrupts on: the kernel's mask is clear whenever it runs. */
-	intr_soft_mask = 0;
-	proc_enter_user(tf);
+	proc_start_user(td);
+}
+
+/* A forked child's first run: its frame was copied from the parent's (rax 0). */
+static void proc_child_main(void *arg)
+{
+	(void)arg;
+	proc_start_user(curthread);
+}
+
+/* Free what a reaped (or never started) process holds but its thread. */
+static void proc_free(struct proc *p)
+{
+	vmspace_free(p->p_vmspace);
+	kfree(p, M_PROC);
 }
 
 int proc_run_module0(void)
 {
-	struct proc *p = kmalloc(sizeof(*p), M_PROC, M_WAITOK | M_ZERO);
-
 	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
 	pmap_stub_init();
+	uint64_t free0 = vm_free_pages_settled();
+	struct proc *p = kmalloc(sizeof(*p), M_PROC, M_WAITOK | M_ZERO);
 	p->p_pid = proc_next_pid++;
 	p->p_vmspace = vmspace_alloc(PROC_VM_MIN, PROC_VM_MAX);
 	if (p->p_vmspace == NULL) {
 		printf("cannot run the program: no memory for its address space\n");
+		kfree(p, M_PROC);
 		return 71;
 	}
-	p->p_thread = thread_create_proc("init", PRI_USER, proc_thread_main, p);
-	int st = thread_join(p->p_thread);
-	if (proc_exec_status != 0) {
+	proc_init = p;
+	p->p_thread = thread_alloc_proc("init", PRI_USER, proc_thread_main, p,
+	    vmspace_pmap(p->p_vmspace));
+	thread_start_new(p->p_thread);
+	(void)thread_join(p->p_thread);
+	int st = proc_exec_status != 0 ? proc_exec_status : p->p_xstat;
+	if (proc_exec_status != 0)
 		printf("%s\n", proc_exec_msg);
-		st = proc_exec_status;
-	} else {
-		st = p->p_xstat;
-	}
 	pmap_activate(kernel_pmap);
-	vmspace_free(p->p_vmspace);
-	kfree(p, M_PROC);
+	/* Orphans still running when pid 1 ended are not waited for: the run ends. */
+	proc_free(p);
+	thread_reap_zombies();
+	/* For "nothing leaked" checks (the integration tests run with -v to see it). */
+	printf("proc: %lu pages free after pid 1, %lu before it\n",
+	    (unsigned long)vm_free_pages_settled(), (unsigned long)free0);
 	return st;
+}
+
+/* The current process ends with wait status ws (and shell status xs). Its children go to
+ * pid 1; its parent (or pid 1's waiter, its thread_join) hears of it. */
+static void __attribute__((noreturn)) proc_end(int ws, int xs)
+{
+	struct proc *p = curproc;
+
+	bool intr = proc_lock();
+	p->p_wstatus = ws;
+	p->p_xstat = xs;
+	p->p_zombie = true;
+	while (p->p_children != NULL) {
+		struct proc *c = p->p_children;
+		p->p_children = c->p_sibling;
+		if (p == proc_init) {
+			c->p_parent = NULL;     /* the run ends: nobody will reap it */
+			continue;
+		}
+		c->p_parent = proc_init;
+		c->p_sibling = proc_init->p_children;
+		proc_init->p_children = c;
+	}
+	struct proc *parent = p->p_parent;
+	proc_unlock(intr);
+	if (parent != NULL)
+		(void)sleepq_wakeup(parent, false);
+	thread_exit(0);
 }
 
 void proc_exit_current(int status)
 {
-	struct proc *p = curproc;
-
-	p->p_xstat = status & 0xff;
-	p->p_exited = true;
-	thread_exit(0);
+	proc_end((status & 0xff) << 8, status & 0xff);
 }
 
 void proc_kill_current(int sig, const char *why, uint64_t addr, uint64_t rip)
@@ -124,9 +200,86 @@ void proc_kill_current(int sig, const char *why, uint64_t addr, uint64_t rip)
 
 	console_printf("pid %d (%s): killed by signal %d (%s) at address %#lx, rip %#lx\n",
 	    p->p_pid, p->p_comm, sig, why, (unsigned long)addr, (unsigned long)rip);
-	p->p_xstat = 128 + sig;
-	p->p_exited = true;
-	thread_exit(0);
+	proc_end(sig & 0x7f, 128 + sig);
+}
+
+long proc_fork(struct trapframe *tf)
+{
+	struct proc *p = curproc;
+	struct proc *c = kmalloc(sizeof(*c), M_PROC, M_WAITOK | M_ZERO);
+
+	if ((c->p_vmspace = vmspace_fork(p->p_vmspace)) == NULL) {
+		kfree(c, M_PROC);
+		return -ENOMEM;
+	}
+	memcpy(c->p_comm, p->p_comm, sizeof(c->p_comm));
+	c->p_brk = p->p_brk;
+	bool intr = proc_lock();
+	c->p_pid = proc_next_pid++;
+	c->p_parent = p;
+	c->p_sibling = p->p_children;
+	p->p_children = c;
+	proc_unlock(intr);
+	struct thread *td = thread_alloc_proc("user", PRI_USER, proc_child_main, c,
+	    vmspace_pmap(c->p_vmspace));
+	td->td_fsbase = curthread->td_fsbase;
+	struct trapframe *ctf = proc_frame(td);
+	*ctf = *tf;
+	ctf->tf_rax = 0;                /* fork returns 0 in the child */
+	c->p_thread = td;
+	thread_start_new(td);
+	return c->p_pid;
+}
+
+long proc_wait4(int64_t pid, uint64_t uwstatus, int options)
+{
+	struct proc *p = curproc;
+	struct vm_sleeper vs;
+
+	if ((options & ~WNOHANG) != 0)
+		return -EINVAL;
+	for (;;) {
+		bool any = false;
+		struct proc *z = NULL;
+		bool intr = proc_lock();
+		for (struct proc **cp = &p->p_children; *cp != NULL; cp = &(*cp)->p_sibling) {
+			if (pid != -1 && (*cp)->p_pid != pid)
+				continue;
+			any = true;
+			if ((*cp)->p_zombie) {
+				z = *cp;
+				*cp = z->p_sibling;     /* reaped: no longer a child */
+				break;
+			}
+		}
+		if (z != NULL) {
+			proc_unlock(intr);
+			int cpid = z->p_pid, ws = z->p_wstatus;
+			(void)thread_join(z->p_thread);
+			proc_free(z);
+			if (uwstatus != 0 && copyout(&ws, (void *)(uintptr_t)uwstatus, 4) != 0)
+				return -EFAULT;
+			return cpid;
+		}
+		if (!any || (options & WNOHANG) != 0) {
+			proc_unlock(intr);
+			return any ? 0 : -ECHILD;
+		}
+		/* Sleep until a child ends: its proc_end wakes the parent's record. */
+		sleepq_lock();
+		sleepq_insert(&vs, p, "wait4", 0);
+		sleepq_unlock();
+		__atomic_store_n(&proc_lock_word, 0, __ATOMIC_RELEASE);
+		(void)sleepq_block(&vs);
+		intr_restore(intr);
+	}
+}
+
+int proc_getppid(void)
+{
+	struct proc *p = curproc;
+
+	return p->p_parent != NULL ? p->p_parent->p_pid : 0;
 }
 
 /* vm_fault for the current process; the access type from the error code. */

@@ -163,17 +163,24 @@ struct thread *thread_create(const char *name, int pri, void (*fn)(void *), void
 	return td;
 }
 
-struct thread *thread_create_proc(const char *name, int pri, void (*fn)(void *),
-    struct proc *p)
+struct thread *thread_alloc_proc(const char *name, int pri, void (*fn)(void *),
+    struct proc *p, struct pmap *pmap)
 {
-	KASSERT(sched_running(), ("thread_create_proc: before sched_init"));
+	KASSERT(sched_running(), ("thread_alloc_proc: before sched_init"));
 	thread_reap_zombies();
 	struct thread *td = thread_alloc(name, pri, fn, p, true, M_WAITOK);
 	td->td_proc = p;
+	td->td_pmap = pmap;
+	return td;
+}
+
+void thread_start_new(struct thread *td)
+{
+	KASSERT(td->td_state == TDS_INACTIVE, ("thread_start_new: thread %d started",
+	    td->td_tid));
 	bool intr = intr_save();
 	sched_add(td);
 	intr_restore(intr);
-	return td;
 }
 
 struct thread *thread_create_idle(const char *name, void (*fn)(void *))

@@ -3,14 +3,15 @@
  * program from PVH module 0, run as the guest's first process on an address space the
  * VM core manages, with the part of Linux's system-call ABI its workloads need.
  *
- * Today: one process with one thread; its address space shares the kernel half of the
- * page tables (docs/deprivileged-kernel.md, "Order of work" step 2 gives each process a
- * user root that maps none of the kernel: until then a process could read and write
- * kernel memory, so only the programs given on the command line run).
+ * Processes have one thread each; module 0 is pid 1, which fork makes more of. A
+ * process that ends stays a zombie, holding its wait status, until its parent's wait4
+ * reaps it (thread, address space, record); its children go to pid 1. When pid 1 ends,
+ * the run ends with its status.
  *
  * Field locking legend:
- *   C  constant after proc_exec
+ *   C  constant after proc_exec or fork
  *   T  the process's own thread
+ *   P  proc_lock (the process tree: parent, children, state)
  */
 #ifndef KERN_PROC_H
 #define KERN_PROC_H
@@ -40,9 +41,12 @@ struct proc {
 	struct vmspace *p_vmspace;              /* C */
 	struct thread *p_thread;                /* C: its one thread */
 	struct vm_brk p_brk;                    /* T: the break (Linux's brk) */
-	uint64_t p_fsbase;                      /* T: arch_prctl(ARCH_SET_FS) */
-	int p_xstat;                            /* T: exit status, 128+N when killed by N */
-	bool p_exited;                          /* T */
+	struct proc *p_parent;                  /* P: NULL for pid 1 */
+	struct proc *p_children;                /* P: its children, newest first */
+	struct proc *p_sibling;                 /* P: the parent's next child */
+	bool p_zombie;                          /* P: ended, not reaped */
+	int p_wstatus;                          /* P: wait4's status word (Linux's encoding) */
+	int p_xstat;                            /* P: the same as a shell's $?: 128+N if killed */
 	uint64_t p_nsyscalls;                   /* T */
 	uint64_t p_faults;                      /* T: page faults taken for it */
 };
@@ -69,6 +73,16 @@ void proc_kill_current(int sig, const char *why, uint64_t addr, uint64_t rip)
     __attribute__((noreturn));
 /* The current process exits with status (exit_group). */
 void proc_exit_current(int status) __attribute__((noreturn));
+
+/* fork: a copy of the current process (copy-on-write address space) whose thread
+ * returns from the same system call with 0. => the child's pid, or -ENOMEM. */
+long proc_fork(struct trapframe *tf);
+/* wait4(pid, wstatus, options, rusage): -1 any child, else that pid; WNOHANG. => the
+ * reaped child's pid, 0 (WNOHANG, none ended), -ECHILD, -EFAULT, -EINVAL. */
+long proc_wait4(int64_t pid, uint64_t uwstatus, int options);
+
+/* getppid: the parent's pid, 0 for pid 1. */
+int proc_getppid(void);
 
 /* System calls (kern/syscall.c): tf's rax is the number, rdi, rsi, rdx, r10, r8, r9 the
  * arguments; the result (or -errno) goes back in rax. */

@@ -13,6 +13,9 @@
 #include "amd64/tsc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
+#include "vm/pmap.h"
+
+#define MSR_FSBASE  0xc0000100
 
 uint64_t sched_slice_ns = 10000000;    /* 10 ms: FreeBSD's kern.sched.slice, a tunable */
 
@@ -90,6 +93,18 @@ void sched_add(struct thread *td)
 	sched_timer_update();
 }
 
+/* next's address space and FS base, where they differ from this CPU's. => S held. */
+static void sched_switch_user(struct thread *next)
+{
+	struct pcpu *pc = pcpu_self();
+
+	pmap_activate(next->td_pmap);
+	if (pc->pc_fsbase != next->td_fsbase) {
+		pc->pc_fsbase = next->td_fsbase;
+		wrmsr(MSR_FSBASE, next->td_fsbase);
+	}
+}
+
 void sched_switch(void)
 {
 	struct pcpu *pc = pcpu_self();
@@ -117,6 +132,10 @@ void sched_switch(void)
 	/* Where a trap from user mode lands: 8 below the stack's 16-byte top, so that the
 	 * user frame built there leaves %rsp aligned for C (exception.S). */
 	pc->pc_kstack_top = next->td_kstack + next->td_kstack_size - 8;
+	/* A process's thread runs on its own address space; kernel threads on whichever
+	 * is loaded (they use only the kernel half, which every root shares). */
+	if (next->td_pmap != NULL)
+		sched_switch_user(next);
 	sched_timer_update();
 	cpu_switch(cur, next);
 	/* cur runs again: whoever switched to it left S held. */

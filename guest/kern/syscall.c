@@ -27,6 +27,10 @@
 #define SYS_sched_yield     24
 #define SYS_madvise         28
 #define SYS_getpid          39
+#define SYS_clone           56
+#define SYS_fork            57
+#define SYS_vfork           58
+#define SYS_wait4           61
 #define SYS_exit            60
 #define SYS_uname           63
 #define SYS_getuid          102
@@ -112,17 +116,21 @@ static long sys_uname(uint64_t ubuf)
 
 static long sys_arch_prctl(uint64_t code, uint64_t addr)
 {
-	struct proc *p = curproc;
+	struct thread *td = curthread;
 
 	switch (code) {
-	case ARCH_SET_FS:
+	case ARCH_SET_FS: {
 		if (addr >= VM_MAXUSER_ADDRESS)
 			return -EPERM;
-		p->p_fsbase = addr;
+		bool intr = intr_save();        /* td_fsbase and this CPU's copy together */
+		td->td_fsbase = addr;
+		pcpu_self()->pc_fsbase = addr;
 		wrmsr(MSR_FSBASE, addr);
+		intr_restore(intr);
 		return 0;
+	}
 	case ARCH_GET_FS:
-		return copyout(&p->p_fsbase, (void *)(uintptr_t)addr, 8) == 0 ? 0 : -EFAULT;
+		return copyout(&td->td_fsbase, (void *)(uintptr_t)addr, 8) == 0 ? 0 : -EFAULT;
 	default:
 		return -EINVAL;     /* ARCH_SET_GS too: GS base is the kernel's (pcpu.h) */
 	}
@@ -192,6 +200,19 @@ void syscall_dispatch(struct trapframe *tf)
 		rv = p->p_pid;
 		break;
 	case SYS_getppid:
+		rv = proc_getppid();
+		break;
+	case SYS_fork:
+	case SYS_vfork:
+		rv = proc_fork(tf);
+		break;
+	case SYS_clone:
+		/* fork as musl does it (SIGCHLD, no new stack); threads are not here yet. */
+		rv = (a0 & ~0xffull) == 0 && a1 == 0 ? proc_fork(tf) : -EINVAL;
+		break;
+	case SYS_wait4:
+		rv = proc_wait4((int64_t)a0, a1, (int)a2);
+		break;
 	case SYS_getuid:
 	case SYS_getgid:
 	case SYS_geteuid:

@@ -52,6 +52,8 @@ struct thread {
 	uint64_t td_onfault;            /* T: where a failed access to user memory resumes
 	                                   (copyio.S), 0 when none */
 	struct proc *td_proc;           /* C: its process, NULL for a kernel thread */
+	struct pmap *td_pmap;           /* C: its process's pmap: loaded when it runs */
+	uint64_t td_fsbase;             /* T: FS base in user mode (arch_prctl) */
 	enum td_state td_state;         /* S */
 	int td_pri;                     /* S */
 	int td_tid;                     /* C */
@@ -77,9 +79,12 @@ void sched_init(void);
 bool sched_running(void);
 void thread_init(void);
 struct thread *thread_create_idle(const char *name, void (*fn)(void *));
-/* A joinable thread of process p running fn(p) (kern/kern_proc.c). */
-struct thread *thread_create_proc(const char *name, int pri, void (*fn)(void *),
-    struct proc *p);
+/* A joinable thread of process p running fn(p) on pmap (kern/kern_proc.c), made but
+ * not started (its frame may be set up first); thread_start_new queues it. */
+struct pmap;
+struct thread *thread_alloc_proc(const char *name, int pri, void (*fn)(void *),
+    struct proc *p, struct pmap *pmap);
+void thread_start_new(struct thread *td);
 /* Free the threads that exited unjoinable (thread_create does it too). */
 void thread_reap_zombies(void);
 /* The thread with tid, or NULL. => S held. */

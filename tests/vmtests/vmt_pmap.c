@@ -4,6 +4,7 @@
 #include "tests/vmtests/vmt_pmap.h"
 #include "vm/pmap.h"
 #include "vm/uma.h"
+#include "vm/vm_lowmem.h"
 
 uint64_t vmt_pt_walk(vm_paddr_t root, vm_offset_t va, const char **why)
 {
@@ -50,13 +51,5 @@ uint64_t vmt_free_pages(void)
 
 uint64_t vmt_count_free_pages(void)
 {
-	/* Twice: draining a zone frees its buckets into a bucket zone that may have been
-	 * drained before it in the same pass. */
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	vm_page_drain_caches();         /* per-CPU free pages and zeroed runs */
-	/* Slabs of type-stable kegs (the bucket zones) that hold no item are free memory
-	 * UMA never gives back: a test that frees a few hundred pv entries at once grows
-	 * the bucket zone by a page for good (uma.h). */
-	return vm_page_free_count() + uma_pages_nofree_idle();
+	return vm_free_pages_settled();
 }

@@ -53,3 +53,18 @@ for a in 0xffffffff80000000 0xffffffff80100000 0xffffffff80101000 0xffffffff8010
 done
 [ -z "$wg_bad" ] && ok "wg_kaddr: a store to each kernel address kills the process (SIGSEGV)" ||
 	fail "wg_kaddr: not killed as it should be:$wg_bad" "$(cat "$t_out/wg_kaddr.out")"
+
+# fork, exit and wait4, 100 times: each child sees the parent's memory copy-on-write and
+# exits with a status the parent checks; at the end the kernel reports its free pages
+# (settled: caches emptied) after pid 1 against before it: nothing leaked.
+run wg_fork_loop "$VMM" run -v "$B/user/forkcow" loop 100
+if [ "$rc" -eq 0 ] && grep -Eq '^forkcow: loop' "$t_out/wg_fork_loop.out"; then
+	ok "wg_fork_loop: 100 fork/exit cycles"
+else
+	fail "wg_fork_loop: exit $rc" "$(grep -v '^vmm:' "$t_out/wg_fork_loop.out" | tail -5)"
+fi
+wg_pages=$(sed -nE 's/^proc: ([0-9]+) pages free after pid 1, ([0-9]+) before it$/\1 \2/p' "$t_out/wg_fork_loop.out")
+read -r wg_after wg_before <<<"$wg_pages"
+[ -n "${wg_after:-}" ] && [ "$wg_after" = "$wg_before" ] &&
+	ok "wg_fork_loop: no page leaked ($wg_after free after, $wg_before before)" ||
+	fail "wg_fork_loop: pages after/before: '${wg_pages}'" "$(grep 'proc:' "$t_out/wg_fork_loop.out")"
