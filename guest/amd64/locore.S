@@ -46,7 +46,7 @@ pvh_entry32:
 	movl %eax, %es
 	movl %eax, %ss
 
-	movl $(CR4_PAE | CR4_PGE), %eax
+	movl $(CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax   /* SSE for processes */
 	movl %eax, %cr4
 	movl $PHYS(boot_pml4), %eax
 	movl %eax, %cr3

@@ -14,6 +14,8 @@
 
 #define CR4_PAE     0x00000020
 #define CR4_PGE     0x00000080
+#define CR4_OSFXSR  0x00000200
+#define CR4_OSXMMEXCPT 0x00000400
 
 #define MSR_EFER            0xc0000080
 #define EFER_SCE            0x00000001

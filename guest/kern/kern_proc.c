@@ -49,6 +49,7 @@ static int proc_next_pid = 1;
 static char proc_exec_msg[160];
 static int proc_exec_status;
 static struct proc *proc_init;          /* pid 1 */
+static struct proc *proc_all;           /* P: every process, newest first */
 static uint32_t proc_lock_word;         /* P (kern/proc.h): a spin word, interrupts masked */
 
 struct proc *curproc_get(void)
@@ -126,6 +127,14 @@ static void proc_child_main(void *arg)
 /* Free what a reaped (or never started) process holds but its thread. */
 static void proc_free(struct proc *p)
 {
+	bool intr = proc_lock();
+	for (struct proc **pp = &proc_all; *pp != NULL; pp = &(*pp)->p_allnext) {
+		if (*pp == p) {
+			*pp = p->p_allnext;
+			break;
+		}
+	}
+	proc_unlock(intr);
 	vmspace_free(p->p_vmspace);
 	kfree(p, M_PROC);
 }
@@ -144,8 +153,15 @@ int proc_run_module0(void)
 		return 71;
 	}
 	proc_init = p;
+	proc_all = p;
 	p->p_thread = thread_alloc_proc("init", PRI_USER, proc_thread_main, p,
 	    vmspace_pmap(p->p_vmspace));
+	/* The FPU's reset state: x87 control word 0x37f, MXCSR 0x1f80. */
+	memset(p->p_thread->td_fpu, 0, sizeof(p->p_thread->td_fpu));
+	p->p_thread->td_fpu[0] = 0x7f;
+	p->p_thread->td_fpu[1] = 0x03;
+	p->p_thread->td_fpu[24] = 0x80;
+	p->p_thread->td_fpu[25] = 0x1f;
 	thread_start_new(p->p_thread);
 	(void)thread_join(p->p_thread);
 	int st = proc_exec_status != 0 ? proc_exec_status : p->p_xstat;
@@ -213,9 +229,12 @@ long proc_fork(struct trapframe *tf)
 		return -ENOMEM;
 	}
 	memcpy(c->p_comm, p->p_comm, sizeof(c->p_comm));
+	memcpy(c->p_sigact, p->p_sigact, sizeof(c->p_sigact));
 	c->p_brk = p->p_brk;
 	bool intr = proc_lock();
 	c->p_pid = proc_next_pid++;
+	c->p_allnext = proc_all;
+	proc_all = c;
 	c->p_parent = p;
 	c->p_sibling = p->p_children;
 	p->p_children = c;
@@ -223,6 +242,8 @@ long proc_fork(struct trapframe *tf)
 	struct thread *td = thread_alloc_proc("user", PRI_USER, proc_child_main, c,
 	    vmspace_pmap(c->p_vmspace));
 	td->td_fsbase = curthread->td_fsbase;
+	td->td_sigmask = curthread->td_sigmask;
+	__asm__ volatile("fxsave %0" : "=m"(td->td_fpu));     /* the parent's, live */
 	struct trapframe *ctf = proc_frame(td);
 	*ctf = *tf;
 	ctf->tf_rax = 0;                /* fork returns 0 in the child */
@@ -275,6 +296,21 @@ long proc_wait4(int64_t pid, uint64_t uwstatus, int options)
 	}
 }
 
+struct thread *proc_thread_of(int pid)
+{
+	struct thread *td = NULL;
+	bool intr = proc_lock();
+
+	for (struct proc *p = proc_all; p != NULL; p = p->p_allnext) {
+		if (p->p_pid == pid && !p->p_zombie) {
+			td = p->p_thread;
+			break;
+		}
+	}
+	proc_unlock(intr);
+	return td;
+}
+
 int proc_getppid(void)
 {
 	struct proc *p = curproc;
@@ -321,9 +357,11 @@ void trap_user(struct trapframe *tf)
 		case T_PF:
 			rv = proc_fault(tf->tf_cr2, tf->tf_err);
 			if (rv != VM_FAULT_OK)
-				proc_kill_current(vm_fault_signal(rv), rv == VM_FAULT_NOMAP ?
-				    "no mapping" : rv == VM_FAULT_PROT ? "protection" :
-				    "pager error", tf->tf_cr2, tf->tf_rip);
+				sig_fault(tf, vm_fault_signal(rv),
+				    rv == VM_FAULT_PROT ? 2 /* SEGV_ACCERR */ : rv == VM_FAULT_NOMAP ?
+				    1 /* SEGV_MAPERR */ : 2 /* BUS_ADRERR */, tf->tf_cr2,
+				    rv == VM_FAULT_NOMAP ? "no mapping" : rv == VM_FAULT_PROT ?
+				    "protection" : "pager error");
 			break;
 		case T_UD:
 			/*
@@ -341,20 +379,25 @@ void trap_user(struct trapframe *tf)
 				tf->tf_rcx = tf->tf_rip;        /* as the instruction leaves them */
 				tf->tf_r11 = tf->tf_rflags;
 			} else {
-				proc_kill_current(SIGILL, "invalid opcode", tf->tf_rip,
-				    tf->tf_rip);
+				sig_fault(tf, SIGILL, 2 /* ILL_ILLOPN */, tf->tf_rip,
+				    "invalid opcode");
+				break;
 			}
 			curproc->p_nsyscalls++;
 			syscall_dispatch(tf);
 			break;
 		case T_BP:
-			proc_kill_current(SIGTRAP, "breakpoint", tf->tf_rip, tf->tf_rip);
+			sig_fault(tf, SIGTRAP, 1 /* TRAP_BRKPT */, tf->tf_rip, "breakpoint");
+			break;
 		case T_DE:
-			proc_kill_current(SIGFPE, "divide error", tf->tf_rip, tf->tf_rip);
+			sig_fault(tf, SIGFPE, 1 /* FPE_INTDIV */, tf->tf_rip, "divide error");
+			break;
 		default:
-			proc_kill_current(SIGSEGV, trap_name(vector), tf->tf_rip, tf->tf_rip);
+			sig_fault(tf, SIGSEGV, 0x80 /* SI_KERNEL */, 0, trap_name(vector));
+			break;
 		}
 	}
+	sig_deliver_pending(tf);
 	/* Back to user mode with the program's own selectors and flags only. */
 	tf->tf_cs = GSEL_UCODE | SEL_UPL;
 	tf->tf_ss = GSEL_UDATA | SEL_UPL;

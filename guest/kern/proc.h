@@ -35,6 +35,16 @@ struct thread;
 #define PROC_STACK_SIZE     (8ul << 20)         /* RLIMIT_STACK's usual 8 MiB */
 #define PROC_PIE_BASE       0x555555554000ul    /* where Linux puts a static PIE */
 
+#define PROC_NSIG   64
+
+/* A signal's disposition (rt_sigaction's struct, Linux x86-64). */
+struct proc_sigaction {
+	uint64_t handler;                       /* SIG_DFL 0, SIG_IGN 1, or the handler */
+	uint64_t flags;                         /* SA_* */
+	uint64_t restorer;                      /* sa_restorer: calls rt_sigreturn */
+	uint64_t mask;                          /* blocked while the handler runs */
+};
+
 struct proc {
 	int p_pid;                              /* C */
 	char p_comm[PROC_COMM_MAX];             /* C: argv[0]'s last component */
@@ -47,6 +57,8 @@ struct proc {
 	bool p_zombie;                          /* P: ended, not reaped */
 	int p_wstatus;                          /* P: wait4's status word (Linux's encoding) */
 	int p_xstat;                            /* P: the same as a shell's $?: 128+N if killed */
+	struct proc_sigaction p_sigact[PROC_NSIG + 1];  /* T: index by signal number */
+	struct proc *p_allnext;                 /* P: every process, for kill */
 	uint64_t p_nsyscalls;                   /* T */
 	uint64_t p_faults;                      /* T: page faults taken for it */
 };
@@ -83,6 +95,19 @@ long proc_wait4(int64_t pid, uint64_t uwstatus, int options);
 
 /* getppid: the parent's pid, 0 for pid 1. */
 int proc_getppid(void);
+/* The thread of the live process pid, or NULL. */
+struct thread *proc_thread_of(int pid);
+
+/* Signals (kern/kern_sig.c). A fault's signal: a handler's frame, or the process
+ * killed (status 128+sig, the one-line report naming why). */
+void sig_fault(struct trapframe *tf, int sig, int code, uint64_t addr, const char *why);
+/* Signals sent to the current thread and not blocked, acted on at its return to user
+ * mode. */
+void sig_deliver_pending(struct trapframe *tf);
+long sys_rt_sigaction(int sig, uint64_t uact, uint64_t uoact, uint64_t sigsetsize);
+long sys_rt_sigprocmask(int how, uint64_t uset, uint64_t uoset, uint64_t sigsetsize);
+long sys_rt_sigreturn(struct trapframe *tf);
+long sys_kill(int64_t pid, int sig);
 
 /* System calls (kern/syscall.c): tf's rax is the number, rdi, rsi, rdx, r10, r8, r9 the
  * arguments; the result (or -errno) goes back in rax. */

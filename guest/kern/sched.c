@@ -93,11 +93,13 @@ void sched_add(struct thread *td)
 	sched_timer_update();
 }
 
-/* next's address space and FS base, where they differ from this CPU's. => S held. */
+/* next's address space, FS base and FPU state, where they differ from this CPU's.
+ * => S held. */
 static void sched_switch_user(struct thread *next)
 {
 	struct pcpu *pc = pcpu_self();
 
+	__asm__ volatile("fxrstor %0" : : "m"(next->td_fpu));
 	pmap_activate(next->td_pmap);
 	if (pc->pc_fsbase != next->td_fsbase) {
 		pc->pc_fsbase = next->td_fsbase;
@@ -124,6 +126,8 @@ void sched_switch(void)
 		sched_timer_update();
 		return;
 	}
+	if (cur->td_pmap != NULL)
+		__asm__ volatile("fxsave %0" : "=m"(cur->td_fpu));
 	next->td_state = TDS_RUNNING;
 	next->td_slice_end = rdtsc() + tsc_ns_to_ticks(sched_slice_ns);
 	next->td_switches++;

@@ -22,6 +22,7 @@
 #define SYS_brk             12
 #define SYS_rt_sigaction    13
 #define SYS_rt_sigprocmask  14
+#define SYS_rt_sigreturn    15
 #define SYS_ioctl           16
 #define SYS_writev          20
 #define SYS_sched_yield     24
@@ -31,6 +32,7 @@
 #define SYS_fork            57
 #define SYS_vfork           58
 #define SYS_wait4           61
+#define SYS_kill            62
 #define SYS_exit            60
 #define SYS_uname           63
 #define SYS_getuid          102
@@ -43,6 +45,7 @@
 #define SYS_set_tid_address 218
 #define SYS_clock_gettime   228
 #define SYS_exit_group      231
+#define SYS_tgkill          234
 #define SYS_NMAX            512
 
 #define EPERM       1
@@ -184,8 +187,19 @@ void syscall_dispatch(struct trapframe *tf)
 		rv = (long)vm_brk(map, &p->p_brk, a0);
 		break;
 	case SYS_rt_sigaction:
+		rv = sys_rt_sigaction((int)a0, a1, a2, a3);
+		break;
 	case SYS_rt_sigprocmask:
-		rv = 0;                 /* no signal handlers yet: default actions only */
+		rv = sys_rt_sigprocmask((int)a0, a1, a2, a3);
+		break;
+	case SYS_rt_sigreturn:
+		rv = sys_rt_sigreturn(tf);
+		break;
+	case SYS_kill:
+		rv = sys_kill((int64_t)a0, (int)a1);
+		break;
+	case SYS_tgkill:
+		rv = sys_kill((int64_t)a1, (int)a2);    /* one thread a process */
 		break;
 	case SYS_ioctl:
 		rv = -ENOTTY;

@@ -54,6 +54,13 @@ struct thread {
 	struct proc *td_proc;           /* C: its process, NULL for a kernel thread */
 	struct pmap *td_pmap;           /* C: its process's pmap: loaded when it runs */
 	uint64_t td_fsbase;             /* T: FS base in user mode (arch_prctl) */
+	uint64_t td_sigmask;            /* T: blocked signals, bit N-1 for signal N */
+	uint64_t td_sigpending;         /* A: sent, not acted on yet */
+	/* S: a user thread's FPU/SSE state (FXSAVE) while it is switched out: the kernel
+	 * never touches those registers (-mgeneral-regs-only), so they hold the running
+	 * process's, saved and restored at each switch (fxsave/fxrstor run natively at
+	 * CPL 3). */
+	uint8_t td_fpu[512] __attribute__((aligned(16)));
 	enum td_state td_state;         /* S */
 	int td_pri;                     /* S */
 	int td_tid;                     /* C */
