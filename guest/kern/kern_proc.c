@@ -103,6 +103,7 @@ static void proc_thread_main(void *arg)
 	struct thread *td = curthread;
 	uint64_t entry, sp;
 
+	proc_fd_init(p);
 	proc_exec_status = proc_exec_module0(p, &entry, &sp, proc_exec_msg,
 	    sizeof(proc_exec_msg));
 	if (proc_exec_status != 0)
@@ -183,6 +184,9 @@ static void __attribute__((noreturn)) proc_end(int ws, int xs)
 {
 	struct proc *p = curproc;
 
+	/* Its files first: a pipe's other end sees end of file or EPIPE now, not when the
+	 * parent reaps it. */
+	proc_fd_close_all(p);
 	bool intr = proc_lock();
 	p->p_wstatus = ws;
 	p->p_xstat = xs;
@@ -230,6 +234,7 @@ long proc_fork(struct trapframe *tf)
 	}
 	memcpy(c->p_comm, p->p_comm, sizeof(c->p_comm));
 	memcpy(c->p_sigact, p->p_sigact, sizeof(c->p_sigact));
+	proc_fd_fork(c, p);
 	c->p_brk = p->p_brk;
 	bool intr = proc_lock();
 	c->p_pid = proc_next_pid++;

@@ -36,6 +36,9 @@ struct thread;
 #define PROC_PIE_BASE       0x555555554000ul    /* where Linux puts a static PIE */
 
 #define PROC_NSIG   64
+#define PROC_NFD    64
+
+struct file;
 
 /* A signal's disposition (rt_sigaction's struct, Linux x86-64). */
 struct proc_sigaction {
@@ -58,6 +61,7 @@ struct proc {
 	int p_wstatus;                          /* P: wait4's status word (Linux's encoding) */
 	int p_xstat;                            /* P: the same as a shell's $?: 128+N if killed */
 	struct proc_sigaction p_sigact[PROC_NSIG + 1];  /* T: index by signal number */
+	struct file *p_fd[PROC_NFD];            /* T: open files (kern/kern_file.c) */
 	struct proc *p_allnext;                 /* P: every process, for kill */
 	uint64_t p_nsyscalls;                   /* T */
 	uint64_t p_faults;                      /* T: page faults taken for it */
@@ -108,6 +112,21 @@ long sys_rt_sigaction(int sig, uint64_t uact, uint64_t uoact, uint64_t sigsetsiz
 long sys_rt_sigprocmask(int how, uint64_t uset, uint64_t uoset, uint64_t sigsetsize);
 long sys_rt_sigreturn(struct trapframe *tf);
 long sys_kill(int64_t pid, int sig);
+
+/* File descriptors (kern/kern_file.c): the console on 0, 1 and 2 at exec; a child's
+ * table shares its parent's files; all closed when the process ends. */
+void proc_fd_init(struct proc *p);
+void proc_fd_fork(struct proc *child, const struct proc *parent);
+void proc_fd_close_all(struct proc *p);
+long sys_read(int fd, uint64_t ubuf, uint64_t len);
+long sys_write(int fd, uint64_t ubuf, uint64_t len);
+long sys_close(int fd);
+long sys_dup(int fd);
+long sys_dup3(int fd, int nfd, int flags, bool dup2);
+long sys_pipe2(uint64_t ufds, int flags);
+long sys_fcntl(int fd, int cmd, uint64_t arg);
+/* len bytes of user memory at ubuf to the console. => len, or -EFAULT. */
+long console_write_user(uint64_t ubuf, uint64_t len);
 
 /* System calls (kern/syscall.c): tf's rax is the number, rdi, rsi, rdx, r10, r8, r9 the
  * arguments; the result (or -errno) goes back in rax. */

@@ -16,6 +16,13 @@
 
 #define SYS_read            0
 #define SYS_write           1
+#define SYS_close           3
+#define SYS_pipe            22
+#define SYS_dup             32
+#define SYS_dup2            33
+#define SYS_fcntl           72
+#define SYS_dup3            292
+#define SYS_pipe2           293
 #define SYS_mmap            9
 #define SYS_mprotect        10
 #define SYS_munmap          11
@@ -65,14 +72,11 @@
 static uint64_t syscall_unknown_seen[SYS_NMAX / 64];
 static uint64_t syscall_unknown_count;
 
-/* write(2) to fd 1 or 2: the console. */
-static long sys_write_console(int fd, uint64_t ubuf, uint64_t len)
+long console_write_user(uint64_t ubuf, uint64_t len)
 {
 	char chunk[SYSCALL_CHUNK];
 	uint64_t done = 0;
 
-	if (fd != 1 && fd != 2)
-		return -EBADF;
 	while (done < len) {
 		uint64_t n = MIN(len - done, (uint64_t)sizeof(chunk));
 		if (copyin((const void *)(uintptr_t)(ubuf + done), chunk, n) != 0)
@@ -93,7 +97,7 @@ static long sys_writev(int fd, uint64_t uiov, uint64_t iovcnt)
 	for (uint64_t i = 0; i < iovcnt; i++) {
 		if (copyin((const void *)(uintptr_t)(uiov + i * 16), iov, sizeof(iov)) != 0)
 			return total > 0 ? total : -EFAULT;
-		long n = sys_write_console(fd, iov[0], iov[1]);
+		long n = sys_write(fd, iov[0], iov[1]);
 		if (n < 0)
 			return total > 0 ? total : n;
 		total += n;
@@ -162,10 +166,31 @@ void syscall_dispatch(struct trapframe *tf)
 
 	switch (tf->tf_rax) {
 	case SYS_read:
-		rv = a0 == 0 ? 0 : -EBADF;      /* the console has no input yet: EOF */
+		rv = sys_read((int)a0, a1, a2);
 		break;
 	case SYS_write:
-		rv = sys_write_console((int)a0, a1, a2);
+		rv = sys_write((int)a0, a1, a2);
+		break;
+	case SYS_close:
+		rv = sys_close((int)a0);
+		break;
+	case SYS_dup:
+		rv = sys_dup((int)a0);
+		break;
+	case SYS_dup2:
+		rv = sys_dup3((int)a0, (int)a1, 0, true);
+		break;
+	case SYS_dup3:
+		rv = sys_dup3((int)a0, (int)a1, (int)a2, false);
+		break;
+	case SYS_pipe:
+		rv = sys_pipe2(a0, 0);
+		break;
+	case SYS_pipe2:
+		rv = sys_pipe2(a0, (int)a1);
+		break;
+	case SYS_fcntl:
+		rv = sys_fcntl((int)a0, (int)a1, a2);
 		break;
 	case SYS_writev:
 		rv = sys_writev((int)a0, a1, a2);

@@ -1,8 +1,7 @@
 # The workloads (guest/user, static musl) as the guest's first process: exec from module
 # 0, user mode, page faults through vm_fault, the system calls they use, exit statuses,
 # SIGSEGV's one-line report; signal handlers; kernel memory out of a process's reach;
-# fork. Those that need what the kernel does not have yet (pipes) are not run here.
-# Sourced by run.sh.
+# fork, wait4 and pipes: every workload of guest/user. Sourced by run.sh.
 
 # wg_run NAME STATUS PROGRAM ARGS...: vmm run's status as wanted; stderr empty.
 wg_run() {
@@ -74,3 +73,13 @@ read -r wg_after wg_before <<<"$wg_pages"
 [ -n "${wg_after:-}" ] && [ "$wg_after" = "$wg_before" ] &&
 	ok "wg_fork_loop: no page leaked ($wg_after free after, $wg_before before)" ||
 	fail "wg_fork_loop: pages after/before: '${wg_pages}'" "$(grep 'proc:' "$t_out/wg_fork_loop.out")"
+
+# Copy-on-write both ways after fork (half the pages, then all), the two processes taking
+# turns through pipes; a byte ping-ponged through two pipes (blocking reads and writes,
+# end of file when the child exits).
+wg_run wg_forkcow_half 0 "$B/user/forkcow" 8 half
+wg_run wg_forkcow_all 0 "$B/user/forkcow" 4 all
+grep -q '^forkcow: parent: mode=all' "$t_out/wg_forkcow_all.out" && grep -q '^forkcow: child: mode=all' "$t_out/wg_forkcow_all.out" &&
+	ok "wg_forkcow_all: both sides checked" || fail "wg_forkcow_all" "$(out wg_forkcow_all)"
+wg_run wg_pipe 0 "$B/user/pipe" 500
+grep -q '^pipe: rounds=500 ' "$t_out/wg_pipe.out" && ok "wg_pipe: 500 round trips" || fail "wg_pipe" "$(out wg_pipe)"
