@@ -160,6 +160,13 @@ uint64_t tsc_ns_to_ticks(uint64_t ns)
 	return ns / 1000000000u * hz + ns % 1000000000u * hz / 1000000000u;
 }
 
+uint64_t tsc_ticks_to_ns(uint64_t ticks)
+{
+	if (__builtin_expect(tsc_hz == 0, 0))
+		tsc_freq_hz();
+	return (uint64_t)(((unsigned __int128)ticks * tsc_ns_mul) >> 32);
+}
+
 uint64_t tsc_nanotime_to_tsc(uint64_t ns)
 {
 	return tsc_boot + tsc_ns_to_ticks(ns);

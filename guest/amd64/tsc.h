@@ -21,5 +21,7 @@ void tsc_delay_ns(uint64_t ns);
 /* TSC ticks in ns nanoseconds; the TSC value at tsc_nanotime() == ns. */
 uint64_t tsc_ns_to_ticks(uint64_t ns);
 uint64_t tsc_nanotime_to_tsc(uint64_t ns);
+/* Nanoseconds in ticks TSC ticks. */
+uint64_t tsc_ticks_to_ns(uint64_t ticks);
 
 #endif /* AMD64_TSC_H */

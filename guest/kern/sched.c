@@ -128,6 +128,9 @@ void sched_switch(void)
 	}
 	if (cur->td_pmap != NULL)
 		__asm__ volatile("fxsave %0" : "=m"(cur->td_fpu));
+	uint64_t now = rdtsc();
+	cur->td_runtime += now - cur->td_switchin;
+	next->td_switchin = now;
 	next->td_state = TDS_RUNNING;
 	next->td_slice_end = rdtsc() + tsc_ns_to_ticks(sched_slice_ns);
 	next->td_switches++;

@@ -31,7 +31,18 @@
 #define SYS_rt_sigprocmask  14
 #define SYS_rt_sigreturn    15
 #define SYS_ioctl           16
+#define SYS_readv           19
 #define SYS_writev          20
+#define SYS_mremap          25
+#define SYS_nanosleep       35
+#define SYS_gettimeofday    96
+#define SYS_getrusage       98
+#define SYS_mlock           149
+#define SYS_munlock         150
+#define SYS_set_robust_list 273
+#define SYS_clock_nanosleep 230
+#define SYS_prlimit64       302
+#define SYS_getrandom       318
 #define SYS_sched_yield     24
 #define SYS_madvise         28
 #define SYS_getpid          39
@@ -61,6 +72,7 @@
 #define EINVAL      22
 #define ENOSYS      38
 #define ENOTTY      25
+#define ENOMEM      12
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
@@ -103,6 +115,98 @@ static long sys_writev(int fd, uint64_t uiov, uint64_t iovcnt)
 		total += n;
 	}
 	return total;
+}
+
+static long sys_readv(int fd, uint64_t uiov, uint64_t iovcnt)
+{
+	uint64_t iov[2];
+	long total = 0;
+
+	if (iovcnt > SYSCALL_IOV_MAX)
+		return -EINVAL;
+	for (uint64_t i = 0; i < iovcnt; i++) {
+		if (copyin((const void *)(uintptr_t)(uiov + i * 16), iov, sizeof(iov)) != 0)
+			return total > 0 ? total : -EFAULT;
+		long n = sys_read(fd, iov[0], iov[1]);
+		if (n < 0)
+			return total > 0 ? total : n;
+		total += n;
+		if ((uint64_t)n < iov[1])
+			break;          /* a short read ends it, as on Linux */
+	}
+	return total;
+}
+
+/* nanosleep and clock_nanosleep (relative): a sleep nobody wakes, ended by its
+ * deadline through the scheduler's event timer. No signal interrupts it yet. */
+static long sys_nanosleep(uint64_t ureq)
+{
+	int64_t ts[2];
+	static struct mtx sleep_mtx = { .mtx_name = "nanosleep" };
+	int chan;
+
+	if (copyin((const void *)(uintptr_t)ureq, ts, sizeof(ts)) != 0)
+		return -EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+		return -EINVAL;
+	uint64_t ns = (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
+	if (ns == 0)
+		return 0;
+	mtx_lock(&sleep_mtx);
+	(void)vm_sleep(&chan, &sleep_mtx, "nanosleep", ns);
+	mtx_unlock(&sleep_mtx);
+	return 0;
+}
+
+static long sys_getrusage(uint64_t uru)
+{
+	struct thread *td = curthread;
+	uint64_t ru[18] = { 0 };
+	uint64_t us = tsc_ticks_to_ns(td->td_runtime) / 1000;
+
+	/* CPU time is the thread's running time, kernel work included; user and system
+	 * are not told apart yet, so all of it is user time. */
+	ru[0] = us / 1000000;
+	ru[1] = us % 1000000;
+	ru[4] = vmspace_resident_count(curproc->p_vmspace) * 4;        /* maxrss, KiB */
+	ru[8] = curproc->p_faults;                                      /* minflt */
+	return copyout(ru, (void *)(uintptr_t)uru, sizeof(ru)) == 0 ? 0 : -EFAULT;
+}
+
+static long sys_getrandom(uint64_t ubuf, uint64_t len)
+{
+	static uint64_t state;
+	uint8_t chunk[64];
+	uint64_t done = 0;
+
+	/* Not cryptographic: a xorshift stream stirred by the TSC at each call. */
+	state ^= rdtsc() * 0x9e3779b97f4a7c15ull;
+	while (done < len) {
+		uint64_t n = MIN(len - done, (uint64_t)sizeof(chunk));
+		for (uint64_t i = 0; i < n; i += 8) {
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			memcpy(chunk + i, &state, MIN((uint64_t)8, n - i));
+		}
+		if (copyout(chunk, (void *)(uintptr_t)(ubuf + done), n) != 0)
+			return done > 0 ? (long)done : -EFAULT;
+		done += n;
+	}
+	return (long)done;
+}
+
+static long sys_prlimit64(uint64_t resource, uint64_t uold)
+{
+	uint64_t lim[2] = { ~0ull, ~0ull };     /* RLIM_INFINITY */
+
+	if (resource == 3)                      /* RLIMIT_STACK: the stack exec made */
+		lim[0] = lim[1] = PROC_STACK_SIZE;
+	if (resource > 15)
+		return -EINVAL;
+	/* New limits are accepted and not enforced yet. */
+	return uold == 0 || copyout(lim, (void *)(uintptr_t)uold, sizeof(lim)) == 0 ? 0 :
+	    -EFAULT;
 }
 
 static long sys_clock_gettime(uint64_t clk, uint64_t uts)
@@ -194,6 +298,41 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	case SYS_writev:
 		rv = sys_writev((int)a0, a1, a2);
+		break;
+	case SYS_readv:
+		rv = sys_readv((int)a0, a1, a2);
+		break;
+	case SYS_mremap:
+		rv = -ENOMEM;           /* not moved or grown: Linux's answer when it cannot */
+		break;
+	case SYS_mlock:
+		rv = vm_mlock(map, a0, a1);
+		break;
+	case SYS_munlock:
+		rv = vm_munlock(map, a0, a1);
+		break;
+	case SYS_nanosleep:
+		rv = sys_nanosleep(a0);
+		break;
+	case SYS_clock_nanosleep:
+		rv = a1 != 0 ? -EINVAL : sys_nanosleep(a2);    /* relative sleeps only */
+		break;
+	case SYS_gettimeofday: {
+		uint64_t ns = tsc_nanotime(), tv[2] = { ns / 1000000000u, ns % 1000000000u / 1000 };
+		rv = a0 == 0 || copyout(tv, (void *)(uintptr_t)a0, sizeof(tv)) == 0 ? 0 : -EFAULT;
+		break;
+	}
+	case SYS_getrusage:
+		rv = sys_getrusage(a1);
+		break;
+	case SYS_getrandom:
+		rv = sys_getrandom(a0, a1);
+		break;
+	case SYS_prlimit64:
+		rv = sys_prlimit64(a1, a3);
+		break;
+	case SYS_set_robust_list:
+		rv = 0;                 /* one thread a process: nothing to clean up */
 		break;
 	case SYS_mmap:
 		rv = (int64_t)tf->tf_r8 != -1 && (a3 & LINUX_MAP_ANONYMOUS) == 0 ? -EBADF :

@@ -71,6 +71,8 @@ struct thread {
 	const char *td_wmesg;           /* S */
 	uint64_t td_slice_end;          /* S: TSC when its slice ends */
 	uint64_t td_switches;           /* S: times switched in */
+	uint64_t td_runtime;            /* S: TSC ticks it ran, until its last switch out */
+	uint64_t td_switchin;           /* S: TSC at its last switch in */
 	uintptr_t td_kstack;            /* C: lowest address of the stack (a guard below) */
 	size_t td_kstack_size;          /* C */
 	void (*td_fn)(void *);          /* C */

@@ -37,6 +37,7 @@ forkcow 0 8 half
 forkcow 0 8 all
 forkcow 0 loop 100
 mprot 0
+sysinfo 0
 churn 0
 brk 0
 pipe 0 2000
