@@ -145,6 +145,10 @@ $(BUILD)/tests/kvm-floor: tests/bench/kvm_floor.c
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<
 
+$(BUILD)/tests/floor-probe: tests/bench/floor_probe.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<
+
 # Each tests/bench/bench_NAME.c is a program over the VM core built without sanitizers.
 BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_*.c))
 $(BUILD)/tests/bench_%: $(BUILD)/bench/tests/bench/bench_%.o $(VMCORE_BENCH_OBJS)
@@ -179,7 +183,8 @@ test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/bad-guest.elf $(FUZZ_TARGETS)
 unit: $(BUILD)/tests/unit-tests
 	$(BUILD)/tests/unit-tests
 
-bench: all $(BUILD)/tests/kvm-floor $(BUILD)/tests/timecmd $(BENCH_PROGS)
+bench: all $(BUILD)/tests/kvm-floor $(BUILD)/tests/floor-probe $(BUILD)/tests/timecmd \
+	$(BENCH_PROGS)
 	@bash scripts/bench.sh $(BUILD) $(ONLY)
 
 # Static analysis of the host and VM-core sources (cppcheck, from Debian).

@@ -130,6 +130,33 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null &&
 	fault_insn fault.cow.insn fault.cow 'vm_plat_zero_pages|pmap_copy_page'
 fi
 
+# Processes (issue 10): the workloads in the guest against the floors measured in the same
+# run by tests/bench/floor_probe.c (a minimal guest: int3 to a one-instruction CPL 0
+# handler, trap.floor; a user #PF whose 13-instruction CPL 0 handler writes the PTE,
+# fault.floor). Each line says which KVM ran it; the same program natively on this host
+# is printed beside, for the record (NAME.host).
+proc_field() { echo "$1" | sed -nE "s/.*$2=([0-9.]+).*/\1/p" | head -1; }
+if { want fault. || want syscall. || want pipe.; } && [ -x "$B/tests/floor-probe" ] &&
+    [ -x "$B/vmm" ]; then
+	fl=$("${KVMRUN[@]}" "$B/tests/floor-probe" 11) || { echo "bench: floor-probe failed" >&2; exit 1; }
+	kind=$(proc_field "$fl" kvm); kind=$(echo "$fl" | sed -nE 's/.*kvm=([a-z_]+).*/\1/p')
+	trap_f=$(proc_field "$fl" trap_us); fault_f=$(proc_field "$fl" fault_us)
+	proc_bench() { # NAME FIELD REF REFVALUE PROGRAM ARGS...
+		local name=$1 field=$2 ref=$3 refv=$4 out v h; shift 4
+		want "$name" || return 0
+		out=$("${KVMRUN[@]}" "$B/vmm" run "$B/user/$@" 2>/dev/null) || { echo "bench: $name: the guest run failed" >&2; return 0; }
+		v=$(proc_field "$out" "$field")
+		emit "BENCH name=$name value=$v unit=us ref=$ref refvalue=$refv ratio=$(ratio "$v" "$refv") kvm=$kind"
+		h=$(proc_field "$("$B/user-host/$@")" "$field")
+		emit "BENCH name=$name.host value=$h unit=us ref=$name refvalue=$v ratio=$(ratio "$h" "$v")"
+	}
+	proc_bench fault.zero us_per_page fault.floor "$fault_f" touch 32 rand
+	proc_bench fault.seq us_per_page fault.floor "$fault_f" touch 32 seq
+	proc_bench fault.cow us_per_page fault.floor "$fault_f" forkcow 16 all
+	proc_bench syscall.getpid us_per_call trap.floor "$trap_f" getpid 2000
+	proc_bench pipe.pingpong us_per_round_trip trap.floor "$trap_f" pipe 300
+fi
+
 # The guest's own figures: it prints BENCH lines from its bench suite.
 if want page.zero && [ -x "$B/vmm" ]; then
 	"${KVMRUN[@]}" "$B/vmm" run -m 256M --ktest=bench 2>/dev/null | grep '^BENCH' | while read -r l; do emit "$l"; done
