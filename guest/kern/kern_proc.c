@@ -41,6 +41,8 @@ void syscall_tramp(void);
 #define SIGSEGV 11
 
 #define WNOHANG         1
+#define WEXITED         4
+#define SIGCHLD         17
 #define ECHILD          10
 #define ENOMEM          12
 #define EINVAL          22
@@ -203,6 +205,9 @@ static void __attribute__((noreturn)) proc_end(int ws, int xs)
 		proc_init->p_children = c;
 	}
 	struct proc *parent = p->p_parent;
+	if (parent != NULL)             /* SIGCHLD: ignored unless it has a handler */
+		__atomic_fetch_or(&parent->p_thread->td_sigpending, 1ull << (SIGCHLD - 1),
+		    __ATOMIC_RELEASE);
 	proc_unlock(intr);
 	if (parent != NULL)
 		(void)sleepq_wakeup(parent, false);
@@ -257,13 +262,13 @@ long proc_fork(struct trapframe *tf)
 	return c->p_pid;
 }
 
-long proc_wait4(int64_t pid, uint64_t uwstatus, int options)
+/* Reap a child that ended (pid -1: any). => its pid with *ws its wait status, 0 with
+ * WNOHANG and none ended, -ECHILD. */
+static long proc_reap(int64_t pid, int options, int *ws)
 {
 	struct proc *p = curproc;
 	struct vm_sleeper vs;
 
-	if ((options & ~WNOHANG) != 0)
-		return -EINVAL;
 	for (;;) {
 		bool any = false;
 		struct proc *z = NULL;
@@ -280,11 +285,10 @@ long proc_wait4(int64_t pid, uint64_t uwstatus, int options)
 		}
 		if (z != NULL) {
 			proc_unlock(intr);
-			int cpid = z->p_pid, ws = z->p_wstatus;
+			int cpid = z->p_pid;
+			*ws = z->p_wstatus;
 			(void)thread_join(z->p_thread);
 			proc_free(z);
-			if (uwstatus != 0 && copyout(&ws, (void *)(uintptr_t)uwstatus, 4) != 0)
-				return -EFAULT;
 			return cpid;
 		}
 		if (!any || (options & WNOHANG) != 0) {
@@ -299,6 +303,42 @@ long proc_wait4(int64_t pid, uint64_t uwstatus, int options)
 		(void)sleepq_block(&vs);
 		intr_restore(intr);
 	}
+}
+
+long proc_wait4(int64_t pid, uint64_t uwstatus, int options)
+{
+	int ws = 0;
+
+	if ((options & ~WNOHANG) != 0 || pid == 0 || pid < -1)
+		return -EINVAL;         /* process groups: not here */
+	long cpid = proc_reap(pid, options, &ws);
+	if (cpid > 0 && uwstatus != 0 && copyout(&ws, (void *)(uintptr_t)uwstatus, 4) != 0)
+		return -EFAULT;
+	return cpid;
+}
+
+long proc_waitid(int idtype, int64_t id, uint64_t uinfo, int options)
+{
+	int ws = 0;
+	/* P_ALL 0, P_PID 1; WEXITED must be asked for (WSTOPPED, WCONTINUED: no job
+	 * control), WNOHANG as in wait4. */
+	if ((idtype != 0 && idtype != 1) || (options & WEXITED) == 0 ||
+	    (options & ~(WEXITED | WNOHANG)) != 0)
+		return -EINVAL;
+	long cpid = proc_reap(idtype == 0 ? -1 : id, options & WNOHANG, &ws);
+	if (cpid < 0)
+		return cpid;
+	/* siginfo: signo, errno, code, pad; then pid, uid, status. */
+	int32_t info[32] = { 0 };
+	if (cpid > 0) {
+		info[0] = SIGCHLD;
+		info[2] = (ws & 0x7f) != 0 ? 2 /* CLD_KILLED */ : 1 /* CLD_EXITED */;
+		info[4] = (int32_t)cpid;
+		info[6] = (ws & 0x7f) != 0 ? ws & 0x7f : (ws >> 8) & 0xff;
+	}
+	if (uinfo != 0 && copyout(info, (void *)(uintptr_t)uinfo, sizeof(info)) != 0)
+		return -EFAULT;
+	return 0;
 }
 
 struct thread *proc_thread_of(int pid)

@@ -97,6 +97,9 @@ long proc_fork(struct trapframe *tf);
  * reaped child's pid, 0 (WNOHANG, none ended), -ECHILD, -EFAULT, -EINVAL. */
 long proc_wait4(int64_t pid, uint64_t uwstatus, int options);
 
+/* waitid(P_ALL or P_PID, id, siginfo, WEXITED [| WNOHANG]): as wait4, the child
+ * described in a siginfo. => 0, -ECHILD, -EINVAL, -EFAULT. */
+long proc_waitid(int idtype, int64_t id, uint64_t uinfo, int options);
 /* getppid: the parent's pid, 0 for pid 1. */
 int proc_getppid(void);
 /* The thread of the live process pid, or NULL. */

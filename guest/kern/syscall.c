@@ -64,6 +64,7 @@
 #define SYS_clock_gettime   228
 #define SYS_exit_group      231
 #define SYS_tgkill          234
+#define SYS_waitid          247
 #define SYS_NMAX            512
 
 #define EPERM       1
@@ -390,6 +391,9 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	case SYS_wait4:
 		rv = proc_wait4((int64_t)a0, a1, (int)a2);
+		break;
+	case SYS_waitid:
+		rv = proc_waitid((int)a0, (int64_t)a1, a2, (int)a3);
 		break;
 	case SYS_getuid:
 	case SYS_getgid:

@@ -4,10 +4,13 @@
  * gettimeofday moves forward, getrandom fills the buffer (and is not all zeros),
  * prlimit64 reports a stack limit, getrusage counts faults and some CPU time, uname says
  * Linux on x86_64, mlock and munlock accept a mapping, readv gathers from a pipe, mremap
- * either works or says ENOMEM, getppid and getpid differ.
+ * either works or says ENOMEM, getppid and getpid differ; a child's end reaches the
+ * parent as SIGCHLD (a handler counts it) and waitid describes it.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -20,6 +23,14 @@
 #include "guest/user/lib/wl.h"
 
 const char wl_prog[] = "sysinfo";
+
+static volatile sig_atomic_t si_chld;
+
+static void si_on_chld(int sig)
+{
+	(void)sig;
+	si_chld++;
+}
 
 static double si_mono_us(void)
 {
@@ -93,6 +104,30 @@ int main(void)
 	close(fds[1]);
 	if (getppid() == getpid())
 		wl_fail("getppid == getpid");
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = si_on_chld;
+	if (sigaction(SIGCHLD, &sa, NULL) != 0)
+		wl_fail("sigaction(SIGCHLD): %s", strerror(errno));
+	pid_t c = fork();
+	if (c < 0)
+		wl_fail("fork: %s", strerror(errno));
+	if (c == 0)
+		_exit(7);
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)c, &si, WEXITED) != 0)
+		wl_fail("waitid: %s", strerror(errno));
+	if (si.si_pid != c || si.si_signo != SIGCHLD || si.si_code != CLD_EXITED ||
+	    si.si_status != 7)
+		wl_fail("waitid: pid %d signo %d code %d status %d", (int)si.si_pid, si.si_signo,
+		    si.si_code, si.si_status);
+	/* The child's SIGCHLD is handled by the time the parent is back from a system call. */
+	for (int i = 0; i < 1000 && si_chld == 0; i++)
+		(void)getpid();
+	if (si_chld != 1)
+		wl_fail("SIGCHLD handled %d times", (int)si_chld);
 	wl_say("slept_us=%.0f minflt=%ld maxrss_kib=%ld stack_limit=%llu ok", slept,
 	    ru.ru_minflt, ru.ru_maxrss, (unsigned long long)rl.rlim_cur);
 	return 0;

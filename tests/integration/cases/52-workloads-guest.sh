@@ -85,7 +85,7 @@ wg_run wg_pipe 0 "$B/user/pipe" 500
 grep -q '^pipe: rounds=500 ' "$t_out/wg_pipe.out" && ok "wg_pipe: 500 round trips" || fail "wg_pipe" "$(out wg_pipe)"
 
 # The smaller calls a program leans on (nanosleep, gettimeofday, getrandom, prlimit64,
-# getrusage, uname, mlock, mremap, readv), each checked as on Linux.
+# getrusage, uname, mlock, mremap, readv; waitid and SIGCHLD), each checked as on Linux.
 wg_run wg_sysinfo 0 "$B/user/sysinfo"
 grep -q '^sysinfo: .* ok$' "$t_out/wg_sysinfo.out" && ok "wg_sysinfo: $(head -1 "$t_out/wg_sysinfo.out")" ||
 	fail "wg_sysinfo" "$(out wg_sysinfo)"
