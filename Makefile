@@ -145,7 +145,7 @@ $(BUILD)/tests/kvm-floor: tests/bench/kvm_floor.c
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<
 
-$(BUILD)/tests/floor-probe: tests/bench/floor_probe.c
+$(BUILD)/tests/floor-probe: tests/bench/floor_probe.c tests/bench/cpl3_vm.h
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<
 

@@ -100,7 +100,10 @@ long console_write_user(uint64_t ubuf, uint64_t len)
 	return (long)done;
 }
 
-static long sys_writev(int fd, uint64_t uiov, uint64_t iovcnt)
+/* readv and writev: each of iovcnt (base, length) pairs at uiov through read or write,
+ * in order; a short transfer ends it, as on Linux. */
+static long sys_iov(int fd, uint64_t uiov, uint64_t iovcnt,
+    long (*io)(int, uint64_t, uint64_t))
 {
 	uint64_t iov[2];
 	long total = 0;
@@ -110,30 +113,12 @@ static long sys_writev(int fd, uint64_t uiov, uint64_t iovcnt)
 	for (uint64_t i = 0; i < iovcnt; i++) {
 		if (copyin((const void *)(uintptr_t)(uiov + i * 16), iov, sizeof(iov)) != 0)
 			return total > 0 ? total : -EFAULT;
-		long n = sys_write(fd, iov[0], iov[1]);
-		if (n < 0)
-			return total > 0 ? total : n;
-		total += n;
-	}
-	return total;
-}
-
-static long sys_readv(int fd, uint64_t uiov, uint64_t iovcnt)
-{
-	uint64_t iov[2];
-	long total = 0;
-
-	if (iovcnt > SYSCALL_IOV_MAX)
-		return -EINVAL;
-	for (uint64_t i = 0; i < iovcnt; i++) {
-		if (copyin((const void *)(uintptr_t)(uiov + i * 16), iov, sizeof(iov)) != 0)
-			return total > 0 ? total : -EFAULT;
-		long n = sys_read(fd, iov[0], iov[1]);
+		long n = io(fd, iov[0], iov[1]);
 		if (n < 0)
 			return total > 0 ? total : n;
 		total += n;
 		if ((uint64_t)n < iov[1])
-			break;          /* a short read ends it, as on Linux */
+			break;
 	}
 	return total;
 }
@@ -298,10 +283,10 @@ void syscall_dispatch(struct trapframe *tf)
 		rv = sys_fcntl((int)a0, (int)a1, a2);
 		break;
 	case SYS_writev:
-		rv = sys_writev((int)a0, a1, a2);
+		rv = sys_iov((int)a0, a1, a2, sys_write);
 		break;
 	case SYS_readv:
-		rv = sys_readv((int)a0, a1, a2);
+		rv = sys_iov((int)a0, a1, a2, sys_read);
 		break;
 	case SYS_mremap:
 		rv = -ENOMEM;           /* not moved or grown: Linux's answer when it cannot */

@@ -11,7 +11,7 @@
  * writes port 0x82. It prints "ok" or the exception vector, and ns per instruction
  * (the VM's first KVM_RUN included: compare with "nop").
  *
- * Build: gcc -O2 -Wall -Wextra -o cpl3-insn scripts/probes/cpl3-insn.c
+ * Build: gcc -O2 -Wall -Wextra -I. -o cpl3-insn scripts/probes/cpl3-insn.c
  * Run:   ./cpl3-insn [name,name,...]
  */
 #include <fcntl.h>
@@ -25,6 +25,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tests/bench/cpl3_vm.h"
 
 #define MEM_SIZE    (16u << 20)
 #define PML4_PA     0x1000u
@@ -74,6 +76,14 @@ static const struct probe probes[] = {
 	{ "ud2", "0f0b", 1 },
 };
 
+/* IOPL 3, IF; SSE and FSGSBASE enabled (CR4 PAE, OSFXSR, OSXMMEXCPT, FSGSBASE,
+ * OSXSAVE); EFER LMA, LME, SCE, NXE. */
+static const struct cpl3_vm_layout insn_layout = {
+	.pml4_pa = PML4_PA, .idt_pa = IDT_PA, .gdt_pa = GDT_PA, .tss_pa = TSS_PA,
+	.rsp0 = RSP0, .rip = CODE_PA, .rsp = STACK_TOP, .rflags = 0x3202,
+	.cr4 = 0x20 | 0x200 | 0x400 | 0x10000 | 0x40000, .efer = 0x500 | 1 | 0x800,
+};
+
 static uint64_t now_ns(void)
 {
 	struct timespec t;
@@ -110,7 +120,7 @@ static void on_alarm(int sig)
 static void build_guest(uint8_t *m, const uint8_t *insn, int len, int reps)
 {
 	uint64_t *pml4 = (uint64_t *)(m + PML4_PA), *pdpt = (uint64_t *)(m + PDPT_PA);
-	uint64_t *pd = (uint64_t *)(m + PD_PA), *gdt = (uint64_t *)(m + GDT_PA);
+	uint64_t *pd = (uint64_t *)(m + PD_PA);
 
 	pml4[0] = PDPT_PA | 7;                  /* present, writable, user */
 	pdpt[0] = PD_PA | 7;
@@ -123,14 +133,7 @@ static void build_guest(uint8_t *m, const uint8_t *insn, int len, int reps)
 		const uint8_t report[] = { 0xb0, (uint8_t)v, 0xe6, 0x81, 0xf4 };  /* out 0x81; hlt */
 		memcpy(m + h, report, sizeof(report));
 	}
-	gdt[2] = 0x00209a0000000000ull;         /* 0x10 kernel code */
-	gdt[3] = 0x00cf92000000ffffull;         /* 0x18 kernel data */
-	gdt[5] = 0x00cff2000000ffffull;         /* 0x2b user data */
-	gdt[6] = 0x0020fa0000000000ull;         /* 0x33 user code */
-	gdt[7] = 0x67 | ((uint64_t)(TSS_PA & 0xffffff) << 16) | (0x89ull << 40) |
-	    ((uint64_t)(TSS_PA >> 24 & 0xff) << 56);    /* 0x38 TSS, 16 bytes */
-	gdt[8] = 0;
-	memcpy(m + TSS_PA + 4, &(uint64_t){ RSP0 }, 8);
+	cpl3_vm_build_gdt(m, &insn_layout);
 	uint8_t *c = m + CODE_PA;
 	for (int k = 0; k < reps; k++, c += len)
 		memcpy(c, insn, (size_t)len);
@@ -140,7 +143,6 @@ static void build_guest(uint8_t *m, const uint8_t *insn, int len, int reps)
 
 static void set_cpl3(int kvm, int vcpu)
 {
-	struct kvm_sregs s;
 	struct kvm_cpuid2 *cp = calloc(1, sizeof(*cp) + 256 * sizeof(struct kvm_cpuid_entry2));
 
 	if (cp == NULL)
@@ -149,30 +151,8 @@ static void set_cpl3(int kvm, int vcpu)
 	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cp) != 0 || ioctl(vcpu, KVM_SET_CPUID2, cp) != 0)
 		die("cpuid");
 	free(cp);
-	if (ioctl(vcpu, KVM_GET_SREGS, &s) != 0)
-		die("KVM_GET_SREGS");
-	struct kvm_segment cs = { .limit = 0xffffffff, .selector = 0x33, .type = 11,
-	    .present = 1, .dpl = 3, .s = 1, .l = 1, .g = 1 };
-	struct kvm_segment ds = { .limit = 0xffffffff, .selector = 0x2b, .type = 3,
-	    .present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1 };
-	struct kvm_segment tr = { .base = TSS_PA, .limit = 0x67, .selector = 0x38, .type = 11,
-	    .present = 1 };
-	s.cs = cs;
-	s.ds = s.es = s.fs = s.gs = s.ss = ds;
-	s.tr = tr;
-	s.idt.base = IDT_PA;
-	s.idt.limit = 4095;
-	s.gdt.base = GDT_PA;
-	s.gdt.limit = 9 * 8 - 1;
-	s.cr0 = 0x80050033;                     /* PG, WP, NE, ET, MP, PE */
-	s.cr3 = PML4_PA;
-	s.cr4 = 0x20 | 0x200 | 0x400 | 0x10000 | 0x40000;  /* PAE, OSFXSR, OSXMMEXCPT, FSGSBASE, OSXSAVE */
-	s.efer = 0x500 | 1 | 0x800;             /* LMA, LME, SCE, NXE */
-	if (ioctl(vcpu, KVM_SET_SREGS, &s) != 0)
+	if (cpl3_vm_enter(vcpu, &insn_layout) != 0)
 		die("KVM_SET_SREGS");
-	struct kvm_regs r = { .rip = CODE_PA, .rsp = STACK_TOP, .rflags = 0x3202 };  /* IOPL 3, IF */
-	if (ioctl(vcpu, KVM_SET_REGS, &r) != 0)
-		die("KVM_SET_REGS");
 }
 
 static void run_probe(const struct probe *p)

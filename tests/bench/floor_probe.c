@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/bench/cpl3_vm.h"
+
 #define MEM_SIZE    (8u << 20)
 #define PML4_PA     0x1000u
 #define PDPT_PA     0x2000u
@@ -40,6 +42,13 @@
 #define REGION_VA   0x200000u
 #define TRAP_N      2000
 #define FAULT_N     512
+
+/* IOPL 3 for the timing marks' port writes; no SSE, no syscall. */
+static const struct cpl3_vm_layout floor_layout = {
+	.pml4_pa = PML4_PA, .idt_pa = IDT_PA, .gdt_pa = GDT_PA, .tss_pa = TSS_PA,
+	.rsp0 = RSP0, .rip = CODE_PA, .rsp = STACK_TOP, .rflags = 0x3202,
+	.cr4 = 0x20, .efer = 0x500 | 0x800,
+};
 
 static uint64_t now_ns(void)
 {
@@ -63,7 +72,7 @@ static void put(uint8_t *m, uint64_t pa, const uint8_t *bytes, size_t n)
 static void build(uint8_t *m)
 {
 	uint64_t *pml4 = (uint64_t *)(m + PML4_PA), *pdpt = (uint64_t *)(m + PDPT_PA);
-	uint64_t *pd = (uint64_t *)(m + PD_PA), *gdt = (uint64_t *)(m + GDT_PA);
+	uint64_t *pd = (uint64_t *)(m + PD_PA);
 
 	pml4[0] = PDPT_PA | 7;
 	pdpt[0] = PD_PA | 7;
@@ -118,12 +127,7 @@ static void build(uint8_t *m)
 	code[n++] = 0xe6; code[n++] = 0x83;                             /* out %al, $0x83 */
 	code[n++] = 0xeb; code[n++] = 0xfe;                             /* jmp . */
 	put(m, CODE_PA, code, n);
-	gdt[2] = 0x00209a0000000000ull;         /* 0x10 kernel code */
-	gdt[3] = 0x00cf92000000ffffull;         /* 0x18 kernel data */
-	gdt[5] = 0x00cff2000000ffffull;         /* 0x2b user data */
-	gdt[6] = 0x0020fa0000000000ull;         /* 0x33 user code */
-	gdt[7] = 0x67 | ((uint64_t)(TSS_PA & 0xffffff) << 16) | (0x89ull << 40);
-	memcpy(m + TSS_PA + 4, &(uint64_t){ RSP0 }, 8);
+	cpl3_vm_build_gdt(m, &floor_layout);
 }
 
 /* One run: => the two loops' ns per iteration, or -1 on a guest that went wrong. */
@@ -144,31 +148,8 @@ static int run_once(int kvm, double *trap_ns, double *fault_ns)
 	if (vcpu < 0 || sz <= 0)
 		die("KVM_CREATE_VCPU");
 	struct kvm_run *run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	struct kvm_sregs s;
-	if (run == MAP_FAILED || ioctl(vcpu, KVM_GET_SREGS, &s) != 0)
+	if (run == MAP_FAILED || cpl3_vm_enter(vcpu, &floor_layout) != 0)
 		die("vcpu");
-	struct kvm_segment cs = { .limit = 0xffffffff, .selector = 0x33, .type = 11,
-	    .present = 1, .dpl = 3, .s = 1, .l = 1, .g = 1 };
-	struct kvm_segment ds = { .limit = 0xffffffff, .selector = 0x2b, .type = 3,
-	    .present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1 };
-	struct kvm_segment tr = { .base = TSS_PA, .limit = 0x67, .selector = 0x38, .type = 11,
-	    .present = 1 };
-	s.cs = cs;
-	s.ds = s.es = s.fs = s.gs = s.ss = ds;
-	s.tr = tr;
-	s.idt.base = IDT_PA;
-	s.idt.limit = 4095;
-	s.gdt.base = GDT_PA;
-	s.gdt.limit = 9 * 8 - 1;
-	s.cr0 = 0x80050033;
-	s.cr3 = PML4_PA;
-	s.cr4 = 0x20;
-	s.efer = 0x500 | 0x800;
-	if (ioctl(vcpu, KVM_SET_SREGS, &s) != 0)
-		die("KVM_SET_SREGS");
-	struct kvm_regs r = { .rip = CODE_PA, .rsp = STACK_TOP, .rflags = 0x3202 };
-	if (ioctl(vcpu, KVM_SET_REGS, &r) != 0)
-		die("KVM_SET_REGS");
 	uint64_t t[4] = { 0 };
 	int marks = 0, rc = 0;
 	while (marks < 3) {
