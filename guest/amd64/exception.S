@@ -187,6 +187,8 @@ trap_cpl0:
 kreq_entry:
 	cmpb $0, %gs:PC_USER
 	jne user_breakpoint
+	cmpl $KREQ_RETURN_USER, %eax    /* the most frequent: every return to user mode */
+	je kreq_return_user
 	cmpq $KREQ_COUNT, %rax
 	jae kreq_bad
 	jmp *kreq_table(, %rax, 8)
@@ -256,23 +258,17 @@ kreq_wrmsr:                             /* 10 */
 	iretq
 
 /*
- * Back to user mode: %rsp at the int3 was the user trap frame trap_kentry_user left,
- * popped down to tf_rax (every other register restored already): user rax, vector,
- * error code, rip, cs, rflags, rsp, ss. The kernel sanitised cs, ss and rflags. 14.
+ * Back to user mode. The kernel (trap_return_user) wrote the user's iret frame (rip, cs,
+ * rflags, rsp, ss) just below where this request's own frame lands (at TSS.RSP0), and
+ * the user's rax below that, and restored every other register: so this is the root
+ * switch and the iretq. 6 instructions (4 in kreq_entry before).
  */
 kreq_return_user:
-	movq 24(%rsp), %rax
-	addq $40, %rsp                  /* this request's own frame */
-	pushq 56(%rax)                  /* ss */
-	pushq 48(%rax)                  /* rsp */
-	pushq 40(%rax)                  /* rflags */
-	pushq 32(%rax)                  /* cs */
-	pushq 24(%rax)                  /* rip */
-	pushq (%rax)                    /* user rax: read while the kernel's root is on */
+	subq $40, %rsp                  /* past this request's frame, to the user's */
 	movb $1, %gs:PC_USER
 	movq %gs:PC_UCR3, %rax          /* user mode's root: none of the kernel */
 	movq %rax, %cr3
-	popq %rax
+	movq -8(%rsp), %rax             /* the user's rax */
 	iretq
 
 /* An op out of range: a kernel bug. Stop where the VMM's watchdog sees it (halted with
@@ -295,7 +291,7 @@ kreq_table:
  */
 /* trap_kentry's and trap_kentry_user's first half: the forwarded frame (at %rax) to a
  * struct trapframe at %rsp, TSS.RSP0 given back. */
-.macro KENTRY_FRAME
+.macro KENTRY_FRAME copied
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq FWD_RAX(%rax)
 	PUSH_RBX_TO_R15
@@ -307,13 +303,15 @@ kreq_table:
 	movq FWD_CR2(%rax), %rcx
 	movq %rcx, TF_CR2(%rsp)
 	addq $FWD_SIZE, tss+4(%rip)     /* the frame is copied: give the room back */
+	.globl \copied
+\copied:                                /* trap.c: no switch before this (the window) */
 .endm
 
 	.text
 	.p2align 4
 	.globl trap_kentry
 trap_kentry:
-	KENTRY_FRAME
+	KENTRY_FRAME trap_kentry_copied
 	movq %rsp, %rbx
 	andq $-16, %rsp
 	movq %rbx, %rdi
@@ -339,11 +337,26 @@ trap_kentry:
 	.p2align 4
 	.globl trap_kentry_user
 trap_kentry_user:
-	KENTRY_FRAME
+	KENTRY_FRAME trap_kentry_user_copied
 	movq %rsp, %rdi
 	call trap_user                  /* aligned: pc_kstack_top is 8 below a 16-byte line */
 	.globl trap_return_user
 trap_return_user:                       /* => %rsp: a user trapframe */
+	/* The iret frame and rax where kreq_return_user takes them: below the request's
+	 * own frame, which the CPU pushes at TSS.RSP0 as it is now. */
+	movq tss+4(%rip), %rax
+	movq TF_RIP(%rsp), %rcx
+	movq %rcx, -80(%rax)
+	movq TF_CS(%rsp), %rcx
+	movq %rcx, -72(%rax)
+	movq TF_RFLAGS(%rsp), %rcx
+	movq %rcx, -64(%rax)
+	movq TF_RSP(%rsp), %rcx
+	movq %rcx, -56(%rax)
+	movq TF_SS(%rsp), %rcx
+	movq %rcx, -48(%rax)
+	movq TF_RAX(%rsp), %rcx
+	movq %rcx, -88(%rax)
 	POP_R15_TO_RBX
 	movl $KREQ_RETURN_USER, %eax
 	int3

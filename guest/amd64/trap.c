@@ -222,6 +222,23 @@ void trap(struct trapframe *tf)
 	trap_intr(tf);
 }
 
+/*
+ * Did the interrupt come in a kentry window: between the stub's iretq into trap_kentry
+ * (or trap_kentry_user) and that code's copy of the forwarded frame? Such a frame still
+ * holds its room below TSS.RSP0, and the rooms are given back in the order they were
+ * taken: a switch to another thread now could take and keep one of its own above and
+ * let the first be given back under it. So no switch there: the one owed happens when
+ * the outer trap ends.
+ */
+static bool trap_in_kentry_window(uint64_t rip)
+{
+	extern const char trap_kentry[], trap_kentry_copied[], trap_kentry_user[],
+	    trap_kentry_user_copied[];
+
+	return (rip >= (uintptr_t)trap_kentry && rip < (uintptr_t)trap_kentry_copied) ||
+	    (rip >= (uintptr_t)trap_kentry_user && rip < (uintptr_t)trap_kentry_user_copied);
+}
+
 void trap_intr(struct trapframe *tf)
 {
 	unsigned vector = (unsigned)tf->tf_vector;
@@ -232,6 +249,16 @@ void trap_intr(struct trapframe *tf)
 	KASSERT(intr_soft_mask == 0, ("trap: vector %u forwarded while masked", vector));
 	intr_soft_mask = 1;
 	intr_dispatch(vector, tf);
+	if (trap_in_kentry_window(tf->tf_rip)) {
+		/* Whatever arrived meanwhile, but no switch (above). */
+		while (intr_pending_any) {
+			intr_soft_mask = 0;
+			intr_run_pending();
+		}
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		intr_soft_mask = 0;
+		return;
+	}
 	if (pcpu_self()->pc_owepreempt)
 		sched_preempt();
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -45,6 +45,8 @@
 #define TF_CS       144
 #define TF_RFLAGS   152
 #define TF_RSP      160
+#define TF_SS       168
+#define TF_RAX      112
 #define TF_CR2      176
 #define TF_SIZE     184
 

@@ -12,6 +12,7 @@
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
+#include "amd64/vmparam.h"
 #include "kern/console.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
@@ -84,6 +85,24 @@ static struct trapframe *proc_frame(struct thread *td)
 }
 
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "struct trapframe is TF_SIZE bytes");
+
+/* Back to user mode from the outermost trap, every forwarded frame has been copied and
+ * its room given back (no switch happens while one is in flight: trap.c's kentry
+ * window), so TSS.RSP0 is at the top of the CPL 0 stack again. */
+static bool proc_rsp0_at_top(void)
+{
+	extern const char tss[], cpl0_stack[];
+	uint64_t rsp0;
+
+	memcpy(&rsp0, tss + 4, sizeof(rsp0));
+	return rsp0 == (uint64_t)(uintptr_t)(cpl0_stack + CPL0STACK_SIZE);
+}
+_Static_assert(offsetof(struct trapframe, tf_rax) == TF_RAX &&
+    offsetof(struct trapframe, tf_rip) == TF_RIP && offsetof(struct trapframe, tf_cs) == TF_CS &&
+    offsetof(struct trapframe, tf_rflags) == TF_RFLAGS &&
+    offsetof(struct trapframe, tf_rsp) == TF_RSP && offsetof(struct trapframe, tf_ss) == TF_SS,
+    "trap.h's TF_* offsets are struct trapframe's (exception.S uses them)");
+
 
 /* Into user mode for the first time, with the frame at the top of the kernel stack.
  * => the process's address space and FS base loaded (sched_switch does: td_pmap). */
@@ -450,4 +469,5 @@ void trap_user(struct trapframe *tf)
 	KASSERT(intr_enabled(), ("trap_user: returning to user mode masked"));
 	KASSERT(pcpu_self()->pc_ucr3 == curproc->p_vmspace->vm_pmap.pm_ucr3,
 	    ("trap_user: the stubs would load another root than the process's"));
+	KASSERT(proc_rsp0_at_top(), ("trap_user: a forwarded frame is still in flight"));
 }
