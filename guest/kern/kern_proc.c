@@ -165,6 +165,7 @@ int proc_run_module0(void)
 {
 	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
 	pmap_stub_init();
+	thread_stack_warm();            /* the first stack's one-time cost out of free0 */
 	uint64_t free0 = vm_free_pages_settled();
 	struct proc *p = kmalloc(sizeof(*p), M_PROC, M_WAITOK | M_ZERO);
 	p->p_pid = proc_next_pid++;

@@ -107,6 +107,17 @@ static void thread_free(struct thread *td)
 	kfree(td, M_THREAD);
 }
 
+void thread_stack_warm(void)
+{
+	struct thread td;
+
+	if (thread_stack_alloc(&td, M_WAITOK) == 0) {
+		kmem_unback(td.td_kstack, td.td_kstack_size);
+		vm_map_remove(kmem_map(), td.td_kstack - PAGE_SIZE,
+		    td.td_kstack + td.td_kstack_size);
+	}
+}
+
 void thread_reap_zombies(void)
 {
 	for (;;) {

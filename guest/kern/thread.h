@@ -94,6 +94,10 @@ struct pmap;
 struct thread *thread_alloc_proc(const char *name, int pri, void (*fn)(void *),
     struct proc *p, struct pmap *pmap);
 void thread_start_new(struct thread *td);
+/* Make and free one kernel stack: what the first one costs for good (the kernel map's
+ * page tables, its entry zone) is paid, so that a count of free pages taken after it
+ * sees only what threads hold. */
+void thread_stack_warm(void);
 /* Free the threads that exited unjoinable (thread_create does it too). */
 void thread_reap_zombies(void);
 /* The thread with tid, or NULL. => S held. */
