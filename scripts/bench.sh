@@ -136,7 +136,8 @@ fi
 # fault.floor). Each line says which KVM ran it; the same program natively on this host
 # is printed beside, for the record (NAME.host).
 proc_field() { echo "$1" | sed -nE "s/.*$2=([0-9.]+).*/\1/p" | head -1; }
-if { want fault. || want syscall. || want pipe.; } && [ -x "$B/tests/floor-probe" ] &&
+if { want fault.zero || want fault.seq || want fault.cow || want syscall.getpid ||
+    want pipe.pingpong || want trap.floor || want fault.floor; } && [ -x "$B/tests/floor-probe" ] &&
     [ -x "$B/vmm" ]; then
 	fl=$("${KVMRUN[@]}" "$B/tests/floor-probe" 11) || { echo "bench: floor-probe failed" >&2; exit 1; }
 	kind=$(proc_field "$fl" kvm); kind=$(echo "$fl" | sed -nE 's/.*kvm=([a-z_]+).*/\1/p')

@@ -320,15 +320,15 @@ VMTEST(fault, fault_around)
 {
 	const char *why;
 
-	/* Normal: none ahead at the first fault, then 4, 8, and 16 ahead from then on:
-	 * 1 + 5 + 9 + 17 pages, then 168 in 10 faults of 17: 14 faults. */
-	why = ft_around_run(VM_MADV_NORMAL, false, 14, 14);
+	/* Normal: none ahead at the first fault, then 4, 8, 16, 32 and 64 ahead from then
+	 * on: 1 + 5 + 9 + 17 + 33 + 65 pages, then 65 and the last 5: 8 faults. */
+	why = ft_around_run(VM_MADV_NORMAL, false, 8, 8);
 	VMT_ASSERT_MSG(why == NULL, "normal: %s", why);
 	/* Random: one fault, one page each. */
 	why = ft_around_run(VM_MADV_RANDOM, true, 200, 200);
 	VMT_ASSERT_MSG(why == NULL, "random: %s", why);
-	/* Sequential: 16, 32, then 64 ahead: 17 + 33 + 65 + 65 + 20 pages, 5 faults. */
-	why = ft_around_run(VM_MADV_SEQUENTIAL, true, 5, 5);
+	/* Sequential: 64, then 128 ahead: 65 + 129 pages, then the last 6 in one: 3 faults. */
+	why = ft_around_run(VM_MADV_SEQUENTIAL, true, 3, 3);
 	VMT_ASSERT_MSG(why == NULL, "sequential: %s", why);
 }
 
