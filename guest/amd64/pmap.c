@@ -219,26 +219,40 @@ static uint64_t *pmap_pte_alloc(pmap_t pmap, vm_offset_t va)
 }
 
 /*
- * The PT entry for va; or NULL when no page table covers it (or a large page does), with
- * *shift the size (log2) of the span the missing entry covers, so that a walk over a
- * range steps over a whole hole at once.
+ * The entry that maps va at the last level the walk reaches: a PT entry, or a PD or PDPT
+ * entry with PG_PS set; NULL when an upper table has no entry for va. *shift is the size
+ * (log2) of the span that entry (or the missing one) covers, so that a walk over a range
+ * steps over a whole hole or large page at once.
  */
-static uint64_t *pmap_pte_span(pmap_t pmap, vm_offset_t va, int *shift)
+static uint64_t *pmap_leaf(pmap_t pmap, vm_offset_t va, int *shift)
 {
 	uint64_t e = pmap->pm_pml4[pmap_pml4_index(va)];
+	uint64_t *entry;
 
 	*shift = PML4SHIFT;
 	if ((e & PG_V) == 0)
 		return NULL;
-	e = pmap_pa_to_table(e)[pmap_pdpt_index(va)];
+	entry = &pmap_pa_to_table(e)[pmap_pdpt_index(va)];
 	*shift = PDPSHIFT;
-	if ((e & (PG_V | PG_PS)) != PG_V)
-		return NULL;
-	e = pmap_pa_to_table(e)[pmap_pd_index(va)];
+	if ((*entry & (PG_V | PG_PS)) != PG_V)
+		return (*entry & PG_V) != 0 ? entry : NULL;
+	entry = &pmap_pa_to_table(*entry)[pmap_pd_index(va)];
 	*shift = PDRSHIFT;
-	if ((e & (PG_V | PG_PS)) != PG_V)
-		return NULL;
-	return &pmap_pa_to_table(e)[pmap_pt_index(va)];
+	if ((*entry & (PG_V | PG_PS)) != PG_V)
+		return (*entry & PG_V) != 0 ? entry : NULL;
+	*shift = PAGE_SHIFT;
+	return &pmap_pa_to_table(*entry)[pmap_pt_index(va)];
+}
+
+/*
+ * The PT entry for va; or NULL when no page table covers it (or a large page does), with
+ * *shift the size (log2) of the span the missing table covers.
+ */
+static uint64_t *pmap_pte_span(pmap_t pmap, vm_offset_t va, int *shift)
+{
+	uint64_t *entry = pmap_leaf(pmap, va, shift);
+
+	return *shift == PAGE_SHIFT ? entry : NULL;
 }
 
 /* The PT entry for va, or NULL when no page table covers it (or a large page does). */
@@ -1063,31 +1077,15 @@ bool pmap_page_is_mapped(vm_page_t m)
 
 vm_paddr_t pmap_extract(pmap_t pmap, vm_offset_t va)
 {
-	uint64_t e;
 	vm_paddr_t pa = 0;
+	int shift;
 
 	mtx_lock(&pmap->pm_mtx);
-	e = pmap->pm_pml4[pmap_pml4_index(va)];
-	if ((e & PG_V) == 0)
-		goto out;
-	e = pmap_pa_to_table(e)[pmap_pdpt_index(va)];
-	if ((e & PG_V) == 0)
-		goto out;
-	if (e & PG_PS) {
-		pa = (e & PG_FRAME & ~(uint64_t)(NBPDP - 1)) | (va & (NBPDP - 1));
-		goto out;
+	uint64_t *entry = pmap_leaf(pmap, va, &shift);
+	if (entry != NULL && (*entry & PG_V) != 0) {
+		uint64_t span_mask = ((uint64_t)1 << shift) - 1;
+		pa = (*entry & PG_FRAME & ~span_mask) | (va & span_mask);
 	}
-	e = pmap_pa_to_table(e)[pmap_pd_index(va)];
-	if ((e & PG_V) == 0)
-		goto out;
-	if (e & PG_PS) {
-		pa = (e & PG_FRAME & ~(uint64_t)(NBPDR - 1)) | (va & (NBPDR - 1));
-		goto out;
-	}
-	e = pmap_pa_to_table(e)[pmap_pt_index(va)];
-	if (e & PG_V)
-		pa = (e & PG_FRAME) | (va & PAGE_MASK);
-out:
 	mtx_unlock(&pmap->pm_mtx);
 	return pa;
 }

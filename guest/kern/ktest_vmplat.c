@@ -101,20 +101,30 @@ static void vmplat_wake_from_tick(void)
 	vm_wakeup(&vmplat_chan);
 }
 
-/* An interrupt handler's vm_wakeup ends the sleep before its timeout. */
-KTEST(vmplat, sleep_woken_by_interrupt)
+/* Sleeps on vmplat_chan for at most timeout ns while tick_hook runs at every clock
+ * tick; => how long the sleep lasted, *rc what vm_sleep returned. */
+static uint64_t vmplat_sleep_under_hook(void (*tick_hook)(void), uint64_t timeout, int *rc)
 {
 	struct mtx m;
 
 	clock_start(CLOCK_HZ);
 	mtx_init(&m, "sleep");
-	clock_tick_hook = vmplat_wake_from_tick;
+	clock_tick_hook = tick_hook;
 	mtx_lock(&m);
 	uint64_t t0 = vm_nanotime();
-	int rc = vm_sleep(&vmplat_chan, &m, "ktest", 2000000000ull);
+	*rc = vm_sleep(&vmplat_chan, &m, "ktest", timeout);
 	uint64_t dt = vm_nanotime() - t0;
 	mtx_unlock(&m);
 	clock_tick_hook = NULL;
+	return dt;
+}
+
+/* An interrupt handler's vm_wakeup ends the sleep before its timeout. */
+KTEST(vmplat, sleep_woken_by_interrupt)
+{
+	int rc;
+	uint64_t dt = vmplat_sleep_under_hook(vmplat_wake_from_tick, 2000000000ull, &rc);
+
 	KT_ASSERT_EQ(rc, 0);
 	/* Woken by the next tick, far sooner than the 2 s timeout. */
 	KT_ASSERT_MSG(dt < 4000000000ull / CLOCK_HZ, "woken after %lu ns", (unsigned long)dt);
@@ -180,17 +190,10 @@ static void vmplat_wake_other_from_tick(void)
 /* Wakeups of another channel, tick after tick, do not end a sleep: it times out. */
 KTEST(vmplat, sleep_ignores_other_channels)
 {
-	struct mtx m;
+	int rc;
+	uint64_t dt = vmplat_sleep_under_hook(vmplat_wake_other_from_tick,
+	    3000000000ull / CLOCK_HZ, &rc);
 
-	clock_start(CLOCK_HZ);
-	mtx_init(&m, "sleep");
-	clock_tick_hook = vmplat_wake_other_from_tick;
-	mtx_lock(&m);
-	uint64_t t0 = vm_nanotime();
-	int rc = vm_sleep(&vmplat_chan, &m, "ktest", 3000000000ull / CLOCK_HZ);
-	uint64_t dt = vm_nanotime() - t0;
-	mtx_unlock(&m);
-	clock_tick_hook = NULL;
 	KT_ASSERT_EQ(rc, -1);
 	KT_ASSERT_MSG(dt >= 3000000000ull / CLOCK_HZ, "slept %lu ns", (unsigned long)dt);
 }
