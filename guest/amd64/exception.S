@@ -24,7 +24,9 @@
  * From user mode (pc_user set: kernel and user share the CPL 3 selectors, so only this
  * per-CPU byte tells them apart) every trap is forwarded, to trap_kentry_user on the
  * thread's kernel stack (pc_kstack_top) rather than on the interrupted stack; its
- * return to user mode is the KREQ_RETURN_USER request. A user int3 is forwarded as #BP.
+ * return to user mode is a divide error at kret_insn (de_entry). A system call, the
+ * trampoline's #UD, has a shorter entry of its own (ud_entry). A user int3 is forwarded
+ * as #BP.
  *
  * An exception at CPL 0 is a bug in this file: trap_fatal_cpl0 prints it and stops.
  *
@@ -93,6 +95,10 @@ trap_stubs:
 	.balign TRAP_STUB_SIZE
 	.if vec == T_BP
 	jmp kreq_entry
+	.elseif vec == T_UD
+	jmp ud_entry
+	.elseif vec == T_DE
+	jmp de_entry
 	.else
 	.if !HAS_ERR(vec)
 	pushq $0
@@ -149,6 +155,46 @@ trap_from_user:
 	pushq $trap_kentry_user
 	iretq
 
+/*
+ * #UD. From the syscall trampoline it is a system call (kvm_pvm's `syscall` lands there
+ * at CPL 3: PLATFORM.md), and this is the whole of its entry at CPL 0: the kernel's root
+ * and an iretq to syscall_kentry on the frame the CPU pushed, which holds the user's rsp.
+ * Its rflags are the user's less what SFMASK clears (TF, DF, AC, NT: kern_proc.c), fit
+ * for the kernel; the user's own are in r11, its return address in rcx, as `syscall`
+ * leaves them, and its rax goes to pc_scratch. pc_user stays set: syscall_kentry's first
+ * instructions, which move to the kernel stack, still count as user mode (trap_user).
+ * 7 instructions and the vector's jmp. Only the trampoline's #UD comes this way: its
+ * address is in no other code (the kernel never executes it), so the rip is the check.
+ */
+ud_entry:
+	cmpq $syscall_tramp, (%rsp)
+	jne 1f
+	movq %rax, %gs:PC_SCRATCH
+	movq %gs:PC_KCR3, %rax
+	movq %rax, %cr3
+	movq $syscall_kentry, (%rsp)
+	iretq
+1:	pushq $0
+	pushq $T_UD
+	jmp trap_common
+
+/*
+ * #DE. At kret_insn it is the kernel's return to user mode (trap_return_user): %rax holds
+ * the user's root, and below this trap's frame the kernel left the user's rax and iret
+ * frame. 7 instructions and the vector's jmp. Anything else is a divide error.
+ */
+de_entry:
+	cmpq $kret_insn, (%rsp)
+	jne 1f
+	movq %rax, %cr3
+	movb $1, %gs:PC_USER
+	subq $48, %rsp                  /* past this frame (40) to the user's rax */
+	popq %rax
+	iretq
+1:	pushq $0
+	pushq $T_DE
+	jmp trap_common
+
 /* int3 in user mode: a breakpoint trap like any (the kernel sends SIGTRAP). */
 user_breakpoint:
 	pushq $0
@@ -182,13 +228,12 @@ trap_cpl0:
 /*
  * int3 from CPL 3: a kernel request (amd64/kreq.h). Stack: rip, cs, rflags, rsp, ss.
  * Op in %rax, arguments in %rdi, %rsi; the result in %rax. 4 instructions and the op's.
+ * (The return to user mode is not a request: de_entry, without the op's dispatch.)
  */
 	.p2align 4
 kreq_entry:
 	cmpb $0, %gs:PC_USER
 	jne user_breakpoint
-	cmpl $KREQ_RETURN_USER, %eax    /* the most frequent: every return to user mode */
-	je kreq_return_user
 	cmpq $KREQ_COUNT, %rax
 	jae kreq_bad
 	jmp *kreq_table(, %rax, 8)
@@ -257,20 +302,6 @@ kreq_wrmsr:                             /* 10 */
 	popq %rcx
 	iretq
 
-/*
- * Back to user mode. The kernel (trap_return_user) wrote the user's iret frame (rip, cs,
- * rflags, rsp, ss) just below where this request's own frame lands (at TSS.RSP0), and
- * the user's rax below that, and restored every other register: so this is the root
- * switch and the iretq. 6 instructions (4 in kreq_entry before).
- */
-kreq_return_user:
-	subq $40, %rsp                  /* past this request's frame, to the user's */
-	movb $1, %gs:PC_USER
-	movq %gs:PC_UCR3, %rax          /* user mode's root: none of the kernel */
-	movq %rax, %cr3
-	movq -8(%rsp), %rax             /* the user's rax */
-	iretq
-
 /* An op out of range: a kernel bug. Stop where the VMM's watchdog sees it (halted with
  * interrupts off). */
 kreq_bad:
@@ -278,9 +309,11 @@ kreq_bad:
 
 	.section .rodata
 	.balign 8
+kret_zero:                              /* the divisor of kret_insn */
+	.quad 0
 kreq_table:
 	.quad kreq_halt, kreq_stop, kreq_invl_range, kreq_flush, kreq_load_cr3, kreq_rcr3
-	.quad kreq_rdmsr, kreq_wrmsr, kreq_return_user
+	.quad kreq_rdmsr, kreq_wrmsr
 	.if (. - kreq_table) != KREQ_COUNT * 8
 	.error "kreq_table does not match KREQ_COUNT"
 	.endif
@@ -332,8 +365,8 @@ trap_kentry:
 	ret
 
 /* From user mode, on the thread's kernel stack (its top: the frame is the thread's user
- * frame, curthread's td_frame). trap_user() decides; back to user mode through the
- * KREQ_RETURN_USER request with every register as the frame says. */
+ * frame, curthread's td_frame). trap_user() decides; back to user mode through
+ * de_entry with every register as the frame says. */
 	.p2align 4
 	.globl trap_kentry_user
 trap_kentry_user:
@@ -342,8 +375,8 @@ trap_kentry_user:
 	call trap_user                  /* aligned: pc_kstack_top is 8 below a 16-byte line */
 	.globl trap_return_user
 trap_return_user:                       /* => %rsp: a user trapframe */
-	/* The iret frame and rax where kreq_return_user takes them: below the request's
-	 * own frame, which the CPU pushes at TSS.RSP0 as it is now. */
+	/* The iret frame and rax where de_entry takes them: below the #DE's own frame,
+	 * which the CPU pushes at TSS.RSP0 as it is now. */
 	movq tss+4(%rip), %rax
 	movq TF_RIP(%rsp), %rcx
 	movq %rcx, -80(%rax)
@@ -358,9 +391,43 @@ trap_return_user:                       /* => %rsp: a user trapframe */
 	movq TF_RAX(%rsp), %rcx
 	movq %rcx, -88(%rax)
 	POP_R15_TO_RBX
-	movl $KREQ_RETURN_USER, %eax
-	int3
+	movq %gs:PC_UCR3, %rax
+	.globl kret_insn
+kret_insn:                              /* de_entry: the return to user mode */
+	divq kret_zero(%rip)
 	ud2
+
+/*
+ * A system call from the trampoline (ud_entry), at CPL 3 on the kernel's root, on the
+ * user's stack; the user's rax in pc_scratch. Until pc_user is cleared this is user
+ * mode for the stubs: a trap here lands on the kernel stack and trap_user finishes the
+ * entry (kern_proc.c: syscall_entry_window), so no trap ever runs on the user's stack.
+ * Then the frame trap_kentry_user would have built for the trampoline's #UD.
+ */
+	.p2align 4
+	.globl syscall_kentry, syscall_kentry_sp, syscall_kentry_end
+syscall_kentry:
+	movq %rsp, %gs:PC_URSP
+syscall_kentry_sp:
+	movq %gs:PC_KSTACK_TOP, %rsp
+	movb $0, %gs:PC_USER
+syscall_kentry_end:
+	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
+	pushq %gs:PC_SCRATCH
+	PUSH_RBX_TO_R15
+	cld
+	movq $T_UD, TF_VECTOR(%rsp)
+	movq $0, TF_ERR(%rsp)
+	movq $syscall_tramp, TF_RIP(%rsp)
+	movq $(GSEL_UCODE | SEL_UPL), TF_CS(%rsp)
+	movq %r11, TF_RFLAGS(%rsp)
+	movq %gs:PC_URSP, %rax
+	movq %rax, TF_RSP(%rsp)
+	movq $(GSEL_UDATA | SEL_UPL), TF_SS(%rsp)
+	movq $0, TF_CR2(%rsp)
+	movq %rsp, %rdi
+	call trap_user
+	jmp trap_return_user
 
 /* LSTAR: where kvm_pvm's syscall lands, at CPL 3 in user mode (PLATFORM.md). Its #UD
  * is how the kernel hears of the call (kern/kern_proc.c: trap_user). Elsewhere syscall

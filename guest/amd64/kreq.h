@@ -17,8 +17,7 @@
 #define KREQ_RCR3           5   /* -> CR3 */
 #define KREQ_RDMSR          6   /* -> MSR rdi */
 #define KREQ_WRMSR          7   /* MSR rdi = rsi */
-#define KREQ_RETURN_USER    8   /* to user mode: %rsp is the user frame (exception.S) */
-#define KREQ_COUNT          9
+#define KREQ_COUNT          8
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>

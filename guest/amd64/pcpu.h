@@ -17,6 +17,8 @@
 #define PC_USER         24
 #define PC_KCR3         32
 #define PC_UCR3         40
+#define PC_SCRATCH      48
+#define PC_URSP         56
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -39,6 +41,9 @@ struct pcpu {
 	                                   trap from user mode loads it */
 	uint64_t pc_ucr3;               /* P: %gs:40, that pmap's user root: the return to
 	                                   user mode loads it (0: no user mode) */
+	uint64_t pc_scratch;            /* P: %gs:48, the user's rax while a system call
+	                                   enters (exception.S: ud_entry, syscall_kentry) */
+	uint64_t pc_ursp;               /* P: %gs:56, the user's rsp, likewise */
 	uint64_t pc_fsbase;             /* P: FS base as loaded (a thread's td_fsbase) */
 	struct thread *pc_idlethread;   /* C */
 	int pc_cpuid;                   /* C */
@@ -57,6 +62,9 @@ _Static_assert(__builtin_offsetof(struct pcpu, pc_kstack_top) == PC_KSTACK_TOP,
 _Static_assert(__builtin_offsetof(struct pcpu, pc_user) == PC_USER, "pc_user at %gs:24");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_kcr3) == PC_KCR3, "pc_kcr3 at %gs:32");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_ucr3) == PC_UCR3, "pc_ucr3 at %gs:40");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_scratch) == PC_SCRATCH,
+    "pc_scratch at %gs:48");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_ursp) == PC_URSP, "pc_ursp at %gs:56");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;

@@ -31,6 +31,24 @@
 #define APICBASE_ADDR_MASK  0xfffff000
 
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define MSR_LSTAR           0xc0000082
+#define MSR_SFMASK          0xc0000084
+
+/* RFLAGS bits. */
+#define PSL_C       0x00000001
+#define PSL_PF      0x00000004
+#define PSL_AF      0x00000010
+#define PSL_Z       0x00000040
+#define PSL_N       0x00000080
+#define PSL_T       0x00000100
+#define PSL_I       0x00000200
+#define PSL_D       0x00000400
+#define PSL_V       0x00000800
+#define PSL_NT      0x00004000
+#define PSL_AC      0x00040000
+/* What a program may set in its own flags (popf, sigreturn); the kernel adds IF. */
+#define PSL_USER_CHANGE (PSL_C | PSL_PF | PSL_AF | PSL_Z | PSL_N | PSL_T | PSL_D | PSL_V | \
+	PSL_AC)
 
 /* Page-table entry bits. */
 #define PG_V        0x001

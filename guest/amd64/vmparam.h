@@ -10,6 +10,7 @@
  *   0xffffffff80100000    the kernel image, loaded at physical KERNEL_PHYS
  *   0xffffffff80101000    TRAP_STUBS_VA: 256 trap entry stubs, TRAP_STUB_SIZE apart
  *   0xffffffff80102000    TSS_VA: the TSS (then the GDT) at a fixed address
+ *   0xffffffff80104000    SYSCALL_TRAMP_VA: the syscall trampoline, alone on its page
  *   0xffffffffc0000000  LAPIC_VA: the xAPIC registers (physical 0xfee00000, uncached)
  *
  * The stub and TSS addresses are fixed so that the assembler can compute every IDT gate
@@ -30,6 +31,7 @@
 #define TRAP_STUBS_VA       0xffffffff80101000
 #define TRAP_STUB_SIZE      16
 #define TSS_VA              0xffffffff80102000
+#define SYSCALL_TRAMP_VA    0xffffffff80104000  /* LSTAR: the page user mode may run */
 #define TSS_SIZE            104                 /* the 64-bit TSS itself */
 #define TSS_IOMAP_OFF       0x1000              /* its I/O bitmap: the next page */
 #define TSS_IOMAP_BYTES     0xc1                /* ports 0..0x607 */

@@ -32,10 +32,11 @@ int proc_exec_module0(struct proc *p, uint64_t *entry, uint64_t *sp, char *msg,
 void proc_enter_user(struct trapframe *tf) __attribute__((noreturn));
 void syscall_tramp(void);
 
-#define MSR_LSTAR       0xc0000082
+/* The flags `syscall` clears on its way to the trampoline. ud_entry irets into the
+ * kernel with what is left, so none that would change how the kernel runs: TF, DF, AC,
+ * NT. The user's own come back from r11 on the return. */
+#define SYSCALL_FMASK   (PSL_T | PSL_D | PSL_AC | PSL_NT)
 
-#define PSL_USER_CHANGE 0xcd5           /* CF PF AF ZF SF TF DF OF: the program's own */
-#define PSL_I           0x200           /* IF: user mode always takes interrupts */
 #define SIGILL  4
 #define SIGTRAP 5
 #define SIGFPE  8
@@ -164,6 +165,7 @@ static void proc_free(struct proc *p)
 int proc_run_module0(void)
 {
 	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
+	wrmsr(MSR_SFMASK, SYSCALL_FMASK);
 	pmap_stub_init();
 	thread_stack_warm();            /* the first stack's one-time cost out of free0 */
 	uint64_t free0 = vm_free_pages_settled();
@@ -408,6 +410,27 @@ bool proc_kernel_fault(struct trapframe *tf)
 	return false;
 }
 
+/*
+ * A trap that came while syscall_kentry still counted as user mode (exception.S: before
+ * it cleared pc_user): an interrupt, or the #DB of a TF that a program jumping to the
+ * trampoline itself left set. The system call is made all the same: its registers are
+ * made what the trampoline's #UD would have given, from the per-CPU words the entry had
+ * filled so far, before anything here can switch threads and reuse them.
+ */
+static bool syscall_entry_window(struct trapframe *tf)
+{
+	extern const char syscall_kentry[], syscall_kentry_sp[], syscall_kentry_end[];
+	struct pcpu *pc = pcpu_self();
+
+	if (tf->tf_rip < (uintptr_t)syscall_kentry || tf->tf_rip >= (uintptr_t)syscall_kentry_end)
+		return false;
+	tf->tf_rax = pc->pc_scratch;
+	if (tf->tf_rip >= (uintptr_t)syscall_kentry_sp)
+		tf->tf_rsp = pc->pc_ursp;
+	tf->tf_rip = (uintptr_t)syscall_tramp;
+	return true;
+}
+
 void trap_user(struct trapframe *tf)
 {
 	unsigned vector = (unsigned)tf->tf_vector;
@@ -415,6 +438,12 @@ void trap_user(struct trapframe *tf)
 	int rv;
 
 	KASSERT(intr_enabled(), ("trap_user: interrupts masked in user mode"));
+	if (syscall_entry_window(tf)) {
+		if (vector >= T_NEXCEPT)
+			trap_intr(tf);
+		vector = T_UD;
+		tf->tf_vector = T_UD;
+	}
 	if (vector >= T_NEXCEPT) {
 		trap_intr(tf);
 	} else {
@@ -453,6 +482,9 @@ void trap_user(struct trapframe *tf)
 			break;
 		case T_BP:
 			sig_fault(tf, SIGTRAP, 1 /* TRAP_BRKPT */, tf->tf_rip, "breakpoint");
+			break;
+		case T_DB:
+			sig_fault(tf, SIGTRAP, 2 /* TRAP_TRACE */, tf->tf_rip, "trace trap");
 			break;
 		case T_DE:
 			sig_fault(tf, SIGFPE, 1 /* FPE_INTDIV */, tf->tf_rip, "divide error");

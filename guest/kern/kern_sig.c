@@ -11,6 +11,7 @@
  */
 #include "amd64/cpufunc.h"
 #include "amd64/segments.h"
+#include "amd64/specialreg.h"
 #include "kern/console.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
@@ -32,8 +33,6 @@
 #define EINVAL          22
 #define ESRCH           3
 
-#define PSL_USER_CHANGE 0xcd5
-#define PSL_I           0x200
 
 /* The kernel's view of struct sigaction (Linux x86-64). */
 struct k_sigaction {
@@ -182,7 +181,8 @@ static bool sig_push_frame(struct trapframe *tf, int sig, int code, uint64_t add
 	tf->tf_rsi = sp + offsetof(struct sig_frame, info);
 	tf->tf_rdx = sp + offsetof(struct sig_frame, uc);
 	tf->tf_rax = 0;
-	tf->tf_rflags &= ~0x100ull;             /* no single-step into the handler */
+	/* No single-step into the handler, and DF clear as the ABI has it at a call. */
+	tf->tf_rflags &= ~(uint64_t)(PSL_T | PSL_D);
 	td->td_sigmask |= sa->mask | ((sa->flags & SA_NODEFER) != 0 ? 0 : sig_bit(sig));
 	return true;
 }

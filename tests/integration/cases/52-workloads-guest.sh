@@ -47,6 +47,13 @@ grep -q '^mprot: .*ok' "$t_out/wg_mprot.out" && ok "wg_mprot: every fault where 
 wg_run wg_kaddr_all 0 "$B/user/kaddr"
 grep -Eq '^kaddr: writes=([0-9]+) faults=\1 ok' "$t_out/wg_kaddr_all.out" &&
 	ok "wg_kaddr_all: every store to a kernel address faulted" || fail "wg_kaddr_all" "$(out wg_kaddr_all)"
+# The syscall trampoline is the one kernel page a process may run. Jumping to it is a
+# system call like `syscall`; with TF set too, the kernel is entered single-stepping and
+# its entry must still make the call and return without TF (systramp.c).
+wg_run wg_systramp 0 "$B/user/systramp"
+grep -q '^systramp: pid=1 traps=1 ok' "$t_out/wg_systramp.out" &&
+	ok "wg_systramp: a jump to the trampoline, with TF and without" ||
+	fail "wg_systramp" "$(out wg_systramp)"
 wg_bad=""
 for a in 0xffffffff80000000 0xffffffff80100000 0xffffffff80101000 0xffffffff80102000 \
     0xffff808000000000 0xffff808000100000 0xffffff0000000000 0xffffffffc0000000 \

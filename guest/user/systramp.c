@@ -1,0 +1,81 @@
+/*
+ * systramp: system calls made by jumping to the kernel's syscall trampoline
+ * (SYSCALL_TRAMP_VA, the one kernel page a process may run) instead of executing
+ * `syscall`, as a program hunting for holes would. With rcx and r11 set as `syscall`
+ * sets them it is a system call like any: getpid's pid comes back. With TF set the
+ * program first gets its SIGTRAP at the trampoline; the handler leaves TF set, so the
+ * kernel is entered with it, and its first #DB lands in the kernel's own entry, which
+ * must still make the call and come back here without a trace of TF. Guest only: on
+ * Linux that address is the host kernel's.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "guest/amd64/vmparam.h"
+#include "guest/user/lib/wl.h"
+
+const char wl_prog[] = "systramp";
+
+#define PSL_T   0x100ul
+
+static volatile sig_atomic_t st_traps;
+
+static void st_on_trap(int sig)
+{
+	(void)sig;
+	st_traps++;
+}
+
+/* getpid through the trampoline with RFLAGS = flags from the jump on (TF or not);
+ * r11, the flags `syscall` would have saved, is the caller's without TF. => rax. */
+static long st_call(unsigned long flags)
+{
+	unsigned long r11;
+	long rax = SYS_getpid;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(r11));
+	r11 &= ~PSL_T;
+	__asm__ volatile(
+	    "leaq 1f(%%rip), %%rcx\n\t"
+	    "pushq %[flags]\n\t"
+	    "popfq\n\t"
+	    "jmp *%[tramp]\n"
+	    "1:"
+	    : "+a"(rax), "+r"(r11)
+	    : [flags] "r"(flags), [tramp] "r"((uintptr_t)SYSCALL_TRAMP_VA)
+	    : "rcx", "memory", "cc");
+	return rax;
+}
+
+int main(void)
+{
+	long pid = syscall(SYS_getpid);
+	unsigned long flags;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = st_on_trap;
+	if (sigaction(SIGTRAP, &sa, NULL) != 0)
+		wl_fail("sigaction SIGTRAP failed");
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+
+	long r = st_call(flags & ~PSL_T);
+	if (r != pid)
+		wl_fail("getpid through the trampoline gave %ld, not %ld", r, pid);
+	if (st_traps != 0)
+		wl_fail("%d SIGTRAPs without TF", (int)st_traps);
+
+	r = st_call(flags | PSL_T);
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+	if (r != pid)
+		wl_fail("getpid through the trampoline with TF gave %ld, not %ld", r, pid);
+	if (st_traps != 1)
+		wl_fail("%d SIGTRAPs with TF, not 1 (the one at the trampoline)", (int)st_traps);
+	if (flags & PSL_T)
+		wl_fail("TF still set after the call");
+	wl_say("pid=%ld traps=%d ok", pid, (int)st_traps);
+	return 0;
+}
