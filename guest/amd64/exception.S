@@ -83,9 +83,6 @@
 #define FWD_VECTOR      16
 #define FWD_SIZE        80      /* 9 words, rounded to keep RSP0 16-byte aligned */
 
-/* RFLAGS of the kernel: IF set (at CPL 3 kvm_pvm keeps it set anyway; the soft mask
- * decides), bit 1 reserved. IOPL 0: its ports are in the TSS's I/O bitmap. */
-#define KERNEL_RFLAGS   0x202
 
 	.section .trapstubs, "ax"
 	.globl trap_stubs
@@ -95,10 +92,8 @@ trap_stubs:
 	.balign TRAP_STUB_SIZE
 	.if vec == T_BP
 	jmp kreq_entry
-	.elseif vec == T_UD
-	jmp ud_entry
-	.elseif vec == T_DE
-	jmp de_entry
+	.elseif vec == T_UD || vec == T_DE || vec == T_PF
+	ud2                             /* the IDT points elsewhere (CPL0_ENTRY_VA) */
 	.else
 	.if !HAS_ERR(vec)
 	pushq $0
@@ -155,34 +150,15 @@ trap_from_user:
 	pushq $trap_kentry_user
 	iretq
 
-/*
- * #UD. From the syscall trampoline it is a system call (kvm_pvm's `syscall` lands there
- * at CPL 3: PLATFORM.md), and this is the whole of its entry at CPL 0: the kernel's root
- * and an iretq to syscall_kentry on the frame the CPU pushed, which holds the user's rsp.
- * Its rflags are the user's less what SFMASK clears (TF, DF, AC, NT: kern_proc.c), fit
- * for the kernel; the user's own are in r11, its return address in rcx, as `syscall`
- * leaves them, and its rax goes to pc_scratch. pc_user stays set: syscall_kentry's first
- * instructions, which move to the kernel stack, still count as user mode (trap_user).
- * 7 instructions and the vector's jmp. Only the trampoline's #UD comes this way: its
- * address is in no other code (the kernel never executes it), so the rip is the check.
- */
-ud_entry:
-	cmpq $syscall_tramp, (%rsp)
-	jne 1f
-	movq %rax, %gs:PC_SCRATCH
-	movq %gs:PC_KCR3, %rax
-	movq %rax, %cr3
-	movq $syscall_kentry, (%rsp)
-	iretq
-1:	pushq $0
-	pushq $T_UD
-	jmp trap_common
-
+/* The hot entries, at the fixed addresses the IDT names (vmparam.h: CPL0_ENTRY_VA). */
+	.section .cpl0.entry, "ax"
 /*
  * #DE. At kret_insn it is the kernel's return to user mode (trap_return_user): %rax holds
  * the user's root, and below this trap's frame the kernel left the user's rax and iret
- * frame. 7 instructions and the vector's jmp. Anything else is a divide error.
+ * frame. 7 instructions. Anything else is a divide error.
  */
+	.org DE_ENTRY_VA - CPL0_ENTRY_VA
+	.globl de_entry
 de_entry:
 	cmpq $kret_insn, (%rsp)
 	jne 1f
@@ -194,6 +170,54 @@ de_entry:
 1:	pushq $0
 	pushq $T_DE
 	jmp trap_common
+
+/*
+ * #UD. From the syscall trampoline it is a system call (kvm_pvm's `syscall` lands there
+ * at CPL 3: PLATFORM.md), and this is the whole of its entry at CPL 0: the kernel's root
+ * and an iretq to syscall_kentry on the frame the CPU pushed, which holds the user's rsp.
+ * Its rflags are the user's less what SFMASK clears (TF, DF, AC, NT: kern_proc.c), fit
+ * for the kernel; the user's own are in r11, its return address in rcx, as `syscall`
+ * leaves them. One xchg gives the kernel's root and leaves the user's rax in pc_xcr3.
+ * pc_user stays set: syscall_kentry's first instructions, which move to the kernel
+ * stack, still count as user mode (trap_user). 6 instructions (the IDT's gate leads
+ * here directly). Only the trampoline's #UD comes this way: its
+ * address is in no other code (the kernel never executes it), so the rip is the check.
+ */
+	.org UD_ENTRY_VA - CPL0_ENTRY_VA
+	.globl ud_entry
+ud_entry:
+	cmpq $syscall_tramp, (%rsp)
+	jne 1f
+	xchgq %rax, %gs:PC_XCR3
+	movq %rax, %cr3
+	movq $syscall_kentry, (%rsp)
+	iretq
+1:	pushq $0
+	pushq $T_UD
+	jmp trap_common
+
+/*
+ * #PF. From user mode: the kernel's root (one xchg, as ud_entry), CR2 in rax, and an
+ * iretq through the per-CPU frame to pf_kentry on the thread's kernel stack. TSS.RSP0 is
+ * lowered past the CPU's frame, which pf_kentry copies (as trap_from_user's). 9
+ * instructions, against trap_common's 20.
+ */
+	.org PF_ENTRY_VA - CPL0_ENTRY_VA
+	.globl pf_entry
+pf_entry:
+	cmpb $0, %gs:PC_USER
+	je 1f
+	subq $FWD_SIZE, tss+4(%rip)
+	xchgq %rax, %gs:PC_XCR3
+	movq %rax, %cr3
+	movq %cr2, %rax
+	movb $0, %gs:PC_USER
+	movq %gs:PC_PF_FRAMEP, %rsp
+	iretq
+1:	pushq $T_PF
+	jmp trap_common
+
+	.section .cpl0.text, "ax"
 
 /* int3 in user mode: a breakpoint trap like any (the kernel sends SIGTRAP). */
 user_breakpoint:
@@ -413,8 +437,12 @@ syscall_kentry_sp:
 	movb $0, %gs:PC_USER
 syscall_kentry_end:
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
-	pushq %gs:PC_SCRATCH
+	pushq %gs:PC_XCR3
 	PUSH_RBX_TO_R15
+	movq %gs:PC_KCR3, %rax                  /* pc_xcr3 ready for the next entry */
+	movq %rax, %gs:PC_XCR3
+	.globl syscall_kentry_copied
+syscall_kentry_copied:                          /* trap.c: no switch before this */
 	cld
 	movq $T_UD, TF_VECTOR(%rsp)
 	movq $0, TF_ERR(%rsp)
@@ -425,6 +453,34 @@ syscall_kentry_end:
 	movq %rax, TF_RSP(%rsp)
 	movq $(GSEL_UDATA | SEL_UPL), TF_SS(%rsp)
 	movq $0, TF_CR2(%rsp)
+	movq %rsp, %rdi
+	call trap_user
+	jmp trap_return_user
+
+/*
+ * A user page fault (pf_entry), at CPL 3 on the kernel's root and on the thread's kernel
+ * stack (its top); CR2 in rax, the user's rax in pc_xcr3, the CPU's frame (error code,
+ * rip, cs, rflags, rsp, ss) below TSS.RSP0 + FWD_SIZE. Up to pf_kentry_copied, a trap
+ * window as trap_kentry_user's (trap.c).
+ */
+	.p2align 4
+	.globl pf_kentry, pf_kentry_copied
+pf_kentry:
+	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
+	pushq %gs:PC_XCR3
+	PUSH_RBX_TO_R15
+	movq %rax, TF_CR2(%rsp)
+	movq %gs:PC_KCR3, %rax                  /* pc_xcr3 ready for the next entry */
+	movq %rax, %gs:PC_XCR3
+	cld
+	movq tss+4(%rip), %rsi
+	addq $(FWD_SIZE - 48), %rsi             /* the CPU's frame */
+	leaq TF_ERR(%rsp), %rdi
+	movl $6, %ecx                           /* error code, rip, cs, rflags, rsp, ss */
+	rep movsq
+	addq $FWD_SIZE, tss+4(%rip)             /* the frame is copied: give the room back */
+pf_kentry_copied:
+	movq $T_PF, TF_VECTOR(%rsp)
 	movq %rsp, %rdi
 	call trap_user
 	jmp trap_return_user
@@ -462,6 +518,13 @@ idt:
 	ist = IST_MC
 	.else
 	ist = 0
+	.endif
+	.if vec == T_DE
+	addr = DE_ENTRY_VA
+	.elseif vec == T_UD
+	addr = UD_ENTRY_VA
+	.elseif vec == T_PF
+	addr = PF_ENTRY_VA
 	.endif
 	.if vec == T_BP
 	type = 0xee

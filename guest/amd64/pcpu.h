@@ -13,12 +13,14 @@
 /* %gs offsets, for the stubs (exception.S). */
 #define PC_SELF         0
 #define PC_CURTHREAD    8
-#define PC_KSTACK_TOP   16
-#define PC_USER         24
-#define PC_KCR3         32
-#define PC_UCR3         40
-#define PC_SCRATCH      48
-#define PC_URSP         56
+#define PC_USER         16
+#define PC_KCR3         24
+#define PC_UCR3         32
+#define PC_XCR3         40
+#define PC_URSP         48
+#define PC_PF_FRAMEP    56
+#define PC_PF_FRAME     64
+#define PC_KSTACK_TOP   88      /* the rsp of that frame */
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -33,17 +35,27 @@ struct thread;
 struct pcpu {
 	struct pcpu *pc_self;           /* C: %gs:0 */
 	struct thread *pc_curthread;    /* P: %gs:8, what runs here */
-	uint64_t pc_kstack_top;         /* P: %gs:16, curthread's kernel stack top: where a
-	                                   trap from user mode lands (exception.S) */
-	uint8_t pc_user;                /* P: %gs:24, 1 while user mode runs (only the
-	                                   stubs write it: exception.S) */
-	uint64_t pc_kcr3;               /* P: %gs:32, the root the kernel runs on here: a
+	uint8_t pc_user;                /* P: %gs:16, 1 while user mode runs (the stubs
+	                                   write it, and syscall_kentry: exception.S) */
+	uint64_t pc_kcr3;               /* P: %gs:24, the root the kernel runs on here: a
 	                                   trap from user mode loads it */
-	uint64_t pc_ucr3;               /* P: %gs:40, that pmap's user root: the return to
+	uint64_t pc_ucr3;               /* P: %gs:32, that pmap's user root: the return to
 	                                   user mode loads it (0: no user mode) */
-	uint64_t pc_scratch;            /* P: %gs:48, the user's rax while a system call
-	                                   enters (exception.S: ud_entry, syscall_kentry) */
-	uint64_t pc_ursp;               /* P: %gs:56, the user's rsp, likewise */
+	uint64_t pc_xcr3;               /* P: %gs:40, pc_kcr3 again, for the hot entries to
+	                                   take with one xchg, which leaves the user's rax
+	                                   here until the kernel puts pc_kcr3 back */
+	uint64_t pc_ursp;               /* P: %gs:48, the user's rsp while a system call
+	                                   enters (exception.S: syscall_kentry) */
+	uint64_t *pc_pf_framep;         /* C: %gs:56, &pc_pf_rip */
+	struct {                        /* %gs:64: the iret frame pf_entry takes into the
+	                                   kernel: pf_kentry on curthread's kernel stack */
+		uint64_t pc_pf_rip;     /* C */
+		uint64_t pc_pf_cs;      /* C */
+		uint64_t pc_pf_rflags;  /* C */
+		uint64_t pc_kstack_top; /* P: %gs:88, curthread's kernel stack top: where a
+		                           trap from user mode lands (exception.S) */
+		uint64_t pc_pf_ss;      /* C */
+	};
 	uint64_t pc_fsbase;             /* P: FS base as loaded (a thread's td_fsbase) */
 	struct thread *pc_idlethread;   /* C */
 	int pc_cpuid;                   /* C */
@@ -57,14 +69,16 @@ struct pcpu {
 _Static_assert(__builtin_offsetof(struct pcpu, pc_self) == PC_SELF, "pc_self at %gs:0");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_curthread) == PC_CURTHREAD,
     "pc_curthread at %gs:8");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_user) == PC_USER, "pc_user at %gs:16");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_kcr3) == PC_KCR3, "pc_kcr3 at %gs:24");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_ucr3) == PC_UCR3, "pc_ucr3 at %gs:32");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_xcr3) == PC_XCR3, "pc_xcr3 at %gs:40");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_ursp) == PC_URSP, "pc_ursp at %gs:48");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_pf_framep) == PC_PF_FRAMEP,
+    "pc_pf_framep at %gs:56");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_pf_rip) == PC_PF_FRAME, "pc_pf_rip at %gs:64");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_kstack_top) == PC_KSTACK_TOP,
-    "pc_kstack_top at %gs:16");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_user) == PC_USER, "pc_user at %gs:24");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_kcr3) == PC_KCR3, "pc_kcr3 at %gs:32");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_ucr3) == PC_UCR3, "pc_ucr3 at %gs:40");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_scratch) == PC_SCRATCH,
-    "pc_scratch at %gs:48");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_ursp) == PC_URSP, "pc_ursp at %gs:56");
+    "pc_kstack_top at %gs:88");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;

@@ -101,7 +101,10 @@ static inline void pmap_md_invl_all(bool global)
 
 static inline void pmap_md_load_root(vm_paddr_t cr3)
 {
-	pcpu_self()->pc_kcr3 = cr3;
+	struct pcpu *pc = pcpu_self();
+
+	pc->pc_kcr3 = cr3;
+	pc->pc_xcr3 = cr3;
 	load_cr3(cr3);
 }
 

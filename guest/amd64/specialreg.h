@@ -46,6 +46,10 @@
 #define PSL_V       0x00000800
 #define PSL_NT      0x00004000
 #define PSL_AC      0x00040000
+/* The flags `syscall` clears on its way to the trampoline. ud_entry irets into the
+ * kernel with what is left, so none that would change how the kernel runs: TF, DF, AC,
+ * NT. The program's own come back from r11 on the return. */
+#define SYSCALL_FMASK   (PSL_T | PSL_D | PSL_AC | PSL_NT)
 /* What a program may set in its own flags (popf, sigreturn); the kernel adds IF. */
 #define PSL_USER_CHANGE (PSL_C | PSL_PF | PSL_AF | PSL_Z | PSL_N | PSL_T | PSL_D | PSL_V | \
 	PSL_AC)

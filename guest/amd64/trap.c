@@ -10,6 +10,9 @@
  */
 #include "amd64/cpufunc.h"
 #include "amd64/lapic.h"
+#include "amd64/pcpu.h"
+#include "amd64/segments.h"
+#include "amd64/specialreg.h"
 #include "amd64/trap.h"
 #include "dev/hostcall.h"
 #include "kern/console.h"
@@ -233,10 +236,15 @@ void trap(struct trapframe *tf)
 static bool trap_in_kentry_window(uint64_t rip)
 {
 	extern const char trap_kentry[], trap_kentry_copied[], trap_kentry_user[],
-	    trap_kentry_user_copied[];
+	    trap_kentry_user_copied[], pf_kentry[], pf_kentry_copied[], syscall_kentry_end[],
+	    syscall_kentry_copied[];
 
+	/* pf_kentry's and syscall_kentry's also hold pc_xcr3 (the user's rax there), which
+	 * the next entry into the kernel from user mode needs back. */
 	return (rip >= (uintptr_t)trap_kentry && rip < (uintptr_t)trap_kentry_copied) ||
-	    (rip >= (uintptr_t)trap_kentry_user && rip < (uintptr_t)trap_kentry_user_copied);
+	    (rip >= (uintptr_t)trap_kentry_user && rip < (uintptr_t)trap_kentry_user_copied) ||
+	    (rip >= (uintptr_t)pf_kentry && rip < (uintptr_t)pf_kentry_copied) ||
+	    (rip >= (uintptr_t)syscall_kentry_end && rip < (uintptr_t)syscall_kentry_copied);
 }
 
 void trap_intr(struct trapframe *tf)
@@ -266,6 +274,21 @@ void trap_intr(struct trapframe *tf)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (intr_pending_any || pcpu_self()->pc_owepreempt)
 		intr_enable_slow();
+}
+
+void trap_user_init(void)
+{
+	extern const char syscall_tramp[], pf_kentry[];
+	struct pcpu *pc = pcpu_self();
+
+	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
+	wrmsr(MSR_SFMASK, SYSCALL_FMASK);
+	pc->pc_pf_rip = (uintptr_t)pf_kentry;
+	pc->pc_pf_cs = GSEL_UCODE | SEL_UPL;
+	pc->pc_pf_rflags = KERNEL_RFLAGS;
+	pc->pc_pf_ss = GSEL_UDATA | SEL_UPL;
+	pc->pc_pf_framep = &pc->pc_pf_rip;
+	KASSERT(pc->pc_xcr3 == pc->pc_kcr3, ("trap_user_init: pc_xcr3 is not the kernel's root"));
 }
 
 void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2)

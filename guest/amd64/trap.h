@@ -50,6 +50,10 @@
 #define TF_CR2      176
 #define TF_SIZE     184
 
+/* RFLAGS of the kernel: IF set (at CPL 3 kvm_pvm keeps it set anyway; the soft mask
+ * decides), bit 1 reserved. IOPL 0: its ports are in the TSS's I/O bitmap. */
+#define KERNEL_RFLAGS   0x202
+
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,6 +74,9 @@ struct trapframe {
 void trap(struct trapframe *tf);
 /* An interrupt's half of it, for trap() and trap_user(). => unmasked. */
 void trap_intr(struct trapframe *tf);
+/* This CPU ready for user mode: where `syscall` goes, and the hot entries' fixed words
+ * (exception.S: ud_entry, pf_entry). */
+void trap_user_init(void);
 /* An exception at CPL 0: a bug of the stubs. tf has no tf_cr2 (the CPU's frame ends at
  * tf_ss); cr2 is passed apart. Prints and stops. */
 void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2) __attribute__((noreturn));

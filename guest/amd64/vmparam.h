@@ -11,6 +11,7 @@
  *   0xffffffff80101000    TRAP_STUBS_VA: 256 trap entry stubs, TRAP_STUB_SIZE apart
  *   0xffffffff80102000    TSS_VA: the TSS (then the GDT) at a fixed address
  *   0xffffffff80104000    SYSCALL_TRAMP_VA: the syscall trampoline, alone on its page
+ *   0xffffffff80105000    CPL0_ENTRY_VA: the hot CPL 0 entries, then the rest of CPL 0
  *   0xffffffffc0000000  LAPIC_VA: the xAPIC registers (physical 0xfee00000, uncached)
  *
  * The stub and TSS addresses are fixed so that the assembler can compute every IDT gate
@@ -32,6 +33,11 @@
 #define TRAP_STUB_SIZE      16
 #define TSS_VA              0xffffffff80102000
 #define SYSCALL_TRAMP_VA    0xffffffff80104000  /* LSTAR: the page user mode may run */
+/* The CPL 0 entries the IDT names directly (no stub's jmp first): the hot ones. */
+#define CPL0_ENTRY_VA       0xffffffff80105000
+#define DE_ENTRY_VA         (CPL0_ENTRY_VA + 0x00)      /* #DE: the return to user mode */
+#define UD_ENTRY_VA         (CPL0_ENTRY_VA + 0x40)      /* #UD: system calls */
+#define PF_ENTRY_VA         (CPL0_ENTRY_VA + 0x80)      /* #PF */
 #define TSS_SIZE            104                 /* the 64-bit TSS itself */
 #define TSS_IOMAP_OFF       0x1000              /* its I/O bitmap: the next page */
 #define TSS_IOMAP_BYTES     0xc1                /* ports 0..0x607 */

@@ -32,10 +32,6 @@ int proc_exec_module0(struct proc *p, uint64_t *entry, uint64_t *sp, char *msg,
 void proc_enter_user(struct trapframe *tf) __attribute__((noreturn));
 void syscall_tramp(void);
 
-/* The flags `syscall` clears on its way to the trampoline. ud_entry irets into the
- * kernel with what is left, so none that would change how the kernel runs: TF, DF, AC,
- * NT. The user's own come back from r11 on the return. */
-#define SYSCALL_FMASK   (PSL_T | PSL_D | PSL_AC | PSL_NT)
 
 #define SIGILL  4
 #define SIGTRAP 5
@@ -164,8 +160,7 @@ static void proc_free(struct proc *p)
 
 int proc_run_module0(void)
 {
-	wrmsr(MSR_LSTAR, (uintptr_t)syscall_tramp);    /* kvm_pvm's syscall lands there */
-	wrmsr(MSR_SFMASK, SYSCALL_FMASK);
+	trap_user_init();
 	pmap_stub_init();
 	thread_stack_warm();            /* the first stack's one-time cost out of free0 */
 	uint64_t free0 = vm_free_pages_settled();
@@ -415,7 +410,7 @@ bool proc_kernel_fault(struct trapframe *tf)
  * it cleared pc_user): an interrupt, or the #DB of a TF that a program jumping to the
  * trampoline itself left set. The system call is made all the same: its registers are
  * made what the trampoline's #UD would have given, from the per-CPU words the entry had
- * filled so far, before anything here can switch threads and reuse them.
+ * filled so far, and pc_xcr3 put back, before anything here can switch threads.
  */
 static bool syscall_entry_window(struct trapframe *tf)
 {
@@ -424,7 +419,8 @@ static bool syscall_entry_window(struct trapframe *tf)
 
 	if (tf->tf_rip < (uintptr_t)syscall_kentry || tf->tf_rip >= (uintptr_t)syscall_kentry_end)
 		return false;
-	tf->tf_rax = pc->pc_scratch;
+	tf->tf_rax = pc->pc_xcr3;
+	pc->pc_xcr3 = pc->pc_kcr3;
 	if (tf->tf_rip >= (uintptr_t)syscall_kentry_sp)
 		tf->tf_rsp = pc->pc_ursp;
 	tf->tf_rip = (uintptr_t)syscall_tramp;
