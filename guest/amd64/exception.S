@@ -92,7 +92,7 @@ trap_stubs:
 	.balign TRAP_STUB_SIZE
 	.if vec == T_BP
 	jmp kreq_entry
-	.elseif vec == T_UD || vec == T_DE || vec == T_PF
+	.elseif vec == T_UD || vec == T_DE || vec == T_PF || vec == T_GP
 	ud2                             /* the IDT points elsewhere (CPL0_ENTRY_VA) */
 	.else
 	.if !HAS_ERR(vec)
@@ -154,8 +154,8 @@ trap_from_user:
 	.section .cpl0.entry, "ax"
 /*
  * #DE. At kret_insn it is the kernel's return to user mode (trap_return_user): %rax holds
- * the user's root, and below this trap's frame the kernel left the user's rax and iret
- * frame. 7 instructions. Anything else is a divide error.
+ * the user's root, and the kernel left the user's rax and iret frame in this CPU's
+ * record (pc_ret_rax..). 7 instructions. Anything else is a divide error.
  */
 	.org DE_ENTRY_VA - CPL0_ENTRY_VA
 	.globl de_entry
@@ -164,7 +164,7 @@ de_entry:
 	jne 1f
 	movq %rax, %cr3
 	movb $1, %gs:PC_USER
-	subq $48, %rsp                  /* past this frame (40) to the user's rax */
+	movq %gs:PC_RETP, %rsp
 	popq %rax
 	iretq
 1:	pushq $0
@@ -215,6 +215,30 @@ pf_entry:
 	movq %gs:PC_PF_FRAMEP, %rsp
 	iretq
 1:	pushq $T_PF
+	jmp trap_common
+
+/*
+ * #GP. At kret_pte_insn (a hlt) it is the return to user mode with one page-table entry
+ * to store first (pmap_md_pte_defer: a user fault's new entry): the entry's kernel
+ * address in %rdi; in this CPU's record, the value (pc_pte_val), then the user's rdi,
+ * rax and iret frame, popped in that order, the first into the entry. A store made
+ * here, at CPL 0 (emulated), costs KVM no write-protection fault of the page table,
+ * which the kernel's own store after a root switch does. 9 instructions. Anything else
+ * is a general-protection fault.
+ */
+	.org GP_ENTRY_VA - CPL0_ENTRY_VA
+	.globl gp_entry
+gp_entry:
+	cmpq $kret_pte_insn, 8(%rsp)
+	jne 1f
+	movq %gs:PC_RETP_PTE, %rsp
+	popq (%rdi)                     /* the entry, through the kernel's root */
+	movq %rax, %cr3
+	movb $1, %gs:PC_USER
+	popq %rdi
+	popq %rax
+	iretq
+1:	pushq $T_GP
 	jmp trap_common
 
 	.section .cpl0.text, "ax"
@@ -399,26 +423,38 @@ trap_kentry_user:
 	call trap_user                  /* aligned: pc_kstack_top is 8 below a 16-byte line */
 	.globl trap_return_user
 trap_return_user:                       /* => %rsp: a user trapframe */
-	/* The iret frame and rax where de_entry takes them: below the #DE's own frame,
-	 * which the CPU pushes at TSS.RSP0 as it is now. */
-	movq tss+4(%rip), %rax
+	/* The iret frame and rax where de_entry and gp_entry pop them. Up to the trap, a
+	 * trap window (trap.c): no switch, so no other thread's return writes them. */
 	movq TF_RIP(%rsp), %rcx
-	movq %rcx, -80(%rax)
+	movq %rcx, %gs:PC_RET_RIP
 	movq TF_CS(%rsp), %rcx
-	movq %rcx, -72(%rax)
+	movq %rcx, %gs:PC_RET_RIP+8
 	movq TF_RFLAGS(%rsp), %rcx
-	movq %rcx, -64(%rax)
+	movq %rcx, %gs:PC_RET_RIP+16
 	movq TF_RSP(%rsp), %rcx
-	movq %rcx, -56(%rax)
+	movq %rcx, %gs:PC_RET_RIP+24
 	movq TF_SS(%rsp), %rcx
-	movq %rcx, -48(%rax)
+	movq %rcx, %gs:PC_RET_RIP+32
 	movq TF_RAX(%rsp), %rcx
-	movq %rcx, -88(%rax)
+	movq %rcx, %gs:PC_RET_RAX
+	cmpq $0, %gs:PC_PTE_ADDR
+	jne 1f
 	POP_R15_TO_RBX
 	movq %gs:PC_UCR3, %rax
 	.globl kret_insn
 kret_insn:                              /* de_entry: the return to user mode */
 	divq kret_zero(%rip)
+	ud2
+1:	movq TF_RDI(%rsp), %rcx                 /* with an entry to store (gp_entry) */
+	movq %rcx, %gs:PC_RET_RDI
+	POP_R15_TO_RBX
+	movq %gs:PC_PTE_ADDR, %rdi
+	movq $0, %gs:PC_PTE_ADDR
+	movq %gs:PC_UCR3, %rax
+	.globl kret_pte_insn, trap_return_user_end
+kret_pte_insn:
+	hlt
+trap_return_user_end:
 	ud2
 
 /*
@@ -525,6 +561,8 @@ idt:
 	addr = UD_ENTRY_VA
 	.elseif vec == T_PF
 	addr = PF_ENTRY_VA
+	.elseif vec == T_GP
+	addr = GP_ENTRY_VA
 	.endif
 	.if vec == T_BP
 	type = 0xee

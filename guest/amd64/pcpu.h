@@ -21,6 +21,13 @@
 #define PC_PF_FRAMEP    56
 #define PC_PF_FRAME     64
 #define PC_KSTACK_TOP   88      /* the rsp of that frame */
+#define PC_RETP         104
+#define PC_RETP_PTE     112
+#define PC_PTE_VAL      120
+#define PC_RET_RDI      128
+#define PC_RET_RAX      136
+#define PC_RET_RIP      144     /* then cs, rflags, rsp, ss */
+#define PC_PTE_ADDR     184
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -56,6 +63,19 @@ struct pcpu {
 		                           trap from user mode lands (exception.S) */
 		uint64_t pc_pf_ss;      /* C */
 	};
+	uint64_t *pc_retp;              /* C: %gs:104, &pc_ret_rax */
+	uint64_t *pc_retp_pte;          /* C: %gs:112, &pc_pte_val */
+	/* P: %gs:120, what the return to user mode pops (trap_return_user writes it,
+	 * de_entry or gp_entry pops it): here, not on the CPL 0 stack, where a trap in
+	 * between would push over it. gp_entry's store first: a page-table entry's value
+	 * that pmap left for the return (pmap_md_pte_defer), then the user's registers. */
+	uint64_t pc_pte_val;
+	uint64_t pc_ret_rdi, pc_ret_rax;
+	uint64_t pc_ret_rip, pc_ret_cs, pc_ret_rflags, pc_ret_rsp, pc_ret_ss;
+	/* P: %gs:184, that entry's address, or 0 for none. */
+	uint64_t pc_pte_addr;
+	bool pc_pte_defer;              /* P: a user fault is being resolved: its entry
+	                                   may be left for the return (trap_user) */
 	uint64_t pc_fsbase;             /* P: FS base as loaded (a thread's td_fsbase) */
 	struct thread *pc_idlethread;   /* C */
 	int pc_cpuid;                   /* C */
@@ -79,6 +99,16 @@ _Static_assert(__builtin_offsetof(struct pcpu, pc_pf_framep) == PC_PF_FRAMEP,
 _Static_assert(__builtin_offsetof(struct pcpu, pc_pf_rip) == PC_PF_FRAME, "pc_pf_rip at %gs:64");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_kstack_top) == PC_KSTACK_TOP,
     "pc_kstack_top at %gs:88");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_retp) == PC_RETP &&
+    __builtin_offsetof(struct pcpu, pc_retp_pte) == PC_RETP_PTE &&
+    __builtin_offsetof(struct pcpu, pc_pte_val) == PC_PTE_VAL &&
+    __builtin_offsetof(struct pcpu, pc_ret_rdi) == PC_RET_RDI &&
+    __builtin_offsetof(struct pcpu, pc_ret_rax) == PC_RET_RAX &&
+    __builtin_offsetof(struct pcpu, pc_ret_rip) == PC_RET_RIP &&
+    __builtin_offsetof(struct pcpu, pc_ret_ss) == PC_RET_RIP + 32,
+    "the return area at %gs:104..184");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_pte_addr) == PC_PTE_ADDR,
+    "pc_pte_addr at %gs:184");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;

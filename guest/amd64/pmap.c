@@ -166,6 +166,8 @@ static uint64_t *pmap_pte_alloc(pmap_t pmap, vm_offset_t va)
 	int need = 0, used = 0;
 	uint64_t *t;
 
+	pmap_md_pte_flush();
+
 	/* Count the missing levels first, so that a shortage leaves nothing half-linked. */
 	if ((*e & PG_V) == 0)
 		need = 3;
@@ -226,8 +228,10 @@ static uint64_t *pmap_pte_alloc(pmap_t pmap, vm_offset_t va)
  */
 static uint64_t *pmap_leaf(pmap_t pmap, vm_offset_t va, int *shift)
 {
-	uint64_t e = pmap->pm_pml4[pmap_pml4_index(va)];
-	uint64_t *entry;
+	uint64_t e, *entry;
+
+	pmap_md_pte_flush();            /* every walk sees every entry made */
+	e = pmap->pm_pml4[pmap_pml4_index(va)];
 
 	*shift = PML4SHIFT;
 	if ((e & PG_V) == 0)
@@ -582,6 +586,8 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
 {
 	uint64_t *pte;
 
+	pmap_md_pte_flush();
+
 	if ((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va) {
 		pte = &pmap->pm_ptc[pmap_pt_index(va)];
 		*ptpp = pmap->pm_ptc_page;
@@ -642,11 +648,17 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
 	pmap->pm_stats.resident_count++;
 	if (newpte & PG_W)
 		pmap->pm_stats.wired_count++;
-	__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
+	if (pmap == kernel_pmap || !pmap_md_pte_defer(pte, newpte))
+		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
 	return 1;
+}
+
+void pmap_flush_deferred(void)
+{
+	pmap_md_pte_flush();
 }
 
 /*

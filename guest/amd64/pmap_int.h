@@ -73,8 +73,56 @@ static inline void pmap_md_set_user_root(vm_paddr_t ucr3)
 {
 	pmap_invl_log.pil_last_uroot = ucr3;
 }
+/* The host has no return to user mode to carry a store: every store is made at once. */
+static inline bool pmap_md_pte_defer(uint64_t *pte, uint64_t val)
+{
+	(void)pte;
+	(void)val;
+	return false;
+}
+
+static inline void pmap_md_pte_flush(void)
+{
+}
+
 #else
 #include "amd64/cpufunc.h"
+#include "amd64/pcpu.h"
+
+/*
+ * Leave the new entry val for *pte to the return to user mode, which stores it at CPL 0
+ * (exception.S: gp_entry): the kernel's own store into a live page table after the root
+ * switch of its entry costs a write-protection fault in KVM's shadow paging
+ * (PLATFORM.md), the stub's costs three emulated instructions. Only while this CPU
+ * resolves a user fault (pc_pte_defer, trap_user), one entry, and only until anything
+ * else walks a page table: pmap_md_pte_flush makes the store then, as it does before a
+ * thread switch. => false: store it now.
+ */
+static inline bool pmap_md_pte_defer(uint64_t *pte, uint64_t val)
+{
+	struct pcpu *pc = pcpu_self();
+
+	if (!pc->pc_pte_defer || pc->pc_pte_addr != 0)
+		return false;
+	pc->pc_pte_val = val;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pc->pc_pte_addr = (uintptr_t)pte;
+	return true;
+}
+
+/* The deferred store, if any, made now. The store before the slot is emptied: an
+ * interrupt between the two only makes it again. */
+static inline void pmap_md_pte_flush(void)
+{
+	struct pcpu *pc = pcpu_self();
+
+	if (__predict_false(pc->pc_pte_addr != 0)) {
+		__atomic_store_n((uint64_t *)(uintptr_t)pc->pc_pte_addr, pc->pc_pte_val,
+		    __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		pc->pc_pte_addr = 0;
+	}
+}
 
 /* [sva, eva) on this CPU; global: the range is the kernel's (PG_G entries, which a CR3
  * load keeps). */

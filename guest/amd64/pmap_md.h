@@ -25,6 +25,11 @@ struct vm_page;
 #define VM_MIN_KERNEL_ADDRESS   0xffffff0000000000ul
 #define VM_MAX_KERNEL_ADDRESS   0xffffff8000000000ul
 
+/* Make the page-table store pmap left for the return to user mode, if any (pmap_int.h:
+ * pmap_md_pte_defer): before a thread switch, and before the kernel's own fault on user
+ * memory. */
+void pmap_flush_deferred(void);
+
 struct pmap_statistics {
 	uint64_t resident_count;    /* L: valid 4 KiB leaf mappings */
 	uint64_t wired_count;       /* L: of which wired (PG_W) */

@@ -237,14 +237,17 @@ static bool trap_in_kentry_window(uint64_t rip)
 {
 	extern const char trap_kentry[], trap_kentry_copied[], trap_kentry_user[],
 	    trap_kentry_user_copied[], pf_kentry[], pf_kentry_copied[], syscall_kentry_end[],
-	    syscall_kentry_copied[];
+	    syscall_kentry_copied[], trap_return_user[], trap_return_user_end[];
 
 	/* pf_kentry's and syscall_kentry's also hold pc_xcr3 (the user's rax there), which
-	 * the next entry into the kernel from user mode needs back. */
+	 * the next entry into the kernel from user mode needs back; trap_return_user's
+	 * the user's registers in this CPU's record, which another thread's return would
+	 * overwrite. */
 	return (rip >= (uintptr_t)trap_kentry && rip < (uintptr_t)trap_kentry_copied) ||
 	    (rip >= (uintptr_t)trap_kentry_user && rip < (uintptr_t)trap_kentry_user_copied) ||
 	    (rip >= (uintptr_t)pf_kentry && rip < (uintptr_t)pf_kentry_copied) ||
-	    (rip >= (uintptr_t)syscall_kentry_end && rip < (uintptr_t)syscall_kentry_copied);
+	    (rip >= (uintptr_t)syscall_kentry_end && rip < (uintptr_t)syscall_kentry_copied) ||
+	    (rip >= (uintptr_t)trap_return_user && rip <= (uintptr_t)trap_return_user_end);
 }
 
 void trap_intr(struct trapframe *tf)
@@ -288,6 +291,8 @@ void trap_user_init(void)
 	pc->pc_pf_rflags = KERNEL_RFLAGS;
 	pc->pc_pf_ss = GSEL_UDATA | SEL_UPL;
 	pc->pc_pf_framep = &pc->pc_pf_rip;
+	pc->pc_retp = &pc->pc_ret_rax;
+	pc->pc_retp_pte = &pc->pc_pte_val;
 	KASSERT(pc->pc_xcr3 == pc->pc_kcr3, ("trap_user_init: pc_xcr3 is not the kernel's root"));
 }
 

@@ -47,6 +47,8 @@
 #define TF_RSP      160
 #define TF_SS       168
 #define TF_RAX      112
+#define TF_RDI      72
+#define TF_RSI      80
 #define TF_CR2      176
 #define TF_SIZE     184
 

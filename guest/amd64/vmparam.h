@@ -38,6 +38,7 @@
 #define DE_ENTRY_VA         (CPL0_ENTRY_VA + 0x00)      /* #DE: the return to user mode */
 #define UD_ENTRY_VA         (CPL0_ENTRY_VA + 0x40)      /* #UD: system calls */
 #define PF_ENTRY_VA         (CPL0_ENTRY_VA + 0x80)      /* #PF */
+#define GP_ENTRY_VA         (CPL0_ENTRY_VA + 0xc0)      /* #GP: the return with a PTE */
 #define TSS_SIZE            104                 /* the 64-bit TSS itself */
 #define TSS_IOMAP_OFF       0x1000              /* its I/O bitmap: the next page */
 #define TSS_IOMAP_BYTES     0xc1                /* ports 0..0x607 */

@@ -95,6 +95,7 @@ static bool proc_rsp0_at_top(void)
 	return rsp0 == (uint64_t)(uintptr_t)(cpl0_stack + CPL0STACK_SIZE);
 }
 _Static_assert(offsetof(struct trapframe, tf_rax) == TF_RAX &&
+    offsetof(struct trapframe, tf_rdi) == TF_RDI && offsetof(struct trapframe, tf_rsi) == TF_RSI &&
     offsetof(struct trapframe, tf_rip) == TF_RIP && offsetof(struct trapframe, tf_cs) == TF_CS &&
     offsetof(struct trapframe, tf_rflags) == TF_RFLAGS &&
     offsetof(struct trapframe, tf_rsp) == TF_RSP && offsetof(struct trapframe, tf_ss) == TF_SS,
@@ -396,6 +397,8 @@ bool proc_kernel_fault(struct trapframe *tf)
 
 	if (td->td_proc == NULL || tf->tf_cr2 >= VM_MAXUSER_ADDRESS)
 		return false;
+	/* The entry a user fault left for the return may be the one missing here. */
+	pmap_flush_deferred();
 	if (proc_fault(tf->tf_cr2, tf->tf_err) == VM_FAULT_OK)
 		return true;
 	if (td->td_onfault != 0) {
@@ -445,7 +448,10 @@ void trap_user(struct trapframe *tf)
 	} else {
 		switch (vector) {
 		case T_PF:
+			/* Its new entry may be left to the return (pmap_md_pte_defer). */
+			pcpu_self()->pc_pte_defer = true;
 			rv = proc_fault(tf->tf_cr2, tf->tf_err);
+			pcpu_self()->pc_pte_defer = false;
 			if (rv != VM_FAULT_OK)
 				sig_fault(tf, vm_fault_signal(rv),
 				    rv == VM_FAULT_PROT ? 2 /* SEGV_ACCERR */ : rv == VM_FAULT_NOMAP ?

@@ -128,6 +128,7 @@ void sched_switch(void)
 	}
 	if (cur->td_pmap != NULL)
 		__asm__ volatile("fxsave %0" : "=m"(cur->td_fpu));
+	pmap_flush_deferred();          /* cur's, before anyone else walks its tables */
 	uint64_t now = rdtsc();
 	cur->td_runtime += now - cur->td_switchin;
 	next->td_switchin = now;

@@ -106,3 +106,71 @@ VMTEST(pmap, kernel_mapping)
 	m->dirty = 0;
 	vm_page_free(m);
 }
+
+#ifndef VM_HOST
+#include "amd64/pcpu.h"
+
+/*
+ * A user fault's new entry left for the return to user mode (pmap_md_pte_defer): not in
+ * the table while it waits, and made by the first walk that follows, by an explicit
+ * flush, and never twice over an entry that changed since. Only one waits at a time.
+ */
+VMTEST(pmap, deferred_entry)
+{
+	struct pcpu *pc = pcpu_self();
+	struct pmap p;
+	vm_page_t m[2];
+	uint64_t free0, want;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	for (int i = 0; i < 2; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(m[i] != NULL);
+	}
+	VMT_ASSERT_EQ(pmap_pinit(&p), 0);
+	VMT_ASSERT_EQ(pc->pc_pte_addr, 0);
+
+	pc->pc_pte_defer = true;
+	VMT_ASSERT_EQ(pmap_enter_run(&p, PMT_VA, &m[0], 1, VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_WRITE | PMAP_ENTER_NEW), 1);
+	/* The second waits for no one: the first is made, then the second is left. */
+	VMT_ASSERT(pc->pc_pte_addr != 0);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA), 0);
+	VMT_ASSERT_EQ(pmap_enter_run(&p, PMT_VA + PAGE_SIZE, &m[1], 1,
+	    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_WRITE | PMAP_ENTER_NEW), 1);
+	pc->pc_pte_defer = false;
+	want = PG_V | PG_RW | PG_U | PG_A | PG_M | PG_NX | PG_MANAGED;
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA), VM_PAGE_TO_PHYS(m[0]) | want);
+	VMT_ASSERT(pc->pc_pte_addr != 0);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + PAGE_SIZE), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&p), 2);      /* counted when entered */
+
+	/* A walk (pmap_extract here) makes it, and empties the slot. */
+	VMT_ASSERT_EQ(pmap_extract(&p, PMT_VA + PAGE_SIZE + 5), VM_PAGE_TO_PHYS(m[1]) + 5);
+	VMT_ASSERT_EQ(pc->pc_pte_addr, 0);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + PAGE_SIZE), VM_PAGE_TO_PHYS(m[1]) | want);
+
+	/* Left again, then removed: the removal's walk makes it first, so nothing is left
+	 * to write over the empty entry later. */
+	pmap_remove(&p, PMT_VA + PAGE_SIZE, PMT_VA + 2 * PAGE_SIZE);
+	pc->pc_pte_defer = true;
+	VMT_ASSERT_EQ(pmap_enter_run(&p, PMT_VA + PAGE_SIZE, &m[1], 1,
+	    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_WRITE | PMAP_ENTER_NEW), 1);
+	pc->pc_pte_defer = false;
+	VMT_ASSERT(pc->pc_pte_addr != 0);
+	pmap_remove(&p, PMT_VA, PMT_VA + 2 * PAGE_SIZE);
+	VMT_ASSERT_EQ(pc->pc_pte_addr, 0);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + PAGE_SIZE), 0);
+	pmap_flush_deferred();
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + PAGE_SIZE), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&p), 0);
+
+	pmap_release(&p);
+	for (int i = 0; i < 2; i++) {
+		m[i]->dirty = 0;
+		vm_page_free(m[i]);
+	}
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
+#endif
