@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "devices/pvh.h"
+#include "devices/pvh_args.h"
 #include "vmm/cli.h"
 #include "vmm/vmm.h"
 #include "vmm/watchdog.h"
@@ -30,6 +31,11 @@ void cli_usage(FILE *f)
 	    "  -m, --memory SIZE    guest RAM: bytes or K/M/G, 16M..64G (default 64M)\n"
 	    "  -c, --cpus N         vCPUs (default 1; only 1 is supported so far)\n"
 	    "  -k, --kernel FILE    guest kernel (default: kernel.elf beside vmm)\n"
+	    "  -e, --env NAME=VALUE put NAME in PROGRAM's environment; repeatable, kept\n"
+	    "                       in order. A bare NAME passes the host's value (none\n"
+	    "                       when the host has no NAME). No host variable reaches\n"
+	    "                       PROGRAM unless named: its environment is otherwise\n"
+	    "                       empty\n"
 	    "      --ktest[=SUITES] run the kernel's self-tests: all (default), none,\n"
 	    "                       or a comma-separated list of SUITE and SUITE.TEST\n"
 	    "                       names; all and none stand alone; the value goes\n"
@@ -144,6 +150,7 @@ static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
 	{ "cpus",    required_argument, NULL, 'c' },
 	{ "kernel",  required_argument, NULL, 'k' },
+	{ "env",     required_argument, NULL, 'e' },
 	{ "ktest",   optional_argument, NULL, CLI_OPT_KTEST },
 	{ "append",  required_argument, NULL, CLI_OPT_APPEND },
 	{ "verbose", no_argument,       NULL, 'v' },
@@ -242,6 +249,46 @@ static int cli_parse_watchdog(const char *s, unsigned *out, char *err, size_t er
 	return 0;
 }
 
+/*
+ * One --env: NAME=VALUE as given, or a bare NAME with the host's value, skipped when the
+ * host has no NAME (as docker's -e does). => 0, or 64 with a message, which quotes at
+ * most the first line of what was given.
+ */
+static int cli_parse_env(struct cli_opts *o, const char *arg, char *err, size_t errlen)
+{
+	size_t nl = strcspn(arg, "="), first_line = strcspn(arg, "\n");
+
+	if (nl == 0)
+		return cli_fail(err, errlen, "--env '%.*s': the variable has no name; give "
+		    "NAME=VALUE, or NAME for the host's value", (int)first_line, arg);
+	if (first_line < nl)
+		return cli_fail(err, errlen, "--env '%.*s...': the variable's name has a newline; "
+		    "give NAME=VALUE with a one-line NAME", (int)first_line, arg);
+	const char *value = arg[nl] == '=' ? NULL : getenv(arg);
+	if (arg[nl] != '=' && value == NULL)
+		return 0;
+	if (o->co_nenv == PVH_ARGS_MAX)
+		return cli_fail(err, errlen, "--env given more than %u times; the guest takes "
+		    "at most %u strings of arguments and environment", PVH_ARGS_MAX,
+		    PVH_ARGS_MAX);
+	if (value == NULL) {
+		o->co_env[o->co_nenv++] = arg;
+		return 0;
+	}
+	size_t vl = strlen(value);
+	if (nl + vl + 2 > sizeof(o->co_env_host) - o->co_env_host_len)
+		return cli_fail(err, errlen, "--env %s: the host's values are longer than %zu "
+		    "bytes together, more than the guest takes; give NAME=VALUE or fewer names",
+		    arg, sizeof(o->co_env_host) - 1);
+	char *d = o->co_env_host + o->co_env_host_len;
+	memcpy(d, arg, nl);
+	d[nl] = '=';
+	memcpy(d + nl + 1, value, vl + 1);
+	o->co_env_host_len += nl + vl + 2;
+	o->co_env[o->co_nenv++] = d;
+	return 0;
+}
+
 /* Append a token to a space-separated line. => 0, or -1 when it would not fit. */
 static int cli_append_token(char *buf, size_t buflen, size_t *len, const char *tok)
 {
@@ -310,7 +357,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	/* "+": stop at PROGRAM so its own options reach it; ":": we report errors. */
 	optind = 0;     /* full re-initialisation in glibc: cli_parse may run many times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:m:c:k:vh", cli_run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:m:c:k:e:vh", cli_run_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if ((rc = cli_once(seen, c, "-m/--memory", optarg, err, errlen)) != 0)
@@ -331,6 +378,10 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 				return cli_fail(err, errlen, "-k needs a kernel file name, e.g. "
 				    "-k build/kernel.elf");
 			o->co_kernel = optarg;
+			break;
+		case 'e':
+			if ((rc = cli_parse_env(o, optarg, err, errlen)) != 0)
+				return rc;
 			break;
 		case CLI_OPT_KTEST:
 			if (o->co_ktest != NULL)
@@ -397,13 +448,16 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_word(o->co_append, "ktest"))
 		return cli_fail(err, errlen, "run needs a PROGRAM to run or --ktest; "
 		    "e.g. 'vmm run --ktest' (see 'vmm run --help')");
-	for (int i = 0; i < o->co_prog_argc; i++) {
-		const char *a = o->co_prog_argv[i];
-		/* Module 0's command line is split at blanks by the guest. */
-		if (*a == '\0' || strpbrk(a, " \t\n") != NULL)
-			return cli_fail(err, errlen, "argument %d ('%s') is empty or contains "
-			    "blanks, which the guest cannot receive yet; remove them", i, a);
-	}
+	/* An environment with no program to take it would be dropped unseen. */
+	if (o->co_prog_argc == 0 && o->co_nenv > 0)
+		return cli_fail(err, errlen, "--env %.*s: there is no PROGRAM to give it to; "
+		    "name one after the options", (int)strcspn(o->co_env[0], "="),
+		    o->co_env[0]);
+	/* Module 0's command line carries any other string (devices/pvh_args.h). */
+	for (int i = 0; i < o->co_prog_argc; i++)
+		if (o->co_prog_argv[i][0] == '\0')
+			return cli_fail(err, errlen, "argument %d is empty, which the guest cannot "
+			    "receive; remove it", i);
 	return 0;
 }
 
@@ -476,12 +530,25 @@ int cli_program_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char
     size_t errlen)
 {
 	size_t len = 0;
+	unsigned n = (unsigned)o->co_prog_argc + o->co_nenv;
 
 	KASSERT(buflen > 0, ("%s: no buffer", __func__));
 	buf[0] = '\0';
+	if (n > PVH_ARGS_MAX)
+		return cli_fail(err, errlen, "PROGRAM, its arguments and the --env variables "
+		    "are %u strings; the guest takes at most %u: pass fewer", n, PVH_ARGS_MAX);
 	for (int i = 0; i < o->co_prog_argc; i++)
-		if (cli_append_token(buf, buflen, &len, o->co_prog_argv[i]) != 0)
-			return cli_fail(err, errlen, "PROGRAM and its arguments are longer than "
-			    "%zu bytes; pass fewer or shorter arguments", buflen - 1);
+		if (pvh_args_put(buf, buflen, &len, o->co_prog_argv[i]) != 0)
+			goto toolong;
+	if (o->co_nenv > 0 && pvh_args_put_env_sep(buf, buflen, &len) != 0)
+		goto toolong;
+	for (unsigned i = 0; i < o->co_nenv; i++)
+		if (pvh_args_put(buf, buflen, &len, o->co_env[i]) != 0)
+			goto toolong;
 	return 0;
+toolong:
+	/* Blanks, control bytes and '%' take three bytes each on the way. */
+	return cli_fail(err, errlen, "PROGRAM, its arguments and the --env variables are "
+	    "longer than %zu bytes once encoded for the guest; pass fewer or shorter ones",
+	    buflen - 1);
 }

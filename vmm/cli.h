@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "devices/pvh.h"
+#include "devices/pvh_args.h"
 
 #define CLI_MEM_DEFAULT     (64ull << 20)
 /* What the guest kernel and all its self-tests need (`--ktest` passes at 12M; 16M leaves
@@ -39,12 +40,19 @@ struct cli_opts {
 	unsigned co_watchdog;       /* seconds without progress before giving up; 0: never */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
+	/* The program's environment, "NAME=VALUE" each, in --env order: pointers into argv,
+	 * or into co_env_host for a bare --env NAME whose value is the host's. */
+	unsigned co_nenv;
+	const char *co_env[PVH_ARGS_MAX];
+	size_t co_env_host_len;
+	char co_env_host[PVH_CMDLINE_MAX];
 };
 
 /*
  * Parse argv (argv[0] is the program name). => 0 with *o filled, or an exit status
  * (64) with a one-line message (no "vmm: " prefix, no newline) in err.
- * Pointers in *o point into argv.
+ * Pointers in *o point into argv and into *o itself (co_env_host: copy *o and they
+ * point into the original). A bare --env NAME reads the host's environment.
  */
 int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_t errlen);
 
@@ -63,7 +71,11 @@ int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
 int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
     size_t errlen);
 
-/* Module 0's command line: PROGRAM and ARGS joined with single spaces. Same result. */
+/*
+ * Module 0's command line: PROGRAM, ARGS and the --env strings, encoded as
+ * devices/pvh_args.h says. => 0, or 64 with a message when it does not fit in buflen
+ * bytes including the NUL, or has more strings than the guest takes (PVH_ARGS_MAX).
+ */
 int cli_program_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,
     size_t errlen);
 

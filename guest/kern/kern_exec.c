@@ -2,8 +2,9 @@
  * exec of a static x86-64 ELF (ET_EXEC, or ET_DYN as a static PIE at PROC_PIE_BASE) from
  * PVH module 0 into a fresh address space: each PT_LOAD mapped anonymous and private,
  * its file bytes copied in, its protection set (a page two segments share gets both);
- * the break after the highest segment; a stack with argc, argv, an empty envp and the
- * auxiliary vector Linux's loader gives a static program.
+ * the break after the highest segment; a stack with argc, argv, envp (both from module
+ * 0's command line, devices/pvh_args.h) and the auxiliary vector Linux's loader gives
+ * a static program.
  *
  * The VMM checked the image before boot (vmm/program_check.c); it is checked again here,
  * as everything that crosses into the kernel is: a bad one is a one-line refusal.
@@ -11,6 +12,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
+#include "devices/pvh_args.h"
 #include "kern/bootinfo.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
@@ -156,37 +158,49 @@ int proc_exec_module0(struct proc *p, uint64_t *entry, uint64_t *sp_out, char *m
 	vm_brk_init(&p->p_brk, top, PROC_STACK_TOP - PROC_STACK_SIZE - (1ul << 30));
 	*entry = eh.e_entry + bias;
 
-	/* The stack: argv's strings, the platform string and AT_RANDOM's 16 bytes at the
-	 * top; then, 16-byte aligned, argc, argv, envp (empty), auxv. */
+	/* The stack, as Linux lays it out: argv's then envp's strings at the top, the
+	 * platform string and AT_RANDOM's 16 bytes below them; then, 16-byte aligned, argc,
+	 * argv, NULL, envp, NULL, auxv. */
 	if (vm_mmap(map, PROC_STACK_TOP - PROC_STACK_SIZE, PROC_STACK_SIZE,
 	    LINUX_PROT_READ | LINUX_PROT_WRITE, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS |
 	    LINUX_MAP_FIXED) < 0)
 		return exec_bad(msg, msglen, "no room for its stack");
 	char args[BI_CMDLINE_MAX];
-	const char *argv[PROC_ARGV_MAX];
-	uint64_t uargv[PROC_ARGV_MAX];
-	int argc = 0;
+	/* argv's and envp's strings; then, with room for "program" and the two NULLs, the
+	 * array the program receives, each string's user address in its place. */
+	char *strs[PVH_ARGS_MAX + 1];
+	uint64_t uvec[PVH_ARGS_MAX + 3];
+	unsigned argc;
 	strlcpy(args, mod->bim_cmdline, sizeof(args));
-	for (char *c = args; *c != '\0' && argc < PROC_ARGV_MAX;) {
-		while (*c == ' ')
-			*c++ = '\0';
-		if (*c == '\0')
-			break;
-		argv[argc++] = c;
-		while (*c != '\0' && *c != ' ')
-			c++;
+	int nstr = pvh_args_split(args, strs, PVH_ARGS_MAX, &argc);
+	if (nstr < 0) {
+		char why[80];
+		snprintf(why, sizeof(why), "more than %u arguments and environment strings",
+		    PVH_ARGS_MAX);
+		return exec_bad(msg, msglen, why);
 	}
-	if (argc == 0)
-		argv[argc++] = "program";
-	const char *slash = strrchr(argv[0], '/');
-	strlcpy(p->p_comm, slash != NULL ? slash + 1 : argv[0], sizeof(p->p_comm));
+	unsigned envc = (unsigned)nstr - argc;
+	if (argc == 0) {
+		/* A loader that gave no command line (QEMU's -initrd): a name all the same. */
+		memmove(&strs[1], &strs[0], envc * sizeof(strs[0]));
+		strs[0] = "program";
+		argc = 1;
+	}
+	const char *slash = strrchr(strs[0], '/');
+	strlcpy(p->p_comm, slash != NULL ? slash + 1 : strs[0], sizeof(p->p_comm));
 
+	/* uvec: argc's argv, NULL, envc's envp, NULL; strings pushed last first so argv[0]
+	 * lies lowest. */
 	uint64_t sp = PROC_STACK_TOP;
-	for (int i = argc - 1; i >= 0; i--) {
-		if (exec_push(&sp, argv[i], strlen(argv[i]) + 1) != 0)
+	for (unsigned i = argc + envc; i-- > 0;) {
+		unsigned slot = i < argc ? i : i + 1;
+		if (exec_push(&sp, strs[i], strlen(strs[i]) + 1) != 0)
 			return exec_bad(msg, msglen, "its stack could not be written");
-		uargv[i] = sp;
+		uvec[slot] = sp;
 	}
+	uvec[argc] = 0;
+	uvec[argc + 1 + envc] = 0;
+	uint64_t nvec = argc + 1 + envc + 1;
 	static const char platform[] = "x86_64";
 	uint64_t rnd[2] = { rdtsc() * 0x9e3779b97f4a7c15ull, (rdtsc() ^ top) *
 	    0xc2b2ae3d27d4eb4full };
@@ -201,18 +215,16 @@ int proc_exec_module0(struct proc *p, uint64_t *entry, uint64_t *sp_out, char *m
 		AT_PAGESZ, PAGE_SIZE, AT_BASE, 0, AT_FLAGS, 0, AT_ENTRY, *entry,
 		AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0, AT_CLKTCK, 100,
 		AT_HWCAP, 0, AT_PLATFORM, platform_va, AT_RANDOM, random_va,
-		AT_EXECFN, uargv[0], AT_NULL, 0,
+		AT_EXECFN, uvec[0], AT_NULL, 0,
 	};
-	/* Words below the strings: argc, argv[argc + 1], envp[1], auxv; %rsp at argc must
-	 * be 16-byte aligned. */
-	uint64_t nwords = 1 + (uint64_t)argc + 1 + 1 + nitems(auxv);
+	/* Words below the strings: argc, uvec, auxv; %rsp at argc must be 16-byte
+	 * aligned. */
+	uint64_t nwords = 1 + nvec + nitems(auxv);
 	sp = (sp - nwords * 8) & ~15ul;
-	uint64_t w = sp, argc64 = (uint64_t)argc, zero = 0;
+	uint64_t w = sp, argc64 = argc;
 	if (copyout(&argc64, (void *)(uintptr_t)w, 8) != 0 ||
-	    copyout(uargv, (void *)(uintptr_t)(w + 8), (uint64_t)argc * 8) != 0 ||
-	    copyout(&zero, (void *)(uintptr_t)(w + 8 + (uint64_t)argc * 8), 8) != 0 ||
-	    copyout(&zero, (void *)(uintptr_t)(w + 16 + (uint64_t)argc * 8), 8) != 0 ||
-	    copyout(auxv, (void *)(uintptr_t)(w + 24 + (uint64_t)argc * 8), sizeof(auxv)) != 0)
+	    copyout(uvec, (void *)(uintptr_t)(w + 8), nvec * 8) != 0 ||
+	    copyout(auxv, (void *)(uintptr_t)(w + 8 + nvec * 8), sizeof(auxv)) != 0)
 		return exec_bad(msg, msglen, "its stack could not be written");
 	*sp_out = sp;
 	return 0;

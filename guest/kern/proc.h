@@ -26,7 +26,6 @@ struct vmspace;
 struct thread;
 
 #define PROC_COMM_MAX   32
-#define PROC_ARGV_MAX   64
 
 /* The user address space: above the null guard, below the canonical hole. */
 #define PROC_VM_MIN         0x10000ul
@@ -73,8 +72,8 @@ struct proc *curproc_get(void);
 
 /*
  * Run module 0 as a process: build its address space and stack from the ELF image and
- * its command line (argv: its words; envp: none), start its thread in user mode, wait
- * for it to end. => its exit status (0..255, or 128+N when signal N killed it). Bad
+ * its command line (argv and envp: devices/pvh_args.h), start its thread in user mode,
+ * wait for it to end. => its exit status (0..255, or 128+N when signal N killed it). Bad
  * image or no memory: a one-line message and 66 or 71 (the VMM's statuses).
  */
 int proc_run_module0(void);

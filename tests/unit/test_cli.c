@@ -3,15 +3,17 @@
  * the command lines handed to the guest.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/unit.h"
 #include "devices/pvh.h"
+#include "devices/pvh_args.h"
 #include "vmm/cli.h"
 #include "vmm/vmm.h"
 #include "vmm/watchdog.h"
 
-#define TC_MAXARGS  16
+#define TC_MAXARGS  24
 
 static struct cli_opts tc_opts;
 static char tc_err[CLI_ERR_MAX];
@@ -208,8 +210,9 @@ START_TEST(run_errors)
 	tc_assert_usage_error(tc_parse("run", "--ktest", "--trace-insns", NULL),
 	    "'--trace-insns' needs a value");
 	tc_assert_usage_error(tc_parse("run", "--append", "a\nb", "--ktest", NULL), "newline");
-	tc_assert_usage_error(tc_parse("run", "prog", "two words", NULL), "blanks");
-	tc_assert_usage_error(tc_parse("run", "prog", "", NULL), "empty");
+	/* Blanks travel (devices/pvh_args.h); an empty string has no word to travel as. */
+	ck_assert_int_eq(tc_parse("run", "prog", "two words", "a\nb", NULL), 0);
+	tc_assert_usage_error(tc_parse("run", "prog", "", NULL), "argument 1 is empty");
 }
 END_TEST
 
@@ -406,6 +409,215 @@ START_TEST(ktest_values)
 }
 END_TEST
 
+/* Module 0's line split back as the guest does: the strings, argv's count. */
+static int tc_split(char *line, char **strs, unsigned *nargv)
+{
+	return pvh_args_split(line, strs, PVH_ARGS_MAX, nargv);
+}
+
+/* -e/--env: NAME=VALUE kept in order, duplicates too; a bare NAME takes the host's
+ * value or, unset there, nothing; the strings follow argv in module 0's line. */
+START_TEST(env_option)
+{
+	char line[PVH_CMDLINE_MAX], *strs[PVH_ARGS_MAX];
+	unsigned nargv;
+
+	ck_assert_int_eq(setenv("VMM_TC_HOST", "h v", 1), 0);
+	ck_assert_int_eq(unsetenv("VMM_TC_UNSET"), 0);
+	ck_assert_int_eq(tc_parse("run", "-e", "A=1", "--env", "B=two words",
+	    "--env=VMM_TC_HOST", "-e", "VMM_TC_UNSET", "-eA=2", "-e", "C=", "-e", "D==x", "p", "x%y", "-e", "E=1",
+	    NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_nenv, 6);
+	ck_assert_str_eq(tc_opts.co_env[0], "A=1");
+	ck_assert_str_eq(tc_opts.co_env[1], "B=two words");
+	ck_assert_str_eq(tc_opts.co_env[2], "VMM_TC_HOST=h v");
+	ck_assert_str_eq(tc_opts.co_env[3], "A=2");
+	ck_assert_str_eq(tc_opts.co_env[4], "C=");
+	ck_assert_str_eq(tc_opts.co_env[5], "D==x");
+	ck_assert_int_eq(tc_opts.co_prog_argc, 4);      /* -e E=1 is the program's own */
+	ck_assert_int_eq(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "p x%25y -e E=1 % A=1 B=two%20words VMM_TC_HOST=h%20v A=2 C= "
+	    "D==x");
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 10);
+	ck_assert_uint_eq(nargv, 4);
+	ck_assert_str_eq(strs[1], "x%y");
+	ck_assert_str_eq(strs[3], "E=1");
+	ck_assert_str_eq(strs[5], "B=two words");
+	ck_assert_str_eq(strs[6], "VMM_TC_HOST=h v");
+	ck_assert_str_eq(strs[9], "D==x");
+
+	/* No --env: no separator, the line as it always was; the host's environment stays
+	 * out. */
+	ck_assert_int_eq(tc_parse("run", "p", "a", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_nenv, 0);
+	ck_assert_int_eq(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_str_eq(line, "p a");
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 2);
+	ck_assert_uint_eq(nargv, 2);
+	/* Only unset names: nothing to pass, and no PROGRAM needed for it. */
+	ck_assert_int_eq(tc_parse("run", "--ktest", "-e", "VMM_TC_UNSET", NULL), 0);
+	ck_assert_uint_eq(tc_opts.co_nenv, 0);
+	ck_assert_int_eq(unsetenv("VMM_TC_HOST"), 0);
+}
+END_TEST
+
+START_TEST(env_errors)
+{
+	static char big[PVH_CMDLINE_MAX];
+	char line[PVH_CMDLINE_MAX];
+
+	tc_assert_usage_error(tc_parse("run", "-e", "", "p", NULL), "--env '': the variable has "
+	    "no name");
+	tc_assert_usage_error(tc_parse("run", "-e", "=1", "p", NULL), "--env '=1': the variable "
+	    "has no name");
+	/* The message quotes the first line only: it stays one line. */
+	tc_assert_usage_error(tc_parse("run", "-e", "A\nB=1", "p", NULL), "--env 'A...': the "
+	    "variable's name has a newline");
+	tc_assert_usage_error(tc_parse("run", "-e", "A\nB", "p", NULL), "has a newline");
+	tc_assert_usage_error(tc_parse("run", "-e", "=\n", "p", NULL), "no name");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "--env", NULL),
+	    "'--env' needs a value");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "-e", NULL), "'-e' needs a value");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "-e", "A=1\n2", NULL),
+	    "--env A: there is no PROGRAM");
+	/* A value may hold any byte but NUL, a newline too. */
+	ck_assert_int_eq(tc_parse("run", "-e", "A=1\n2", "p", NULL), 0);
+
+	/* Host values that cannot all reach the guest are refused at once. */
+	memset(big, 'v', sizeof(big) - 1);
+	big[PVH_CMDLINE_MAX - 13] = '\0';     /* "VMM_TC_BIG=" and the NUL fill the store */
+	ck_assert_int_eq(setenv("VMM_TC_BIG", big, 1), 0);
+	ck_assert_int_eq(tc_parse("run", "-e", "VMM_TC_BIG", "p", NULL), 0);
+	tc_assert_usage_error(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "longer than 4095 bytes once encoded");
+	tc_assert_usage_error(tc_parse("run", "-e", "VMM_TC_BIG", "-e", "VMM_TC_BIG", "p",
+	    NULL), "--env VMM_TC_BIG: the host's values are longer than 4095 bytes");
+	ck_assert_int_eq(unsetenv("VMM_TC_BIG"), 0);
+
+	/* Escapes count: 1364 '%' and "p " are 4094 bytes once encoded, one more is 4097. */
+	memset(big, '%', 1364);
+	big[1364] = '\0';
+	ck_assert_int_eq(tc_parse("run", "p", big, NULL), 0);
+	ck_assert_int_eq(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_uint_eq(strlen(line), 4094);
+	big[1364] = '%';
+	big[1365] = '\0';
+	ck_assert_int_eq(tc_parse("run", "p", big, NULL), 0);
+	tc_assert_usage_error(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "longer than 4095 bytes once encoded");
+}
+END_TEST
+
+/* PVH_ARGS_MAX strings in all, argv's and envp's together; more is refused, never cut. */
+START_TEST(env_count)
+{
+	enum { N = PVH_ARGS_MAX + 4 };
+	static char *argv[2 * N + 4];
+	static char names[N][16];
+	char line[PVH_CMDLINE_MAX];
+	int argc = 0;
+
+	argv[argc++] = "vmm";
+	argv[argc++] = "run";
+	for (unsigned i = 0; i < PVH_ARGS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "V%u=%u", i, i);
+		argv[argc++] = "-e";
+		argv[argc++] = names[i];
+	}
+	argv[argc] = "p";
+	ck_assert_int_eq(cli_parse(argc + 1, argv, &tc_opts, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(tc_opts.co_nenv, PVH_ARGS_MAX);
+	tc_assert_usage_error(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), "are 129 strings; the guest takes at most 128");
+	/* A name the host lacks adds nothing, so it does not count. */
+	ck_assert_int_eq(unsetenv("VMM_TC_UNSET"), 0);
+	argv[argc] = "-e";
+	argv[argc + 1] = "VMM_TC_UNSET";
+	argv[argc + 2] = "p";
+	ck_assert_int_eq(cli_parse(argc + 3, argv, &tc_opts, tc_err, sizeof(tc_err)), 0);
+	ck_assert_uint_eq(tc_opts.co_nenv, PVH_ARGS_MAX);
+	argv[argc++] = "-e";
+	argv[argc++] = "X=1";
+	argv[argc++] = "p";
+	tc_assert_usage_error(cli_parse(argc, argv, &tc_opts, tc_err, sizeof(tc_err)),
+	    "--env given more than 128 times");
+	/* 127 and PROGRAM: exactly the limit. */
+	argv[2 * PVH_ARGS_MAX] = "p";
+	ck_assert_int_eq(cli_parse(2 * PVH_ARGS_MAX + 1, argv, &tc_opts, tc_err,
+	    sizeof(tc_err)), 0);
+	ck_assert_int_eq(cli_program_cmdline(&tc_opts, line, sizeof(line), tc_err,
+	    sizeof(tc_err)), 0);
+}
+END_TEST
+
+/* The encoding itself: every byte but NUL makes the round trip; a line from another
+ * loader (no escapes, stray '%') reads as it is; too many strings are refused. */
+START_TEST(args_encoding)
+{
+	char all[256], line[1024], *strs[PVH_ARGS_MAX];
+	size_t len = 0;
+	unsigned nargv;
+
+	for (int i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	ck_assert_int_eq(pvh_args_put(line, sizeof(line), &len, all), 0);
+	ck_assert_int_eq(pvh_args_put(line, sizeof(line), &len, "%"), 0);
+	ck_assert_int_eq(pvh_args_put_env_sep(line, sizeof(line), &len), 0);
+	ck_assert_int_eq(pvh_args_put(line, sizeof(line), &len, "A=%41"), 0);
+	ck_assert_uint_eq(len, strlen(line));
+	for (const char *p = line; *p != '\0'; p++)
+		ck_assert_msg(((unsigned char)*p > ' ' && *p != 0x7f) || *p == ' ',
+		    "byte %#x in the encoded line", (unsigned char)*p);
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 3);
+	ck_assert_uint_eq(nargv, 2);
+	ck_assert_str_eq(strs[0], all);
+	ck_assert_str_eq(strs[1], "%");
+	ck_assert_str_eq(strs[2], "A=%41");
+
+	/* A word that does not fit leaves the line as it was. */
+	char small[8];
+	len = 0;
+	ck_assert_int_eq(pvh_args_put(small, sizeof(small), &len, "abc"), 0);
+	ck_assert_int_eq(pvh_args_put(small, sizeof(small), &len, "d f"), -1);
+	ck_assert_int_eq(pvh_args_put(small, sizeof(small), &len, "def"), 0);
+	ck_assert_str_eq(small, "abc def");
+	ck_assert_int_eq(pvh_args_put(small, sizeof(small), &len, "g"), -1);
+	ck_assert_str_eq(small, "abc def");
+
+	/* Another loader's line: blanks of any kind split, stray escapes stay. */
+	snprintf(line, sizeof(line), "  prog\t50%% %%zz %%4 %%00 %%2a %%%%  ");
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 7);
+	ck_assert_uint_eq(nargv, 7);
+	ck_assert_str_eq(strs[0], "prog");
+	ck_assert_str_eq(strs[1], "50%");
+	ck_assert_str_eq(strs[2], "%zz");
+	ck_assert_str_eq(strs[3], "%4");
+	ck_assert_str_eq(strs[4], "%00");
+	ck_assert_str_eq(strs[5], "*");
+	ck_assert_str_eq(strs[6], "%%");
+	/* Only the first "%" word separates; an empty envp after it, an empty line. */
+	snprintf(line, sizeof(line), "p %% A=1 %%");
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 3);
+	ck_assert_uint_eq(nargv, 1);
+	ck_assert_str_eq(strs[2], "%");
+	snprintf(line, sizeof(line), "p %%");
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 1);
+	ck_assert_uint_eq(nargv, 1);
+	line[0] = '\0';
+	ck_assert_int_eq(tc_split(line, strs, &nargv), 0);
+	ck_assert_uint_eq(nargv, 0);
+
+	len = 0;
+	for (unsigned i = 0; i <= PVH_ARGS_MAX; i++)
+		ck_assert_int_eq(pvh_args_put(line, sizeof(line), &len, "x"), 0);
+	ck_assert_int_eq(pvh_args_split(line, strs, PVH_ARGS_MAX, &nargv), -1);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("vmm.cli");
@@ -425,6 +637,10 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, append_repeated);
 	tcase_add_test(tc, cmdline_words);
 	tcase_add_test(tc, ktest_values);
+	tcase_add_test(tc, env_option);
+	tcase_add_test(tc, env_errors);
+	tcase_add_test(tc, env_count);
+	tcase_add_test(tc, args_encoding);
 	suite_add_tcase(s, tc);
 	return s;
 }

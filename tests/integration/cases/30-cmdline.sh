@@ -88,3 +88,14 @@ usage verbose_value "'verbose' takes no value" "$VMM" run --ktest=none --append 
 usage panic_value "debug.panic=2" "$VMM" run --ktest=none --append debug.panic=2
 run virtio_word "$VMM" run --ktest=none --append "$dev $dev"
 expect_status virtio_word 0
+
+# --- -e/--env: a bad name, an environment with no program, more than the guest takes --
+usage env_no_name "--env '=1': the variable has no name" "$VMM" run -e =1 "$B/user/printenv"
+usage env_empty "--env '': the variable has no name" "$VMM" run --env '' "$B/user/printenv"
+usage env_newline "the variable's name has a newline" "$VMM" run -e $'A\nB=1' "$B/user/printenv"
+usage env_no_program "--env A: there is no PROGRAM" "$VMM" run --ktest=none -e A=1
+usage env_too_long "longer than 4095 bytes once encoded" "$VMM" run \
+	-e "A=$(printf '%04000d' 0)" -e "B=$(printf '%0100d' 0)" "$B/user/printenv"
+usage env_too_many "the guest takes at most 128" "$VMM" run \
+	$(for i in $(seq 128); do printf -- '-e V%d=1 ' "$i"; done) "$B/user/printenv"
+usage arg_empty "argument 1 is empty" "$VMM" run "$B/user/printenv" ''

@@ -43,6 +43,7 @@ brk 0
 pipe 0 2000
 enosys 0
 kaddr 0
+printenv 0 a b
 exit 0 0
 exit 42 42
 exit 255 255

@@ -91,6 +91,38 @@ grep -q '^forkcow: parent: mode=all' "$t_out/wg_forkcow_all.out" && grep -q '^fo
 wg_run wg_pipe 0 "$B/user/pipe" 500
 grep -q '^pipe: rounds=500 ' "$t_out/wg_pipe.out" && ok "wg_pipe: 500 round trips" || fail "wg_pipe" "$(out wg_pipe)"
 
+# argv and envp from the command line, as the program sees them: every -e/--env string
+# in order (duplicates too) after argv; a bare NAME takes the host's value, an unset one
+# adds nothing, and no other host variable reaches the program. Blanks, control bytes
+# and '%' travel escaped (devices/pvh_args.h) and arrive as they were.
+run wg_env env -u VMM_TC_UNSET VMM_TC_HOST='from the host' "$VMM" run -e A=1 \
+	--env 'B=two  words' --env=VMM_TC_HOST -e VMM_TC_UNSET -e 'C=50%' -e $'N=one\ntwo\tx' \
+	-e A=2 -e E= "$B/user/printenv" 'x y' % -e $'\x7f'
+wg_env_want="printenv: argc=5
+printenv: argv[0]=$B/user/printenv
+printenv: argv[1]=x y
+printenv: argv[2]=%
+printenv: argv[3]=-e
+printenv: argv[4]=\\x7f
+printenv: env[0]=A=1
+printenv: env[1]=B=two  words
+printenv: env[2]=VMM_TC_HOST=from the host
+printenv: env[3]=C=50%
+printenv: env[4]=N=one\\x0atwo\\x09x
+printenv: env[5]=A=2
+printenv: env[6]=E=
+printenv: envc=7"
+if [ "$rc" -eq 0 ] && [ ! -s "$t_out/wg_env.err" ] && [ "$(out wg_env)" = "$wg_env_want" ]; then
+	ok "wg_env: argv and the 7 --env strings arrive exactly, in order"
+else
+	fail "wg_env: exit $rc" "$(diff <(echo "$wg_env_want") "$t_out/wg_env.out")" "$(err wg_env)"
+fi
+run wg_env_none "$VMM" run "$B/user/printenv"
+[ "$rc" -eq 0 ] && [ "$(out wg_env_none)" = "printenv: argc=1
+printenv: argv[0]=$B/user/printenv
+printenv: envc=0" ] && ok "wg_env_none: without --env the environment is empty" ||
+	fail "wg_env_none: exit $rc" "$(out wg_env_none)" "$(err wg_env_none)"
+
 # The smaller calls a program leans on (nanosleep, gettimeofday, getrandom, prlimit64,
 # getrusage, uname, mlock, mremap, readv; waitid and SIGCHLD), each checked as on Linux.
 wg_run wg_sysinfo 0 "$B/user/sysinfo"
