@@ -226,8 +226,7 @@ static void __attribute__((noreturn)) proc_end(int ws, int xs)
 	}
 	struct proc *parent = p->p_parent;
 	if (parent != NULL)             /* SIGCHLD: ignored unless it has a handler */
-		__atomic_fetch_or(&parent->p_thread->td_sigpending, 1ull << (SIGCHLD - 1),
-		    __ATOMIC_RELEASE);
+		sig_post(parent->p_thread, SIGCHLD);
 	proc_unlock(intr);
 	if (parent != NULL)
 		(void)sleepq_wakeup(parent, false);
@@ -288,6 +287,7 @@ static long proc_reap(int64_t pid, int options, int *ws)
 {
 	struct proc *p = curproc;
 	struct vm_sleeper vs;
+	int slept = SLEEPQ_WOKEN;
 
 	for (;;) {
 		bool any = false;
@@ -315,12 +315,19 @@ static long proc_reap(int64_t pid, int options, int *ws)
 			proc_unlock(intr);
 			return any ? 0 : -ECHILD;
 		}
-		/* Sleep until a child ends: its proc_end wakes the parent's record. */
+		/* A signal ended the sleep and no child ended meanwhile (a zombie wins,
+		 * as on Linux: SIGCHLD's handler must not lose the child it reports). */
+		if (slept == SLEEPQ_INTR) {
+			proc_unlock(intr);
+			return -ERESTARTSYS;
+		}
+		/* Sleep until a child ends (its proc_end wakes the parent's record) or a
+		 * signal comes. */
 		sleepq_lock();
-		sleepq_insert(&vs, p, "wait4", 0);
+		sleepq_insert(&vs, p, "wait4", 0, SLEEPQ_CATCH);
 		sleepq_unlock();
 		__atomic_store_n(&proc_lock_word, 0, __ATOMIC_RELEASE);
-		(void)sleepq_block(&vs);
+		slept = sleepq_block(&vs);
 		intr_restore(intr);
 	}
 }

@@ -105,6 +105,11 @@ int proc_getppid(void);
 /* The thread of the live process pid, or NULL. */
 struct thread *proc_thread_of(int pid);
 
+/* A system call that a signal interrupted and that Linux restarts when the handler
+ * has SA_RESTART (or no handler runs) returns this; syscall_dispatch hands it to
+ * sig_syscall_restart, so it never reaches user mode. Linux's value, as internal there. */
+#define ERESTARTSYS 512
+
 /* Signals (kern/kern_sig.c). A fault's signal: a handler's frame, or the process
  * killed (status 128+sig, the one-line report naming why). */
 void sig_fault(struct trapframe *tf, int sig, int code, uint64_t addr, const char *why);
@@ -115,6 +120,17 @@ long sys_rt_sigaction(int sig, uint64_t uact, uint64_t uoact, uint64_t sigsetsiz
 long sys_rt_sigprocmask(int how, uint64_t uset, uint64_t uoset, uint64_t sigsetsize);
 long sys_rt_sigreturn(struct trapframe *tf);
 long sys_kill(int64_t pid, int sig);
+/* Send sig to td: pending, and td's interruptible sleep ended if td would act on it. */
+void sig_post(struct thread *td, int sig);
+/* Has td a signal pending that ends an interruptible sleep (not blocked, not ignored)?
+ * Reads td's mask and dispositions unlocked: only td changes them, and it is not
+ * running while another thread asks (one CPU; SMP will want the sleep queues' lock
+ * around td's own changes). */
+bool sig_interrupts(const struct thread *td);
+/* The current thread's system call number nr returned -ERESTARTSYS: => -EINTR when the
+ * signal about to be delivered has a handler without SA_RESTART, else nr with tf made
+ * to run the call again (its rip back on the instruction). */
+long sig_syscall_restart(struct trapframe *tf, uint64_t nr);
 
 /* File descriptors (kern/kern_file.c): the console on 0, 1 and 2 at exec; a child's
  * table shares its parent's files; all closed when the process ends. */

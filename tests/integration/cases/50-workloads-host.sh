@@ -41,6 +41,7 @@ sysinfo 0
 churn 0
 brk 0
 pipe 0 2000
+eintr 0
 enosys 0
 kaddr 0
 exit 0 0

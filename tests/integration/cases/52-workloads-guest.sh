@@ -89,3 +89,16 @@ grep -q '^pipe: rounds=500 ' "$t_out/wg_pipe.out" && ok "wg_pipe: 500 round trip
 wg_run wg_sysinfo 0 "$B/user/sysinfo"
 grep -q '^sysinfo: .* ok$' "$t_out/wg_sysinfo.out" && ok "wg_sysinfo: $(head -1 "$t_out/wg_sysinfo.out")" ||
 	fail "wg_sysinfo" "$(out wg_sysinfo)"
+
+# Signals end blocked system calls as on Linux (eintr.c): a pipe read and wait4 return
+# EINTR under a handler without SA_RESTART and carry on under one with it; nanosleep
+# returns EINTR with the time left; SIGTERM's default action and SIGKILL end a child
+# blocked in read at once, and a blocked or ignored signal does not wake it. A sleep no
+# signal ends would hang here: the run has 30 s.
+T_TIMEOUT=30 wg_run wg_eintr 0 "$B/user/eintr"
+grep -q '^eintr: .* ok in ' "$t_out/wg_eintr.out" && ok "wg_eintr: $(grep '^eintr: ' "$t_out/wg_eintr.out")" ||
+	fail "wg_eintr" "$(out wg_eintr)"
+grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 15 \(sent\)' "$t_out/wg_eintr.out" &&
+	grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 9 \(sent\)' "$t_out/wg_eintr.out" &&
+	ok "wg_eintr: the children blocked in read killed by SIGTERM and SIGKILL" ||
+	fail "wg_eintr: no kill reports" "$(out wg_eintr)"
