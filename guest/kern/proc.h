@@ -65,6 +65,10 @@ struct proc {
 	struct proc *p_allnext;                 /* P: every process, for kill */
 	uint64_t p_nsyscalls;                   /* T */
 	uint64_t p_faults;                      /* T: page faults taken for it */
+	/* P: CPU time in TSC ticks, user and system: its own, set as it ends; and its
+	 * reaped descendants' (RUSAGE_CHILDREN), added at each reap. */
+	uint64_t p_uticks, p_sticks;
+	uint64_t p_cuticks, p_csticks;
 };
 
 /* The current thread's process, or NULL for a kernel thread. */
@@ -100,6 +104,11 @@ long proc_wait4(int64_t pid, uint64_t uwstatus, int options);
 /* waitid(P_ALL or P_PID, id, siginfo, WEXITED [| WNOHANG]): as wait4, the child
  * described in a siginfo. => 0, -ECHILD, -EINVAL, -EFAULT. */
 long proc_waitid(int idtype, int64_t id, uint64_t uinfo, int options);
+/* The current thread's CPU time so far in TSC ticks: user, and system (the rest of its
+ * running time: kernel work for it, this call's included). */
+void proc_cputime(uint64_t *uticks, uint64_t *sticks);
+/* The current process's reaped descendants' CPU time (RUSAGE_CHILDREN), TSC ticks. */
+void proc_cputime_children(uint64_t *uticks, uint64_t *sticks);
 /* getppid: the parent's pid, 0 for pid 1. */
 int proc_getppid(void);
 /* The thread of the live process pid, or NULL. */

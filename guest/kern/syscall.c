@@ -157,18 +157,36 @@ static long sys_nanosleep(uint64_t ureq, uint64_t urem)
 	return -EINTR;
 }
 
-static long sys_getrusage(uint64_t uru)
+/* TSC ticks as a struct timeval at tv[0], tv[1]. */
+static void syscall_ticks_to_tv(uint64_t ticks, uint64_t *tv)
 {
-	struct thread *td = curthread;
-	uint64_t ru[18] = { 0 };
-	uint64_t us = tsc_ticks_to_ns(td->td_runtime) / 1000;
+	uint64_t us = tsc_ticks_to_ns(ticks) / 1000;
 
-	/* CPU time is the thread's running time, kernel work included; user and system
-	 * are not told apart yet, so all of it is user time. */
-	ru[0] = us / 1000000;
-	ru[1] = us % 1000000;
-	ru[4] = vmspace_resident_count(curproc->p_vmspace) * 4;        /* maxrss, KiB */
-	ru[8] = curproc->p_faults;                                      /* minflt */
+	tv[0] = us / 1000000;
+	tv[1] = us % 1000000;
+}
+
+/* RUSAGE_SELF (and RUSAGE_THREAD: one thread a process): user and system time, minor
+ * faults, resident size; RUSAGE_CHILDREN: the reaped descendants' times. */
+static long sys_getrusage(int who, uint64_t uru)
+{
+	uint64_t ru[18] = { 0 }, ut, st;
+
+	switch (who) {
+	case 0:                         /* RUSAGE_SELF */
+	case 1:                         /* RUSAGE_THREAD */
+		proc_cputime(&ut, &st);
+		ru[4] = vmspace_resident_count(curproc->p_vmspace) * 4;        /* maxrss, KiB */
+		ru[8] = curproc->p_faults;                                      /* minflt */
+		break;
+	case -1:                        /* RUSAGE_CHILDREN */
+		proc_cputime_children(&ut, &st);
+		break;
+	default:
+		return -EINVAL;
+	}
+	syscall_ticks_to_tv(ut, &ru[0]);
+	syscall_ticks_to_tv(st, &ru[2]);
 	return copyout(ru, (void *)(uintptr_t)uru, sizeof(ru)) == 0 ? 0 : -EFAULT;
 }
 
@@ -322,7 +340,7 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	}
 	case SYS_getrusage:
-		rv = sys_getrusage(a1);
+		rv = sys_getrusage((int)a0, a1);
 		break;
 	case SYS_getrandom:
 		rv = sys_getrandom(a0, a1);

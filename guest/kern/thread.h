@@ -78,6 +78,11 @@ struct thread {
 	uint64_t td_switches;           /* S: times switched in */
 	uint64_t td_runtime;            /* S: TSC ticks it ran, until its last switch out */
 	uint64_t td_switchin;           /* S: TSC at its last switch in */
+	/* T: a process's thread: TSC ticks it ran in user mode, until its last entry
+	 * into the kernel (the rest of td_runtime is system time), and the TSC at its
+	 * last return to user mode (kern_proc.c's proc_acct_*). */
+	uint64_t td_uticks;
+	uint64_t td_uret;
 	uintptr_t td_kstack;            /* C: lowest address of the stack (a guard below) */
 	size_t td_kstack_size;          /* C */
 	void (*td_fn)(void *);          /* C */

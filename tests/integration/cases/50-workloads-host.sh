@@ -42,6 +42,7 @@ churn 0
 brk 0
 pipe 0 2000
 eintr 0
+cputime 0
 enosys 0
 kaddr 0
 exit 0 0

@@ -102,3 +102,10 @@ grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 15 \(sent\)' "$t_out/wg_eintr.
 	grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 9 \(sent\)' "$t_out/wg_eintr.out" &&
 	ok "wg_eintr: the children blocked in read killed by SIGTERM and SIGKILL" ||
 	fail "wg_eintr: no kill reports" "$(out wg_eintr)"
+
+# getrusage tells user time from system time (cputime.c): a spin in user mode is user
+# time, system calls and faults add system time, a reaped child's time is
+# RUSAGE_CHILDREN's and not its parent's.
+wg_run wg_cputime 0 "$B/user/cputime"
+grep -q '^cputime: .* ok$' "$t_out/wg_cputime.out" && ok "wg_cputime: $(grep '^cputime: ' "$t_out/wg_cputime.out")" ||
+	fail "wg_cputime" "$(out wg_cputime)"
