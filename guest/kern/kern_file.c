@@ -9,7 +9,9 @@
  * closed. Writes of at most PIPE_BUF bytes are atomic; a write blocks while there is no
  * room; with no reader left it fails with EPIPE and the writer gets SIGPIPE. O_NONBLOCK
  * makes the blocking cases EAGAIN. Each pipe has a mutex; sleepers wait on the pipe
- * through vm_sleep.
+ * through msleep, interruptibly: a signal ends a blocked read or write with
+ * -ERESTARTSYS (EINTR, or the call again under SA_RESTART), or with the count of bytes
+ * a write already moved.
  *
  * Lock order: a pipe's mutex, then the VM's (copyin/copyout may fault pages in).
  */
@@ -207,12 +209,18 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len)
 	if (len == 0)
 		return 0;
 	mtx_lock(&pi->pi_mtx);
+	int slept = SLEEPQ_WOKEN;
 	while (pi->pi_count == 0 && pi->pi_writers > 0) {
 		if ((f->f_flags & O_NONBLOCK) != 0) {
 			mtx_unlock(&pi->pi_mtx);
 			return -EAGAIN;
 		}
-		(void)vm_sleep(pi, &pi->pi_mtx, "piperd", 0);
+		/* Data that came with the signal wins: the condition is checked first. */
+		if (slept == SLEEPQ_INTR) {
+			mtx_unlock(&pi->pi_mtx);
+			return -ERESTARTSYS;
+		}
+		slept = msleep(pi, &pi->pi_mtx, SLEEPQ_CATCH, "piperd", 0);
 	}
 	uint64_t n = MIN(len, (uint64_t)pi->pi_count), done = 0;
 	while (done < n) {
@@ -237,6 +245,7 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len)
 	uint64_t done = 0;
 
 	mtx_lock(&pi->pi_mtx);
+	int slept = SLEEPQ_WOKEN;
 	while (done < len) {
 		if (pi->pi_readers == 0) {
 			mtx_unlock(&pi->pi_mtx);
@@ -251,7 +260,12 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len)
 				mtx_unlock(&pi->pi_mtx);
 				return done > 0 ? (long)done : -EAGAIN;
 			}
-			(void)vm_sleep(pi, &pi->pi_mtx, "pipewr", 0);
+			/* Interrupted: what went in stays written and is the result. */
+			if (slept == SLEEPQ_INTR) {
+				mtx_unlock(&pi->pi_mtx);
+				return done > 0 ? (long)done : -ERESTARTSYS;
+			}
+			slept = msleep(pi, &pi->pi_mtx, SLEEPQ_CATCH, "pipewr", 0);
 			continue;
 		}
 		uint32_t tail = (pi->pi_head + pi->pi_count) % PIPE_SIZE;

@@ -12,6 +12,7 @@
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
+#include "amd64/tsc.h"
 #include "amd64/vmparam.h"
 #include "kern/console.h"
 #include "kern/proc.h"
@@ -102,6 +103,59 @@ _Static_assert(offsetof(struct trapframe, tf_rax) == TF_RAX &&
     "trap.h's TF_* offsets are struct trapframe's (exception.S uses them)");
 
 
+/*
+ * CPU time, user and system (getrusage). A process's thread is in user mode from its
+ * return to user mode to its next entry into the kernel (trap_user): one rdtsc at each
+ * end, native at CPL 3; the rest of its running time (td_runtime, which the scheduler
+ * keeps at every switch) is system time. No switch happens in user mode without a
+ * trap, but one can in the return path's last instructions (an interrupt there may
+ * preempt): the user interval then starts at the switch in, not before it. The CPL 0
+ * stubs on either side of trap_user (exception.S: the entry's and the return's, most
+ * of a system call's cost on kvm_pvm) run outside the interval this measures, and
+ * count as user time.
+ */
+static inline void proc_acct_kentry(struct thread *td)
+{
+	/* Masked (two native byte stores): a switch between the clock's read and
+	 * td_switchin's would put off-CPU time in the interval, or make it negative. */
+	disable_intr();
+	uint64_t now = rdtsc(), from = MAX(td->td_uret, td->td_switchin);
+	KASSERT(now >= from, ("proc_acct_kentry: the user interval ends before it begins"));
+	td->td_uticks += now - from;
+	enable_intr();
+}
+
+/* Not masked: a switch after the read only moves the next interval's start to the
+ * switch in (proc_acct_kentry's MAX). */
+static inline void proc_acct_kexit(struct thread *td)
+{
+	td->td_uret = rdtsc();
+}
+
+void proc_cputime(uint64_t *uticks, uint64_t *sticks)
+{
+	struct thread *td = curthread;
+	bool intr = intr_save();        /* td_runtime and td_switchin: S */
+	uint64_t run = td->td_runtime + (rdtsc() - td->td_switchin);
+	intr_restore(intr);
+
+	*uticks = td->td_uticks;
+	/* Every user interval lies in a running one: user time never exceeds the whole. */
+	KASSERT(run >= td->td_uticks, ("proc_cputime: user time %lu over running time %lu",
+	    (unsigned long)td->td_uticks, (unsigned long)run));
+	*sticks = run - td->td_uticks;
+}
+
+void proc_cputime_children(uint64_t *uticks, uint64_t *sticks)
+{
+	struct proc *p = curproc;
+	bool intr = proc_lock();
+
+	*uticks = p->p_cuticks;
+	*sticks = p->p_csticks;
+	proc_unlock(intr);
+}
+
 /* Into user mode for the first time, with the frame at the top of the kernel stack.
  * => the process's address space and FS base loaded (sched_switch does: td_pmap). */
 static void __attribute__((noreturn)) proc_start_user(struct thread *td)
@@ -113,6 +167,7 @@ static void __attribute__((noreturn)) proc_start_user(struct thread *td)
 	    ("proc_start_user: the user frame is not where traps build it"));
 	/* User mode runs with interrupts on: the kernel's mask is clear whenever it runs. */
 	intr_soft_mask = 0;
+	proc_acct_kexit(td);            /* exec or fork until here: system time */
 	proc_enter_user(tf);
 }
 
@@ -207,7 +262,11 @@ static void __attribute__((noreturn)) proc_end(int ws, int xs)
 	/* Its files first: a pipe's other end sees end of file or EPIPE now, not when the
 	 * parent reaps it. */
 	proc_fd_close_all(p);
+	uint64_t ut, st;
+	proc_cputime(&ut, &st);         /* what is left to its last switch: not counted */
 	bool intr = proc_lock();
+	p->p_uticks = ut;
+	p->p_sticks = st;
 	p->p_wstatus = ws;
 	p->p_xstat = xs;
 	p->p_zombie = true;
@@ -224,8 +283,7 @@ static void __attribute__((noreturn)) proc_end(int ws, int xs)
 	}
 	struct proc *parent = p->p_parent;
 	if (parent != NULL)             /* SIGCHLD: ignored unless it has a handler */
-		__atomic_fetch_or(&parent->p_thread->td_sigpending, 1ull << (SIGCHLD - 1),
-		    __ATOMIC_RELEASE);
+		sig_post(parent->p_thread, SIGCHLD);
 	proc_unlock(intr);
 	if (parent != NULL)
 		(void)sleepq_wakeup(parent, false);
@@ -286,6 +344,7 @@ static long proc_reap(int64_t pid, int options, int *ws)
 {
 	struct proc *p = curproc;
 	struct vm_sleeper vs;
+	int slept = SLEEPQ_WOKEN;
 
 	for (;;) {
 		bool any = false;
@@ -298,6 +357,10 @@ static long proc_reap(int64_t pid, int options, int *ws)
 			if ((*cp)->p_zombie) {
 				z = *cp;
 				*cp = z->p_sibling;     /* reaped: no longer a child */
+				/* Its time and its own reaped descendants' (Linux's
+				 * RUSAGE_CHILDREN: every waited-for descendant). */
+				p->p_cuticks += z->p_uticks + z->p_cuticks;
+				p->p_csticks += z->p_sticks + z->p_csticks;
 				break;
 			}
 		}
@@ -313,12 +376,19 @@ static long proc_reap(int64_t pid, int options, int *ws)
 			proc_unlock(intr);
 			return any ? 0 : -ECHILD;
 		}
-		/* Sleep until a child ends: its proc_end wakes the parent's record. */
+		/* A signal ended the sleep and no child ended meanwhile (a zombie wins,
+		 * as on Linux: SIGCHLD's handler must not lose the child it reports). */
+		if (slept == SLEEPQ_INTR) {
+			proc_unlock(intr);
+			return -ERESTARTSYS;
+		}
+		/* Sleep until a child ends (its proc_end wakes the parent's record) or a
+		 * signal comes. */
 		sleepq_lock();
-		sleepq_insert(&vs, p, "wait4", 0);
+		sleepq_insert(&vs, p, "wait4", 0, SLEEPQ_CATCH);
 		sleepq_unlock();
 		__atomic_store_n(&proc_lock_word, 0, __ATOMIC_RELEASE);
-		(void)sleepq_block(&vs);
+		slept = sleepq_block(&vs);
 		intr_restore(intr);
 	}
 }
@@ -437,7 +507,9 @@ void trap_user(struct trapframe *tf)
 	int rv;
 
 	KASSERT(intr_enabled(), ("trap_user: interrupts masked in user mode"));
-	if (syscall_entry_window(tf)) {
+	bool in_syscall_entry = syscall_entry_window(tf);
+	proc_acct_kentry(curthread);
+	if (in_syscall_entry) {
 		if (vector >= T_NEXCEPT)
 			trap_intr(tf);
 		vector = T_UD;
@@ -505,4 +577,5 @@ void trap_user(struct trapframe *tf)
 	KASSERT(pcpu_self()->pc_ucr3 == curproc->p_vmspace->vm_pmap.pm_ucr3,
 	    ("trap_user: the stubs would load another root than the process's"));
 	KASSERT(proc_rsp0_at_top(), ("trap_user: a forwarded frame is still in flight"));
+	proc_acct_kexit(curthread);
 }

@@ -8,6 +8,12 @@
  * report for faults), ignore (SIGCHLD, SIGURG, SIGWINCH), stop and continue are
  * ignored for now (no job control). A fault's signal that is blocked, ignored or
  * handled by a handler whose own frame faults kills the process, as on Linux.
+ *
+ * A sent signal the target would act on ends its interruptible sleep (sig_post,
+ * kern_synch.c's sleepq_abort); the system call it was in returns -ERESTARTSYS, which
+ * sig_syscall_restart turns into -EINTR or a restart by Linux's SA_RESTART rule, or a
+ * call's own -EINTR (nanosleep). A default action that terminates then kills it as it
+ * leaves the call.
  */
 #include "amd64/cpufunc.h"
 #include "amd64/segments.h"
@@ -20,6 +26,7 @@
 #define SIG_DFL         0
 #define SIG_IGN         1
 #define SA_SIGINFO      0x4
+#define SA_RESTART      0x10000000
 #define SA_ONSTACK      0x08000000
 #define SA_RESTORER     0x04000000
 #define SA_NODEFER      0x40000000
@@ -29,6 +36,7 @@
 #define SIG_SETMASK     2
 #define SIGKILL         9
 #define SIGSTOP         19
+#define EINTR           4
 #define EFAULT          14
 #define EINVAL          22
 #define ESRCH           3
@@ -87,6 +95,72 @@ static uint64_t sig_bit(int sig)
 static bool sig_default_ignores(int sig)
 {
 	return sig == 17 || sig == 23 || sig == 28 || sig == 18;   /* CHLD URG WINCH CONT */
+}
+
+/* Would acting on sig do nothing (sig_act's two ignoring cases, for a sent signal)? */
+static bool sig_ignored(const struct proc *p, int sig)
+{
+	uint64_t h = p->p_sigact[sig].handler;
+
+	return h == SIG_IGN || (h == SIG_DFL && sig_default_ignores(sig));
+}
+
+/*
+ * Does td have a signal pending that it would act on: not blocked, not ignored? Then an
+ * interruptible sleep must end (thread.h), as Linux's signal_pending() after its
+ * send-time discard of ignored signals. SIGKILL is never blocked (the masks drop it)
+ * nor ignored (rt_sigaction refuses it). td's mask and dispositions are read unlocked
+ * (kern/proc.h says why that holds).
+ */
+bool sig_interrupts(const struct thread *td)
+{
+	const struct proc *p = td->td_proc;
+	uint64_t ready = __atomic_load_n(&td->td_sigpending, __ATOMIC_ACQUIRE) &
+	    ~td->td_sigmask;
+
+	if (p == NULL)
+		return false;           /* a kernel thread: no signals */
+	for (; ready != 0; ready &= ready - 1) {
+		if (!sig_ignored(p, __builtin_ctzll(ready) + 1))
+			return true;
+	}
+	return false;
+}
+
+void sig_post(struct thread *td, int sig)
+{
+	KASSERT(sig >= 1 && sig <= PROC_NSIG, ("sig_post: signal %d", sig));
+	__atomic_fetch_or(&td->td_sigpending, sig_bit(sig), __ATOMIC_RELEASE);
+	/* After the bit: a sleep inserted from here on sees it (sleepq_insert). */
+	if (sig_interrupts(td))
+		sleepq_abort(td);
+}
+
+long sig_syscall_restart(struct trapframe *tf, uint64_t nr)
+{
+	struct thread *td = curthread;
+	const struct proc *p = td->td_proc;
+	uint64_t ready = __atomic_load_n(&td->td_sigpending, __ATOMIC_ACQUIRE) &
+	    ~td->td_sigmask;
+
+	/* The signal sig_deliver_pending will act on first (it goes in the same order,
+	 * skipping the ignored ones, at this very return): a handler without SA_RESTART
+	 * sees EINTR; a handler with it, or a default action (one that kills makes the
+	 * choice moot), gets the call again, as on Linux. */
+	for (; ready != 0; ready &= ready - 1) {
+		int sig = __builtin_ctzll(ready) + 1;
+		if (sig_ignored(p, sig))
+			continue;
+		const struct proc_sigaction *sa = &p->p_sigact[sig];
+		if (sa->handler != SIG_DFL && (sa->flags & SA_RESTART) == 0)
+			return -EINTR;
+		break;
+	}
+	/* Again: back onto the syscall instruction (2 bytes: 0f 05; tf_rip is past it on
+	 * both entries, trap_user's T_UD) with its number in rax; the arguments are
+	 * untouched in their registers. The handler's frame, pushed next, saves this. */
+	tf->tf_rip -= 2;
+	return (long)nr;
 }
 
 long sys_rt_sigaction(int sig, uint64_t uact, uint64_t uoact, uint64_t sigsetsize)
@@ -272,8 +346,8 @@ long sys_kill(int64_t pid, int sig)
 		return -ESRCH;
 	if (sig == 0)
 		return 0;
-	__atomic_fetch_or(&td->td_sigpending, sig_bit(sig), __ATOMIC_RELEASE);
-	/* A sleeping target: its sleep ends early only at its next wakeup (no EINTR yet);
-	 * it acts on the signal when it returns to user mode. */
+	/* The target acts on it when it returns to user mode; one asleep in a system call
+	 * is woken for it first (EINTR, or the call restarted). */
+	sig_post(td, sig);
 	return 0;
 }

@@ -7,6 +7,10 @@
  * interrupts masked (an interrupt handler's wakeup takes it too): with one CPU it is
  * never contended, and it is what SMP will need.
  *
+ * A sleep inserted with SLEEPQ_CATCH is also ended by a signal (thread.h): the thread's
+ * td_catch names its record while it is queued, for sleepq_abort to unlink; both are
+ * changed only under sleepq_spin.
+ *
  * Before the scheduler runs (early boot) there is no other thread to switch to: a
  * sleep waits for an interrupt handler's wakeup or its deadline, halting between
  * interrupts, and one with no deadline that nothing could end panics.
@@ -19,6 +23,7 @@
 #include "amd64/clock.h"
 #include "amd64/cpufunc.h"
 #include "amd64/tsc.h"
+#include "kern/proc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
 
@@ -42,23 +47,61 @@ void sleepq_unlock(void)
 	__atomic_store_n(&sleepq_spin, 0, __ATOMIC_RELEASE);
 }
 
-/* A record left the table (woken or expired): its thread runs again. => the lock. */
+/* A record left the table (woken, expired or aborted): its thread runs again. => the
+ * lock. */
 static void sleepq_hook(struct vm_sleeper *vs)
 {
 	struct thread *td = vs->vs_owner;
 
-	if (td != NULL && td->td_state == TDS_SLEEPING)
+	if (td == NULL)
+		return;
+	/* Out of the table, the record is no longer a signal's to end: it lives in the
+	 * sleeper's frame, which is gone once sleepq_block returns. */
+	if (td->td_catch == vs)
+		td->td_catch = NULL;
+	if (td->td_state == TDS_SLEEPING)
 		sched_add(td);
 	/* Else it has not blocked yet: sleepq_block sees the record gone. */
 }
 
 void sleepq_insert(struct vm_sleeper *vs, void *chan, const char *wmesg,
-    uint64_t timeout_ns)
+    uint64_t timeout_ns, int flags)
 {
+	struct thread *td = curthread;
+
 	KASSERT(sleepq_spin != 0, ("sleepq_insert: the sleep queues are not locked"));
-	vs->vs_owner = curthread;
+	KASSERT(td->td_catch == NULL, ("sleepq_insert: thread %d sleeps twice", td->td_tid));
+	vs->vs_owner = td;
+	td->td_sleepintr = false;
+	if ((flags & SLEEPQ_CATCH) != 0 && sig_interrupts(td)) {
+		/* A signal came before the sleep: not queued, so sleepq_block returns at
+		 * once. Checked under the lock after td_catch was NULL: a sender that set
+		 * its bit later finds td_catch set below and aborts the sleep instead. */
+		*vs = (struct vm_sleeper){ .vs_chan = chan, .vs_wmesg = wmesg, .vs_owner = td };
+		td->td_sleepintr = true;
+		return;
+	}
 	vm_sleepq_insert(&sleepq_table, vs, chan, wmesg,
 	    timeout_ns == 0 ? 0 : tsc_nanotime() + timeout_ns);
+	if ((flags & SLEEPQ_CATCH) != 0)
+		td->td_catch = vs;
+}
+
+void sleepq_abort(struct thread *td)
+{
+	bool intr = intr_save();
+
+	sleepq_lock();
+	struct vm_sleeper *vs = td->td_catch;
+	if (vs != NULL) {
+		KASSERT(vs->vs_owner == td && vs->vs_queued,
+		    ("sleepq_abort: thread %d's record is not its own or not queued", td->td_tid));
+		(void)vm_sleepq_remove(&sleepq_table, vs);
+		td->td_sleepintr = true;
+		sleepq_hook(vs);        /* td_catch cleared, td runnable */
+	}
+	sleepq_unlock();
+	intr_restore(intr);             /* a better thread made runnable runs now */
 }
 
 /* Before the scheduler: wait for the record to leave the table by an interrupt's
@@ -89,8 +132,10 @@ int sleepq_block(struct vm_sleeper *vs)
 
 	KASSERT(!intr_enabled(), ("sleepq_block: interrupts enabled"));
 	if (!sched_running()) {
+		KASSERT(td->td_catch == NULL, ("sleepq_block: a signal's sleep before the "
+		    "scheduler"));
 		sleepq_block_early(vs);
-		return vs->vs_woken ? 0 : -1;
+		return vs->vs_woken ? SLEEPQ_WOKEN : SLEEPQ_TIMEDOUT;
 	}
 	KASSERT(td != pcpu_self()->pc_idlethread, ("sleepq_block: the idle thread sleeps"));
 	if (vs->vs_queued) {
@@ -105,7 +150,10 @@ int sleepq_block(struct vm_sleeper *vs)
 	}
 	KASSERT(!vs->vs_queued, ("sleepq_block: thread %d ran while queued on %s",
 	    td->td_tid, vs->vs_wmesg));
-	return vs->vs_woken ? 0 : -1;
+	KASSERT(td->td_catch != vs, ("sleepq_block: thread %d left %s with its record "
+	    "still a signal's to end", td->td_tid, vs->vs_wmesg));
+	return td->td_sleepintr ? SLEEPQ_INTR : vs->vs_woken ? SLEEPQ_WOKEN :
+	    SLEEPQ_TIMEDOUT;
 }
 
 unsigned sleepq_wakeup(void *chan, bool one)
@@ -134,22 +182,29 @@ void sleepq_expire(uint64_t now)
 
 /* ---- the VM core's sleep and wakeup (vm/vm_platform.h) -------------------------- */
 
-int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
+int msleep(void *chan, struct mtx *m, int flags, const char *wmesg, uint64_t timeout_ns)
 {
 	struct vm_sleeper vs;
 
 	mtx_assert_owned(m);
-	KASSERT(chan != NULL, ("vm_sleep: no wait channel (%s)", wmesg));
+	KASSERT(chan != NULL, ("msleep: no wait channel (%s)", wmesg));
 	bool intr = intr_save();
 	/* Queued before m is dropped: a wakeup after the caller's check under m finds it. */
 	sleepq_lock();
-	sleepq_insert(&vs, chan, wmesg, timeout_ns);
+	sleepq_insert(&vs, chan, wmesg, timeout_ns, flags);
 	sleepq_unlock();
 	mtx_unlock(m);
 	int rv = sleepq_block(&vs);
 	intr_restore(intr);
 	mtx_lock(m);
 	return rv;
+}
+
+/* The VM core's sleeps are never interrupted: a fault or an allocation that waits for
+ * a page finishes what it started. */
+int vm_sleep(void *chan, struct mtx *m, const char *wmesg, uint64_t timeout_ns)
+{
+	return msleep(chan, m, 0, wmesg, timeout_ns) == SLEEPQ_WOKEN ? 0 : -1;
 }
 
 /* Called on every page unbusy: with nobody asleep, one load and a branch. */
@@ -188,7 +243,7 @@ void mtx_lock_contested(struct mtx *m, uintptr_t self)
 		if (v != 0 && ((v & MTX_CONTESTED) != 0 ||
 		    __atomic_compare_exchange_n(&m->mtx_lock, &v, v | MTX_CONTESTED, false,
 		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))) {
-			sleepq_insert(&vs, m, m->mtx_name, 0);
+			sleepq_insert(&vs, m, m->mtx_name, 0, 0);
 			sleepq_unlock();
 			(void)sleepq_block(&vs);
 		} else {

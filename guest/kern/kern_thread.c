@@ -263,7 +263,7 @@ int thread_join(struct thread *td)
 			sleepq_unlock();
 			break;
 		}
-		sleepq_insert(&vs, td, "join", 0);
+		sleepq_insert(&vs, td, "join", 0, 0);
 		sleepq_unlock();
 		(void)sleepq_block(&vs);
 	}

@@ -64,6 +64,10 @@ struct proc {
 	struct proc *p_allnext;                 /* P: every process, for kill */
 	uint64_t p_nsyscalls;                   /* T */
 	uint64_t p_faults;                      /* T: page faults taken for it */
+	/* P: CPU time in TSC ticks, user and system: its own, set as it ends; and its
+	 * reaped descendants' (RUSAGE_CHILDREN), added at each reap. */
+	uint64_t p_uticks, p_sticks;
+	uint64_t p_cuticks, p_csticks;
 };
 
 /* The current thread's process, or NULL for a kernel thread. */
@@ -99,10 +103,20 @@ long proc_wait4(int64_t pid, uint64_t uwstatus, int options);
 /* waitid(P_ALL or P_PID, id, siginfo, WEXITED [| WNOHANG]): as wait4, the child
  * described in a siginfo. => 0, -ECHILD, -EINVAL, -EFAULT. */
 long proc_waitid(int idtype, int64_t id, uint64_t uinfo, int options);
+/* The current thread's CPU time so far in TSC ticks: user, and system (the rest of its
+ * running time: kernel work for it, this call's included). */
+void proc_cputime(uint64_t *uticks, uint64_t *sticks);
+/* The current process's reaped descendants' CPU time (RUSAGE_CHILDREN), TSC ticks. */
+void proc_cputime_children(uint64_t *uticks, uint64_t *sticks);
 /* getppid: the parent's pid, 0 for pid 1. */
 int proc_getppid(void);
 /* The thread of the live process pid, or NULL. */
 struct thread *proc_thread_of(int pid);
+
+/* A system call that a signal interrupted and that Linux restarts when the handler
+ * has SA_RESTART (or no handler runs) returns this; syscall_dispatch hands it to
+ * sig_syscall_restart, so it never reaches user mode. Linux's value, as internal there. */
+#define ERESTARTSYS 512
 
 /* Signals (kern/kern_sig.c). A fault's signal: a handler's frame, or the process
  * killed (status 128+sig, the one-line report naming why). */
@@ -114,6 +128,17 @@ long sys_rt_sigaction(int sig, uint64_t uact, uint64_t uoact, uint64_t sigsetsiz
 long sys_rt_sigprocmask(int how, uint64_t uset, uint64_t uoset, uint64_t sigsetsize);
 long sys_rt_sigreturn(struct trapframe *tf);
 long sys_kill(int64_t pid, int sig);
+/* Send sig to td: pending, and td's interruptible sleep ended if td would act on it. */
+void sig_post(struct thread *td, int sig);
+/* Has td a signal pending that ends an interruptible sleep (not blocked, not ignored)?
+ * Reads td's mask and dispositions unlocked: only td changes them, and it is not
+ * running while another thread asks (one CPU; SMP will want the sleep queues' lock
+ * around td's own changes). */
+bool sig_interrupts(const struct thread *td);
+/* The current thread's system call number nr returned -ERESTARTSYS: => -EINTR when the
+ * signal about to be delivered has a handler without SA_RESTART, else nr with tf made
+ * to run the call again (its rip back on the instruction). */
+long sig_syscall_restart(struct trapframe *tf, uint64_t nr);
 
 /* File descriptors (kern/kern_file.c): the console on 0, 1 and 2 at exec; a child's
  * table shares its parent's files; all closed when the process ends. */

@@ -12,6 +12,7 @@
 #include "kern/thread.h"
 
 #include "vm/vm_mmap.h"
+#include "vm/vm_sleepq.h"
 #include "vm/vm_vmspace.h"
 
 #define SYS_read            0
@@ -68,6 +69,7 @@
 #define SYS_NMAX            512
 
 #define EPERM       1
+#define EINTR       4
 #define EFAULT      14
 #define EBADF       9
 #define EINVAL      22
@@ -124,12 +126,13 @@ static long sys_iov(int fd, uint64_t uiov, uint64_t iovcnt,
 }
 
 /* nanosleep and clock_nanosleep (relative): a sleep nobody wakes, ended by its
- * deadline through the scheduler's event timer. No signal interrupts it yet. */
-static long sys_nanosleep(uint64_t ureq)
+ * deadline through the scheduler's event timer, or by a signal: then -EINTR and what
+ * was left of it at urem (when given). Never restarted, whatever SA_RESTART says, as
+ * on Linux (whose restart block only serves stopped-and-continued sleepers). */
+static long sys_nanosleep(uint64_t ureq, uint64_t urem)
 {
 	int64_t ts[2];
-	static struct mtx sleep_mtx = { .mtx_name = "nanosleep" };
-	int chan;
+	struct vm_sleeper vs;
 
 	if (copyin((const void *)(uintptr_t)ureq, ts, sizeof(ts)) != 0)
 		return -EFAULT;
@@ -138,24 +141,52 @@ static long sys_nanosleep(uint64_t ureq)
 	uint64_t ns = (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
 	if (ns == 0)
 		return 0;
-	mtx_lock(&sleep_mtx);
-	(void)vm_sleep(&chan, &sleep_mtx, "nanosleep", ns);
-	mtx_unlock(&sleep_mtx);
-	return 0;
+	uint64_t end = tsc_nanotime() + ns;
+	bool intr = intr_save();
+	sleepq_lock();
+	sleepq_insert(&vs, &vs, "nanosleep", ns, SLEEPQ_CATCH);    /* its own channel */
+	sleepq_unlock();
+	int rv = sleepq_block(&vs);
+	intr_restore(intr);
+	if (rv != SLEEPQ_INTR)
+		return 0;
+	uint64_t now = tsc_nanotime(), left = end > now ? end - now : 0;
+	int64_t rem[2] = { (int64_t)(left / 1000000000u), (int64_t)(left % 1000000000u) };
+	if (urem != 0 && copyout(rem, (void *)(uintptr_t)urem, sizeof(rem)) != 0)
+		return -EFAULT;
+	return -EINTR;
 }
 
-static long sys_getrusage(uint64_t uru)
+/* TSC ticks as a struct timeval at tv[0], tv[1]. */
+static void syscall_ticks_to_tv(uint64_t ticks, uint64_t *tv)
 {
-	struct thread *td = curthread;
-	uint64_t ru[18] = { 0 };
-	uint64_t us = tsc_ticks_to_ns(td->td_runtime) / 1000;
+	uint64_t us = tsc_ticks_to_ns(ticks) / 1000;
 
-	/* CPU time is the thread's running time, kernel work included; user and system
-	 * are not told apart yet, so all of it is user time. */
-	ru[0] = us / 1000000;
-	ru[1] = us % 1000000;
-	ru[4] = vmspace_resident_count(curproc->p_vmspace) * 4;        /* maxrss, KiB */
-	ru[8] = curproc->p_faults;                                      /* minflt */
+	tv[0] = us / 1000000;
+	tv[1] = us % 1000000;
+}
+
+/* RUSAGE_SELF (and RUSAGE_THREAD: one thread a process): user and system time, minor
+ * faults, resident size; RUSAGE_CHILDREN: the reaped descendants' times. */
+static long sys_getrusage(int who, uint64_t uru)
+{
+	uint64_t ru[18] = { 0 }, ut, st;
+
+	switch (who) {
+	case 0:                         /* RUSAGE_SELF */
+	case 1:                         /* RUSAGE_THREAD */
+		proc_cputime(&ut, &st);
+		ru[4] = vmspace_resident_count(curproc->p_vmspace) * 4;        /* maxrss, KiB */
+		ru[8] = curproc->p_faults;                                      /* minflt */
+		break;
+	case -1:                        /* RUSAGE_CHILDREN */
+		proc_cputime_children(&ut, &st);
+		break;
+	default:
+		return -EINVAL;
+	}
+	syscall_ticks_to_tv(ut, &ru[0]);
+	syscall_ticks_to_tv(st, &ru[2]);
 	return copyout(ru, (void *)(uintptr_t)uru, sizeof(ru)) == 0 ? 0 : -EFAULT;
 }
 
@@ -298,10 +329,10 @@ void syscall_dispatch(struct trapframe *tf)
 		rv = vm_munlock(map, a0, a1);
 		break;
 	case SYS_nanosleep:
-		rv = sys_nanosleep(a0);
+		rv = sys_nanosleep(a0, a1);
 		break;
 	case SYS_clock_nanosleep:
-		rv = a1 != 0 ? -EINVAL : sys_nanosleep(a2);    /* relative sleeps only */
+		rv = a1 != 0 ? -EINVAL : sys_nanosleep(a2, a3);        /* relative only */
 		break;
 	case SYS_gettimeofday: {
 		uint64_t ns = tsc_nanotime(), tv[2] = { ns / 1000000000u, ns % 1000000000u / 1000 };
@@ -309,7 +340,7 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	}
 	case SYS_getrusage:
-		rv = sys_getrusage(a1);
+		rv = sys_getrusage((int)a0, a1);
 		break;
 	case SYS_getrandom:
 		rv = sys_getrandom(a0, a1);
@@ -343,8 +374,10 @@ void syscall_dispatch(struct trapframe *tf)
 		rv = sys_rt_sigprocmask((int)a0, a1, a2, a3);
 		break;
 	case SYS_rt_sigreturn:
-		rv = sys_rt_sigreturn(tf);
-		break;
+		/* The interrupted code's own rax comes back, whatever it holds: not a
+		 * result to restart on (Linux clears orig_ax for the same reason). */
+		tf->tf_rax = (uint64_t)sys_rt_sigreturn(tf);
+		return;
 	case SYS_kill:
 		rv = sys_kill((int64_t)a0, (int)a1);
 		break;
@@ -402,5 +435,7 @@ void syscall_dispatch(struct trapframe *tf)
 		rv = sys_unknown(tf->tf_rax);
 		break;
 	}
+	if (__builtin_expect(rv == -ERESTARTSYS, 0))
+		rv = sig_syscall_restart(tf, tf->tf_rax);       /* EINTR, or again */
 	tf->tf_rax = (uint64_t)rv;
 }

@@ -14,6 +14,7 @@
  * Field locking legend:
  *   C  constant after thread_create
  *   S  the scheduler: this CPU with interrupts (soft-)masked
+ *   Q  the sleep queues' lock (sleepq_lock), which implies S
  *   T  the thread itself
  */
 #ifndef KERN_THREAD_H
@@ -69,10 +70,19 @@ struct thread {
 	struct thread *td_all_next;     /* S: every thread, for ps and dumps */
 	void *td_wchan;                 /* S: what it sleeps on, NULL when not asleep */
 	const char *td_wmesg;           /* S */
+	/* Q (the sleep queues' lock): the record of its interruptible sleep (SLEEPQ_CATCH)
+	 * while it is queued, so that a signal can find and end it; NULL otherwise. */
+	struct vm_sleeper *td_catch;
+	bool td_sleepintr;              /* Q: its last sleep was ended by a signal */
 	uint64_t td_slice_end;          /* S: TSC when its slice ends */
 	uint64_t td_switches;           /* S: times switched in */
 	uint64_t td_runtime;            /* S: TSC ticks it ran, until its last switch out */
 	uint64_t td_switchin;           /* S: TSC at its last switch in */
+	/* T: a process's thread: TSC ticks it ran in user mode, until its last entry
+	 * into the kernel (the rest of td_runtime is system time), and the TSC at its
+	 * last return to user mode (kern_proc.c's proc_acct_*). */
+	uint64_t td_uticks;
+	uint64_t td_uret;
 	uintptr_t td_kstack;            /* C: lowest address of the stack (a guard below) */
 	size_t td_kstack_size;          /* C */
 	void (*td_fn)(void *);          /* C */
@@ -143,14 +153,37 @@ uint64_t sched_nswitches(void);
  * the lock: it cannot come between the check and the queueing. A wakeup between the
  * queueing and the block only marks the record woken; the block then returns at once.
  * => sleepq_insert: the lock and S held. sleepq_block: S held, the lock not; returns
- *    with S held; 0 when woken, -1 when the deadline passed.
+ *    with S held; SLEEPQ_WOKEN, SLEEPQ_TIMEDOUT when the deadline passed, SLEEPQ_INTR
+ *    when a signal ended it (SLEEPQ_CATCH only).
+ *
+ * Interruptible sleeps (FreeBSD's PCATCH): a sleep inserted with SLEEPQ_CATCH ends early
+ * when its thread has a signal to act on (kern_sig.c's sig_interrupts: pending, not
+ * blocked, not ignored; SIGKILL always), whether the signal came before the sleep (the
+ * insert sees it and queues nothing) or during it (the sender's sleepq_abort). Only
+ * the system calls' waits for an event a signal may stand in for ask for it (pipes,
+ * wait4, nanosleep); the kernel's own sleeps (a busy page, a mutex, a zombie's last
+ * switch) must finish what they started and stay deaf to signals. The caller of an
+ * interrupted sleep unwinds and returns -ERESTARTSYS or -EINTR (kern_sig.c's
+ * sig_syscall_restart turns the first into Linux's SA_RESTART rule).
  */
+#define SLEEPQ_CATCH        0x1         /* sleepq_insert's flags: a signal ends it */
+#define SLEEPQ_WOKEN        0
+#define SLEEPQ_TIMEDOUT     (-1)
+#define SLEEPQ_INTR         (-2)
+
 struct vm_sleeper;
+struct mtx;
 void sleepq_lock(void);
 void sleepq_unlock(void);
 void sleepq_insert(struct vm_sleeper *vs, void *chan, const char *wmesg,
-    uint64_t timeout_ns);
+    uint64_t timeout_ns, int flags);
 int sleepq_block(struct vm_sleeper *vs);
+/* td has a signal to act on (sig_interrupts(td) says so): end its interruptible sleep,
+ * if it is in one. => S held or not, the lock not. */
+void sleepq_abort(struct thread *td);
+/* vm_sleep with flags (SLEEPQ_CATCH): FreeBSD's msleep. => SLEEPQ_WOKEN,
+ * SLEEPQ_TIMEDOUT or SLEEPQ_INTR, m held again. */
+int msleep(void *chan, struct mtx *m, int flags, const char *wmesg, uint64_t timeout_ns);
 /* => S held or not; how many were woken. */
 unsigned sleepq_wakeup(void *chan, bool one);
 /* The earliest sleep deadline (nanotime), 0 when none; expire those passed. => S. */

@@ -41,6 +41,8 @@ sysinfo 0
 churn 0
 brk 0
 pipe 0 2000
+eintr 0
+cputime 0
 enosys 0
 kaddr 0
 printenv 0 a b

@@ -128,3 +128,23 @@ printenv: envc=0" ] && ok "wg_env_none: without --env the environment is empty" 
 wg_run wg_sysinfo 0 "$B/user/sysinfo"
 grep -q '^sysinfo: .* ok$' "$t_out/wg_sysinfo.out" && ok "wg_sysinfo: $(head -1 "$t_out/wg_sysinfo.out")" ||
 	fail "wg_sysinfo" "$(out wg_sysinfo)"
+
+# Signals end blocked system calls as on Linux (eintr.c): a pipe read and wait4 return
+# EINTR under a handler without SA_RESTART and carry on under one with it; nanosleep
+# returns EINTR with the time left; SIGTERM's default action and SIGKILL end a child
+# blocked in read at once, and a blocked or ignored signal does not wake it. A sleep no
+# signal ends would hang here: the run has 30 s.
+T_TIMEOUT=30 wg_run wg_eintr 0 "$B/user/eintr"
+grep -q '^eintr: .* ok in ' "$t_out/wg_eintr.out" && ok "wg_eintr: $(grep '^eintr: ' "$t_out/wg_eintr.out")" ||
+	fail "wg_eintr" "$(out wg_eintr)"
+grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 15 \(sent\)' "$t_out/wg_eintr.out" &&
+	grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 9 \(sent\)' "$t_out/wg_eintr.out" &&
+	ok "wg_eintr: the children blocked in read killed by SIGTERM and SIGKILL" ||
+	fail "wg_eintr: no kill reports" "$(out wg_eintr)"
+
+# getrusage tells user time from system time (cputime.c): a spin in user mode is user
+# time, system calls and faults add system time, a reaped child's time is
+# RUSAGE_CHILDREN's and not its parent's.
+wg_run wg_cputime 0 "$B/user/cputime"
+grep -q '^cputime: .* ok$' "$t_out/wg_cputime.out" && ok "wg_cputime: $(grep '^cputime: ' "$t_out/wg_cputime.out")" ||
+	fail "wg_cputime" "$(out wg_cputime)"
