@@ -81,7 +81,6 @@
 #define FWD_CR2         0
 #define FWD_RAX         8
 #define FWD_VECTOR      16
-#define FWD_SIZE        80      /* 9 words, rounded to keep RSP0 16-byte aligned */
 
 
 	.section .trapstubs, "ax"
@@ -155,7 +154,9 @@ trap_from_user:
 /*
  * #DE. At kret_insn it is the kernel's return to user mode (trap_return_user): %rax holds
  * the user's root, and the kernel left the user's rax and iret frame in this CPU's
- * record (pc_ret_rax..). 7 instructions. Anything else is a divide error.
+ * record (pc_ret_rax..). 7 instructions. Anything else is a divide error. (pc_user is
+ * set here, not by the kernel before the trap: a trap between the two would be taken
+ * for the user's, and nothing the user cannot forge would tell it apart.)
  */
 	.org DE_ENTRY_VA - CPL0_ENTRY_VA
 	.globl de_entry
@@ -199,8 +200,8 @@ ud_entry:
 /*
  * #PF. From user mode: the kernel's root (one xchg, as ud_entry), CR2 in rax, and an
  * iretq through the per-CPU frame to pf_kentry on the thread's kernel stack. TSS.RSP0 is
- * lowered past the CPU's frame, which pf_kentry copies (as trap_from_user's). 9
- * instructions, against trap_common's 20.
+ * lowered past the CPU's frame, which pf_kentry copies (as trap_from_user's). pc_user
+ * stays set: pf_kentry clears it. 8 instructions, against trap_common's 20.
  */
 	.org PF_ENTRY_VA - CPL0_ENTRY_VA
 	.globl pf_entry
@@ -211,7 +212,6 @@ pf_entry:
 	xchgq %rax, %gs:PC_XCR3
 	movq %rax, %cr3
 	movq %cr2, %rax
-	movb $0, %gs:PC_USER
 	movq %gs:PC_PF_FRAMEP, %rsp
 	iretq
 1:	pushq $T_PF
@@ -500,15 +500,21 @@ syscall_kentry_copied:                          /* trap.c: no switch before this
  * window as trap_kentry_user's (trap.c).
  */
 	.p2align 4
-	.globl pf_kentry, pf_kentry_copied
+	.globl pf_kentry, pf_kentry_user_end, pf_kentry_copied
 pf_kentry:
+	cld
+	/* Until here user mode for the stubs (pf_entry left pc_user set): a trap before
+	 * this store is taken as the user's, and trap_user_window finishes this entry for
+	 * it. (cld first: with debug.trapwin the #DB of a TF set in pc_pf_rflags lands
+	 * here.) */
+	movb $0, %gs:PC_USER
+pf_kentry_user_end:
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq %gs:PC_XCR3
 	PUSH_RBX_TO_R15
 	movq %rax, TF_CR2(%rsp)
 	movq %gs:PC_KCR3, %rax                  /* pc_xcr3 ready for the next entry */
 	movq %rax, %gs:PC_XCR3
-	cld
 	movq tss+4(%rip), %rsi
 	addq $(FWD_SIZE - 48), %rsi             /* the CPU's frame */
 	leaq TF_ERR(%rsp), %rdi

@@ -14,7 +14,9 @@
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "amd64/trap.h"
+#include "amd64/vmparam.h"
 #include "dev/hostcall.h"
+#include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -279,6 +281,72 @@ void trap_intr(struct trapframe *tf)
 		intr_enable_slow();
 }
 
+uint64_t trap_window_counts[3];
+
+/* TSS.RSP0: at an odd offset (4), so through memcpy. */
+static uint64_t tss_rsp0(void)
+{
+	extern char tss[];
+	uint64_t v;
+
+	memcpy(&v, tss + 4, sizeof(v));
+	return v;
+}
+
+static void tss_rsp0_set(uint64_t v)
+{
+	extern char tss[];
+
+	memcpy(tss + 4, &v, sizeof(v));
+}
+
+int trap_user_window(struct trapframe *tf)
+{
+	extern const char syscall_kentry[], syscall_kentry_sp[], syscall_kentry_end[],
+	    pf_kentry[], pf_kentry_user_end[], syscall_tramp[], cpl0_stack[];
+	struct pcpu *pc = pcpu_self();
+	uint64_t rip = tf->tf_rip;
+
+	/*
+	 * Only a genuine window, never a program that jumps to these addresses (its fetch
+	 * faults, or an interrupt comes first, with rip there): in syscall_kentry's,
+	 * ud_entry's xchg left the user's rax in pc_xcr3, which is pc_kcr3 again in any
+	 * other trap from user mode (a user rax equal to the kernel's root would lose only
+	 * that program its call); in pf_kentry's, pf_entry's room is still taken below
+	 * TSS.RSP0, which every return to user mode leaves at its top.
+	 */
+	if (rip >= (uintptr_t)syscall_kentry && rip < (uintptr_t)syscall_kentry_end &&
+	    pc->pc_xcr3 != pc->pc_kcr3) {
+		tf->tf_rax = pc->pc_xcr3;
+		pc->pc_xcr3 = pc->pc_kcr3;
+		if (rip >= (uintptr_t)syscall_kentry_sp)
+			tf->tf_rsp = pc->pc_ursp;
+		tf->tf_rip = (uintptr_t)syscall_tramp;
+		trap_window_counts[TW_SYSCALL]++;
+		return TW_SYSCALL;
+	}
+	uint64_t top = (uint64_t)(uintptr_t)(cpl0_stack + CPL0STACK_SIZE);
+	if (rip >= (uintptr_t)pf_kentry && rip < (uintptr_t)pf_kentry_user_end &&
+	    tss_rsp0() == top - FWD_SIZE) {
+		/* pf_entry's frame: error code, rip, cs, rflags, rsp, ss, just below the
+		 * room it took; CR2 in rax, the user's rax in pc_xcr3. */
+		const uint64_t *f = (const uint64_t *)(uintptr_t)(top - 48);
+		tf->tf_cr2 = tf->tf_rax;
+		tf->tf_rax = pc->pc_xcr3;
+		pc->pc_xcr3 = pc->pc_kcr3;
+		tf->tf_err = f[0];
+		tf->tf_rip = f[1];
+		tf->tf_cs = f[2];
+		tf->tf_rflags = f[3];
+		tf->tf_rsp = f[4];
+		tf->tf_ss = f[5];
+		tss_rsp0_set(top);
+		trap_window_counts[TW_FAULT]++;
+		return TW_FAULT;
+	}
+	return TW_NONE;
+}
+
 void trap_user_init(void)
 {
 	extern const char syscall_tramp[], pf_kentry[];
@@ -288,7 +356,8 @@ void trap_user_init(void)
 	wrmsr(MSR_SFMASK, SYSCALL_FMASK);
 	pc->pc_pf_rip = (uintptr_t)pf_kentry;
 	pc->pc_pf_cs = GSEL_UCODE | SEL_UPL;
-	pc->pc_pf_rflags = KERNEL_RFLAGS;
+	/* debug.trapwin: every user page fault's entry single-steps into its window. */
+	pc->pc_pf_rflags = KERNEL_RFLAGS | (bootinfo_arg("debug.trapwin") != NULL ? PSL_T : 0);
 	pc->pc_pf_ss = GSEL_UDATA | SEL_UPL;
 	pc->pc_pf_framep = &pc->pc_pf_rip;
 	pc->pc_retp = &pc->pc_ret_rax;

@@ -52,6 +52,10 @@
 #define TF_CR2      176
 #define TF_SIZE     184
 
+/* The room a stub takes below TSS.RSP0 for a frame in flight to the kernel (exception.S:
+ * the forwarded frame's 9 words, rounded to keep RSP0 16-byte aligned). */
+#define FWD_SIZE        80
+
 /* RFLAGS of the kernel: IF set (at CPL 3 kvm_pvm keeps it set anyway; the soft mask
  * decides), bit 1 reserved. IOPL 0: its ports are in the TSS's I/O bitmap. */
 #define KERNEL_RFLAGS   0x202
@@ -79,6 +83,15 @@ void trap_intr(struct trapframe *tf);
 /* This CPU ready for user mode: where `syscall` goes, and the hot entries' fixed words
  * (exception.S: ud_entry, pf_entry). */
 void trap_user_init(void);
+
+/* A trap from user mode (pc_user set) that came in the kernel's first instructions of
+ * a system call or a user page fault, before they cleared pc_user: tf is made the
+ * user's trap that entry was for (the trampoline's #UD, or the #PF with its CPU frame
+ * and CR2), the entry's per-CPU state given back. => TW_NONE for any other trap. */
+enum { TW_NONE, TW_SYSCALL, TW_FAULT };
+int trap_user_window(struct trapframe *tf);
+/* How many of each (TW_SYSCALL, TW_FAULT) this CPU took: for tests (debug.trapwin). */
+extern uint64_t trap_window_counts[3];
 /* An exception at CPL 0: a bug of the stubs. tf has no tf_cr2 (the CPU's frame ends at
  * tf_ss); cr2 is passed apart. Prints and stops. */
 void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2) __attribute__((noreturn));

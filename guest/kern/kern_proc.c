@@ -250,6 +250,10 @@ int proc_run_module0(void)
 	/* For "nothing leaked" checks (the integration tests run with -v to see it). */
 	printf("proc: %lu pages free after pid 1, %lu before it\n",
 	    (unsigned long)vm_free_pages_settled(), (unsigned long)free0);
+	/* For the tests of the entries' windows (debug.trapwin, systramp). */
+	printf("proc: traps in entry windows: %lu system calls, %lu page faults\n",
+	    (unsigned long)trap_window_counts[TW_SYSCALL],
+	    (unsigned long)trap_window_counts[TW_FAULT]);
 	return st;
 }
 
@@ -478,28 +482,6 @@ bool proc_kernel_fault(struct trapframe *tf)
 	return false;
 }
 
-/*
- * A trap that came while syscall_kentry still counted as user mode (exception.S: before
- * it cleared pc_user): an interrupt, or the #DB of a TF that a program jumping to the
- * trampoline itself left set. The system call is made all the same: its registers are
- * made what the trampoline's #UD would have given, from the per-CPU words the entry had
- * filled so far, and pc_xcr3 put back, before anything here can switch threads.
- */
-static bool syscall_entry_window(struct trapframe *tf)
-{
-	extern const char syscall_kentry[], syscall_kentry_sp[], syscall_kentry_end[];
-	struct pcpu *pc = pcpu_self();
-
-	if (tf->tf_rip < (uintptr_t)syscall_kentry || tf->tf_rip >= (uintptr_t)syscall_kentry_end)
-		return false;
-	tf->tf_rax = pc->pc_xcr3;
-	pc->pc_xcr3 = pc->pc_kcr3;
-	if (tf->tf_rip >= (uintptr_t)syscall_kentry_sp)
-		tf->tf_rsp = pc->pc_ursp;
-	tf->tf_rip = (uintptr_t)syscall_tramp;
-	return true;
-}
-
 void trap_user(struct trapframe *tf)
 {
 	unsigned vector = (unsigned)tf->tf_vector;
@@ -507,13 +489,16 @@ void trap_user(struct trapframe *tf)
 	int rv;
 
 	KASSERT(intr_enabled(), ("trap_user: interrupts masked in user mode"));
-	bool in_syscall_entry = syscall_entry_window(tf);
+	/* A trap in the kernel's first instructions of a system call or a page fault,
+	 * still user mode for the stubs: its own business (an interrupt's), then the
+	 * entry it interrupted, which trap_user_window has rebuilt in tf. */
+	int window = trap_user_window(tf);
 	proc_acct_kentry(curthread);
-	if (in_syscall_entry) {
+	if (window != TW_NONE) {
 		if (vector >= T_NEXCEPT)
 			trap_intr(tf);
-		vector = T_UD;
-		tf->tf_vector = T_UD;
+		vector = window == TW_SYSCALL ? T_UD : T_PF;
+		tf->tf_vector = vector;
 	}
 	if (vector >= T_NEXCEPT) {
 		trap_intr(tf);

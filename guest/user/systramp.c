@@ -7,9 +7,16 @@
  * kernel is entered with it, and its first #DB lands in the kernel's own entry, which
  * must still make the call and come back here without a trace of TF. Guest only: on
  * Linux that address is the host kernel's.
+ *
+ * systramp ADDR...: then a jump to each kernel address ADDR (the kernel's own entry
+ * code, say), which must fault with SIGSEGV at ADDR and nothing else: a program that
+ * lands there is not taken for the kernel's entry.
  */
+#include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,7 +57,41 @@ static long st_call(unsigned long flags)
 	return rax;
 }
 
-int main(void)
+static sigjmp_buf st_jmp;
+static volatile uintptr_t st_segv_addr;
+
+static void st_on_segv(int sig, siginfo_t *si, void *uctx)
+{
+	(void)sig;
+	(void)uctx;
+	st_segv_addr = (uintptr_t)si->si_addr;
+	siglongjmp(st_jmp, 1);
+}
+
+/* A jump to addr, with rax, rcx and r11 as a system call through the trampoline would
+ * have them. => 1 when it faulted at addr. */
+static int st_jump(uintptr_t addr)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = st_on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSEGV, &sa, NULL) != 0)
+		wl_fail("sigaction SIGSEGV failed");
+	st_segv_addr = 0;
+	if (sigsetjmp(st_jmp, 1) == 0)
+		__asm__ volatile(
+		    "movl $39, %%eax\n\t"          /* getpid's number */
+		    "leaq 1f(%%rip), %%rcx\n\t"
+		    "movq $0x202, %%r11\n\t"
+		    "jmp *%0\n"
+		    "1:"
+		    : : "r"(addr) : "rax", "rcx", "r11", "memory", "cc");
+	return st_segv_addr == addr;
+}
+
+int main(int argc, char **argv)
 {
 	long pid = syscall(SYS_getpid);
 	unsigned long flags;
@@ -76,6 +117,18 @@ int main(void)
 		wl_fail("%d SIGTRAPs with TF, not 1 (the one at the trampoline)", (int)st_traps);
 	if (flags & PSL_T)
 		wl_fail("TF still set after the call");
-	wl_say("pid=%ld traps=%d ok", pid, (int)st_traps);
+	int jumps = 0;
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		errno = 0;
+		unsigned long long a = strtoull(argv[i], &end, 0);
+		if (*argv[i] == '\0' || *end != '\0' || errno != 0)
+			wl_fail("address '%s': give a number, e.g. 0xffffffff80105000", argv[i]);
+		if (!st_jump((uintptr_t)a))
+			wl_fail("a jump to %#llx did not fault there (SIGSEGV at %#lx)", a,
+			    (unsigned long)st_segv_addr);
+		jumps++;
+	}
+	wl_say("pid=%ld traps=%d jumps=%d ok", pid, (int)st_traps, jumps);
 	return 0;
 }
