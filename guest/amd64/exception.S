@@ -130,12 +130,16 @@ trap_forward:                           /* 11 more */
 	iretq
 
 /* User mode to the kernel: the kernel's root, then trap_kentry_user on the thread's
- * kernel stack, in kernel mode. 16 instructions. Until the root is switched only what
+ * kernel stack, in kernel mode. 18 instructions. Until the root is switched only what
  * user mode's root maps for the stubs may be touched (pmap_stub_init): this code, the
- * TSS, the CPL 0 stacks, the per-CPU records. */
+ * TSS, the CPL 0 stacks, the per-CPU records. The root the trap found is kept: a trap
+ * in the window of a hot entry (pf_kentry, syscall_kentry) finds the kernel's, which
+ * no program can load, and that is how trap_user_window knows one. */
 trap_from_user:
 	subq $FWD_SIZE, tss+4(%rip)
 	pushq %rax
+	movq %cr3, %rax
+	movq %rax, %gs:PC_TRAP_CR3
 	movq %gs:PC_KCR3, %rax          /* the kernel's root: user mode's maps only these stubs */
 	movq %rax, %cr3
 	movq %cr2, %rax
@@ -198,17 +202,17 @@ ud_entry:
 	jmp trap_common
 
 /*
- * #PF. From user mode: the kernel's root (one xchg, as ud_entry), CR2 in rax, and an
- * iretq through the per-CPU frame to pf_kentry on the thread's kernel stack. TSS.RSP0 is
- * lowered past the CPU's frame, which pf_kentry copies (as trap_from_user's). pc_user
- * stays set: pf_kentry clears it. 8 instructions, against trap_common's 20.
+ * #PF, on its own stack (IST_PF), where the CPU's frame waits for pf_kentry to copy it
+ * without any interrupt pushing over it. From user mode: the kernel's root (one xchg, as
+ * ud_entry), CR2 in rax, and an iretq through the per-CPU frame to pf_kentry on the
+ * thread's kernel stack. pc_user stays set: pf_kentry clears it. 7 instructions, against
+ * trap_common's 20.
  */
 	.org PF_ENTRY_VA - CPL0_ENTRY_VA
 	.globl pf_entry
 pf_entry:
 	cmpb $0, %gs:PC_USER
 	je 1f
-	subq $FWD_SIZE, tss+4(%rip)
 	xchgq %rax, %gs:PC_XCR3
 	movq %rax, %cr3
 	movq %cr2, %rax
@@ -496,7 +500,7 @@ syscall_kentry_copied:                          /* trap.c: no switch before this
 /*
  * A user page fault (pf_entry), at CPL 3 on the kernel's root and on the thread's kernel
  * stack (its top); CR2 in rax, the user's rax in pc_xcr3, the CPU's frame (error code,
- * rip, cs, rflags, rsp, ss) below TSS.RSP0 + FWD_SIZE. Up to pf_kentry_copied, a trap
+ * rip, cs, rflags, rsp, ss) at the top of ist_pf_stack. Up to pf_kentry_copied, a trap
  * window as trap_kentry_user's (trap.c).
  */
 	.p2align 4
@@ -515,12 +519,10 @@ pf_kentry_user_end:
 	movq %rax, TF_CR2(%rsp)
 	movq %gs:PC_KCR3, %rax                  /* pc_xcr3 ready for the next entry */
 	movq %rax, %gs:PC_XCR3
-	movq tss+4(%rip), %rsi
-	addq $(FWD_SIZE - 48), %rsi             /* the CPU's frame */
+	leaq ist_pf_stack+ISTSTACK_SIZE-48(%rip), %rsi  /* the CPU's frame */
 	leaq TF_ERR(%rsp), %rdi
 	movl $6, %ecx                           /* error code, rip, cs, rflags, rsp, ss */
 	rep movsq
-	addq $FWD_SIZE, tss+4(%rip)             /* the frame is copied: give the room back */
 pf_kentry_copied:
 	movq $T_PF, TF_VECTOR(%rsp)
 	movq %rsp, %rdi
@@ -558,6 +560,8 @@ idt:
 	ist = IST_NMI
 	.elseif vec == T_MC
 	ist = IST_MC
+	.elseif vec == T_PF
+	ist = IST_PF
 	.else
 	ist = 0
 	.endif

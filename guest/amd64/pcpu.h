@@ -28,6 +28,7 @@
 #define PC_RET_RAX      136
 #define PC_RET_RIP      144     /* then cs, rflags, rsp, ss */
 #define PC_PTE_ADDR     184
+#define PC_TRAP_CR3     192
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -74,6 +75,9 @@ struct pcpu {
 	uint64_t pc_ret_rip, pc_ret_cs, pc_ret_rflags, pc_ret_rsp, pc_ret_ss;
 	/* P: %gs:184, that entry's address, or 0 for none. */
 	uint64_t pc_pte_addr;
+	uint64_t pc_trap_cr3;           /* P: %gs:192, CR3 when the last trap from user mode
+	                                   came by trap_from_user: the kernel's root for a
+	                                   trap in an entry's window (trap_user_window) */
 	bool pc_pte_defer;              /* P: a user fault is being resolved: its entry
 	                                   may be left for the return (trap_user) */
 	uint64_t pc_fsbase;             /* P: FS base as loaded (a thread's td_fsbase) */
@@ -107,8 +111,8 @@ _Static_assert(__builtin_offsetof(struct pcpu, pc_retp) == PC_RETP &&
     __builtin_offsetof(struct pcpu, pc_ret_rip) == PC_RET_RIP &&
     __builtin_offsetof(struct pcpu, pc_ret_ss) == PC_RET_RIP + 32,
     "the return area at %gs:104..184");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_pte_addr) == PC_PTE_ADDR,
-    "pc_pte_addr at %gs:184");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_pte_addr) == PC_PTE_ADDR &&
+    __builtin_offsetof(struct pcpu, pc_trap_cr3) == PC_TRAP_CR3, "pc_pte_addr at %gs:184");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;

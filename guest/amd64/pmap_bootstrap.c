@@ -106,7 +106,7 @@ void pmap_bootstrap(const struct bootinfo *bi)
 /* ---- user mode's view of the kernel ------------------------------------------------ */
 
 extern char trap_stubs[], tss[], idt[], cpl0_stack[], ist_df_stack[], ist_nmi_stack[];
-extern char ist_mc_stack[], __cpl0_text_start[], __cpl0_text_end[], __usertramp_start[];
+extern char ist_mc_stack[], ist_pf_stack[], __cpl0_text_start[], __cpl0_text_end[], __usertramp_start[];
 extern struct pcpu pcpu_array[];
 
 /* A page of 0xff: every port refused. The TSS's I/O bitmap address maps it in user
@@ -167,6 +167,7 @@ void pmap_stub_init(void)
 	pmap_stub_map(ist_df_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
 	pmap_stub_map(ist_nmi_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
 	pmap_stub_map(ist_mc_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
+	pmap_stub_map(ist_pf_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
 	pmap_stub_map(pcpu_array, sizeof(struct pcpu) * MAXCPU, PMAP_STUB_SV | PG_RW | PG_M);
 	pmap_stub_map(__usertramp_start, PAGE_SIZE, PG_V | PG_A | PG_U);  /* user RX */
 	pmap_stub_pml4e = VM_PAGE_TO_PHYS(m[0]) | PMAP_STUB_UPDE;

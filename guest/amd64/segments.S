@@ -22,7 +22,8 @@ tss:                                    /* 64-bit TSS, TSS_SIZE bytes */
 	.quad ist_df_stack + ISTSTACK_SIZE      /* ist1 */
 	.quad ist_nmi_stack + ISTSTACK_SIZE     /* ist2 */
 	.quad ist_mc_stack + ISTSTACK_SIZE      /* ist3 */
-	.quad 0, 0, 0, 0                /* ist4..7 */
+	.quad ist_pf_stack + ISTSTACK_SIZE      /* ist4 */
+	.quad 0, 0, 0                   /* ist5..7 */
 	.quad 0
 	.word 0
 	.word TSS_IOMAP_OFF             /* the I/O bitmap, below */
@@ -68,7 +69,7 @@ tss_iomap:
 
 	.bss
 	.balign 4096
-	.globl cpl0_stack, ist_df_stack, ist_nmi_stack, ist_mc_stack
+	.globl cpl0_stack, ist_df_stack, ist_nmi_stack, ist_mc_stack, ist_pf_stack
 /* The stubs' stack: each forwarded trap holds 80 bytes of it until the kernel copied its
  * frame, so nesting is bounded by how many traps can arrive during trap_kentry's first
  * instructions; the rest is the stubs' own pushes. */
@@ -79,6 +80,10 @@ ist_df_stack:
 ist_nmi_stack:
 	.space ISTSTACK_SIZE
 ist_mc_stack:
+	.space ISTSTACK_SIZE
+/* #PF's: a page fault's frame waits here, where no interrupt pushes (they use RSP0),
+ * until the kernel copied it (pf_kentry, trap_kentry). Nothing faults in between. */
+ist_pf_stack:
 	.space ISTSTACK_SIZE
 
 	.section .note.GNU-stack, "", @progbits

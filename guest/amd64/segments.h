@@ -21,5 +21,6 @@
 #define IST_DF          1
 #define IST_NMI         2
 #define IST_MC          3
+#define IST_PF          4   /* exception.S: pf_entry's frame, out of RSP0's way */
 
 #endif /* AMD64_SEGMENTS_H */

@@ -283,40 +283,27 @@ void trap_intr(struct trapframe *tf)
 
 uint64_t trap_window_counts[3];
 
-/* TSS.RSP0: at an odd offset (4), so through memcpy. */
-static uint64_t tss_rsp0(void)
-{
-	extern char tss[];
-	uint64_t v;
-
-	memcpy(&v, tss + 4, sizeof(v));
-	return v;
-}
-
-static void tss_rsp0_set(uint64_t v)
-{
-	extern char tss[];
-
-	memcpy(tss + 4, &v, sizeof(v));
-}
-
 int trap_user_window(struct trapframe *tf)
 {
 	extern const char syscall_kentry[], syscall_kentry_sp[], syscall_kentry_end[],
-	    pf_kentry[], pf_kentry_user_end[], syscall_tramp[], cpl0_stack[];
+	    pf_kentry[], pf_kentry_user_end[], syscall_tramp[], ist_pf_stack[];
 	struct pcpu *pc = pcpu_self();
 	uint64_t rip = tf->tf_rip;
 
 	/*
 	 * Only a genuine window, never a program that jumps to these addresses (its fetch
-	 * faults, or an interrupt comes first, with rip there): in syscall_kentry's,
-	 * ud_entry's xchg left the user's rax in pc_xcr3, which is pc_kcr3 again in any
-	 * other trap from user mode (a user rax equal to the kernel's root would lose only
-	 * that program its call); in pf_kentry's, pf_entry's room is still taken below
-	 * TSS.RSP0, which every return to user mode leaves at its top.
+	 * faults, or an interrupt comes first, with rip there): a genuine one comes on the
+	 * kernel's root, which the entry loaded and no program can (trap_from_user keeps
+	 * the root it found, and no other entry does). Not the user's rax against pc_xcr3: a program's rax can be
+	 * any number, the kernel's root among them (a forked child's heap address once
+	 * was).
 	 */
-	if (rip >= (uintptr_t)syscall_kentry && rip < (uintptr_t)syscall_kentry_end &&
-	    pc->pc_xcr3 != pc->pc_kcr3) {
+	uint64_t cr3 = pc->pc_trap_cr3;
+
+	pc->pc_trap_cr3 = 0;            /* only this trap's: the fast entries do not set it */
+	if ((int64_t)rip >= 0 || cr3 != pc->pc_kcr3)   /* the user half: no window */
+		return TW_NONE;
+	if (rip >= (uintptr_t)syscall_kentry && rip < (uintptr_t)syscall_kentry_end) {
 		tf->tf_rax = pc->pc_xcr3;
 		pc->pc_xcr3 = pc->pc_kcr3;
 		if (rip >= (uintptr_t)syscall_kentry_sp)
@@ -325,12 +312,11 @@ int trap_user_window(struct trapframe *tf)
 		trap_window_counts[TW_SYSCALL]++;
 		return TW_SYSCALL;
 	}
-	uint64_t top = (uint64_t)(uintptr_t)(cpl0_stack + CPL0STACK_SIZE);
-	if (rip >= (uintptr_t)pf_kentry && rip < (uintptr_t)pf_kentry_user_end &&
-	    tss_rsp0() == top - FWD_SIZE) {
-		/* pf_entry's frame: error code, rip, cs, rflags, rsp, ss, just below the
-		 * room it took; CR2 in rax, the user's rax in pc_xcr3. */
-		const uint64_t *f = (const uint64_t *)(uintptr_t)(top - 48);
+	if (rip >= (uintptr_t)pf_kentry && rip < (uintptr_t)pf_kentry_user_end) {
+		/* pf_entry's frame: error code, rip, cs, rflags, rsp, ss, at the top of its
+		 * stack (IST_PF); CR2 in rax, the user's rax in pc_xcr3. */
+		const uint64_t *f = (const uint64_t *)(uintptr_t)(ist_pf_stack +
+		    ISTSTACK_SIZE - 48);
 		tf->tf_cr2 = tf->tf_rax;
 		tf->tf_rax = pc->pc_xcr3;
 		pc->pc_xcr3 = pc->pc_kcr3;
@@ -340,7 +326,6 @@ int trap_user_window(struct trapframe *tf)
 		tf->tf_rflags = f[3];
 		tf->tf_rsp = f[4];
 		tf->tf_ss = f[5];
-		tss_rsp0_set(top);
 		trap_window_counts[TW_FAULT]++;
 		return TW_FAULT;
 	}
