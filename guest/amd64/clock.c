@@ -28,6 +28,7 @@ void (*clock_tick_hook)(void);
 
 static enum { CLOCK_OFF, CLOCK_DEADLINE, CLOCK_ONESHOT, CLOCK_PERIODIC } clock_mode;
 static uint64_t clock_events;
+static uint64_t clock_arms;
 
 static void clock_intr(struct trapframe *tf)
 {
@@ -57,6 +58,11 @@ unsigned clock_rate(void)
 uint64_t clock_nevents(void)
 {
 	return clock_events;
+}
+
+uint64_t clock_narms(void)
+{
+	return clock_arms;
 }
 
 void clock_start(unsigned hz)
@@ -111,6 +117,7 @@ void clock_set_deadline(uint64_t tsc)
 			return;
 		clock_event_init();
 	}
+	clock_arms++;
 	if (clock_mode == CLOCK_DEADLINE) {
 		wrmsr(MSR_TSC_DEADLINE, tsc);   /* 0 disarms; a past deadline fires at once */
 		return;

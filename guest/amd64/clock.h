@@ -26,5 +26,7 @@ unsigned clock_rate(void);
 void clock_set_deadline(uint64_t tsc);
 /* Timer interrupts taken so far, either use. */
 uint64_t clock_nevents(void);
+/* clock_set_deadline calls that reached the timer: each a WRMSR or an LAPIC write. */
+uint64_t clock_narms(void);
 
 #endif /* AMD64_CLOCK_H */

@@ -110,6 +110,35 @@ KTEST(sched, yield_round_robin)
 		KT_ASSERT_MSG(ks.log[i] == i % 3 + 1, "turn %d went to %d", i, ks.log[i]);
 }
 
+/* Switches do not re-arm the timer: each move of the slice's end is later than the
+ * deadline armed already (sched_timer_update arms only earlier ones; arming is a trap
+ * into CPL 0 here). 200 switches between two yielding threads arm it a few times at
+ * most: once for the first slice, then once each time that one fires early. */
+static void ks_yield_many(void *arg)
+{
+	for (int i = 0; i < 100; i++)
+		thread_yield();
+	(void)arg;
+}
+
+KTEST(sched, switches_leave_the_timer)
+{
+	struct thread *td[2];
+	uint64_t sw0 = sched_nswitches(), arms0 = clock_narms();
+
+	for (int i = 0; i < 2; i++)
+		td[i] = thread_create("ks-yield", PRI_KERN + 1, ks_yield_many, NULL, true,
+		    M_WAITOK);
+	for (int i = 0; i < 2; i++)
+		KT_ASSERT_EQ(thread_join(td[i]), 0);
+	uint64_t sw = sched_nswitches() - sw0, arms = clock_narms() - arms0;
+	ktest_log("sched: %lu switches armed the timer %lu times\n", (unsigned long)sw,
+	    (unsigned long)arms);
+	KT_ASSERT(sw >= 200);
+	KT_ASSERT_MSG(arms <= 8, "%lu arms for %lu switches", (unsigned long)arms,
+	    (unsigned long)sw);
+}
+
 /* ---- sleep and wakeup ------------------------------------------------------------ */
 
 static struct mtx ks_mtx = { .mtx_name = "ks" };

@@ -28,7 +28,9 @@ struct runq {
 static struct runq sched_runq;                  /* S */
 static bool sched_started;                      /* S */
 static uint64_t sched_switches;                 /* S */
-static uint64_t sched_armed;                    /* S: the deadline the timer holds (TSC) */
+static uint64_t sched_armed;                    /* S: the deadline the timer holds (TSC),
+                                                   0 for none; never later than what is
+                                                   due (sched_timer_update) */
 
 static void runq_add(struct runq *rq, struct thread *td, bool head)
 {
@@ -214,7 +216,12 @@ void sched_timer_update(void)
 	    runq_best(&sched_runq) <= cur->td_pri &&
 	    (when == 0 || cur->td_slice_end < when))
 		when = cur->td_slice_end;
-	if (when == sched_armed)
+	/* Only an earlier deadline is armed. A later one, or none, leaves the armed one to
+	 * fire early, once: sched_clock then finds nothing due and arms what is. Arming is
+	 * a WRMSR, which in this deprivileged kernel is a trap into CPL 0 (~25 us on
+	 * kvm_pvm), and every switch moves the slice's end: it used to cost a switch one
+	 * or two of them; an early firing costs about as much, once a slice. */
+	if (when == sched_armed || (sched_armed != 0 && (when == 0 || when > sched_armed)))
 		return;
 	sched_armed = when;
 	clock_set_deadline(when);
