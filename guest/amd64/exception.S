@@ -463,9 +463,9 @@ trap_return_user_end:
 
 /*
  * A system call from the trampoline (ud_entry), at CPL 3 on the kernel's root, on the
- * user's stack; the user's rax in pc_scratch. Until pc_user is cleared this is user
- * mode for the stubs: a trap here lands on the kernel stack and trap_user finishes the
- * entry (kern_proc.c: syscall_entry_window), so no trap ever runs on the user's stack.
+ * user's stack; the user's rax in pc_xcr3. Until pc_user is cleared this is user mode
+ * for the stubs: a trap here lands on the kernel stack and trap_user finishes the
+ * entry (trap.c: trap_user_window), so no trap ever runs on the user's stack.
  * Then the frame trap_kentry_user would have built for the trampoline's #UD.
  */
 	.p2align 4

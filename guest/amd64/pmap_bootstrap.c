@@ -136,7 +136,7 @@ static void pmap_stub_map(const void *va, uint64_t len, uint64_t bits)
 /*
  * The tables of user mode's root for slot PMAP_STUB_SLOT (KERNBASE's), shared by every
  * process: what the CPU and the stubs touch before the kernel's root is loaded again
- * (exception.S: trap_from_user, kreq_return_user) and nothing else. Supervisor-only but
+ * (exception.S: the entries from user mode, the returns to it) and nothing else. Supervisor-only but
  * the syscall trampoline's page. Three pages, never freed.
  * => once, after pmap_init, before the first process.
  */
