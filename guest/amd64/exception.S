@@ -1,14 +1,17 @@
 /*
  * Trap entry. The kernel runs at CPL 3 (docs/deprivileged-kernel.md); what runs at CPL 0
  * is here, every path short and counted, because each instruction at CPL 0 is emulated
- * on kvm_pvm (~1.5 us).
+ * on kvm_pvm (~2 us).
  *
- * 256 stubs at the fixed address TRAP_STUBS_VA, TRAP_STUB_SIZE bytes apart, and an IDT
- * whose gates the assembler computes from that address (no run-time setup). Each stub
- * pushes a zero error code when the CPU pushes none, then its vector, and jumps to
- * trap_common; vector 3 (int3, the kernel's request) goes to kreq_entry instead.
+ * Two IDTs at one address: the CPU reads the IDT through the root that is loaded, and
+ * user mode's root maps idt_user where the kernel's maps idt (pmap_stub_init). So the
+ * gate a trap takes says which mode it interrupted. Each IDT's gates lead to a table of
+ * 256 stubs at a fixed address, TRAP_STUB_SIZE bytes apart (the assembler computes every
+ * gate: no run-time setup), or straight to a hot entry (CPL0_ENTRY_VA): the system call
+ * (ud_entry), the user page fault (pf_entry), the returns to user mode (de_entry,
+ * gp_entry). A stub pushes a zero error code when the CPU pushes none, then its vector.
  *
- * trap_common, from CPL 3 (the kernel), an exception or an interrupt the kernel has not
+ * trap_kernel, from the kernel (CPL 3), an exception or an interrupt the kernel has not
  * masked: "forwarding". The CPU has pushed its frame on the CPL 0 stack (TSS.RSP0); the
  * stub adds %rax and %cr2 to it, lowers TSS.RSP0 below it (a trap before the kernel has
  * copied the frame pushes below, not over it) and irets to trap_kentry at CPL 3 with
@@ -21,12 +24,10 @@
  * here) or one that arrives at CPL 0 (inside KREQ_HALT) is only recorded in
  * intr_pending, without EOI; the kernel runs it when it unmasks.
  *
- * From user mode (pc_user set: kernel and user share the CPL 3 selectors, so only this
- * per-CPU byte tells them apart) every trap is forwarded, to trap_kentry_user on the
- * thread's kernel stack (pc_kstack_top) rather than on the interrupted stack; its
- * return to user mode is a divide error at kret_insn (de_entry). A system call, the
- * trampoline's #UD, has a shorter entry of its own (ud_entry). A user int3 is forwarded
- * as #BP.
+ * From user mode every trap is forwarded by trap_from_user, to trap_kentry_user on the
+ * thread's kernel stack (pc_kstack_top) rather than on the interrupted stack; its return
+ * to user mode is a divide error at kret_insn (de_entry). A user int3 is forwarded as
+ * #BP.
  *
  * An exception at CPL 0 is a bug in this file: trap_fatal_cpl0 prints it and stops.
  *
@@ -83,39 +84,67 @@
 #define FWD_VECTOR      16
 
 
-	.section .trapstubs, "ax"
-	.globl trap_stubs
-trap_stubs:
+/*
+ * Two stub tables, one per IDT: the kernel's (TRAP_STUBS_VA) lead to trap_kernel, user
+ * mode's (UTRAP_STUBS_VA) to trap_from_user. The IDT is read through the root that is
+ * loaded when a trap comes, and user mode's root maps its own (idt_user) at the IDT's
+ * address (pmap_stub_init): so a stub knows the mode it interrupted from which table it
+ * is in, and no per-CPU mode word is written at any switch or read at any trap.
+ */
+.macro STUB_TABLE target, bp, db, direct0, direct1
 	vec = 0
 	.rept 256
 	.balign TRAP_STUB_SIZE
 	.if vec == T_BP
-	jmp kreq_entry
-	.elseif vec == T_UD || vec == T_DE || vec == T_PF || vec == T_GP
+	jmp \bp
+	.elseif vec == T_DB
+	pushq $0
+	pushq $vec
+	jmp \db
+	.elseif vec == \direct0 || vec == \direct1
 	ud2                             /* the IDT points elsewhere (CPL0_ENTRY_VA) */
 	.else
 	.if !HAS_ERR(vec)
 	pushq $0
 	.endif
 	pushq $vec
-	jmp trap_common
+	jmp \target
 	.endif
 	vec = vec + 1
 	.endr
+.endm
+
+	.section .trapstubs, "ax"
+	.globl trap_stubs
+trap_stubs:
+	STUB_TABLE trap_kernel, kreq_entry, trap_db, T_DE, T_GP
 	/* kernel.ld checks that the stubs fit their page (jmp sizes are known only then). */
 
+	.section .utrapstubs, "ax"
+	.globl utrap_stubs
+utrap_stubs:
+	STUB_TABLE trap_from_user, user_breakpoint, trap_from_user, T_UD, T_PF
+
 	.section .cpl0.text, "ax"
-/* CPL 0. Stack: vector, error code, rip, cs, rflags, rsp, ss. */
+/* A trap on the kernel's root: from the kernel, or from CPL 0 (inside KREQ_HALT). Stack:
+ * vector, error code, rip, cs, rflags, rsp, ss. */
 	.p2align 4
-trap_common:
+trap_kernel:
 	testb $3, 24(%rsp)
 	jz trap_cpl0                    /* 2 instructions to here */
-	cmpb $0, %gs:PC_USER
-	jne trap_from_user
 	cmpq $T_NEXCEPT, (%rsp)
-	jb trap_forward
-	cmpb $0, intr_soft_mask(%rip)
-	jne intr_defer                  /* 6 to here for an interrupt */
+	jb trap_forward                 /* 4 to here for an exception */
+	/* An interrupt in syscall_kentry's first instructions, still on the user's stack:
+	 * taken as the user's (trap_from_user), the vector marked so that trap_user_window
+	 * finishes the system call; nothing runs on the user's stack. Only interrupts:
+	 * those instructions raise no exception (a TF is cleared by SFMASK, or is a
+	 * program's own jump to the trampoline: see trap_db). */
+	cmpq $syscall_kentry_end, 16(%rsp)
+	jae 1f
+	cmpq $syscall_kentry, 16(%rsp)
+	jae trap_syscall_window
+1:	cmpb $0, intr_soft_mask(%rip)
+	jne intr_defer                  /* 10 to here for an interrupt */
 trap_forward:                           /* 11 more */
 	subq $FWD_SIZE, tss+4(%rip)
 	pushq %rax
@@ -129,23 +158,34 @@ trap_forward:                           /* 11 more */
 	pushq $trap_kentry
 	iretq
 
-/* User mode to the kernel: the kernel's root, then trap_kentry_user on the thread's
- * kernel stack, in kernel mode. 18 instructions. Until the root is switched only what
+/* #DB on the kernel's root: in syscall_kentry's first instructions it is the TF of a
+ * program that jumped to the trampoline itself (SFMASK clears it for `syscall`), the
+ * user's as trap_kernel's interrupts there are. */
+trap_db:
+	cmpq $syscall_kentry_end, 16(%rsp)
+	jae trap_kernel
+	cmpq $syscall_kentry, 16(%rsp)
+	jb trap_kernel
+trap_syscall_window:
+	orq $TRAP_WINDOW, (%rsp)
+	jmp trap_from_user_cpl3
+
+/* User mode to the kernel (user mode's IDT): the kernel's root, then trap_kentry_user on
+ * the thread's kernel stack. 16 instructions. Until the root is switched only what
  * user mode's root maps for the stubs may be touched (pmap_stub_init): this code, the
- * TSS, the CPL 0 stacks, the per-CPU records. The root the trap found is kept: a trap
- * in the window of a hot entry (pf_kentry, syscall_kentry) finds the kernel's, which
- * no program can load, and that is how trap_user_window knows one. */
+ * TSS, the CPL 0 stacks, the per-CPU records. A trap at CPL 0 on user mode's root (the
+ * return's last instructions: a bug) takes the kernel's root and is fatal. */
 trap_from_user:
+	testb $3, 24(%rsp)
+	jz trap_cpl0_uroot
+trap_from_user_cpl3:
 	subq $FWD_SIZE, tss+4(%rip)
 	pushq %rax
-	movq %cr3, %rax
-	movq %rax, %gs:PC_TRAP_CR3
 	movq %gs:PC_KCR3, %rax          /* the kernel's root: user mode's maps only these stubs */
 	movq %rax, %cr3
 	movq %cr2, %rax
 	pushq %rax
 	movq %rsp, %rax
-	movb $0, %gs:PC_USER
 	pushq $(GSEL_UDATA | SEL_UPL)
 	pushq %gs:PC_KSTACK_TOP
 	pushq $KERNEL_RFLAGS
@@ -156,11 +196,10 @@ trap_from_user:
 /* The hot entries, at the fixed addresses the IDT names (vmparam.h: CPL0_ENTRY_VA). */
 	.section .cpl0.entry, "ax"
 /*
- * #DE. At kret_insn it is the kernel's return to user mode (trap_return_user): %rax holds
- * the user's root, and the kernel left the user's rax and iret frame in this CPU's
- * record (pc_ret_rax..). 7 instructions. Anything else is a divide error. (pc_user is
- * set here, not by the kernel before the trap: a trap between the two would be taken
- * for the user's, and nothing the user cannot forge would tell it apart.)
+ * #DE, the kernel's IDT. At kret_insn it is the kernel's return to user mode
+ * (trap_return_user): %rax holds the user's root, and the kernel left the user's rax
+ * and iret frame in this CPU's record (pc_ret_rax..). 6 instructions. Anything else is
+ * the kernel's divide error.
  */
 	.org DE_ENTRY_VA - CPL0_ENTRY_VA
 	.globl de_entry
@@ -168,25 +207,23 @@ de_entry:
 	cmpq $kret_insn, (%rsp)
 	jne 1f
 	movq %rax, %cr3
-	movb $1, %gs:PC_USER
 	movq %gs:PC_RETP, %rsp
 	popq %rax
 	iretq
 1:	pushq $0
 	pushq $T_DE
-	jmp trap_common
+	jmp trap_kernel
 
 /*
- * #UD. From the syscall trampoline it is a system call (kvm_pvm's `syscall` lands there
- * at CPL 3: PLATFORM.md), and this is the whole of its entry at CPL 0: the kernel's root
- * and an iretq to syscall_kentry on the frame the CPU pushed, which holds the user's rsp.
- * Its rflags are the user's less what SFMASK clears (TF, DF, AC, NT: kern_proc.c), fit
- * for the kernel; the user's own are in r11, its return address in rcx, as `syscall`
- * leaves them. One xchg gives the kernel's root and leaves the user's rax in pc_xcr3.
- * pc_user stays set: syscall_kentry's first instructions, which move to the kernel
- * stack, still count as user mode (trap_user). 6 instructions (the IDT's gate leads
- * here directly). Only the trampoline's #UD comes this way: its
- * address is in no other code (the kernel never executes it), so the rip is the check.
+ * #UD, user mode's IDT. From the syscall trampoline it is a system call (kvm_pvm's
+ * `syscall` lands there at CPL 3: PLATFORM.md), and this is the whole of its entry at
+ * CPL 0: the kernel's root and an iretq to syscall_kentry on the frame the CPU pushed,
+ * which holds the user's rsp. Its rflags are the user's less what SFMASK clears (TF, DF,
+ * AC, NT: trap.c), fit for the kernel; the user's own are in r11, its return address in
+ * rcx, as `syscall` leaves them. One xchg gives the kernel's root and leaves the user's
+ * rax in pc_xcr3. syscall_kentry's first instructions, on the user's stack, are the
+ * user's for a trap (trap_kernel). 6 instructions (the IDT's gate leads here directly).
+ * Any other #UD is the program's.
  */
 	.org UD_ENTRY_VA - CPL0_ENTRY_VA
 	.globl ud_entry
@@ -199,36 +236,33 @@ ud_entry:
 	iretq
 1:	pushq $0
 	pushq $T_UD
-	jmp trap_common
+	jmp trap_from_user_cpl3
 
 /*
- * #PF, on its own stack (IST_PF), where the CPU's frame waits for pf_kentry to copy it
- * without any interrupt pushing over it. From user mode: the kernel's root (one xchg, as
- * ud_entry), CR2 in rax, and an iretq through the per-CPU frame to pf_kentry on the
- * thread's kernel stack. pc_user stays set: pf_kentry clears it. 7 instructions, against
- * trap_common's 20.
+ * #PF, user mode's IDT, on its own stack (IST_PF), where the CPU's frame waits for
+ * pf_kentry to copy it without any interrupt pushing over it: the kernel's root (one
+ * xchg, as ud_entry), CR2 in rax, and an iretq through the per-CPU frame to pf_kentry
+ * on the thread's kernel stack. 5 instructions. (The kernel's own page faults go
+ * through its stub table.)
  */
 	.org PF_ENTRY_VA - CPL0_ENTRY_VA
 	.globl pf_entry
 pf_entry:
-	cmpb $0, %gs:PC_USER
-	je 1f
 	xchgq %rax, %gs:PC_XCR3
 	movq %rax, %cr3
 	movq %cr2, %rax
 	movq %gs:PC_PF_FRAMEP, %rsp
 	iretq
-1:	pushq $T_PF
-	jmp trap_common
 
 /*
- * #GP. At kret_pte_insn (a hlt) it is the return to user mode with one page-table entry
+ * #GP, the kernel's IDT. At kret_pte_insn (a hlt) it is the return to user mode with one
+ * page-table entry
  * to store first (pmap_md_pte_defer: a user fault's new entry): the entry's kernel
  * address in %rdi; in this CPU's record, the value (pc_pte_val), then the user's rdi,
  * rax and iret frame, popped in that order, the first into the entry. A store made
  * here, at CPL 0 (emulated), costs KVM no write-protection fault of the page table,
- * which the kernel's own store after a root switch does. 9 instructions. Anything else
- * is a general-protection fault.
+ * which the kernel's own store after a root switch does. 8 instructions. Anything else
+ * is the kernel's general-protection fault.
  */
 	.org GP_ENTRY_VA - CPL0_ENTRY_VA
 	.globl gp_entry
@@ -238,12 +272,11 @@ gp_entry:
 	movq %gs:PC_RETP_PTE, %rsp
 	popq (%rdi)                     /* the entry, through the kernel's root */
 	movq %rax, %cr3
-	movb $1, %gs:PC_USER
 	popq %rdi
 	popq %rax
 	iretq
 1:	pushq $T_GP
-	jmp trap_common
+	jmp trap_kernel
 
 	.section .cpl0.text, "ax"
 
@@ -265,6 +298,12 @@ intr_defer:
 	addq $16, %rsp
 	iretq
 
+/* A trap at CPL 0 on user mode's root: the kernel's root for trap_cpl0's C half. */
+trap_cpl0_uroot:
+	pushq %rax
+	movq %gs:PC_KCR3, %rax
+	movq %rax, %cr3
+	popq %rax
 trap_cpl0:
 	cmpq $T_NEXCEPT, (%rsp)
 	jae intr_defer                  /* woke KREQ_HALT: the kernel runs it after */
@@ -278,14 +317,13 @@ trap_cpl0:
 	ud2
 
 /*
- * int3 from CPL 3: a kernel request (amd64/kreq.h). Stack: rip, cs, rflags, rsp, ss.
- * Op in %rax, arguments in %rdi, %rsi; the result in %rax. 4 instructions and the op's.
- * (The return to user mode is not a request: de_entry, without the op's dispatch.)
+ * int3 on the kernel's IDT: a kernel request (amd64/kreq.h). Stack: rip, cs, rflags,
+ * rsp, ss. Op in %rax, arguments in %rdi, %rsi; the result in %rax. 3 instructions and
+ * the op's. (The return to user mode is not a request: de_entry, without the op's
+ * dispatch.)
  */
 	.p2align 4
 kreq_entry:
-	cmpb $0, %gs:PC_USER
-	jne user_breakpoint
 	cmpq $KREQ_COUNT, %rax
 	jae kreq_bad
 	jmp *kreq_table(, %rax, 8)
@@ -463,9 +501,10 @@ trap_return_user_end:
 
 /*
  * A system call from the trampoline (ud_entry), at CPL 3 on the kernel's root, on the
- * user's stack; the user's rax in pc_xcr3. Until pc_user is cleared this is user mode
- * for the stubs: a trap here lands on the kernel stack and trap_user finishes the
- * entry (trap.c: trap_user_window), so no trap ever runs on the user's stack.
+ * user's stack; the user's rax in pc_xcr3. Until the kernel stack is taken a trap here
+ * is the user's (trap_kernel, trap_db): it lands on the kernel stack and trap_user
+ * finishes the entry (trap.c: trap_user_window), so no trap ever runs on the user's
+ * stack.
  * Then the frame trap_kentry_user would have built for the trampoline's #UD.
  */
 	.p2align 4
@@ -474,7 +513,6 @@ syscall_kentry:
 	movq %rsp, %gs:PC_URSP
 syscall_kentry_sp:
 	movq %gs:PC_KSTACK_TOP, %rsp
-	movb $0, %gs:PC_USER
 syscall_kentry_end:
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq %gs:PC_XCR3
@@ -504,15 +542,9 @@ syscall_kentry_copied:                          /* trap.c: no switch before this
  * window as trap_kentry_user's (trap.c).
  */
 	.p2align 4
-	.globl pf_kentry, pf_kentry_user_end, pf_kentry_copied
+	.globl pf_kentry, pf_kentry_copied
 pf_kentry:
 	cld
-	/* Until here user mode for the stubs (pf_entry left pc_user set): a trap before
-	 * this store is taken as the user's, and trap_user_window finishes this entry for
-	 * it. (cld first: with debug.trapwin the #DB of a TF set in pc_pf_rflags lands
-	 * here.) */
-	movb $0, %gs:PC_USER
-pf_kentry_user_end:
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq %gs:PC_XCR3
 	PUSH_RBX_TO_R15
@@ -545,15 +577,19 @@ proc_enter_user:
 	movq %rdi, %rsp
 	jmp trap_return_user
 
-/* The IDT: interrupt gates (IF cleared on entry to CPL 0), DPL 0 except #BP (the
- * kernel's int3 requests come from CPL 3), IST stacks for #DF, NMI, #MC. */
-	.section .rodata
-	.balign 4096
-	.globl idt
-idt:
+/* The IDTs: interrupt gates (IF cleared on entry to CPL 0), DPL 0 except #BP (the
+ * kernel's int3 requests come from CPL 3; a program's int3 is SIGTRAP), IST stacks for
+ * #DF, NMI, #MC and #PF. The kernel's (idt) and user mode's (idt_user, mapped at idt's
+ * address in user mode's root) differ in their stubs and direct entries only. */
+.macro IDT_TABLE stubs, dv0, da0, dv1, da1
 	vec = 0
 	.rept 256
-	addr = TRAP_STUBS_VA + vec * TRAP_STUB_SIZE
+	addr = \stubs + vec * TRAP_STUB_SIZE
+	.if vec == \dv0
+	addr = \da0
+	.elseif vec == \dv1
+	addr = \da1
+	.endif
 	.if vec == T_DF
 	ist = IST_DF
 	.elseif vec == T_NMI
@@ -565,15 +601,6 @@ idt:
 	.else
 	ist = 0
 	.endif
-	.if vec == T_DE
-	addr = DE_ENTRY_VA
-	.elseif vec == T_UD
-	addr = UD_ENTRY_VA
-	.elseif vec == T_PF
-	addr = PF_ENTRY_VA
-	.elseif vec == T_GP
-	addr = GP_ENTRY_VA
-	.endif
 	.if vec == T_BP
 	type = 0xee
 	.else
@@ -584,6 +611,16 @@ idt:
 	.quad (addr >> 32) & 0xffffffff
 	vec = vec + 1
 	.endr
+.endm
+
+	.section .rodata
+	.balign 4096
+	.globl idt, idt_user
+idt:
+	IDT_TABLE TRAP_STUBS_VA, T_DE, DE_ENTRY_VA, T_GP, GP_ENTRY_VA
+	.balign 4096
+idt_user:
+	IDT_TABLE UTRAP_STUBS_VA, T_UD, UD_ENTRY_VA, T_PF, PF_ENTRY_VA
 
 	.balign 8
 	.word 0, 0, 0

@@ -13,7 +13,6 @@
 /* %gs offsets, for the stubs (exception.S). */
 #define PC_SELF         0
 #define PC_CURTHREAD    8
-#define PC_USER         16
 #define PC_KCR3         24
 #define PC_UCR3         32
 #define PC_XCR3         40
@@ -28,7 +27,6 @@
 #define PC_RET_RAX      136
 #define PC_RET_RIP      144     /* then cs, rflags, rsp, ss */
 #define PC_PTE_ADDR     184
-#define PC_TRAP_CR3     192
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -43,8 +41,7 @@ struct thread;
 struct pcpu {
 	struct pcpu *pc_self;           /* C: %gs:0 */
 	struct thread *pc_curthread;    /* P: %gs:8, what runs here */
-	uint8_t pc_user;                /* P: %gs:16, 1 while user mode runs (the stubs
-	                                   write it, and syscall_kentry: exception.S) */
+	uint64_t pc_spare;              /* %gs:16 */
 	uint64_t pc_kcr3;               /* P: %gs:24, the root the kernel runs on here: a
 	                                   trap from user mode loads it */
 	uint64_t pc_ucr3;               /* P: %gs:32, that pmap's user root: the return to
@@ -75,9 +72,6 @@ struct pcpu {
 	uint64_t pc_ret_rip, pc_ret_cs, pc_ret_rflags, pc_ret_rsp, pc_ret_ss;
 	/* P: %gs:184, that entry's address, or 0 for none. */
 	uint64_t pc_pte_addr;
-	uint64_t pc_trap_cr3;           /* P: %gs:192, CR3 when the last trap from user mode
-	                                   came by trap_from_user: the kernel's root for a
-	                                   trap in an entry's window (trap_user_window) */
 	bool pc_pte_defer;              /* P: a user fault is being resolved: its entry
 	                                   may be left for the return (trap_user) */
 	uint64_t pc_fsbase;             /* P: FS base as loaded (a thread's td_fsbase) */
@@ -93,7 +87,6 @@ struct pcpu {
 _Static_assert(__builtin_offsetof(struct pcpu, pc_self) == PC_SELF, "pc_self at %gs:0");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_curthread) == PC_CURTHREAD,
     "pc_curthread at %gs:8");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_user) == PC_USER, "pc_user at %gs:16");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_kcr3) == PC_KCR3, "pc_kcr3 at %gs:24");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_ucr3) == PC_UCR3, "pc_ucr3 at %gs:32");
 _Static_assert(__builtin_offsetof(struct pcpu, pc_xcr3) == PC_XCR3, "pc_xcr3 at %gs:40");
@@ -111,8 +104,8 @@ _Static_assert(__builtin_offsetof(struct pcpu, pc_retp) == PC_RETP &&
     __builtin_offsetof(struct pcpu, pc_ret_rip) == PC_RET_RIP &&
     __builtin_offsetof(struct pcpu, pc_ret_ss) == PC_RET_RIP + 32,
     "the return area at %gs:104..184");
-_Static_assert(__builtin_offsetof(struct pcpu, pc_pte_addr) == PC_PTE_ADDR &&
-    __builtin_offsetof(struct pcpu, pc_trap_cr3) == PC_TRAP_CR3, "pc_pte_addr at %gs:184");
+_Static_assert(__builtin_offsetof(struct pcpu, pc_pte_addr) == PC_PTE_ADDR,
+    "pc_pte_addr at %gs:184");
 
 extern struct pcpu pcpu_array[MAXCPU];
 extern int pcpu_count;

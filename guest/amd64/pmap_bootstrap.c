@@ -106,7 +106,7 @@ void pmap_bootstrap(const struct bootinfo *bi)
 /* ---- user mode's view of the kernel ------------------------------------------------ */
 
 extern char trap_stubs[], tss[], idt[], cpl0_stack[], ist_df_stack[], ist_nmi_stack[];
-extern char ist_mc_stack[], ist_pf_stack[], __cpl0_text_start[], __cpl0_text_end[], __usertramp_start[];
+extern char ist_mc_stack[], ist_pf_stack[], idt_user[], utrap_stubs[], __cpl0_text_start[], __cpl0_text_end[], __usertramp_start[];
 extern struct pcpu pcpu_array[];
 
 /* A page of 0xff: every port refused. The TSS's I/O bitmap address maps it in user
@@ -156,13 +156,16 @@ void pmap_stub_init(void)
 	pdpt[pmap_pdpt_index(KERNBASE)] = VM_PAGE_TO_PHYS(m[1]) | PMAP_STUB_UPDE;
 	pd[pmap_pd_index(KERNBASE)] = VM_PAGE_TO_PHYS(m[2]) | PMAP_STUB_UPDE;
 
-	pmap_stub_map(trap_stubs, PAGE_SIZE, PG_V | PG_A);              /* executable */
 	pmap_stub_map(__cpl0_text_start, (uint64_t)(__cpl0_text_end - __cpl0_text_start),
 	    PG_V | PG_A);
 	pmap_stub_map(tss, PAGE_SIZE, PMAP_STUB_SV | PG_RW | PG_M);     /* RSP0, GDT */
 	pmap_stub_pt[pmap_pt_index((uint64_t)(uintptr_t)tss + TSS_IOMAP_OFF)] =
 	    ((uint64_t)(uintptr_t)pmap_iomap_deny - KERNBASE) | PMAP_STUB_SV;
-	pmap_stub_map(idt, PAGE_SIZE, PMAP_STUB_SV);
+	/* User mode's IDT where the kernel's is (exception.S): its gates lead to the stubs
+	 * that take a trap for the user's. */
+	pmap_stub_pt[pmap_pt_index((uint64_t)(uintptr_t)idt)] =
+	    ((uint64_t)(uintptr_t)idt_user - KERNBASE) | PMAP_STUB_SV;
+	pmap_stub_map(utrap_stubs, PAGE_SIZE, PG_V | PG_A);             /* executable */
 	pmap_stub_map(cpl0_stack, CPL0STACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
 	pmap_stub_map(ist_df_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);
 	pmap_stub_map(ist_nmi_stack, ISTSTACK_SIZE, PMAP_STUB_SV | PG_RW | PG_M);

@@ -16,7 +16,6 @@
 #include "amd64/trap.h"
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
-#include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -281,55 +280,25 @@ void trap_intr(struct trapframe *tf)
 		intr_enable_slow();
 }
 
-uint64_t trap_window_counts[3];
+uint64_t trap_window_count;
 
 int trap_user_window(struct trapframe *tf)
 {
-	extern const char syscall_kentry[], syscall_kentry_sp[], syscall_kentry_end[],
-	    pf_kentry[], pf_kentry_user_end[], syscall_tramp[], ist_pf_stack[];
+	extern const char syscall_kentry_sp[], syscall_tramp[];
 	struct pcpu *pc = pcpu_self();
-	uint64_t rip = tf->tf_rip;
 
-	/*
-	 * Only a genuine window, never a program that jumps to these addresses (its fetch
-	 * faults, or an interrupt comes first, with rip there): a genuine one comes on the
-	 * kernel's root, which the entry loaded and no program can (trap_from_user keeps
-	 * the root it found, and no other entry does). Not the user's rax against pc_xcr3: a program's rax can be
-	 * any number, the kernel's root among them (a forked child's heap address once
-	 * was).
-	 */
-	uint64_t cr3 = pc->pc_trap_cr3;
-
-	pc->pc_trap_cr3 = 0;            /* only this trap's: the fast entries do not set it */
-	if ((int64_t)rip >= 0 || cr3 != pc->pc_kcr3)   /* the user half: no window */
+	/* Only trap_kernel marks a vector, on the kernel's root, which no program can
+	 * load: a program that jumps into syscall_kentry faults on its own root. */
+	if ((tf->tf_vector & TRAP_WINDOW) == 0)
 		return TW_NONE;
-	if (rip >= (uintptr_t)syscall_kentry && rip < (uintptr_t)syscall_kentry_end) {
-		tf->tf_rax = pc->pc_xcr3;
-		pc->pc_xcr3 = pc->pc_kcr3;
-		if (rip >= (uintptr_t)syscall_kentry_sp)
-			tf->tf_rsp = pc->pc_ursp;
-		tf->tf_rip = (uintptr_t)syscall_tramp;
-		trap_window_counts[TW_SYSCALL]++;
-		return TW_SYSCALL;
-	}
-	if (rip >= (uintptr_t)pf_kentry && rip < (uintptr_t)pf_kentry_user_end) {
-		/* pf_entry's frame: error code, rip, cs, rflags, rsp, ss, at the top of its
-		 * stack (IST_PF); CR2 in rax, the user's rax in pc_xcr3. */
-		const uint64_t *f = (const uint64_t *)(uintptr_t)(ist_pf_stack +
-		    ISTSTACK_SIZE - 48);
-		tf->tf_cr2 = tf->tf_rax;
-		tf->tf_rax = pc->pc_xcr3;
-		pc->pc_xcr3 = pc->pc_kcr3;
-		tf->tf_err = f[0];
-		tf->tf_rip = f[1];
-		tf->tf_cs = f[2];
-		tf->tf_rflags = f[3];
-		tf->tf_rsp = f[4];
-		tf->tf_ss = f[5];
-		trap_window_counts[TW_FAULT]++;
-		return TW_FAULT;
-	}
-	return TW_NONE;
+	tf->tf_vector &= ~(uint64_t)TRAP_WINDOW;
+	tf->tf_rax = pc->pc_xcr3;
+	pc->pc_xcr3 = pc->pc_kcr3;
+	if (tf->tf_rip >= (uintptr_t)syscall_kentry_sp)
+		tf->tf_rsp = pc->pc_ursp;
+	tf->tf_rip = (uintptr_t)syscall_tramp;
+	trap_window_count++;
+	return TW_SYSCALL;
 }
 
 void trap_user_init(void)
@@ -341,8 +310,7 @@ void trap_user_init(void)
 	wrmsr(MSR_SFMASK, SYSCALL_FMASK);
 	pc->pc_pf_rip = (uintptr_t)pf_kentry;
 	pc->pc_pf_cs = GSEL_UCODE | SEL_UPL;
-	/* debug.trapwin: every user page fault's entry single-steps into its window. */
-	pc->pc_pf_rflags = KERNEL_RFLAGS | (bootinfo_arg("debug.trapwin") != NULL ? PSL_T : 0);
+	pc->pc_pf_rflags = KERNEL_RFLAGS;
 	pc->pc_pf_ss = GSEL_UDATA | SEL_UPL;
 	pc->pc_pf_framep = &pc->pc_pf_rip;
 	pc->pc_retp = &pc->pc_ret_rax;

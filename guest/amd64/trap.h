@@ -56,6 +56,10 @@
  * the forwarded frame's 9 words, rounded to keep RSP0 16-byte aligned). */
 #define FWD_SIZE        80
 
+/* Marks a trap's vector: it came in syscall_kentry's first instructions and is the
+ * user's (exception.S: trap_syscall_window; trap.c: trap_user_window). */
+#define TRAP_WINDOW     0x100
+
 /* RFLAGS of the kernel: IF set (at CPL 3 kvm_pvm keeps it set anyway; the soft mask
  * decides), bit 1 reserved. IOPL 0: its ports are in the TSS's I/O bitmap. */
 #define KERNEL_RFLAGS   0x202
@@ -84,14 +88,14 @@ void trap_intr(struct trapframe *tf);
  * (exception.S: ud_entry, pf_entry). */
 void trap_user_init(void);
 
-/* A trap from user mode (pc_user set) that came in the kernel's first instructions of
- * a system call or a user page fault, before they cleared pc_user: tf is made the
- * user's trap that entry was for (the trampoline's #UD, or the #PF with its CPU frame
- * and CR2), the entry's per-CPU state given back. => TW_NONE for any other trap. */
-enum { TW_NONE, TW_SYSCALL, TW_FAULT };
+/* A trap that came in syscall_kentry's first instructions, on the user's stack, and was
+ * taken as the user's (its vector marked TRAP_WINDOW): the mark taken off, and tf made
+ * the trampoline's #UD that entry was for, the entry's per-CPU state given back.
+ * => TW_SYSCALL, or TW_NONE for any other trap. */
+enum { TW_NONE, TW_SYSCALL };
 int trap_user_window(struct trapframe *tf);
-/* How many of each (TW_SYSCALL, TW_FAULT) this CPU took: for tests (debug.trapwin). */
-extern uint64_t trap_window_counts[3];
+/* How many this CPU took: for tests (systramp). */
+extern uint64_t trap_window_count;
 /* An exception at CPL 0: a bug of the stubs. tf has no tf_cr2 (the CPU's frame ends at
  * tf_ss); cr2 is passed apart. Prints and stops. */
 void trap_fatal_cpl0(struct trapframe *tf, uint64_t cr2) __attribute__((noreturn));

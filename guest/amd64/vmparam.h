@@ -11,7 +11,8 @@
  *   0xffffffff80101000    TRAP_STUBS_VA: 256 trap entry stubs, TRAP_STUB_SIZE apart
  *   0xffffffff80102000    TSS_VA: the TSS (then the GDT) at a fixed address
  *   0xffffffff80104000    SYSCALL_TRAMP_VA: the syscall trampoline, alone on its page
- *   0xffffffff80105000    CPL0_ENTRY_VA: the hot CPL 0 entries, then the rest of CPL 0
+ *   0xffffffff80105000    UTRAP_STUBS_VA: user mode's 256 trap entry stubs
+ *   0xffffffff80106000    CPL0_ENTRY_VA: the hot CPL 0 entries, then the rest of CPL 0
  *   0xffffffffc0000000  LAPIC_VA: the xAPIC registers (physical 0xfee00000, uncached)
  *
  * The stub and TSS addresses are fixed so that the assembler can compute every IDT gate
@@ -33,8 +34,10 @@
 #define TRAP_STUB_SIZE      16
 #define TSS_VA              0xffffffff80102000
 #define SYSCALL_TRAMP_VA    0xffffffff80104000  /* LSTAR: the page user mode may run */
-/* The CPL 0 entries the IDT names directly (no stub's jmp first): the hot ones. */
-#define CPL0_ENTRY_VA       0xffffffff80105000
+/* User mode's stub table (its IDT's gates; exception.S). */
+#define UTRAP_STUBS_VA      0xffffffff80105000
+/* The CPL 0 entries the IDTs name directly (no stub's jmp first): the hot ones. */
+#define CPL0_ENTRY_VA       0xffffffff80106000
 #define DE_ENTRY_VA         (CPL0_ENTRY_VA + 0x00)      /* #DE: the return to user mode */
 #define UD_ENTRY_VA         (CPL0_ENTRY_VA + 0x40)      /* #UD: system calls */
 #define PF_ENTRY_VA         (CPL0_ENTRY_VA + 0x80)      /* #PF */

@@ -236,9 +236,6 @@ static const struct bi_key {
 	 * self-test that proves a guarded use after free or overrun panics. */
 	{ "vm.memguard", BI_KEY_VALUE, "a malloc type or UMA zone name such as temp" },
 	{ "debug.memguard", BI_KEY_VALUE, "uaf, overrun, underrun or zone-uaf" },
-	/* Single-step into the trap windows of the user-mode entry and return paths
-	 * (amd64/trap.c: trap_user_window), so that tests see them taken. */
-	{ "debug.trapwin", 0, NULL },
 	/* Linux's syntax, one word per device (DESIGN.md); the drivers read it. */
 	{ "virtio_mmio.device", BI_KEY_VALUE | BI_KEY_REPEAT, "SIZE@ADDRESS:IRQ" },
 };
@@ -277,7 +274,7 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 
 		if (key == NULL) {
 			snprintf(msg, msglen, "unknown kernel command-line word '%s'; known: "
-			    "ktest=, verbose, debug.panic=, debug.memguard=, debug.trapwin, vm.blacklist=, vm.memguard=, "
+			    "ktest=, verbose, debug.panic=, debug.memguard=, vm.blacklist=, vm.memguard=, "
 			    "virtio_mmio.device=", w);
 			return false;
 		}

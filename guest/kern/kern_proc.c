@@ -250,10 +250,9 @@ int proc_run_module0(void)
 	/* For "nothing leaked" checks (the integration tests run with -v to see it). */
 	printf("proc: %lu pages free after pid 1, %lu before it\n",
 	    (unsigned long)vm_free_pages_settled(), (unsigned long)free0);
-	/* For the tests of the entries' windows (debug.trapwin, systramp). */
-	printf("proc: traps in entry windows: %lu system calls, %lu page faults\n",
-	    (unsigned long)trap_window_counts[TW_SYSCALL],
-	    (unsigned long)trap_window_counts[TW_FAULT]);
+	/* For the test of the system call's window (systramp). */
+	printf("proc: traps in the system call's entry window: %lu\n",
+	    (unsigned long)trap_window_count);
 	return st;
 }
 
@@ -489,16 +488,17 @@ void trap_user(struct trapframe *tf)
 	int rv;
 
 	KASSERT(intr_enabled(), ("trap_user: interrupts masked in user mode"));
-	/* A trap in the kernel's first instructions of a system call or a page fault,
-	 * still user mode for the stubs: its own business (an interrupt's), then the
-	 * entry it interrupted, which trap_user_window has rebuilt in tf. */
+	/* A trap in the kernel's first instructions of a system call, still on the user's
+	 * stack: its own business (an interrupt's), then the system call, which
+	 * trap_user_window has rebuilt in tf. */
 	int window = trap_user_window(tf);
 	proc_acct_kentry(curthread);
 	if (window != TW_NONE) {
+		vector = (unsigned)tf->tf_vector;
 		if (vector >= T_NEXCEPT)
 			trap_intr(tf);
-		vector = window == TW_SYSCALL ? T_UD : T_PF;
-		tf->tf_vector = vector;
+		vector = T_UD;
+		tf->tf_vector = T_UD;
 	}
 	if (vector >= T_NEXCEPT) {
 		trap_intr(tf);

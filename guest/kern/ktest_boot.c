@@ -355,6 +355,39 @@ KTEST(boot, ist_stacks)
 	KT_ASSERT_EQ((idt[2 * T_UD] >> 32) & 7, 0);
 }
 
+/* A gate's target address. */
+static uint64_t kt_gate_addr(const uint64_t *table, unsigned vec)
+{
+	uint64_t lo = table[2 * vec], hi = table[2 * vec + 1];
+
+	return (lo & 0xffff) | ((lo >> 48) << 16) | ((hi & 0xffffffff) << 32);
+}
+
+/*
+ * The two IDTs (exception.S): the kernel's and user mode's, which user mode's root maps
+ * at the kernel's address. Each gate leads into its own stub table, but for the hot
+ * entries, which only one of them has: the returns (#DE, #GP) the kernel's, the system
+ * call and the page fault (#UD, #PF) user mode's. Same IST slots, same gate types.
+ */
+KTEST(boot, two_idts)
+{
+	extern const uint64_t idt[], idt_user[];
+
+	for (unsigned v = 0; v < 256; v++) {
+		uint64_t k = kt_gate_addr(idt, v), u = kt_gate_addr(idt_user, v);
+		uint64_t kwant = v == T_DE ? DE_ENTRY_VA : v == T_GP ? GP_ENTRY_VA :
+		    TRAP_STUBS_VA + v * TRAP_STUB_SIZE;
+		uint64_t uwant = v == T_UD ? UD_ENTRY_VA : v == T_PF ? PF_ENTRY_VA :
+		    UTRAP_STUBS_VA + v * TRAP_STUB_SIZE;
+
+		KT_ASSERT_MSG(k == kwant, "vector %u: kernel gate %#lx", v, (unsigned long)k);
+		KT_ASSERT_MSG(u == uwant, "vector %u: user gate %#lx", v, (unsigned long)u);
+		/* The same selector, IST slot, type and DPL in both. */
+		KT_ASSERT_EQ(idt[2 * v] & 0x0000ffffffff0000ull,
+		    idt_user[2 * v] & 0x0000ffffffff0000ull);
+	}
+}
+
 /* An armed expectation does not swallow a trap of another vector... which would panic,
  * so check the bookkeeping instead: nothing taken means trap_expect_done is false. */
 KTEST(boot, trap_expect_idle)
