@@ -481,6 +481,12 @@ bool proc_kernel_fault(struct trapframe *tf)
 	return false;
 }
 
+/* 48-bit canonical: bits 63..47 all equal. */
+static inline bool proc_rip_canonical(uint64_t rip)
+{
+	return ((int64_t)rip >> 47) == 0 || ((int64_t)rip >> 47) == -1;
+}
+
 void trap_user(struct trapframe *tf)
 {
 	unsigned vector = (unsigned)tf->tf_vector;
@@ -554,6 +560,14 @@ void trap_user(struct trapframe *tf)
 		}
 	}
 	sig_deliver_pending(tf);
+	/* A return address that is not canonical (a system call's rcx, sigreturn's rip, a
+	 * handler's address) makes iretq fault at CPL 0 on hardware; it is the program's
+	 * SIGSEGV instead, and if its handler is no better, its end. */
+	if (!proc_rip_canonical(tf->tf_rip)) {
+		sig_fault(tf, SIGSEGV, 0x80 /* SI_KERNEL */, 0, "non-canonical return address");
+		if (!proc_rip_canonical(tf->tf_rip))
+			proc_kill_current(SIGSEGV, "non-canonical handler address", 0, tf->tf_rip);
+	}
 	/* Back to user mode with the program's own selectors and flags only. */
 	tf->tf_cs = GSEL_UCODE | SEL_UPL;
 	tf->tf_ss = GSEL_UDATA | SEL_UPL;

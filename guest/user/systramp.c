@@ -8,6 +8,10 @@
  * must still make the call and come back here without a trace of TF. Guest only: on
  * Linux that address is the host kernel's.
  *
+ * Then a call through the trampoline whose return address (rcx) is not canonical: the
+ * kernel's return would fault at CPL 0; the program gets SIGSEGV instead, with si_code
+ * SI_KERNEL, and the kernel is unharmed.
+ *
  * systramp ADDR...: then a jump to each kernel address ADDR (the kernel's own entry
  * code, say), which must fault with SIGSEGV at ADDR and nothing else: a program that
  * lands there is not taken for the kernel's entry.
@@ -59,13 +63,39 @@ static long st_call(unsigned long flags)
 
 static sigjmp_buf st_jmp;
 static volatile uintptr_t st_segv_addr;
+static volatile int st_segv_code;
 
 static void st_on_segv(int sig, siginfo_t *si, void *uctx)
 {
 	(void)sig;
 	(void)uctx;
 	st_segv_addr = (uintptr_t)si->si_addr;
+	st_segv_code = si->si_code;
 	siglongjmp(st_jmp, 1);
+}
+
+/* getpid through the trampoline, returning to a non-canonical address. => 1 when it
+ * ended in SIGSEGV with si_code SI_KERNEL. */
+static int st_noncanonical_return(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = st_on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSEGV, &sa, NULL) != 0)
+		wl_fail("sigaction SIGSEGV failed");
+	st_segv_code = 0;
+	if (sigsetjmp(st_jmp, 1) == 0) {
+		__asm__ volatile(
+		    "movl $39, %%eax\n\t"
+		    "movabsq $0x0000800000000000, %%rcx\n\t"
+		    "movq $0x202, %%r11\n\t"
+		    "jmp *%0"
+		    : : "r"((uintptr_t)SYSCALL_TRAMP_VA) : "rax", "rcx", "r11", "memory", "cc");
+		return 0;
+	}
+	return st_segv_code == SI_KERNEL;
 }
 
 /* A jump to addr, with rax, rcx and r11 as a system call through the trampoline would
@@ -117,6 +147,9 @@ int main(int argc, char **argv)
 		wl_fail("%d SIGTRAPs with TF, not 1 (the one at the trampoline)", (int)st_traps);
 	if (flags & PSL_T)
 		wl_fail("TF still set after the call");
+	if (!st_noncanonical_return())
+		wl_fail("a return to a non-canonical address: no SIGSEGV (SI_KERNEL), si_code %d",
+		    (int)st_segv_code);
 	int jumps = 0;
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -129,6 +162,6 @@ int main(int argc, char **argv)
 			    (unsigned long)st_segv_addr);
 		jumps++;
 	}
-	wl_say("pid=%ld traps=%d jumps=%d ok", pid, (int)st_traps, jumps);
+	wl_say("pid=%ld traps=%d noncanonical=segv jumps=%d ok", pid, (int)st_traps, jumps);
 	return 0;
 }
