@@ -567,13 +567,6 @@ writeable:
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 }
 
-/*
- * pmap_enter_run of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
- * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
- * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
- * no batch (an empty slot needs no invalidation). An entry already there sends the
- * page to the general path. => 1, or 0 on a shortage (nothing changed).
- */
 static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages,
     vm_prot_t prot, int flags);
 
@@ -616,6 +609,13 @@ static inline void pmap_pv_link(vm_page_t m, struct pv_entry *pv, pmap_t pmap,
 	m->md.pv_gen++;
 }
 
+/*
+ * pmap_enter of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
+ * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
+ * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
+ * no batch (an empty slot needs no invalidation). An entry already there sends the
+ * page to the general path. => 0, or ENOMEM on a shortage (nothing changed).
+ */
 static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
@@ -626,7 +626,7 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
 	/* The pv entry first, outside the lock: a shortage leaves nothing behind. */
 	if (pmap_managed(m)) {
 		if ((pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
-			return 0;
+			return ENOMEM;
 		newpte |= PG_MANAGED;
 	}
 	mtx_lock(&pmap->pm_mtx);
@@ -634,13 +634,14 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
 		mtx_unlock(&pmap->pm_mtx);
 		if (pv != NULL)
 			uma_zfree(pmap_pv_zone, pv);
-		return 0;
+		return ENOMEM;
 	}
 	if (__predict_false(*pte & PG_V)) {
 		mtx_unlock(&pmap->pm_mtx);
 		if (pv != NULL)
 			uma_zfree(pmap_pv_zone, pv);
-		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW);
+		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW) == 1 ?
+		    0 : ENOMEM;
 	}
 	ptp->md.md_pt_use++;
 	if (pv != NULL)
@@ -653,7 +654,7 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
-	return 1;
+	return 0;
 }
 
 void pmap_flush_deferred(void)
@@ -662,12 +663,12 @@ void pmap_flush_deferred(void)
 }
 
 /*
- * pmap_enter_run of one page, not a fresh one: the copy-on-write fault's, which
+ * pmap_enter of one page, not a fresh one: the copy-on-write fault's, which
  * replaces the read-only mapping of the page it copied, and prefault's. An old mapping
  * of another page is replaced in place: one exchange, the old page's dirty and
  * referenced state kept, its pv entry moved to the new page (no UMA call either way),
  * the table's use count unchanged, one invalidation. The same page again goes to the
- * general path (new rights on the old entry). => 1, or 0 on a shortage (nothing
+ * general path (new rights on the old entry). => 0, or ENOMEM on a shortage (nothing
  * changed).
  */
 static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
@@ -688,7 +689,7 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	if ((old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
 		mtx_unlock(&pmap->pm_mtx);
 		mtx_unlock(&pmap_pv_mtx);
-		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags);
+		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
 	}
 	/* A pv entry is needed only where the old mapping brings none. */
 	if (managed && (old & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) &&
@@ -729,12 +730,12 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	if ((old & PG_V) != 0 && (pmap == kernel_pmap ||
 	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
 		pmap_md_invl_range(va, va + PAGE_SIZE, pmap == kernel_pmap);
-	return 1;
+	return 0;
 
 shortage:
 	mtx_unlock(&pmap->pm_mtx);
 	mtx_unlock(&pmap_pv_mtx);
-	return 0;
+	return ENOMEM;
 }
 
 /* pmap_enter_run's general case: any run, any flags. */
@@ -795,7 +796,7 @@ again:
 	return i;
 }
 
-/* Two tail calls: neither pays for the other's frame. */
+/* A run of one page is pmap_enter's. */
 int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
     int flags)
 {
@@ -804,15 +805,19 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
 	    npages, (void *)pmap));
 	if (npages == 1)
-		return (flags & PMAP_ENTER_NEW) != 0 ?
-		    pmap_enter_new1(pmap, va, ma[0], prot, flags) :
-		    pmap_enter_one(pmap, va, ma[0], prot, flags);
+		return pmap_enter(pmap, va, ma[0], prot, flags) == 0;
 	return pmap_enter_run_any(pmap, va, ma, npages, prot, flags);
 }
 
+/* Two tail calls, neither paying for the other's frame: the fault's one-page enters
+ * (vm_fault) come here directly, without a run's pointer and count. */
 int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
 {
-	return pmap_enter_run(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
+	KASSERT((va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va),
+	    ("pmap_enter: bad address %#lx for pmap %p", (unsigned long)va, (void *)pmap));
+	if ((flags & PMAP_ENTER_NEW) != 0)
+		return pmap_enter_new1(pmap, va, m, prot, flags);
+	return pmap_enter_one(pmap, va, m, prot, flags);
 }
 
 /* ---- remove and protect ---------------------------------------------------------- */
