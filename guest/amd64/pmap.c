@@ -11,8 +11,9 @@
  *                     covers it. kernel_pmap keeps its page-table pages (the kernel
  *                     half's PML4 entries, copied into every user root, must never
  *                     change; lower levels are kept for simplicity, as FreeBSD does).
- *   pv entries        one per mapping of a managed page (PG_MANAGED in the entry), on
- *                     the page's md.pv_list, from a UMA zone.
+ *   pv entries        one per mapping of a managed page (PG_MANAGED in the entry): the
+ *                     first in the page itself (md.pv_first), any more from a UMA zone,
+ *                     linked from it.
  *   A/D bits          new entries carry PG_A, and PG_M when the access was a write or
  *                     the caller says the page is dirty anyway (vm/pmap.h). A mapping
  *                     removed or write-protected with PG_M set leaves the page dirty
@@ -32,12 +33,6 @@
 #include "vm/vm_errno.h"
 #include "vm/vm_page.h"
 #include "guest/amd64/pmap_int.h"
-
-struct pv_entry {
-	struct pv_entry *pv_next;   /* the page's next mapping */
-	pmap_t pv_pmap;
-	vm_offset_t pv_va;
-};
 
 #ifdef VM_HOST
 struct pmap kernel_pmap_store;      /* pmap_init allocates its root */
@@ -304,33 +299,78 @@ static void pmap_pt_unuse(pmap_t pmap, vm_offset_t va, struct pmap_batch *b)
 
 /* ---- pv entries ------------------------------------------------------------------ */
 
-/* Unlink and return the pv entry of (pmap, va) on m. => pmap_pv_mtx held. */
-static struct pv_entry *pmap_pv_take(vm_page_t m, pmap_t pmap, vm_offset_t va)
+/*
+ * A page's mappings (md_page.h): the first in the page's own slot, md.pv_first, any
+ * more in UMA's entries linked from it. A page mapped once, nearly every anonymous
+ * page, so needs no allocation, and its fault's enter no call.
+ */
+
+/* m's first mapping, or NULL when it has none. */
+static inline struct pv_entry *pmap_pv_head(vm_page_t m)
 {
-	for (struct pv_entry **pp = &m->md.pv_list; *pp != NULL; pp = &(*pp)->pv_next) {
-		struct pv_entry *pv = *pp;
+	return m->md.pv_first.pv_pmap != NULL ? &m->md.pv_first : NULL;
+}
+
+/* Add (pmap, va) to m's mappings: into the page's own slot when that is free, else into
+ * *spare (taken: set to NULL), which the caller must then have.
+ * => pmap_pv_mtx held, or m a page nobody else can reach (PMAP_ENTER_NEW). */
+static inline void pmap_pv_add(vm_page_t m, pmap_t pmap, vm_offset_t va,
+    struct pv_entry **spare)
+{
+	struct pv_entry *first = &m->md.pv_first, *pv;
+
+	if (first->pv_pmap == NULL) {
+		KASSERT(first->pv_next == NULL, ("pmap_pv_add: page %#llx has an empty first "
+		    "pv slot and more", (unsigned long long)VM_PAGE_TO_PHYS(m)));
+		first->pv_pmap = pmap;
+		first->pv_va = va;
+		return;
+	}
+	pv = *spare;
+	*spare = NULL;
+	KASSERT(pv != NULL, ("pmap_pv_add: no pv entry for a second mapping of %#llx",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	pv->pv_pmap = pmap;
+	pv->pv_va = va;
+	pv->pv_next = first->pv_next;
+	first->pv_next = pv;
+}
+
+/* pmap_pv_remove past the first slot. */
+static struct pv_entry *pmap_pv_remove_walk(vm_page_t m, pmap_t pmap, vm_offset_t va)
+{
+	struct pv_entry *pv;
+
+	for (struct pv_entry **pp = &m->md.pv_first.pv_next; (pv = *pp) != NULL;
+	    pp = &pv->pv_next) {
 		if (pv->pv_pmap == pmap && pv->pv_va == va) {
 			*pp = pv->pv_next;
-			m->md.pv_gen++;
 			return pv;
 		}
 	}
-	panic("pmap_pv_take: no pv entry for va %#lx in pmap %p on page %#llx",
+	panic("pmap_pv_remove: no pv entry for va %#lx in pmap %p on page %#llx",
 	    (unsigned long)va, (void *)pmap, (unsigned long long)VM_PAGE_TO_PHYS(m));
 }
 
-/* pmap_pv_take where the entry is likely the list's head (a page mapped once: the
- * COW fault's old page, whose fork copied no mappings), without the call. */
-static inline struct pv_entry *pmap_pv_take_head(vm_page_t m, pmap_t pmap, vm_offset_t va)
+/*
+ * Take (pmap, va) off m's mappings. => the UMA entry that this frees up (the caller
+ * reuses or frees it), or NULL when m had no other mapping. The first slot, a page
+ * mapped once, inline; removing it moves the second mapping into it (that second
+ * entry is the one freed up). => pmap_pv_mtx held.
+ */
+static inline struct pv_entry *pmap_pv_remove(vm_page_t m, pmap_t pmap, vm_offset_t va)
 {
-	struct pv_entry *pv = m->md.pv_list;
+	struct pv_entry *first = &m->md.pv_first, *next = first->pv_next;
 
-	if (__predict_true(pv != NULL && pv->pv_pmap == pmap && pv->pv_va == va)) {
-		m->md.pv_list = pv->pv_next;
-		m->md.pv_gen++;
-		return pv;
+	if (__predict_true(first->pv_pmap == pmap && first->pv_va == va)) {
+		if (next == NULL) {
+			first->pv_pmap = NULL;  /* all-zero again: no mapping */
+			first->pv_va = 0;
+		} else
+			*first = *next;
+		return next;
 	}
-	return pmap_pv_take(m, pmap, va);
+	return pmap_pv_remove_walk(m, pmap, va);
 }
 
 /* What a mapping that is going away (or losing PG_RW) leaves on its page. */
@@ -359,8 +399,10 @@ static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
 	if (old & PG_MANAGED) {
 		vm_page_t m = PHYS_TO_VM_PAGE(old & PG_FRAME);
 		pmap_page_sync(m, old);
-		uma_zfree(pmap_pv_zone, pmap_pv_take(m, pmap, va));
-		if (m->md.pv_list == NULL)
+		struct pv_entry *pv = pmap_pv_remove(m, pmap, va);
+		if (pv != NULL)
+			uma_zfree(pmap_pv_zone, pv);
+		if (pmap_pv_head(m) == NULL)
 			__atomic_fetch_and(&m->aflags, (uint8_t)~PGA_WRITEABLE,
 			    __ATOMIC_RELAXED);
 	}
@@ -519,12 +561,12 @@ static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, 
 }
 
 /*
- * Install newpte at *pte for va: the body of pmap_enter and of each page of
- * pmap_enter_run. pv is a free pv entry for a managed m (consumed: set to NULL) or NULL.
- * => both locks held.
+ * Install newpte at *pte for va: the body of each page of pmap_enter_run. track: a new
+ * mapping of a managed m, added to its pv list (from *spare when its own slot is taken:
+ * pmap_pv_add). => both locks held, or the pmap's for a fresh m (PMAP_ENTER_NEW).
  */
 static void pmap_enter_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
-    uint64_t newpte, struct pv_entry **pv, struct pmap_batch *b)
+    uint64_t newpte, bool track, struct pv_entry **spare, struct pmap_batch *b)
 {
 	uint64_t old = *pte;
 
@@ -549,14 +591,9 @@ static void pmap_enter_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t
 		pmap_remove_pte(pmap, va, pte, b);
 	} else
 		pmap_ptp_of(vm_dmap_to_phys(pte))->md.md_pt_use++;
-	if (*pv != NULL) {
+	if (track) {
 		newpte |= PG_MANAGED;
-		(*pv)->pv_pmap = pmap;
-		(*pv)->pv_va = va;
-		(*pv)->pv_next = m->md.pv_list;
-		m->md.pv_list = *pv;
-		m->md.pv_gen++;
-		*pv = NULL;
+		pmap_pv_add(m, pmap, va, spare);
 	}
 	pmap->pm_stats.resident_count++;
 	if (newpte & PG_W)
@@ -598,17 +635,6 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
 	return pte;
 }
 
-/* Put pv, m's new mapping (pmap, va), on m's list. => pv lock held, or m fresh. */
-static inline void pmap_pv_link(vm_page_t m, struct pv_entry *pv, pmap_t pmap,
-    vm_offset_t va)
-{
-	pv->pv_pmap = pmap;
-	pv->pv_va = va;
-	pv->pv_next = m->md.pv_list;
-	m->md.pv_list = pv;
-	m->md.pv_gen++;
-}
-
 /*
  * pmap_enter of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
  * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
@@ -620,32 +646,31 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
     vm_page_t m, vm_prot_t prot, int flags)
 {
 	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte;
-	struct pv_entry *pv = NULL;
+	bool managed = pmap_managed(m);
 	vm_page_t ptp;
 
-	/* The pv entry first, outside the lock: a shortage leaves nothing behind. */
-	if (pmap_managed(m)) {
-		if ((pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
-			return ENOMEM;
+	/* A fresh page has no mapping: its first goes into its own pv slot, so there is
+	 * nothing to allocate but page tables. */
+	KASSERT(!managed || pmap_pv_head(m) == NULL,
+	    ("pmap_enter: PMAP_ENTER_NEW for page %#llx, which is mapped",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	if (managed)
 		newpte |= PG_MANAGED;
-	}
 	mtx_lock(&pmap->pm_mtx);
 	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL) {
 		mtx_unlock(&pmap->pm_mtx);
-		if (pv != NULL)
-			uma_zfree(pmap_pv_zone, pv);
 		return ENOMEM;
 	}
 	if (__predict_false(*pte & PG_V)) {
 		mtx_unlock(&pmap->pm_mtx);
-		if (pv != NULL)
-			uma_zfree(pmap_pv_zone, pv);
 		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW) == 1 ?
 		    0 : ENOMEM;
 	}
 	ptp->md.md_pt_use++;
-	if (pv != NULL)
-		pmap_pv_link(m, pv, pmap, va);
+	if (managed) {
+		m->md.pv_first.pv_pmap = pmap;
+		m->md.pv_first.pv_va = va;
+	}
 	pmap->pm_stats.resident_count++;
 	if (newpte & PG_W)
 		pmap->pm_stats.wired_count++;
@@ -675,9 +700,9 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
 	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte, old;
-	struct pv_entry *pv = NULL;
+	struct pv_entry *spare = NULL;
 	bool managed = pmap_managed(m);
-	vm_page_t ptp;
+	vm_page_t ptp, om = NULL;
 
 	if (managed)
 		newpte |= PG_MANAGED;
@@ -691,9 +716,13 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 		mtx_unlock(&pmap_pv_mtx);
 		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
 	}
-	/* A pv entry is needed only where the old mapping brings none. */
-	if (managed && (old & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) &&
-	    (pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+	/* UMA's pv entry only where m's own slot is taken (m mapped elsewhere) and the
+	 * old mapping frees none up (its page is mapped nowhere else: pmap_pv_remove). */
+	if ((old & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED))
+		om = PHYS_TO_VM_PAGE(old & PG_FRAME);
+	if (managed && pmap_pv_head(m) != NULL &&
+	    (om == NULL || om->md.pv_first.pv_next == NULL) &&
+	    (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 		goto shortage;
 	if ((old & PG_V) == 0) {
 		ptp->md.md_pt_use++;
@@ -706,25 +735,26 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
 		if (__predict_false(((old ^ newpte) & PG_W) != 0))
 			pmap->pm_stats.wired_count += (newpte & PG_W) != 0 ? 1 : -1;
-		if (old & PG_MANAGED) {
-			vm_page_t om = PHYS_TO_VM_PAGE(old & PG_FRAME);
+		if (om != NULL) {
 			pmap_page_sync(om, old);
-			struct pv_entry *opv = pmap_pv_take_head(om, pmap, va);
-			if (om->md.pv_list == NULL)
+			struct pv_entry *freed = pmap_pv_remove(om, pmap, va);
+			if (pmap_pv_head(om) == NULL)
 				__atomic_fetch_and(&om->aflags, (uint8_t)~PGA_WRITEABLE,
 				    __ATOMIC_RELAXED);
-			if (managed)
-				pv = opv;
-			else
-				uma_zfree(pmap_pv_zone, opv);
+			if (freed != NULL) {
+				KASSERT(spare == NULL, ("pmap_enter_one: two spare pv entries"));
+				spare = freed;
+			}
 		}
 	}
-	if (pv != NULL)
-		pmap_pv_link(m, pv, pmap, va);
+	if (managed)
+		pmap_pv_add(m, pmap, va, &spare);
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
 	mtx_unlock(&pmap_pv_mtx);
+	if (__predict_false(spare != NULL))
+		uma_zfree(pmap_pv_zone, spare);
 	/* The old translation may be cached: gone before the caller goes on (an empty
 	 * slot needs nothing). */
 	if ((old & PG_V) != 0 && (pmap == kernel_pmap ||
@@ -743,7 +773,7 @@ static __attribute__((noinline)) int pmap_enter_run_any(pmap_t pmap, vm_offset_t
     vm_page_t *ma, int npages, vm_prot_t prot, int flags)
 {
 	struct pmap_batch b;
-	struct pv_entry *pv = NULL;
+	struct pv_entry *spare = NULL;
 	uint64_t *pte = NULL;
 	int i;
 
@@ -763,9 +793,12 @@ again:
 	mtx_lock(&pmap->pm_mtx);
 	for (i = 0; i < npages; i++, va += PAGE_SIZE) {
 		vm_page_t m = ma[i];
-		/* The pv entry first: a shortage then leaves no empty table behind. */
-		if (pmap_managed(m) && pv == NULL &&
-		    (pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+		/* UMA's pv entry first, where m's own slot is taken by another mapping than
+		 * this one (entering a page again needs none): a shortage then leaves no
+		 * empty table behind. */
+		struct pv_entry *head = pmap_managed(m) ? pmap_pv_head(m) : NULL;
+		if (head != NULL && spare == NULL && (head->pv_pmap != pmap ||
+		    head->pv_va != va) && (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 			break;
 		/* A new walk only where a page table begins (or none was found yet). */
 		if (pte == NULL || pmap_pt_index(va) == 0) {
@@ -782,16 +815,15 @@ again:
 			goto again;
 		}
 		/* A managed page already mapped here keeps its pv entry. */
-		struct pv_entry *none = NULL;
 		bool again = (*pte & (PG_V | PG_FRAME)) == (PG_V | VM_PAGE_TO_PHYS(m));
 		pmap_enter_pte(pmap, va, pte, m, pmap_leaf_bits(pmap, m, prot, flags),
-		    again || !pmap_managed(m) ? &none : &pv, &b);
+		    !again && pmap_managed(m), &spare, &b);
 	}
 	mtx_unlock(&pmap->pm_mtx);
 	if (pvlocked)
 		mtx_unlock(&pmap_pv_mtx);
-	if (pv != NULL)
-		uma_zfree(pmap_pv_zone, pv);
+	if (spare != NULL)
+		uma_zfree(pmap_pv_zone, spare);
 	pmap_batch_finish(pmap, &b);
 	return i;
 }
@@ -980,12 +1012,14 @@ void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 /*
  * Run fn on the entry of each mapping of managed page m, under pmap_pv_mtx and each
  * mapping's pmap lock in turn; fn adds what it changed to the batch, which is finished
- * (one invalidation for that pmap) right after. fn may remove the mapping (and so free
- * its pv entry). => the number of mappings for which fn returned true.
+ * (one invalidation for that pmap) right after. With remove, fn removes the mapping:
+ * then the loop takes the first mapping each time (removing it moves the next one into
+ * the page's own slot, pmap_pv_remove). => the number of mappings for which fn
+ * returned true.
  */
 static int pmap_pv_foreach(vm_page_t m,
     bool (*fn)(pmap_t, vm_offset_t, uint64_t *, vm_page_t, struct pmap_batch *, int *),
-    int arg)
+    int arg, bool remove)
 {
 	struct pv_entry *pv, *next;
 	int result = 0;
@@ -993,21 +1027,24 @@ static int pmap_pv_foreach(vm_page_t m,
 	if (!pmap_managed(m))
 		return 0;
 	mtx_lock(&pmap_pv_mtx);
-	for (pv = m->md.pv_list; pv != NULL; pv = next) {
+	for (pv = pmap_pv_head(m); pv != NULL; pv = next) {
 		pmap_t pmap = pv->pv_pmap;
+		vm_offset_t va = pv->pv_va;
 		struct pmap_batch b;
-		next = pv->pv_next;     /* fn may free pv */
+		next = pv->pv_next;
 		pmap_batch_init(&b);
 		mtx_lock(&pmap->pm_mtx);
-		uint64_t *pte = pmap_pte(pmap, pv->pv_va);
+		uint64_t *pte = pmap_pte(pmap, va);
 		KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
 		    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
 		    ("pmap_pv_foreach: pv entry for va %#lx does not match its entry",
-		    (unsigned long)pv->pv_va));
-		if (fn(pmap, pv->pv_va, pte, m, &b, &arg))
+		    (unsigned long)va));
+		if (fn(pmap, va, pte, m, &b, &arg))
 			result++;
 		mtx_unlock(&pmap->pm_mtx);
 		pmap_batch_finish(pmap, &b);
+		if (remove)
+			next = pmap_pv_head(m);
 	}
 	mtx_unlock(&pmap_pv_mtx);
 	return result;
@@ -1024,8 +1061,8 @@ static bool pmap_pv_remove_fn(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_pag
 
 void pmap_remove_all(vm_page_t m)
 {
-	pmap_pv_foreach(m, pmap_pv_remove_fn, 0);
-	KASSERT(!pmap_managed(m) || m->md.pv_list == NULL,
+	pmap_pv_foreach(m, pmap_pv_remove_fn, 0, true);
+	KASSERT(!pmap_managed(m) || pmap_pv_head(m) == NULL,
 	    ("pmap_remove_all: page %#llx still mapped",
 	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
 }
@@ -1050,7 +1087,7 @@ void pmap_remove_write(vm_page_t m)
 {
 	if ((__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_WRITEABLE) == 0)
 		return;
-	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_RW | PG_M);
+	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_RW | PG_M, false);
 	__atomic_fetch_and(&m->aflags, (uint8_t)~PGA_WRITEABLE, __ATOMIC_RELAXED);
 }
 
@@ -1058,14 +1095,14 @@ void pmap_clear_modify(vm_page_t m)
 {
 	if ((__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_WRITEABLE) == 0)
 		return;     /* no writable mapping: none can be modified */
-	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M);
+	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M, false);
 }
 
 int pmap_ts_referenced(vm_page_t m)
 {
 	/* Clearing PG_A is followed by an invalidation: a TLB entry that still says
 	 * "accessed" would let the page look idle while it is in use. */
-	return pmap_pv_foreach(m, pmap_pv_clear_fn, PG_A);
+	return pmap_pv_foreach(m, pmap_pv_clear_fn, PG_A, false);
 }
 
 bool pmap_is_modified(vm_page_t m)
@@ -1075,7 +1112,7 @@ bool pmap_is_modified(vm_page_t m)
 	if (!pmap_managed(m))
 		return false;
 	mtx_lock(&pmap_pv_mtx);
-	for (struct pv_entry *pv = m->md.pv_list; pv != NULL && !modified;
+	for (struct pv_entry *pv = pmap_pv_head(m); pv != NULL && !modified;
 	    pv = pv->pv_next) {
 		uint64_t *pte = pmap_pte(pv->pv_pmap, pv->pv_va);
 		modified = (__atomic_load_n(pte, __ATOMIC_RELAXED) & (PG_RW | PG_M)) ==
@@ -1087,7 +1124,8 @@ bool pmap_is_modified(vm_page_t m)
 
 bool pmap_page_is_mapped(vm_page_t m)
 {
-	return pmap_managed(m) && __atomic_load_n(&m->md.pv_list, __ATOMIC_RELAXED) != NULL;
+	return pmap_managed(m) &&
+	    __atomic_load_n(&m->md.pv_first.pv_pmap, __ATOMIC_RELAXED) != NULL;
 }
 
 /* ---- lookups and page contents --------------------------------------------------- */
