@@ -546,7 +546,7 @@ static const uint64_t pmap_prot_bits[VM_PROT_ALL + 1] = {
  * goes with PG_RW where the access writes or the page is dirty anyway. */
 static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t e = VM_PAGE_TO_PHYS(m) | pmap_prot_bits[prot & VM_PROT_ALL];
+	uint64_t e = pmap_prot_bits[prot & VM_PROT_ALL];
 
 	(void)pmap;
 	if ((flags & (VM_PROT_WRITE | PMAP_ENTER_DIRTY)) != 0 && (e & PG_RW) != 0)
@@ -557,7 +557,8 @@ static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, 
 	uint8_t pat = m->md.pat_mode;
 	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
 		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
-	return e;
+	/* The address last: prot and flags are dead across its out-of-line case. */
+	return e | VM_PAGE_TO_PHYS(m);
 }
 
 /*
@@ -612,6 +613,22 @@ static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int np
  * 2 MiB it names, else walked (allocating the missing tables) and cached.
  * => pmap locked. NULL when a table could not be had (nothing changed).
  */
+/* pmap_pte_cached's miss: the walk, and the cache set to its table. Out of line, so
+ * that the hit's callers keep nothing in registers across it. */
+static __attribute__((noinline, cold)) uint64_t *pmap_pte_cache_fill(pmap_t pmap,
+    vm_offset_t va, vm_page_t *ptpp)
+{
+	uint64_t *pte;
+
+	if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
+		return NULL;
+	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
+	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
+	pmap->pm_ptc_page = *ptpp;
+	pmap->pm_ptc = pte - pmap_pt_index(va);
+	return pte;
+}
+
 static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
 {
 	uint64_t *pte;
@@ -626,13 +643,7 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
 		    (unsigned long)va, (void *)pmap));
 		return pte;
 	}
-	if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
-		return NULL;
-	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
-	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
-	pmap->pm_ptc_page = *ptpp;
-	pmap->pm_ptc = pte - pmap_pt_index(va);
-	return pte;
+	return pmap_pte_cache_fill(pmap, va, ptpp);
 }
 
 /*
@@ -642,6 +653,24 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
  * no batch (an empty slot needs no invalidation). An entry already there sends the
  * page to the general path. => 0, or ENOMEM on a shortage (nothing changed).
  */
+/*
+ * pmap_enter of m at va as the general path does it, where a one-page enter found an
+ * entry in the way; newpte, what pmap_leaf_bits made of the caller's prot and flags,
+ * gives them back (the same bits again: the protection's from PG_RW and PG_NX, PG_M as
+ * PMAP_ENTER_DIRTY, PG_W as PMAP_ENTER_WIRED), so that the caller's fast path need not
+ * keep them in registers across its calls.
+ */
+static __attribute__((noinline, cold)) int pmap_enter_again(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, uint64_t newpte)
+{
+	vm_prot_t prot = VM_PROT_READ | ((newpte & PG_RW) != 0 ? VM_PROT_WRITE : 0) |
+	    ((newpte & PG_NX) == 0 ? VM_PROT_EXECUTE : 0);
+	int flags = ((newpte & PG_M) != 0 ? PMAP_ENTER_DIRTY : 0) |
+	    ((newpte & PG_W) != 0 ? PMAP_ENTER_WIRED : 0);
+
+	return pmap_enter_run_any(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
+}
+
 static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
@@ -663,11 +692,11 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
 	}
 	if (__predict_false(*pte & PG_V)) {
 		mtx_unlock(&pmap->pm_mtx);
-		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW) == 1 ?
-		    0 : ENOMEM;
+		return pmap_enter_again(pmap, va, m, newpte);
 	}
 	ptp->md.md_pt_use++;
-	if (managed) {
+	/* From newpte, not managed: one register fewer kept across the calls above. */
+	if ((newpte & PG_MANAGED) != 0) {
 		m->md.pv_first.pv_pmap = pmap;
 		m->md.pv_first.pv_va = va;
 	}
@@ -714,7 +743,7 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	if ((old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
 		mtx_unlock(&pmap->pm_mtx);
 		mtx_unlock(&pmap_pv_mtx);
-		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
+		return pmap_enter_again(pmap, va, m, newpte);
 	}
 	/* UMA's pv entry only where m's own slot is taken (m mapped elsewhere) and the
 	 * old mapping frees none up (its page is mapped nowhere else: pmap_pv_remove). */
