@@ -505,8 +505,11 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		if (m == NULL)
 			goto out_obj;
 		VM_FAULT_COUNT(vfs_zero, 1);
-		e->vme_fault_next = va + PAGE_SIZE;
-		e->vme_fault_window = 0;
+		/* Fault-around's state, which nothing reads in a MADV_RANDOM entry. */
+		if (e->vme_advice != VM_MADV_RANDOM) {
+			e->vme_fault_next = va + PAGE_SIZE;
+			e->vme_fault_window = 0;
+		}
 		/* A shortage leaves the page in F: the general path maps it. */
 		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags |
 		    PMAP_ENTER_NEW) != 0)
