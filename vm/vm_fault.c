@@ -139,9 +139,8 @@ static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t pro
 
 	if ((fs->flags & VM_FAULT_WIRE) != 0)
 		wired = pmap_wired_count(fs->pmap);
-	if (pmap_enter_run(fs->pmap, fs->va, &m, 1, prot, vm_fault_pmap_flags(fs) |
-	    pflags) != 1)
-		return false;       /* pmap_enter's ENOMEM, without its wrapper */
+	if (pmap_enter(fs->pmap, fs->va, m, prot, vm_fault_pmap_flags(fs) | pflags) != 0)
+		return false;       /* ENOMEM */
 	if ((fs->flags & VM_FAULT_WIRE) != 0 && pmap_wired_count(fs->pmap) > wired)
 		vm_page_wire(m);
 	return true;
@@ -492,7 +491,7 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		/* Case 2. */
 		if (around || vm_page_busied(m))
 			goto out_obj;
-		if (pmap_enter_run(map->vmap_pmap, va, &m, 1, e->vme_protection, pflags) != 1)
+		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags) != 0)
 			goto out_obj;
 		goto done;
 	}
@@ -506,11 +505,14 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		if (m == NULL)
 			goto out_obj;
 		VM_FAULT_COUNT(vfs_zero, 1);
-		e->vme_fault_next = va + PAGE_SIZE;
-		e->vme_fault_window = 0;
+		/* Fault-around's state, which nothing reads in a MADV_RANDOM entry. */
+		if (e->vme_advice != VM_MADV_RANDOM) {
+			e->vme_fault_next = va + PAGE_SIZE;
+			e->vme_fault_window = 0;
+		}
 		/* A shortage leaves the page in F: the general path maps it. */
-		if (pmap_enter_run(map->vmap_pmap, va, &m, 1, e->vme_protection, pflags |
-		    PMAP_ENTER_NEW) != 1)
+		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags |
+		    PMAP_ENTER_NEW) != 0)
 			goto out_obj;
 		goto done;
 	}
@@ -527,7 +529,7 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	pmap_copy_page(m, copy);
 	vm_object_unlock(bobj);
 	VM_FAULT_COUNT(vfs_cow, 1);
-	if (pmap_enter_run(map->vmap_pmap, va, &copy, 1, e->vme_protection, pflags) != 1)
+	if (pmap_enter(map->vmap_pmap, va, copy, e->vme_protection, pflags) != 0)
 		goto out_obj;   /* the copy stays in F: the general path maps it */
 done:
 	vm_object_unlock(fobj);

@@ -349,7 +349,8 @@ int vm_map_unwire(struct vm_map *map, vm_offset_t start, vm_offset_t end, int fl
 /* Is an entry wired at all (by the user or the system)? */
 static inline bool vm_map_entry_wired(const struct vm_map_entry *e)
 {
-	return e->vme_user_wired != 0 || e->vme_wired_count != 0;
+	/* One test of the two counts or'ed, not two branches: the fault's fast path asks. */
+	return (e->vme_user_wired | e->vme_wired_count) != 0;
 }
 
 /*

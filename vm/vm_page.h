@@ -78,19 +78,22 @@ struct vm_page {
 #define KMEM_KIND_UMA_BOOT      2   /* UMA's bootstrap pages */
 
 /*
- * Size policy: 96 bytes exactly, a multiple of 32, so that turning a page-array offset
+ * Size policy: 112 bytes exactly, a multiple of 16, so that turning a page-array offset
  * into an index (vm_page_to_phys, vm_page_lockptr) is a shift and one multiply by a
- * constant. Measured with callgrind on the host build (docs/vm-core.md): a vm_phys
- * alloc+free pair costs 101 instructions at 64 bytes, 111 at 96 (the multiply, the
- * larger clear on free) and 115 at 128 (a power of two again, but more to clear), so
- * padding to 128 buys nothing and costs 1.6% of RAM more in page arrays (96 bytes is
- * 2.3% of RAM). A new field takes vp_spare first; growing
- * past 96 needs a new measurement and this assert changed with it.
+ * constant. 96 until pmap's md_page took the page's first mapping in (32 bytes, where
+ * it had 16: a page mapped once needs no pv allocation). Measured with callgrind on the
+ * host build (docs/vm-core.md): a vm_phys alloc+free pair costs 108 instructions at 96
+ * bytes, 110 at 112 and 112 at 128 (a power of two: vm_page_to_phys a shift, but more
+ * to clear on free); a zero-fill fault 324.5 at 112 and 320.4 at 128, a COW fault
+ * 473.8 and 467.4. Padding to 128 would buy those few instructions with 0.4% more of
+ * RAM in page arrays (112 bytes are 2.7% of RAM); storing the physical address would
+ * break the all-zero rule (boot would write every page). A new field takes vp_spare
+ * first; growing past 112 needs a new measurement and this assert changed with it.
  */
-_Static_assert(sizeof(struct vm_page) == 96,
-    "struct vm_page: 96 bytes (size policy above); measure before growing it");
-_Static_assert(sizeof(struct md_page) <= 16,
-    "struct md_page: the machine's part of vm_page has 16 bytes (vm_platform.h)");
+_Static_assert(sizeof(struct vm_page) == 112,
+    "struct vm_page: 112 bytes (size policy above); measure before growing it");
+_Static_assert(sizeof(struct md_page) <= 32,
+    "struct md_page: the machine's part of vm_page has 32 bytes (vm_platform.h)");
 
 /* Intrusive circular lists of pages; a list head is a sentinel vm_plinks. */
 static inline void vm_plinks_init(struct vm_plinks *head)

@@ -14,7 +14,7 @@
  *   vm_paddr_t                 (uint64_t)
  *   struct md_page             the machine's per-page data (pmap's pv list head and the
  *                              like), embedded in struct vm_page: all-zero must mean "no
- *                              mappings", and it must fit in 16 bytes (vm_page.h)
+ *                              mappings", and it must fit in 32 bytes (vm_page.h)
  * and may define the inline functions below as static inlines (it sets
  * VM_PLATFORM_INLINE_* to say which), so fast paths cost no call.
  */

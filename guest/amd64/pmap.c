@@ -11,8 +11,9 @@
  *                     covers it. kernel_pmap keeps its page-table pages (the kernel
  *                     half's PML4 entries, copied into every user root, must never
  *                     change; lower levels are kept for simplicity, as FreeBSD does).
- *   pv entries        one per mapping of a managed page (PG_MANAGED in the entry), on
- *                     the page's md.pv_list, from a UMA zone.
+ *   pv entries        one per mapping of a managed page (PG_MANAGED in the entry): the
+ *                     first in the page itself (md.pv_first), any more from a UMA zone,
+ *                     linked from it.
  *   A/D bits          new entries carry PG_A, and PG_M when the access was a write or
  *                     the caller says the page is dirty anyway (vm/pmap.h). A mapping
  *                     removed or write-protected with PG_M set leaves the page dirty
@@ -32,12 +33,6 @@
 #include "vm/vm_errno.h"
 #include "vm/vm_page.h"
 #include "guest/amd64/pmap_int.h"
-
-struct pv_entry {
-	struct pv_entry *pv_next;   /* the page's next mapping */
-	pmap_t pv_pmap;
-	vm_offset_t pv_va;
-};
 
 #ifdef VM_HOST
 struct pmap kernel_pmap_store;      /* pmap_init allocates its root */
@@ -304,33 +299,78 @@ static void pmap_pt_unuse(pmap_t pmap, vm_offset_t va, struct pmap_batch *b)
 
 /* ---- pv entries ------------------------------------------------------------------ */
 
-/* Unlink and return the pv entry of (pmap, va) on m. => pmap_pv_mtx held. */
-static struct pv_entry *pmap_pv_take(vm_page_t m, pmap_t pmap, vm_offset_t va)
+/*
+ * A page's mappings (md_page.h): the first in the page's own slot, md.pv_first, any
+ * more in UMA's entries linked from it. A page mapped once, nearly every anonymous
+ * page, so needs no allocation, and its fault's enter no call.
+ */
+
+/* m's first mapping, or NULL when it has none. */
+static inline struct pv_entry *pmap_pv_head(vm_page_t m)
 {
-	for (struct pv_entry **pp = &m->md.pv_list; *pp != NULL; pp = &(*pp)->pv_next) {
-		struct pv_entry *pv = *pp;
+	return m->md.pv_first.pv_pmap != NULL ? &m->md.pv_first : NULL;
+}
+
+/* Add (pmap, va) to m's mappings: into the page's own slot when that is free, else into
+ * *spare (taken: set to NULL), which the caller must then have.
+ * => pmap_pv_mtx held, or m a page nobody else can reach (PMAP_ENTER_NEW). */
+static inline void pmap_pv_add(vm_page_t m, pmap_t pmap, vm_offset_t va,
+    struct pv_entry **spare)
+{
+	struct pv_entry *first = &m->md.pv_first, *pv;
+
+	if (first->pv_pmap == NULL) {
+		KASSERT(first->pv_next == NULL, ("pmap_pv_add: page %#llx has an empty first "
+		    "pv slot and more", (unsigned long long)VM_PAGE_TO_PHYS(m)));
+		first->pv_pmap = pmap;
+		first->pv_va = va;
+		return;
+	}
+	pv = *spare;
+	*spare = NULL;
+	KASSERT(pv != NULL, ("pmap_pv_add: no pv entry for a second mapping of %#llx",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	pv->pv_pmap = pmap;
+	pv->pv_va = va;
+	pv->pv_next = first->pv_next;
+	first->pv_next = pv;
+}
+
+/* pmap_pv_remove past the first slot. */
+static struct pv_entry *pmap_pv_remove_walk(vm_page_t m, pmap_t pmap, vm_offset_t va)
+{
+	struct pv_entry *pv;
+
+	for (struct pv_entry **pp = &m->md.pv_first.pv_next; (pv = *pp) != NULL;
+	    pp = &pv->pv_next) {
 		if (pv->pv_pmap == pmap && pv->pv_va == va) {
 			*pp = pv->pv_next;
-			m->md.pv_gen++;
 			return pv;
 		}
 	}
-	panic("pmap_pv_take: no pv entry for va %#lx in pmap %p on page %#llx",
+	panic("pmap_pv_remove: no pv entry for va %#lx in pmap %p on page %#llx",
 	    (unsigned long)va, (void *)pmap, (unsigned long long)VM_PAGE_TO_PHYS(m));
 }
 
-/* pmap_pv_take where the entry is likely the list's head (a page mapped once: the
- * COW fault's old page, whose fork copied no mappings), without the call. */
-static inline struct pv_entry *pmap_pv_take_head(vm_page_t m, pmap_t pmap, vm_offset_t va)
+/*
+ * Take (pmap, va) off m's mappings. => the UMA entry that this frees up (the caller
+ * reuses or frees it), or NULL when m had no other mapping. The first slot, a page
+ * mapped once, inline; removing it moves the second mapping into it (that second
+ * entry is the one freed up). => pmap_pv_mtx held.
+ */
+static inline struct pv_entry *pmap_pv_remove(vm_page_t m, pmap_t pmap, vm_offset_t va)
 {
-	struct pv_entry *pv = m->md.pv_list;
+	struct pv_entry *first = &m->md.pv_first, *next = first->pv_next;
 
-	if (__predict_true(pv != NULL && pv->pv_pmap == pmap && pv->pv_va == va)) {
-		m->md.pv_list = pv->pv_next;
-		m->md.pv_gen++;
-		return pv;
+	if (__predict_true(first->pv_pmap == pmap && first->pv_va == va)) {
+		if (next == NULL) {
+			first->pv_pmap = NULL;  /* all-zero again: no mapping */
+			first->pv_va = 0;
+		} else
+			*first = *next;
+		return next;
 	}
-	return pmap_pv_take(m, pmap, va);
+	return pmap_pv_remove_walk(m, pmap, va);
 }
 
 /* What a mapping that is going away (or losing PG_RW) leaves on its page. */
@@ -359,8 +399,10 @@ static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
 	if (old & PG_MANAGED) {
 		vm_page_t m = PHYS_TO_VM_PAGE(old & PG_FRAME);
 		pmap_page_sync(m, old);
-		uma_zfree(pmap_pv_zone, pmap_pv_take(m, pmap, va));
-		if (m->md.pv_list == NULL)
+		struct pv_entry *pv = pmap_pv_remove(m, pmap, va);
+		if (pv != NULL)
+			uma_zfree(pmap_pv_zone, pv);
+		if (pmap_pv_head(m) == NULL)
 			__atomic_fetch_and(&m->aflags, (uint8_t)~PGA_WRITEABLE,
 			    __ATOMIC_RELAXED);
 	}
@@ -504,7 +546,7 @@ static const uint64_t pmap_prot_bits[VM_PROT_ALL + 1] = {
  * goes with PG_RW where the access writes or the page is dirty anyway. */
 static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t e = VM_PAGE_TO_PHYS(m) | pmap_prot_bits[prot & VM_PROT_ALL];
+	uint64_t e = pmap_prot_bits[prot & VM_PROT_ALL];
 
 	(void)pmap;
 	if ((flags & (VM_PROT_WRITE | PMAP_ENTER_DIRTY)) != 0 && (e & PG_RW) != 0)
@@ -515,16 +557,17 @@ static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, 
 	uint8_t pat = m->md.pat_mode;
 	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
 		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
-	return e;
+	/* The address last: prot and flags are dead across its out-of-line case. */
+	return e | VM_PAGE_TO_PHYS(m);
 }
 
 /*
- * Install newpte at *pte for va: the body of pmap_enter and of each page of
- * pmap_enter_run. pv is a free pv entry for a managed m (consumed: set to NULL) or NULL.
- * => both locks held.
+ * Install newpte at *pte for va: the body of each page of pmap_enter_run. track: a new
+ * mapping of a managed m, added to its pv list (from *spare when its own slot is taken:
+ * pmap_pv_add). => both locks held, or the pmap's for a fresh m (PMAP_ENTER_NEW).
  */
 static void pmap_enter_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
-    uint64_t newpte, struct pv_entry **pv, struct pmap_batch *b)
+    uint64_t newpte, bool track, struct pv_entry **spare, struct pmap_batch *b)
 {
 	uint64_t old = *pte;
 
@@ -549,14 +592,9 @@ static void pmap_enter_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t
 		pmap_remove_pte(pmap, va, pte, b);
 	} else
 		pmap_ptp_of(vm_dmap_to_phys(pte))->md.md_pt_use++;
-	if (*pv != NULL) {
+	if (track) {
 		newpte |= PG_MANAGED;
-		(*pv)->pv_pmap = pmap;
-		(*pv)->pv_va = va;
-		(*pv)->pv_next = m->md.pv_list;
-		m->md.pv_list = *pv;
-		m->md.pv_gen++;
-		*pv = NULL;
+		pmap_pv_add(m, pmap, va, spare);
 	}
 	pmap->pm_stats.resident_count++;
 	if (newpte & PG_W)
@@ -567,13 +605,6 @@ writeable:
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 }
 
-/*
- * pmap_enter_run of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
- * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
- * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
- * no batch (an empty slot needs no invalidation). An entry already there sends the
- * page to the general path. => 1, or 0 on a shortage (nothing changed).
- */
 static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages,
     vm_prot_t prot, int flags);
 
@@ -582,6 +613,22 @@ static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int np
  * 2 MiB it names, else walked (allocating the missing tables) and cached.
  * => pmap locked. NULL when a table could not be had (nothing changed).
  */
+/* pmap_pte_cached's miss: the walk, and the cache set to its table. Out of line, so
+ * that the hit's callers keep nothing in registers across it. */
+static __attribute__((noinline, cold)) uint64_t *pmap_pte_cache_fill(pmap_t pmap,
+    vm_offset_t va, vm_page_t *ptpp)
+{
+	uint64_t *pte;
+
+	if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
+		return NULL;
+	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
+	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
+	pmap->pm_ptc_page = *ptpp;
+	pmap->pm_ptc = pte - pmap_pt_index(va);
+	return pte;
+}
+
 static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
 {
 	uint64_t *pte;
@@ -596,55 +643,63 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
 		    (unsigned long)va, (void *)pmap));
 		return pte;
 	}
-	if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
-		return NULL;
-	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
-	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
-	pmap->pm_ptc_page = *ptpp;
-	pmap->pm_ptc = pte - pmap_pt_index(va);
-	return pte;
+	return pmap_pte_cache_fill(pmap, va, ptpp);
 }
 
-/* Put pv, m's new mapping (pmap, va), on m's list. => pv lock held, or m fresh. */
-static inline void pmap_pv_link(vm_page_t m, struct pv_entry *pv, pmap_t pmap,
-    vm_offset_t va)
+/*
+ * pmap_enter of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
+ * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
+ * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
+ * no batch (an empty slot needs no invalidation). An entry already there sends the
+ * page to the general path. => 0, or ENOMEM on a shortage (nothing changed).
+ */
+/*
+ * pmap_enter of m at va as the general path does it, where a one-page enter found an
+ * entry in the way; newpte, what pmap_leaf_bits made of the caller's prot and flags,
+ * gives them back (the same bits again: the protection's from PG_RW and PG_NX, PG_M as
+ * PMAP_ENTER_DIRTY, PG_W as PMAP_ENTER_WIRED), so that the caller's fast path need not
+ * keep them in registers across its calls.
+ */
+static __attribute__((noinline, cold)) int pmap_enter_again(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, uint64_t newpte)
 {
-	pv->pv_pmap = pmap;
-	pv->pv_va = va;
-	pv->pv_next = m->md.pv_list;
-	m->md.pv_list = pv;
-	m->md.pv_gen++;
+	vm_prot_t prot = VM_PROT_READ | ((newpte & PG_RW) != 0 ? VM_PROT_WRITE : 0) |
+	    ((newpte & PG_NX) == 0 ? VM_PROT_EXECUTE : 0);
+	int flags = ((newpte & PG_M) != 0 ? PMAP_ENTER_DIRTY : 0) |
+	    ((newpte & PG_W) != 0 ? PMAP_ENTER_WIRED : 0);
+
+	return pmap_enter_run_any(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
 }
 
 static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
 	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte;
-	struct pv_entry *pv = NULL;
+	bool managed = pmap_managed(m);
 	vm_page_t ptp;
 
-	/* The pv entry first, outside the lock: a shortage leaves nothing behind. */
-	if (pmap_managed(m)) {
-		if ((pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
-			return 0;
+	/* A fresh page has no mapping: its first goes into its own pv slot, so there is
+	 * nothing to allocate but page tables. */
+	KASSERT(!managed || pmap_pv_head(m) == NULL,
+	    ("pmap_enter: PMAP_ENTER_NEW for page %#llx, which is mapped",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	if (managed)
 		newpte |= PG_MANAGED;
-	}
 	mtx_lock(&pmap->pm_mtx);
 	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL) {
 		mtx_unlock(&pmap->pm_mtx);
-		if (pv != NULL)
-			uma_zfree(pmap_pv_zone, pv);
-		return 0;
+		return ENOMEM;
 	}
 	if (__predict_false(*pte & PG_V)) {
 		mtx_unlock(&pmap->pm_mtx);
-		if (pv != NULL)
-			uma_zfree(pmap_pv_zone, pv);
-		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags & ~PMAP_ENTER_NEW);
+		return pmap_enter_again(pmap, va, m, newpte);
 	}
 	ptp->md.md_pt_use++;
-	if (pv != NULL)
-		pmap_pv_link(m, pv, pmap, va);
+	/* From newpte, not managed: one register fewer kept across the calls above. */
+	if ((newpte & PG_MANAGED) != 0) {
+		m->md.pv_first.pv_pmap = pmap;
+		m->md.pv_first.pv_va = va;
+	}
 	pmap->pm_stats.resident_count++;
 	if (newpte & PG_W)
 		pmap->pm_stats.wired_count++;
@@ -653,7 +708,7 @@ static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
-	return 1;
+	return 0;
 }
 
 void pmap_flush_deferred(void)
@@ -662,21 +717,21 @@ void pmap_flush_deferred(void)
 }
 
 /*
- * pmap_enter_run of one page, not a fresh one: the copy-on-write fault's, which
+ * pmap_enter of one page, not a fresh one: the copy-on-write fault's, which
  * replaces the read-only mapping of the page it copied, and prefault's. An old mapping
  * of another page is replaced in place: one exchange, the old page's dirty and
  * referenced state kept, its pv entry moved to the new page (no UMA call either way),
  * the table's use count unchanged, one invalidation. The same page again goes to the
- * general path (new rights on the old entry). => 1, or 0 on a shortage (nothing
+ * general path (new rights on the old entry). => 0, or ENOMEM on a shortage (nothing
  * changed).
  */
 static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
 	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte, old;
-	struct pv_entry *pv = NULL;
+	struct pv_entry *spare = NULL;
 	bool managed = pmap_managed(m);
-	vm_page_t ptp;
+	vm_page_t ptp, om = NULL;
 
 	if (managed)
 		newpte |= PG_MANAGED;
@@ -688,11 +743,15 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	if ((old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
 		mtx_unlock(&pmap->pm_mtx);
 		mtx_unlock(&pmap_pv_mtx);
-		return pmap_enter_run_any(pmap, va, &m, 1, prot, flags);
+		return pmap_enter_again(pmap, va, m, newpte);
 	}
-	/* A pv entry is needed only where the old mapping brings none. */
-	if (managed && (old & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) &&
-	    (pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+	/* UMA's pv entry only where m's own slot is taken (m mapped elsewhere) and the
+	 * old mapping frees none up (its page is mapped nowhere else: pmap_pv_remove). */
+	if ((old & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED))
+		om = PHYS_TO_VM_PAGE(old & PG_FRAME);
+	if (managed && pmap_pv_head(m) != NULL &&
+	    (om == NULL || om->md.pv_first.pv_next == NULL) &&
+	    (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 		goto shortage;
 	if ((old & PG_V) == 0) {
 		ptp->md.md_pt_use++;
@@ -705,36 +764,37 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
 		if (__predict_false(((old ^ newpte) & PG_W) != 0))
 			pmap->pm_stats.wired_count += (newpte & PG_W) != 0 ? 1 : -1;
-		if (old & PG_MANAGED) {
-			vm_page_t om = PHYS_TO_VM_PAGE(old & PG_FRAME);
+		if (om != NULL) {
 			pmap_page_sync(om, old);
-			struct pv_entry *opv = pmap_pv_take_head(om, pmap, va);
-			if (om->md.pv_list == NULL)
+			struct pv_entry *freed = pmap_pv_remove(om, pmap, va);
+			if (pmap_pv_head(om) == NULL)
 				__atomic_fetch_and(&om->aflags, (uint8_t)~PGA_WRITEABLE,
 				    __ATOMIC_RELAXED);
-			if (managed)
-				pv = opv;
-			else
-				uma_zfree(pmap_pv_zone, opv);
+			if (freed != NULL) {
+				KASSERT(spare == NULL, ("pmap_enter_one: two spare pv entries"));
+				spare = freed;
+			}
 		}
 	}
-	if (pv != NULL)
-		pmap_pv_link(m, pv, pmap, va);
+	if (managed)
+		pmap_pv_add(m, pmap, va, &spare);
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
 	mtx_unlock(&pmap_pv_mtx);
+	if (__predict_false(spare != NULL))
+		uma_zfree(pmap_pv_zone, spare);
 	/* The old translation may be cached: gone before the caller goes on (an empty
 	 * slot needs nothing). */
 	if ((old & PG_V) != 0 && (pmap == kernel_pmap ||
 	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
 		pmap_md_invl_range(va, va + PAGE_SIZE, pmap == kernel_pmap);
-	return 1;
+	return 0;
 
 shortage:
 	mtx_unlock(&pmap->pm_mtx);
 	mtx_unlock(&pmap_pv_mtx);
-	return 0;
+	return ENOMEM;
 }
 
 /* pmap_enter_run's general case: any run, any flags. */
@@ -742,7 +802,7 @@ static __attribute__((noinline)) int pmap_enter_run_any(pmap_t pmap, vm_offset_t
     vm_page_t *ma, int npages, vm_prot_t prot, int flags)
 {
 	struct pmap_batch b;
-	struct pv_entry *pv = NULL;
+	struct pv_entry *spare = NULL;
 	uint64_t *pte = NULL;
 	int i;
 
@@ -762,9 +822,12 @@ again:
 	mtx_lock(&pmap->pm_mtx);
 	for (i = 0; i < npages; i++, va += PAGE_SIZE) {
 		vm_page_t m = ma[i];
-		/* The pv entry first: a shortage then leaves no empty table behind. */
-		if (pmap_managed(m) && pv == NULL &&
-		    (pv = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
+		/* UMA's pv entry first, where m's own slot is taken by another mapping than
+		 * this one (entering a page again needs none): a shortage then leaves no
+		 * empty table behind. */
+		struct pv_entry *head = pmap_managed(m) ? pmap_pv_head(m) : NULL;
+		if (head != NULL && spare == NULL && (head->pv_pmap != pmap ||
+		    head->pv_va != va) && (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 			break;
 		/* A new walk only where a page table begins (or none was found yet). */
 		if (pte == NULL || pmap_pt_index(va) == 0) {
@@ -781,21 +844,20 @@ again:
 			goto again;
 		}
 		/* A managed page already mapped here keeps its pv entry. */
-		struct pv_entry *none = NULL;
 		bool again = (*pte & (PG_V | PG_FRAME)) == (PG_V | VM_PAGE_TO_PHYS(m));
 		pmap_enter_pte(pmap, va, pte, m, pmap_leaf_bits(pmap, m, prot, flags),
-		    again || !pmap_managed(m) ? &none : &pv, &b);
+		    !again && pmap_managed(m), &spare, &b);
 	}
 	mtx_unlock(&pmap->pm_mtx);
 	if (pvlocked)
 		mtx_unlock(&pmap_pv_mtx);
-	if (pv != NULL)
-		uma_zfree(pmap_pv_zone, pv);
+	if (spare != NULL)
+		uma_zfree(pmap_pv_zone, spare);
 	pmap_batch_finish(pmap, &b);
 	return i;
 }
 
-/* Two tail calls: neither pays for the other's frame. */
+/* A run of one page is pmap_enter's. */
 int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_prot_t prot,
     int flags)
 {
@@ -804,15 +866,19 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	    ("pmap_enter_run: bad range %#lx + %d pages for pmap %p", (unsigned long)va,
 	    npages, (void *)pmap));
 	if (npages == 1)
-		return (flags & PMAP_ENTER_NEW) != 0 ?
-		    pmap_enter_new1(pmap, va, ma[0], prot, flags) :
-		    pmap_enter_one(pmap, va, ma[0], prot, flags);
+		return pmap_enter(pmap, va, ma[0], prot, flags) == 0;
 	return pmap_enter_run_any(pmap, va, ma, npages, prot, flags);
 }
 
+/* Two tail calls, neither paying for the other's frame: the fault's one-page enters
+ * (vm_fault) come here directly, without a run's pointer and count. */
 int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
 {
-	return pmap_enter_run(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
+	KASSERT((va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va),
+	    ("pmap_enter: bad address %#lx for pmap %p", (unsigned long)va, (void *)pmap));
+	if ((flags & PMAP_ENTER_NEW) != 0)
+		return pmap_enter_new1(pmap, va, m, prot, flags);
+	return pmap_enter_one(pmap, va, m, prot, flags);
 }
 
 /* ---- remove and protect ---------------------------------------------------------- */
@@ -975,12 +1041,14 @@ void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 /*
  * Run fn on the entry of each mapping of managed page m, under pmap_pv_mtx and each
  * mapping's pmap lock in turn; fn adds what it changed to the batch, which is finished
- * (one invalidation for that pmap) right after. fn may remove the mapping (and so free
- * its pv entry). => the number of mappings for which fn returned true.
+ * (one invalidation for that pmap) right after. With remove, fn removes the mapping:
+ * then the loop takes the first mapping each time (removing it moves the next one into
+ * the page's own slot, pmap_pv_remove). => the number of mappings for which fn
+ * returned true.
  */
 static int pmap_pv_foreach(vm_page_t m,
     bool (*fn)(pmap_t, vm_offset_t, uint64_t *, vm_page_t, struct pmap_batch *, int *),
-    int arg)
+    int arg, bool remove)
 {
 	struct pv_entry *pv, *next;
 	int result = 0;
@@ -988,21 +1056,24 @@ static int pmap_pv_foreach(vm_page_t m,
 	if (!pmap_managed(m))
 		return 0;
 	mtx_lock(&pmap_pv_mtx);
-	for (pv = m->md.pv_list; pv != NULL; pv = next) {
+	for (pv = pmap_pv_head(m); pv != NULL; pv = next) {
 		pmap_t pmap = pv->pv_pmap;
+		vm_offset_t va = pv->pv_va;
 		struct pmap_batch b;
-		next = pv->pv_next;     /* fn may free pv */
+		next = pv->pv_next;
 		pmap_batch_init(&b);
 		mtx_lock(&pmap->pm_mtx);
-		uint64_t *pte = pmap_pte(pmap, pv->pv_va);
+		uint64_t *pte = pmap_pte(pmap, va);
 		KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
 		    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
 		    ("pmap_pv_foreach: pv entry for va %#lx does not match its entry",
-		    (unsigned long)pv->pv_va));
-		if (fn(pmap, pv->pv_va, pte, m, &b, &arg))
+		    (unsigned long)va));
+		if (fn(pmap, va, pte, m, &b, &arg))
 			result++;
 		mtx_unlock(&pmap->pm_mtx);
 		pmap_batch_finish(pmap, &b);
+		if (remove)
+			next = pmap_pv_head(m);
 	}
 	mtx_unlock(&pmap_pv_mtx);
 	return result;
@@ -1019,8 +1090,8 @@ static bool pmap_pv_remove_fn(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_pag
 
 void pmap_remove_all(vm_page_t m)
 {
-	pmap_pv_foreach(m, pmap_pv_remove_fn, 0);
-	KASSERT(!pmap_managed(m) || m->md.pv_list == NULL,
+	pmap_pv_foreach(m, pmap_pv_remove_fn, 0, true);
+	KASSERT(!pmap_managed(m) || pmap_pv_head(m) == NULL,
 	    ("pmap_remove_all: page %#llx still mapped",
 	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
 }
@@ -1045,7 +1116,7 @@ void pmap_remove_write(vm_page_t m)
 {
 	if ((__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_WRITEABLE) == 0)
 		return;
-	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_RW | PG_M);
+	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_RW | PG_M, false);
 	__atomic_fetch_and(&m->aflags, (uint8_t)~PGA_WRITEABLE, __ATOMIC_RELAXED);
 }
 
@@ -1053,14 +1124,14 @@ void pmap_clear_modify(vm_page_t m)
 {
 	if ((__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_WRITEABLE) == 0)
 		return;     /* no writable mapping: none can be modified */
-	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M);
+	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M, false);
 }
 
 int pmap_ts_referenced(vm_page_t m)
 {
 	/* Clearing PG_A is followed by an invalidation: a TLB entry that still says
 	 * "accessed" would let the page look idle while it is in use. */
-	return pmap_pv_foreach(m, pmap_pv_clear_fn, PG_A);
+	return pmap_pv_foreach(m, pmap_pv_clear_fn, PG_A, false);
 }
 
 bool pmap_is_modified(vm_page_t m)
@@ -1070,7 +1141,7 @@ bool pmap_is_modified(vm_page_t m)
 	if (!pmap_managed(m))
 		return false;
 	mtx_lock(&pmap_pv_mtx);
-	for (struct pv_entry *pv = m->md.pv_list; pv != NULL && !modified;
+	for (struct pv_entry *pv = pmap_pv_head(m); pv != NULL && !modified;
 	    pv = pv->pv_next) {
 		uint64_t *pte = pmap_pte(pv->pv_pmap, pv->pv_va);
 		modified = (__atomic_load_n(pte, __ATOMIC_RELAXED) & (PG_RW | PG_M)) ==
@@ -1082,7 +1153,8 @@ bool pmap_is_modified(vm_page_t m)
 
 bool pmap_page_is_mapped(vm_page_t m)
 {
-	return pmap_managed(m) && __atomic_load_n(&m->md.pv_list, __ATOMIC_RELAXED) != NULL;
+	return pmap_managed(m) &&
+	    __atomic_load_n(&m->md.pv_first.pv_pmap, __ATOMIC_RELAXED) != NULL;
 }
 
 /* ---- lookups and page contents --------------------------------------------------- */

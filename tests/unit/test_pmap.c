@@ -26,13 +26,15 @@ static void setup(void)
 	vm_host_boot_default();
 	vm_host_set_cpu(0);
 	pmap_init();
-	/* One mapping made and undone first: UMA's pages for the pv zone and its own
-	 * zones (slab headers, buckets), which a reclaim keeps, exist from here on. */
+	/* Two mappings of a page made and undone first (the second takes a pv entry
+	 * from UMA; the first is kept in the page): UMA's pages for the pv zone and its
+	 * own zones (slab headers, buckets), which a reclaim keeps, exist from here on. */
 	struct pmap p;
 	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
 	ck_assert_int_eq(pmap_pinit(&p), 0);
 	ck_assert_int_eq(pmap_enter(&p, 0, m, VM_PROT_READ, VM_PROT_READ), 0);
-	pmap_remove(&p, 0, PAGE_SIZE);
+	ck_assert_int_eq(pmap_enter(&p, PAGE_SIZE, m, VM_PROT_READ, VM_PROT_READ), 0);
+	pmap_remove(&p, 0, 2 * PAGE_SIZE);
 	pmap_release(&p);
 	vm_page_free(m);
 	free_at_start = vmt_count_free_pages();
@@ -114,12 +116,18 @@ static void check_pmap(pmap_t p)
 		ck_assert_uint_eq(p->pm_pml4u[i], i == PMAP_STUB_SLOT ? pmap_stub_pml4e : 0);
 }
 
-/* Mappings on m's pv list (a pv entry's first field is its link: pmap.c). */
+/* Mappings on m's pv list: the page's own slot, then UMA's entries (md_page.h). An
+ * empty slot has nothing linked from it. */
 static unsigned npv(vm_page_t m)
 {
 	unsigned n = 0;
 
-	for (struct pv_entry *pv = m->md.pv_list; pv != NULL; pv = *(struct pv_entry **)pv)
+	if (m->md.pv_first.pv_pmap == NULL) {
+		ck_assert_ptr_null(m->md.pv_first.pv_next);
+		ck_assert_uint_eq(m->md.pv_first.pv_va, 0);
+		return 0;
+	}
+	for (struct pv_entry *pv = &m->md.pv_first; pv != NULL; pv = pv->pv_next)
 		n++;
 	return n;
 }
@@ -151,8 +159,8 @@ START_TEST(enter_extract_remove)
 	ck_assert_uint_eq(pmap_extract(&p, VA0 + PG(6)), 0);
 	ck_assert_uint_eq(pmap_resident_count(&p), 1);
 	ck_assert_uint_eq(p.pm_stats.pt_count, 3);
-	/* Three tables, and the pv zone's slab (a reclaim gives it back while empty). */
-	ck_assert_uint_eq(free0 - vmt_count_free_pages(), 3 + 1);
+	/* Three tables; no pv entry from UMA: the page's one mapping is kept in the page. */
+	ck_assert_uint_eq(free0 - vmt_count_free_pages(), 3);
 	ck_assert_uint_eq(npv(m), 1);
 	ck_assert(pmap_page_is_mapped(m));
 	ck_assert(m->aflags & PGA_WRITEABLE);
@@ -309,6 +317,46 @@ START_TEST(remove_all_shared_page)
 	m->dirty = 0;
 	vm_page_free(m);
 	vm_page_free(other);
+	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
+}
+END_TEST
+
+/*
+ * A page's first mapping is kept in the page itself (md.pv_first), the others in UMA's
+ * entries linked from it. Removing the first moves the second into the page's slot;
+ * removing a later one unlinks it; the last one leaves the slot all-zero. Each removal
+ * is by address, in an order that takes every case.
+ */
+START_TEST(pv_first_in_page)
+{
+	struct pmap p;
+	vm_page_t m = page();
+
+	ck_assert_int_eq(pmap_pinit(&p), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pmap_enter(&p, VA0 + PG(i), m, RW, VM_PROT_READ), 0);
+	ck_assert_uint_eq(npv(m), 3);
+	ck_assert_ptr_eq(m->md.pv_first.pv_pmap, &p);
+	ck_assert_uint_eq(m->md.pv_first.pv_va, VA0);
+	/* The first: the next one (the newest, linked right after the slot) moves in. */
+	pmap_remove(&p, VA0, VA0 + PG(1));
+	ck_assert_uint_eq(npv(m), 2);
+	ck_assert_uint_eq(m->md.pv_first.pv_va, VA0 + PG(2));
+	ck_assert_uint_eq(m->md.pv_first.pv_next->pv_va, VA0 + PG(1));
+	/* A later one: unlinked, the slot stays. */
+	pmap_remove(&p, VA0 + PG(1), VA0 + PG(2));
+	ck_assert_uint_eq(npv(m), 1);
+	ck_assert_uint_eq(m->md.pv_first.pv_va, VA0 + PG(2));
+	ck_assert_ptr_null(m->md.pv_first.pv_next);
+	ck_assert(pmap_page_is_mapped(m));
+	check_pmap(&p);
+	/* The last: nothing left, npv checks the slot is all-zero. */
+	pmap_remove(&p, VA0 + PG(2), VA0 + PG(3));
+	ck_assert_uint_eq(npv(m), 0);
+	ck_assert(!pmap_page_is_mapped(m));
+	ck_assert((m->aflags & PGA_WRITEABLE) == 0);
+	pmap_release(&p);
+	vm_page_free(m);
 	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
@@ -492,7 +540,7 @@ START_TEST(enter_replaces_in_place)
 	    PG_V | PG_RW | PG_M | PG_MANAGED);
 	ck_assert_uint_eq(npv(a), 1);
 	ck_assert_uint_eq(npv(b), 1);
-	ck_assert_ptr_eq(*(pmap_t *)((char *)a->md.pv_list + sizeof(void *)), &q);
+	ck_assert_ptr_eq(a->md.pv_first.pv_pmap, &q);
 	ck_assert_uint_eq(walk(q.pm_cr3, VA0) & PG_FRAME, VM_PAGE_TO_PHYS(a));
 	ck_assert_uint_eq(p.pm_stats.resident_count, 2);
 	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 1);
@@ -778,6 +826,7 @@ static Suite *pmap_suite(void)
 	tcase_add_test(tc, enter_bits);
 	tcase_add_test(tc, protect);
 	tcase_add_test(tc, remove_all_shared_page);
+	tcase_add_test(tc, pv_first_in_page);
 	tcase_add_test(tc, referenced_and_modified);
 	tcase_add_test(tc, tables_freed_when_empty);
 	tcase_add_test(tc, enter_new_table_cache);

@@ -38,8 +38,11 @@ uint64_t vmt_free_pages(void)
 	if (!warm) {
 		vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
 		if (m != NULL && pmap_pinit(&p) == 0) {
+			/* Two mappings of the page: the first is kept in the page itself
+			 * (md_page.h), only the second takes a pv entry from UMA. */
 			if (pmap_enter(&p, 0, m, VM_PROT_READ, VM_PROT_READ) == 0)
-				pmap_remove(&p, 0, PAGE_SIZE);
+				(void)pmap_enter(&p, PAGE_SIZE, m, VM_PROT_READ, VM_PROT_READ);
+			pmap_remove(&p, 0, 2 * PAGE_SIZE);
 			pmap_release(&p);
 		}
 		if (m != NULL)

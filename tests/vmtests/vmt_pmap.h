@@ -19,7 +19,8 @@ uint64_t vmt_pt_walk(vm_paddr_t root, vm_offset_t va, const char **why);
 
 /* Free pages with UMA's caches emptied, counting the wholly free slabs of type-stable
  * kegs (UMA's bucket zones, which no reclaim shrinks) as free; the first call warms
- * pmap's pv zone with one mapping made and undone, so that UMA's own pages exist before
+ * pmap's pv zone with two mappings of a page made and undone (the first is kept in the
+ * page itself, the second takes a UMA entry), so that UMA's own pages exist before
  * anyone counts. */
 uint64_t vmt_free_pages(void);
 
