@@ -215,28 +215,25 @@ de_entry:
 	jmp trap_kernel
 
 /*
- * #UD, user mode's IDT. From the syscall trampoline it is a system call (kvm_pvm's
- * `syscall` lands there at CPL 3: PLATFORM.md), and this is the whole of its entry at
- * CPL 0: the kernel's root and an iretq to syscall_kentry on the frame the CPU pushed,
- * which holds the user's rsp. Its rflags are the user's less what SFMASK clears (TF, DF,
- * AC, NT: trap.c), fit for the kernel; the user's own are in r11, its return address in
- * rcx, as `syscall` leaves them. One xchg gives the kernel's root and leaves the user's
- * rax in pc_xcr3. syscall_kentry's first instructions, on the user's stack, are the
- * user's for a trap (trap_kernel). 6 instructions (the IDT's gate leads here directly).
- * Any other #UD is the program's.
+ * #UD, user mode's IDT: a system call (kvm_pvm's `syscall` lands at LSTAR at CPL 3,
+ * PLATFORM.md, and the trampoline's ud2 raises this; elsewhere `syscall` raises it at
+ * itself), or a program's own invalid opcode. This is the whole of the entry at CPL 0:
+ * one xchg gives the kernel's root and leaves the user's rax in pc_xcr3, and an iretq to
+ * syscall_kentry on the frame the CPU pushed, which holds the user's rsp and flags, with
+ * the #UD's rip in rax: the kernel tells the cases apart (trap_user). 5 instructions (the
+ * IDT's gate leads here directly). The trampoline's flags are the user's less what
+ * SFMASK clears (TF, DF, AC, NT: trap.c); a program's own #UD may bring TF, whose #DB
+ * then lands in syscall_kentry's first instructions, which are the user's for a trap
+ * (trap_kernel, trap_db), and AC or DF, which syscall_kentry clears.
  */
 	.org UD_ENTRY_VA - CPL0_ENTRY_VA
 	.globl ud_entry
 ud_entry:
-	cmpq $syscall_tramp, (%rsp)
-	jne 1f
 	xchgq %rax, %gs:PC_XCR3
 	movq %rax, %cr3
+	movq (%rsp), %rax
 	movq $syscall_kentry, (%rsp)
 	iretq
-1:	pushq $0
-	pushq $T_UD
-	jmp trap_from_user_cpl3
 
 /*
  * #PF, user mode's IDT, on its own stack (IST_PF), where the CPU's frame waits for
@@ -500,12 +497,13 @@ trap_return_user_end:
 	ud2
 
 /*
- * A system call from the trampoline (ud_entry), at CPL 3 on the kernel's root, on the
- * user's stack; the user's rax in pc_xcr3. Until the kernel stack is taken a trap here
+ * A user #UD (ud_entry): a system call, from the trampoline or (VT-x, QEMU) at the
+ * `syscall` itself, or a program's own. At CPL 3 on the kernel's root, on the user's
+ * stack; the #UD's rip in rax, the user's rax in pc_xcr3. Until the kernel stack is taken a trap here
  * is the user's (trap_kernel, trap_db): it lands on the kernel stack and trap_user
  * finishes the entry (trap.c: trap_user_window), so no trap ever runs on the user's
  * stack.
- * Then the frame trap_kentry_user would have built for the trampoline's #UD.
+ * Then the frame trap_kentry_user would have built for the #UD.
  */
 	.p2align 4
 	.globl syscall_kentry, syscall_kentry_sp, syscall_kentry_end
@@ -517,16 +515,20 @@ syscall_kentry_end:
 	subq $(TF_SIZE - TF_VECTOR), %rsp       /* vector .. cr2 */
 	pushq %gs:PC_XCR3
 	PUSH_RBX_TO_R15
+	movq %rax, TF_RIP(%rsp)                 /* where the #UD was */
+	/* The flags the #UD left: a program's own where it was not the trampoline's (then
+	 * AC or DF may be set: the kernel's are put back before any C). */
+	pushfq
+	popq TF_RFLAGS(%rsp)
+	pushq $KERNEL_RFLAGS
+	popfq
 	movq %gs:PC_KCR3, %rax                  /* pc_xcr3 ready for the next entry */
 	movq %rax, %gs:PC_XCR3
 	.globl syscall_kentry_copied
 syscall_kentry_copied:                          /* trap.c: no switch before this */
-	cld
 	movq $T_UD, TF_VECTOR(%rsp)
 	movq $0, TF_ERR(%rsp)
-	movq $syscall_tramp, TF_RIP(%rsp)
 	movq $(GSEL_UCODE | SEL_UPL), TF_CS(%rsp)
-	movq %r11, TF_RFLAGS(%rsp)
 	movq %gs:PC_URSP, %rax
 	movq %rax, TF_RSP(%rsp)
 	movq $(GSEL_UDATA | SEL_UPL), TF_SS(%rsp)

@@ -284,7 +284,7 @@ uint64_t trap_window_count;
 
 int trap_user_window(struct trapframe *tf)
 {
-	extern const char syscall_kentry_sp[], syscall_tramp[];
+	extern const char syscall_kentry_sp[];
 	struct pcpu *pc = pcpu_self();
 
 	/* Only trap_kernel marks a vector, on the kernel's root, which no program can
@@ -292,11 +292,12 @@ int trap_user_window(struct trapframe *tf)
 	if ((tf->tf_vector & TRAP_WINDOW) == 0)
 		return TW_NONE;
 	tf->tf_vector &= ~(uint64_t)TRAP_WINDOW;
-	tf->tf_rax = pc->pc_xcr3;
-	pc->pc_xcr3 = pc->pc_kcr3;
 	if (tf->tf_rip >= (uintptr_t)syscall_kentry_sp)
 		tf->tf_rsp = pc->pc_ursp;
-	tf->tf_rip = (uintptr_t)syscall_tramp;
+	/* ud_entry left the #UD's rip in rax; the flags are the #UD's still. */
+	tf->tf_rip = tf->tf_rax;
+	tf->tf_rax = pc->pc_xcr3;
+	pc->pc_xcr3 = pc->pc_kcr3;
 	trap_window_count++;
 	return TW_SYSCALL;
 }

@@ -8,6 +8,9 @@
  * must still make the call and come back here without a trace of TF. Guest only: on
  * Linux that address is the host kernel's.
  *
+ * A program's own invalid opcode (ud2) takes the same entry and must still be SIGILL at
+ * its address, with TF set too (its #DB then lands in the kernel's entry).
+ *
  * Then a call through the trampoline whose return address (rcx) is not canonical: the
  * kernel's return would fault at CPL 0; the program gets SIGSEGV instead, with si_code
  * SI_KERNEL, and the kernel is unharmed.
@@ -72,6 +75,49 @@ static void st_on_segv(int sig, siginfo_t *si, void *uctx)
 	st_segv_addr = (uintptr_t)si->si_addr;
 	st_segv_code = si->si_code;
 	siglongjmp(st_jmp, 1);
+}
+
+static volatile uintptr_t st_ill_addr;
+static volatile int st_ills;
+
+static void st_on_ill(int sig, siginfo_t *si, void *uctx)
+{
+	(void)sig;
+	(void)uctx;
+	st_ill_addr = (uintptr_t)si->si_addr;
+	st_ills++;
+	siglongjmp(st_jmp, 1);
+}
+
+/* A ud2 of the program's own, with TF set or not. => 1 when it was SIGILL at the ud2
+ * and nothing else (no SIGTRAP). */
+static int st_own_ud2(int tf)
+{
+	extern const char st_ud2_insn[];
+	struct sigaction sa;
+	unsigned long flags;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = st_on_ill;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGILL, &sa, NULL) != 0)
+		wl_fail("sigaction SIGILL failed");
+	int traps0 = st_traps, ills0 = st_ills;
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+	if (tf)
+		flags |= PSL_T;
+	if (sigsetjmp(st_jmp, 1) == 0) {
+		__asm__ volatile(
+		    "pushq %0\n\t"
+		    "popfq\n\t"
+		    ".globl st_ud2_insn\n"
+		    "st_ud2_insn:\n\t"
+		    "ud2"
+		    : : "r"(flags) : "memory", "cc");
+		return 0;
+	}
+	return st_ills == ills0 + 1 && st_traps == traps0 &&
+	    st_ill_addr == (uintptr_t)st_ud2_insn;
 }
 
 /* getpid through the trampoline, returning to a non-canonical address. => 1 when it
@@ -147,6 +193,12 @@ int main(int argc, char **argv)
 		wl_fail("%d SIGTRAPs with TF, not 1 (the one at the trampoline)", (int)st_traps);
 	if (flags & PSL_T)
 		wl_fail("TF still set after the call");
+	if (!st_own_ud2(0))
+		wl_fail("ud2: not SIGILL at it (at %#lx, %d SIGILLs, %d SIGTRAPs)",
+		    (unsigned long)st_ill_addr, (int)st_ills, (int)st_traps);
+	if (!st_own_ud2(1))
+		wl_fail("ud2 with TF: not SIGILL at it alone (at %#lx, %d SIGILLs, %d SIGTRAPs)",
+		    (unsigned long)st_ill_addr, (int)st_ills, (int)st_traps);
 	if (!st_noncanonical_return())
 		wl_fail("a return to a non-canonical address: no SIGSEGV (SI_KERNEL), si_code %d",
 		    (int)st_segv_code);
@@ -162,6 +214,7 @@ int main(int argc, char **argv)
 			    (unsigned long)st_segv_addr);
 		jumps++;
 	}
-	wl_say("pid=%ld traps=%d noncanonical=segv jumps=%d ok", pid, (int)st_traps, jumps);
+	wl_say("pid=%ld traps=%d ud2=sigill noncanonical=segv jumps=%d ok", pid,
+	    (int)st_traps, jumps);
 	return 0;
 }

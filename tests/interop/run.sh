@@ -68,7 +68,7 @@ qemu_prog qemu_tcg_kaddr tcg max kaddr '^kaddr: writes=([0-9]+) faults=\1 ok'
 qemu_prog qemu_tcg_forkcow tcg max forkcow '^forkcow: parent: '
 # The hot entries where the CPU is not kvm_pvm: the trampoline's #UD and its window's
 # #DB (systramp), blocking pipes and interrupted sleeps.
-qemu_prog qemu_tcg_systramp tcg max systramp '^systramp: pid=1 traps=1 noncanonical=segv jumps=0 ok'
+qemu_prog qemu_tcg_systramp tcg max systramp '^systramp: pid=1 traps=1 ud2=sigill noncanonical=segv jumps=0 ok'
 qemu_prog qemu_tcg_pipe tcg max pipe '^pipe: rounds='
 qemu_prog qemu_tcg_eintr tcg max eintr '^eintr: .* ok in'
 qemu_prog qemu_kvm_forkcow kvm host,-arch-capabilities forkcow '^forkcow: parent: ' \
