@@ -64,29 +64,30 @@ static long st_call(unsigned long flags)
 	return rax;
 }
 
+/* The last fault signal a test provoked, caught and left with siglongjmp. */
 static sigjmp_buf st_jmp;
-static volatile uintptr_t st_segv_addr;
-static volatile int st_segv_code;
+static volatile int st_fault_sig, st_fault_code, st_faults;
+static volatile uintptr_t st_fault_addr;
 
-static void st_on_segv(int sig, siginfo_t *si, void *uctx)
+static void st_on_fault(int sig, siginfo_t *si, void *uctx)
 {
-	(void)sig;
 	(void)uctx;
-	st_segv_addr = (uintptr_t)si->si_addr;
-	st_segv_code = si->si_code;
+	st_fault_sig = sig;
+	st_fault_code = si->si_code;
+	st_fault_addr = (uintptr_t)si->si_addr;
+	st_faults++;
 	siglongjmp(st_jmp, 1);
 }
 
-static volatile uintptr_t st_ill_addr;
-static volatile int st_ills;
-
-static void st_on_ill(int sig, siginfo_t *si, void *uctx)
+static void st_catch(int sig)
 {
-	(void)sig;
-	(void)uctx;
-	st_ill_addr = (uintptr_t)si->si_addr;
-	st_ills++;
-	siglongjmp(st_jmp, 1);
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = st_on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(sig, &sa, NULL) != 0)
+		wl_fail("sigaction %d failed", sig);
 }
 
 /* A ud2 of the program's own, with TF set or not. => 1 when it was SIGILL at the ud2
@@ -94,15 +95,10 @@ static void st_on_ill(int sig, siginfo_t *si, void *uctx)
 static int st_own_ud2(int tf)
 {
 	extern const char st_ud2_insn[];
-	struct sigaction sa;
 	unsigned long flags;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = st_on_ill;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGILL, &sa, NULL) != 0)
-		wl_fail("sigaction SIGILL failed");
-	int traps0 = st_traps, ills0 = st_ills;
+	st_catch(SIGILL);
+	int traps0 = st_traps, faults0 = st_faults;
 	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
 	if (tf)
 		flags |= PSL_T;
@@ -116,22 +112,16 @@ static int st_own_ud2(int tf)
 		    : : "r"(flags) : "memory", "cc");
 		return 0;
 	}
-	return st_ills == ills0 + 1 && st_traps == traps0 &&
-	    st_ill_addr == (uintptr_t)st_ud2_insn;
+	return st_faults == faults0 + 1 && st_fault_sig == SIGILL && st_traps == traps0 &&
+	    st_fault_addr == (uintptr_t)st_ud2_insn;
 }
 
 /* getpid through the trampoline, returning to a non-canonical address. => 1 when it
  * ended in SIGSEGV with si_code SI_KERNEL. */
 static int st_noncanonical_return(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = st_on_segv;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGSEGV, &sa, NULL) != 0)
-		wl_fail("sigaction SIGSEGV failed");
-	st_segv_code = 0;
+	st_catch(SIGSEGV);
+	st_fault_sig = 0;
 	if (sigsetjmp(st_jmp, 1) == 0) {
 		__asm__ volatile(
 		    "movl $39, %%eax\n\t"
@@ -141,21 +131,15 @@ static int st_noncanonical_return(void)
 		    : : "r"((uintptr_t)SYSCALL_TRAMP_VA) : "rax", "rcx", "r11", "memory", "cc");
 		return 0;
 	}
-	return st_segv_code == SI_KERNEL;
+	return st_fault_sig == SIGSEGV && st_fault_code == SI_KERNEL;
 }
 
 /* A jump to addr, with rax, rcx and r11 as a system call through the trampoline would
  * have them. => 1 when it faulted at addr. */
 static int st_jump(uintptr_t addr)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = st_on_segv;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGSEGV, &sa, NULL) != 0)
-		wl_fail("sigaction SIGSEGV failed");
-	st_segv_addr = 0;
+	st_catch(SIGSEGV);
+	st_fault_sig = 0;
 	if (sigsetjmp(st_jmp, 1) == 0)
 		__asm__ volatile(
 		    "movl $39, %%eax\n\t"          /* getpid's number */
@@ -164,7 +148,7 @@ static int st_jump(uintptr_t addr)
 		    "jmp *%0\n"
 		    "1:"
 		    : : "r"(addr) : "rax", "rcx", "r11", "memory", "cc");
-	return st_segv_addr == addr;
+	return st_fault_sig == SIGSEGV && st_fault_addr == addr;
 }
 
 int main(int argc, char **argv)
@@ -194,14 +178,14 @@ int main(int argc, char **argv)
 	if (flags & PSL_T)
 		wl_fail("TF still set after the call");
 	if (!st_own_ud2(0))
-		wl_fail("ud2: not SIGILL at it (at %#lx, %d SIGILLs, %d SIGTRAPs)",
-		    (unsigned long)st_ill_addr, (int)st_ills, (int)st_traps);
+		wl_fail("ud2: not SIGILL at it (signal %d at %#lx, %d SIGTRAPs)",
+		    (int)st_fault_sig, (unsigned long)st_fault_addr, (int)st_traps);
 	if (!st_own_ud2(1))
-		wl_fail("ud2 with TF: not SIGILL at it alone (at %#lx, %d SIGILLs, %d SIGTRAPs)",
-		    (unsigned long)st_ill_addr, (int)st_ills, (int)st_traps);
+		wl_fail("ud2 with TF: not SIGILL at it alone (signal %d at %#lx, %d SIGTRAPs)",
+		    (int)st_fault_sig, (unsigned long)st_fault_addr, (int)st_traps);
 	if (!st_noncanonical_return())
-		wl_fail("a return to a non-canonical address: no SIGSEGV (SI_KERNEL), si_code %d",
-		    (int)st_segv_code);
+		wl_fail("a return to a non-canonical address: signal %d, si_code %d, not SIGSEGV"
+		    " (SI_KERNEL)", (int)st_fault_sig, (int)st_fault_code);
 	int jumps = 0;
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -210,8 +194,8 @@ int main(int argc, char **argv)
 		if (*argv[i] == '\0' || *end != '\0' || errno != 0)
 			wl_fail("address '%s': give a number, e.g. 0xffffffff80105000", argv[i]);
 		if (!st_jump((uintptr_t)a))
-			wl_fail("a jump to %#llx did not fault there (SIGSEGV at %#lx)", a,
-			    (unsigned long)st_segv_addr);
+			wl_fail("a jump to %#llx did not fault there (signal %d at %#lx)", a,
+			    (int)st_fault_sig, (unsigned long)st_fault_addr);
 		jumps++;
 	}
 	wl_say("pid=%ld traps=%d ud2=sigill noncanonical=segv jumps=%d ok", pid,
