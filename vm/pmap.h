@@ -69,6 +69,13 @@ void pmap_release(pmap_t pmap);
  */
 int pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *m, vm_prot_t prot, int flags);
 /*
+ * pmap_enter(pmap, va, m, prot, flags) of one page with PMAP_ENTER_NEW in flags, inline
+ * (static inline int pmap_enter_new(pmap_t, vm_offset_t, struct vm_page *, vm_prot_t,
+ * int)): the machine defines it in <pmap_impl.h>, found through the include path as
+ * <vm_platform_impl.h> is, which a caller includes after vm/vm_page.h. For the
+ * zero-fill fault, where a call's frame and arguments cost as much as a tenth of it.
+ */
+/*
  * The same for npages pages ma[0..npages) at va, va + PAGE_SIZE, ...: one page-table
  * walk per page table, one invalidation at the end. => the number of pages entered
  * (from the front); fewer than npages only on a shortage (ENOMEM for the first left).

@@ -45,6 +45,7 @@
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
 #include "vm/vm_pager.h"
+#include <pmap_impl.h>      /* pmap_enter_new, the machine's (vm/pmap.h) */
 
 /* Fault-around (case 1): the window of pages mapped ahead grows while faults stay
  * sequential, like read-ahead: from AROUND_MIN doubling to AROUND_MAX; an entry marked
@@ -511,7 +512,7 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 			e->vme_fault_window = 0;
 		}
 		/* A shortage leaves the page in F: the general path maps it. */
-		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags |
+		if (pmap_enter_new(map->vmap_pmap, va, m, e->vme_protection, pflags |
 		    PMAP_ENTER_NEW) != 0)
 			goto out_obj;
 		goto done;

@@ -32,7 +32,7 @@
 #include "vm/uma.h"
 #include "vm/vm_errno.h"
 #include "vm/vm_page.h"
-#include "guest/amd64/pmap_int.h"
+#include "guest/amd64/pmap_inline.h"
 
 #ifdef VM_HOST
 struct pmap kernel_pmap_store;      /* pmap_init allocates its root */
@@ -78,11 +78,6 @@ struct pmap_batch {
 static inline uint64_t *pmap_pa_to_table(vm_paddr_t pa)
 {
 	return vm_phys_to_dmap(pa & PG_FRAME);
-}
-
-static inline bool pmap_managed(vm_page_t m)
-{
-	return (m->flags & (PG_UNMANAGED | PG_FICTITIOUS)) == 0;
 }
 
 static inline void pmap_batch_init(struct pmap_batch *b)
@@ -530,36 +525,17 @@ static inline bool pmap_va_ok(pmap_t pmap, vm_offset_t va)
 	return va < VM_MAXUSER_ADDRESS;
 }
 
-/* The leaf bits each protection (VM_PROT_ALL's 3 bits) gives: one load where the
- * tests of prot were branches. The kernel's mappings too are PG_U (it runs at CPL 3)
- * and so never PG_G: a global user-accessible entry would outlive the switch to a
- * process's root. */
+/* The leaf bits each protection (VM_PROT_ALL's 3 bits) gives (pmap_inline.h: one load
+ * where the tests of prot were branches). The kernel's mappings too are PG_U (it runs
+ * at CPL 3) and so never PG_G: a global user-accessible entry would outlive the switch
+ * to a process's root. */
 #define PMAP_PROT_NX(prot)      (((prot) & VM_PROT_EXECUTE) != 0 ? 0 : PG_NX)
 #define PMAP_PROT_RW(prot)      (((prot) & VM_PROT_WRITE) != 0 ? PG_RW : 0)
 #define PMAP_PROT_BITS(prot)    (PG_V | PG_A | PG_U | PMAP_PROT_RW(prot) | PMAP_PROT_NX(prot))
-static const uint64_t pmap_prot_bits[VM_PROT_ALL + 1] = {
+const uint64_t pmap_prot_bits[VM_PROT_ALL + 1] = {
 	PMAP_PROT_BITS(0), PMAP_PROT_BITS(1), PMAP_PROT_BITS(2), PMAP_PROT_BITS(3),
 	PMAP_PROT_BITS(4), PMAP_PROT_BITS(5), PMAP_PROT_BITS(6), PMAP_PROT_BITS(7),
 };
-
-/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. PG_M
- * goes with PG_RW where the access writes or the page is dirty anyway. */
-static inline uint64_t pmap_leaf_bits(pmap_t pmap, vm_page_t m, vm_prot_t prot, int flags)
-{
-	uint64_t e = pmap_prot_bits[prot & VM_PROT_ALL];
-
-	(void)pmap;
-	if ((flags & (VM_PROT_WRITE | PMAP_ENTER_DIRTY)) != 0 && (e & PG_RW) != 0)
-		e |= PG_M;
-	if (flags & PMAP_ENTER_WIRED)
-		e |= PG_W;
-	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
-	uint8_t pat = m->md.pat_mode;
-	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
-		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
-	/* The address last: prot and flags are dead across its out-of-line case. */
-	return e | VM_PAGE_TO_PHYS(m);
-}
 
 /*
  * Install newpte at *pte for va: the body of each page of pmap_enter_run. track: a new
@@ -608,15 +584,10 @@ writeable:
 static int pmap_enter_run_any(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages,
     vm_prot_t prot, int flags);
 
-/*
- * The PT entry for va and its table's page: from the pmap's cache when va is in the
- * 2 MiB it names, else walked (allocating the missing tables) and cached.
- * => pmap locked. NULL when a table could not be had (nothing changed).
- */
 /* pmap_pte_cached's miss: the walk, and the cache set to its table. Out of line, so
  * that the hit's callers keep nothing in registers across it. */
-static __attribute__((noinline, cold)) uint64_t *pmap_pte_cache_fill(pmap_t pmap,
-    vm_offset_t va, vm_page_t *ptpp)
+__attribute__((noinline)) uint64_t *pmap_pte_cache_fill(pmap_t pmap, vm_offset_t va,
+    vm_page_t *ptpp)
 {
 	uint64_t *pte;
 
@@ -629,30 +600,15 @@ static __attribute__((noinline, cold)) uint64_t *pmap_pte_cache_fill(pmap_t pmap
 	return pte;
 }
 
-static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
+#ifdef INVARIANTS
+void pmap_ptc_verify(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t ptp)
 {
-	uint64_t *pte;
-
-	pmap_md_pte_flush();
-
-	if ((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va) {
-		pte = &pmap->pm_ptc[pmap_pt_index(va)];
-		*ptpp = pmap->pm_ptc_page;
-		KASSERT(pte == pmap_pte(pmap, va) && *ptpp == pmap_ptp_of(vm_dmap_to_phys(pte)),
-		    ("pmap_pte_cached: stale page-table cache for va %#lx in pmap %p",
-		    (unsigned long)va, (void *)pmap));
-		return pte;
-	}
-	return pmap_pte_cache_fill(pmap, va, ptpp);
+	KASSERT(pte == pmap_pte(pmap, va) && ptp == pmap_ptp_of(vm_dmap_to_phys(pte)),
+	    ("pmap_pte_cached: stale page-table cache for va %#lx in pmap %p",
+	    (unsigned long)va, (void *)pmap));
 }
+#endif
 
-/*
- * pmap_enter of one fresh page (PMAP_ENTER_NEW), the zero-fill fault's: the pmap's
- * lock alone (see pmap_enter_run), the page table from the pmap's cache when the last
- * such enter was in the same 2 MiB (no walk, no PHYS_TO_VM_PAGE for its use count),
- * no batch (an empty slot needs no invalidation). An entry already there sends the
- * page to the general path. => 0, or ENOMEM on a shortage (nothing changed).
- */
 /*
  * pmap_enter of m at va as the general path does it, where a one-page enter found an
  * entry in the way; newpte, what pmap_leaf_bits made of the caller's prot and flags,
@@ -660,8 +616,8 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
  * PMAP_ENTER_DIRTY, PG_W as PMAP_ENTER_WIRED), so that the caller's fast path need not
  * keep them in registers across its calls.
  */
-static __attribute__((noinline, cold)) int pmap_enter_again(pmap_t pmap, vm_offset_t va,
-    vm_page_t m, uint64_t newpte)
+__attribute__((noinline)) int pmap_enter_again(pmap_t pmap, vm_offset_t va, vm_page_t m,
+    uint64_t newpte)
 {
 	vm_prot_t prot = VM_PROT_READ | ((newpte & PG_RW) != 0 ? VM_PROT_WRITE : 0) |
 	    ((newpte & PG_NX) == 0 ? VM_PROT_EXECUTE : 0);
@@ -671,44 +627,11 @@ static __attribute__((noinline, cold)) int pmap_enter_again(pmap_t pmap, vm_offs
 	return pmap_enter_run_any(pmap, va, &m, 1, prot, flags) == 1 ? 0 : ENOMEM;
 }
 
+/* pmap_enter's PMAP_ENTER_NEW of one page, for callers that do not inline it. */
 static __attribute__((noinline)) int pmap_enter_new1(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte;
-	bool managed = pmap_managed(m);
-	vm_page_t ptp;
-
-	/* A fresh page has no mapping: its first goes into its own pv slot, so there is
-	 * nothing to allocate but page tables. */
-	KASSERT(!managed || pmap_pv_head(m) == NULL,
-	    ("pmap_enter: PMAP_ENTER_NEW for page %#llx, which is mapped",
-	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
-	if (managed)
-		newpte |= PG_MANAGED;
-	mtx_lock(&pmap->pm_mtx);
-	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL) {
-		mtx_unlock(&pmap->pm_mtx);
-		return ENOMEM;
-	}
-	if (__predict_false(*pte & PG_V)) {
-		mtx_unlock(&pmap->pm_mtx);
-		return pmap_enter_again(pmap, va, m, newpte);
-	}
-	ptp->md.md_pt_use++;
-	/* From newpte, not managed: one register fewer kept across the calls above. */
-	if ((newpte & PG_MANAGED) != 0) {
-		m->md.pv_first.pv_pmap = pmap;
-		m->md.pv_first.pv_va = va;
-	}
-	pmap->pm_stats.resident_count++;
-	if (newpte & PG_W)
-		pmap->pm_stats.wired_count++;
-	if (pmap == kernel_pmap || !pmap_md_pte_defer(pte, newpte))
-		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
-	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
-		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
-	mtx_unlock(&pmap->pm_mtx);
-	return 0;
+	return pmap_enter_new(pmap, va, m, prot, flags);
 }
 
 void pmap_flush_deferred(void)
@@ -728,7 +651,7 @@ void pmap_flush_deferred(void)
 static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t newpte = pmap_leaf_bits(pmap, m, prot, flags), *pte, old;
+	uint64_t newpte = pmap_leaf_bits(m, prot, flags), *pte, old;
 	struct pv_entry *spare = NULL;
 	bool managed = pmap_managed(m);
 	vm_page_t ptp, om = NULL;
@@ -845,7 +768,7 @@ again:
 		}
 		/* A managed page already mapped here keeps its pv entry. */
 		bool again = (*pte & (PG_V | PG_FRAME)) == (PG_V | VM_PAGE_TO_PHYS(m));
-		pmap_enter_pte(pmap, va, pte, m, pmap_leaf_bits(pmap, m, prot, flags),
+		pmap_enter_pte(pmap, va, pte, m, pmap_leaf_bits(m, prot, flags),
 		    !again && pmap_managed(m), &spare, &b);
 	}
 	mtx_unlock(&pmap->pm_mtx);
