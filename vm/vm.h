@@ -4,6 +4,7 @@
 #ifndef VM_VM_H
 #define VM_VM_H
 
+#include "vm_macros.h"
 #include "vm_platform.h"
 
 typedef uint64_t vm_offset_t;
@@ -31,11 +32,5 @@ typedef int vm_prot_t;
 #define M_ZERO          0x0100  /* hand back zeroed memory */
 #define M_USE_RESERVE   0x0400  /* may dip into the system reserve (with M_NOWAIT) */
 
-#define nitems(a)       (sizeof(a) / sizeof((a)[0]))
-#define roundup2(x, y)  (((x) + ((y) - 1)) & ~((__typeof__(x))(y) - 1))
-#define rounddown2(x, y) ((x) & ~((__typeof__(x))(y) - 1))
-#define powerof2(x)     ((((x) - 1) & (x)) == 0)
-#define MIN(a, b)       ((a) < (b) ? (a) : (b))
-#define MAX(a, b)       ((a) > (b) ? (a) : (b))
 
 #endif /* VM_VM_H */

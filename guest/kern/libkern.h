@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vm/vm_macros.h"
+
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
@@ -26,12 +28,5 @@ size_t strlcpy(char *dst, const char *src, size_t size);
 /* Parse an unsigned number (decimal, or hex with 0x); *endp after the digits. */
 uint64_t strtou64(const char *s, const char **endp, int base);
 
-#define nitems(a)       (sizeof(a) / sizeof((a)[0]))
-#define roundup2(x, y)  (((x) + ((y) - 1)) & ~((__typeof__(x))(y) - 1))
-#define rounddown2(x, y) ((x) & ~((__typeof__(x))(y) - 1))
-#ifndef MIN
-#define MIN(a, b)       ((a) < (b) ? (a) : (b))
-#define MAX(a, b)       ((a) > (b) ? (a) : (b))
-#endif
 
 #endif /* KERN_LIBKERN_H */
