@@ -29,7 +29,9 @@
 #include "vm/vm_phys.h"
 #include "vm/vm_startup.h"
 
-#define VM_PAGE_PCPU_BATCH  32      /* pages moved to or from the buddy lists at once */
+#define VM_PAGE_PCPU_BATCH_ORDER 5
+#define VM_PAGE_PCPU_BATCH  (1 << VM_PAGE_PCPU_BATCH_ORDER) /* pages moved to or from
+                                       the buddy lists at once: one block, when whole */
 #define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
 #define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
 #define VM_PAGE_NLOCKS      64
@@ -262,9 +264,15 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 		if (pc->pc_count[pool] == 0) {
 			vm_phys_lock();
 			uint64_t avail = vm_page_avail_locked();
-			if (avail > vm_page_free_reserved + VM_PAGE_PCPU_BATCH)
-				pc->pc_count[pool] = (uint32_t)vm_phys_alloc_npages(pool,
-				    VM_PAGE_PCPU_BATCH, pc->pc_pages[pool]);
+			if (avail > vm_page_free_reserved + VM_PAGE_PCPU_BATCH) {
+				/* A whole block when the pool has one that large. */
+				int n = vm_phys_alloc_block_npages(pool,
+				    VM_PAGE_PCPU_BATCH_ORDER, pc->pc_pages[pool]);
+				if (n == 0)
+					n = vm_phys_alloc_npages(pool, VM_PAGE_PCPU_BATCH,
+					    pc->pc_pages[pool]);
+				pc->pc_count[pool] = (uint32_t)n;
+			}
 			vm_phys_unlock();
 		}
 		if (pc->pc_count[pool] > 0)

@@ -267,6 +267,43 @@ START_TEST(lookup_fast_and_slow_agree)
 }
 END_TEST
 
+/* A cache refill's block: 2^order consecutive pages marked with the pool, the free
+ * count down by as many, nothing else changed; 0 and nothing changed without one. */
+START_TEST(alloc_block_npages_takes_one_block)
+{
+	vm_page_t ma[32];
+
+	vm_page_drain_caches();
+	vm_phys_lock();
+	vm_phys_carve_all();
+	uint64_t n = vm_phys_nfree;
+	ck_assert_int_eq(vm_phys_alloc_block_npages(VM_FREEPOOL_DEFAULT, 5, ma), 32);
+	ck_assert_uint_eq(vm_phys_nfree, n - 32);
+	for (int i = 0; i < 32; i++) {
+		ck_assert_ptr_eq(ma[i], ma[0] + i);
+		ck_assert_int_eq(ma[i]->pool, VM_FREEPOOL_DEFAULT);
+		ck_assert_int_eq(ma[i]->order, 0);
+	}
+	ck_assert_uint_eq(VM_PAGE_TO_PHYS(ma[0]) % (32 * PAGE_SIZE), 0);
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	for (int i = 0; i < 32; i++)
+		vm_phys_free_pages(ma[i], 0);
+	ck_assert_uint_eq(vm_phys_nfree, n);
+	/* Nothing that large left: every page taken. */
+	vm_page_t *all = malloc(n * sizeof(*all));
+	ck_assert_ptr_nonnull(all);
+	ck_assert_int_eq(vm_phys_alloc_npages(VM_FREEPOOL_DEFAULT, (int)n, all), (int)n);
+	ck_assert_int_eq(vm_phys_alloc_block_npages(VM_FREEPOOL_DEFAULT, 2, ma), 0);
+	ck_assert_uint_eq(vm_phys_nfree, 0);
+	for (uint64_t i = 0; i < n; i++)
+		vm_phys_free_pages(all[i], 0);
+	ck_assert_uint_eq(vm_phys_nfree, n);
+	ck_assert_uint_eq(vm_phys_verify(), 0);
+	vm_phys_unlock();
+	free(all);
+}
+END_TEST
+
 START_TEST(exhaust_all_pages_once)
 {
 	vm_page_drain_caches();
@@ -701,6 +738,7 @@ static Suite *vm_phys_suite(void)
 	tcase_add_test(tc, lazy_tail_carved_on_demand);
 	tcase_add_test(tc, lookup_fast_and_slow_agree);
 	tcase_add_test(tc, exhaust_all_pages_once);
+	tcase_add_test(tc, alloc_block_npages_takes_one_block);
 	tcase_add_test(tc, alloc_run_takes_largest_smaller_block);
 	tcase_add_test(tc, page_array_is_smallest_that_fits);
 	tcase_add_test(tc, blacklist_parse);
