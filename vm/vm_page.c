@@ -29,9 +29,6 @@
 #include "vm/vm_phys.h"
 #include "vm/vm_startup.h"
 
-#define VM_PAGE_PCPU_BATCH_ORDER 5
-#define VM_PAGE_PCPU_BATCH  (1 << VM_PAGE_PCPU_BATCH_ORDER) /* pages moved to or from
-                                       the buddy lists at once: one block, when whole */
 #define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
 #define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
 #define VM_PAGE_NLOCKS      64
@@ -127,6 +124,7 @@ static uint64_t vm_page_pcpu_cached(uint64_t *zeroed)
 		for (int p = 0; p < VM_NFREEPOOL; p++)
 			cached += __atomic_load_n(&vm_page_pcpu[c].pc_count[p],
 			    __ATOMIC_RELAXED);
+		cached += vm_page_pcpu_rleft(&vm_page_pcpu[c]);
 		z += vm_page_pcpu_zleft(&vm_page_pcpu[c]);
 	}
 	if (zeroed != NULL)
@@ -208,6 +206,16 @@ static void vm_page_pcpu_release(struct vm_page_pcpu *pc, int pool, uint32_t kee
 	}
 }
 
+/* Return pc's plain run to the buddy lists. => pc locked, F held. */
+static void vm_page_pcpu_rdrain_locked(struct vm_page_pcpu *pc)
+{
+	if (pc->pc_rnext < pc->pc_rend)
+		vm_phys_free_run(pc->pc_rnext, (uint64_t)(pc->pc_rend - pc->pc_rnext),
+		    VM_FREEPOOL_DIRECT);
+	__atomic_store_n(&pc->pc_rnext, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc->pc_rend, NULL, __ATOMIC_RELAXED);
+}
+
 /* Empty every CPU's caches, zeroed run included, into the buddy lists; the owner of a
  * cache never holds its flag for long. */
 static void vm_page_pcpu_drain_all(void)
@@ -216,13 +224,14 @@ static void vm_page_pcpu_drain_all(void)
 		struct vm_page_pcpu *pc = &vm_page_pcpu[c];
 		if ((__atomic_load_n(&pc->pc_count[0], __ATOMIC_RELAXED) |
 		    __atomic_load_n(&pc->pc_count[1], __ATOMIC_RELAXED)) == 0 &&
-		    vm_page_pcpu_zleft(pc) == 0)
+		    vm_page_pcpu_rleft(pc) == 0 && vm_page_pcpu_zleft(pc) == 0)
 			continue;
 		while (!vm_page_pcpu_trylock(pc))
 			__asm__ volatile("pause");
 		vm_phys_lock();
 		for (int p = 0; p < VM_NFREEPOOL; p++)
 			vm_page_pcpu_release(pc, p, 0);
+		vm_page_pcpu_rdrain_locked(pc);
 		vm_page_zrun_drain_locked(pc);
 		vm_page_free_wakeup_locked();
 		vm_phys_unlock();
@@ -261,25 +270,34 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
 	if (vm_page_pcpu_trylock(pc)) {
-		if (pc->pc_count[pool] == 0) {
+		/* The direct pool's cache refills its run with one whole block when the
+		 * pool has one that large; the array, page by page, otherwise. */
+		bool run = pool == VM_FREEPOOL_DIRECT;
+		if (pc->pc_count[pool] == 0 && (!run || pc->pc_rnext == pc->pc_rend)) {
 			vm_phys_lock();
 			uint64_t avail = vm_page_avail_locked();
 			if (avail > vm_page_free_reserved + VM_PAGE_PCPU_BATCH) {
-				/* A whole block when the pool has one that large. */
-				int n = vm_phys_alloc_block_npages(pool,
-				    VM_PAGE_PCPU_BATCH_ORDER, pc->pc_pages[pool]);
-				if (n == 0)
-					n = vm_phys_alloc_npages(pool, VM_PAGE_PCPU_BATCH,
-					    pc->pc_pages[pool]);
-				pc->pc_count[pool] = (uint32_t)n;
+				vm_page_t b = run ? vm_phys_alloc_block(pool,
+				    VM_PAGE_PCPU_BATCH_ORDER) : NULL;
+				if (b != NULL) {
+					pc->pc_rnext = b;
+					pc->pc_rend = b + VM_PAGE_PCPU_BATCH;
+				} else {
+					pc->pc_count[pool] = (uint32_t)vm_phys_alloc_npages(pool,
+					    VM_PAGE_PCPU_BATCH, pc->pc_pages[pool]);
+				}
 			}
 			vm_phys_unlock();
 		}
 		if (pc->pc_count[pool] > 0)
 			m = pc->pc_pages[pool][--pc->pc_count[pool]];
+		else if (run && pc->pc_rnext != pc->pc_rend)
+			m = pc->pc_rnext++;
 		vm_page_pcpu_unlock(pc);
 	}
 	critical_exit();
+	if (m != NULL)
+		m->pool = (uint8_t)pool;
 	if (m != NULL)
 		return m;
 
@@ -443,21 +461,12 @@ static inline vm_page_t vm_page_alloc_noobj_zero(int req)
 
 vm_page_t vm_page_alloc_noobj(int req)
 {
-	struct vm_page_pcpu *pc;
-	vm_page_t m = NULL;
+	vm_page_t m;
 
 	if ((req & VM_ALLOC_ZERO) != 0)
 		return vm_page_alloc_noobj_zero(req);
 	/* The fast path: a page from this CPU's cache. */
-	critical_enter();
-	pc = &vm_page_pcpu[vm_curcpu()];
-	if (__predict_true(vm_page_pcpu_trylock(pc))) {
-		if (__predict_true(pc->pc_count[VM_FREEPOOL_DIRECT] > 0))
-			m = pc->pc_pages[VM_FREEPOOL_DIRECT]
-			    [--pc->pc_count[VM_FREEPOOL_DIRECT]];
-		vm_page_pcpu_unlock(pc);
-	}
-	critical_exit();
+	m = vm_page_pcpu_next();
 	if (__predict_false(m == NULL))
 		return vm_page_alloc_noobj_slow(req);
 	return vm_page_alloc_setup(m, req);

@@ -13,6 +13,9 @@
 #include "vm/vm_page.h"
 #include "vm/vm_phys.h"
 
+#define VM_PAGE_PCPU_BATCH_ORDER 5
+#define VM_PAGE_PCPU_BATCH  (1 << VM_PAGE_PCPU_BATCH_ORDER) /* pages moved to or from
+                                       the buddy lists at once: one block, when whole */
 #define VM_PAGE_PCPU_MAX    60      /* pages a CPU caches per pool (struct vm_page_pcpu
                                        is then 1 KiB: finding the CPU's is a shift) */
 
@@ -21,6 +24,8 @@ struct vm_page_pcpu {
 	uint32_t pc_count[VM_NFREEPOOL];            /* pc_busy */
 	vm_page_t pc_znext;                         /* pc_busy: the zeroed run's next page */
 	vm_page_t pc_zend;                          /* pc_busy: and its end */
+	vm_page_t pc_rnext;                         /* pc_busy: the plain run's next page */
+	vm_page_t pc_rend;                          /* pc_busy: and its end */
 	vm_page_t pc_pages[VM_NFREEPOOL][VM_PAGE_PCPU_MAX]; /* pc_busy */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct vm_page_pcpu) == 1024,
@@ -145,8 +150,14 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_zrun_next(void)
 	return m;
 }
 
-/* A page of this CPU's direct-pool cache, or NULL (empty or busy): a plain request's
- * one-page fast path, inline in vm_page_alloc as in vm_page_alloc_noobj. */
+/*
+ * A page of this CPU's direct-pool cache, or NULL (empty or busy): a plain request's
+ * one-page fast path, inline in vm_page_alloc as in vm_page_alloc_noobj. The cache is
+ * the array of freed pages first (recently used), then the plain run, a block the
+ * refill took whole: a pointer step where handing its pages into the array took a
+ * loop. A run's pages carry no pool mark (a free block's other pages do not): the mark
+ * goes on here, for either source, outside the critical section.
+ */
 static inline __attribute__((always_inline)) vm_page_t vm_page_pcpu_next(void)
 {
 	struct vm_page_pcpu *pc;
@@ -155,12 +166,25 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_pcpu_next(void)
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
 	if (__predict_true(vm_page_pcpu_trylock(pc))) {
-		if (__predict_true(pc->pc_count[VM_FREEPOOL_DIRECT] > 0))
+		if (pc->pc_count[VM_FREEPOOL_DIRECT] > 0)
 			m = pc->pc_pages[VM_FREEPOOL_DIRECT][--pc->pc_count[VM_FREEPOOL_DIRECT]];
+		else if (__predict_true(pc->pc_rnext != pc->pc_rend))
+			m = pc->pc_rnext++;
 		vm_page_pcpu_unlock(pc);
 	}
 	critical_exit();
+	if (__predict_true(m != NULL))
+		m->pool = VM_FREEPOOL_DIRECT;
 	return m;
+}
+
+/* Pages left in pc's plain run: racy as vm_page_pcpu_zleft, clamped to a refill. */
+static inline uint64_t vm_page_pcpu_rleft(struct vm_page_pcpu *pc)
+{
+	vm_page_t next = __atomic_load_n(&pc->pc_rnext, __ATOMIC_RELAXED);
+	vm_page_t end = __atomic_load_n(&pc->pc_rend, __ATOMIC_RELAXED);
+
+	return end > next ? MIN((uint64_t)(end - next), (uint64_t)VM_PAGE_PCPU_BATCH) : 0;
 }
 
 /* Fill the pool when it is below half full and zeroing ahead pays (page operations). */

@@ -540,32 +540,25 @@ int vm_phys_alloc_npages(int pool, int npages, vm_page_t ma[])
  * block) where vm_phys_alloc_npages, smallest blocks first, takes several and splits
  * its last one down to what is left, which leaves that many small blocks behind for
  * the next refill to take again. Small blocks stay for one-page and contiguous requests
- * and for their buddies' frees to merge. The pages' pool marks and pointers go four at
- * a time: a block's other pages are zero already.
+ * and for their buddies' frees to merge. The block goes out as a run, not page by page:
+ * dequeued, its first page is as its other pages are (pool mark zero), and the cache
+ * marks each page as it hands it out.
  */
-int vm_phys_alloc_block_npages(int pool, int order, vm_page_t ma[])
+vm_page_t vm_phys_alloc_block(int pool, int order)
 {
 	uint32_t mask = vm_phys_freeq_mask[pool] >> order;
-	const int n = 1 << order;
 
 	mtx_assert_owned(&vm_phys_free_mtx);
-	KASSERT(order >= 2 && order <= VM_MAXORDER,
-	    ("vm_phys_alloc_block_npages: order %d", order));
+	KASSERT(order >= 0 && order <= VM_MAXORDER,
+	    ("vm_phys_alloc_block: order %d", order));
 	if (mask == 0)
-		return 0;
+		return NULL;
 	int o = order + __builtin_ctz(mask);
 	vm_page_t m = vm_plinks_page(vm_phys_freeq[pool][o].pl_next);
 	vm_phys_dequeue(m);
 	vm_phys_split(m, pool, o, order);
-	vm_phys_nfree -= (uint64_t)n;
-	for (int i = 0; i < n; i += 4, m += 4, ma += 4) {
-		m[0].pool = m[1].pool = m[2].pool = m[3].pool = (uint8_t)pool;
-		ma[0] = &m[0];
-		ma[1] = &m[1];
-		ma[2] = &m[2];
-		ma[3] = &m[3];
-	}
-	return n;
+	vm_phys_nfree -= 1ull << order;
+	return m;
 }
 
 vm_page_t vm_phys_alloc_run(int pool, int maxorder, int *orderp, bool *freshp)

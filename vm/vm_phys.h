@@ -109,10 +109,10 @@ vm_page_t vm_phys_alloc_pages(int pool, int order);
 /* Up to npages single pages into ma[]; returns how many. => F held. */
 int vm_phys_alloc_npages(int pool, int npages, vm_page_t ma[]);
 
-/* The 2^order pages (order >= 2) of one block of pool into ma[], when pool has a block
- * that large (a larger one is split); returns 2^order, or 0 with nothing changed.
- * => F held. */
-int vm_phys_alloc_block_npages(int pool, int order, vm_page_t ma[]);
+/* The first page of one block of 2^order pages of pool, when pool has a block that
+ * large (a larger one is split), every page's pool mark zero; NULL with nothing changed
+ * without one. => F held. */
+vm_page_t vm_phys_alloc_block(int pool, int order);
 
 /*
  * Return the block of 2^order pages starting at m to the free lists of m->pool,

@@ -267,9 +267,10 @@ START_TEST(lookup_fast_and_slow_agree)
 }
 END_TEST
 
-/* A cache refill's block: 2^order consecutive pages marked with the pool, the free
- * count down by as many, nothing else changed; 0 and nothing changed without one. */
-START_TEST(alloc_block_npages_takes_one_block)
+/* A cache refill's block: 2^order consecutive pages, none marked with a pool (the
+ * cache marks them as it hands them out), the free count down by as many, nothing else
+ * changed; NULL and nothing changed without one. */
+START_TEST(alloc_block_takes_one_block)
 {
 	vm_page_t ma[32];
 
@@ -277,12 +278,14 @@ START_TEST(alloc_block_npages_takes_one_block)
 	vm_phys_lock();
 	vm_phys_carve_all();
 	uint64_t n = vm_phys_nfree;
-	ck_assert_int_eq(vm_phys_alloc_block_npages(VM_FREEPOOL_DEFAULT, 5, ma), 32);
+	vm_page_t b = vm_phys_alloc_block(VM_FREEPOOL_DEFAULT, 5);
+	ck_assert_ptr_nonnull(b);
 	ck_assert_uint_eq(vm_phys_nfree, n - 32);
 	for (int i = 0; i < 32; i++) {
-		ck_assert_ptr_eq(ma[i], ma[0] + i);
-		ck_assert_int_eq(ma[i]->pool, VM_FREEPOOL_DEFAULT);
+		ma[i] = b + i;
+		ck_assert_int_eq(ma[i]->pool, 0);
 		ck_assert_int_eq(ma[i]->order, 0);
+		ma[i]->pool = VM_FREEPOOL_DEFAULT;
 	}
 	ck_assert_uint_eq(VM_PAGE_TO_PHYS(ma[0]) % (32 * PAGE_SIZE), 0);
 	ck_assert_uint_eq(vm_phys_verify(), 0);
@@ -293,7 +296,7 @@ START_TEST(alloc_block_npages_takes_one_block)
 	vm_page_t *all = malloc(n * sizeof(*all));
 	ck_assert_ptr_nonnull(all);
 	ck_assert_int_eq(vm_phys_alloc_npages(VM_FREEPOOL_DEFAULT, (int)n, all), (int)n);
-	ck_assert_int_eq(vm_phys_alloc_block_npages(VM_FREEPOOL_DEFAULT, 2, ma), 0);
+	ck_assert_ptr_null(vm_phys_alloc_block(VM_FREEPOOL_DEFAULT, 2));
 	ck_assert_uint_eq(vm_phys_nfree, 0);
 	for (uint64_t i = 0; i < n; i++)
 		vm_phys_free_pages(all[i], 0);
@@ -738,7 +741,7 @@ static Suite *vm_phys_suite(void)
 	tcase_add_test(tc, lazy_tail_carved_on_demand);
 	tcase_add_test(tc, lookup_fast_and_slow_agree);
 	tcase_add_test(tc, exhaust_all_pages_once);
-	tcase_add_test(tc, alloc_block_npages_takes_one_block);
+	tcase_add_test(tc, alloc_block_takes_one_block);
 	tcase_add_test(tc, alloc_run_takes_largest_smaller_block);
 	tcase_add_test(tc, page_array_is_smallest_that_fits);
 	tcase_add_test(tc, blacklist_parse);
