@@ -19,13 +19,21 @@ want() { [ -z "$ONLY" ] || [[ "$1" == "$ONLY"* ]]; }
 emit() { echo "$1" | tee -a "$lines"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
 field() { echo "$1" | sed -E "s/.*$2=([0-9.]+).*/\1/"; }
+# The KVM the guest figures run on (where KVMRUN runs them), asked once: every guest
+# figure's line says it (kvm=...), since costs differ entirely between them.
+KVM_KIND=
+kvm_kind() {
+	[ -n "$KVM_KIND" ] || KVM_KIND=$("${KVMRUN[@]}" sh -c 'for m in kvm_pvm kvm_intel kvm_amd; do
+		[ -e /sys/module/$m ] && { echo $m; exit 0; }; done; echo kvm')
+	echo "$KVM_KIND"
+}
 
 # boot.start: vmm run --ktest=none -m 64M against the bare KVM floor, interleaved.
 if want boot.start || want kvm.floor; then
 	r=$("${KVMRUN[@]}" "$B/tests/timecmd" "$RUNS" vmm -- "$B/vmm" run --ktest=none -m 64M ';;' \
 		floor -- "$B/tests/kvm-floor") || { echo "bench: boot.start: a run failed" >&2; exit 1; }
 	v=$(field "$(echo "$r" | grep ^vmm)" median_us); f=$(field "$(echo "$r" | grep ^floor)" median_us)
-	emit "BENCH name=boot.start value=$(awk -v v="$v" 'BEGIN{printf "%.3f", v/1000}') unit=ms ref=kvm.floor refvalue=$(awk -v v="$f" 'BEGIN{printf "%.3f", v/1000}') ratio=$(ratio "$v" "$f")"
+	emit "BENCH name=boot.start value=$(awk -v v="$v" 'BEGIN{printf "%.3f", v/1000}') unit=ms ref=kvm.floor refvalue=$(awk -v v="$f" 'BEGIN{printf "%.3f", v/1000}') ratio=$(ratio "$v" "$f") kvm=$(kvm_kind)"
 fi
 
 # boot.scale: the same boot with 1 GiB over 64 MiB.
@@ -33,7 +41,7 @@ if want boot.scale; then
 	r=$("${KVMRUN[@]}" "$B/tests/timecmd" "$RUNS" big -- "$B/vmm" run --ktest=none -m 1G ';;' \
 		small -- "$B/vmm" run --ktest=none -m 64M) || { echo "bench: boot.scale: a run failed" >&2; exit 1; }
 	v=$(field "$(echo "$r" | grep ^big)" median_us); s=$(field "$(echo "$r" | grep ^small)" median_us)
-	emit "BENCH name=boot.scale value=$(awk -v v="$v" 'BEGIN{printf "%.3f", v/1000}') unit=ms ref=boot.64M refvalue=$(awk -v v="$s" 'BEGIN{printf "%.3f", v/1000}') ratio=$(ratio "$v" "$s")"
+	emit "BENCH name=boot.scale value=$(awk -v v="$v" 'BEGIN{printf "%.3f", v/1000}') unit=ms ref=boot.64M refvalue=$(awk -v v="$s" 'BEGIN{printf "%.3f", v/1000}') ratio=$(ratio "$v" "$s") kvm=$(kvm_kind)"
 fi
 
 # Host benchmarks of the VM core: each program prints its own BENCH lines.
@@ -140,7 +148,7 @@ if { want fault.zero || want fault.seq || want fault.cow || want syscall.getpid 
     want pipe.pingpong || want trap.floor || want fault.floor; } && [ -x "$B/tests/floor-probe" ] &&
     [ -x "$B/vmm" ]; then
 	fl=$("${KVMRUN[@]}" "$B/tests/floor-probe" 11) || { echo "bench: floor-probe failed" >&2; exit 1; }
-	kind=$(proc_field "$fl" kvm); kind=$(echo "$fl" | sed -nE 's/.*kvm=([a-z_]+).*/\1/p')
+	kind=$(echo "$fl" | sed -nE 's/.*kvm=([a-z_]+).*/\1/p')
 	trap_f=$(proc_field "$fl" trap_us); fault_f=$(proc_field "$fl" fault_us)
 	proc_bench() { # NAME FIELD REF REFVALUE PROGRAM ARGS...
 		local name=$1 field=$2 ref=$3 refv=$4 out v h; shift 4
@@ -160,7 +168,8 @@ fi
 
 # The guest's own figures: it prints BENCH lines from its bench suite.
 if want page.zero && [ -x "$B/vmm" ]; then
-	"${KVMRUN[@]}" "$B/vmm" run -m 256M --ktest=bench 2>/dev/null | grep '^BENCH' | while read -r l; do emit "$l"; done
+	kind=$(kvm_kind)
+	"${KVMRUN[@]}" "$B/vmm" run -m 256M --ktest=bench 2>/dev/null | grep '^BENCH' | while read -r l; do emit "$l kvm=$kind"; done
 fi
 
 echo
