@@ -163,22 +163,13 @@ static void run_probe(const struct probe *p)
 
 	if (len <= 0 || kvm < 0)
 		die(len <= 0 ? p->name : "/dev/kvm");
-	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	uint8_t *m = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (vm < 0 || m == MAP_FAILED)
-		die("KVM_CREATE_VM");
-	struct kvm_userspace_memory_region region = { .memory_size = MEM_SIZE,
-	    .userspace_addr = (uint64_t)(uintptr_t)m };
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0)
-		die("KVM_SET_USER_MEMORY_REGION");
-	build_guest(m, insn, len, p->reps);
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vcpu < 0 || sz <= 0)
-		die("KVM_CREATE_VCPU");
-	struct kvm_run *run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	struct cpl3_vm v;
+	const char *failed = cpl3_vm_open(kvm, MEM_SIZE, &v);
+	if (failed != NULL)
+		die(failed);
+	build_guest(v.mem, insn, len, p->reps);
+	int vcpu = v.vcpu;
+	struct kvm_run *run = v.run;
 	set_cpl3(kvm, vcpu);
 
 	const char *result = "?";
@@ -211,10 +202,7 @@ static void run_probe(const struct probe *p)
 	alarm(0);
 	printf("%-14s %-15s vector=%-3d ns/insn=%.0f\n", p->name, result, vector,
 	    (double)(t1 - t0) / p->reps);
-	munmap(run, (size_t)sz);
-	munmap(m, MEM_SIZE);
-	close(vcpu);
-	close(vm);
+	cpl3_vm_close(&v);
 	close(kvm);
 }
 

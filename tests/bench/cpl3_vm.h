@@ -10,15 +10,57 @@
 #define TESTS_BENCH_CPL3_VM_H
 
 #include <linux/kvm.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct cpl3_vm_layout {
 	uint64_t pml4_pa, idt_pa, gdt_pa, tss_pa, rsp0;
 	uint64_t rip, rsp, rflags;
 	uint64_t cr4, efer;
 };
+
+/* A VM with size bytes of guest memory at guest physical 0 (mapped at mem) and one
+ * vCPU, its kvm_run mapped. */
+struct cpl3_vm {
+	int vm, vcpu;
+	uint8_t *mem;
+	size_t size;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+/* => NULL, or the step that failed (errno set; what was made is left to the exit). */
+static inline const char *cpl3_vm_open(int kvm, size_t size, struct cpl3_vm *v)
+{
+	v->size = size;
+	if ((v->vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0)
+		return "KVM_CREATE_VM";
+	v->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (v->mem == MAP_FAILED)
+		return "mmap guest memory";
+	struct kvm_userspace_memory_region region = { .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)v->mem };
+	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region) != 0)
+		return "KVM_SET_USER_MEMORY_REGION";
+	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0)) < 0 || sz <= 0)
+		return "KVM_CREATE_VCPU";
+	v->run_size = (size_t)sz;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+	return v->run == MAP_FAILED ? "mmap kvm_run" : NULL;
+}
+
+static inline void cpl3_vm_close(struct cpl3_vm *v)
+{
+	munmap(v->run, v->run_size);
+	munmap(v->mem, v->size);
+	close(v->vcpu);
+	close(v->vm);
+}
 
 /* The GDT (0x10 kernel code, 0x18 kernel data, 0x2b user data, 0x33 user code, 0x38 the
  * TSS) and the TSS's RSP0, in guest memory m. */

@@ -133,23 +133,16 @@ static void build(uint8_t *m)
 /* One run: => the two loops' ns per iteration, or -1 on a guest that went wrong. */
 static int run_once(int kvm, double *trap_ns, double *fault_ns)
 {
-	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	uint8_t *m = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
-	if (vm < 0 || m == MAP_FAILED)
-		die("KVM_CREATE_VM");
-	struct kvm_userspace_memory_region region = { .memory_size = MEM_SIZE,
-	    .userspace_addr = (uint64_t)(uintptr_t)m };
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0)
-		die("KVM_SET_USER_MEMORY_REGION");
-	build(m);
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vcpu < 0 || sz <= 0)
-		die("KVM_CREATE_VCPU");
-	struct kvm_run *run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED || cpl3_vm_enter(vcpu, &floor_layout) != 0)
+	struct cpl3_vm v;
+	const char *failed = cpl3_vm_open(kvm, MEM_SIZE, &v);
+
+	if (failed != NULL)
+		die(failed);
+	build(v.mem);
+	if (cpl3_vm_enter(v.vcpu, &floor_layout) != 0)
 		die("vcpu");
+	struct kvm_run *run = v.run;
+	int vcpu = v.vcpu;
 	uint64_t t[4] = { 0 };
 	int marks = 0, rc = 0;
 	while (marks < 3) {
@@ -164,10 +157,7 @@ static int run_once(int kvm, double *trap_ns, double *fault_ns)
 		*trap_ns = (double)(t[1] - t[0]) / TRAP_N;
 		*fault_ns = (double)(t[2] - t[1]) / FAULT_N;
 	}
-	munmap(run, (size_t)sz);
-	munmap(m, MEM_SIZE);
-	close(vcpu);
-	close(vm);
+	cpl3_vm_close(&v);
 	return rc;
 }
 
