@@ -148,7 +148,7 @@ if { want fault.zero || want fault.seq || want fault.cow || want syscall.getpid 
     want pipe.pingpong || want trap.floor || want fault.floor; } && [ -x "$B/tests/floor-probe" ] &&
     [ -x "$B/vmm" ]; then
 	fl=$("${KVMRUN[@]}" "$B/tests/floor-probe" 11) || { echo "bench: floor-probe failed" >&2; exit 1; }
-	kind=$(echo "$fl" | sed -nE 's/.*kvm=([a-z_]+).*/\1/p')
+	kind=$(kvm_kind)
 	trap_f=$(proc_field "$fl" trap_us); fault_f=$(proc_field "$fl" fault_us)
 	proc_bench() { # NAME FIELD REF REFVALUE PROGRAM ARGS...
 		local name=$1 field=$2 ref=$3 refv=$4 out v h; shift 4

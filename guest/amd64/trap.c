@@ -282,7 +282,7 @@ void trap_intr(struct trapframe *tf)
 
 uint64_t trap_window_count;
 
-int trap_user_window(struct trapframe *tf)
+bool trap_user_window(struct trapframe *tf)
 {
 	extern const char syscall_kentry_sp[];
 	struct pcpu *pc = pcpu_self();
@@ -290,7 +290,7 @@ int trap_user_window(struct trapframe *tf)
 	/* Only trap_kernel marks a vector, on the kernel's root, which no program can
 	 * load: a program that jumps into syscall_kentry faults on its own root. */
 	if ((tf->tf_vector & TRAP_WINDOW) == 0)
-		return TW_NONE;
+		return false;
 	tf->tf_vector &= ~(uint64_t)TRAP_WINDOW;
 	if (tf->tf_rip >= (uintptr_t)syscall_kentry_sp)
 		tf->tf_rsp = pc->pc_ursp;
@@ -299,7 +299,7 @@ int trap_user_window(struct trapframe *tf)
 	tf->tf_rax = pc->pc_xcr3;
 	pc->pc_xcr3 = pc->pc_kcr3;
 	trap_window_count++;
-	return TW_SYSCALL;
+	return true;
 }
 
 void trap_user_init(void)

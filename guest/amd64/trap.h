@@ -91,9 +91,8 @@ void trap_user_init(void);
 /* A trap that came in syscall_kentry's first instructions, on the user's stack, and was
  * taken as the user's (its vector marked TRAP_WINDOW): the mark taken off, and tf made
  * the trampoline's #UD that entry was for, the entry's per-CPU state given back.
- * => TW_SYSCALL, or TW_NONE for any other trap. */
-enum { TW_NONE, TW_SYSCALL };
-int trap_user_window(struct trapframe *tf);
+ * => false for any other trap. */
+bool trap_user_window(struct trapframe *tf);
 /* How many this CPU took: for tests (systramp). */
 extern uint64_t trap_window_count;
 /* An exception at CPL 0: a bug of the stubs. tf has no tf_cr2 (the CPU's frame ends at

@@ -497,9 +497,9 @@ void trap_user(struct trapframe *tf)
 	/* A trap in the kernel's first instructions of a system call, still on the user's
 	 * stack: its own business (an interrupt's), then the system call, which
 	 * trap_user_window has rebuilt in tf. */
-	int window = trap_user_window(tf);
+	bool in_window = trap_user_window(tf);
 	proc_acct_kentry(curthread);
-	if (window != TW_NONE) {
+	if (in_window) {
 		vector = (unsigned)tf->tf_vector;
 		if (vector >= T_NEXCEPT)
 			trap_intr(tf);
