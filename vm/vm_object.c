@@ -43,7 +43,11 @@
  * leaked object).
  */
 #include "vm/vm_object.h"
+#include "vm/vm_pager.h"
 #include "vm/uma.h"
+
+/* Set by the swap pager while a swap device is attached (vm_pager.h). */
+const struct vm_pager_ops *vm_pager_anon;
 
 static struct mtx vm_object_zone_mtx;
 static uma_zone_t vm_object_zone;           /* Z */

@@ -18,6 +18,11 @@ struct vm_object;
 #define VM_PAGER_BAD    1   /* populate: not here, use getpages (FreeBSD's answer) */
 #define VM_PAGER_FAIL   2   /* getpages: the pager has no such page */
 #define VM_PAGER_ERROR  3   /* an I/O error: the fault answers SIGBUS */
+#define VM_PAGER_PEND   4   /* putpages: the write is under way; its completion ends it */
+#define VM_PAGER_AGAIN  5   /* putpages: not now (no swap space): the page stays dirty */
+
+/* putpages flags */
+#define VM_PAGER_PUT_SYNC   0x1 /* return only when the writes are over (swapoff, tests) */
 
 struct vm_pager_ops {
 	const char *pgo_name;
@@ -39,6 +44,38 @@ struct vm_pager_ops {
 	 */
 	int (*pgo_populate)(struct vm_object *obj, vm_pindex_t pindex, vm_prot_t fault_type,
 	    vm_prot_t max_prot, vm_pindex_t *first, vm_pindex_t *last);
+	/*
+	 * Write ma[0..count), dirty pages of obj in ascending index order (not necessarily
+	 * consecutive), to backing store. The caller (the laundry) has exclusively busied
+	 * each page and removed write access to it from every pmap (pmap_remove_write), so
+	 * nothing can dirty it while the write is under way. rtvals[i] says what became of
+	 * ma[i]:
+	 *   VM_PAGER_OK / VM_PAGER_PEND  written, or being written: the pager ends the
+	 *       write itself (now, or from the I/O completion): on success the page is
+	 *       clean (dirty 0) and unbusied, and stays on its queue for the daemon to free;
+	 *       on an I/O error it stays dirty, its swap block is not reused, and it is
+	 *       unbusied and put back in the laundry queue.
+	 *   VM_PAGER_AGAIN / VM_PAGER_ERROR  not started: the page is still busied by the
+	 *       caller, still dirty, and the caller decides.
+	 * => obj locked on entry and on return (dropped meanwhile; paging in progress held).
+	 */
+	void (*pgo_putpages)(struct vm_object *obj, vm_page_t *ma, int count, int flags,
+	    int *rtvals);
+	/*
+	 * Does the pager hold a copy of pindex? => true, and in *before / *after (when not
+	 * NULL) how many pages just below and just above it the pager also holds, such that
+	 * one getpages could read them with it (read-around).
+	 * => obj locked.
+	 */
+	bool (*pgo_haspage)(struct vm_object *obj, vm_pindex_t pindex, int *before,
+	    int *after);
 };
+
+/*
+ * The pager anonymous memory (objects with no vo_pager) is laundered to: the swap
+ * pager while a swap device is attached, NULL while none is (dirty anonymous pages
+ * then stay in memory).
+ */
+extern const struct vm_pager_ops *vm_pager_anon;
 
 #endif /* VM_VM_PAGER_H */

@@ -376,9 +376,15 @@ static int ft_populate(struct vm_object *obj, vm_pindex_t pindex, vm_prot_t faul
 	return VM_PAGER_OK;
 }
 
-static const struct vm_pager_ops ft_pager = { "test", ft_getpages, ft_populate };
-static const struct vm_pager_ops ft_pager_one = { "test-one", ft_getpages, NULL };
-static const struct vm_pager_ops ft_pager_bad = { "test-bad", ft_getpages_error, NULL };
+static const struct vm_pager_ops ft_pager = {
+	.pgo_name = "test", .pgo_getpages = ft_getpages, .pgo_populate = ft_populate,
+};
+static const struct vm_pager_ops ft_pager_one = {
+	.pgo_name = "test-one", .pgo_getpages = ft_getpages,
+};
+static const struct vm_pager_ops ft_pager_bad = {
+	.pgo_name = "test-bad", .pgo_getpages = ft_getpages_error,
+};
 
 VMTEST(fault, pager_populate_getpages)
 {
