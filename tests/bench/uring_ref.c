@@ -2,11 +2,14 @@
  * The disk's own speed, the reference the swap figures are printed beside: raw io_uring
  * on the file the guest swaps to, with nothing of the VMM in the way.
  *
- *   uring-ref seqwrite FILE MIB     128 KiB writes in file order, 8 in flight, then
- *                                   fdatasync: "uring.seqwrite MIB/s"
- *   uring-ref randread FILE COUNT   COUNT 4 KiB reads at random page offsets of the file
- *                                   (which must exist), one at a time (queue depth 1):
- *                                   "uring.randread.qd1 us" per read (median)
+ *   uring-ref seqwrite FILE MIB [direct]    128 KiB writes in file order, 8 in flight,
+ *                                           then fdatasync: "uring.seqwrite MIB/s"
+ *   uring-ref randread FILE COUNT [direct]  COUNT 4 KiB reads at random page offsets of
+ *                                           the file (which must exist), one at a time
+ *                                           (queue depth 1): "uring.randread.qd1 us" per
+ *                                           read (median)
+ * direct opens FILE O_DIRECT, as `vmm run --swap-direct` does: the figures are then the
+ * device's, not the host page cache's.
  *
  * Prints one line: NAME VALUE. Exit 1 with a line on stderr on any failure.
  */
@@ -54,11 +57,11 @@ static void reap(struct io_uring *ring, unsigned want)
 	io_uring_cqe_seen(ring, cqe);
 }
 
-static int seqwrite(const char *path, unsigned long mib)
+static int seqwrite(const char *path, unsigned long mib, int oflags)
 {
 	struct io_uring ring;
-	int fd = open(path, O_WRONLY | O_CREAT, 0600);
-	static uint8_t buf[SEQ_DEPTH][SEQ_CHUNK];
+	int fd = open(path, O_WRONLY | O_CREAT | oflags, 0600);
+	static uint8_t buf[SEQ_DEPTH][SEQ_CHUNK] __attribute__((aligned(PAGE)));
 	uint64_t total = (uint64_t)mib << 20, off = 0;
 	unsigned inflight = 0, slot = 0;
 
@@ -99,12 +102,12 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int randread(const char *path, unsigned long count)
+static int randread(const char *path, unsigned long count, int oflags)
 {
 	struct io_uring ring;
 	struct stat st;
-	int fd = open(path, O_RDONLY);
-	static uint8_t buf[PAGE];
+	int fd = open(path, O_RDONLY | oflags);
+	static uint8_t buf[PAGE] __attribute__((aligned(PAGE)));
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 
 	if (fd < 0)
@@ -142,17 +145,21 @@ static int randread(const char *path, unsigned long count)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	int oflags = 0;
+
+	if (argc == 5 && strcmp(argv[4], "direct") == 0)
+		oflags = O_DIRECT;
+	else if (argc != 4)
 		goto usage;
 	char *end;
 	unsigned long n = strtoul(argv[3], &end, 10);
 	if (*end != '\0' || n == 0 || n > (1ul << 20))
 		goto usage;
 	if (strcmp(argv[1], "seqwrite") == 0)
-		return seqwrite(argv[2], n);
+		return seqwrite(argv[2], n, oflags);
 	if (strcmp(argv[1], "randread") == 0)
-		return randread(argv[2], n);
+		return randread(argv[2], n, oflags);
 usage:
-	fprintf(stderr, "usage: uring-ref seqwrite FILE MIB | randread FILE COUNT\n");
+	fprintf(stderr, "usage: uring-ref seqwrite FILE MIB [direct] | randread FILE COUNT [direct]\n");
 	return 2;
 }
