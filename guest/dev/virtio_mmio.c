@@ -114,18 +114,32 @@ bool virtio_mmio_negotiate(struct virtio_mmio_dev *vd, uint64_t wanted)
 void virtio_mmio_config_read(struct virtio_mmio_dev *vd, unsigned off, void *buf,
     unsigned len)
 {
-	uint8_t *dst = buf;
-	uint32_t gen;
+	volatile uint8_t *cfg = vd->vd_regs + VIRTIO_MMIO_CONFIG + off;
+	uint32_t gen, lo, hi = 0;
 
-	KASSERT(off + len <= vd->vd_size - VIRTIO_MMIO_CONFIG, ("virtio_mmio_config_read: "
-	    "%u bytes at %u beyond the window", len, off));
+	KASSERT((len == 1 || len == 2 || len == 4 || len == 8) && off % (len > 4 ? 4 : len)
+	    == 0 && off + len <= vd->vd_size - VIRTIO_MMIO_CONFIG,
+	    ("virtio_mmio_config_read: %u bytes at %u", len, off));
 	do {
 		gen = virtio_mmio_read(vd, VIRTIO_MMIO_CONFIG_GENERATION);
-		/* Byte by byte: the configuration's fields have their own alignments, and
-		 * the transport allows accesses of a field's width only. */
-		for (unsigned i = 0; i < len; i++)
-			dst[i] = vd->vd_regs[VIRTIO_MMIO_CONFIG + off + i];
+		/* Accesses of the field's width (section 4.2.2.2); a 64-bit field as its
+		 * two 32-bit halves, which the generation check keeps consistent. */
+		switch (len) {
+		case 1:
+			lo = *cfg;
+			break;
+		case 2:
+			lo = *(volatile uint16_t *)cfg;
+			break;
+		default:
+			lo = *(volatile uint32_t *)cfg;
+			if (len == 8)
+				hi = *(volatile uint32_t *)(cfg + 4);
+			break;
+		}
 	} while (virtio_mmio_read(vd, VIRTIO_MMIO_CONFIG_GENERATION) != gen);
+	uint64_t v = (uint64_t)hi << 32 | lo;
+	memcpy(buf, &v, len);           /* little-endian: the low bytes first */
 }
 
 uint16_t virtio_mmio_queue_max(struct virtio_mmio_dev *vd, unsigned index)

@@ -78,8 +78,9 @@ bool virtio_mmio_reset_and_ack(struct virtio_mmio_dev *vd);
  */
 bool virtio_mmio_negotiate(struct virtio_mmio_dev *vd, uint64_t wanted);
 
-/* The device-specific configuration at off, read consistently (the generation
- * counter the same before and after). */
+/* The device-specific configuration field of len bytes (1, 2, 4 or 8, naturally
+ * aligned) at off, read consistently (the generation counter the same before and
+ * after). */
 void virtio_mmio_config_read(struct virtio_mmio_dev *vd, unsigned off, void *buf,
     unsigned len);
 
