@@ -129,6 +129,11 @@ static int vblk_submit(struct vblk_softc *sc, struct swap_bio *bp, int cmd)
 
 	mtx_lock(&sc->sc_mtx);
 	while (sc->sc_vq.vq_nfree < nsegs) {
+		/* Only the completion thread frees descriptors: if it slept here (a
+		 * sb_done that starts I/O, which vm/swap_dev.h forbids to sleep), nothing
+		 * would ever wake it. */
+		KASSERT(curthread != sc->sc_td, ("vblk_submit: the completion thread waits "
+		    "for descriptors only it can free"));
 		sc->sc_stats.vbs_full_waits++;
 		sc->sc_full_waiters++;
 		(void)vm_sleep(&sc->sc_full_waiters, &sc->sc_mtx, "vblkfull", 0);

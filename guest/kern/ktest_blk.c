@@ -397,3 +397,28 @@ KTEST(blk, out_of_range)
 	KT_ASSERT(st.vbs_errors >= 3);
 	vm_page_free(m);
 }
+
+/* Queue depth 1: one page read and waited for, 64 times, each checked; the time a
+ * round trip takes (submit, notify, device, interrupt, completion thread, waiter) is
+ * printed for the record. */
+KTEST(blk, sync_qd1)
+{
+	if (blk_dev() == NULL)
+		return;
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
+	for (int i = 0; i < 8; i++) {
+		blk_fill(m, 3000 + (uint64_t)i, 4);
+		KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 3000 + (uint64_t)i, &m, 1), 0);
+	}
+	uint64_t t0 = vm_nanotime();
+	for (int i = 0; i < 64; i++) {
+		memset(VM_PAGE_TO_DMAP(m), 0, PAGE_SIZE);
+		KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_READ, 3000 + (uint64_t)(i % 8), &m, 1),
+		    0);
+		KT_ASSERT_EQ(blk_check(m, 3000 + (uint64_t)(i % 8), 4), -1);
+	}
+	uint64_t ns = vm_nanotime() - t0;
+	ktest_log("ktest: blk: 4 KiB read at queue depth 1: %llu us a request\n",
+	    (unsigned long long)(ns / 64 / 1000));
+	vm_page_free(m);
+}
