@@ -54,6 +54,14 @@ uint64_t ioapic_rte_read(unsigned pin)
 	return (uint64_t)hi << 32 | lo;
 }
 
+void ioapic_mask(unsigned pin)
+{
+	if (!ioapic_attach() || pin >= ioapic_npins)
+		return;
+	uint32_t lo = ioapic_read(IOAPIC_IDX_REDTBL + 2 * pin);
+	ioapic_write(IOAPIC_IDX_REDTBL + 2 * pin, lo | (uint32_t)IOAPIC_RTE_MASKED);
+}
+
 int ioapic_route_edge(unsigned pin)
 {
 	if (!ioapic_attach())

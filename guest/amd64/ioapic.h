@@ -24,6 +24,9 @@
  */
 int ioapic_route_edge(unsigned pin);
 
+/* Mask pin (its entry otherwise kept). */
+void ioapic_mask(unsigned pin);
+
 /* Redirection entry of pin as the IOAPIC holds it (for tests and reports). */
 uint64_t ioapic_rte_read(unsigned pin);
 

@@ -9,6 +9,7 @@
  * did not run. The device's contents are overwritten from block 0 on.
  */
 #include "amd64/ioapic.h"
+#include "amd64/lapic.h"
 #include "amd64/trap.h"
 #include "dev/virtio_blk.h"
 #include "dev/virtio_mmio.h"
@@ -50,6 +51,26 @@ KTEST(blk, ioapic_mmio)
 	uint64_t rte = ioapic_rte_read(IOAPIC_NPINS - 1);
 	KT_ASSERT_MSG((rte & IOAPIC_RTE_MASKED) != 0, "pin %u entry %#llx is not masked",
 	    IOAPIC_NPINS - 1, (unsigned long long)rte);
+}
+
+/* A pin routed as the drivers route theirs reads back as asked: the pin's vector,
+ * fixed delivery to the boot CPU's APIC id, edge, active high, unmasked; and masked
+ * again afterwards. The last pin: no device drives it. */
+KTEST(blk, ioapic_route)
+{
+	unsigned pin = IOAPIC_NPINS - 1;
+	int vector = ioapic_route_edge(pin);
+	KT_ASSERT_EQ(vector, IOAPIC_VECTOR_BASE + pin);
+	uint64_t rte = ioapic_rte_read(pin);
+	uint32_t apic_id = lapic_x2apic ? lapic_read(LAPIC_ID) : lapic_read(LAPIC_ID) >> 24;
+	ioapic_mask(pin);
+	uint64_t masked = ioapic_rte_read(pin);
+	KT_ASSERT_EQ(rte & IOAPIC_RTE_VECTOR, (uint64_t)vector);
+	KT_ASSERT_EQ(rte & (IOAPIC_RTE_DELMODE | IOAPIC_RTE_DESTLOG | IOAPIC_RTE_POLARITY |
+	    IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED), 0);
+	KT_ASSERT_EQ(rte >> IOAPIC_RTE_DEST_SHIFT, apic_id);
+	KT_ASSERT_EQ(masked, rte | IOAPIC_RTE_MASKED);
+	KT_ASSERT_EQ(ioapic_route_edge(IOAPIC_NPINS + 8), -1);
 }
 
 KTEST(blk, parse)

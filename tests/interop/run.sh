@@ -61,7 +61,7 @@ qemu_blk() { # NAME ACCEL CPU [WRAPPER...]
 		-drive "file=$img,if=none,id=d0,format=raw" -device virtio-blk-device,drive=d0
 	rm -f "$img"
 	local line; line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$t_out/$name.out" | tail -1)
-	if [ "$rc" -eq 1 ] && [ "$line" = "7 passed, 0 failed" ] &&
+	if [ "$rc" -eq 1 ] && [ "$line" = "8 passed, 0 failed" ] &&
 		grep -q '^ktest: blk.rw_pattern ... ok' "$t_out/$name.out"; then
 		ok "$name: $line, $(grep -o '[0-9]* requests, [0-9]* notifies, [0-9]* interrupts' "$t_out/$name.out")"
 	else
