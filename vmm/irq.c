@@ -66,13 +66,12 @@ void irq_line_raise(struct irq_line *l)
 /* KVM_SET_GSI_ROUTING: one MSI route per unmasked pin that has a line. */
 static int irq_set_routes(struct machine *mc)
 {
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[IOAPIC_NPINS];
-	} rt;
+	static _Alignas(struct kvm_irq_routing_entry) uint8_t buf[sizeof(struct kvm_irq_routing) +
+	    IOAPIC_NPINS * sizeof(struct kvm_irq_routing_entry)];
+	struct kvm_irq_routing *rt = (struct kvm_irq_routing *)buf;
 	unsigned n = 0;
 
-	memset(&rt, 0, sizeof(rt));
+	memset(buf, 0, sizeof(buf));
 	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++) {
 		struct irq_line *l = mc->mc_irq_lines[pin];
 		if (l == NULL || !l->il_routed)
@@ -82,15 +81,15 @@ static int irq_set_routes(struct machine *mc)
 		ioapic_rte_to_msi(mc->mc_ioapic.io_rte[pin], &addr, &data);
 		/* An edge, whatever the entry says (irq.h). */
 		data &= ~(MSI_DATA_TRIGGER_LEVEL | MSI_DATA_LEVEL_ASSERT);
-		struct kvm_irq_routing_entry *e = &rt.e[n++];
+		struct kvm_irq_routing_entry *e = &rt->entries[n++];
 		e->gsi = pin;
 		e->type = KVM_IRQ_ROUTING_MSI;
 		e->u.msi.address_lo = (uint32_t)addr;
 		e->u.msi.address_hi = (uint32_t)(addr >> 32);
 		e->u.msi.data = data;
 	}
-	rt.r.nr = n;
-	return ioctl(mc->mc_vm.kv_vm_fd, KVM_SET_GSI_ROUTING, &rt);
+	rt->nr = n;
+	return ioctl(mc->mc_vm.kv_vm_fd, KVM_SET_GSI_ROUTING, rt);
 }
 
 void irq_rte_changed(void *ctx, unsigned pin, uint64_t rte)
