@@ -15,8 +15,11 @@
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
+#include "devices/pvh.h"
 #include "devices/virtio_blk.h"
+#include "vmm/cli.h"
 #include "vmm/guest_mem.h"
+#include "vmm/vmm.h"
 
 #define TB_RAM      (8u << 20)
 #define TB_NUM      128
@@ -581,6 +584,74 @@ START_TEST(blk_read_only)
 }
 END_TEST
 
+/* ---- the command line of the swap disk (vmm/cli.c) ---- */
+
+static int tb_cli(struct cli_opts *o, char *err, size_t errlen, int argc, char **argv)
+{
+	int rc = cli_parse(argc, argv, o, err, errlen);
+
+	if (rc != 0)
+		ck_assert_ptr_null(strchr(err, '\n'));
+	return rc;
+}
+
+START_TEST(cli_swap_options)
+{
+	static struct cli_opts o;
+	char err[CLI_ERR_MAX], line[PVH_CMDLINE_MAX];
+	char *a1[] = { "vmm", "run", "-m", "32M", "-s", "/x/swap", "--ktest=none", NULL };
+	ck_assert_int_eq(tb_cli(&o, err, sizeof(err), 7, a1), 0);
+	ck_assert_str_eq(o.co_swap, "/x/swap");
+	ck_assert_uint_eq(o.co_swap_size, 0);
+	ck_assert(!o.co_swap_direct);
+	/* The device is announced on the guest's command line, Linux's way. */
+	ck_assert_int_eq(cli_guest_cmdline(&o, line, sizeof(line), err, sizeof(err)), 0);
+	ck_assert_str_eq(line, "ktest=none virtio_mmio.device=4K@0xd0000000:5");
+
+	char *a2[] = { "vmm", "run", "--swap=/y", "--swap-size", "2G", "--swap-direct",
+		"--ktest", NULL };
+	ck_assert_int_eq(tb_cli(&o, err, sizeof(err), 7, a2), 0);
+	ck_assert_str_eq(o.co_swap, "/y");
+	ck_assert_uint_eq(o.co_swap_size, 2ull << 30);
+	ck_assert(o.co_swap_direct);
+
+	/* Without -s: nothing on the guest's command line. */
+	char *a3[] = { "vmm", "run", "--ktest=none", NULL };
+	ck_assert_int_eq(tb_cli(&o, err, sizeof(err), 3, a3), 0);
+	ck_assert_int_eq(cli_guest_cmdline(&o, line, sizeof(line), err, sizeof(err)), 0);
+	ck_assert_str_eq(line, "ktest=none");
+
+	char *a4[] = { "vmm", "run", "--swap-size", "1M", "--ktest", NULL };
+	ck_assert_int_eq(tb_cli(&o, err, sizeof(err), 5, a4), VMM_EXIT_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "-s FILE"));
+}
+END_TEST
+
+START_TEST(cli_swap_sizes)
+{
+	char err[CLI_ERR_MAX];
+	uint64_t v;
+
+	ck_assert_int_eq(cli_parse_swap_size("4096", &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(cli_parse_swap_size("4K", &v, err, sizeof(err)), 0);
+	ck_assert_int_eq(cli_parse_swap_size("3m", &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v, 3ull << 20);
+	ck_assert_int_eq(cli_parse_swap_size("16T", &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v, 16ull << 40);
+	ck_assert_int_eq(cli_parse_swap_size("17T", &v, err, sizeof(err)), VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("99999999999999999999", &v, err, sizeof(err)),
+	    VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("18446744073709551615K", &v, err, sizeof(err)),
+	    VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("4095", &v, err, sizeof(err)), VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("5000", &v, err, sizeof(err)), VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("", &v, err, sizeof(err)), VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("1Mb", &v, err, sizeof(err)), VMM_EXIT_USAGE);
+	ck_assert_int_eq(cli_parse_swap_size("-1", &v, err, sizeof(err)), VMM_EXIT_USAGE);
+}
+END_TEST
+
 static Suite *virtio_blk_suite(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -602,6 +673,10 @@ static Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, blk_fault_injection);
 	tcase_add_test(tc, blk_read_only);
 	suite_add_tcase(s, tc);
+	TCase *cli = tcase_create("cli");
+	tcase_add_test(cli, cli_swap_options);
+	tcase_add_test(cli, cli_swap_sizes);
+	suite_add_tcase(s, cli);
 	return s;
 }
 
