@@ -593,7 +593,7 @@ int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *
 	if (o->co_swap != NULL) {
 		char dev[64];
 		snprintf(dev, sizeof(dev), "virtio_mmio.device=%uK@0x%x:%u",
-		    VIRTIO_MMIO_SIZE >> 10, VIRTIO_MMIO_BASE, VIRTIO_MMIO_IRQ0);
+		    VIRTIO_MMIO_SIZE >> 10, VIRTIO_MMIO_BASE, (unsigned)VIRTIO_MMIO_IRQ0);
 		if (cli_append_token(buf, buflen, &len, dev) != 0)
 			goto toolong;
 	}

@@ -230,7 +230,7 @@ int swap_attach(struct swap_dev *sw, struct machine *mc, char *err, size_t errle
 		    "table");
 	}
 	TRACE("swap: virtio-blk at 0x%x, IRQ %u, %llu sectors%s%s", VIRTIO_MMIO_BASE,
-	    VIRTIO_MMIO_IRQ0, (unsigned long long)sw->sw_blk.vb_capacity,
+	    (unsigned)VIRTIO_MMIO_IRQ0, (unsigned long long)sw->sw_blk.vb_capacity,
 	    sw->sw_ro ? ", read-only" : "", sw->sw_direct_fd >= 0 ? ", O_DIRECT" : "");
 	return 0;
 }
