@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,7 +367,17 @@ int blk_uring_create(struct virtio_blk *b, char *err, size_t errlen)
 
 int virtio_blk_start(struct virtio_blk *b, char *err, size_t errlen)
 {
+	sigset_t all, old;
+
+	/*
+	 * Every signal blocked in the device thread: the VMM's are process-directed (the
+	 * stop signals, the watchdog's SIGALRM) and must reach the vCPU thread, whose
+	 * KVM_RUN they interrupt; the new thread inherits this mask.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(&b->vb_thread, NULL, blk_thread, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (rc != 0) {
 		snprintf(err, errlen, "virtio-blk: cannot start the device thread: %s",
