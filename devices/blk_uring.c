@@ -257,9 +257,10 @@ static bool blk_control(struct virtio_blk *b, struct blk_engine *e)
 	pthread_mutex_unlock(&b->vb_lock);
 
 	if (e->be_running && !run) {
-		/* Finish what is in flight on the queue, then let it go. */
-		blk_drain(b, e);
+		/* Wait for what is in flight, answering none of it: a reset discards the
+		 * requests, and the ring is the driver's again once this returns. */
 		e->be_running = false;
+		blk_drain(b, e);
 		e->be_vq = NULL;
 	} else if (!e->be_running && run) {
 		e->be_running = true;
