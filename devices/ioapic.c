@@ -115,6 +115,8 @@ static void ioapic_write_index(struct ioapic *io, uint32_t idx, uint32_t val)
 	*rte = (*rte & ~IOAPIC_RTE_WRITABLE) | (nv & IOAPIC_RTE_WRITABLE);
 	if (!(*rte & IOAPIC_RTE_LEVEL))
 		*rte &= ~IOAPIC_RTE_REMOTE_IRR;
+	if (io->io_rte_changed != NULL)
+		io->io_rte_changed(io->io_ctx, pin, *rte);
 	/* Unmasking a level pin that is asserted delivers it now. */
 	if ((*rte & IOAPIC_RTE_LEVEL) && (io->io_levels & (1u << pin)))
 		ioapic_fire(io, pin);

@@ -51,6 +51,9 @@ struct ioapic {
 	/* Send an MSI; => 0, or -1 when the host refused (counted). */
 	int (*io_msi)(void *ctx, uint64_t addr, uint32_t data);
 	void *io_ctx;
+	/* Told of every redirection entry the guest writes (for routes KVM delivers
+	 * itself, vmm/irq.c), or NULL. */
+	void (*io_rte_changed)(void *ctx, unsigned pin, uint64_t rte);
 	uint64_t io_ndelivered, io_nfailed;
 };
 

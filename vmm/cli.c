@@ -11,6 +11,7 @@
 
 #include "devices/pvh.h"
 #include "devices/pvh_args.h"
+#include "devices/virtio.h"
 #include "vmm/cli.h"
 #include "vmm/vmm.h"
 #include "vmm/watchdog.h"
@@ -44,6 +45,12 @@ void cli_usage(FILE *f)
 	    "      --append STR     add STR to the guest kernel command line; repeatable,\n"
 	    "                       at most 32 words in all; the guest refuses words it\n"
 	    "                       does not know and keys given twice\n"
+	    "  -s, --swap FILE      give the guest a swap disk (virtio-blk) backed by FILE;\n"
+	    "                       a missing FILE is created sparse, an existing one is\n"
+	    "                       used as it is (read-only if it is not writable)\n"
+	    "      --swap-size SIZE size of a FILE -s creates: bytes or K/M/G/T, a\n"
+	    "                       multiple of 4K (default 4x the guest's memory)\n"
+	    "      --swap-direct    open FILE with O_DIRECT (no host page cache)\n"
 	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
 	    "      --trace-insns FILE\n"
 	    "                       single-step the guest and write each instruction's\n"
@@ -119,6 +126,52 @@ int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	return 0;
 }
 
+int cli_parse_swap_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return cli_fail(err, errlen, "--swap-size '%s' is not a number; use e.g. 256M "
+		    "or 4G", s);
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			goto toolarge;
+		v = v * 10 + d;
+	}
+	switch (*p) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	case 't': case 'T': shift = 40; p++; break;
+	default:
+		return cli_fail(err, errlen, "--swap-size '%s' has an unknown suffix; use bytes "
+		    "or K, M, G, T (e.g. 512M)", s);
+	}
+	if (*p != '\0')
+		return cli_fail(err, errlen, "--swap-size '%s' has trailing characters; use "
+		    "bytes or K, M, G, T (e.g. 512M)", s);
+	if (shift != 0 && v > (UINT64_MAX >> shift))
+		goto toolarge;
+	v <<= shift;
+	if (v > CLI_SWAP_MAX)
+		goto toolarge;
+	if (v < CLI_SWAP_MIN)
+		return cli_fail(err, errlen, "--swap-size '%s' is too small: at least one "
+		    "page, 4K", s);
+	if (v % 4096 != 0)
+		return cli_fail(err, errlen, "--swap-size '%s' is not a multiple of 4K; round "
+		    "it to whole pages", s);
+	*out = v;
+	return 0;
+toolarge:
+	return cli_fail(err, errlen, "--swap-size '%s' is too large; the most is %lluT", s,
+	    CLI_SWAP_MAX >> 40);
+}
+
 /* Suite lists travel as one token of the guest command line: no blanks, no '='. */
 static bool cli_ktest_list_ok(const char *s)
 {
@@ -144,7 +197,7 @@ static bool cli_ktest_list_ok(const char *s)
 }
 
 enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS,
-	CLI_OPT_WATCHDOG, CLI_OPT_MAX };
+	CLI_OPT_WATCHDOG, CLI_OPT_SWAP_SIZE, CLI_OPT_SWAP_DIRECT, CLI_OPT_MAX };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -156,6 +209,9 @@ static const struct option cli_run_options[] = {
 	{ "verbose", no_argument,       NULL, 'v' },
 	{ "trace-insns", required_argument, NULL, CLI_OPT_TRACE_INSNS },
 	{ "watchdog", required_argument, NULL, CLI_OPT_WATCHDOG },
+	{ "swap",    required_argument, NULL, 's' },
+	{ "swap-size", required_argument, NULL, CLI_OPT_SWAP_SIZE },
+	{ "swap-direct", no_argument,   NULL, CLI_OPT_SWAP_DIRECT },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -357,7 +413,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	/* "+": stop at PROGRAM so its own options reach it; ":": we report errors. */
 	optind = 0;     /* full re-initialisation in glibc: cli_parse may run many times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:m:c:k:e:vh", cli_run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:m:c:k:e:s:vh", cli_run_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if ((rc = cli_once(seen, c, "-m/--memory", optarg, err, errlen)) != 0)
@@ -430,6 +486,24 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			if ((rc = cli_parse_watchdog(optarg, &o->co_watchdog, err, errlen)) != 0)
 				return rc;
 			break;
+		case 's':
+			if ((rc = cli_once(seen, c, "-s/--swap", optarg, err, errlen)) != 0)
+				return rc;
+			if (*optarg == '\0')
+				return cli_fail(err, errlen, "-s needs a file name, e.g. -s "
+				    "/var/tmp/guest.swap");
+			o->co_swap = optarg;
+			break;
+		case CLI_OPT_SWAP_SIZE:
+			if ((rc = cli_once(seen, c, "--swap-size", optarg, err, errlen)) != 0)
+				return rc;
+			if ((rc = cli_parse_swap_size(optarg, &o->co_swap_size, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		case CLI_OPT_SWAP_DIRECT:
+			o->co_swap_direct = true;
+			break;
 		case 'h':
 			o->co_cmd = CLI_CMD_HELP;
 			return 0;
@@ -443,6 +517,9 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 			return cli_refuse_option(argv, err, errlen);
 		}
 	}
+	if (o->co_swap == NULL && (o->co_swap_size != 0 || o->co_swap_direct))
+		return cli_fail(err, errlen, "%s is about the swap file: give it with -s FILE",
+		    o->co_swap_size != 0 ? "--swap-size" : "--swap-direct");
 	o->co_prog_argc = argc - optind;
 	o->co_prog_argv = argv + optind;
 	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_word(o->co_append, "ktest"))
@@ -513,6 +590,13 @@ int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *
 	if (o->co_verbose && !cli_has_word(o->co_append, "verbose") &&
 	    cli_append_token(buf, buflen, &len, "verbose") != 0)
 		goto toolong;
+	if (o->co_swap != NULL) {
+		char dev[64];
+		snprintf(dev, sizeof(dev), "virtio_mmio.device=%uK@0x%x:%u",
+		    VIRTIO_MMIO_SIZE >> 10, VIRTIO_MMIO_BASE, (unsigned)VIRTIO_MMIO_IRQ0);
+		if (cli_append_token(buf, buflen, &len, dev) != 0)
+			goto toolong;
+	}
 	if (cli_append_token(buf, buflen, &len, o->co_append) != 0)
 		goto toolong;
 	unsigned words = cli_count_words(buf);

@@ -21,6 +21,8 @@
 #define CLI_MEM_MAX         (64ull << 30)
 #define CLI_CPUS_MAX        1       /* until the guest starts its other CPUs */
 #define CLI_ERR_MAX         256     /* room for any one-line error message */
+#define CLI_SWAP_MIN        4096ull         /* one page */
+#define CLI_SWAP_MAX        (16ull << 40)   /* a sparse file costs nothing until written */
 
 enum cli_cmd {
 	CLI_CMD_RUN,
@@ -38,6 +40,9 @@ struct cli_opts {
 	bool co_verbose;
 	const char *co_trace_insns; /* NULL, or the file for single-stepped guest RIPs */
 	unsigned co_watchdog;       /* seconds without progress before giving up; 0: never */
+	const char *co_swap;        /* -s FILE: the swap disk's file, or NULL */
+	uint64_t co_swap_size;      /* --swap-size: bytes for a new file; 0: 4x memory */
+	bool co_swap_direct;        /* --swap-direct: O_DIRECT */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
 	/* The program's environment, "NAME=VALUE" each, in --env order: pointers into argv,
@@ -63,8 +68,15 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
 
 /*
- * The guest kernel command line: "ktest=..." for --ktest, "verbose" for -v, then the
- * --append strings, space separated. => 0, or 64 with a message when it does not fit
+ * A swap file size (--swap-size): bytes with an optional K, M, G or T suffix, a multiple
+ * of 4 KiB within [CLI_SWAP_MIN, CLI_SWAP_MAX]. => 0, or 64 with a message.
+ */
+int cli_parse_swap_size(const char *s, uint64_t *out, char *err, size_t errlen);
+
+/*
+ * The guest kernel command line: "ktest=..." for --ktest, "verbose" for -v, the swap
+ * disk's "virtio_mmio.device=4K@0xd0000000:5" for -s, then the --append strings, space
+ * separated. => 0, or 64 with a message when it does not fit
  * in buflen bytes including the NUL, or has more words than the guest takes
  * (PVH_CMDLINE_MAX_WORDS; a word is a run of bytes above ' ', as the guest splits).
  */

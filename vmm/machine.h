@@ -1,8 +1,9 @@
 /*
  * One running guest: its memory, the KVM objects, the devices, and what the exit
  * handlers need to share. vCPU 0 runs on the main thread and owns everything here while
- * the guest runs; the SIGINT/SIGTERM handler only sets mc_stop_signal and the vCPU's
- * immediate_exit.
+ * the guest runs (the IOAPIC model included: device threads raise their interrupts
+ * through irqfd, vmm/irq.c, never through it); the SIGINT/SIGTERM handler only sets
+ * mc_stop_signal and the vCPU's immediate_exit. Device threads own only their devices.
  */
 #ifndef VMM_MACHINE_H
 #define VMM_MACHINE_H
@@ -17,13 +18,13 @@
 #include "devices/hostcall_model.h"
 #include "devices/uart16550_model.h"
 #include "vmm/console.h"
+#include "vmm/devtab.h"
 #include "vmm/guest_mem.h"
 #include "vmm/kvm.h"
 #include "vmm/out_file.h"
 #include "vmm/watchdog.h"
 
-/* An exit handler's verdict: run on, or stop the VM with this exit status (>= 0). */
-#define VCPU_CONTINUE   (-1)
+struct irq_line;
 
 struct machine {
 	struct guest_mem mc_mem;
@@ -33,6 +34,9 @@ struct machine {
 	struct uart16550 mc_uart;
 	struct ioapic mc_ioapic;
 	struct hostcall mc_hc;
+	struct devtab mc_devtab;        /* who answers which port and MMIO range */
+	/* Interrupt lines KVM delivers itself (irqfd), by IOAPIC pin (vmm/irq.c). */
+	struct irq_line *mc_irq_lines[IOAPIC_NPINS];
 	bool mc_verbose;
 	FILE *mc_insn_trace;            /* --trace-insns: single-stepped RIPs, or NULL */
 	struct out_file mc_trace_file;  /* the file behind mc_insn_trace */
@@ -57,6 +61,9 @@ int vcpu_run_loop(struct machine *mc);
 /* Port and MMIO accesses the vCPU exits with. => VCPU_CONTINUE or an exit status. */
 int io_port(struct machine *mc, uint16_t port, bool out, unsigned size, uint8_t *data);
 int io_mmio(struct machine *mc, uint64_t gpa, bool write, unsigned len, uint8_t *data);
+
+/* Register the UART, the hostcall port, the exit port and the IOAPIC (after their init). */
+void io_register_platform(struct machine *mc);
 
 /* Deaths of the guest: each prints its report to stderr. => the exit status. */
 int fault_triple(struct machine *mc);

@@ -8,7 +8,8 @@
  * benchmark: the kernel file is read once straight into guest RAM, the rest of guest
  * RAM is never pre-touched, no thread is created (starting one, and waking the other
  * CPU for it and again for the way back, cost ~0.1 ms here), and nothing is printed
- * unless -v. With SMP the other vCPUs will get threads; vCPU 0 stays here.
+ * unless -v. With SMP the other vCPUs will get threads; vCPU 0 stays here. Only -s adds
+ * a thread (the swap disk's, vmm/swap.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,10 +26,12 @@
 #include "vmm/program_check.h"
 #include "vmm/pvh_loader.h"
 #include "vmm/run.h"
+#include "vmm/swap.h"
 #include "vmm/trace.h"
 #include "vmm/vmm.h"
 
 static struct machine run_machine;     /* large (the hostcall port's list copy): not on a stack */
+static struct swap_dev run_swap;       /* -s: the swap disk (large too) */
 
 static const char *const run_milestone_names[HC_MS_MAX] = {
 	[HC_MS_ENTRY] = "entry",
@@ -264,6 +267,7 @@ static void run_trace_stats(const struct machine *mc)
 		    (unsigned long long)mc->mc_hc.hc_pages_zeroed,
 		    (unsigned long long)mc->mc_hc.hc_pages_discarded,
 		    (unsigned long long)mc->mc_hc.hc_pages_copied);
+	devtab_report_all(&mc->mc_devtab);
 }
 
 int vmm_run(const struct cli_opts *o)
@@ -289,7 +293,10 @@ int vmm_run(const struct cli_opts *o)
 			goto fail;
 		kernel = kpath;
 	}
+	run_swap.sw_fd = run_swap.sw_direct_fd = -1;
 	if ((rc = run_load_guest(mc, o, kernel, &img, err, sizeof(err))) != 0 ||
+	    (o->co_swap != NULL &&
+	    (rc = swap_open(&run_swap, o, kernel, err, sizeof(err))) != 0) ||
 	    (o->co_trace_insns != NULL &&
 	    (rc = run_trace_open(mc, o, kernel, err, sizeof(err))) != 0) ||
 	    (rc = run_create_vm(mc, &img, err, sizeof(err))) != 0)
@@ -307,8 +314,16 @@ int vmm_run(const struct cli_opts *o)
 	ioapic_init(&mc->mc_ioapic, run_ioapic_msi, mc);
 	uart16550_init(&mc->mc_uart, run_uart_tx, run_uart_irq, mc);
 	hostcall_init(&mc->mc_hc, &mc->mc_mem, &run_hc_ops, mc);
+	io_register_platform(mc);
+	if (o->co_swap != NULL) {
+		mc->mc_ioapic.io_rte_changed = irq_rte_changed;
+		if ((rc = swap_attach(&run_swap, mc, err, sizeof(err))) != 0)
+			goto fail;
+	}
 
 	rc = run_wait(mc, o->co_watchdog);
+	/* Device threads end before anything they use goes (I/O in flight finishes). */
+	devtab_stop_all(&mc->mc_devtab);
 	console_flush(&mc->mc_console);
 	if (mc->mc_console.cons_lost != 0) {
 		fprintf(stderr, "vmm: %llu bytes of the guest's console output could not be "
@@ -332,6 +347,9 @@ int vmm_run(const struct cli_opts *o)
 fail:
 	fprintf(stderr, "vmm: %s\n", err);
 stopped:
+	devtab_stop_all(&mc->mc_devtab);
+	if (o->co_swap != NULL)
+		swap_abort(&run_swap);
 	if (mc->mc_insn_trace != NULL) {
 		mc->mc_insn_trace = NULL;
 		out_file_abort(&mc->mc_trace_file);
