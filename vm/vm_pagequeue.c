@@ -28,16 +28,25 @@ void vm_pagequeue_reset(void)
 	}
 }
 
+/* The first page at or after pl that is not a marker, or NULL. => pq locked. */
+static vm_page_t vm_pagequeue_skip_markers(struct vm_pagequeue *pq, struct vm_plinks *pl)
+{
+	for (; pl != &pq->pq_pl; pl = pl->pl_next)
+		if ((vm_plinks_page(pl)->flags & PG_MARKER) == 0)
+			return vm_plinks_page(pl);
+	return NULL;
+}
+
 vm_page_t vm_pagequeue_first(struct vm_pagequeue *pq)
 {
 	mtx_assert_owned(&pq->pq_mutex);
-	return vm_plinks_empty(&pq->pq_pl) ? NULL : vm_plinks_page(pq->pq_pl.pl_next);
+	return vm_pagequeue_skip_markers(pq, pq->pq_pl.pl_next);
 }
 
 vm_page_t vm_pagequeue_next(struct vm_pagequeue *pq, vm_page_t m)
 {
 	mtx_assert_owned(&pq->pq_mutex);
-	return m->plinks.pl_next == &pq->pq_pl ? NULL : vm_plinks_page(m->plinks.pl_next);
+	return vm_pagequeue_skip_markers(pq, m->plinks.pl_next);
 }
 
 static inline uint8_t vm_page_queue_load(vm_page_t m)
@@ -73,6 +82,14 @@ static void vm_page_dequeue_locked(struct vm_pagequeue *pq, vm_page_t m)
 	vm_plinks_remove(m);
 	pq->pq_cnt--;
 	__atomic_store_n(&m->queue, PQ_NONE, __ATOMIC_RELEASE);
+}
+
+void vm_pagequeue_remove(struct vm_pagequeue *pq, vm_page_t m)
+{
+	mtx_assert_owned(&pq->pq_mutex);
+	KASSERT(m->queue == pq - vm_pagequeues, ("vm_pagequeue_remove: page %p is on queue "
+	    "%d, not %s", (void *)m, m->queue, pq->pq_name));
+	vm_page_dequeue_locked(pq, m);
 }
 
 void vm_page_enqueue(vm_page_t m, int queue)

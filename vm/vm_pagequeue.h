@@ -25,8 +25,11 @@ extern struct vm_pagequeue vm_pagequeues[PQ_COUNT];
 void vm_pagequeue_reset(void);
 static inline void vm_pagequeue_lock(struct vm_pagequeue *pq) { mtx_lock(&pq->pq_mutex); }
 static inline void vm_pagequeue_unlock(struct vm_pagequeue *pq) { mtx_unlock(&pq->pq_mutex); }
-/* First page of the queue or NULL; next page after m or NULL. => pq locked. */
+/* First page of the queue or NULL; next page after m or NULL (scans' markers, PG_MARKER,
+ * are passed over). => pq locked. */
 vm_page_t vm_pagequeue_first(struct vm_pagequeue *pq);
 vm_page_t vm_pagequeue_next(struct vm_pagequeue *pq, vm_page_t m);
+/* Take m, which is on pq, off it. => pq locked. */
+void vm_pagequeue_remove(struct vm_pagequeue *pq, vm_page_t m);
 
 #endif /* VM_VM_PAGEQUEUE_H */
