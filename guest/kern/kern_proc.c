@@ -447,6 +447,15 @@ struct thread *proc_thread_of(int pid)
 	return td;
 }
 
+void proc_foreach(void (*each)(struct proc *, void *), void (*done)(void *), void *arg)
+{
+	bool intr = proc_lock();
+	for (struct proc *p = proc_all; p != NULL; p = p->p_allnext)
+		each(p, arg);
+	done(arg);
+	proc_unlock(intr);
+}
+
 int proc_getppid(void)
 {
 	struct proc *p = curproc;
