@@ -161,7 +161,7 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_free_count = vm_page_avail_locked() + cached,
 		.v_pcpu_count = cached,
 		.v_wire_count = vm_page_wire_count(),
-		.v_active_count = vm_pagequeues[PQ_ACTIVE].pq_cnt,
+		.v_active_count = vm_pagequeues[PQ_ACTIVE].pq_cnt + vm_pqbatch_pending(),
 		.v_inactive_count = vm_pagequeues[PQ_INACTIVE].pq_cnt,
 		.v_laundry_count = vm_pagequeues[PQ_LAUNDRY].pq_cnt,
 		.v_bootstrap_count = vm_page_bootstrap,

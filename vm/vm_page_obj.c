@@ -9,6 +9,7 @@
  */
 #include "vm/vm_object.h"
 #include "vm/vm_page_int.h"
+#include "vm/vm_pagequeue.h"
 
 /* listq links point at other pages' listq; the page of a listq link. */
 static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
@@ -43,7 +44,7 @@ static inline __attribute__((always_inline)) void vm_page_memq_link(struct vm_ob
 static inline vm_page_t vm_page_alloc_enqueue(struct vm_object *obj, vm_page_t m)
 {
 	if (vm_object_anon(obj))
-		vm_page_enqueue(m, PQ_ACTIVE);
+		vm_page_enqueue_new(m);
 	return m;
 }
 

@@ -152,6 +152,7 @@ void vm_pageout_laundry_wait(uint64_t timeout_ns)
  */
 static void vm_pageout_cursor_start(struct vm_page *marker, struct vm_pagequeue *pq)
 {
+	vm_pqbatch_flush_all();         /* new pages, pending in batches, join first */
 	memset(marker, 0, sizeof(*marker));
 	marker->flags = PG_MARKER;
 	vm_pagequeue_lock(pq);
@@ -515,6 +516,7 @@ bool vm_pageout_daemon_pass(void)
 	if (full > 0)
 		__atomic_store_n(&vm_pageout_full, full - 1, __ATOMIC_RELAXED);
 
+	vm_pqbatch_flush_all();         /* the queue counts below include new pages */
 	free = vm_page_free_count();
 	if (free < t.free_min || shortage) {
 		/* Caches first: UMA's and the per-CPU page caches give back at once. */

@@ -122,6 +122,7 @@ static bool pot_begin(struct pot_env *env, int npages, bool (*present)(int), boo
 			break;
 	}
 	vm_object_unlock(env->obj);
+	vm_pqbatch_flush_all();         /* counted on the active queue from here */
 	vm_pageout_stats(&env->s0);
 	for (int i = 0; i < npages; i++)
 		if ((present == NULL || present(i)) && env->m[i] == NULL)
@@ -237,6 +238,32 @@ VMTEST(pageout, object_pages_queued)
 	vm_page_deactivate(env.m[3]);
 	VMT_ASSERT(pot_end(&env));
 	VMT_ASSERT_EQ(pot_qcount(PQ_ACTIVE), active0);
+
+	/* New pages wait in their CPU's batch (a batch and a half here: one flush on the
+	 * way); the counts see them, and freeing, moving or scanning them finds each in
+	 * its place. */
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	struct vm_object *obj = vm_object_allocate(OBJT_DEFAULT, 2 * VM_PQBATCH_SIZE);
+	vm_page_t m[VM_PQBATCH_SIZE + VM_PQBATCH_SIZE / 2];
+	int n = (int)(sizeof(m) / sizeof(m[0]));
+	vm_object_lock(obj);
+	for (int i = 0; i < n; i++) {
+		m[i] = vm_page_alloc(obj, (vm_pindex_t)i, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+		VMT_ASSERT(m[i] != NULL);
+		VMT_ASSERT_EQ(m[i]->queue, PQ_ACTIVE);
+	}
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count + (uint64_t)n);
+	vm_page_deactivate(m[n - 1]);               /* pending until now */
+	VMT_ASSERT_EQ(m[n - 1]->queue, PQ_INACTIVE);
+	vm_object_unlock(obj);
+	vm_object_deallocate(obj);                  /* frees pages that may be pending */
+	VMT_ASSERT_EQ(vm_pqbatch_pending(), 0);
+	VMT_ASSERT_EQ(pot_qcount(PQ_ACTIVE), active0);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count);
 }
 
 /* Referenced pages back to the active queue, clean ones (a copy in the pager, nothing
