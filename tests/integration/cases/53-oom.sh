@@ -47,3 +47,12 @@ free_line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$
 # churn's default sizes in 64 MiB without swap used to hang the guest: now the kill.
 T_TIMEOUT=120 oom_run oom_churn 137 -m 64M "$B/user/churn"
 oom_line oom_churn churn
+
+# The largest process is a forked child that wrote over (copy-on-write) its parent's
+# pages first: the child is killed, its parent sees signal 9 from waitpid, its own pages
+# untouched by the child's end, and the run ends normally.
+T_TIMEOUT=60 oom_run oom_fork 0 -m 32M "$B/user/memhog" 64 8 fork
+n=$(grep -c '^out of memory: ' "$t_out/oom_fork.out")
+[ "$n" -eq 1 ] && grep -Eq '^out of memory: killed pid 2 \(memhog\), [0-9]+ resident pages$' "$t_out/oom_fork.out" &&
+	grep -q "^memhog: child 2 killed by signal 9; the parent's 4 MiB intact$" "$t_out/oom_fork.out" &&
+	ok "oom_fork: the child killed, the parent intact" || fail "oom_fork" "$(tail -c 600 "$t_out/oom_fork.out")"
