@@ -27,6 +27,10 @@
 /* Passes after a kill before the next one may be judged: the victim's memory is
  * freed as it exits. */
 #define VM_PAGEOUT_OOM_QUIET    10
+/* Futile passes must also span this long before a kill: a pager's writes in flight
+ * free nothing until they end, and a pass comes every few milliseconds while memory is
+ * short (vm_pageout_set_oom_delay changes it, for tests). */
+#define VM_PAGEOUT_OOM_DELAY_NS 500000000ull
 /* Daemon passes a refusing pager (VM_PAGER_AGAIN: swap full) is left alone for before
  * the laundry tries it again. */
 #define VM_PAGEOUT_FULL_PASSES  16
@@ -42,6 +46,8 @@ static uint32_t vm_pageout_full;    /* atomic: passes left before the pager is t
                                        again after it refused (swap full) */
 
 static int vm_pageout_futile;               /* D: futile short passes in a row */
+static uint64_t vm_pageout_futile_since;    /* D: when the first of them ended */
+static uint64_t vm_pageout_oom_delay = VM_PAGEOUT_OOM_DELAY_NS; /* boot or tests */
 static int vm_pageout_quiet;                /* D: passes left after a kill */
 static uint64_t vm_pageout_laundered_seen;  /* D: ps_laundered at the last pass */
 
@@ -72,7 +78,14 @@ void vm_pageout_reset(void)
 	vm_laundry_request = 0;
 	vm_pageout_full = 0;
 	vm_pageout_futile = vm_pageout_quiet = 0;
+	vm_pageout_futile_since = 0;
+	vm_pageout_oom_delay = VM_PAGEOUT_OOM_DELAY_NS;
 	vm_pageout_laundered_seen = 0;
+}
+
+void vm_pageout_set_oom_delay(uint64_t ns)
+{
+	vm_pageout_oom_delay = ns;
 }
 
 void vm_pageout_get_targets(struct vm_pageout_targets *out)
@@ -485,14 +498,19 @@ bool vm_pageout_laundry_pass(void)
 /* ---- the daemon's pass --------------------------------------------------------------- */
 
 /* Short of memory with nothing to show for the pass: after enough of those in a row,
- * a process goes. */
+ * over long enough, a process goes. */
 static void vm_pageout_oom_judge(bool progress)
 {
+	uint64_t now = vm_nanotime();
+
 	if (progress) {
 		vm_pageout_futile = 0;
 		return;
 	}
-	if (++vm_pageout_futile < VM_PAGEOUT_OOM_PASSES)
+	if (vm_pageout_futile++ == 0)
+		vm_pageout_futile_since = now;
+	if (vm_pageout_futile < VM_PAGEOUT_OOM_PASSES ||
+	    now - vm_pageout_futile_since < vm_pageout_oom_delay)
 		return;
 	vm_pageout_futile = 0;
 	if (vm_plat_oom_kill()) {

@@ -29,7 +29,8 @@
 
 /* Pages gathered into one putpages at most (FreeBSD's vm_pageout_page_count). */
 #define VM_PAGEOUT_CLUSTER      32
-/* Futile daemon passes in a row, short of memory, before a process is killed. */
+/* Futile daemon passes in a row, short of memory, before a process is killed (and
+ * they must span the OOM delay, half a second unless a test sets it). */
 #define VM_PAGEOUT_OOM_PASSES   3
 
 struct vm_pageout_targets {
@@ -51,6 +52,8 @@ void vm_pageout_get_targets(struct vm_pageout_targets *out);
 uint64_t vm_pageout_free_target(void);
 /* Tests: other targets (each at least the one before it). */
 void vm_pageout_set_targets(const struct vm_pageout_targets *t);
+/* Tests: how long futile passes must go on before a kill (vm_pageout.c). */
+void vm_pageout_set_oom_delay(uint64_t ns);
 
 /*
  * One inactive-queue scan: look at up to max pages from the head; referenced pages go
@@ -80,8 +83,9 @@ uint64_t vm_pageout_launder(uint64_t target, uint64_t max);
  * One pass of the daemon as its thread runs it: low-memory handlers when below
  * free_min, the inactive scan up to free_target, the active scan up to
  * inactive_target, the laundry woken for what it was given, and the out-of-memory
- * judgement: VM_PAGEOUT_OOM_PASSES passes in a row below free_min that freed nothing
- * and gave the laundry nothing, while it cleaned nothing either, kill a process.
+ * judgement: VM_PAGEOUT_OOM_PASSES passes in a row below free_min, over the OOM delay,
+ * that freed nothing and gave the laundry nothing, while it cleaned nothing either,
+ * kill a process.
  * => no locks held; true when memory is still short (the caller runs another pass
  * soon instead of sleeping).
  */

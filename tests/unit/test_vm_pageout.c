@@ -29,6 +29,7 @@ static void tpo_boot(void)
 
 	vm_host_boot(&cfg);
 	vm_host_set_cpu(0);
+	vm_pageout_set_oom_delay(0);    /* passes alone decide; the delay has its test */
 }
 
 static void tpo_take_all_normal(struct tpo_hoard *h)
@@ -118,6 +119,31 @@ START_TEST(oom_after_futile_passes)
 	ck_assert_uint_eq(c.v_oom_kills, 1);
 	ck_assert_uint_eq(c.v_pdfreed, 0);          /* nothing was clean */
 	ck_assert_uint_ge(c.v_pdpasses, VM_PAGEOUT_OOM_PASSES + 10);
+	vm_object_deallocate(obj);
+}
+END_TEST
+
+/* Futile passes over less than the delay kill nobody: writes in flight may still end
+ * the shortage. */
+START_TEST(no_kill_before_the_delay)
+{
+	tpo_boot();
+	vm_pageout_set_oom_delay(60ull * 1000000000);
+	vm_pager_anon = NULL;
+	struct vm_object *obj = tpo_object(64);
+	tpo_take_all_normal(&tpo_hoard);
+	vm_host_oom_set(true, tpo_release, &tpo_hoard);
+	for (int pass = 0; pass < 5 * VM_PAGEOUT_OOM_PASSES; pass++) {
+		vm_pageout_wakeup(true);
+		(void)vm_pageout_daemon_pass();
+	}
+	ck_assert_uint_eq(vm_host_oom_calls_made(), 0);
+	vm_pageout_set_oom_delay(0);
+	for (int pass = 0; pass < VM_PAGEOUT_OOM_PASSES; pass++) {
+		vm_pageout_wakeup(true);
+		(void)vm_pageout_daemon_pass();
+	}
+	ck_assert_uint_eq(vm_host_oom_calls_made(), 1);
 	vm_object_deallocate(obj);
 }
 END_TEST
@@ -237,6 +263,7 @@ static Suite *vm_pageout_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, oom_after_futile_passes);
+	tcase_add_test(tc, no_kill_before_the_delay);
 	tcase_add_test(tc, no_kill_without_waiters);
 	tcase_add_test(tc, no_kill_while_freeing);
 	tcase_add_test(tc, waiter_woken_by_daemon);
