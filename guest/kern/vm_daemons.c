@@ -37,6 +37,20 @@ static void vm_laundry_main(void *arg)
 	}
 }
 
+void vm_daemons_report(void)
+{
+	struct vm_pageout_stats s;
+
+	vm_pageout_stats(&s);
+	printf("vm_pageout: passes=%lu scanned=%lu reactivated=%lu deactivated=%lu "
+	    "freed=%lu to_laundry=%lu laundered=%lu unlaunderable=%lu oom_kills=%lu\n",
+	    (unsigned long)s.ps_passes, (unsigned long)s.ps_scanned,
+	    (unsigned long)s.ps_reactivated, (unsigned long)s.ps_deactivated,
+	    (unsigned long)s.ps_freed, (unsigned long)s.ps_to_laundry,
+	    (unsigned long)s.ps_laundered, (unsigned long)s.ps_unlaunderable,
+	    (unsigned long)s.ps_oom_kills);
+}
+
 void vm_daemons_start(void)
 {
 	if (vm_daemons_started)

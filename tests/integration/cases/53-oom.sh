@@ -33,6 +33,17 @@ oom_line oom_memhog memhog
 grep -q '^memhog: 8 MiB written$' "$t_out/oom_memhog.out" && ! grep -q 'checked ok' "$t_out/oom_memhog.out" &&
 	ok "oom_memhog: it ran, and did not finish" || fail "oom_memhog: progress lines" "$(out oom_memhog)"
 
+# The same with -v: after the kill every page is free again, and the daemon's counters
+# (printed at the end) show the one kill and nothing freed (no swap: nothing is clean).
+T_TIMEOUT=60 run oom_memhog_v "$VMM" run -v -m 32M "$B/user/memhog" 64
+expect_status oom_memhog_v 137
+free_line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$t_out/oom_memhog_v.out")
+[ -n "$free_line" ] && [ "$(echo "$free_line" | awk '{print $2}')" = "$(echo "$free_line" | awk '{print $8}')" ] &&
+	ok "oom_memhog_v: $free_line" || fail "oom_memhog_v: pages leaked" "$free_line"
+grep -Eq '^vm_pageout: passes=[1-9][0-9]* .* freed=0 .* laundered=0 unlaunderable=[1-9][0-9]* oom_kills=1$' "$t_out/oom_memhog_v.out" &&
+	ok "oom_memhog_v: $(grep '^vm_pageout: ' "$t_out/oom_memhog_v.out")" ||
+	fail "oom_memhog_v: counters" "$(grep '^vm_pageout' "$t_out/oom_memhog_v.out")"
+
 # Half the RAM fits: no kill, every stamp checked, no page leaked (-v: the count of free
 # pages before and after the program; the VMM's own lines go to stderr).
 T_TIMEOUT=60 run oom_fits "$VMM" run -v -m 32M "$B/user/memhog" 16
@@ -43,6 +54,8 @@ grep -q '^memhog: 16 MiB written and checked ok$' "$t_out/oom_fits.out" &&
 free_line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$t_out/oom_fits.out")
 [ -n "$free_line" ] && [ "$(echo "$free_line" | awk '{print $2}')" = "$(echo "$free_line" | awk '{print $8}')" ] &&
 	ok "oom_fits: $free_line" || fail "oom_fits: pages leaked" "$free_line"
+grep -Eq '^vm_pageout: .* oom_kills=0$' "$t_out/oom_fits.out" && ok "oom_fits: no kill counted" ||
+	fail "oom_fits: counters" "$(grep '^vm_pageout' "$t_out/oom_fits.out")"
 
 # churn's default sizes in 64 MiB without swap used to hang the guest: now the kill.
 T_TIMEOUT=120 oom_run oom_churn 137 -m 64M "$B/user/churn"
