@@ -31,6 +31,10 @@
  * free nothing until they end, and a pass comes every few milliseconds while memory is
  * short (vm_pageout_set_oom_delay changes it, for tests). */
 #define VM_PAGEOUT_OOM_DELAY_NS 500000000ull
+/* A pass nobody asked for (no allocation failed) that achieved nothing is not
+ * repeated sooner than this: without swap a full RAM has nothing to free, and each scan
+ * clears accessed bits the program then refaults to set. */
+#define VM_PAGEOUT_IDLE_NS      100000000ull
 /* Daemon passes a refusing pager (VM_PAGER_AGAIN: swap full) is left alone for before
  * the laundry tries it again. */
 #define VM_PAGEOUT_FULL_PASSES  16
@@ -50,6 +54,7 @@ static uint64_t vm_pageout_futile_since;    /* D: when the first of them ended *
 static uint64_t vm_pageout_oom_delay = VM_PAGEOUT_OOM_DELAY_NS; /* boot or tests */
 static int vm_pageout_quiet;                /* D: passes left after a kill */
 static uint64_t vm_pageout_laundered_seen;  /* D: ps_laundered at the last pass */
+static uint64_t vm_pageout_idle_until;      /* D: no background pass before this */
 
 #define PS_ADD(field, n) \
 	__atomic_add_fetch(&vm_pageout_counts.field, (uint64_t)(n), __ATOMIC_RELAXED)
@@ -81,6 +86,7 @@ void vm_pageout_reset(void)
 	vm_pageout_futile_since = 0;
 	vm_pageout_oom_delay = VM_PAGEOUT_OOM_DELAY_NS;
 	vm_pageout_laundered_seen = 0;
+	vm_pageout_idle_until = 0;
 }
 
 void vm_pageout_set_oom_delay(uint64_t ns)
@@ -528,6 +534,9 @@ bool vm_pageout_daemon_pass(void)
 
 	__atomic_store_n(&vm_pageout_wanted, false, __ATOMIC_RELEASE);
 	bool shortage = __atomic_exchange_n(&vm_pageout_short, false, __ATOMIC_ACQ_REL);
+	uint64_t now = vm_nanotime();
+	if (!shortage && now < vm_pageout_idle_until)
+		return false;
 	PS_ADD(ps_passes, 1);
 	vm_pageout_stats(&s0);
 	full = __atomic_load_n(&vm_pageout_full, __ATOMIC_RELAXED);
@@ -561,22 +570,25 @@ bool vm_pageout_daemon_pass(void)
 	if (laundry > 0 && want > freed && full == 0)
 		vm_pageout_laundry_ask(MIN(laundry, want - freed));
 
-	free = vm_page_free_count();
-	if (free >= t.free_min) {
-		vm_pageout_futile = 0;
-		vm_pageout_quiet = 0;
-		return free < t.free_target;
-	}
-	if (vm_pageout_quiet > 0) {
-		vm_pageout_quiet--;
-		return true;
-	}
 	/* Progress: pages freed, or the pager took some since the last pass, or pages
 	 * went to a laundry that can take them. */
 	bool progress = freed > 0 || s1.ps_laundered != vm_pageout_laundered_seen ||
 	    (s1.ps_to_laundry != s0.ps_to_laundry && full == 0);
 	vm_pageout_laundered_seen = s1.ps_laundered;
-	if (shortage)
-		vm_pageout_oom_judge(progress);
+	if (!progress && !shortage)
+		vm_pageout_idle_until = now + VM_PAGEOUT_IDLE_NS;
+	free = vm_page_free_count();
+	if (free >= t.free_min) {
+		vm_pageout_futile = 0;
+		vm_pageout_quiet = 0;
+		return progress && free < t.free_target;
+	}
+	if (!shortage)
+		return progress;
+	if (vm_pageout_quiet > 0) {
+		vm_pageout_quiet--;
+		return true;
+	}
+	vm_pageout_oom_judge(progress);
 	return true;
 }

@@ -85,9 +85,10 @@ uint64_t vm_pageout_launder(uint64_t target, uint64_t max);
  * inactive_target, the laundry woken for what it was given, and the out-of-memory
  * judgement: VM_PAGEOUT_OOM_PASSES passes in a row below free_min, over the OOM delay,
  * that freed nothing and gave the laundry nothing, while it cleaned nothing either,
- * kill a process.
- * => no locks held; true when memory is still short (the caller runs another pass
- * soon instead of sleeping).
+ * kill a process. A pass nobody asked for with shortage that achieved nothing is not
+ * repeated for 100 ms (calls meanwhile return at once).
+ * => no locks held; true when another pass soon could do more (the caller runs it
+ * instead of sleeping).
  */
 bool vm_pageout_daemon_pass(void);
 /* One pass of the laundry thread: as much as the daemon asked for. => true when there

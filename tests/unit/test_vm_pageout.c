@@ -148,6 +148,36 @@ START_TEST(no_kill_before_the_delay)
 }
 END_TEST
 
+/* A pass nobody asked for that achieved nothing is not repeated at once: without swap
+ * a full RAM has nothing to free, and every scan would cost the program refaults. */
+START_TEST(idle_background_passes_limited)
+{
+	struct vm_page_counts c0, c1, c2;
+
+	tpo_boot();
+	vm_pager_anon = NULL;
+	struct vm_object *obj = tpo_object(64);
+	tpo_take_all_normal(&tpo_hoard);
+	ck_assert(vm_pageout_daemon_pass());        /* the last failed allocation asked */
+	vm_page_counts_snapshot(&c0);
+	ck_assert(!vm_pageout_daemon_pass());       /* nothing to do: no retry soon */
+	vm_page_counts_snapshot(&c1);
+	ck_assert_uint_eq(c1.v_pdpasses, c0.v_pdpasses + 1);
+	ck_assert_uint_gt(c1.v_pdscanned, c0.v_pdscanned);
+	for (int i = 0; i < 5; i++)
+		ck_assert(!vm_pageout_daemon_pass());
+	vm_page_counts_snapshot(&c2);
+	ck_assert_uint_eq(c2.v_pdpasses, c1.v_pdpasses);
+	ck_assert_uint_eq(c2.v_pdscanned, c1.v_pdscanned);
+	vm_pageout_wakeup(true);                    /* an allocation failed: at once */
+	ck_assert(vm_pageout_daemon_pass());
+	vm_page_counts_snapshot(&c2);
+	ck_assert_uint_eq(c2.v_pdpasses, c1.v_pdpasses + 1);
+	tpo_release(&tpo_hoard);
+	vm_object_deallocate(obj);
+}
+END_TEST
+
 /* Below free_min but nobody waiting: nothing to judge. */
 START_TEST(no_kill_without_waiters)
 {
@@ -265,6 +295,7 @@ static Suite *vm_pageout_suite(void)
 	tcase_add_test(tc, oom_after_futile_passes);
 	tcase_add_test(tc, no_kill_before_the_delay);
 	tcase_add_test(tc, no_kill_without_waiters);
+	tcase_add_test(tc, idle_background_passes_limited);
 	tcase_add_test(tc, no_kill_while_freeing);
 	tcase_add_test(tc, waiter_woken_by_daemon);
 	tcase_add_test(tc, waiter_woken_after_oom_kill);
