@@ -34,7 +34,29 @@ static struct {
 	int pp_nruns;
 	struct pot_run pp_runs[POT_MAXRUNS];
 	bool pp_has[POT_MAXPG];     /* a copy of that index was written */
+	vm_page_t pp_pend[POT_MAXPG];   /* VM_PAGER_PEND: writes the test ends later */
+	int pp_npend;
 } pot_pager_state;
+
+/* The end of the PEND writes, as an I/O completion would end them (vm_pager.h):
+ * success leaves each page clean and unbusied where it is; an error leaves it dirty,
+ * unbusied, back in the laundry queue. */
+static void pot_pend_complete(struct vm_object *obj, bool error)
+{
+	vm_object_lock(obj);
+	for (int i = 0; i < pot_pager_state.pp_npend; i++) {
+		vm_page_t m = pot_pager_state.pp_pend[i];
+		if (error) {
+			vm_page_launder(m);
+		} else {
+			pot_pager_state.pp_has[m->pindex] = true;
+			m->dirty = 0;
+		}
+		vm_page_xunbusy(m);
+	}
+	pot_pager_state.pp_npend = 0;
+	vm_object_unlock(obj);
+}
 
 static void pot_putpages(struct vm_object *obj, vm_page_t *ma, int count, int flags,
     int *rtvals)
@@ -53,6 +75,8 @@ static void pot_putpages(struct vm_object *obj, vm_page_t *ma, int count, int fl
 	pot_pager_state.pp_nruns++;
 	for (int i = 0; i < count; i++) {
 		rtvals[i] = pot_pager_state.pp_answer;
+		if (rtvals[i] == VM_PAGER_PEND && pot_pager_state.pp_npend < POT_MAXPG)
+			pot_pager_state.pp_pend[pot_pager_state.pp_npend++] = ma[i];
 		if (rtvals[i] != VM_PAGER_OK)
 			continue;
 		/* Written at once: clean, unbusied, left on its queue. */
@@ -465,5 +489,45 @@ VMTEST(pageout, laundry_again_not_spun)
 	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), N - 1);
 	VMT_ASSERT_EQ(pot_qcount(PQ_LAUNDRY), laundry0 + 1);
 	VMT_ASSERT_EQ(env.m[0]->queue, PQ_LAUNDRY);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* Writes the pager ends later (PEND): the pages stay busy, the daemon passes over them
+ * meanwhile; after a failed write they are dirty in the laundry again (and written once
+ * more by the next pass); after a good one the daemon frees them. */
+VMTEST(pageout, laundry_pend_then_complete)
+{
+	struct pot_env env;
+	enum { N = 6 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++)
+		vm_page_launder(env.m[i]);
+	pot_forget(&env, N);
+	pot_pager_state.pp_answer = VM_PAGER_PEND;
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_npend, N);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT(vm_page_xbusied(env.m[i]));
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	}
+	/* In flight: nothing to free, nothing moved. */
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	/* The write failed: dirty, in the laundry, and the next pass writes them again. */
+	pot_pend_complete(env.obj, true);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_LAUNDRY);
+		VMT_ASSERT(env.m[i]->dirty != 0 && !vm_page_busied(env.m[i]));
+	}
+	pot_pager_state.pp_answer = VM_PAGER_OK;
+	int runs0 = pot_pager_state.pp_nruns;
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_nruns, runs0 + 1);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), N);
+	vm_object_lock(env.obj);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, 0);
+	vm_object_unlock(env.obj);
 	VMT_ASSERT(pot_end(&env));
 }
