@@ -190,7 +190,7 @@ static void vm_pageout_cursor_end(struct vm_page *marker, struct vm_pagequeue *p
  * The next page after the marker, which moves past it, with its object locked (*objp),
  * or NULL at the queue's end. Pages in no object are not the daemon's (a wirer's page
  * its object let go of): they leave the queue. Pages whose object is locked by someone
- * else are passed over.
+ * else, or dying, are passed over.
  * => pq unlocked on entry and on return.
  */
 static vm_page_t vm_pageout_cursor_next(struct vm_page *marker, struct vm_pagequeue *pq,
@@ -216,6 +216,11 @@ static vm_page_t vm_pageout_cursor_next(struct vm_page *marker, struct vm_pagequ
 		/* Alive while m is on the queue in it (vm_pageout.h): the trylock is safe. */
 		if (!mtx_trylock(&obj->vo_lock))
 			continue;
+		/* A dying object's pages are freed by its end: nothing to write or move. */
+		if ((obj->vo_flags & OBJ_DEAD) != 0) {
+			vm_object_unlock(obj);
+			continue;
+		}
 		vm_pagequeue_unlock(pq);
 		*objp = obj;
 		return m;

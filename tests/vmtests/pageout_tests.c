@@ -531,3 +531,28 @@ VMTEST(pageout, laundry_pend_then_complete)
 	vm_object_unlock(env.obj);
 	VMT_ASSERT(pot_end(&env));
 }
+
+/* A dying object's pages are its terminator's to free: the scans leave them alone. */
+VMTEST(pageout, dying_object_passed_over)
+{
+	struct pot_env env;
+	enum { N = 4 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++) {
+		pot_pager_state.pp_has[i] = true;
+		vm_page_deactivate(env.m[i]);
+	}
+	pot_forget(&env, N);
+	vm_object_lock(env.obj);
+	env.obj->vo_flags |= OBJ_DEAD;
+	vm_object_unlock(env.obj);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	vm_object_lock(env.obj);
+	env.obj->vo_flags &= (uint16_t)~OBJ_DEAD;
+	vm_object_unlock(env.obj);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), N);
+	VMT_ASSERT(pot_end(&env));
+}
