@@ -388,7 +388,7 @@ static bool vm_pageout_cluster_take(vm_page_t p, struct vm_object *obj)
 /*
  * Write m and its dirty neighbours at consecutive indexes (up to VM_PAGEOUT_CLUSTER
  * pages, in index order) with one putpages. m is busied by the caller. Each page is
- * write-protected first (vm_pager.h) and put on the inactive queue, where the daemon
+ * unmapped first (vm_pager.h asks for write protection at least) and put on the inactive queue, where the daemon
  * frees it once the pager has made it clean. *refused: the pager said AGAIN.
  * => obj locked (dropped meanwhile by the pager). The number of pages it took.
  */
@@ -416,7 +416,13 @@ static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
 		ma[n++] = p;
 	}
 	for (int i = 0; i < n; i++) {
-		pmap_remove_write(ma[i]);
+		/* Unmapped, not only write-protected (which the contract asks for): the page
+		 * is on its way out, and once written the daemon frees it with its unmapping,
+		 * referenced and modified checks on no mapping at all (host callgrind,
+		 * daemon and laundry with a null pager: 1984 instructions a page with
+		 * pmap_remove_write, 1658 with this). A use meanwhile is a fault that finds
+		 * it resident. */
+		pmap_remove_all(ma[i]);
 		/* Anonymous memory with no copy elsewhere is dirty whatever the mappings
 		 * say: the pager is told to write all of it. */
 		ma[i]->dirty = VM_PAGE_BITS_ALL;

@@ -397,8 +397,8 @@ static bool pot_cluster_present(int i)
 }
 
 /* The laundry hands the pager runs of consecutive dirty pages of one object, in index
- * order, at most VM_PAGEOUT_CLUSTER long; the pages come back clean, unbusied, on the
- * inactive queue, where the next scan frees them. */
+ * order, at most VM_PAGEOUT_CLUSTER long, unmapped; the pages come back clean,
+ * unbusied, on the inactive queue, where the next scan frees them. */
 VMTEST(pageout, laundry_clusters)
 {
 	struct pot_env env;
@@ -429,9 +429,10 @@ VMTEST(pageout, laundry_clusters)
 		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
 		VMT_ASSERT_EQ(env.m[i]->dirty, 0);
 		VMT_ASSERT(!vm_page_busied(env.m[i]));
-		/* Write-protected for the write: a store now would fault first. */
-		uint64_t *pte = pot_leaf(&env, POT_VA + ptoa(i));
-		VMT_ASSERT(pte != NULL && (*pte & (PG_V | PG_RW)) == PG_V);
+		/* Unmapped for the write (more than the write protection the contract
+		 * asks): any access now would fault first. */
+		VMT_ASSERT_EQ(pmap_extract(&env.pmap, POT_VA + ptoa(i)), 0);
+		VMT_ASSERT(!pmap_page_is_mapped(env.m[i]));
 	}
 	/* Clean now, with their copies in the pager: the daemon frees every one. */
 	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)),
