@@ -388,8 +388,9 @@ static bool vm_pageout_cluster_take(vm_page_t p, struct vm_object *obj)
 /*
  * Write m and its dirty neighbours at consecutive indexes (up to VM_PAGEOUT_CLUSTER
  * pages, in index order) with one putpages. m is busied by the caller. Each page is
- * unmapped first (vm_pager.h asks for write protection at least) and put on the inactive queue, where the daemon
- * frees it once the pager has made it clean. *refused: the pager said AGAIN.
+ * unmapped first (vm_pager.h asks for write protection at least) and put on the
+ * inactive queue, where the daemon frees it once the pager has made it clean.
+ * *refused: the pager said AGAIN.
  * => obj locked (dropped meanwhile by the pager). The number of pages it took.
  */
 static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
