@@ -149,6 +149,11 @@ $(BUILD)/tests/floor-probe: tests/bench/floor_probe.c tests/bench/cpl3_vm.h
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(COMMON) -O2 -o $@ $<
 
+# The disk's own speed on the swap file (raw io_uring), the swap figures' reference.
+$(BUILD)/tests/uring-ref: tests/bench/uring_ref.c | deps
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(COMMON) -O2 $(call PKG,--cflags liburing) -o $@ $< $(call PKG,--libs liburing)
+
 # Each tests/bench/bench_NAME.c is a program over the VM core built without sanitizers.
 BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_*.c))
 $(BUILD)/tests/bench_%: $(BUILD)/bench/tests/bench/bench_%.o $(VMCORE_BENCH_OBJS)
@@ -184,6 +189,7 @@ unit: $(BUILD)/tests/unit-tests
 	$(BUILD)/tests/unit-tests
 
 bench: all $(BUILD)/tests/kvm-floor $(BUILD)/tests/floor-probe $(BUILD)/tests/timecmd \
+	$(BUILD)/tests/uring-ref \
 	$(BENCH_PROGS)
 	@bash scripts/bench.sh $(BUILD) $(ONLY)
 

@@ -14,7 +14,8 @@
  *
  *   start_info -> bootinfo -> console -> pmap_bootstrap (kernel_pmap: the boot tables,
  *   the direct map) -> VM core (vm_phys, vm_page, UMA, malloc) -> pmap_init -> the
- *   scheduler -> READY -> ktest=..., or the program (module 0), or nothing.
+ *   scheduler -> virtio-mmio devices -> READY -> ktest=..., or the program (module 0),
+ *   or nothing.
  */
 #include "amd64/cpufunc.h"
 #include "amd64/dmap.h"
@@ -22,6 +23,7 @@
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
+#include "dev/virtio_mmio.h"
 #include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/debug_memguard.h"
@@ -69,6 +71,11 @@ void kmain(uint64_t start_info_pa)
 	 * CPL 3, so every boot pays it (a few microseconds). */
 	pmap_init();
 	sched_init();
+	/* Devices after the scheduler (a driver's completion thread) and before READY,
+	 * so that READY means the swap device is there. A boot with none asks one
+	 * question of the command line (inline: a bit test) and maps nothing. */
+	if (bootinfo_arg("virtio_mmio.device") != NULL)
+		(void)virtio_mmio_probe();
 	hc_milestone(HC_MS_READY);
 	bool verbose = bootinfo_arg("verbose") != NULL;
 	/* A formatted line costs hundreds of emulated instructions and an exit per byte

@@ -46,6 +46,9 @@ cputime 0
 enosys 0
 kaddr 0
 printenv 0 a b
+swapstress 0 64 3
+swapstress 0 32 3 fork
+swapbench 0 64 1000
 exit 0 0
 exit 42 42
 exit 255 255
