@@ -3,7 +3,8 @@
  * most one queue, named by m->queue, and moves between them with the vm_page_*
  * operations in vm_page.h. Each queue has its own lock (pq_mutex); m->queue and the
  * page's links change only under the lock of the queue it leaves or joins.
- * Lock order: a CPU's batch flag, then a queue lock, then the vm_phys free lock.
+ * Lock order: a CPU's batch flag, then a queue lock (two in index order: only moving a
+ * page between queues takes two), then the vm_phys free lock.
  *
  * New pages of anonymous objects (vm_page_alloc) join the active queue through a batch
  * of their CPU's: one queue lock per VM_PQBATCH_SIZE pages instead of one per page (a
