@@ -167,45 +167,65 @@ void vm_pageout_laundry_wait(uint64_t timeout_ns)
  * A scan walks its queue with a marker page behind the page it works on, so that it
  * can drop the queue's lock for each page (the object's lock comes first in the lock
  * order) and carry on from the marker. Markers are skipped by every scan and counted in
- * no queue.
+ * no queue. The object of the last page stays locked for the next one when that is in
+ * the same object (pages of one object come in runs), up to VM_PAGEOUT_OBJ_RUN pages,
+ * so that a fault on the object never waits long.
  */
-static void vm_pageout_cursor_start(struct vm_page *marker, struct vm_pagequeue *pq)
+#define VM_PAGEOUT_OBJ_RUN      32
+
+struct vm_pageout_cursor {
+	struct vm_page pc_marker;
+	struct vm_pagequeue *pc_pq;
+	struct vm_object *pc_obj;       /* locked: the last page's object, or NULL */
+	int pc_run;                     /* pages in a row pc_obj stayed locked for */
+};
+
+static void vm_pageout_cursor_start(struct vm_pageout_cursor *c, int queue)
 {
 	vm_pqbatch_flush_all();         /* new pages, pending in batches, join first */
-	memset(marker, 0, sizeof(*marker));
-	marker->flags = PG_MARKER;
-	vm_pagequeue_lock(pq);
-	vm_plinks_insert_head(&pq->pq_pl, marker);
-	vm_pagequeue_unlock(pq);
+	memset(c, 0, sizeof(*c));
+	c->pc_marker.flags = PG_MARKER;
+	c->pc_pq = &vm_pagequeues[queue];
+	vm_pagequeue_lock(c->pc_pq);
+	vm_plinks_insert_head(&c->pc_pq->pq_pl, &c->pc_marker);
+	vm_pagequeue_unlock(c->pc_pq);
 }
 
-static void vm_pageout_cursor_end(struct vm_page *marker, struct vm_pagequeue *pq)
+static void vm_pageout_cursor_end(struct vm_pageout_cursor *c)
 {
-	vm_pagequeue_lock(pq);
-	vm_plinks_remove(marker);
-	vm_pagequeue_unlock(pq);
+	if (c->pc_obj != NULL)
+		vm_object_unlock(c->pc_obj);
+	c->pc_obj = NULL;
+	vm_pagequeue_lock(c->pc_pq);
+	vm_plinks_remove(&c->pc_marker);
+	vm_pagequeue_unlock(c->pc_pq);
 }
 
 /*
- * The next page after the marker, which moves past it, with its object locked (*objp),
- * or NULL at the queue's end. Pages in no object are not the daemon's (a wirer's page
- * its object let go of): they leave the queue. Pages whose object is locked by someone
- * else, or dying, are passed over.
- * => pq unlocked on entry and on return.
+ * The next page after the marker, which moves past it, with its object locked (in
+ * c->pc_obj), or NULL at the queue's end. Pages in no object are not the daemon's (a
+ * wirer's page its object let go of): they leave the queue. Pages whose object is
+ * locked by someone else, or dying, are passed over.
+ * => the queue unlocked on entry and on return; c->pc_obj locked or NULL.
  */
-static vm_page_t vm_pageout_cursor_next(struct vm_page *marker, struct vm_pagequeue *pq,
-    struct vm_object **objp)
+static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 {
+	struct vm_pagequeue *pq = c->pc_pq;
+
+	if (c->pc_obj != NULL && ++c->pc_run >= VM_PAGEOUT_OBJ_RUN) {
+		vm_object_unlock(c->pc_obj);
+		c->pc_obj = NULL;
+	}
 	vm_pagequeue_lock(pq);
 	for (;;) {
-		struct vm_plinks *pl = marker->plinks.pl_next;
+		struct vm_plinks *pl = c->pc_marker.plinks.pl_next;
 		if (pl == &pq->pq_pl) {
 			vm_pagequeue_unlock(pq);
 			return NULL;
 		}
 		vm_page_t m = vm_plinks_page(pl);
-		vm_plinks_remove(marker);
-		vm_plinks_insert_after(&m->plinks, marker);
+		vm_plinks_remove(&c->pc_marker);
+		vm_plinks_insert_after(&m->plinks, &c->pc_marker);
 		if ((m->flags & PG_MARKER) != 0)
 			continue;
 		struct vm_object *obj = __atomic_load_n(&m->object, __ATOMIC_ACQUIRE);
@@ -213,16 +233,21 @@ static vm_page_t vm_pageout_cursor_next(struct vm_page *marker, struct vm_pagequ
 			vm_pagequeue_remove(pq, m);
 			continue;
 		}
-		/* Alive while m is on the queue in it (vm_pageout.h): the trylock is safe. */
-		if (!mtx_trylock(&obj->vo_lock))
-			continue;
-		/* A dying object's pages are freed by its end: nothing to write or move. */
-		if ((obj->vo_flags & OBJ_DEAD) != 0) {
-			vm_object_unlock(obj);
-			continue;
+		if (obj != c->pc_obj) {
+			/* Alive while m is on the queue in it (vm_pageout.h): the trylock is
+			 * safe; a trylock, as the queue's lock is held (and the last object's:
+			 * trylocks never wait, so two object locks are no deadlock). */
+			if (!mtx_trylock(&obj->vo_lock))
+				continue;
+			if (c->pc_obj != NULL)
+				vm_object_unlock(c->pc_obj);
+			c->pc_obj = obj;
+			c->pc_run = 0;
 		}
+		/* A dying object's pages are freed by its end: nothing to write or move. */
+		if ((obj->vo_flags & OBJ_DEAD) != 0)
+			continue;
 		vm_pagequeue_unlock(pq);
-		*objp = obj;
 		return m;
 	}
 }
@@ -325,21 +350,17 @@ static bool vm_pageout_inactive_one(vm_page_t m, struct vm_object *obj)
 
 uint64_t vm_pageout_scan_inactive(uint64_t target, uint64_t max)
 {
-	struct vm_pagequeue *pq = &vm_pagequeues[PQ_INACTIVE];
-	struct vm_page marker;
-	struct vm_object *obj;
+	struct vm_pageout_cursor c;
 	uint64_t freed = 0, scanned = 0;
 	vm_page_t m;
 
-	vm_pageout_cursor_start(&marker, pq);
-	while (freed < target && scanned < max &&
-	    (m = vm_pageout_cursor_next(&marker, pq, &obj)) != NULL) {
+	vm_pageout_cursor_start(&c, PQ_INACTIVE);
+	while (freed < target && scanned < max && (m = vm_pageout_cursor_next(&c)) != NULL) {
 		scanned++;
-		if (vm_pageout_inactive_one(m, obj))
+		if (vm_pageout_inactive_one(m, c.pc_obj))
 			freed++;
-		vm_object_unlock(obj);
 	}
-	vm_pageout_cursor_end(&marker, pq);
+	vm_pageout_cursor_end(&c);
 	PS_ADD(ps_scanned, scanned);
 	return freed;
 }
@@ -348,16 +369,13 @@ uint64_t vm_pageout_scan_inactive(uint64_t target, uint64_t max)
 
 uint64_t vm_pageout_scan_active(uint64_t target, uint64_t max)
 {
-	struct vm_pagequeue *pq = &vm_pagequeues[PQ_ACTIVE];
-	struct vm_page marker;
-	struct vm_object *obj;
+	struct vm_pageout_cursor c;
 	uint64_t moved = 0, scanned = 0;
 	vm_page_t m;
 
 	/* Second chance: a page used since the last look goes round again. */
-	vm_pageout_cursor_start(&marker, pq);
-	while (moved < target && scanned < max &&
-	    (m = vm_pageout_cursor_next(&marker, pq, &obj)) != NULL) {
+	vm_pageout_cursor_start(&c, PQ_ACTIVE);
+	while (moved < target && scanned < max && (m = vm_pageout_cursor_next(&c)) != NULL) {
 		scanned++;
 		if (m->queue == PQ_ACTIVE && !vm_page_wired(m) && !vm_page_busied(m)) {
 			if (vm_pageout_referenced(m)) {
@@ -367,9 +385,8 @@ uint64_t vm_pageout_scan_active(uint64_t target, uint64_t max)
 				moved++;
 			}
 		}
-		vm_object_unlock(obj);
 	}
-	vm_pageout_cursor_end(&marker, pq);
+	vm_pageout_cursor_end(&c);
 	PS_ADD(ps_scanned, scanned);
 	PS_ADD(ps_deactivated, moved);
 	return moved;
@@ -428,8 +445,7 @@ static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
 		 * is on its way out, and once written the daemon frees it with its unmapping,
 		 * referenced and modified checks on no mapping at all (host callgrind,
 		 * daemon and laundry with a null pager: 1984 instructions a page with
-		 * pmap_remove_write, 1658 with this, 1516 with the rest of the pmap
-		 * calls made only for mapped pages). A use meanwhile is a fault that finds
+		 * pmap_remove_write, 1658 with this; vm-core.md has the rest). A use meanwhile is a fault that finds
 		 * it resident. */
 		pmap_remove_all(ma[i]);
 		/* Anonymous memory with no copy elsewhere is dirty whatever the mappings
@@ -488,21 +504,18 @@ static uint64_t vm_pageout_launder_one(vm_page_t m, struct vm_object *obj, bool 
 
 uint64_t vm_pageout_launder(uint64_t target, uint64_t max)
 {
-	struct vm_pagequeue *pq = &vm_pagequeues[PQ_LAUNDRY];
-	struct vm_page marker;
-	struct vm_object *obj;
+	struct vm_pageout_cursor c;
 	uint64_t took = 0, scanned = 0;
 	bool refused = false;
 	vm_page_t m;
 
-	vm_pageout_cursor_start(&marker, pq);
+	vm_pageout_cursor_start(&c, PQ_LAUNDRY);
 	while (took < target && scanned < max && !refused &&
-	    (m = vm_pageout_cursor_next(&marker, pq, &obj)) != NULL) {
+	    (m = vm_pageout_cursor_next(&c)) != NULL) {
 		scanned++;
-		took += vm_pageout_launder_one(m, obj, &refused);
-		vm_object_unlock(obj);
+		took += vm_pageout_launder_one(m, c.pc_obj, &refused);
 	}
-	vm_pageout_cursor_end(&marker, pq);
+	vm_pageout_cursor_end(&c);
 	PS_ADD(ps_scanned, scanned);
 	if (refused)
 		__atomic_store_n(&vm_pageout_full, VM_PAGEOUT_FULL_PASSES, __ATOMIC_RELAXED);
