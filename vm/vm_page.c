@@ -26,6 +26,7 @@
 #include "vm/vm_page.h"
 #include "vm/vm_page_int.h"
 #include "vm/vm_pagequeue.h"
+#include "vm/vm_pageout.h"
 #include "vm/vm_phys.h"
 #include "vm/vm_startup.h"
 
@@ -67,6 +68,7 @@ void vm_page_reset(void)
 	vm_page_free_waiters = 0;
 	vm_page_npages = vm_page_bootstrap = vm_page_nwired = 0;
 	vm_page_alloc_fails = vm_page_plat_discarded = 0;
+	vm_pageout_reset();
 	/* Unlocked and zero already in a fresh kernel (see vm_platform.h); named here
 	 * because 64 calls are not worth their time at a guest boot. */
 	for (int i = 0; i < VM_PAGE_NLOCKS; i++)
@@ -91,6 +93,7 @@ void vm_page_startup(void)
 	 * (page tables, UMA) needs to make progress while user allocations wait. */
 	vm_page_free_reserved = 8 + vm_page_npages / 256;   /* alone: no lock yet */
 	vm_page_interrupt_free_min = 8;
+	vm_pageout_startup(vm_page_npages, vm_page_free_reserved);
 	vm_page_zero_startup(vm_page_npages);
 	vm_lowmem_register_startup(vm_page_lowmem, NULL);
 }
@@ -146,6 +149,11 @@ uint64_t vm_page_wire_count(void)
 void vm_page_counts_snapshot(struct vm_page_counts *out)
 {
 	uint64_t zcached, cached = vm_page_pcpu_cached(&zcached);
+	struct vm_pageout_targets t;
+	struct vm_pageout_stats ps;
+
+	vm_pageout_get_targets(&t);
+	vm_pageout_stats(&ps);
 
 	vm_phys_lock();
 	*out = (struct vm_page_counts){
@@ -153,7 +161,7 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_free_count = vm_page_avail_locked() + cached,
 		.v_pcpu_count = cached,
 		.v_wire_count = vm_page_wire_count(),
-		.v_active_count = vm_pagequeues[PQ_ACTIVE].pq_cnt,
+		.v_active_count = vm_pagequeues[PQ_ACTIVE].pq_cnt + vm_pqbatch_pending(),
 		.v_inactive_count = vm_pagequeues[PQ_INACTIVE].pq_cnt,
 		.v_laundry_count = vm_pagequeues[PQ_LAUNDRY].pq_cnt,
 		.v_bootstrap_count = vm_page_bootstrap,
@@ -163,6 +171,18 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_free_waiters = vm_page_free_waiters,
 		.v_alloc_fails = vm_page_alloc_fails,
 		.v_plat_discarded = vm_page_plat_discarded,
+		.v_free_min = t.free_min,
+		.v_free_target = t.free_target,
+		.v_inactive_target = t.inactive_target,
+		.v_pdpasses = ps.ps_passes,
+		.v_pdscanned = ps.ps_scanned,
+		.v_pdreactivated = ps.ps_reactivated,
+		.v_pddeactivated = ps.ps_deactivated,
+		.v_pdfreed = ps.ps_freed,
+		.v_pdtolaundry = ps.ps_to_laundry,
+		.v_pdlaundered = ps.ps_laundered,
+		.v_pdunlaunderable = ps.ps_unlaunderable,
+		.v_oom_kills = ps.ps_oom_kills,
 	};
 	vm_page_zero_counts_locked(out, zcached);
 	vm_phys_unlock();
@@ -266,6 +286,7 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 {
 	struct vm_page_pcpu *pc;
 	vm_page_t m = NULL;
+	bool low = false;
 
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
@@ -276,6 +297,9 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 		if (pc->pc_count[pool] == 0 && (!run || pc->pc_rnext == pc->pc_rend)) {
 			vm_phys_lock();
 			uint64_t avail = vm_page_avail_locked();
+			/* A refill is one in VM_PAGE_PCPU_BATCH allocations: where free memory
+			 * is watched for the daemon at no cost to the others. */
+			low = avail < vm_pageout_free_target();
 			if (avail > vm_page_free_reserved + VM_PAGE_PCPU_BATCH) {
 				vm_page_t b = run ? vm_phys_alloc_block(pool,
 				    VM_PAGE_PCPU_BATCH_ORDER) : NULL;
@@ -296,6 +320,8 @@ static vm_page_t vm_page_alloc_one(int req, int pool)
 		vm_page_pcpu_unlock(pc);
 	}
 	critical_exit();
+	if (low)
+		vm_pageout_wakeup(false);
 	if (m != NULL)
 		m->pool = (uint8_t)pool;
 	if (m != NULL)
@@ -353,6 +379,9 @@ static vm_page_t vm_page_alloc_wait(int req, unsigned long npages,
 		vm_lowmem_fire(VM_LOW_PAGES);
 		if ((m = try(req, arg)) != NULL)
 			return m;
+		/* The daemon makes pages free; each failure tells it memory is short
+		 * (its out-of-memory judgement counts the passes that follow). */
+		vm_pageout_wakeup(true);
 		bool alone = !vm_plat_others_can_free();
 		if ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) == 0 ||
 		    ((slept || alone) && (req & VM_ALLOC_WAITOK) == 0)) {

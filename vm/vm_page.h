@@ -122,6 +122,15 @@ static inline void vm_plinks_insert_tail(struct vm_plinks *head, vm_page_t m)
 	head->pl_prev->pl_next = pl;
 	head->pl_prev = pl;
 }
+static inline void vm_plinks_insert_after(struct vm_plinks *pos, vm_page_t m)
+{
+	struct vm_plinks *pl = &m->plinks;
+
+	pl->pl_prev = pos;
+	pl->pl_next = pos->pl_next;
+	pos->pl_next->pl_prev = pl;
+	pos->pl_next = pl;
+}
 /* Unlinks m and leaves its links zero, as a page off every list must be. */
 static inline void vm_plinks_remove(vm_page_t m)
 {
@@ -144,6 +153,10 @@ static inline vm_page_t vm_plinks_page(struct vm_plinks *pl)
 #define PG_BLACKLISTED  0x0008  /* bad page from vm.blacklist: never allocated */
 #define PG_UNHOLDFREE   0x0010  /* freed while held: the last unhold frees it */
 #define PG_NODUMP       0x0020  /* leave out of dumps */
+#define PG_MARKER       0x0040  /* not a page: a scan's place in a queue (vm_pageout.c) */
+
+/* dirty: all eight 512-byte blocks (pmap's PMAP_PAGE_DIRTY). */
+#define VM_PAGE_BITS_ALL 0xff
 
 /* aflags */
 #define PGA_REFERENCED  0x01
@@ -227,6 +240,19 @@ struct vm_page_counts {
 	uint64_t v_alloc_fails;         /* requests that returned NULL */
 	uint64_t v_plat_zeroed;         /* pages zeroed by the platform's page ops */
 	uint64_t v_plat_discarded;      /* pages discarded by the platform's page ops */
+	/* The page daemon and the laundry (vm_pageout.h): targets and counters. */
+	uint64_t v_free_min;            /* below it the daemon runs at once */
+	uint64_t v_free_target;         /* the daemon frees up to here */
+	uint64_t v_inactive_target;     /* the active scan keeps this many inactive */
+	uint64_t v_pdpasses;            /* daemon passes */
+	uint64_t v_pdscanned;           /* pages the scans and the laundry looked at */
+	uint64_t v_pdreactivated;       /* referenced pages sent back to the active queue */
+	uint64_t v_pddeactivated;       /* active -> inactive */
+	uint64_t v_pdfreed;             /* clean pages freed */
+	uint64_t v_pdtolaundry;         /* dirty pages moved to the laundry queue */
+	uint64_t v_pdlaundered;         /* pages the pager took to write */
+	uint64_t v_pdunlaunderable;     /* dirty pages no pager could take (no swap, full) */
+	uint64_t v_oom_kills;           /* processes killed for want of memory */
 };
 void vm_page_counts_snapshot(struct vm_page_counts *out);
 uint64_t vm_page_free_count(void);  /* v_free_count (all free pages), racy */

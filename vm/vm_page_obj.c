@@ -9,6 +9,7 @@
  */
 #include "vm/vm_object.h"
 #include "vm/vm_page_int.h"
+#include "vm/vm_pagequeue.h"
 
 /* listq links point at other pages' listq; the page of a listq link. */
 static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
@@ -36,6 +37,15 @@ static inline __attribute__((always_inline)) void vm_page_memq_link(struct vm_ob
 	m->listq.pl_next = prev->pl_next;
 	prev->pl_next->pl_prev = &m->listq;
 	prev->pl_next = &m->listq;
+}
+
+/* A page new in obj goes on the active queue when the page daemon may take it back:
+ * anonymous memory. Returns m. */
+static inline vm_page_t vm_page_alloc_enqueue(struct vm_object *obj, vm_page_t m)
+{
+	if (vm_object_anon(obj))
+		vm_page_enqueue_new(m);
+	return m;
 }
 
 static void vm_page_memq_unlink(vm_page_t m)
@@ -108,6 +118,9 @@ int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pinde
 	KASSERT(old_obj != NULL, ("vm_page_rename: page %p in no object", (void *)m));
 	vm_object_assert_locked(old_obj);
 	vm_object_assert_locked(new_obj);
+	/* Off its queue while its object changes, for the page daemon (vm_pageout.h). */
+	int queue = __atomic_load_n(&m->queue, __ATOMIC_ACQUIRE);
+	vm_page_dequeue(m);
 	/* Into the new trie first, so that a failure changes nothing. Each trie reads the
 	 * key from m->pindex, so it holds the key that trie knows at each call. */
 	m->pindex = new_pindex;
@@ -115,8 +128,11 @@ int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pinde
 	if (rv == EEXIST)
 		vm_page_double_insert(m, new_obj, new_pindex, "vm_page_rename");
 	m->pindex = old_pindex;
-	if (rv != 0)
+	if (rv != 0) {
+		if (queue != PQ_NONE)
+			vm_page_enqueue(m, queue);
 		return rv;
+	}
 	vm_page_t r = vm_radix_remove(&old_obj->vo_rtree, old_pindex);
 	KASSERT(r == m, ("vm_page_rename: page %p not at its pindex", (void *)m));
 	(void)r;
@@ -126,6 +142,8 @@ int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pinde
 	m->object = new_obj;
 	vm_page_memq_link(new_obj, m);
 	new_obj->vo_resident_page_count++;
+	if (queue != PQ_NONE)
+		vm_page_enqueue(m, queue);
 	return 0;
 }
 
@@ -145,6 +163,9 @@ vm_page_t vm_page_find_least(struct vm_object *obj, vm_pindex_t pindex)
 
 void vm_page_free_obj(vm_page_t m)
 {
+	/* Off its queue before it leaves the object: the page daemon trusts the object of
+	 * a queued page to be alive (vm_pageout.h). */
+	vm_page_dequeue(m);
 	vm_page_remove(m);
 	if (!vm_page_wired(m))
 		vm_page_free(m);
@@ -188,7 +209,7 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_sleep(struct vm_object 
 	}
 	if (m != NULL && vm_page_insert_inline(m, obj, pindex) != 0)
 		return vm_page_alloc_nonode(obj, m, req);
-	return m;
+	return m != NULL ? vm_page_alloc_enqueue(obj, m) : NULL;
 }
 
 /* vm_page_alloc's end for m, a page just taken: into obj at pindex by the general
@@ -203,7 +224,7 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_insert(struct vm_object
 		KASSERT(busied, ("vm_page_alloc: new page %p is busy", (void *)m));
 		(void)busied;
 	}
-	return m;
+	return vm_page_alloc_enqueue(obj, m);
 }
 
 /* vm_page_alloc through the allocator: the requests its fast path does not serve, and
@@ -268,7 +289,7 @@ vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 	prev->pl_next->pl_prev = &m->listq;
 	prev->pl_next = &m->listq;
 	obj->vo_resident_page_count++;
-	return m;
+	return vm_page_alloc_enqueue(obj, m);
 }
 
 vm_page_t vm_page_grab(struct vm_object *obj, vm_pindex_t pindex, int req)

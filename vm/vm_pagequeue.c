@@ -3,7 +3,9 @@
  *
  * A page's queue field says which queue's lock protects its links. To take a page off
  * its queue without holding anything first, read the field, lock that queue, and check
- * the field again: it can only change under the lock of the queue it names.
+ * the field again: it can only change under the lock of the queue it names. A page pending
+ * in a CPU's batch (vm_pagequeue.h) is found so with that lock held: its links are NULL;
+ * the lock is let go, the batches flushed, and the search starts again.
  */
 #include "vm/vm_pagequeue.h"
 
@@ -18,8 +20,11 @@ struct vm_pagequeue vm_pagequeues[PQ_COUNT] = {
 	VM_PAGEQUEUE_INIT(PQ_LAUNDRY, "laundry"),
 };
 
+struct vm_pqbatch vm_pqbatches[MAXCPU];
+
 void vm_pagequeue_reset(void)
 {
+	memset(vm_pqbatches, 0, sizeof(vm_pqbatches));
 	for (int q = 0; q < PQ_COUNT; q++) {
 		struct vm_pagequeue *pq = &vm_pagequeues[q];
 		mtx_init(&pq->pq_mutex, pq->pq_name);
@@ -28,21 +33,98 @@ void vm_pagequeue_reset(void)
 	}
 }
 
+/* The first page at or after pl that is not a marker, or NULL. => pq locked. */
+static vm_page_t vm_pagequeue_skip_markers(struct vm_pagequeue *pq, struct vm_plinks *pl)
+{
+	for (; pl != &pq->pq_pl; pl = pl->pl_next)
+		if ((vm_plinks_page(pl)->flags & PG_MARKER) == 0)
+			return vm_plinks_page(pl);
+	return NULL;
+}
+
 vm_page_t vm_pagequeue_first(struct vm_pagequeue *pq)
 {
 	mtx_assert_owned(&pq->pq_mutex);
-	return vm_plinks_empty(&pq->pq_pl) ? NULL : vm_plinks_page(pq->pq_pl.pl_next);
+	return vm_pagequeue_skip_markers(pq, pq->pq_pl.pl_next);
 }
 
 vm_page_t vm_pagequeue_next(struct vm_pagequeue *pq, vm_page_t m)
 {
 	mtx_assert_owned(&pq->pq_mutex);
-	return m->plinks.pl_next == &pq->pq_pl ? NULL : vm_plinks_page(m->plinks.pl_next);
+	return vm_pagequeue_skip_markers(pq, m->plinks.pl_next);
 }
 
 static inline uint8_t vm_page_queue_load(vm_page_t m)
 {
 	return __atomic_load_n(&m->queue, __ATOMIC_ACQUIRE);
+}
+
+/* Insert b's pages into the active queue. => b held (its flag). */
+static void vm_pqbatch_flush_locked(struct vm_pqbatch *b)
+{
+	struct vm_pagequeue *pq = &vm_pagequeues[PQ_ACTIVE];
+
+	if (b->pb_n == 0)
+		return;
+	vm_pagequeue_lock(pq);
+	for (uint32_t i = 0; i < b->pb_n; i++) {
+		vm_page_t m = b->pb_pages[i];
+		KASSERT(m->queue == PQ_ACTIVE && m->plinks.pl_next == NULL,
+		    ("vm_pqbatch_flush: page %p is not pending (queue %d)", (void *)m,
+		    m->queue));
+		vm_plinks_insert_tail(&pq->pq_pl, m);
+	}
+	pq->pq_cnt += b->pb_n;
+	vm_pagequeue_unlock(pq);
+	b->pb_n = 0;
+}
+
+/* Take b's flag; its holders keep it for a few instructions only. */
+static void vm_pqbatch_take(struct vm_pqbatch *b)
+{
+	while ((__atomic_fetch_or(&b->pb_busy, 1u, __ATOMIC_ACQUIRE) & 1u) != 0)
+		__asm__ volatile("pause");
+}
+
+static void vm_pqbatch_release(struct vm_pqbatch *b)
+{
+	__atomic_store_n(&b->pb_busy, 0, __ATOMIC_RELEASE);
+}
+
+void vm_pqbatch_flush_all(void)
+{
+	for (int c = 0; c < vm_ncpus(); c++) {
+		struct vm_pqbatch *b = &vm_pqbatches[c];
+		if (__atomic_load_n(&b->pb_n, __ATOMIC_RELAXED) == 0)
+			continue;
+		vm_pqbatch_take(b);
+		vm_pqbatch_flush_locked(b);
+		vm_pqbatch_release(b);
+	}
+}
+
+uint64_t vm_pqbatch_pending(void)
+{
+	uint64_t n = 0;
+
+	for (int c = 0; c < vm_ncpus(); c++)
+		n += __atomic_load_n(&vm_pqbatches[c].pb_n, __ATOMIC_RELAXED);
+	return n;
+}
+
+void vm_page_enqueue_new_slow(vm_page_t m)
+{
+	struct vm_pqbatch *b;
+
+	/* This CPU's batch is full (or another CPU flushes it): empty it, then m
+	 * directly. The CPU may change meanwhile; any batch's flush is as good. */
+	critical_enter();
+	b = &vm_pqbatches[vm_curcpu()];
+	critical_exit();
+	vm_pqbatch_take(b);
+	vm_pqbatch_flush_locked(b);
+	vm_pqbatch_release(b);
+	vm_page_enqueue(m, PQ_ACTIVE);
 }
 
 /* Lock the queue m is on and return it, or NULL when m is on none. */
@@ -54,8 +136,14 @@ static struct vm_pagequeue *vm_page_pagequeue_lock(vm_page_t m)
 			return NULL;
 		struct vm_pagequeue *pq = &vm_pagequeues[q];
 		vm_pagequeue_lock(pq);
-		if (vm_page_queue_load(m) == q)
-			return pq;
+		if (vm_page_queue_load(m) == q) {
+			if (__predict_true(m->plinks.pl_next != NULL))
+				return pq;
+			/* Pending in a batch: into the queue with the others first. */
+			vm_pagequeue_unlock(pq);
+			vm_pqbatch_flush_all();
+			continue;
+		}
 		vm_pagequeue_unlock(pq);
 	}
 }
@@ -73,6 +161,14 @@ static void vm_page_dequeue_locked(struct vm_pagequeue *pq, vm_page_t m)
 	vm_plinks_remove(m);
 	pq->pq_cnt--;
 	__atomic_store_n(&m->queue, PQ_NONE, __ATOMIC_RELEASE);
+}
+
+void vm_pagequeue_remove(struct vm_pagequeue *pq, vm_page_t m)
+{
+	mtx_assert_owned(&pq->pq_mutex);
+	KASSERT(m->queue == pq - vm_pagequeues, ("vm_pagequeue_remove: page %p is on queue "
+	    "%d, not %s", (void *)m, m->queue, pq->pq_name));
+	vm_page_dequeue_locked(pq, m);
 }
 
 void vm_page_enqueue(vm_page_t m, int queue)
@@ -124,7 +220,21 @@ static void vm_page_mvqueue(vm_page_t m, int queue)
 			vm_pagequeue_unlock(pq);
 			return;
 		}
+		/* Both locks at once when the order allows (queues by index; nothing else
+		 * holds two): one round trip less, and no moment on no queue. */
+		struct vm_pagequeue *npq = &vm_pagequeues[queue];
+		if (npq > pq) {
+			vm_pagequeue_lock(npq);
+		} else if (!mtx_trylock(&npq->pq_mutex)) {
+			npq = NULL;
+		}
 		vm_page_dequeue_locked(pq, m);
+		if (npq != NULL) {
+			vm_page_enqueue_locked(npq, m, queue);
+			vm_pagequeue_unlock(npq);
+			vm_pagequeue_unlock(pq);
+			return;
+		}
 		vm_pagequeue_unlock(pq);
 	}
 	/* Between the two locks the page is on no queue; a concurrent enqueue of the

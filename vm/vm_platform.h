@@ -115,4 +115,14 @@ bool vm_plat_has_page_ops(void);    /* false: the fallbacks are stores, do fewer
  */
 bool vm_plat_others_can_free(void);
 
+/*
+ * Out of memory: the page daemon freed and cleaned nothing through several passes
+ * while allocations waited (no swap, or swap full). The VM core knows no processes:
+ * the platform kills the one holding the most memory (the guest: SIGKILL to the
+ * process with the most resident pages, whose memory it then releases; host tests:
+ * a recorder). => true when something was killed, false when nothing could be (the
+ * allocations keep waiting). Called by the page daemon with no lock held; may sleep.
+ */
+bool vm_plat_oom_kill(void);
+
 #endif /* VM_VM_PLATFORM_H */

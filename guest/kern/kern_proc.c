@@ -16,6 +16,7 @@
 #include "amd64/vmparam.h"
 #include "kern/console.h"
 #include "kern/proc.h"
+#include "kern/vm_boot.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
 
@@ -250,6 +251,7 @@ int proc_run_module0(void)
 	/* For "nothing leaked" checks (the integration tests run with -v to see it). */
 	printf("proc: %lu pages free after pid 1, %lu before it\n",
 	    (unsigned long)vm_free_pages_settled(), (unsigned long)free0);
+	vm_daemons_report();
 	/* For the test of the system call's window (systramp). */
 	printf("proc: traps in the system call's entry window: %lu\n",
 	    (unsigned long)trap_window_count);
@@ -445,6 +447,15 @@ struct thread *proc_thread_of(int pid)
 	}
 	proc_unlock(intr);
 	return td;
+}
+
+void proc_foreach(void (*each)(struct proc *, void *), void (*done)(void *), void *arg)
+{
+	bool intr = proc_lock();
+	for (struct proc *p = proc_all; p != NULL; p = p->p_allnext)
+		each(p, arg);
+	done(arg);
+	proc_unlock(intr);
 }
 
 int proc_getppid(void)

@@ -287,6 +287,12 @@ static void sig_act(struct trapframe *tf, int sig, int code, uint64_t addr, bool
 
 void sig_fault(struct trapframe *tf, int sig, int code, uint64_t addr, const char *why)
 {
+	/* A SIGKILL already sent wins over the fault, which it may have caused: the
+	 * out-of-memory killer empties the address space of the process it kills
+	 * (kern_oom.c). */
+	if ((__atomic_load_n(&curthread->td_sigpending, __ATOMIC_ACQUIRE) &
+	    sig_bit(SIGKILL)) != 0)
+		proc_kill_current(SIGKILL, "sent", 0, tf->tf_rip);
 	sig_act(tf, sig, code, addr, true, why);
 }
 

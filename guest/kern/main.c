@@ -98,8 +98,11 @@ void kmain(uint64_t start_info_pa)
 		if (st != 0 || bootinfo.bi_nmodules == 0)
 			guest_exit(st);
 	}
-	if (bootinfo.bi_nmodules > 0)
+	if (bootinfo.bi_nmodules > 0) {
+		/* Not for ktests: they drive the daemon's passes themselves. */
+		vm_daemons_start();
 		guest_exit(proc_run_module0());
+	}
 	hc_usage("nothing to run: no ktest= on the kernel command line and no program "
 	    "(module 0)");
 }

@@ -112,6 +112,9 @@ void proc_cputime_children(uint64_t *uticks, uint64_t *sticks);
 int proc_getppid(void);
 /* The thread of the live process pid, or NULL. */
 struct thread *proc_thread_of(int pid);
+/* each(p, arg) for every process, then done(arg), all under the process tree's lock
+ * (interrupts masked: neither may sleep). For the out-of-memory killer (kern_oom.c). */
+void proc_foreach(void (*each)(struct proc *, void *), void (*done)(void *), void *arg);
 
 /* A system call that a signal interrupted and that Linux restarts when the handler
  * has SA_RESTART (or no handler runs) returns this; syscall_dispatch hands it to

@@ -11,5 +11,10 @@
 
 void vm_boot(void);
 bool vm_booted(void);
+/* The page daemon and the laundry threads (kern/vm_daemons.c); once, when the
+ * scheduler runs, before the first process. */
+void vm_daemons_start(void);
+/* One line of the daemon's counters (verbose runs print it when the program ends). */
+void vm_daemons_report(void);
 
 #endif /* KERN_VM_BOOT_H */

@@ -45,4 +45,12 @@ struct vm_host_page_ops {
 };
 void vm_host_page_ops_counts(struct vm_host_page_ops *out);
 
+/*
+ * The out-of-memory hook (vm_plat_oom_kill) as a recorder: from now on it counts its
+ * calls (from 0), runs action(arg) when not NULL (a test's stand-in for the victim's
+ * memory being freed) and returns answer. Until set: false, no action.
+ */
+void vm_host_oom_set(bool answer, void (*action)(void *), void *arg);
+uint64_t vm_host_oom_calls_made(void);
+
 #endif /* TESTS_SUPPORT_VM_HOST_H */

@@ -1,0 +1,559 @@
+/*
+ * Suite "pageout": the page daemon's scans and the laundry (vm/vm_pageout.h), one pass
+ * at a time, on pages of an anonymous object of the test's own, mapped in a pmap of its
+ * own (never loaded): the accessed and modified bits a CPU would set are set in the
+ * real page-table entries pmap wrote. Where a page needs a pager, a test pager stands
+ * in for swap as vm_pager_anon: it records the runs it is given and ends each write as
+ * vm_pager.h's putpages contract says. Every test ends with the free page count back at
+ * its start value and no object left.
+ */
+#include <string.h>
+
+#include "vm/pmap.h"
+#include "vm/vm_object.h"
+#include "vm/vm_pageout.h"
+#include "vm/vm_pagequeue.h"
+#include "vm/vm_pager.h"
+#include "tests/vmtests/vmtest.h"
+#include "tests/vmtests/vmt_pmap.h"
+
+#define POT_VA      0x40000000ul
+#define POT_MAXPG   64
+#define POT_MAXRUNS 16
+
+struct pot_run {
+	vm_pindex_t pr_first;
+	int pr_count;
+	bool pr_consecutive;        /* ascending, one index apart, all in the object */
+};
+
+/* The test pager's state (one test at a time). */
+static struct {
+	struct vm_object *pp_obj;
+	int pp_answer;              /* VM_PAGER_OK or VM_PAGER_AGAIN */
+	int pp_nruns;
+	struct pot_run pp_runs[POT_MAXRUNS];
+	bool pp_has[POT_MAXPG];     /* a copy of that index was written */
+	vm_page_t pp_pend[POT_MAXPG];   /* VM_PAGER_PEND: writes the test ends later */
+	int pp_npend;
+} pot_pager_state;
+
+/* The end of the PEND writes, as an I/O completion would end them (vm_pager.h):
+ * success leaves each page clean and unbusied where it is; an error leaves it dirty,
+ * unbusied, back in the laundry queue. */
+static void pot_pend_complete(struct vm_object *obj, bool error)
+{
+	vm_object_lock(obj);
+	for (int i = 0; i < pot_pager_state.pp_npend; i++) {
+		vm_page_t m = pot_pager_state.pp_pend[i];
+		if (error) {
+			vm_page_launder(m);
+		} else {
+			pot_pager_state.pp_has[m->pindex] = true;
+			m->dirty = 0;
+		}
+		vm_page_xunbusy(m);
+	}
+	pot_pager_state.pp_npend = 0;
+	vm_object_unlock(obj);
+}
+
+static void pot_putpages(struct vm_object *obj, vm_page_t *ma, int count, int flags,
+    int *rtvals)
+{
+	struct pot_run r = { ma[0]->pindex, count, true };
+
+	(void)flags;
+	vm_object_assert_locked(obj);
+	for (int i = 0; i < count; i++) {
+		if (ma[i]->object != obj || ma[i]->pindex != r.pr_first + (vm_pindex_t)i ||
+		    !vm_page_xbusied(ma[i]) || ma[i]->dirty == 0)
+			r.pr_consecutive = false;
+	}
+	if (pot_pager_state.pp_nruns < POT_MAXRUNS)
+		pot_pager_state.pp_runs[pot_pager_state.pp_nruns] = r;
+	pot_pager_state.pp_nruns++;
+	for (int i = 0; i < count; i++) {
+		rtvals[i] = pot_pager_state.pp_answer;
+		if (rtvals[i] == VM_PAGER_PEND && pot_pager_state.pp_npend < POT_MAXPG)
+			pot_pager_state.pp_pend[pot_pager_state.pp_npend++] = ma[i];
+		if (rtvals[i] != VM_PAGER_OK)
+			continue;
+		/* Written at once: clean, unbusied, left on its queue. */
+		if (ma[i]->pindex < POT_MAXPG)
+			pot_pager_state.pp_has[ma[i]->pindex] = true;
+		ma[i]->dirty = 0;
+		vm_page_xunbusy(ma[i]);
+	}
+}
+
+static bool pot_haspage(struct vm_object *obj, vm_pindex_t pindex, int *before, int *after)
+{
+	if (before != NULL)
+		*before = 0;
+	if (after != NULL)
+		*after = 0;
+	return obj == pot_pager_state.pp_obj && pindex < POT_MAXPG &&
+	    pot_pager_state.pp_has[pindex];
+}
+
+static const struct vm_pager_ops pot_pager = {
+	.pgo_name = "pageout-test", .pgo_putpages = pot_putpages,
+	.pgo_haspage = pot_haspage,
+};
+
+struct pot_env {
+	struct pmap pmap;
+	struct vm_object *obj;
+	vm_page_t m[POT_MAXPG];     /* by pindex; NULL where none was made */
+	uint64_t free0;
+	int nobj0;
+	const struct vm_pager_ops *anon0;
+	struct vm_pageout_stats s0;
+};
+
+/*
+ * An anonymous object with a page at each index i < npages where present(i), each
+ * mapped read-write at POT_VA + i pages (accessed, not modified), and the test pager as
+ * vm_pager_anon when pager is true (none when false).
+ */
+static bool pot_begin(struct pot_env *env, int npages, bool (*present)(int), bool pager)
+{
+	pmap_init();
+	memset(env, 0, sizeof(*env));
+	memset(&pot_pager_state, 0, sizeof(pot_pager_state));
+	pot_pager_state.pp_answer = VM_PAGER_OK;
+	env->free0 = vmt_free_pages();
+	env->nobj0 = vm_object_count();
+	env->anon0 = vm_pager_anon;
+	vm_pager_anon = pager ? &pot_pager : NULL;
+	if (pmap_pinit(&env->pmap) != 0)
+		return false;
+	env->obj = vm_object_allocate(OBJT_DEFAULT, (vm_pindex_t)npages);
+	pot_pager_state.pp_obj = env->obj;
+	vm_object_lock(env->obj);
+	for (int i = 0; i < npages; i++) {
+		if (present != NULL && !present(i))
+			continue;
+		vm_page_t m = vm_page_alloc(env->obj, (vm_pindex_t)i, VM_ALLOC_NORMAL |
+		    VM_ALLOC_ZERO);
+		if (m == NULL)
+			break;
+		vm_page_xunbusy(m);
+		env->m[i] = m;
+		if (pmap_enter(&env->pmap, POT_VA + ptoa(i), m, VM_PROT_READ | VM_PROT_WRITE,
+		    VM_PROT_READ) != 0)
+			break;
+	}
+	vm_object_unlock(env->obj);
+	vm_pqbatch_flush_all();         /* counted on the active queue from here */
+	vm_pageout_stats(&env->s0);
+	for (int i = 0; i < npages; i++)
+		if ((present == NULL || present(i)) && env->m[i] == NULL)
+			return false;
+	return true;
+}
+
+/* Mappings, object, pmap gone; vm_pager_anon as it was; nothing leaked. */
+static bool pot_end(struct pot_env *env)
+{
+	pmap_remove(&env->pmap, POT_VA, POT_VA + ptoa(POT_MAXPG));
+	pmap_release(&env->pmap);
+	vm_object_deallocate(env->obj);
+	vm_pager_anon = env->anon0;
+	uint64_t f = vmt_free_pages();
+	if (f != env->free0 || vm_object_count() != env->nobj0)
+		vmtest_log("pageout: %lld pages and %d objects leaked\n",
+		    (long long)(env->free0 - f), vm_object_count() - env->nobj0);
+	return f == env->free0 && vm_object_count() == env->nobj0;
+}
+
+/* The leaf entry of va, for setting what a CPU's access would set in it. */
+static uint64_t *pot_leaf(struct pot_env *env, vm_offset_t va)
+{
+	uint64_t *t = vm_phys_to_dmap(env->pmap.pm_cr3);
+
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		uint64_t e = t[(va >> shift) & 511];
+		if ((e & PG_V) == 0)
+			return NULL;
+		t = vm_phys_to_dmap(e & PG_FRAME);
+	}
+	return &t[(va >> PAGE_SHIFT) & 511];
+}
+
+/* A CPU's read (accessed) or write (accessed and modified) of page i. */
+static bool pot_touch(struct pot_env *env, int i, bool write)
+{
+	uint64_t *pte = pot_leaf(env, POT_VA + ptoa(i));
+
+	if (pte == NULL || (*pte & PG_V) == 0 || (write && (*pte & PG_RW) == 0))
+		return false;
+	__atomic_fetch_or(pte, PG_A | (write ? PG_M : 0), __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Time passes: nothing referenced since now. */
+static void pot_forget(struct pot_env *env, int npages)
+{
+	for (int i = 0; i < npages; i++)
+		if (env->m[i] != NULL)
+			(void)pmap_ts_referenced(env->m[i]);
+}
+
+static uint64_t pot_qcount(int q)
+{
+	return vm_pagequeues[q].pq_cnt;
+}
+
+static void pot_stats_delta(const struct pot_env *env, struct vm_pageout_stats *d)
+{
+	struct vm_pageout_stats s;
+	const uint64_t *a = (const uint64_t *)&env->s0, *b = (const uint64_t *)&s;
+	uint64_t *o = (uint64_t *)d;
+
+	vm_pageout_stats(&s);
+	for (size_t i = 0; i < sizeof(s) / sizeof(uint64_t); i++)
+		o[i] = b[i] - a[i];
+}
+
+VMTEST(pageout, targets_from_ram)
+{
+	struct vm_pageout_targets t, b;
+	struct vm_page_counts c;
+
+	/* The formulas of vm_pageout.c for a 32 MiB guest (reserve 8 + 8192/256). */
+	vm_pageout_targets_for(8192, 40, &t);
+	VMT_ASSERT_EQ(t.free_min, 96);
+	VMT_ASSERT_EQ(t.free_target, 264);
+	VMT_ASSERT_EQ(t.inactive_target, 396);
+	/* They grow with RAM and keep their order. */
+	uint64_t prev = 0;
+	for (uint64_t npages = 256; npages <= (1ull << 22); npages *= 4) {
+		vm_pageout_targets_for(npages, 8 + npages / 256, &t);
+		VMT_ASSERT(t.free_min > 8 + npages / 256);
+		VMT_ASSERT(t.free_min < t.free_target && t.free_target < t.inactive_target);
+		VMT_ASSERT(t.inactive_target < npages);
+		VMT_ASSERT(t.free_min > prev);
+		prev = t.free_min;
+	}
+	/* The running core's are those of its RAM, and the page counts show them. */
+	vm_page_counts_snapshot(&c);
+	vm_pageout_targets_for(c.v_page_count, c.v_free_reserved, &t);
+	vm_pageout_get_targets(&b);
+	VMT_ASSERT_EQ(b.free_min, t.free_min);
+	VMT_ASSERT_EQ(b.free_target, t.free_target);
+	VMT_ASSERT_EQ(c.v_free_min, t.free_min);
+	VMT_ASSERT_EQ(c.v_free_target, t.free_target);
+	VMT_ASSERT_EQ(c.v_inactive_target, t.inactive_target);
+}
+
+/* Anonymous pages go on the active queue when they enter their object, and leave the
+ * queues when they leave it. */
+VMTEST(pageout, object_pages_queued)
+{
+	struct pot_env env;
+	uint64_t active0 = pot_qcount(PQ_ACTIVE);
+
+	VMT_ASSERT(pot_begin(&env, 8, NULL, false));
+	VMT_ASSERT_EQ(pot_qcount(PQ_ACTIVE), active0 + 8);
+	for (int i = 0; i < 8; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_ACTIVE);
+	vm_page_deactivate(env.m[3]);
+	VMT_ASSERT(pot_end(&env));
+	VMT_ASSERT_EQ(pot_qcount(PQ_ACTIVE), active0);
+
+	/* New pages wait in their CPU's batch (a batch and a half here: one flush on the
+	 * way); the counts see them, and freeing, moving or scanning them finds each in
+	 * its place. */
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	struct vm_object *obj = vm_object_allocate(OBJT_DEFAULT, 2 * VM_PQBATCH_SIZE);
+	vm_page_t m[VM_PQBATCH_SIZE + VM_PQBATCH_SIZE / 2];
+	int n = (int)(sizeof(m) / sizeof(m[0]));
+	vm_object_lock(obj);
+	for (int i = 0; i < n; i++) {
+		m[i] = vm_page_alloc(obj, (vm_pindex_t)i, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+		VMT_ASSERT(m[i] != NULL);
+		VMT_ASSERT_EQ(m[i]->queue, PQ_ACTIVE);
+	}
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count + (uint64_t)n);
+	vm_page_deactivate(m[n - 1]);               /* pending until now */
+	VMT_ASSERT_EQ(m[n - 1]->queue, PQ_INACTIVE);
+	vm_object_unlock(obj);
+	vm_object_deallocate(obj);                  /* frees pages that may be pending */
+	VMT_ASSERT_EQ(vm_pqbatch_pending(), 0);
+	VMT_ASSERT_EQ(pot_qcount(PQ_ACTIVE), active0);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count);
+}
+
+/* Referenced pages back to the active queue, clean ones (a copy in the pager, nothing
+ * modified) unmapped and freed, modified ones to the laundry. */
+VMTEST(pageout, inactive_scan)
+{
+	struct pot_env env;
+	struct vm_pageout_stats d;
+	enum { N = 8 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++) {
+		pot_pager_state.pp_has[i] = true;       /* as if written out before */
+		vm_page_deactivate(env.m[i]);
+	}
+	pot_forget(&env, N);
+	VMT_ASSERT(pot_touch(&env, 0, false));
+	VMT_ASSERT(pot_touch(&env, 1, false));
+	VMT_ASSERT(pot_touch(&env, 6, true));       /* accessed and modified */
+	/* Modified without a new access: the scan must still see the modified bit. */
+	VMT_ASSERT(pot_touch(&env, 7, true));
+	(void)pmap_ts_referenced(env.m[7]);
+
+	uint64_t inactive0 = pot_qcount(PQ_INACTIVE);
+	uint64_t freed = vm_pageout_scan_inactive(UINT64_MAX, inactive0);
+	VMT_ASSERT_EQ(freed, 4);
+	pot_stats_delta(&env, &d);
+	VMT_ASSERT_EQ(d.ps_freed, 4);
+	VMT_ASSERT_EQ(d.ps_reactivated, 3);         /* 0, 1 and 6 (used) */
+	VMT_ASSERT_EQ(d.ps_to_laundry, 1);          /* 7 */
+	VMT_ASSERT_EQ(pot_qcount(PQ_INACTIVE), inactive0 - N);
+	vm_object_lock(env.obj);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, 4);
+	for (int i = 2; i <= 5; i++) {
+		VMT_ASSERT(vm_page_lookup(env.obj, (vm_pindex_t)i) == NULL);
+		VMT_ASSERT_EQ(pmap_extract(&env.pmap, POT_VA + ptoa(i)), 0);
+	}
+	VMT_ASSERT_EQ(env.m[0]->queue, PQ_ACTIVE);
+	VMT_ASSERT_EQ(env.m[1]->queue, PQ_ACTIVE);
+	VMT_ASSERT_EQ(env.m[6]->queue, PQ_ACTIVE);
+	VMT_ASSERT_EQ(env.m[7]->queue, PQ_LAUNDRY);
+	VMT_ASSERT(env.m[7]->dirty != 0);
+	VMT_ASSERT(pmap_extract(&env.pmap, POT_VA + ptoa(7)) != 0);  /* still mapped */
+	for (int i = 0; i < N; i++)
+		if (i < 2 || i > 5)
+			VMT_ASSERT(!vm_page_busied(env.m[i]));
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* Without swap anonymous pages have no copy anywhere: none is freed, none goes to the
+ * laundry (nobody could clean it), all go back to the active queue. */
+VMTEST(pageout, no_swap_keeps_anonymous_pages)
+{
+	struct pot_env env;
+	struct vm_pageout_stats d;
+	enum { N = 6 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, false));
+	for (int i = 0; i < N; i++)
+		vm_page_deactivate(env.m[i]);
+	pot_forget(&env, N);
+	uint64_t laundry0 = pot_qcount(PQ_LAUNDRY);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), 0);
+	pot_stats_delta(&env, &d);
+	VMT_ASSERT_EQ(d.ps_freed, 0);
+	VMT_ASSERT_EQ(d.ps_unlaunderable, N);
+	VMT_ASSERT_EQ(pot_qcount(PQ_LAUNDRY), laundry0);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_ACTIVE);
+		VMT_ASSERT(pmap_extract(&env.pmap, POT_VA + ptoa(i)) != 0);
+	}
+	/* A page in the laundry queue all the same goes back too: no spinning on it. */
+	vm_page_launder(env.m[0]);
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), 0);
+	VMT_ASSERT_EQ(env.m[0]->queue, PQ_ACTIVE);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* Second chance: pages used since the last look stay active (at the tail), the others
+ * go inactive; at the next look those are unused too. */
+VMTEST(pageout, active_ages_down)
+{
+	struct pot_env env;
+	enum { N = 8 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, false));
+	pot_forget(&env, N);
+	for (int i = 0; i < 3; i++)
+		VMT_ASSERT(pot_touch(&env, i, i == 2));
+	uint64_t inactive0 = pot_qcount(PQ_INACTIVE);
+	VMT_ASSERT_EQ(vm_pageout_scan_active(UINT64_MAX, pot_qcount(PQ_ACTIVE)), N - 3);
+	VMT_ASSERT_EQ(pot_qcount(PQ_INACTIVE), inactive0 + N - 3);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, i < 3 ? PQ_ACTIVE : PQ_INACTIVE);
+	/* A target stops the scan: one page, then the rest. */
+	VMT_ASSERT_EQ(vm_pageout_scan_active(1, pot_qcount(PQ_ACTIVE)), 1);
+	VMT_ASSERT_EQ(vm_pageout_scan_active(UINT64_MAX, pot_qcount(PQ_ACTIVE)), 2);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	VMT_ASSERT(pot_end(&env));
+}
+
+static bool pot_cluster_present(int i)
+{
+	return i < 40 || (i >= 45 && i < 49);
+}
+
+/* The laundry hands the pager runs of consecutive dirty pages of one object, in index
+ * order, at most VM_PAGEOUT_CLUSTER long, unmapped; the pages come back clean,
+ * unbusied, on the inactive queue, where the next scan frees them. */
+VMTEST(pageout, laundry_clusters)
+{
+	struct pot_env env;
+	struct vm_pageout_stats d;
+	enum { N = 49, NPRESENT = 44 };
+
+	VMT_ASSERT(pot_begin(&env, N, pot_cluster_present, true));
+	for (int i = 0; i < N; i++)
+		if (env.m[i] != NULL)
+			vm_page_launder(env.m[i]);
+	pot_forget(&env, N);
+	VMT_ASSERT(pot_touch(&env, 3, true));       /* written just before: still dirty */
+	(void)pmap_ts_referenced(env.m[3]);
+	uint64_t took = vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY));
+	VMT_ASSERT_EQ(took, NPRESENT);
+	VMT_ASSERT_EQ(pot_pager_state.pp_nruns, 3);
+	const struct pot_run want[3] = { { 0, 32, true }, { 32, 8, true }, { 45, 4, true } };
+	for (int r = 0; r < 3; r++) {
+		VMT_ASSERT_EQ(pot_pager_state.pp_runs[r].pr_first, want[r].pr_first);
+		VMT_ASSERT_EQ(pot_pager_state.pp_runs[r].pr_count, want[r].pr_count);
+		VMT_ASSERT(pot_pager_state.pp_runs[r].pr_consecutive);
+	}
+	pot_stats_delta(&env, &d);
+	VMT_ASSERT_EQ(d.ps_laundered, NPRESENT);
+	for (int i = 0; i < N; i++) {
+		if (env.m[i] == NULL)
+			continue;
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+		VMT_ASSERT_EQ(env.m[i]->dirty, 0);
+		VMT_ASSERT(!vm_page_busied(env.m[i]));
+		/* Unmapped for the write (more than the write protection the contract
+		 * asks): any access now would fault first. */
+		VMT_ASSERT_EQ(pmap_extract(&env.pmap, POT_VA + ptoa(i)), 0);
+		VMT_ASSERT(!pmap_page_is_mapped(env.m[i]));
+	}
+	/* Clean now, with their copies in the pager: the daemon frees every one. */
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)),
+	    NPRESENT);
+	vm_object_lock(env.obj);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, 0);
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* A pager that says AGAIN (swap full): the pages stay dirty and in memory, leave the
+ * laundry for the active queue, the pass ends at the first refusal, and the daemon
+ * stops sending pages to the laundry until the pager takes some again. */
+VMTEST(pageout, laundry_again_not_spun)
+{
+	struct pot_env env;
+	enum { N = 8 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++)
+		vm_page_launder(env.m[i]);
+	/* Two runs would be two calls: a page in the middle that is in use (wired)
+	 * splits them. */
+	vm_page_wire(env.m[4]);
+	pot_forget(&env, N);
+	pot_pager_state.pp_answer = VM_PAGER_AGAIN;
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), 0);
+	VMT_ASSERT_EQ(pot_pager_state.pp_nruns, 1);
+	VMT_ASSERT_EQ(pot_pager_state.pp_runs[0].pr_count, 4);
+	for (int i = 0; i < 4; i++) {
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_ACTIVE);
+		VMT_ASSERT(env.m[i]->dirty != 0);
+		VMT_ASSERT(!vm_page_busied(env.m[i]));
+	}
+	/* The pass ended: the rest wait in the laundry. */
+	for (int i = 5; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_LAUNDRY);
+	vm_page_unwire(env.m[4], PQ_NONE);
+	/* While the pager refuses, the inactive scan keeps dirty pages out of the
+	 * laundry. */
+	for (int i = 0; i < 4; i++)
+		vm_page_deactivate(env.m[i]);
+	uint64_t laundry0 = pot_qcount(PQ_LAUNDRY);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), 0);
+	VMT_ASSERT_EQ(pot_qcount(PQ_LAUNDRY), laundry0);
+	for (int i = 0; i < 4; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_ACTIVE);
+	/* Space again: the laundry's next success lets the daemon send pages again. */
+	pot_pager_state.pp_answer = VM_PAGER_OK;
+	for (int i = 0; i < N; i++)
+		vm_page_launder(env.m[i]);
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), N);
+	env.m[0]->dirty = VM_PAGE_BITS_ALL;         /* written again since */
+	laundry0 = pot_qcount(PQ_LAUNDRY);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), N - 1);
+	VMT_ASSERT_EQ(pot_qcount(PQ_LAUNDRY), laundry0 + 1);
+	VMT_ASSERT_EQ(env.m[0]->queue, PQ_LAUNDRY);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* Writes the pager ends later (PEND): the pages stay busy, the daemon passes over them
+ * meanwhile; after a failed write they are dirty in the laundry again (and written once
+ * more by the next pass); after a good one the daemon frees them. */
+VMTEST(pageout, laundry_pend_then_complete)
+{
+	struct pot_env env;
+	enum { N = 6 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++)
+		vm_page_launder(env.m[i]);
+	pot_forget(&env, N);
+	pot_pager_state.pp_answer = VM_PAGER_PEND;
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_npend, N);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT(vm_page_xbusied(env.m[i]));
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	}
+	/* In flight: nothing to free, nothing moved. */
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	/* The write failed: dirty, in the laundry, and the next pass writes them again. */
+	pot_pend_complete(env.obj, true);
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_LAUNDRY);
+		VMT_ASSERT(env.m[i]->dirty != 0 && !vm_page_busied(env.m[i]));
+	}
+	pot_pager_state.pp_answer = VM_PAGER_OK;
+	int runs0 = pot_pager_state.pp_nruns;
+	VMT_ASSERT_EQ(vm_pageout_launder(UINT64_MAX, pot_qcount(PQ_LAUNDRY)), N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_nruns, runs0 + 1);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), N);
+	vm_object_lock(env.obj);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, 0);
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* A dying object's pages are its terminator's to free: the scans leave them alone. */
+VMTEST(pageout, dying_object_passed_over)
+{
+	struct pot_env env;
+	enum { N = 4 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++) {
+		pot_pager_state.pp_has[i] = true;
+		vm_page_deactivate(env.m[i]);
+	}
+	pot_forget(&env, N);
+	vm_object_lock(env.obj);
+	env.obj->vo_flags |= OBJ_DEAD;
+	vm_object_unlock(env.obj);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_INACTIVE);
+	vm_object_lock(env.obj);
+	env.obj->vo_flags &= (uint16_t)~OBJ_DEAD;
+	vm_object_unlock(env.obj);
+	VMT_ASSERT_EQ(vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE)), N);
+	VMT_ASSERT(pot_end(&env));
+}
