@@ -87,9 +87,22 @@ void swap_meta_zfini(void)
 
 void swap_meta_wait(void)
 {
-	KASSERT(swap_meta_swblk_zone != NULL, ("swap_meta_wait: no zones"));
-	uma_zfree(swap_meta_swblk_zone, uma_zalloc(swap_meta_swblk_zone, M_WAITOK));
-	uma_zfree(swap_meta_node_zone, uma_zalloc(swap_meta_node_zone, M_WAITOK));
+	uma_zone_t zs, zn;
+
+	/* The zones held meanwhile: a swapoff may end, and drop its hold, while we sleep
+	 * (then nothing needs the memory any more). */
+	mtx_lock(&swap_meta_zone_mtx);
+	if (swap_meta_zrefs == 0) {
+		mtx_unlock(&swap_meta_zone_mtx);
+		return;
+	}
+	swap_meta_zrefs++;
+	zs = swap_meta_swblk_zone;
+	zn = swap_meta_node_zone;
+	mtx_unlock(&swap_meta_zone_mtx);
+	uma_zfree(zs, uma_zalloc(zs, M_WAITOK));
+	uma_zfree(zn, uma_zalloc(zn, M_WAITOK));
+	swap_meta_zfini();
 }
 
 static int swap_meta_zone_cur(uma_zone_t *zp)

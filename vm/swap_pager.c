@@ -102,7 +102,7 @@ static void sp_unhold_locked(void)
 	mtx_assert_owned(&sw_mtx);
 	KASSERT(sw_holds > 0, ("sp_unhold: the pager is not held"));
 	/* A swapoff waits for its own hold to be the last. */
-	if (--sw_holds <= 1)
+	if (--sw_holds <= 1 && sw_closing)
 		vm_wakeup(&sw_holds);
 }
 
