@@ -10,6 +10,9 @@
 #ifndef EPERM
 #define EPERM 1
 #endif
+#ifndef EIO
+#define EIO 5
+#endif
 #ifndef EBADF
 #define EBADF 9
 #endif
@@ -21,6 +24,9 @@
 #endif
 #ifndef EFAULT
 #define EFAULT 14
+#endif
+#ifndef EBUSY
+#define EBUSY 16
 #endif
 #ifndef EEXIST
 #define EEXIST 17

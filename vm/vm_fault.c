@@ -18,6 +18,12 @@
  *                                populate (the pager installs a run around the page) or
  *                                getpages (one page); the map lock is dropped for it
  *   6. busy (someone's I/O)      sleep until unbusied, then start again
+ *   7. not resident, on swap     an anonymous object of the chain whose swap metadata
+ *                                has the index: the swap pager reads it in, with the
+ *                                neighbours contiguous on swap (read-around), into that
+ *                                object; then as case 2 (mapped with its neighbours) in
+ *                                F, or the fault starts again and finds it resident
+ *                                (cases 3 and 4); a read error is SIGBUS
  *
  *        va -> E --> F -------> B1 ------> B2 ...     (shadow chain, top first)
  *                    |           |
@@ -35,7 +41,14 @@
  * The common cases (the map's hinted entry, F anonymous without a pager: case 1 without
  * fault-around, case 2 without prefault, case 4 one level down) go through
  * vm_fault_fast in one pass; everything else through the general path below, which
- * starts again from the lookup when the fast path declines.
+ * starts again from the lookup when the fast path declines. F with swap metadata
+ * leaves the fast path before it would zero-fill or copy (the page may be on swap).
+ *
+ * Swap and dirty pages: a write fault that maps a page of F dirty frees the page's
+ * swap block (swap_pager_unswapped), which is stale from then on; a read maps it clean
+ * (no D bit), and the block stays its copy until the page is written and paged out
+ * again. Zero-fill's fault-around stops at F's next page on swap as at its next
+ * resident one.
  *
  * Accessed and dirty bits: every entry is written with A set, and with D set when the
  * access was a write (pmap's flags), because on this platform the shadowing hypervisor
@@ -45,6 +58,7 @@
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
 #include "vm/vm_pager.h"
+#include "vm/swap_pager.h"
 #include <pmap_impl.h>      /* pmap_enter_new, the machine's (vm/pmap.h) */
 
 /* Fault-around (case 1): the window of pages mapped ahead grows while faults stay
@@ -196,6 +210,12 @@ static bool vm_fault_zero(struct faultstate *fs)
 		vm_page_t nx = vm_page_find_least(fobj, fs->vmf.vmf_pindex + 1);
 		if (nx != NULL)
 			lim = MIN(lim, nx->pindex - fs->vmf.vmf_pindex - 1);
+		/* A page on swap has contents too. */
+		vm_pindex_t sp;
+		uint64_t sblk;
+		if (__predict_false(!swap_meta_empty(&fobj->vo_swap)) &&
+		    swap_meta_first(&fobj->vo_swap, fs->vmf.vmf_pindex + 1, &sp, &sblk))
+			lim = MIN(lim, sp - fs->vmf.vmf_pindex - 1);
 		/* Extra pages only without waiting: fault-around is an optimisation. */
 		for (; (vm_pindex_t)n <= lim; n++) {
 			ma[n] = vm_page_alloc(fobj, fs->vmf.vmf_pindex + n, VM_ALLOC_NORMAL |
@@ -247,7 +267,8 @@ static void vm_fault_prefault(struct faultstate *fs, struct vm_object *obj, vm_p
 	    p = vm_page_next(p)) {
 		if (p == m || vm_page_busied(p))
 			continue;
-		if (obj != fobj && vm_page_lookup(fobj, p->pindex - boff) != NULL)
+		/* F's own page hides it, resident or on swap. */
+		if (obj != fobj && vm_object_has_page(fobj, p->pindex - boff))
 			continue;
 		vm_offset_t va = fs->va + ptoa(p->pindex) - ptoa(m->pindex);
 		if (pmap_extract(fs->pmap, va) != 0)
@@ -352,6 +373,112 @@ static int vm_fault_pager(struct faultstate *fs)
 	return VM_FAULT_OK;
 }
 
+/*
+ * Case 7: fs->object, anonymous, has no resident page at fs->pindex but its swap has
+ * it, with `before` and `after` neighbours whose blocks continue the run (haspage). The
+ * fault allocates the run it reads: the page, and the neighbours inside the entry and
+ * the object that are not resident, up to the first that is or that cannot be had
+ * without waiting (read-around is an optimisation); none under MADV_RANDOM or
+ * VM_FAULT_NOAROUND. The swap pager fills them with the map and every other object
+ * unlocked. When the object is F and the map did not change meanwhile, the page is
+ * mapped as the access asks (a write dirties it: its block goes) and its neighbours as
+ * a read would map them (clean, where nothing is mapped yet); else the fault starts
+ * again and finds them resident.
+ * => everything of fs locked on entry; VM_FAULT_OK or VM_FAULT_RETRY with nothing
+ *    locked, VM_FAULT_PAGER (a read error: SIGBUS, no page left behind) likewise.
+ */
+static int vm_fault_swapin(struct faultstate *fs, int before, int after)
+{
+	struct vm_object *obj = fs->object, *fobj = fs->vmf.vmf_object;
+	struct vm_map_entry *e = fs->vmf.vmf_entry;
+	vm_page_t ma[SWAP_PAGER_READAROUND], m, behind[SWAP_PAGER_READAROUND];
+	vm_pindex_t pindex = fs->pindex;
+	/* The entry's first and last pages in obj's indexes (obj is F or below it). */
+	vm_pindex_t delta = pindex - fs->vmf.vmf_pindex;
+	vm_pindex_t elo = fs->vmf.vmf_pindex - atop(fs->va - e->vme_start) + delta;
+	vm_pindex_t ehi = fs->vmf.vmf_pindex + atop(e->vme_end - fs->va) - 1 + delta;
+	int n = 0, nb = 0, idx, rv;
+
+	if (e->vme_advice == VM_MADV_RANDOM || (fs->flags & VM_FAULT_NOAROUND) != 0)
+		before = after = 0;
+	before = (int)MIN((vm_pindex_t)before, pindex - elo);
+	after = pindex >= obj->vo_size ? 0 :
+	    (int)MIN((vm_pindex_t)after, MIN(ehi, obj->vo_size - 1) - pindex);
+	KASSERT(before + after < SWAP_PAGER_READAROUND, ("vm_fault_swapin: a run of %d",
+	    before + after + 1));
+	m = vm_page_alloc(obj, pindex, VM_ALLOC_NORMAL);
+	if (m == NULL) {
+		vm_fault_unlock_all(fs);
+		vm_fault_wait_memory();
+		return VM_FAULT_RETRY;
+	}
+	for (int k = 1; k <= before; k++) {
+		if (vm_page_lookup(obj, pindex - k) != NULL ||
+		    (behind[nb] = vm_page_alloc(obj, pindex - k, VM_ALLOC_NORMAL)) == NULL)
+			break;
+		nb++;
+	}
+	while (nb > 0)
+		ma[n++] = behind[--nb];
+	idx = n;
+	ma[n++] = m;
+	for (int k = 1; k <= after; k++) {
+		if (vm_page_lookup(obj, pindex + k) != NULL ||
+		    (ma[n] = vm_page_alloc(obj, pindex + k, VM_ALLOC_NORMAL)) == NULL)
+			break;
+		n++;
+	}
+
+	/* Nothing but obj stays locked while the pager sleeps (as vm_fault_pager). */
+	if (obj != fobj)
+		vm_object_unlock(fobj);
+	fs->vmf.vmf_object = obj;
+	fs->object = obj;
+	vm_map_unlock(fs->map);
+	fs->map_locked = false;
+	vm_object_pip_add(obj, 1);
+	VM_FAULT_COUNT(vfs_pager, 1);
+	rv = swap_pager_getpages(obj, ma, n);
+	vm_object_pip_wakeup(obj);
+	if (rv != VM_PAGER_OK) {
+		for (int i = 0; i < n; i++) {
+			vm_page_xunbusy(ma[i]);
+			vm_page_free_obj(ma[i]);
+		}
+		vm_fault_unlock_all(fs);
+		/* VM_PAGER_FAIL: the block went meanwhile (it cannot while the pages are
+		 * busy, but then the index is simply looked up again). */
+		return rv == VM_PAGER_ERROR ? VM_FAULT_PAGER : VM_FAULT_RETRY;
+	}
+
+	bool mapped = false;
+	if (obj == fobj && (fs->flags & VM_FAULT_WIRE) == 0 &&
+	    mtx_trylock(&fs->map->vmap_lock)) {
+		fs->map_locked = true;
+		if (fs->map->vmap_timestamp == fs->vmf.vmf_timestamp &&
+		    vm_fault_enter_one(fs, m, fs->vmf.vmf_prot, 0)) {
+			mapped = true;
+			if ((fs->fault_type & VM_PROT_WRITE) != 0)
+				swap_pager_unswapped(m);
+			/* The neighbours as a read maps them (a wired entry's are left to
+			 * their own faults, which wire what they map). */
+			for (int i = 0; i < n && !vm_map_entry_wired(e); i++) {
+				vm_offset_t va = fs->va + ptoa(ma[i]->pindex) - ptoa(pindex);
+				if (i == idx || pmap_extract(fs->pmap, va) != 0)
+					continue;
+				if (pmap_enter(fs->pmap, va, ma[i], fs->vmf.vmf_prot,
+				    VM_PROT_READ) != 0)
+					break;
+				VM_FAULT_COUNT(vfs_prefault, 1);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		vm_page_xunbusy(ma[i]);
+	vm_fault_unlock_all(fs);
+	return mapped ? VM_FAULT_OK : VM_FAULT_RETRY;
+}
+
 /* One attempt. => nothing locked on entry and on return. VM_FAULT_* or VM_FAULT_RETRY. */
 static int vm_fault_once(struct faultstate *fs)
 {
@@ -398,6 +525,12 @@ static int vm_fault_once(struct faultstate *fs)
 			vm_fault_unlock_all(fs);
 			return VM_FAULT_PAGER;
 		}
+		/* Case 7: an anonymous page paged out is this object's still. */
+		if (__predict_false(!swap_meta_empty(&fs->object->vo_swap))) {
+			int before, after;
+			if (swap_pager_haspage(fs->object, fs->pindex, &before, &after))
+				return vm_fault_swapin(fs, before, after);
+		}
 		next = fs->object->vo_backing_object;
 		if (next == NULL)
 			break;
@@ -419,6 +552,10 @@ static int vm_fault_once(struct faultstate *fs)
 		/* Case 2. */
 		if (!vm_fault_enter_one(fs, m, fs->vmf.vmf_prot, 0))
 			goto shortage;
+		/* Written: the copy on swap, if any, is stale. */
+		if (__predict_false(!swap_meta_empty(&fobj->vo_swap)) &&
+		    (fs->fault_type & VM_PROT_WRITE) != 0)
+			swap_pager_unswapped(m);
 		if ((fs->flags & (VM_FAULT_NOAROUND | VM_FAULT_WIRE)) == 0 &&
 		    fs->vmf.vmf_entry->vme_advice != VM_MADV_RANDOM)
 			vm_fault_prefault(fs, fobj, m, fs->vmf.vmf_prot);
@@ -460,7 +597,9 @@ shortage:
  * and then
  *   - no page in F nor (with a backing object B) in B, no fault-around: zero-fill (case 1);
  *   - the page in F, no prefault: map it (case 2);
- *   - the page in B (one level down), a write: copy it into F and map the copy (case 4).
+ *   - the page in B (one level down), a write: copy it into F and map the copy (case 4);
+ *   all three only when F has no swap metadata (the page may be on swap; a write to a
+ *   page of F frees its swap block).
  * Anything else (another entry, a deeper chain, a busy page, fault-around or prefault,
  * wiring, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
  * then starts from the lookup. The locks and their order are the general path's.
@@ -489,14 +628,18 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	vm_object_lock(fobj);
 	m = vm_page_lookup(fobj, pindex);
 	if (m != NULL) {
-		/* Case 2. */
-		if (around || vm_page_busied(m))
+		/* Case 2 (F with pages on swap: the general path, which frees the swap
+		 * block of a page a write dirties). */
+		if (around || vm_page_busied(m) || __predict_false(fobj->vo_swap.sm_root != 0))
 			goto out_obj;
 		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags) != 0)
 			goto out_obj;
 		goto done;
 	}
-	if ((bobj = fobj->vo_backing_object) == NULL) {
+	/* Zero-fill needs neither a backing object nor a page of F on swap: both in one
+	 * test (the swap trie's root is non-zero exactly while F has pages on swap), so
+	 * memory that was never paged out pays nothing for swap here. */
+	if (((uintptr_t)fobj->vo_backing_object | fobj->vo_swap.sm_root) == 0) {
 		/* Case 1, when fault-around would map nothing ahead (its window is 0:
 		 * vm_fault_around_window). */
 		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
@@ -517,7 +660,13 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 			goto out_obj;
 		goto done;
 	}
-	/* Case 4 at depth one (vm_object_anon(B): only anonymous objects are shadowed). */
+	/* F has pages on swap: this one may be (the general path asks). */
+	if (__predict_false(fobj->vo_swap.sm_root != 0))
+		goto out_obj;
+	/* Case 4 at depth one (vm_object_anon(B): only anonymous objects are shadowed).
+	 * B loaded again (as an atomic: the compiler keeps no copy of the test's load
+	 * alive for it, which would cost the zero-fill a register move). */
+	bobj = __atomic_load_n(&fobj->vo_backing_object, __ATOMIC_RELAXED);
 	if ((fault_type & VM_PROT_WRITE) == 0)
 		goto out_obj;
 	vm_object_lock(bobj);

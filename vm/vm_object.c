@@ -23,10 +23,17 @@
  * or writing from its pages: renaming or freeing them under the pager would lose the
  * I/O); both must be anonymous (default or swap). A busy page of B stops the scan: the
  * collapse drops both locks, sleeps until the page is unbusied, and starts again (the
- * pages moved so far are O's already, which no one can tell apart). When a swap pager
- * exists (issue 7) the "O has a page" test must also ask O's pager (haspage) and the
- * swap blocks of renamed pages must move with them; until then a swap object has only
- * resident pages.
+ * pages moved so far are O's already, which no one can tell apart).
+ *
+ * Swap. A page of an anonymous object may be resident or on swap (its block in
+ * vo_swap, vm/swap_meta.h), and "O has a page" means either. In a collapse, a page of B
+ * renamed into O takes its block with it (a clean page's block is its copy); B's
+ * blocks left once its resident pages are gone are freed by the same rules as pages
+ * (outside O's window, or hidden by O's page or block) or moved into O
+ * (swap_pager_collapse). A bypass needs B's blocks inside the window hidden too. When
+ * the metadata cannot grow without sleeping the collapse waits (swap_meta_wait) and
+ * starts again; a renamed page whose block could not follow is dirtied instead and its
+ * block freed, so no clean page is left without its copy.
  *
  * When does it happen? vm_object_deallocate collapses when an object's references drop
  * to its one shadow's (that shadow is then the only one that can see its pages), and
@@ -44,6 +51,7 @@
  */
 #include "vm/vm_object.h"
 #include "vm/vm_pager.h"
+#include "vm/swap_pager.h"
 #include "vm/uma.h"
 
 /* Set by the swap pager while a swap device is attached (vm_pager.h). */
@@ -101,6 +109,9 @@ static void vm_object_free(struct vm_object *obj)
 	    (unsigned long long)obj->vo_resident_page_count));
 	KASSERT(obj->vo_shadow_count == 0 && obj->vo_backing_object == NULL,
 	    ("vm_object_free: object %p still in a chain", (void *)obj));
+	KASSERT(swap_meta_empty(&obj->vo_swap) && !obj->vo_swap.sm_listed,
+	    ("vm_object_free: object %p has %llu pages on swap", (void *)obj,
+	    (unsigned long long)obj->vo_swap.sm_count));
 	vm_radix_fini(&obj->vo_rtree);
 	mtx_destroy(&obj->vo_lock);
 	uma_zfree(vm_object_zone, obj);
@@ -225,8 +236,7 @@ void vm_object_reference(struct vm_object *obj)
 	(void)old;
 }
 
-/* A reference on obj unless its count already reached zero (it is being terminated). */
-static bool vm_object_acquire_if_live(struct vm_object *obj)
+bool vm_object_reference_live(struct vm_object *obj)
 {
 	uint32_t old = __atomic_load_n(&obj->vo_ref_count, __ATOMIC_RELAXED);
 
@@ -254,7 +264,7 @@ static struct vm_object *vm_object_lone_shadow(struct vm_object *obj)
 	if (!mtx_trylock(&robj->vo_lock))
 		return NULL;
 	if ((robj->vo_flags & OBJ_DEAD) != 0 || !vm_object_anon(robj) ||
-	    !vm_object_acquire_if_live(robj)) {
+	    !vm_object_reference_live(robj)) {
 		vm_object_unlock(robj);
 		return NULL;
 	}
@@ -286,6 +296,8 @@ static struct vm_object *vm_object_terminate(struct vm_object *obj)
 		}
 		vm_page_free_obj(m);
 	}
+	if (!swap_meta_empty(&obj->vo_swap))
+		swap_pager_freespace(obj, 0, 0);
 	bo = obj->vo_backing_object;
 	if (bo != NULL) {
 		vm_object_lock(bo);
@@ -323,9 +335,9 @@ void vm_object_deallocate(struct vm_object *obj)
 /* ---- collapse ----------------------------------------------------------------------- */
 
 /*
- * Move or free every page of bo (see the opening comment). Returns false when it had to
- * sleep (a busy page, or no trie node without sleeping): both locks were dropped, obj is
- * locked again and the caller starts over.
+ * Move or free every page of bo, and its swap blocks (see the opening comment). Returns
+ * false when it had to sleep (a busy page, or no trie node or swap metadata without
+ * sleeping): both locks were dropped, obj is locked again and the caller starts over.
  * => obj and bo locked; bo has one reference, obj's.
  */
 static bool vm_object_collapse_scan(struct vm_object *obj, struct vm_object *bo)
@@ -341,30 +353,50 @@ static bool vm_object_collapse_scan(struct vm_object *obj, struct vm_object *bo)
 			vm_object_lock(obj);
 			return false;
 		}
-		if (m->pindex < off || m->pindex - off >= obj->vo_size ||
-		    vm_page_lookup(obj, m->pindex - off) != NULL) {
+		vm_pindex_t p = m->pindex;
+		if (p < off || p - off >= obj->vo_size || vm_object_has_page(obj, p - off)) {
 			vm_page_free_obj(m);
 			continue;
 		}
-		if (vm_page_rename(m, obj, m->pindex - off) != 0) {
+		if (vm_page_rename(m, obj, p - off) != 0) {
 			vm_object_unlock(bo);
 			vm_object_unlock(obj);
 			vm_radix_wait();
 			vm_object_lock(obj);
 			return false;
 		}
+		/* Its block goes with it; when the metadata cannot take it now, the page
+		 * becomes its only copy. */
+		if (swap_meta_lookup(&bo->vo_swap, p) != SWAPBLK_NONE &&
+		    swap_pager_transfer(bo, p, obj, p - off) != 0) {
+			m->dirty = SWAP_PAGE_BITS_ALL;
+			swap_pager_freespace(bo, p, p + 1);
+		}
+	}
+	if (!swap_meta_empty(&bo->vo_swap) && swap_pager_collapse(obj, bo, off) != 0) {
+		vm_object_unlock(bo);
+		vm_object_unlock(obj);
+		swap_meta_wait();
+		vm_object_lock(obj);
+		return false;
 	}
 	return true;
 }
 
-/* Every page of bo inside obj's window is hidden by one of obj's. => both locked. */
+/* Every page of bo inside obj's window, resident or on swap, is hidden by one of obj's
+ * (resident or on swap). => both locked. */
 static bool vm_object_all_shadowed(struct vm_object *obj, struct vm_object *bo)
 {
-	vm_pindex_t off = atop(obj->vo_backing_object_offset);
+	vm_pindex_t off = atop(obj->vo_backing_object_offset), p;
+	uint64_t blk;
 
 	for (vm_page_t m = vm_page_find_least(bo, off); m != NULL && m->pindex - off <
 	    obj->vo_size; m = vm_page_next(m))
-		if (vm_page_lookup(obj, m->pindex - off) == NULL)
+		if (!vm_object_has_page(obj, m->pindex - off))
+			return false;
+	for (vm_pindex_t from = off; swap_meta_first(&bo->vo_swap, from, &p, &blk) &&
+	    p - off < obj->vo_size; from = p + 1)
+		if (!vm_object_has_page(obj, p - off))
 			return false;
 	return true;
 }
@@ -458,4 +490,7 @@ again:
 		}
 		vm_page_free_obj(m);
 	}
+	/* No page of the range is left to be under I/O: its blocks can go. */
+	if (!swap_meta_empty(&obj->vo_swap))
+		swap_pager_freespace(obj, start, end);
 }

@@ -1,10 +1,12 @@
 /*
- * vm_object: what backs a mapping: anonymous memory (default), swap-backed anonymous
- * memory (swap, whose pager is issue 7's), physical memory (phys) and device memory
+ * vm_object: what backs a mapping: anonymous memory (default and swap: the same to
+ * the VM, either may have pages on swap), physical memory (phys) and device memory
  * (device). An object holds its resident pages, indexed by pindex in a vm_radix trie
- * and listed in pindex order on vo_memq (through each page's listq), and may shadow a
- * backing object for copy-on-write: a page missing here is looked up in the backing
- * object at pindex + backing offset, and so on down the chain.
+ * and listed in pindex order on vo_memq (through each page's listq), and the swap
+ * blocks of its pages that were paged out (vo_swap, vm/swap_meta.h: an anonymous object
+ * "has" a page when it is resident or on swap); it may shadow a backing object for
+ * copy-on-write: a page missing here is looked up in the backing object at pindex +
+ * backing offset, and so on down the chain.
  *
  * Field locking legend:
  *   O  the object's own lock (vo_lock)
@@ -21,6 +23,7 @@
 
 #include "vm/vm_page.h"
 #include "vm/vm_radix.h"
+#include "vm/swap_meta.h"
 
 struct vm_pager_ops;
 
@@ -42,6 +45,8 @@ struct vm_object {
 	uint64_t vo_resident_page_count;        /* O */
 	struct vm_object *vo_backing_object;    /* O: what this object shadows, or NULL */
 	vm_ooffset_t vo_backing_object_offset;  /* O: bytes; page-aligned */
+	struct swap_meta vo_swap;               /* O: pages on swap (anonymous objects; its
+	                                           list links: the swap pager's lock) */
 	struct vm_object *vo_shadow_head;       /* O: the objects shadowing this one */
 	struct vm_object *vo_shadow_next;       /* B: links on the backing object's list */
 	struct vm_object *vo_shadow_prev;       /* B */
@@ -79,6 +84,10 @@ static inline bool vm_object_anon(const struct vm_object *obj)
 struct vm_object *vm_object_allocate(int type, vm_pindex_t size);
 /* One more reference. => the caller holds a reference already. */
 void vm_object_reference(struct vm_object *obj);
+/* One more reference unless the count already reached zero (obj is being terminated):
+ * for a caller that found obj on a list of its own without a reference (the swap
+ * pager's swapoff). => obj not freed meanwhile (the list's lock says so). */
+bool vm_object_reference_live(struct vm_object *obj);
 /*
  * Drop a reference. The last one terminates the object (its pages freed, or left to
  * their wirers) and drops its reference on the backing object, and so on down. When
@@ -105,8 +114,9 @@ void vm_object_shadow(struct vm_object **objp, vm_ooffset_t *offset, vm_size_t l
 void vm_object_collapse(struct vm_object *obj);
 
 /*
- * Free the resident pages in [start, end) (pindexes; end 0: to the end). Wired pages
- * are taken out of the object and left to their wirers. Busy pages are waited for.
+ * Free the resident pages in [start, end) (pindexes; end 0: to the end), and the swap
+ * blocks of the range. Wired pages are taken out of the object and left to their
+ * wirers. Busy pages are waited for.
  * => obj locked on entry and on return (dropped meanwhile while a page is busy).
  */
 void vm_object_page_remove(struct vm_object *obj, vm_pindex_t start, vm_pindex_t end);
@@ -145,6 +155,13 @@ static inline vm_page_t vm_page_lookup(struct vm_object *obj, vm_pindex_t pindex
 	vm_object_assert_locked(obj);
 	return vm_radix_lookup_miss(&obj->vo_rtree, pindex);
 }
+/* Does obj hold the page at pindex itself: resident, or on swap? => obj locked. */
+static inline bool vm_object_has_page(struct vm_object *obj, vm_pindex_t pindex)
+{
+	return vm_page_lookup(obj, pindex) != NULL ||
+	    swap_meta_lookup(&obj->vo_swap, pindex) != SWAPBLK_NONE;
+}
+
 /* The resident page after m in pindex order, or NULL. => obj locked. */
 vm_page_t vm_page_next(vm_page_t m);
 /* The first resident page at or after pindex, or NULL. => obj locked. */
