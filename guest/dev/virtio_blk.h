@@ -18,25 +18,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vm/vm_errno.h"
+#include "kern/kerrno.h"
 
 struct swap_dev;
 struct vm_page;
 struct virtio_mmio_dev;
-
-/* Linux's values, for the errors the VM core's header does not have yet. */
-#ifndef EIO
-#define EIO 5
-#endif
-#ifndef EROFS
-#define EROFS 30
-#endif
-#ifndef ENXIO
-#define ENXIO 6
-#endif
-#ifndef ETIMEDOUT
-#define ETIMEDOUT 110
-#endif
 
 /* The most pages one request carries (sd_maxpages is at most this): 256 KiB. */
 #define VIRTIO_BLK_MAX_PAGES    64

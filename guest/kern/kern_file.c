@@ -16,6 +16,7 @@
  * Lock order: a pipe's mutex, then the VM's (copyin/copyout may fault pages in).
  */
 #include "kern/console.h"
+#include "kern/kerrno.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -35,12 +36,6 @@ MALLOC_DEFINE(M_FILE, "file");
 #define F_SETFL         4
 #define SIGPIPE         13
 
-#define EBADF           9
-#define EAGAIN          11
-#define EFAULT          14
-#define EINVAL          22
-#define EMFILE          24
-#define EPIPE           32
 
 enum file_type { FT_CONSOLE, FT_PIPE_R, FT_PIPE_W };
 

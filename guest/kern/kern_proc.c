@@ -15,6 +15,7 @@
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
 #include "kern/console.h"
+#include "kern/kerrno.h"
 #include "kern/proc.h"
 #include "kern/vm_boot.h"
 #include "kern/systm.h"
@@ -43,9 +44,6 @@ void syscall_tramp(void);
 #define WNOHANG         1
 #define WEXITED         4
 #define SIGCHLD         17
-#define ECHILD          10
-#define ENOMEM          12
-#define EINVAL          22
 
 static int proc_next_pid = 1;
 static char proc_exec_msg[160];

@@ -19,6 +19,7 @@
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
 #include "kern/console.h"
+#include "kern/kerrno.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -36,10 +37,6 @@
 #define SIG_SETMASK     2
 #define SIGKILL         9
 #define SIGSTOP         19
-#define EINTR           4
-#define EFAULT          14
-#define EINVAL          22
-#define ESRCH           3
 
 
 /* The kernel's view of struct sigaction (Linux x86-64). */

@@ -7,6 +7,7 @@
 #include "amd64/cpufunc.h"
 #include "amd64/tsc.h"
 #include "kern/console.h"
+#include "kern/kerrno.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -68,14 +69,6 @@
 #define SYS_waitid          247
 #define SYS_NMAX            512
 
-#define EPERM       1
-#define EINTR       4
-#define EFAULT      14
-#define EBADF       9
-#define EINVAL      22
-#define ENOSYS      38
-#define ENOTTY      25
-#define ENOMEM      12
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
