@@ -104,6 +104,7 @@ void vm_fault_stats(struct vm_fault_stats *out)
 	out->vfs_around = __atomic_load_n(&vm_fault_counts.vfs_around, __ATOMIC_RELAXED);
 	out->vfs_prefault = __atomic_load_n(&vm_fault_counts.vfs_prefault, __ATOMIC_RELAXED);
 	out->vfs_pager = __atomic_load_n(&vm_fault_counts.vfs_pager, __ATOMIC_RELAXED);
+	out->vfs_major = __atomic_load_n(&vm_fault_counts.vfs_major, __ATOMIC_RELAXED);
 	out->vfs_retry = __atomic_load_n(&vm_fault_counts.vfs_retry, __ATOMIC_RELAXED);
 }
 
@@ -450,6 +451,8 @@ static int vm_fault_swapin(struct faultstate *fs, int before, int after)
 		 * busy, but then the index is simply looked up again). */
 		return rv == VM_PAGER_ERROR ? VM_FAULT_PAGER : VM_FAULT_RETRY;
 	}
+	VM_FAULT_COUNT(vfs_major, 1);
+	vm_plat_fault_major();
 
 	bool mapped = false;
 	if (obj == fobj && (fs->flags & VM_FAULT_WIRE) == 0 &&

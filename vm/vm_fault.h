@@ -62,6 +62,7 @@ struct vm_fault_stats {
 	uint64_t vfs_around;        /* pages mapped ahead by fault-around */
 	uint64_t vfs_prefault;      /* resident neighbours mapped */
 	uint64_t vfs_pager;         /* pager calls */
+	uint64_t vfs_major;         /* faults that waited for a page-in from swap */
 	uint64_t vfs_retry;         /* faults started again (slept, or the map changed) */
 };
 void vm_fault_stats(struct vm_fault_stats *out);

@@ -125,4 +125,11 @@ bool vm_plat_others_can_free(void);
  */
 bool vm_plat_oom_kill(void);
 
+/*
+ * The current thread's fault waited for a page to be read in (from swap): a major
+ * fault, which the platform charges to whoever it runs for (the guest: the process's
+ * getrusage ru_majflt). Called with no lock held.
+ */
+void vm_plat_fault_major(void);
+
 #endif /* VM_VM_PLATFORM_H */

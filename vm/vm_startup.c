@@ -10,6 +10,7 @@
 #include "vm/vm_page.h"
 #include "vm/vm_pagequeue.h"
 #include "vm/vm_phys.h"
+#include "vm/swap_pager.h"
 #include "vm/vm_startup.h"
 
 /*
@@ -29,6 +30,7 @@ void vm_startup_reset(void)
 	vm_map_reset();
 	kmem_reset();
 	memguard_reset();
+	swap_pager_reset();
 }
 
 void vm_startup(void)

@@ -17,6 +17,7 @@
 #include "kern/console.h"
 #include "kern/kerrno.h"
 #include "kern/proc.h"
+#include "kern/swap.h"
 #include "kern/vm_boot.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -250,6 +251,7 @@ int proc_run_module0(void)
 	printf("proc: %lu pages free after pid 1, %lu before it\n",
 	    (unsigned long)vm_free_pages_settled(), (unsigned long)free0);
 	vm_daemons_report();
+	swap_report();
 	/* For the test of the system call's window (systramp). */
 	printf("proc: traps in the system call's entry window: %lu\n",
 	    (unsigned long)trap_window_count);
@@ -471,6 +473,15 @@ static int proc_fault(uint64_t addr, uint64_t err)
 
 	curproc->p_faults++;
 	return vm_fault(vmspace_map(curproc->p_vmspace), addr, type, VM_FAULT_NORMAL);
+}
+
+/* A fault of the current thread waited for a page-in (vm/vm_platform.h). */
+void vm_plat_fault_major(void)
+{
+	struct proc *p = curproc;
+
+	if (p != NULL)
+		p->p_majflt++;
 }
 
 bool proc_kernel_fault(struct trapframe *tf)

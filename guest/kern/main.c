@@ -31,6 +31,7 @@
 #include "kern/systm.h"
 #include "kern/thread.h"
 #include "kern/proc.h"
+#include "kern/swap.h"
 #include "kern/vm_boot.h"
 #include "vm/pmap.h"
 
@@ -99,7 +100,9 @@ void kmain(uint64_t start_info_pa)
 			guest_exit(st);
 	}
 	if (bootinfo.bi_nmodules > 0) {
-		/* Not for ktests: they drive the daemon's passes themselves. */
+		/* Not for ktests: they drive the daemon's passes and the swap device
+		 * themselves. */
+		(void)swap_start();
 		vm_daemons_start();
 		guest_exit(proc_run_module0());
 	}

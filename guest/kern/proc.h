@@ -64,6 +64,7 @@ struct proc {
 	struct proc *p_allnext;                 /* P: every process, for kill */
 	uint64_t p_nsyscalls;                   /* T */
 	uint64_t p_faults;                      /* T: page faults taken for it */
+	uint64_t p_majflt;                      /* T: those that waited for swap */
 	/* P: CPU time in TSC ticks, user and system: its own, set as it ends; and its
 	 * reaped descendants' (RUSAGE_CHILDREN), added at each reap. */
 	uint64_t p_uticks, p_sticks;

@@ -9,6 +9,7 @@
 #include "kern/console.h"
 #include "kern/kerrno.h"
 #include "kern/proc.h"
+#include "kern/swap.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
 
@@ -61,6 +62,8 @@
 #define SYS_getegid         108
 #define SYS_getppid         110
 #define SYS_arch_prctl      158
+#define SYS_swapon          167
+#define SYS_swapoff         168
 #define SYS_gettid          186
 #define SYS_set_tid_address 218
 #define SYS_clock_gettime   228
@@ -170,7 +173,8 @@ static long sys_getrusage(int who, uint64_t uru)
 	case 1:                         /* RUSAGE_THREAD */
 		proc_cputime(&ut, &st);
 		ru[4] = vmspace_resident_count(curproc->p_vmspace) * 4;        /* maxrss, KiB */
-		ru[8] = curproc->p_faults;                                      /* minflt */
+		ru[8] = curproc->p_faults - curproc->p_majflt;                  /* minflt */
+		ru[9] = curproc->p_majflt;                                      /* majflt */
 		break;
 	case -1:                        /* RUSAGE_CHILDREN */
 		proc_cputime_children(&ut, &st);
@@ -420,6 +424,12 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	case SYS_clock_gettime:
 		rv = sys_clock_gettime(a0, a1);
+		break;
+	case SYS_swapon:
+		rv = sys_swapon(a0, (int)a1);
+		break;
+	case SYS_swapoff:
+		rv = sys_swapoff(a0);
 		break;
 	case SYS_exit:
 	case SYS_exit_group:

@@ -52,5 +52,7 @@ void vm_host_page_ops_counts(struct vm_host_page_ops *out);
  */
 void vm_host_oom_set(bool answer, void (*action)(void *), void *arg);
 uint64_t vm_host_oom_calls_made(void);
+/* Major faults (vm_plat_fault_major) since the process started. */
+uint64_t vm_host_majflt_count(void);
 
 #endif /* TESTS_SUPPORT_VM_HOST_H */

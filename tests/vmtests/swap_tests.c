@@ -113,6 +113,7 @@ static const char *swt_readaround(struct swt *t, int arg)
 	    d1.smd_pages_read - d0.smd_pages_read == (uint64_t)n, "not one read of 8 pages");
 	SWT_CHECK(obj->vo_resident_page_count == (uint64_t)n, "the neighbours are not resident");
 	SWT_CHECK(f1.vfs_pager - f0.vfs_pager == 1, "not one pager call");
+	SWT_CHECK(f1.vfs_major - f0.vfs_major == 1, "not one major fault");
 	for (int i = 0; i < n; i++) {
 		uint64_t *pte = swt_ptep(t->vm, SWT_VA + ptoa(i));
 		SWT_CHECK(pte != NULL && (*pte & PG_V) != 0, "a neighbour is not mapped");

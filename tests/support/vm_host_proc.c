@@ -1,7 +1,8 @@
 /*
- * The host test platform's out-of-memory hook (vm_platform.h's vm_plat_oom_kill): there
- * are no processes to kill, so it records the calls and answers what the test set, and
- * may run a test's action standing for the victim's memory being freed.
+ * The host test platform's answers to the hooks the guest's processes answer
+ * (vm_platform.h). There are no processes: the out-of-memory hook (vm_plat_oom_kill)
+ * records the calls and answers what the test set, and may run a test's action standing
+ * for the victim's memory being freed; major faults (vm_plat_fault_major) are counted.
  */
 #include "tests/support/vm_host.h"
 #include "vm/vm_platform.h"
@@ -30,4 +31,16 @@ bool vm_plat_oom_kill(void)
 	if (vm_host_oom_action != NULL)
 		vm_host_oom_action(vm_host_oom_arg);
 	return vm_host_oom_answer;
+}
+
+static uint64_t vm_host_majflt;                 /* atomic */
+
+void vm_plat_fault_major(void)
+{
+	__atomic_add_fetch(&vm_host_majflt, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_host_majflt_count(void)
+{
+	return __atomic_load_n(&vm_host_majflt, __ATOMIC_RELAXED);
 }
