@@ -603,10 +603,17 @@ bool vm_pageout_daemon_pass(void)
 	if (laundry > 0 && want > freed && full == 0)
 		vm_pageout_laundry_ask(MIN(laundry, want - freed));
 
-	/* Progress: pages freed, or the pager took some since the last pass, or pages
-	 * went to a laundry that can take them. */
-	bool progress = freed > 0 || s1.ps_laundered != vm_pageout_laundered_seen ||
-	    (s1.ps_to_laundry != s0.ps_to_laundry && full == 0);
+	/* Progress: the pages wanted freed, or the pager took some since the last pass.
+	 * Not progress, though they look like it, with swap full:
+	 *  - a few pages freed of many wanted: the clean pages of the very process that
+	 *    waits (its text, its stack), faulted straight back in;
+	 *  - pages sent to the laundry when it may try the pager again: it is refused
+	 *    again.
+	 * Counting either kept a thrashing guest from the out-of-memory kill for good.
+	 * Writes under way are not lost by this: the kill waits for futile passes
+	 * spanning vm_pageout_oom_delay, longer than a write takes. */
+	bool progress = (want > 0 ? freed >= want : freed > 0) ||
+	    s1.ps_laundered != vm_pageout_laundered_seen;
 	vm_pageout_laundered_seen = s1.ps_laundered;
 	if (!progress && !shortage)
 		vm_pageout_idle_until = now + VM_PAGEOUT_IDLE_NS;

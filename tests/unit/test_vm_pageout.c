@@ -6,6 +6,7 @@
  * threads are the host platform's.
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "tests/unit/unit.h"
 #include "tests/support/vm_host.h"
@@ -120,6 +121,100 @@ START_TEST(oom_after_futile_passes)
 	ck_assert_uint_eq(c.v_pdfreed, 0);          /* nothing was clean */
 	ck_assert_uint_ge(c.v_pdpasses, VM_PAGEOUT_OOM_PASSES + 10);
 	vm_object_deallocate(obj);
+}
+END_TEST
+
+/*
+ * Thrashing is not progress: swap full, and all the daemon finds to free is a handful of
+ * clean pages the process faults straight back in (its text, its stack: their copies
+ * are on swap). Each pass frees a few pages, far fewer than it wants, and the shortage
+ * stays: that is futile too, and the kill comes as when nothing at all is freed.
+ */
+START_TEST(oom_while_thrashing)
+{
+	const int nws = 8;      /* the working set the process keeps faulting back */
+
+	tpo_boot();
+	vm_pager_anon = &tpo_pager_all;
+	struct vm_object *obj = vm_object_allocate(OBJT_DEFAULT, (vm_pindex_t)nws);
+	tpo_take_all_normal(&tpo_hoard);
+	vm_host_oom_set(true, tpo_release, &tpo_hoard);
+	for (int pass = 1; pass <= VM_PAGEOUT_OOM_PASSES; pass++) {
+		ck_assert_uint_eq(vm_host_oom_calls_made(), 0);
+		/* The working set faulted back in, from pages the last pass freed (below
+		 * the NORMAL class's reserve: SYSTEM may have them). */
+		for (int i = 0; i < nws; i++)
+			vm_page_free(tpo_hoard.th_pages[--tpo_hoard.th_n]);
+		vm_object_lock(obj);
+		for (int i = 0; i < nws; i++) {
+			vm_page_t m = vm_page_alloc(obj, (vm_pindex_t)i, VM_ALLOC_SYSTEM);
+			ck_assert_ptr_nonnull(m);
+			vm_page_xunbusy(m);
+			vm_page_deactivate(m);
+		}
+		vm_object_unlock(obj);
+		vm_pageout_wakeup(true);                /* an allocation failed */
+		(void)vm_pageout_daemon_pass();
+		if (vm_host_oom_calls_made() != 0)
+			break;
+		vm_object_lock(obj);
+		ck_assert_ptr_null(vm_page_lookup(obj, 0));     /* the pass freed them */
+		vm_object_unlock(obj);
+		tpo_take_all_normal(&tpo_hoard);        /* and the process took them again */
+	}
+	ck_assert_uint_eq(vm_host_oom_calls_made(), 1);
+	ck_assert_int_eq(tpo_hoard.th_n, 0);
+	vm_object_deallocate(obj);
+	vm_pager_anon = NULL;
+}
+END_TEST
+
+/* Swap full: the pager refuses every write and holds no page. */
+static void tpo_put_refuse(struct vm_object *obj, vm_page_t *ma, int count, int flags,
+    int *rtvals)
+{
+	(void)obj;
+	(void)ma;
+	(void)flags;
+	for (int i = 0; i < count; i++)
+		rtvals[i] = VM_PAGER_AGAIN;
+}
+static bool tpo_has_none(struct vm_object *obj, vm_pindex_t pindex, int *before, int *after)
+{
+	(void)obj;
+	(void)pindex;
+	(void)before;
+	(void)after;
+	return false;
+}
+static const struct vm_pager_ops tpo_pager_full = {
+	.pgo_name = "full", .pgo_putpages = tpo_put_refuse, .pgo_haspage = tpo_has_none,
+};
+
+/*
+ * Swap full, the laundry let try the pager again every few passes (and refused again):
+ * the pages it is sent are no progress. Futile passes spanning the delay kill, though
+ * each retry moved pages to the laundry; here the retries come faster than the delay.
+ */
+START_TEST(oom_when_swap_full)
+{
+	struct timespec ms = { .tv_nsec = 1000000 };
+
+	tpo_boot();
+	vm_pageout_set_oom_delay(40000000);             /* 40 ms: over 16 passes of 1 ms */
+	vm_pager_anon = &tpo_pager_full;
+	struct vm_object *obj = tpo_object(256);
+	tpo_take_all_normal(&tpo_hoard);
+	vm_host_oom_set(true, tpo_release, &tpo_hoard);
+	for (int pass = 0; pass < 2000 && vm_host_oom_calls_made() == 0; pass++) {
+		vm_pageout_wakeup(true);                /* an allocation failed */
+		(void)vm_pageout_daemon_pass();
+		(void)vm_pageout_laundry_pass();
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_uint_eq(vm_host_oom_calls_made(), 1);
+	vm_object_deallocate(obj);
+	vm_pager_anon = NULL;
 }
 END_TEST
 
@@ -293,6 +388,8 @@ static Suite *vm_pageout_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, oom_after_futile_passes);
+	tcase_add_test(tc, oom_while_thrashing);
+	tcase_add_test(tc, oom_when_swap_full);
 	tcase_add_test(tc, no_kill_before_the_delay);
 	tcase_add_test(tc, no_kill_without_waiters);
 	tcase_add_test(tc, idle_background_passes_limited);
