@@ -238,6 +238,16 @@ static uint64_t sp_meta_remove(struct vm_object *obj, vm_pindex_t pindex)
 	return blk;
 }
 
+/* Fewer than 1/SWAP_PAGER_RESERVE_DIV of the blocks free. => sw_mtx not held. */
+static bool sp_almost_full(void)
+{
+	mtx_lock(&sw_mtx);
+	bool full = sw_blist != NULL &&
+	    swap_blist_avail(sw_blist) < sw_blist->bl_nblocks / SWAP_PAGER_RESERVE_DIV;
+	mtx_unlock(&sw_mtx);
+	return full;
+}
+
 /* ---- haspage ------------------------------------------------------------------------- */
 
 bool swap_pager_haspage(struct vm_object *obj, vm_pindex_t pindex, int *before, int *after)
@@ -368,10 +378,22 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 		SW_COUNT(sw_read_errors, count);
 		return VM_PAGER_ERROR;
 	}
+	/*
+	 * Swap almost full: what comes back keeps no block. The copy in memory becomes the
+	 * only one (dirty: laundered again before it is freed), so swap holds what memory
+	 * does not, and a guest whose pages fit in memory and swap together does not run
+	 * out of blocks that resident pages sit on (a 4x-RAM workload on a 4x-RAM swap
+	 * device filled it and was killed).
+	 */
+	bool keep = !sp_almost_full();
+	struct sp_freerun fr = { 0, 0 };
 	for (int i = 0; i < count; i++) {
 		ma[i]->valid = SWAP_PAGE_BITS_ALL;
-		ma[i]->dirty = 0;
+		ma[i]->dirty = keep ? 0 : SWAP_PAGE_BITS_ALL;
+		if (!keep)
+			sp_free_add(&fr, sp_meta_remove(obj, ma[i]->pindex));
 	}
+	sp_free_flush(&fr);
 	SW_COUNT(sw_pageins, count);
 	return VM_PAGER_OK;
 }

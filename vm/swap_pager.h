@@ -41,6 +41,9 @@ struct vm_object;
 #define SWAP_PAGER_MAXRUN       64  /* most pages in one request (256 KiB) */
 #define SWAP_PAGER_READAROUND   16  /* most pages one fault reads: the page, neighbours */
 #define SWAP_PAGE_BITS_ALL      0xff /* m->valid, m->dirty: all eight 512-byte blocks */
+/* With fewer than 1/SWAP_PAGER_RESERVE_DIV of the blocks free, pages read in give their
+ * blocks up (and stay dirty): swap then holds only what memory does not. */
+#define SWAP_PAGER_RESERVE_DIV  8
 
 extern const struct vm_pager_ops swap_pager_ops;
 

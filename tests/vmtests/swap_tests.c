@@ -394,19 +394,21 @@ static const char *swt_write_error(struct swt *t, int arg)
 	SWT_CHECK(s.sps_nospace > s0.sps_nospace && s.sps_bad == 4, "no space counted");
 	SWT_CHECK(swt_is(t, t->vm, SWT_VA, n, 0x66), "every page after all that");
 
-	/* Page 15 (read in by now, clean) out again and back by a write fault frees a
-	 * block; a refused request gives it back. */
+	/* Page 15, read in while the device was full, came back without its block and
+	 * dirty (SWAP_PAGER_RESERVE_DIV): out again it is written. Back by a write fault
+	 * it frees its block; a refused request gives it back. */
 	SWT_CHECK(swt_evict(t, obj, pi + 15, pi + 16, VM_PAGER_PUT_SYNC, &putn, NULL) == 1 &&
-	    putn == 0, "page 15 out without a write");
+	    putn == 1, "page 15 out with a write");
 	uint64_t faults = t->faults;
 	SWT_CHECK(swt_fill(t, t->vm, SWT_VA + ptoa(15), 1, 0x67) && t->faults == faults + 1,
 	    "page 15's write fault");
+	swap_pager_stats(&s0);
 	swap_memdev_refuse(t->md, EIO);
 	SWT_CHECK(swt_evict(t, obj, pi + 15, pi + 16, VM_PAGER_PUT_SYNC, &putn, rtv) == 0 &&
 	    putn == 1 && rtv[0] == VM_PAGER_ERROR, "a refused write");
 	swap_memdev_refuse(t->md, 0);
 	swap_pager_stats(&s);
-	SWT_CHECK(s.sps_free == 1 && s.sps_used == (uint64_t)n - 5 &&
+	SWT_CHECK(s.sps_free == s0.sps_free && s.sps_used == s0.sps_used &&
 	    swt_block(obj, pi + 15) == SWAPBLK_NONE, "the refused write's block");
 	SWT_CHECK(swt_evict(t, obj, pi + 15, pi + 16, VM_PAGER_PUT_SYNC, NULL, NULL) == 1,
 	    "page 15 after the refusal");
@@ -415,6 +417,50 @@ static const char *swt_write_error(struct swt *t, int arg)
 }
 
 VMTEST(swap, write_error_page_stays_dirty) { SWT_RUN(swt_write_error, 0, 16, 16); }
+
+/*
+ * A device almost full (fewer than 1/SWAP_PAGER_RESERVE_DIV of its blocks free): pages
+ * read back give their blocks up and stay dirty, the copy in memory the only one; with
+ * room to spare they keep their blocks and come back clean.
+ */
+static const char *swt_almost_full(struct swt *t, int arg)
+{
+	const int n = 16;
+	struct swap_pager_stats s;
+	vm_pindex_t pi;
+
+	(void)arg;
+	SWT_CHECK(swt_mmap(t->vm, SWT_VA, n) == (long)SWT_VA, "mmap");
+	SWT_CHECK(swt_fill(t, t->vm, SWT_VA, n, 0x71), "the first writes");
+	struct vm_object *obj = swt_object(t->vm, SWT_VA, &pi);
+	/* Half out, the device half empty: a page read back keeps its block. */
+	SWT_CHECK(swt_evict(t, obj, pi, pi + n / 2, VM_PAGER_PUT_SYNC, NULL, NULL) == n / 2,
+	    "evict half");
+	SWT_CHECK(swt_is(t, t->vm, SWT_VA, 1, 0x71), "page 0 with room to spare");
+	SWT_CHECK(swt_block(obj, pi) != SWAPBLK_NONE, "page 0 gave its block up");
+	vm_object_lock(obj);
+	vm_page_t m = vm_page_lookup(obj, pi);
+	bool clean = m != NULL && m->dirty == 0;
+	vm_object_unlock(obj);
+	SWT_CHECK(clean, "page 0 came back dirty");
+	/* All out: the device full. */
+	SWT_CHECK(swt_evict(t, obj, pi, pi + n, VM_PAGER_PUT_SYNC, NULL, NULL) == n, "evict all");
+	swap_pager_stats(&s);
+	SWT_CHECK(s.sps_free == 0 && s.sps_used == (uint64_t)n, "the device is full");
+	SWT_CHECK(swt_is(t, t->vm, SWT_VA + ptoa(3), 1, 0x71), "page 3 on a full device");
+	SWT_CHECK(swt_block(obj, pi + 3) == SWAPBLK_NONE, "page 3 kept its block");
+	vm_object_lock(obj);
+	m = vm_page_lookup(obj, pi + 3);
+	bool dirty = m != NULL && m->dirty != 0;
+	vm_object_unlock(obj);
+	SWT_CHECK(dirty, "page 3 came back clean: nothing else holds its contents now");
+	swap_pager_stats(&s);
+	SWT_CHECK(s.sps_free > 0 && s.sps_used < (uint64_t)n, "no block came free");
+	SWT_CHECK(swt_is(t, t->vm, SWT_VA, n, 0x71), "every page");
+	return NULL;
+}
+
+VMTEST(swap, almost_full_readback_gives_blocks_up) { SWT_RUN(swt_almost_full, 0, 16, 16); }
 
 /* A read error is SIGBUS for the fault and leaves no page; the block stays, and the
  * next fault reads it. */
