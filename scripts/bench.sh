@@ -166,6 +166,38 @@ if { want fault.zero || want fault.seq || want fault.cow || want syscall.getpid 
 	proc_bench pipe.pingpong us_per_round_trip trap.floor "$trap_f" pipe 300
 fi
 
+# Swap (issue 11): a 32 MiB guest paging to a file through virtio-blk and io_uring, beside
+# raw io_uring on the same file in the same run (tests/bench/uring_ref.c), both through
+# the host's page cache (vmm run's default; --swap-direct would compare with the device).
+#   swap.out       MiB/s of the sequential fill of 4x RAM (swapbench), ref uring.seqwrite
+#   swap.in        us per major fault of random single-word reads over it (swapbench),
+#                  ref uring.randread.qd1 (4 KiB reads at queue depth 1)
+#   swap.verify4x  MiB/s of swapstress's write-then-verify of 4x RAM (two passes), ref
+#                  uring.seqwrite
+if { want swap. || want uring.; } && [ -x "$B/vmm" ] && [ -x "$B/tests/uring-ref" ]; then
+	kind=$(kvm_kind)
+	sdir=$(mktemp -d "${TMPDIR:-/tmp}/vmm-bench-swap.XXXXXX")
+	sfile=$sdir/bench.swap
+	useq=$("$B/tests/uring-ref" seqwrite "$sfile" 128 | awk '{print $2}')
+	urand=$("$B/tests/uring-ref" randread "$sfile" 4000 | awk '{print $2}')
+	emit "BENCH name=uring.seqwrite value=$useq unit=MiB/s"
+	emit "BENCH name=uring.randread.qd1 value=$urand unit=us"
+	if want swap.out || want swap.in; then
+		out=$("${KVMRUN[@]}" "$B/vmm" run -m 32M -s "$sfile" "$B/user/swapbench" 128 2000 2>/dev/null) ||
+			echo "bench: swapbench: the guest run failed" >&2
+		v=$(proc_field "$out" out_mib_per_s); i=$(proc_field "$out" in_us_per_majflt)
+		[ -n "$v" ] && emit "BENCH name=swap.out value=$v unit=MiB/s ref=uring.seqwrite refvalue=$useq ratio=$(ratio "$v" "$useq") kvm=$kind"
+		[ -n "$i" ] && emit "BENCH name=swap.in value=$i unit=us ref=uring.randread.qd1 refvalue=$urand ratio=$(ratio "$i" "$urand") kvm=$kind"
+	fi
+	if want swap.verify4x; then
+		out=$("${KVMRUN[@]}" "$B/vmm" run -m 32M -s "$sfile" "$B/user/swapstress" 128 2 2>/dev/null) ||
+			echo "bench: swapstress: the guest run failed" >&2
+		v=$(proc_field "$out" mib_per_s)
+		[ -n "$v" ] && emit "BENCH name=swap.verify4x value=$v unit=MiB/s ref=uring.seqwrite refvalue=$useq ratio=$(ratio "$v" "$useq") kvm=$kind"
+	fi
+	rm -rf "$sdir"
+fi
+
 # The guest's own figures: it prints BENCH lines from its bench suite.
 if want page.zero && [ -x "$B/vmm" ]; then
 	kind=$(kvm_kind)
