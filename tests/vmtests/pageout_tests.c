@@ -280,6 +280,17 @@ VMTEST(pageout, object_pages_queued)
 	vm_page_counts_snapshot(&c1);
 	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count + (uint64_t)n);
 	vm_page_deactivate(m[n - 1]);               /* pending until now */
+	/* Each batch is spliced on whole, in the order its pages came: the queue's tail
+	 * is m[0..n-1) in allocation order, linked both ways. */
+	struct vm_pagequeue *apq = &vm_pagequeues[PQ_ACTIVE];
+	vm_pagequeue_lock(apq);
+	struct vm_plinks *pl = apq->pq_pl.pl_prev;
+	bool linked = true;
+	for (int i = n - 2; i >= 0 && linked; i--, pl = pl->pl_prev)
+		linked = pl == &m[i]->plinks && pl->pl_next->pl_prev == pl &&
+		    pl->pl_prev->pl_next == pl;
+	vm_pagequeue_unlock(apq);
+	VMT_ASSERT(linked);
 	VMT_ASSERT_EQ(m[n - 1]->queue, PQ_INACTIVE);
 	vm_object_unlock(obj);
 	vm_object_deallocate(obj);                  /* frees pages that may be pending */
