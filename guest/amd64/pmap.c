@@ -1019,6 +1019,56 @@ void pmap_remove_all(vm_page_t m)
 	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
 }
 
+void pmap_remove_all_pages(vm_page_t *ma, int n)
+{
+	struct pmap_batch b;
+	pmap_t locked = NULL;
+	vm_offset_t lastva = 0;
+	uint64_t *lastpte = NULL;
+
+	mtx_lock(&pmap_pv_mtx);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		struct pv_entry *pv;
+		if (!pmap_managed(m))
+			continue;
+		/* Removing the first mapping moves the next one into the page's slot. */
+		while ((pv = pmap_pv_head(m)) != NULL) {
+			pmap_t pmap = pv->pv_pmap;
+			vm_offset_t va = pv->pv_va;
+			uint64_t *pte;
+			if (pmap != locked) {
+				if (locked != NULL) {
+					mtx_unlock(&locked->pm_mtx);
+					pmap_batch_finish(locked, &b);
+				}
+				pmap_batch_init(&b);
+				mtx_lock(&pmap->pm_mtx);
+				locked = pmap;
+				lastpte = NULL;
+			}
+			/* The next entry of the last one's table: that table still holds
+			 * va's mapping, so it was not emptied (and freed) meanwhile. */
+			if (lastpte != NULL && va == lastva + PAGE_SIZE && (va & (NBPDR - 1)) != 0)
+				pte = lastpte + 1;
+			else
+				pte = pmap_pte(pmap, va);
+			KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
+			    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
+			    ("pmap_remove_all_pages: pv entry for va %#lx does not match its "
+			    "entry", (unsigned long)va));
+			pmap_remove_pte(pmap, va, pte, &b);
+			lastva = va;
+			lastpte = pte;
+		}
+	}
+	if (locked != NULL) {
+		mtx_unlock(&locked->pm_mtx);
+		pmap_batch_finish(locked, &b);
+	}
+	mtx_unlock(&pmap_pv_mtx);
+}
+
 /* Clear the bits *arg in the entry; true when any was set. */
 static bool pmap_pv_clear_fn(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
     struct pmap_batch *b, int *arg)
