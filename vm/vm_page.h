@@ -360,6 +360,10 @@ void vm_page_dequeue(vm_page_t m);              /* no-op when on no queue */
 void vm_page_requeue(vm_page_t m);              /* to the tail of its queue */
 void vm_page_activate(vm_page_t m);
 void vm_page_deactivate(vm_page_t m);
+/* vm_page_deactivate of each of ma[0..n), with the inactive and laundry queues' locks
+ * taken once for the run (the laundry's cluster): those pages in run order at the
+ * inactive queue's tail, then the others (active, pending, on no queue) one by one. */
+void vm_page_deactivate_pages(vm_page_t *ma, int n);
 void vm_page_launder(vm_page_t m);
 
 /* ---- fictitious pages ------------------------------------------------------------ */

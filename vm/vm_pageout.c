@@ -452,9 +452,9 @@ static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
 		/* Anonymous memory with no copy elsewhere is dirty whatever the mappings
 		 * say: the pager is told to write all of it. */
 		ma[i]->dirty = VM_PAGE_BITS_ALL;
-		vm_page_deactivate(ma[i]);
 		rtvals[i] = VM_PAGER_ERROR;
 	}
+	vm_page_deactivate_pages(ma, n);
 	vm_object_pip_add(obj, 1);
 	ops->pgo_putpages(obj, ma, n, 0, rtvals);
 	vm_object_pip_wakeup(obj);

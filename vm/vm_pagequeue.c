@@ -278,6 +278,38 @@ void vm_page_deactivate(vm_page_t m)
 	vm_page_mvqueue(m, PQ_INACTIVE);
 }
 
+void vm_page_deactivate_pages(vm_page_t *ma, int n)
+{
+	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
+	struct vm_pagequeue *lpq = &vm_pagequeues[PQ_LAUNDRY];
+	bool others = false;
+
+	/* Both in index order; a page on either cannot change queue meanwhile. */
+	vm_pagequeue_lock(ipq);
+	vm_pagequeue_lock(lpq);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		__atomic_and_fetch(&m->aflags, (uint8_t)~PGA_REFERENCED, __ATOMIC_RELAXED);
+		uint8_t q = vm_page_queue_load(m);
+		if (q == PQ_INACTIVE) {
+			vm_plinks_remove(m);
+			vm_plinks_insert_tail(&ipq->pq_pl, m);
+		} else if (q == PQ_LAUNDRY) {
+			vm_page_dequeue_locked(lpq, m);
+			vm_page_enqueue_locked(ipq, m, PQ_INACTIVE);
+		} else {
+			others = true;
+		}
+	}
+	vm_pagequeue_unlock(lpq);
+	vm_pagequeue_unlock(ipq);
+	/* Active (perhaps pending in a batch) or on no queue: the one-page way, which
+	 * knows those; in run order, after the others. */
+	for (int i = 0; others && i < n; i++)
+		if (vm_page_queue_load(ma[i]) != PQ_INACTIVE)
+			vm_page_mvqueue(ma[i], PQ_INACTIVE);
+}
+
 void vm_page_launder(vm_page_t m)
 {
 	vm_page_mvqueue(m, PQ_LAUNDRY);

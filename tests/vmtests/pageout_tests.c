@@ -380,6 +380,50 @@ VMTEST(pageout, no_swap_keeps_anonymous_pages)
 
 /* Second chance: pages used since the last look stay active (at the tail), the others
  * go inactive; at the next look those are unused too. */
+/* A run deactivated at once (the laundry's cluster): pages from the inactive and the
+ * laundry queue, an active one, one pending in its CPU's batch and one on no queue all
+ * end at the inactive queue's tail, the first two kinds in run order, then the others;
+ * the counts follow and the referenced flags are gone. */
+VMTEST(pageout, deactivate_run)
+{
+	struct pot_env env;
+
+	VMT_ASSERT(pot_begin(&env, 6, NULL, false));
+	vm_page_deactivate(env.m[0]);
+	vm_page_deactivate(env.m[3]);
+	vm_page_launder(env.m[1]);
+	vm_page_dequeue(env.m[4]);
+	vm_object_lock(env.obj);
+	vm_page_t pend = vm_page_alloc(env.obj, 6, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pend != NULL);
+	VMT_ASSERT_EQ(pend->queue, PQ_ACTIVE);
+	vm_page_t run[6] = { env.m[4], env.m[1], env.m[0], env.m[2], pend, env.m[3] };
+	for (int i = 0; i < 6; i++)
+		__atomic_fetch_or(&run[i]->aflags, PGA_REFERENCED, __ATOMIC_RELAXED);
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	vm_page_deactivate_pages(run, 6);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count + 4);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count - 1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count - 2);
+	const int order[6] = { 1, 2, 5, 0, 3, 4 };     /* indexes into run, tail last */
+	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
+	vm_pagequeue_lock(ipq);
+	struct vm_plinks *pl = ipq->pq_pl.pl_prev;
+	bool tail = true;
+	for (int i = 5; i >= 0 && tail; i--, pl = pl->pl_prev)
+		tail = pl == &run[order[i]]->plinks && pl->pl_next->pl_prev == pl;
+	vm_pagequeue_unlock(ipq);
+	VMT_ASSERT(tail);
+	for (int i = 0; i < 6; i++) {
+		VMT_ASSERT_EQ(run[i]->queue, PQ_INACTIVE);
+		VMT_ASSERT_EQ(run[i]->aflags & PGA_REFERENCED, 0);
+	}
+	VMT_ASSERT(pot_end(&env));
+}
+
 VMTEST(pageout, active_ages_down)
 {
 	struct pot_env env;
