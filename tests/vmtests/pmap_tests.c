@@ -145,6 +145,44 @@ VMTEST(pmap, remove_all_pages_run)
 	VMT_ASSERT_EQ(vmt_free_pages(), free0);
 }
 
+/*
+ * The page-level calls find entries through the pmap's table cache, which a look-up
+ * fills: after the cached table is emptied and freed, and a new one made for the same
+ * 2 MiB, pmap_ts_referenced must clear the accessed bit in the new table's entry.
+ */
+VMTEST(pmap, referenced_through_table_cache)
+{
+	struct pmap p;
+	vm_page_t m[2];
+	uint64_t free0;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	for (int i = 0; i < 2; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(m[i] != NULL);
+	}
+	VMT_ASSERT_EQ(pmap_pinit(&p), 0);
+	VMT_ASSERT_EQ(pmap_enter(&p, PMT_VA, m[0], VM_PROT_READ, VM_PROT_READ), 0);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[0]), 1);     /* entered with PG_A */
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[0]), 0);
+	pmap_remove(&p, PMT_VA, PMT_VA + PAGE_SIZE);
+	VMT_ASSERT_EQ(p.pm_stats.pt_count, 0);
+	/* A page of the same 2 MiB: a new table. */
+	VMT_ASSERT_EQ(pmap_enter(&p, PMT_VA + ptoa(7), m[1], VM_PROT_READ, VM_PROT_READ), 0);
+	VMT_ASSERT(pmt_walk(p.pm_cr3, PMT_VA + ptoa(7)) & PG_A);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[1]), 1);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + ptoa(7)) & (PG_A | PG_V), PG_V);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[1]), 0);
+	pmap_remove(&p, PMT_VA, PMT_VA + NBPDR);
+	pmap_release(&p);
+	for (int i = 0; i < 2; i++) {
+		m[i]->aflags = 0;
+		vm_page_free(m[i]);
+	}
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
+
 VMTEST(pmap, kernel_mapping)
 {
 	vm_offset_t kva = KVA_BASE + 0x200000 + 5 * PAGE_SIZE;
