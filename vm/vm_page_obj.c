@@ -173,6 +173,23 @@ void vm_page_free_obj(vm_page_t m)
 		vm_page_xunbusy(m);     /* its wirer frees it; it must not find it busy */
 }
 
+void vm_page_free_obj_pages(vm_page_t *ma, int n)
+{
+	int k = 0;
+
+	/* Off the queues before out of the object, as vm_page_free_obj. */
+	vm_page_dequeue_pages(ma, n);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		vm_page_remove(m);
+		if (!vm_page_wired(m))
+			ma[k++] = m;
+		else if (vm_page_xbusied(m))
+			vm_page_xunbusy(m);     /* its wirer frees it; it must not find it busy */
+	}
+	vm_page_free_pages(ma, k);
+}
+
 /* m, just allocated, could not go into obj for want of a trie node: give it back and
  * (if req may sleep) wait for a node without the object's lock. => obj locked on entry
  * and on return; NULL. */

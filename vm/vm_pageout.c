@@ -178,7 +178,35 @@ struct vm_pageout_cursor {
 	struct vm_pagequeue *pc_pq;
 	struct vm_object *pc_obj;       /* locked: the last page's object, or NULL */
 	int pc_run;                     /* pages in a row pc_obj stayed locked for */
+	/* Pages of pc_obj the inactive scan decided on, busied, done all at once when
+	 * pc_obj is let go of (one queue lock round trip and one free for the run):
+	 * clean and unmapped, to free; dirty, to launder. */
+	int pc_nfree, pc_nlaunder;
+	vm_page_t pc_free[VM_PAGEOUT_OBJ_RUN];
+	vm_page_t pc_launder[VM_PAGEOUT_OBJ_RUN];
 };
+
+/* The decisions waiting on c, made. => their object locked, no queue lock held. */
+static void vm_pageout_cursor_flush(struct vm_pageout_cursor *c)
+{
+	if (c->pc_nfree > 0) {
+		vm_page_free_obj_pages(c->pc_free, c->pc_nfree);
+		c->pc_nfree = 0;
+	}
+	if (c->pc_nlaunder > 0) {
+		vm_page_launder_pages(c->pc_launder, c->pc_nlaunder);
+		for (int i = 0; i < c->pc_nlaunder; i++)
+			vm_page_xunbusy(c->pc_launder[i]);
+		c->pc_nlaunder = 0;
+	}
+}
+
+/* Let go of c's object, its decisions made first. => no queue lock held. */
+static void vm_pageout_cursor_release(struct vm_pageout_cursor *c, struct vm_object *obj)
+{
+	vm_pageout_cursor_flush(c);
+	vm_object_unlock(obj);
+}
 
 static void vm_pageout_cursor_start(struct vm_pageout_cursor *c, int queue)
 {
@@ -194,7 +222,7 @@ static void vm_pageout_cursor_start(struct vm_pageout_cursor *c, int queue)
 static void vm_pageout_cursor_end(struct vm_pageout_cursor *c)
 {
 	if (c->pc_obj != NULL)
-		vm_object_unlock(c->pc_obj);
+		vm_pageout_cursor_release(c, c->pc_obj);
 	c->pc_obj = NULL;
 	vm_pagequeue_lock(c->pc_pq);
 	vm_plinks_remove(&c->pc_marker);
@@ -211,9 +239,12 @@ static void vm_pageout_cursor_end(struct vm_pageout_cursor *c)
 static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 {
 	struct vm_pagequeue *pq = c->pc_pq;
+	/* The object whose decisions wait, let go of when the queue's lock is (the
+	 * flush takes queue locks). */
+	struct vm_object *done = NULL;
 
 	if (c->pc_obj != NULL && ++c->pc_run >= VM_PAGEOUT_OBJ_RUN) {
-		vm_object_unlock(c->pc_obj);
+		vm_pageout_cursor_release(c, c->pc_obj);
 		c->pc_obj = NULL;
 	}
 	vm_pagequeue_lock(pq);
@@ -221,6 +252,8 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 		struct vm_plinks *pl = c->pc_marker.plinks.pl_next;
 		if (pl == &pq->pq_pl) {
 			vm_pagequeue_unlock(pq);
+			if (done != NULL)
+				vm_pageout_cursor_release(c, done);
 			return NULL;
 		}
 		vm_page_t m = vm_plinks_page(pl);
@@ -239,8 +272,13 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 			 * trylocks never wait, so two object locks are no deadlock). */
 			if (!mtx_trylock(&obj->vo_lock))
 				continue;
-			if (c->pc_obj != NULL)
-				vm_object_unlock(c->pc_obj);
+			if (c->pc_obj != NULL) {
+				/* Only the object the call began with has decisions. */
+				if (done == NULL && c->pc_nfree + c->pc_nlaunder > 0)
+					done = c->pc_obj;
+				else
+					vm_object_unlock(c->pc_obj);
+			}
 			c->pc_obj = obj;
 			c->pc_run = 0;
 		}
@@ -248,6 +286,8 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 		if ((obj->vo_flags & OBJ_DEAD) != 0)
 			continue;
 		vm_pagequeue_unlock(pq);
+		if (done != NULL)
+			vm_pageout_cursor_release(c, done);
 		return m;
 	}
 }
@@ -314,8 +354,10 @@ static bool vm_pageout_launderable(struct vm_object *obj)
 
 /* ---- the inactive scan ----------------------------------------------------------------- */
 
-/* One inactive page: => true when it was freed. => obj locked. */
-static bool vm_pageout_inactive_one(vm_page_t m, struct vm_object *obj)
+/* One inactive page: => true when it was freed (or is to be, with the cursor's
+ * object). => obj locked. */
+static bool vm_pageout_inactive_one(struct vm_pageout_cursor *c, vm_page_t m,
+    struct vm_object *obj)
 {
 	if (m->queue != PQ_INACTIVE || vm_page_wired(m) ||
 	    __atomic_load_n(&m->hold_count, __ATOMIC_RELAXED) != 0 || !vm_page_tryxbusy(m))
@@ -329,15 +371,16 @@ static bool vm_pageout_inactive_one(vm_page_t m, struct vm_object *obj)
 		if (pmap_page_is_mapped(m))
 			pmap_remove_all(m);
 		if (m->dirty == 0) {
-			vm_page_free_obj(m);
+			c->pc_free[c->pc_nfree++] = m;      /* still busied */
 			PS_ADD(ps_freed, 1);
 			return true;
 		}
 		vm_page_launder(m);
 		PS_ADD(ps_to_laundry, 1);
 	} else if (vm_pageout_launderable(obj)) {
-		vm_page_launder(m);
+		c->pc_launder[c->pc_nlaunder++] = m;    /* unbusied once moved */
 		PS_ADD(ps_to_laundry, 1);
+		return false;
 	} else {
 		/* No pager would take it: off this queue until it ages down again, so that
 		 * the scan does not come back to it at once. */
@@ -357,7 +400,7 @@ uint64_t vm_pageout_scan_inactive(uint64_t target, uint64_t max)
 	vm_pageout_cursor_start(&c, PQ_INACTIVE);
 	while (freed < target && scanned < max && (m = vm_pageout_cursor_next(&c)) != NULL) {
 		scanned++;
-		if (vm_pageout_inactive_one(m, c.pc_obj))
+		if (vm_pageout_inactive_one(&c, m, c.pc_obj))
 			freed++;
 	}
 	vm_pageout_cursor_end(&c);

@@ -278,10 +278,17 @@ void vm_page_deactivate(vm_page_t m)
 	vm_page_mvqueue(m, PQ_INACTIVE);
 }
 
-void vm_page_deactivate_pages(vm_page_t *ma, int n)
+/*
+ * Move each of ma[0..n) to the tail of queue, PQ_INACTIVE or PQ_LAUNDRY, with the locks
+ * of those two queues taken once for the run: pages on either in run order, then the
+ * others (active, pending in a batch, on no queue) the one-page way, which knows those.
+ * clear: flags to clear on each page first.
+ */
+static void vm_page_mvqueue_pages(vm_page_t *ma, int n, int queue, uint8_t clear)
 {
 	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
 	struct vm_pagequeue *lpq = &vm_pagequeues[PQ_LAUNDRY];
+	struct vm_pagequeue *to = &vm_pagequeues[queue], *from = to == ipq ? lpq : ipq;
 	bool others = false;
 
 	/* Both in index order; a page on either cannot change queue meanwhile. */
@@ -289,25 +296,62 @@ void vm_page_deactivate_pages(vm_page_t *ma, int n)
 	vm_pagequeue_lock(lpq);
 	for (int i = 0; i < n; i++) {
 		vm_page_t m = ma[i];
-		__atomic_and_fetch(&m->aflags, (uint8_t)~PGA_REFERENCED, __ATOMIC_RELAXED);
+		if (clear != 0)
+			__atomic_and_fetch(&m->aflags, (uint8_t)~clear, __ATOMIC_RELAXED);
 		uint8_t q = vm_page_queue_load(m);
-		if (q == PQ_INACTIVE) {
+		if (q == queue) {
 			vm_plinks_remove(m);
-			vm_plinks_insert_tail(&ipq->pq_pl, m);
-		} else if (q == PQ_LAUNDRY) {
-			vm_page_dequeue_locked(lpq, m);
-			vm_page_enqueue_locked(ipq, m, PQ_INACTIVE);
+			vm_plinks_insert_tail(&to->pq_pl, m);
+		} else if (&vm_pagequeues[q] == from) {
+			vm_page_dequeue_locked(from, m);
+			vm_page_enqueue_locked(to, m, queue);
 		} else {
 			others = true;
 		}
 	}
 	vm_pagequeue_unlock(lpq);
 	vm_pagequeue_unlock(ipq);
-	/* Active (perhaps pending in a batch) or on no queue: the one-page way, which
-	 * knows those; in run order, after the others. */
 	for (int i = 0; others && i < n; i++)
-		if (vm_page_queue_load(ma[i]) != PQ_INACTIVE)
-			vm_page_mvqueue(ma[i], PQ_INACTIVE);
+		if (vm_page_queue_load(ma[i]) != queue)
+			vm_page_mvqueue(ma[i], queue);
+}
+
+void vm_page_deactivate_pages(vm_page_t *ma, int n)
+{
+	vm_page_mvqueue_pages(ma, n, PQ_INACTIVE, PGA_REFERENCED);
+}
+
+void vm_page_launder_pages(vm_page_t *ma, int n)
+{
+	vm_page_mvqueue_pages(ma, n, PQ_LAUNDRY, 0);
+}
+
+void vm_page_dequeue_pages(vm_page_t *ma, int n)
+{
+	struct vm_pagequeue *pq = NULL;
+
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		uint8_t q = vm_page_queue_load(m);
+		if (q == PQ_NONE)
+			continue;
+		if (pq != &vm_pagequeues[q]) {
+			if (pq != NULL)
+				vm_pagequeue_unlock(pq);
+			pq = &vm_pagequeues[q];
+			vm_pagequeue_lock(pq);
+		}
+		if (__predict_true(vm_page_queue_load(m) == q && m->plinks.pl_next != NULL)) {
+			vm_page_dequeue_locked(pq, m);
+			continue;
+		}
+		/* Moved meanwhile, or pending in a batch: the one-page way. */
+		vm_pagequeue_unlock(pq);
+		pq = NULL;
+		vm_page_dequeue(m);
+	}
+	if (pq != NULL)
+		vm_pagequeue_unlock(pq);
 }
 
 void vm_page_launder(vm_page_t m)

@@ -424,6 +424,72 @@ VMTEST(pageout, deactivate_run)
 	VMT_ASSERT(pot_end(&env));
 }
 
+/* The inactive scan's runs done at once: vm_page_launder_pages (inactive, active and
+ * pending pages all at the laundry tail, in order) and vm_page_free_obj_pages (pages on
+ * different queues, one pending, one wired: all out of the object and off the queues,
+ * the wired one left to its wirer, the others free). */
+VMTEST(pageout, launder_and_free_runs)
+{
+	struct pot_env env;
+
+	VMT_ASSERT(pot_begin(&env, 8, NULL, false));
+	/* Unmapped first: the pages freed below must have no mapping. */
+	pmap_remove(&env.pmap, POT_VA, POT_VA + ptoa(8));
+	vm_page_deactivate(env.m[0]);
+	vm_page_deactivate(env.m[1]);
+	vm_object_lock(env.obj);
+	vm_page_t pend = vm_page_alloc(env.obj, 8, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pend != NULL);
+	vm_page_t run[4] = { env.m[1], env.m[2], pend, env.m[0] };
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	vm_page_launder_pages(run, 4);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count + 4);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count - 2);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count - 2);
+	const int order[4] = { 0, 3, 1, 2 };
+	struct vm_pagequeue *lpq = &vm_pagequeues[PQ_LAUNDRY];
+	vm_pagequeue_lock(lpq);
+	struct vm_plinks *pl = lpq->pq_pl.pl_prev;
+	bool tail = true;
+	for (int i = 3; i >= 0 && tail; i--, pl = pl->pl_prev)
+		tail = pl == &run[order[i]]->plinks && pl->pl_next->pl_prev == pl;
+	vm_pagequeue_unlock(lpq);
+	VMT_ASSERT(tail);
+
+	/* Freed as a run: laundry, inactive, active, a pending page and a wired one. */
+	vm_page_deactivate(env.m[3]);
+	vm_page_wire(env.m[4]);
+	vm_object_lock(env.obj);
+	vm_page_t pend2 = vm_page_alloc(env.obj, 9, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	VMT_ASSERT(pend2 != NULL);
+	VMT_ASSERT_EQ(vm_pqbatch_pending(), 1);
+	vm_page_t wired = env.m[4];
+	vm_page_t fr[7] = { env.m[0], env.m[1], env.m[3], env.m[5], pend, pend2, wired };
+	uint64_t res0 = env.obj->vo_resident_page_count;
+	uint64_t free0 = vm_page_free_count();
+	vm_page_counts_snapshot(&c0);
+	vm_page_free_obj_pages(fr, 7);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, res0 - 7);
+	VMT_ASSERT_EQ(vm_page_free_count(), free0 + 6);
+	VMT_ASSERT(vm_page_lookup(env.obj, 0) == NULL && vm_page_lookup(env.obj, 9) == NULL);
+	vm_object_unlock(env.obj);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count - 3);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count - 1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count - 3);   /* m[5], pend2, wired */
+	VMT_ASSERT_EQ(vm_pqbatch_pending(), 0);
+	VMT_ASSERT(wired->object == NULL && wired->queue == PQ_NONE && !vm_page_busied(wired));
+	vm_page_unwire_noq(wired);
+	vm_page_free(wired);
+	for (int i = 0; i < 8; i++)
+		if (i != 2 && i != 6 && i != 7)
+			env.m[i] = NULL;
+	VMT_ASSERT(pot_end(&env));
+}
+
 VMTEST(pageout, active_ages_down)
 {
 	struct pot_env env;
