@@ -280,8 +280,9 @@ void vm_page_deactivate(vm_page_t m)
 
 /*
  * Move each of ma[0..n) to the tail of queue, PQ_INACTIVE or PQ_LAUNDRY, with the locks
- * of those two queues taken once for the run: pages on either in run order, then the
- * others (active, pending in a batch, on no queue) the one-page way, which knows those.
+ * of those two queues taken once for the run: pages on either in run order (a stretch
+ * of them that lies in that order on its queue spliced over whole), then the others
+ * (active, pending in a batch, on no queue) the one-page way, which knows those.
  * clear: flags to clear on each page first.
  */
 static void vm_page_mvqueue_pages(vm_page_t *ma, int n, int queue, uint8_t clear)
@@ -299,15 +300,38 @@ static void vm_page_mvqueue_pages(vm_page_t *ma, int n, int queue, uint8_t clear
 		if (clear != 0)
 			__atomic_and_fetch(&m->aflags, (uint8_t)~clear, __ATOMIC_RELAXED);
 		uint8_t q = vm_page_queue_load(m);
-		if (q == queue) {
-			vm_plinks_remove(m);
-			vm_plinks_insert_tail(&to->pq_pl, m);
-		} else if (&vm_pagequeues[q] == from) {
-			vm_page_dequeue_locked(from, m);
-			vm_page_enqueue_locked(to, m, queue);
-		} else {
+		if (q != queue && &vm_pagequeues[q] != from) {
 			others = true;
+			continue;
 		}
+		/* The run's next pages that follow m on its queue (pages of one object
+		 * come in runs there too) move with it: one unlink and one link for
+		 * them all. */
+		int j = i;
+		while (j + 1 < n && ma[j + 1]->queue == q &&
+		    ma[j + 1]->plinks.pl_prev == &ma[j]->plinks) {
+			j++;
+			if (clear != 0)
+				__atomic_and_fetch(&ma[j]->aflags, (uint8_t)~clear,
+				    __ATOMIC_RELAXED);
+		}
+		struct vm_plinks *first = &m->plinks, *last = &ma[j]->plinks;
+		first->pl_prev->pl_next = last->pl_next;
+		last->pl_next->pl_prev = first->pl_prev;
+		first->pl_prev = to->pq_pl.pl_prev;
+		to->pq_pl.pl_prev->pl_next = first;
+		last->pl_next = &to->pq_pl;
+		to->pq_pl.pl_prev = last;
+		if (q != queue) {
+			KASSERT(from->pq_cnt >= (uint64_t)(j - i + 1),
+			    ("vm_page_mvqueue_pages: %s queue count %llu", from->pq_name,
+			    (unsigned long long)from->pq_cnt));
+			from->pq_cnt -= (uint64_t)(j - i + 1);
+			to->pq_cnt += (uint64_t)(j - i + 1);
+			for (int k = i; k <= j; k++)
+				__atomic_store_n(&ma[k]->queue, (uint8_t)queue, __ATOMIC_RELEASE);
+		}
+		i = j;
 	}
 	vm_pagequeue_unlock(lpq);
 	vm_pagequeue_unlock(ipq);

@@ -490,6 +490,65 @@ VMTEST(pageout, launder_and_free_runs)
 	VMT_ASSERT(pot_end(&env));
 }
 
+/* Whole stretches of a run that lie in run order on their queue are spliced over at
+ * once: both queues stay well linked, counted and in the order asked, whether the
+ * stretch ends its queue or not, and pages in reverse order move one by one. */
+VMTEST(pageout, run_moves_splice)
+{
+	struct pot_env env;
+	vm_page_t *m = env.m;
+
+	VMT_ASSERT(pot_begin(&env, 10, NULL, false));
+	for (int i = 0; i < 10; i++)
+		vm_page_deactivate(m[i]);             /* inactive tail: m0 .. m9 */
+	/* m2..m4 in the middle of the inactive queue, then m9 (its tail), then m7, m6
+	 * against their order, then m8 (after m7 in the queue, no longer after m6). */
+	vm_page_t run[7] = { m[2], m[3], m[4], m[9], m[7], m[6], m[8] };
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	vm_page_launder_pages(run, 7);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count + 7);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count - 7);
+	/* And back: m0 m1 m5 stayed, the whole laundry run returns in one stretch. */
+	bool ok = true;
+	for (int q = PQ_INACTIVE; q <= PQ_LAUNDRY; q += PQ_LAUNDRY - PQ_INACTIVE) {
+		struct vm_pagequeue *pq = &vm_pagequeues[q];
+		vm_pagequeue_lock(pq);
+		uint64_t n = 0;
+		for (struct vm_plinks *pl = pq->pq_pl.pl_next; pl != &pq->pq_pl; pl = pl->pl_next) {
+			ok = ok && pl->pl_next->pl_prev == pl && pl->pl_prev->pl_next == pl &&
+			    vm_plinks_page(pl)->queue == q;
+			n++;
+		}
+		ok = ok && n == pq->pq_cnt;
+		if (q == PQ_LAUNDRY) {
+			struct vm_plinks *pl = pq->pq_pl.pl_prev;
+			for (int i = 6; i >= 0 && ok; i--, pl = pl->pl_prev)
+				ok = pl == &run[i]->plinks;
+		} else {
+			const int stay[3] = { 0, 1, 5 };
+			struct vm_plinks *pl = pq->pq_pl.pl_prev;
+			for (int i = 2; i >= 0 && ok; i--, pl = pl->pl_prev)
+				ok = pl == &m[stay[i]]->plinks;
+		}
+		vm_pagequeue_unlock(pq);
+	}
+	VMT_ASSERT(ok);
+	vm_page_deactivate_pages(run, 7);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count);
+	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
+	vm_pagequeue_lock(ipq);
+	struct vm_plinks *pl = ipq->pq_pl.pl_prev;
+	for (int i = 6; i >= 0 && ok; i--, pl = pl->pl_prev)
+		ok = pl == &run[i]->plinks && pl->pl_next->pl_prev == pl;
+	vm_pagequeue_unlock(ipq);
+	VMT_ASSERT(ok);
+	VMT_ASSERT(pot_end(&env));
+}
+
 VMTEST(pageout, active_ages_down)
 {
 	struct pot_env env;
