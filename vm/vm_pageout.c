@@ -172,6 +172,9 @@ void vm_pageout_laundry_wait(uint64_t timeout_ns)
  * so that a fault on the object never waits long.
  */
 #define VM_PAGEOUT_OBJ_RUN      32
+/* Pages of the object just locked that follow its first page on the queue, taken under
+ * the same hold of the queue's lock (a lock round trip and a marker move a page less). */
+#define VM_PAGEOUT_GATHER       16
 
 struct vm_pageout_cursor {
 	struct vm_page pc_marker;
@@ -184,6 +187,11 @@ struct vm_pageout_cursor {
 	int pc_nfree, pc_nlaunder;
 	vm_page_t pc_free[VM_PAGEOUT_OBJ_RUN];
 	vm_page_t pc_launder[VM_PAGEOUT_OBJ_RUN];
+	/* Pages of pc_obj gathered behind the last one returned, still to return (the
+	 * marker is past them; each is looked at again by its caller, who finds it moved
+	 * if it was). */
+	int pc_igot, pc_ngot;
+	vm_page_t pc_got[VM_PAGEOUT_GATHER];
 };
 
 /* The decisions waiting on c, made. => their object locked, no queue lock held. */
@@ -243,6 +251,12 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 	 * flush takes queue locks). */
 	struct vm_object *done = NULL;
 
+	/* pc_obj stayed locked since they were gathered: they are still in it. */
+	if (c->pc_igot < c->pc_ngot) {
+		c->pc_run++;
+		return c->pc_got[c->pc_igot++];
+	}
+	c->pc_igot = c->pc_ngot = 0;
 	if (c->pc_obj != NULL && ++c->pc_run >= VM_PAGEOUT_OBJ_RUN) {
 		vm_pageout_cursor_release(c, c->pc_obj);
 		c->pc_obj = NULL;
@@ -285,6 +299,23 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 		/* A dying object's pages are freed by its end: nothing to write or move. */
 		if ((obj->vo_flags & OBJ_DEAD) != 0)
 			continue;
+		/* Its neighbours on the queue in the same object come along, within the
+		 * object's run (pc_run stays below VM_PAGEOUT_OBJ_RUN while they are
+		 * returned). */
+		int room = MIN(VM_PAGEOUT_GATHER, VM_PAGEOUT_OBJ_RUN - 1 - c->pc_run);
+		for (pl = c->pc_marker.plinks.pl_next; c->pc_ngot < room && pl != &pq->pq_pl;
+		    pl = pl->pl_next) {
+			vm_page_t p = vm_plinks_page(pl);
+			if ((p->flags & (PG_MARKER | PG_UNMANAGED | PG_FICTITIOUS)) != 0 ||
+			    p->object != obj)
+				break;
+			c->pc_got[c->pc_ngot++] = p;
+		}
+		if (c->pc_ngot > 0) {
+			vm_plinks_remove(&c->pc_marker);
+			vm_plinks_insert_after(&c->pc_got[c->pc_ngot - 1]->plinks,
+			    &c->pc_marker);
+		}
 		vm_pagequeue_unlock(pq);
 		if (done != NULL)
 			vm_pageout_cursor_release(c, done);

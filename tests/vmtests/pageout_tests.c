@@ -549,6 +549,55 @@ VMTEST(pageout, run_moves_splice)
 	VMT_ASSERT(pot_end(&env));
 }
 
+/* The inactive scan takes a page's queue neighbours of the same object along under
+ * one hold of the queue's lock: pages of two objects interleaved on the queue, and a
+ * run longer than an object's lock is kept for, are each handled under their own
+ * object's lock: the first object's clean pages freed, the other's (no copy in the
+ * pager) sent to the laundry. */
+VMTEST(pageout, scan_gathers_per_object)
+{
+	struct pot_env env;
+	struct vm_pageout_stats d;
+	enum { NA = 40, NB = 4 };
+	vm_page_t b[NB];
+
+	VMT_ASSERT(pot_begin(&env, NA, NULL, true));
+	struct vm_object *ob = vm_object_allocate(OBJT_DEFAULT, NB);
+	vm_object_lock(ob);
+	for (int i = 0; i < NB; i++) {
+		b[i] = vm_page_alloc(ob, (vm_pindex_t)i, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+		VMT_ASSERT(b[i] != NULL);
+	}
+	vm_object_unlock(ob);
+	vm_pqbatch_flush_all();
+	pot_forget(&env, NA);
+	/* Queue order: a0..a5 b0 b1 a6..a39 b2 b3. */
+	for (int i = 0; i < NA; i++) {
+		pot_pager_state.pp_has[i] = true;
+		vm_page_deactivate(env.m[i]);
+		if (i == 5) {
+			vm_page_deactivate(b[0]);
+			vm_page_deactivate(b[1]);
+		}
+	}
+	vm_page_deactivate(b[2]);
+	vm_page_deactivate(b[3]);
+	uint64_t freed = vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE));
+	VMT_ASSERT_EQ(freed, NA);
+	pot_stats_delta(&env, &d);
+	VMT_ASSERT_EQ(d.ps_freed, NA);
+	VMT_ASSERT_EQ(d.ps_to_laundry, NB);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, 0);
+	for (int i = 0; i < NB; i++) {
+		VMT_ASSERT_EQ(b[i]->queue, PQ_LAUNDRY);
+		VMT_ASSERT(b[i]->object == ob && !vm_page_busied(b[i]));
+	}
+	for (int i = 0; i < NA; i++)
+		env.m[i] = NULL;
+	vm_object_deallocate(ob);
+	VMT_ASSERT(pot_end(&env));
+}
+
 VMTEST(pageout, active_ages_down)
 {
 	struct pot_env env;
