@@ -380,6 +380,25 @@ void vm_page_launder_pages(vm_page_t *ma, int n);
 void vm_page_dequeue_pages(vm_page_t *ma, int n);
 void vm_page_launder(vm_page_t m);
 
+/* ---- an object's pages in pindex order (listq) ---------------------------------- */
+/* The page after or before m on its object's list, whose head is memq (the object's
+ * vo_memq), or NULL at either end: a neighbour in O(1), no trie walk. => the object
+ * locked. */
+static inline vm_page_t vm_page_memq_next(vm_page_t m, const struct vm_plinks *memq)
+{
+	struct vm_plinks *pl = m->listq.pl_next;
+
+	return pl == memq ? NULL :
+	    (vm_page_t)(void *)((char *)pl - offsetof(struct vm_page, listq));
+}
+static inline vm_page_t vm_page_memq_prev(vm_page_t m, const struct vm_plinks *memq)
+{
+	struct vm_plinks *pl = m->listq.pl_prev;
+
+	return pl == memq ? NULL :
+	    (vm_page_t)(void *)((char *)pl - offsetof(struct vm_page, listq));
+}
+
 /* ---- fictitious pages ------------------------------------------------------------ */
 void vm_page_initfake(vm_page_t m, vm_paddr_t pa);
 

@@ -499,18 +499,23 @@ static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
 	int nback = 0, n = 0;
 	uint64_t took = 0;
 
+	/* Neighbours by the object's list in pindex order (each one step from the last),
+	 * not the trie: a run is consecutive indexes, so the next page on the list is the
+	 * next index or the run's end. */
+	vm_page_t p = m;
 	for (vm_pindex_t pi = m->pindex; nback < VM_PAGEOUT_CLUSTER / 2 && pi > 0; pi--) {
-		vm_page_t p = vm_page_lookup(obj, pi - 1);
-		if (!vm_pageout_cluster_take(p, obj))
+		p = vm_page_memq_prev(p, &obj->vo_memq);
+		if (p == NULL || p->pindex != pi - 1 || !vm_pageout_cluster_take(p, obj))
 			break;
 		back[nback++] = p;
 	}
 	while (nback > 0)
 		ma[n++] = back[--nback];
 	ma[n++] = m;
+	p = m;
 	for (vm_pindex_t pi = m->pindex + 1; n < VM_PAGEOUT_CLUSTER; pi++) {
-		vm_page_t p = vm_page_lookup(obj, pi);
-		if (!vm_pageout_cluster_take(p, obj))
+		p = vm_page_memq_next(p, &obj->vo_memq);
+		if (p == NULL || p->pindex != pi || !vm_pageout_cluster_take(p, obj))
 			break;
 		ma[n++] = p;
 	}
