@@ -31,6 +31,8 @@
 #include "vm/vm_startup.h"
 
 #define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
+#define VM_PAGE_FREE_RUN_MIN 8      /* vm_page_free_pages: consecutive pages from this
+                                       many go to the buddy lists as a run */
 #define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
 #define VM_PAGE_NLOCKS      64
 
@@ -833,6 +835,23 @@ void vm_page_free_pages(vm_page_t *ma, int n)
 	for (int i = 0; i < k; i++) {
 		vm_page_t m = ma[i];
 		int pool = m->pool;
+		/* A stretch of physically consecutive pages (an object's pages often are:
+		 * they came from one zeroed run) goes to the buddy lists as one run: the
+		 * cache would only hold it until its release coalesced it again. */
+		int j = i + 1;
+		while (j < k && ma[j] == ma[j - 1] + 1 && ma[j]->pool == pool)
+			j++;
+		if (j - i >= VM_PAGE_FREE_RUN_MIN) {
+			if (!phys) {
+				vm_phys_lock();
+				phys = true;
+			}
+			for (int l = i; l < j; l++)
+				ma[l]->pool = 0;    /* a free block's other pages are zero */
+			vm_phys_free_run(m, (unsigned long)(j - i), pool);
+			i = j - 1;
+			continue;
+		}
 		/* Someone sleeps for memory: a page in a cache would not wake them. */
 		if (__predict_true(pc->pc_count[pool] < VM_PAGE_PCPU_MAX &&
 		    __atomic_load_n(&vm_page_free_waiters, __ATOMIC_RELAXED) == 0)) {

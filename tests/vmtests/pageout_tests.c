@@ -598,6 +598,38 @@ VMTEST(pageout, scan_gathers_per_object)
 	VMT_ASSERT(pot_end(&env));
 }
 
+/* vm_page_free_pages: a stretch of consecutive pages goes to the buddy lists as a run,
+ * the rest one by one (through the CPU's cache); every page is free again and the free
+ * lists stay sound. */
+VMTEST(pageout, free_pages_runs)
+{
+	enum { N = 12 };
+	vm_page_t ma[N + 3];
+
+	pmap_init();
+	(void)vmt_free_pages();
+	uint64_t free0 = vmt_count_free_pages();
+	vm_page_t run = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, N, 0, ~0ull, PAGE_SIZE, 0);
+	VMT_ASSERT(run != NULL);
+	for (int i = 0; i < 3; i++) {
+		ma[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(ma[i] != NULL);
+	}
+	/* Three singles, then the run of N, its last two pages out of order. */
+	for (int i = 0; i < N; i++)
+		ma[3 + i] = &run[i];
+	ma[3 + N - 1] = &run[N - 2];
+	ma[3 + N - 2] = &run[N - 1];
+	vm_page_free_pages(ma, N + 3);
+	VMT_ASSERT_EQ(vmt_count_free_pages(), free0);
+	vm_phys_lock();
+	uint64_t bad = vm_phys_verify_sample(2048);
+	vm_phys_unlock();
+	VMT_ASSERT_EQ(bad, 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT(run[i].object == NULL && run[i].ref_count == 0);
+}
+
 VMTEST(pageout, active_ages_down)
 {
 	struct pot_env env;
