@@ -409,6 +409,9 @@ static bool vm_pageout_inactive_one(struct vm_pageout_cursor *c, vm_page_t m,
 		vm_page_launder(m);
 		PS_ADD(ps_to_laundry, 1);
 	} else if (vm_pageout_launderable(obj)) {
+		/* Not clean means its pager must write it: dirty from here, so that the
+		 * laundry (and its neighbours' clustering) need not ask the pager again. */
+		m->dirty = VM_PAGE_BITS_ALL;
 		c->pc_launder[c->pc_nlaunder++] = m;    /* unbusied once moved */
 		PS_ADD(ps_to_laundry, 1);
 		return false;

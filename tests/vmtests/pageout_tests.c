@@ -36,6 +36,7 @@ static struct {
 	bool pp_has[POT_MAXPG];     /* a copy of that index was written */
 	vm_page_t pp_pend[POT_MAXPG];   /* VM_PAGER_PEND: writes the test ends later */
 	int pp_npend;
+	int pp_haspage_calls;
 } pot_pager_state;
 
 /* The end of the PEND writes, as an I/O completion would end them (vm_pager.h):
@@ -89,6 +90,7 @@ static void pot_putpages(struct vm_object *obj, vm_page_t *ma, int count, int fl
 
 static bool pot_haspage(struct vm_object *obj, vm_pindex_t pindex, int *before, int *after)
 {
+	pot_pager_state.pp_haspage_calls++;
 	if (before != NULL)
 		*before = 0;
 	if (after != NULL)
@@ -628,6 +630,31 @@ VMTEST(pageout, free_pages_runs)
 	VMT_ASSERT_EQ(bad, 0);
 	for (int i = 0; i < N; i++)
 		VMT_ASSERT(run[i].object == NULL && run[i].ref_count == 0);
+}
+
+/* A page the inactive scan finds without a copy in its pager goes to the laundry
+ * dirty (it must be written whatever its mappings say), so the laundry and its
+ * clustering do not ask the pager about it again. */
+VMTEST(pageout, laundry_trusts_scan_dirty)
+{
+	struct pot_env env;
+	enum { N = 4 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++)
+		vm_page_deactivate(env.m[i]);
+	pot_forget(&env, N);
+	(void)vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE));
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_LAUNDRY);
+		VMT_ASSERT_EQ(env.m[i]->dirty, VM_PAGE_BITS_ALL);
+	}
+	pot_pager_state.pp_haspage_calls = 0;
+	VMT_ASSERT_EQ(vm_pageout_launder(N, pot_qcount(PQ_LAUNDRY)), N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_nruns, 1);
+	VMT_ASSERT_EQ(pot_pager_state.pp_runs[0].pr_count, N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_haspage_calls, 0);
+	VMT_ASSERT(pot_end(&env));
 }
 
 VMTEST(pageout, active_ages_down)
