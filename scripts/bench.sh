@@ -138,6 +138,29 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null &&
 	fault_insn fault.cow.insn fault.cow 'vm_plat_zero_pages|pmap_copy_page'
 fi
 
+# pageout.insn: instructions per page paged out by the page daemon and the laundry
+# (bench_pageout.c: 1024 dirty anonymous pages from the inactive queue through the
+# inactive scan, the laundry's clustered putpages to a pager that writes nothing, and
+# the scan that frees them), beside a vm_page_alloc_noobj(ZERO)+vm_page_free pair of the
+# same program, both counted as fault_insn counts (less the platform's zeroing and the
+# benchmark's own loop). Issue 9's swap.out.insn goal, 120 a page, includes swap's pager and
+# driver too.
+if want pageout.insn && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null &&
+    [ -x "$B/tests/bench_pageout" ]; then
+	po_count() { # OP: instructions inside bench_insn_loop for OP over 1024 pages, less
+		# bp_run's own loop and the platform's zeroing (as fault_insn counts page.pair)
+		local out ir; out=$(mktemp)
+		valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
+			--toggle-collect=bench_insn_loop "$B/tests/bench_pageout" --insn "$1" 1024 >/dev/null 2>&1
+		ir=$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}')
+		[ -n "$ir" ] && echo $(( ir - $(fn_incl "$out" vm_plat_zero_pages) - $(fn_self "$out" bp_run) ))
+		rm -f "$out"
+	}
+	pi=$(po_count pageout)
+	pp=$(po_count page.pair)
+	[ -n "$pi" ] && [ -n "$pp" ] && emit "BENCH name=pageout.insn value=$(awk -v i="$pi" 'BEGIN{printf "%.1f", i/1024}') unit=insn ref=page.pair.insn refvalue=$(awk -v i="$pp" 'BEGIN{printf "%.1f", i/1024}') ratio=$(ratio "$pi" "$pp")"
+fi
+
 # Processes (issue 10): the workloads in the guest against the floors measured in the same
 # run by tests/bench/floor_probe.c (a minimal guest: int3 to a one-instruction CPL 0
 # handler, trap.floor; a user #PF whose 13-instruction CPL 0 handler writes the PTE,

@@ -102,6 +102,14 @@ int pmap_unwire(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, struct vm_page **
 
 /* Every mapping of m, in every pmap, removed. Modified/referenced bits go to the page. */
 void pmap_remove_all(struct vm_page *m);
+/*
+ * pmap_remove_all of each of ma[0..n), in one go: the pages of a run (the laundry's
+ * cluster, consecutive in an object and usually so in a pmap) cost one lock round trip
+ * and one invalidation per pmap in a row rather than per page, and a mapping at the
+ * address after the last one's is found beside it in the same page table, without a
+ * walk from the root.
+ */
+void pmap_remove_all_pages(struct vm_page **ma, int n);
 /* Every mapping of m made read-only (the page is dirty if any mapping was modified). */
 void pmap_remove_write(struct vm_page *m);
 /* Whether a mapping of m has its modified bit set. */

@@ -31,6 +31,8 @@
 #include "vm/vm_startup.h"
 
 #define VM_PAGE_DISCARD_MIN 16      /* contiguous frees from this size are discarded */
+#define VM_PAGE_FREE_RUN_MIN 8      /* vm_page_free_pages: consecutive pages from this
+                                       many go to the buddy lists as a run */
 #define VM_PAGE_WAIT_NS     20000000ull /* re-check period of a sleeping allocation */
 #define VM_PAGE_NLOCKS      64
 
@@ -724,7 +726,7 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
  */
 static bool vm_page_free_prep_slow(vm_page_t m, uint8_t pool);
 
-static inline bool vm_page_free_prep(vm_page_t m)
+static inline __attribute__((always_inline)) bool vm_page_free_prep(vm_page_t m)
 {
 	uint8_t pool = m->pool;
 
@@ -806,6 +808,69 @@ void vm_page_free(vm_page_t m)
 	vm_phys_free_pages(m, 0);
 	vm_page_free_wakeup_locked();
 	vm_phys_unlock();
+}
+
+void vm_page_free_pages(vm_page_t *ma, int n)
+{
+	struct vm_page_pcpu *pc;
+	bool phys = false;
+	int k = 0;
+
+	/* Each made free first, outside the critical section (a held page's takes a page
+	 * lock), the ones really freed kept in ma. */
+	for (int i = 0; i < n; i++)
+		if (vm_page_free_prep(ma[i]))
+			ma[k++] = ma[i];
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_false(!vm_page_pcpu_trylock(pc))) {
+		critical_exit();
+		vm_phys_lock();
+		for (int i = 0; i < k; i++)
+			vm_phys_free_pages(ma[i], 0);
+		vm_page_free_wakeup_locked();
+		vm_phys_unlock();
+		return;
+	}
+	for (int i = 0; i < k; i++) {
+		vm_page_t m = ma[i];
+		int pool = m->pool;
+		/* A stretch of physically consecutive pages (an object's pages often are:
+		 * they came from one zeroed run) goes to the buddy lists as one run: the
+		 * cache would only hold it until its release coalesced it again. */
+		int j = i + 1;
+		while (j < k && ma[j] == ma[j - 1] + 1 && ma[j]->pool == pool)
+			j++;
+		if (j - i >= VM_PAGE_FREE_RUN_MIN) {
+			if (!phys) {
+				vm_phys_lock();
+				phys = true;
+			}
+			for (int l = i; l < j; l++)
+				ma[l]->pool = 0;    /* a free block's other pages are zero */
+			vm_phys_free_run(m, (unsigned long)(j - i), pool);
+			i = j - 1;
+			continue;
+		}
+		/* Someone sleeps for memory: a page in a cache would not wake them. */
+		if (__predict_true(pc->pc_count[pool] < VM_PAGE_PCPU_MAX &&
+		    __atomic_load_n(&vm_page_free_waiters, __ATOMIC_RELAXED) == 0)) {
+			pc->pc_pages[pool][pc->pc_count[pool]++] = m;
+			continue;
+		}
+		if (!phys) {
+			vm_phys_lock();
+			phys = true;
+		}
+		vm_page_pcpu_release(pc, pool, VM_PAGE_PCPU_MAX - VM_PAGE_PCPU_BATCH);
+		vm_phys_free_pages(m, 0);
+	}
+	if (phys) {
+		vm_page_free_wakeup_locked();
+		vm_phys_unlock();
+	}
+	vm_page_pcpu_unlock(pc);
+	critical_exit();
 }
 
 void vm_page_free_contig(vm_page_t m, unsigned long npages)

@@ -299,6 +299,14 @@ vm_page_t vm_page_alloc_noobj_contig(int req, unsigned long npages, vm_paddr_t l
  * must be 0 again. A held page is freed by its last vm_page_unhold.
  */
 void vm_page_free(vm_page_t m);
+/* vm_page_free of each of ma[0..n), into this CPU's cache under one critical section
+ * and flag hold, what overflows to the buddy lists under one lock. ma is the callee's
+ * scratch: its contents are undefined on return. */
+void vm_page_free_pages(vm_page_t *ma, int n);
+/* vm_page_free_obj of each of ma[0..n), pages of one object (locked): off their
+ * queues, out of the object, freed as vm_page_free_pages frees them (wired ones left
+ * to their wirer, unbusied). ma is the callee's scratch, as there. */
+void vm_page_free_obj_pages(vm_page_t *ma, int n);
 /* Free a run (none of its pages held). A run of 16 pages or more is discarded through
  * the platform (its memory goes back to the host and reads as zero), and the pre-zeroed
  * pool takes what it has room for. */
@@ -360,7 +368,36 @@ void vm_page_dequeue(vm_page_t m);              /* no-op when on no queue */
 void vm_page_requeue(vm_page_t m);              /* to the tail of its queue */
 void vm_page_activate(vm_page_t m);
 void vm_page_deactivate(vm_page_t m);
+/* vm_page_deactivate of each of ma[0..n), with the inactive and laundry queues' locks
+ * taken once for the run (the laundry's cluster): those pages in run order at the
+ * inactive queue's tail, then the others (active, pending, on no queue) one by one. */
+void vm_page_deactivate_pages(vm_page_t *ma, int n);
+/* vm_page_launder of each of ma[0..n), the same way (the inactive scan's pages of one
+ * object). */
+void vm_page_launder_pages(vm_page_t *ma, int n);
+/* vm_page_dequeue of each of ma[0..n), one lock round trip per run of pages on one
+ * queue. */
+void vm_page_dequeue_pages(vm_page_t *ma, int n);
 void vm_page_launder(vm_page_t m);
+
+/* ---- an object's pages in pindex order (listq) ---------------------------------- */
+/* The page after or before m on its object's list, whose head is memq (the object's
+ * vo_memq), or NULL at either end: a neighbour in O(1), no trie walk. => the object
+ * locked. */
+static inline vm_page_t vm_page_memq_next(vm_page_t m, const struct vm_plinks *memq)
+{
+	struct vm_plinks *pl = m->listq.pl_next;
+
+	return pl == memq ? NULL :
+	    (vm_page_t)(void *)((char *)pl - offsetof(struct vm_page, listq));
+}
+static inline vm_page_t vm_page_memq_prev(vm_page_t m, const struct vm_plinks *memq)
+{
+	struct vm_plinks *pl = m->listq.pl_prev;
+
+	return pl == memq ? NULL :
+	    (vm_page_t)(void *)((char *)pl - offsetof(struct vm_page, listq));
+}
 
 /* ---- fictitious pages ------------------------------------------------------------ */
 void vm_page_initfake(vm_page_t m, vm_paddr_t pa);

@@ -1,8 +1,10 @@
 /*
  * vm_page's private header: what vm/vm_page.c (page arrays, allocator, per-CPU caches,
  * free) and vm/vm_page_zero.c (the pre-zeroed pool, the per-CPU zeroed runs) share.
- * Only those two include it. The fast paths that cross the line are inlines here: a
- * call into the other file would cost emulated instructions on every page.
+ * Only those two include it, and vm_page_obj.c and vm_pagequeue.c for vm_page_alloc's
+ * fast path and the active queue's batches it fills. The fast paths that cross the line
+ * are inlines here: a call into the other file would cost emulated instructions on
+ * every page.
  *
  * Locking: F the vm_phys free lock; pc_busy a CPU's cache flag (vm_page.c's comment);
  * boot: written by vm_page_startup only; atomic: updated with atomics.
@@ -11,6 +13,7 @@
 #define VM_VM_PAGE_INT_H
 
 #include "vm/vm_page.h"
+#include "vm/vm_pagequeue.h"
 #include "vm/vm_phys.h"
 
 #define VM_PAGE_PCPU_BATCH_ORDER 5
@@ -22,10 +25,13 @@
 struct vm_page_pcpu {
 	uint32_t pc_busy;                           /* atomic: the cache is in use */
 	uint32_t pc_count[VM_NFREEPOOL];            /* pc_busy */
+	uint32_t pc_qcount;                         /* pc_busy (read racily): pages in the
+	                                               batch for the active queue */
 	vm_page_t pc_znext;                         /* pc_busy: the zeroed run's next page */
 	vm_page_t pc_zend;                          /* pc_busy: and its end */
 	vm_page_t pc_rnext;                         /* pc_busy: the plain run's next page */
 	vm_page_t pc_rend;                          /* pc_busy: and its end */
+	vm_page_t pc_qtail;                         /* pc_busy: the batch's last page */
 	vm_page_t pc_pages[VM_NFREEPOOL][VM_PAGE_PCPU_MAX]; /* pc_busy */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct vm_page_pcpu) == 1024,
@@ -129,6 +135,17 @@ static inline void vm_page_zero_mark(vm_page_t m, int pool)
  * (the run is empty or the cache busy): a ZERO request's one-page fast path, inline in
  * vm_page_alloc_noobj and in vm_page_alloc, which so skips a call and its frame.
  */
+static inline __attribute__((always_inline)) vm_page_t vm_page_zrun_next_locked(
+    struct vm_page_pcpu *pc)
+{
+	vm_page_t m = pc->pc_znext;
+
+	if (__predict_false(m == pc->pc_zend))
+		return NULL;
+	pc->pc_znext = m + 1;
+	return m;
+}
+
 static inline __attribute__((always_inline)) vm_page_t vm_page_zrun_next(void)
 {
 	struct vm_page_pcpu *pc;
@@ -137,11 +154,7 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_zrun_next(void)
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
 	if (__predict_true(vm_page_pcpu_trylock(pc))) {
-		m = pc->pc_znext;
-		if (__predict_true(m != pc->pc_zend))
-			pc->pc_znext++;
-		else
-			m = NULL;
+		m = vm_page_zrun_next_locked(pc);
 		vm_page_pcpu_unlock(pc);
 	}
 	critical_exit();
@@ -158,6 +171,16 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_zrun_next(void)
  * loop. A run's pages carry no pool mark (a free block's other pages do not): the mark
  * goes on here, for either source, outside the critical section.
  */
+static inline __attribute__((always_inline)) vm_page_t vm_page_pcpu_next_locked(
+    struct vm_page_pcpu *pc)
+{
+	if (pc->pc_count[VM_FREEPOOL_DIRECT] > 0)
+		return pc->pc_pages[VM_FREEPOOL_DIRECT][--pc->pc_count[VM_FREEPOOL_DIRECT]];
+	if (__predict_true(pc->pc_rnext != pc->pc_rend))
+		return pc->pc_rnext++;
+	return NULL;
+}
+
 static inline __attribute__((always_inline)) vm_page_t vm_page_pcpu_next(void)
 {
 	struct vm_page_pcpu *pc;
@@ -166,16 +189,30 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_pcpu_next(void)
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
 	if (__predict_true(vm_page_pcpu_trylock(pc))) {
-		if (pc->pc_count[VM_FREEPOOL_DIRECT] > 0)
-			m = pc->pc_pages[VM_FREEPOOL_DIRECT][--pc->pc_count[VM_FREEPOOL_DIRECT]];
-		else if (__predict_true(pc->pc_rnext != pc->pc_rend))
-			m = pc->pc_rnext++;
+		m = vm_page_pcpu_next_locked(pc);
 		vm_page_pcpu_unlock(pc);
 	}
 	critical_exit();
 	if (__predict_true(m != NULL))
 		m->pool = VM_FREEPOOL_DIRECT;
 	return m;
+}
+
+/*
+ * m, a page new in an anonymous object, joins pc's batch for the active queue
+ * (vm_pagequeue.h): pending, its queue field PQ_ACTIVE, its pl_next NULL, chained to
+ * the page before it through pl_prev (NULL for the first), so that the flush is a walk
+ * back and one splice under the queue's lock, where an array of pages took a list
+ * insert each. True when the batch is full and wants vm_pqbatch_flush.
+ * => pc locked (which a flush takes too: nobody sees the chain half made).
+ */
+static inline __attribute__((always_inline)) bool vm_page_pcpu_qadd(struct vm_page_pcpu *pc,
+    vm_page_t m)
+{
+	__atomic_store_n(&m->queue, PQ_ACTIVE, __ATOMIC_RELAXED);
+	m->plinks.pl_prev = (struct vm_plinks *)(void *)pc->pc_qtail; /* plinks is first */
+	pc->pc_qtail = m;
+	return ++pc->pc_qcount >= VM_PQBATCH_SIZE;
 }
 
 /* Pages left in pc's plain run: racy as vm_page_pcpu_zleft, clamped to a refill. */
@@ -244,6 +281,13 @@ struct vm_page_contig_args {
 	unsigned long vca_alignment;
 	vm_paddr_t vca_boundary;
 };
+
+/* ---- vm_pagequeue.c ---- */
+/* pc's batch onto the active queue. => no queue lock, pc not locked. */
+void vm_pqbatch_flush(struct vm_page_pcpu *pc);
+/* vm_page_alloc's end when its page filled pc's batch: pc unlocked, the critical
+ * section left, the batch flushed; returns m. => pc locked, in a critical section. */
+vm_page_t vm_pqbatch_flush_full(struct vm_page_pcpu *pc, vm_page_t m);
 
 /* ---- vm_page_zero.c ---- */
 void vm_page_zero_startup(uint64_t npages);

@@ -173,6 +173,23 @@ void vm_page_free_obj(vm_page_t m)
 		vm_page_xunbusy(m);     /* its wirer frees it; it must not find it busy */
 }
 
+void vm_page_free_obj_pages(vm_page_t *ma, int n)
+{
+	int k = 0;
+
+	/* Off the queues before out of the object, as vm_page_free_obj. */
+	vm_page_dequeue_pages(ma, n);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		vm_page_remove(m);
+		if (!vm_page_wired(m))
+			ma[k++] = m;
+		else if (vm_page_xbusied(m))
+			vm_page_xunbusy(m);     /* its wirer frees it; it must not find it busy */
+	}
+	vm_page_free_pages(ma, k);
+}
+
 /* m, just allocated, could not go into obj for want of a trie node: give it back and
  * (if req may sleep) wait for a node without the object's lock. => obj locked on entry
  * and on return; NULL. */
@@ -253,34 +270,50 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_general(struct vm_objec
  * The fault's case in one piece, without a call or a frame: vm_page_alloc_noobj's two
  * one-page fast paths (a ZERO request from this CPU's zeroed run, a plain one from its
  * cache), the trie's store into the slot its lookup just missed, the memq append after
- * the last page, no busy. Anything else leaves by a tail call with nothing changed but
- * the page taken (then handed on).
+ * the last page, no busy, and for anonymous memory the page into this CPU's batch for
+ * the active queue, all under the one hold of the CPU's cache flag (vm_pagequeue.h).
+ * Anything else leaves by a tail call with nothing changed but the page taken (then
+ * handed on).
  */
 vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 {
+	struct vm_page_pcpu *pc;
 	vm_page_t m;
 
 	vm_object_assert_locked(obj);
 	KASSERT(vm_page_lookup(obj, pindex) == NULL, ("vm_page_alloc: object %p has a page "
 	    "at pindex %#llx", (void *)obj, (unsigned long long)pindex));
-	int setup = req & (VM_ALLOC_ZERO | VM_ALLOC_WIRED | VM_ALLOC_NODUMP);
-	if (setup == VM_ALLOC_ZERO)
-		m = vm_page_zrun_next();
-	else if (setup == 0)
-		m = vm_page_pcpu_next();
-	else
-		m = NULL;
-	if (__predict_false(m == NULL))
-		return vm_page_alloc_general(obj, pindex, req);
-	VM_PAGE_ASSERT_FREE(m, "vm_page_alloc");
 	KASSERT((obj->vo_flags & OBJ_DEAD) == 0, ("vm_page_insert: object %p is dead",
 	    (void *)obj));
+	int setup = req & (VM_ALLOC_ZERO | VM_ALLOC_WIRED | VM_ALLOC_NODUMP);
+	if (__predict_false(setup != VM_ALLOC_ZERO && setup != 0))
+		return vm_page_alloc_general(obj, pindex, req);
+	critical_enter();
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (__predict_false(!vm_page_pcpu_trylock(pc))) {
+		critical_exit();
+		return vm_page_alloc_general(obj, pindex, req);
+	}
+	if (setup == VM_ALLOC_ZERO) {
+		m = pc->pc_znext;
+		if (__predict_false(m == pc->pc_zend))
+			goto none;
+		pc->pc_znext = m + 1;
+		vm_page_zero_mark(m, VM_FREEPOOL_DIRECT);
+	} else {
+		if (__predict_false((m = vm_page_pcpu_next_locked(pc)) == NULL))
+			goto none;
+		m->pool = VM_FREEPOOL_DIRECT;
+	}
+	VM_PAGE_ASSERT_FREE(m, "vm_page_alloc");
 	struct vm_plinks *prev = obj->vo_memq.pl_prev;
 	m->pindex = pindex;
 	if (__predict_false((req & VM_ALLOC_NOBUSY) == 0 ||
 	    (prev != &obj->vo_memq && vm_page_of_listq(prev)->pindex > pindex) ||
 	    !vm_radix_insert_hinted(&obj->vo_rtree, m))) {
 		m->pindex = 0;
+		vm_page_pcpu_unlock(pc);
+		critical_exit();
 		return vm_page_alloc_insert(obj, pindex, req, m);
 	}
 	m->object = obj;
@@ -289,7 +322,15 @@ vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 	prev->pl_next->pl_prev = &m->listq;
 	prev->pl_next = &m->listq;
 	obj->vo_resident_page_count++;
-	return vm_page_alloc_enqueue(obj, m);
+	if (vm_object_anon(obj) && __predict_false(vm_page_pcpu_qadd(pc, m)))
+		return vm_pqbatch_flush_full(pc, m);   /* a tail call: no frame here */
+	vm_page_pcpu_unlock(pc);
+	critical_exit();
+	return m;
+none:
+	vm_page_pcpu_unlock(pc);
+	critical_exit();
+	return vm_page_alloc_general(obj, pindex, req);
 }
 
 vm_page_t vm_page_grab(struct vm_object *obj, vm_pindex_t pindex, int req)

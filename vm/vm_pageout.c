@@ -172,13 +172,49 @@ void vm_pageout_laundry_wait(uint64_t timeout_ns)
  * so that a fault on the object never waits long.
  */
 #define VM_PAGEOUT_OBJ_RUN      32
+/* Pages of the object just locked that follow its first page on the queue, taken under
+ * the same hold of the queue's lock (a lock round trip and a marker move a page less). */
+#define VM_PAGEOUT_GATHER       16
 
 struct vm_pageout_cursor {
 	struct vm_page pc_marker;
 	struct vm_pagequeue *pc_pq;
 	struct vm_object *pc_obj;       /* locked: the last page's object, or NULL */
 	int pc_run;                     /* pages in a row pc_obj stayed locked for */
+	/* Pages of pc_obj the inactive scan decided on, busied, done all at once when
+	 * pc_obj is let go of (one queue lock round trip and one free for the run):
+	 * clean and unmapped, to free; dirty, to launder. */
+	int pc_nfree, pc_nlaunder;
+	vm_page_t pc_free[VM_PAGEOUT_OBJ_RUN];
+	vm_page_t pc_launder[VM_PAGEOUT_OBJ_RUN];
+	/* Pages of pc_obj gathered behind the last one returned, still to return (the
+	 * marker is past them; each is looked at again by its caller, who finds it moved
+	 * if it was). */
+	int pc_igot, pc_ngot;
+	vm_page_t pc_got[VM_PAGEOUT_GATHER];
 };
+
+/* The decisions waiting on c, made. => their object locked, no queue lock held. */
+static void vm_pageout_cursor_flush(struct vm_pageout_cursor *c)
+{
+	if (c->pc_nfree > 0) {
+		vm_page_free_obj_pages(c->pc_free, c->pc_nfree);
+		c->pc_nfree = 0;
+	}
+	if (c->pc_nlaunder > 0) {
+		vm_page_launder_pages(c->pc_launder, c->pc_nlaunder);
+		for (int i = 0; i < c->pc_nlaunder; i++)
+			vm_page_xunbusy(c->pc_launder[i]);
+		c->pc_nlaunder = 0;
+	}
+}
+
+/* Let go of c's object, its decisions made first. => no queue lock held. */
+static void vm_pageout_cursor_release(struct vm_pageout_cursor *c, struct vm_object *obj)
+{
+	vm_pageout_cursor_flush(c);
+	vm_object_unlock(obj);
+}
 
 static void vm_pageout_cursor_start(struct vm_pageout_cursor *c, int queue)
 {
@@ -194,7 +230,7 @@ static void vm_pageout_cursor_start(struct vm_pageout_cursor *c, int queue)
 static void vm_pageout_cursor_end(struct vm_pageout_cursor *c)
 {
 	if (c->pc_obj != NULL)
-		vm_object_unlock(c->pc_obj);
+		vm_pageout_cursor_release(c, c->pc_obj);
 	c->pc_obj = NULL;
 	vm_pagequeue_lock(c->pc_pq);
 	vm_plinks_remove(&c->pc_marker);
@@ -211,9 +247,18 @@ static void vm_pageout_cursor_end(struct vm_pageout_cursor *c)
 static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 {
 	struct vm_pagequeue *pq = c->pc_pq;
+	/* The object whose decisions wait, let go of when the queue's lock is (the
+	 * flush takes queue locks). */
+	struct vm_object *done = NULL;
 
+	/* pc_obj stayed locked since they were gathered: they are still in it. */
+	if (c->pc_igot < c->pc_ngot) {
+		c->pc_run++;
+		return c->pc_got[c->pc_igot++];
+	}
+	c->pc_igot = c->pc_ngot = 0;
 	if (c->pc_obj != NULL && ++c->pc_run >= VM_PAGEOUT_OBJ_RUN) {
-		vm_object_unlock(c->pc_obj);
+		vm_pageout_cursor_release(c, c->pc_obj);
 		c->pc_obj = NULL;
 	}
 	vm_pagequeue_lock(pq);
@@ -221,6 +266,8 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 		struct vm_plinks *pl = c->pc_marker.plinks.pl_next;
 		if (pl == &pq->pq_pl) {
 			vm_pagequeue_unlock(pq);
+			if (done != NULL)
+				vm_pageout_cursor_release(c, done);
 			return NULL;
 		}
 		vm_page_t m = vm_plinks_page(pl);
@@ -239,15 +286,39 @@ static vm_page_t vm_pageout_cursor_next(struct vm_pageout_cursor *c)
 			 * trylocks never wait, so two object locks are no deadlock). */
 			if (!mtx_trylock(&obj->vo_lock))
 				continue;
-			if (c->pc_obj != NULL)
-				vm_object_unlock(c->pc_obj);
+			if (c->pc_obj != NULL) {
+				/* Only the object the call began with has decisions. */
+				if (done == NULL && c->pc_nfree + c->pc_nlaunder > 0)
+					done = c->pc_obj;
+				else
+					vm_object_unlock(c->pc_obj);
+			}
 			c->pc_obj = obj;
 			c->pc_run = 0;
 		}
 		/* A dying object's pages are freed by its end: nothing to write or move. */
 		if ((obj->vo_flags & OBJ_DEAD) != 0)
 			continue;
+		/* Its neighbours on the queue in the same object come along, within the
+		 * object's run (pc_run stays below VM_PAGEOUT_OBJ_RUN while they are
+		 * returned). */
+		int room = MIN(VM_PAGEOUT_GATHER, VM_PAGEOUT_OBJ_RUN - 1 - c->pc_run);
+		for (pl = c->pc_marker.plinks.pl_next; c->pc_ngot < room && pl != &pq->pq_pl;
+		    pl = pl->pl_next) {
+			vm_page_t p = vm_plinks_page(pl);
+			if ((p->flags & (PG_MARKER | PG_UNMANAGED | PG_FICTITIOUS)) != 0 ||
+			    p->object != obj)
+				break;
+			c->pc_got[c->pc_ngot++] = p;
+		}
+		if (c->pc_ngot > 0) {
+			vm_plinks_remove(&c->pc_marker);
+			vm_plinks_insert_after(&c->pc_got[c->pc_ngot - 1]->plinks,
+			    &c->pc_marker);
+		}
 		vm_pagequeue_unlock(pq);
+		if (done != NULL)
+			vm_pageout_cursor_release(c, done);
 		return m;
 	}
 }
@@ -314,8 +385,10 @@ static bool vm_pageout_launderable(struct vm_object *obj)
 
 /* ---- the inactive scan ----------------------------------------------------------------- */
 
-/* One inactive page: => true when it was freed. => obj locked. */
-static bool vm_pageout_inactive_one(vm_page_t m, struct vm_object *obj)
+/* One inactive page: => true when it was freed (or is to be, with the cursor's
+ * object). => obj locked. */
+static bool vm_pageout_inactive_one(struct vm_pageout_cursor *c, vm_page_t m,
+    struct vm_object *obj)
 {
 	if (m->queue != PQ_INACTIVE || vm_page_wired(m) ||
 	    __atomic_load_n(&m->hold_count, __ATOMIC_RELAXED) != 0 || !vm_page_tryxbusy(m))
@@ -329,15 +402,19 @@ static bool vm_pageout_inactive_one(vm_page_t m, struct vm_object *obj)
 		if (pmap_page_is_mapped(m))
 			pmap_remove_all(m);
 		if (m->dirty == 0) {
-			vm_page_free_obj(m);
+			c->pc_free[c->pc_nfree++] = m;      /* still busied */
 			PS_ADD(ps_freed, 1);
 			return true;
 		}
 		vm_page_launder(m);
 		PS_ADD(ps_to_laundry, 1);
 	} else if (vm_pageout_launderable(obj)) {
-		vm_page_launder(m);
+		/* Not clean means its pager must write it: dirty from here, so that the
+		 * laundry (and its neighbours' clustering) need not ask the pager again. */
+		m->dirty = VM_PAGE_BITS_ALL;
+		c->pc_launder[c->pc_nlaunder++] = m;    /* unbusied once moved */
 		PS_ADD(ps_to_laundry, 1);
+		return false;
 	} else {
 		/* No pager would take it: off this queue until it ages down again, so that
 		 * the scan does not come back to it at once. */
@@ -357,7 +434,7 @@ uint64_t vm_pageout_scan_inactive(uint64_t target, uint64_t max)
 	vm_pageout_cursor_start(&c, PQ_INACTIVE);
 	while (freed < target && scanned < max && (m = vm_pageout_cursor_next(&c)) != NULL) {
 		scanned++;
-		if (vm_pageout_inactive_one(m, c.pc_obj))
+		if (vm_pageout_inactive_one(&c, m, c.pc_obj))
 			freed++;
 	}
 	vm_pageout_cursor_end(&c);
@@ -425,35 +502,41 @@ static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
 	int nback = 0, n = 0;
 	uint64_t took = 0;
 
+	/* Neighbours by the object's list in pindex order (each one step from the last),
+	 * not the trie: a run is consecutive indexes, so the next page on the list is the
+	 * next index or the run's end. */
+	vm_page_t p = m;
 	for (vm_pindex_t pi = m->pindex; nback < VM_PAGEOUT_CLUSTER / 2 && pi > 0; pi--) {
-		vm_page_t p = vm_page_lookup(obj, pi - 1);
-		if (!vm_pageout_cluster_take(p, obj))
+		p = vm_page_memq_prev(p, &obj->vo_memq);
+		if (p == NULL || p->pindex != pi - 1 || !vm_pageout_cluster_take(p, obj))
 			break;
 		back[nback++] = p;
 	}
 	while (nback > 0)
 		ma[n++] = back[--nback];
 	ma[n++] = m;
+	p = m;
 	for (vm_pindex_t pi = m->pindex + 1; n < VM_PAGEOUT_CLUSTER; pi++) {
-		vm_page_t p = vm_page_lookup(obj, pi);
-		if (!vm_pageout_cluster_take(p, obj))
+		p = vm_page_memq_next(p, &obj->vo_memq);
+		if (p == NULL || p->pindex != pi || !vm_pageout_cluster_take(p, obj))
 			break;
 		ma[n++] = p;
 	}
+	/* Unmapped, not only write-protected (which the contract asks for): the page is
+	 * on its way out, and once written the daemon frees it with its unmapping,
+	 * referenced and modified checks on no mapping at all (host callgrind, daemon and
+	 * laundry with a null pager: 1984 instructions a page with pmap_remove_write, 1658
+	 * with this; vm-core.md has the rest). The run in one call: one lock round trip and
+	 * invalidation per pmap, neighbours' entries side by side. A use meanwhile is a
+	 * fault that finds it resident. */
+	pmap_remove_all_pages(ma, n);
 	for (int i = 0; i < n; i++) {
-		/* Unmapped, not only write-protected (which the contract asks for): the page
-		 * is on its way out, and once written the daemon frees it with its unmapping,
-		 * referenced and modified checks on no mapping at all (host callgrind,
-		 * daemon and laundry with a null pager: 1984 instructions a page with
-		 * pmap_remove_write, 1658 with this; vm-core.md has the rest). A use meanwhile is a fault that finds
-		 * it resident. */
-		pmap_remove_all(ma[i]);
 		/* Anonymous memory with no copy elsewhere is dirty whatever the mappings
 		 * say: the pager is told to write all of it. */
 		ma[i]->dirty = VM_PAGE_BITS_ALL;
-		vm_page_deactivate(ma[i]);
 		rtvals[i] = VM_PAGER_ERROR;
 	}
+	vm_page_deactivate_pages(ma, n);
 	vm_object_pip_add(obj, 1);
 	ops->pgo_putpages(obj, ma, n, 0, rtvals);
 	vm_object_pip_wakeup(obj);

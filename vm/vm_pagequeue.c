@@ -7,6 +7,7 @@
  * in a CPU's batch (vm_pagequeue.h) is found so with that lock held: its links are NULL;
  * the lock is let go, the batches flushed, and the search starts again.
  */
+#include "vm/vm_page_int.h"
 #include "vm/vm_pagequeue.h"
 
 /* Empty from the start: an empty queue's sentinel points at itself, and an all-zero
@@ -20,11 +21,9 @@ struct vm_pagequeue vm_pagequeues[PQ_COUNT] = {
 	VM_PAGEQUEUE_INIT(PQ_LAUNDRY, "laundry"),
 };
 
-struct vm_pqbatch vm_pqbatches[MAXCPU];
-
+/* The batches live in the per-CPU page caches, which vm_page_reset clears. */
 void vm_pagequeue_reset(void)
 {
-	memset(vm_pqbatches, 0, sizeof(vm_pqbatches));
 	for (int q = 0; q < PQ_COUNT; q++) {
 		struct vm_pagequeue *pq = &vm_pagequeues[q];
 		mtx_init(&pq->pq_mutex, pq->pq_name);
@@ -59,47 +58,68 @@ static inline uint8_t vm_page_queue_load(vm_page_t m)
 	return __atomic_load_n(&m->queue, __ATOMIC_ACQUIRE);
 }
 
-/* Insert b's pages into the active queue. => b held (its flag). */
-static void vm_pqbatch_flush_locked(struct vm_pqbatch *b)
+/*
+ * Splice pc's batch onto the active queue's tail: its pages are chained back from
+ * pc_qtail through pl_prev, so a walk back sets each pl_next and the first page is
+ * linked after the queue's last. => pc locked (its flag).
+ */
+static void vm_pqbatch_flush_locked(struct vm_page_pcpu *pc)
 {
 	struct vm_pagequeue *pq = &vm_pagequeues[PQ_ACTIVE];
+	vm_page_t last = pc->pc_qtail;
 
-	if (b->pb_n == 0)
+	if (last == NULL)
 		return;
 	vm_pagequeue_lock(pq);
-	for (uint32_t i = 0; i < b->pb_n; i++) {
-		vm_page_t m = b->pb_pages[i];
-		KASSERT(m->queue == PQ_ACTIVE && m->plinks.pl_next == NULL,
-		    ("vm_pqbatch_flush: page %p is not pending (queue %d)", (void *)m,
-		    m->queue));
-		vm_plinks_insert_tail(&pq->pq_pl, m);
+	struct vm_plinks *next = &pq->pq_pl, *pl = &last->plinks, *prev;
+	for (;;) {
+		KASSERT(vm_plinks_page(pl)->queue == PQ_ACTIVE && pl->pl_next == NULL,
+		    ("vm_pqbatch_flush: page %p is not pending (queue %d)", (void *)pl,
+		    vm_plinks_page(pl)->queue));
+		pl->pl_next = next;
+		if ((prev = pl->pl_prev) == NULL)
+			break;
+		next = pl;
+		pl = prev;
 	}
-	pq->pq_cnt += b->pb_n;
+	pl->pl_prev = pq->pq_pl.pl_prev;
+	pq->pq_pl.pl_prev->pl_next = pl;
+	pq->pq_pl.pl_prev = &last->plinks;
+	pq->pq_cnt += pc->pc_qcount;
 	vm_pagequeue_unlock(pq);
-	b->pb_n = 0;
+	pc->pc_qtail = NULL;
+	__atomic_store_n(&pc->pc_qcount, 0, __ATOMIC_RELAXED);
 }
 
-/* Take b's flag; its holders keep it for a few instructions only. */
-static void vm_pqbatch_take(struct vm_pqbatch *b)
+/* Take pc's flag, which its holders keep for a short while only (a cache refill, a
+ * flush). */
+static void vm_pqbatch_take(struct vm_page_pcpu *pc)
 {
-	while ((__atomic_fetch_or(&b->pb_busy, 1u, __ATOMIC_ACQUIRE) & 1u) != 0)
+	while (!vm_page_pcpu_trylock(pc))
 		__asm__ volatile("pause");
 }
 
-static void vm_pqbatch_release(struct vm_pqbatch *b)
+void vm_pqbatch_flush(struct vm_page_pcpu *pc)
 {
-	__atomic_store_n(&b->pb_busy, 0, __ATOMIC_RELEASE);
+	vm_pqbatch_take(pc);
+	vm_pqbatch_flush_locked(pc);
+	vm_page_pcpu_unlock(pc);
+}
+
+vm_page_t vm_pqbatch_flush_full(struct vm_page_pcpu *pc, vm_page_t m)
+{
+	vm_page_pcpu_unlock(pc);
+	critical_exit();
+	vm_pqbatch_flush(pc);   /* the CPU may have changed meanwhile: any batch's is as good */
+	return m;
 }
 
 void vm_pqbatch_flush_all(void)
 {
 	for (int c = 0; c < vm_ncpus(); c++) {
-		struct vm_pqbatch *b = &vm_pqbatches[c];
-		if (__atomic_load_n(&b->pb_n, __ATOMIC_RELAXED) == 0)
-			continue;
-		vm_pqbatch_take(b);
-		vm_pqbatch_flush_locked(b);
-		vm_pqbatch_release(b);
+		struct vm_page_pcpu *pc = &vm_page_pcpu[c];
+		if (__atomic_load_n(&pc->pc_qcount, __ATOMIC_RELAXED) != 0)
+			vm_pqbatch_flush(pc);
 	}
 }
 
@@ -108,23 +128,28 @@ uint64_t vm_pqbatch_pending(void)
 	uint64_t n = 0;
 
 	for (int c = 0; c < vm_ncpus(); c++)
-		n += __atomic_load_n(&vm_pqbatches[c].pb_n, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&vm_page_pcpu[c].pc_qcount, __ATOMIC_RELAXED);
 	return n;
 }
 
-void vm_page_enqueue_new_slow(vm_page_t m)
+void vm_page_enqueue_new(vm_page_t m)
 {
-	struct vm_pqbatch *b;
+	struct vm_page_pcpu *pc;
+	bool batched = false, full = false;
 
-	/* This CPU's batch is full (or another CPU flushes it): empty it, then m
-	 * directly. The CPU may change meanwhile; any batch's flush is as good. */
 	critical_enter();
-	b = &vm_pqbatches[vm_curcpu()];
+	pc = &vm_page_pcpu[vm_curcpu()];
+	if (vm_page_pcpu_trylock(pc)) {
+		full = vm_page_pcpu_qadd(pc, m);
+		batched = true;
+		vm_page_pcpu_unlock(pc);
+	}
 	critical_exit();
-	vm_pqbatch_take(b);
-	vm_pqbatch_flush_locked(b);
-	vm_pqbatch_release(b);
-	vm_page_enqueue(m, PQ_ACTIVE);
+	/* The CPU may have changed since: any batch's flush is as good. */
+	if (full)
+		vm_pqbatch_flush(pc);
+	else if (!batched)
+		vm_page_enqueue(m, PQ_ACTIVE);
 }
 
 /* Lock the queue m is on and return it, or NULL when m is on none. */
@@ -251,6 +276,106 @@ void vm_page_deactivate(vm_page_t m)
 {
 	__atomic_and_fetch(&m->aflags, (uint8_t)~PGA_REFERENCED, __ATOMIC_RELAXED);
 	vm_page_mvqueue(m, PQ_INACTIVE);
+}
+
+/*
+ * Move each of ma[0..n) to the tail of queue, PQ_INACTIVE or PQ_LAUNDRY, with the locks
+ * of those two queues taken once for the run: pages on either in run order (a stretch
+ * of them that lies in that order on its queue spliced over whole), then the others
+ * (active, pending in a batch, on no queue) the one-page way, which knows those.
+ * clear: flags to clear on each page first.
+ */
+static void vm_page_mvqueue_pages(vm_page_t *ma, int n, int queue, uint8_t clear)
+{
+	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
+	struct vm_pagequeue *lpq = &vm_pagequeues[PQ_LAUNDRY];
+	struct vm_pagequeue *to = &vm_pagequeues[queue], *from = to == ipq ? lpq : ipq;
+	bool others = false;
+
+	/* Both in index order; a page on either cannot change queue meanwhile. */
+	vm_pagequeue_lock(ipq);
+	vm_pagequeue_lock(lpq);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		if (clear != 0)
+			__atomic_and_fetch(&m->aflags, (uint8_t)~clear, __ATOMIC_RELAXED);
+		uint8_t q = vm_page_queue_load(m);
+		if (q != queue && &vm_pagequeues[q] != from) {
+			others = true;
+			continue;
+		}
+		/* The run's next pages that follow m on its queue (pages of one object
+		 * come in runs there too) move with it: one unlink and one link for
+		 * them all. */
+		int j = i;
+		while (j + 1 < n && ma[j + 1]->queue == q &&
+		    ma[j + 1]->plinks.pl_prev == &ma[j]->plinks) {
+			j++;
+			if (clear != 0)
+				__atomic_and_fetch(&ma[j]->aflags, (uint8_t)~clear,
+				    __ATOMIC_RELAXED);
+		}
+		struct vm_plinks *first = &m->plinks, *last = &ma[j]->plinks;
+		first->pl_prev->pl_next = last->pl_next;
+		last->pl_next->pl_prev = first->pl_prev;
+		first->pl_prev = to->pq_pl.pl_prev;
+		to->pq_pl.pl_prev->pl_next = first;
+		last->pl_next = &to->pq_pl;
+		to->pq_pl.pl_prev = last;
+		if (q != queue) {
+			KASSERT(from->pq_cnt >= (uint64_t)(j - i + 1),
+			    ("vm_page_mvqueue_pages: %s queue count %llu", from->pq_name,
+			    (unsigned long long)from->pq_cnt));
+			from->pq_cnt -= (uint64_t)(j - i + 1);
+			to->pq_cnt += (uint64_t)(j - i + 1);
+			for (int k = i; k <= j; k++)
+				__atomic_store_n(&ma[k]->queue, (uint8_t)queue, __ATOMIC_RELEASE);
+		}
+		i = j;
+	}
+	vm_pagequeue_unlock(lpq);
+	vm_pagequeue_unlock(ipq);
+	for (int i = 0; others && i < n; i++)
+		if (vm_page_queue_load(ma[i]) != queue)
+			vm_page_mvqueue(ma[i], queue);
+}
+
+void vm_page_deactivate_pages(vm_page_t *ma, int n)
+{
+	vm_page_mvqueue_pages(ma, n, PQ_INACTIVE, PGA_REFERENCED);
+}
+
+void vm_page_launder_pages(vm_page_t *ma, int n)
+{
+	vm_page_mvqueue_pages(ma, n, PQ_LAUNDRY, 0);
+}
+
+void vm_page_dequeue_pages(vm_page_t *ma, int n)
+{
+	struct vm_pagequeue *pq = NULL;
+
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		uint8_t q = vm_page_queue_load(m);
+		if (q == PQ_NONE)
+			continue;
+		if (pq != &vm_pagequeues[q]) {
+			if (pq != NULL)
+				vm_pagequeue_unlock(pq);
+			pq = &vm_pagequeues[q];
+			vm_pagequeue_lock(pq);
+		}
+		if (__predict_true(vm_page_queue_load(m) == q && m->plinks.pl_next != NULL)) {
+			vm_page_dequeue_locked(pq, m);
+			continue;
+		}
+		/* Moved meanwhile, or pending in a batch: the one-page way. */
+		vm_pagequeue_unlock(pq);
+		pq = NULL;
+		vm_page_dequeue(m);
+	}
+	if (pq != NULL)
+		vm_pagequeue_unlock(pq);
 }
 
 void vm_page_launder(vm_page_t m)

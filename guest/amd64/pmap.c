@@ -381,7 +381,7 @@ static void pmap_page_sync(vm_page_t m, uint64_t old)
  * Clear the entry *pte of va and account for it: statistics, pv entry, the page's
  * dirty and referenced state, the page table's use count. => both locks held.
  */
-static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
+static inline void pmap_remove_entry(pmap_t pmap, vm_offset_t va, uint64_t *pte,
     struct pmap_batch *b)
 {
 	/* One exchange: the CPU may set PG_A/PG_M until the entry is gone. */
@@ -402,7 +402,50 @@ static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
 			    __ATOMIC_RELAXED);
 	}
 	pmap_batch_add(b, va);
+}
+
+static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
+    struct pmap_batch *b)
+{
+	pmap_remove_entry(pmap, va, pte, b);
 	pmap_pt_unuse(pmap, va, b);
+}
+
+/*
+ * The PT entry for va and its table's page, or NULL when no page table covers va: from
+ * the pmap's table cache (pmap_inline.h) when va is in the 2 MiB it names, else walked,
+ * and the table found cached (a page-level call's pages are mostly one program's
+ * neighbours: the next one's look-up is then a compare). Never allocates. => pmap
+ * locked.
+ */
+static inline uint64_t *pmap_pte_lookup(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
+{
+	uint64_t *pte;
+
+	pmap_md_pte_flush();
+	if ((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va) {
+		*ptpp = pmap->pm_ptc_page;
+		return &pmap->pm_ptc[pmap_pt_index(va)];
+	}
+	if ((pte = pmap_pte(pmap, va)) == NULL)
+		return NULL;
+	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
+	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
+	pmap->pm_ptc_page = *ptpp;
+	pmap->pm_ptc = pte - pmap_pt_index(va);
+	return pte;
+}
+
+/* pmap_remove_pte with the entry's table page at hand: a table that keeps entries
+ * needs only its count dropped, no walk up from the root. => both locks held. */
+static inline void pmap_remove_pte_ptp(pmap_t pmap, vm_offset_t va, uint64_t *pte,
+    vm_page_t ptp, struct pmap_batch *b)
+{
+	pmap_remove_entry(pmap, va, pte, b);
+	if (__predict_true(ptp->md.md_pt_use > 1))
+		ptp->md.md_pt_use--;
+	else
+		pmap_pt_unuse(pmap, va, b);
 }
 
 /* ---- set-up ---------------------------------------------------------------------- */
@@ -1019,6 +1062,58 @@ void pmap_remove_all(vm_page_t m)
 	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
 }
 
+void pmap_remove_all_pages(vm_page_t *ma, int n)
+{
+	struct pmap_batch b;
+	pmap_t locked = NULL;
+	vm_offset_t lastva = 0;
+	uint64_t *lastpte = NULL;
+	vm_page_t ptp = NULL;
+
+	mtx_lock(&pmap_pv_mtx);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		struct pv_entry *pv;
+		if (!pmap_managed(m))
+			continue;
+		/* Removing the first mapping moves the next one into the page's slot. */
+		while ((pv = pmap_pv_head(m)) != NULL) {
+			pmap_t pmap = pv->pv_pmap;
+			vm_offset_t va = pv->pv_va;
+			uint64_t *pte;
+			if (pmap != locked) {
+				if (locked != NULL) {
+					mtx_unlock(&locked->pm_mtx);
+					pmap_batch_finish(locked, &b);
+				}
+				pmap_batch_init(&b);
+				mtx_lock(&pmap->pm_mtx);
+				locked = pmap;
+				lastpte = NULL;
+			}
+			/* The next entry of the last one's table: that table still holds
+			 * va's mapping, so it was not emptied (and freed) meanwhile. */
+			if (lastpte != NULL && va == lastva + PAGE_SIZE && (va & (NBPDR - 1)) != 0)
+				pte = lastpte + 1;      /* and ptp the same table's */
+			else
+				pte = pmap_pte_lookup(pmap, va, &ptp);
+			KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
+			    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)) &&
+			    ptp == pmap_ptp_of(vm_dmap_to_phys(pte)),
+			    ("pmap_remove_all_pages: pv entry for va %#lx does not match its "
+			    "entry", (unsigned long)va));
+			pmap_remove_pte_ptp(pmap, va, pte, ptp, &b);
+			lastva = va;
+			lastpte = pte;
+		}
+	}
+	if (locked != NULL) {
+		mtx_unlock(&locked->pm_mtx);
+		pmap_batch_finish(locked, &b);
+	}
+	mtx_unlock(&pmap_pv_mtx);
+}
+
 /* Clear the bits *arg in the entry; true when any was set. */
 static bool pmap_pv_clear_fn(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t m,
     struct pmap_batch *b, int *arg)
@@ -1050,11 +1145,39 @@ void pmap_clear_modify(vm_page_t m)
 	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M, false);
 }
 
+/* pmap_pv_foreach's walk with the clear inline (the page daemon asks this of every
+ * mapped page it looks at) and each entry found through the table cache. */
 int pmap_ts_referenced(vm_page_t m)
 {
-	/* Clearing PG_A is followed by an invalidation: a TLB entry that still says
-	 * "accessed" would let the page look idle while it is in use. */
-	return pmap_pv_foreach(m, pmap_pv_clear_fn, PG_A, false);
+	int result = 0;
+
+	if (!pmap_managed(m))
+		return 0;
+	mtx_lock(&pmap_pv_mtx);
+	for (struct pv_entry *pv = pmap_pv_head(m); pv != NULL; pv = pv->pv_next) {
+		pmap_t pmap = pv->pv_pmap;
+		vm_offset_t va = pv->pv_va;
+		struct pmap_batch b;
+		vm_page_t ptp;
+		pmap_batch_init(&b);
+		mtx_lock(&pmap->pm_mtx);
+		uint64_t *pte = pmap_pte_lookup(pmap, va, &ptp);
+		KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
+		    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
+		    ("pmap_ts_referenced: pv entry for va %#lx does not match its entry",
+		    (unsigned long)va));
+		/* Clearing PG_A is followed by an invalidation: a TLB entry that still
+		 * says "accessed" would let the page look idle while it is in use. */
+		if ((*pte & PG_A) != 0 &&
+		    (__atomic_fetch_and(pte, ~PG_A, __ATOMIC_ACQ_REL) & PG_A) != 0) {
+			pmap_batch_add(&b, va);
+			result++;
+		}
+		mtx_unlock(&pmap->pm_mtx);
+		pmap_batch_finish(pmap, &b);
+	}
+	mtx_unlock(&pmap_pv_mtx);
+	return result;
 }
 
 bool pmap_is_modified(vm_page_t m)

@@ -36,6 +36,7 @@ static struct {
 	bool pp_has[POT_MAXPG];     /* a copy of that index was written */
 	vm_page_t pp_pend[POT_MAXPG];   /* VM_PAGER_PEND: writes the test ends later */
 	int pp_npend;
+	int pp_haspage_calls;
 } pot_pager_state;
 
 /* The end of the PEND writes, as an I/O completion would end them (vm_pager.h):
@@ -89,6 +90,7 @@ static void pot_putpages(struct vm_object *obj, vm_page_t *ma, int count, int fl
 
 static bool pot_haspage(struct vm_object *obj, vm_pindex_t pindex, int *before, int *after)
 {
+	pot_pager_state.pp_haspage_calls++;
 	if (before != NULL)
 		*before = 0;
 	if (after != NULL)
@@ -280,6 +282,17 @@ VMTEST(pageout, object_pages_queued)
 	vm_page_counts_snapshot(&c1);
 	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count + (uint64_t)n);
 	vm_page_deactivate(m[n - 1]);               /* pending until now */
+	/* Each batch is spliced on whole, in the order its pages came: the queue's tail
+	 * is m[0..n-1) in allocation order, linked both ways. */
+	struct vm_pagequeue *apq = &vm_pagequeues[PQ_ACTIVE];
+	vm_pagequeue_lock(apq);
+	struct vm_plinks *pl = apq->pq_pl.pl_prev;
+	bool linked = true;
+	for (int i = n - 2; i >= 0 && linked; i--, pl = pl->pl_prev)
+		linked = pl == &m[i]->plinks && pl->pl_next->pl_prev == pl &&
+		    pl->pl_prev->pl_next == pl;
+	vm_pagequeue_unlock(apq);
+	VMT_ASSERT(linked);
 	VMT_ASSERT_EQ(m[n - 1]->queue, PQ_INACTIVE);
 	vm_object_unlock(obj);
 	vm_object_deallocate(obj);                  /* frees pages that may be pending */
@@ -369,6 +382,281 @@ VMTEST(pageout, no_swap_keeps_anonymous_pages)
 
 /* Second chance: pages used since the last look stay active (at the tail), the others
  * go inactive; at the next look those are unused too. */
+/* A run deactivated at once (the laundry's cluster): pages from the inactive and the
+ * laundry queue, an active one, one pending in its CPU's batch and one on no queue all
+ * end at the inactive queue's tail, the first two kinds in run order, then the others;
+ * the counts follow and the referenced flags are gone. */
+VMTEST(pageout, deactivate_run)
+{
+	struct pot_env env;
+
+	VMT_ASSERT(pot_begin(&env, 6, NULL, false));
+	vm_page_deactivate(env.m[0]);
+	vm_page_deactivate(env.m[3]);
+	vm_page_launder(env.m[1]);
+	vm_page_dequeue(env.m[4]);
+	vm_object_lock(env.obj);
+	vm_page_t pend = vm_page_alloc(env.obj, 6, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pend != NULL);
+	VMT_ASSERT_EQ(pend->queue, PQ_ACTIVE);
+	vm_page_t run[6] = { env.m[4], env.m[1], env.m[0], env.m[2], pend, env.m[3] };
+	for (int i = 0; i < 6; i++)
+		__atomic_fetch_or(&run[i]->aflags, PGA_REFERENCED, __ATOMIC_RELAXED);
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	vm_page_deactivate_pages(run, 6);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count + 4);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count - 1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count - 2);
+	const int order[6] = { 1, 2, 5, 0, 3, 4 };     /* indexes into run, tail last */
+	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
+	vm_pagequeue_lock(ipq);
+	struct vm_plinks *pl = ipq->pq_pl.pl_prev;
+	bool tail = true;
+	for (int i = 5; i >= 0 && tail; i--, pl = pl->pl_prev)
+		tail = pl == &run[order[i]]->plinks && pl->pl_next->pl_prev == pl;
+	vm_pagequeue_unlock(ipq);
+	VMT_ASSERT(tail);
+	for (int i = 0; i < 6; i++) {
+		VMT_ASSERT_EQ(run[i]->queue, PQ_INACTIVE);
+		VMT_ASSERT_EQ(run[i]->aflags & PGA_REFERENCED, 0);
+	}
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* The inactive scan's runs done at once: vm_page_launder_pages (inactive, active and
+ * pending pages all at the laundry tail, in order) and vm_page_free_obj_pages (pages on
+ * different queues, one pending, one wired: all out of the object and off the queues,
+ * the wired one left to its wirer, the others free). */
+VMTEST(pageout, launder_and_free_runs)
+{
+	struct pot_env env;
+
+	VMT_ASSERT(pot_begin(&env, 8, NULL, false));
+	/* Unmapped first: the pages freed below must have no mapping. */
+	pmap_remove(&env.pmap, POT_VA, POT_VA + ptoa(8));
+	vm_page_deactivate(env.m[0]);
+	vm_page_deactivate(env.m[1]);
+	vm_object_lock(env.obj);
+	vm_page_t pend = vm_page_alloc(env.obj, 8, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	vm_object_unlock(env.obj);
+	VMT_ASSERT(pend != NULL);
+	vm_page_t run[4] = { env.m[1], env.m[2], pend, env.m[0] };
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	vm_page_launder_pages(run, 4);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count + 4);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count - 2);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count - 2);
+	const int order[4] = { 0, 3, 1, 2 };
+	struct vm_pagequeue *lpq = &vm_pagequeues[PQ_LAUNDRY];
+	vm_pagequeue_lock(lpq);
+	struct vm_plinks *pl = lpq->pq_pl.pl_prev;
+	bool tail = true;
+	for (int i = 3; i >= 0 && tail; i--, pl = pl->pl_prev)
+		tail = pl == &run[order[i]]->plinks && pl->pl_next->pl_prev == pl;
+	vm_pagequeue_unlock(lpq);
+	VMT_ASSERT(tail);
+
+	/* Freed as a run: laundry, inactive, active, a pending page and a wired one. */
+	vm_page_deactivate(env.m[3]);
+	vm_page_wire(env.m[4]);
+	vm_object_lock(env.obj);
+	vm_page_t pend2 = vm_page_alloc(env.obj, 9, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	VMT_ASSERT(pend2 != NULL);
+	VMT_ASSERT_EQ(vm_pqbatch_pending(), 1);
+	vm_page_t wired = env.m[4];
+	vm_page_t fr[7] = { env.m[0], env.m[1], env.m[3], env.m[5], pend, pend2, wired };
+	uint64_t res0 = env.obj->vo_resident_page_count;
+	uint64_t free0 = vm_page_free_count();
+	vm_page_counts_snapshot(&c0);
+	vm_page_free_obj_pages(fr, 7);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, res0 - 7);
+	VMT_ASSERT_EQ(vm_page_free_count(), free0 + 6);
+	VMT_ASSERT(vm_page_lookup(env.obj, 0) == NULL && vm_page_lookup(env.obj, 9) == NULL);
+	vm_object_unlock(env.obj);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count - 3);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count - 1);
+	VMT_ASSERT_EQ(c1.v_active_count, c0.v_active_count - 3);   /* m[5], pend2, wired */
+	VMT_ASSERT_EQ(vm_pqbatch_pending(), 0);
+	VMT_ASSERT(wired->object == NULL && wired->queue == PQ_NONE && !vm_page_busied(wired));
+	vm_page_unwire_noq(wired);
+	vm_page_free(wired);
+	for (int i = 0; i < 8; i++)
+		if (i != 2 && i != 6 && i != 7)
+			env.m[i] = NULL;
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* Whole stretches of a run that lie in run order on their queue are spliced over at
+ * once: both queues stay well linked, counted and in the order asked, whether the
+ * stretch ends its queue or not, and pages in reverse order move one by one. */
+VMTEST(pageout, run_moves_splice)
+{
+	struct pot_env env;
+	vm_page_t *m = env.m;
+
+	VMT_ASSERT(pot_begin(&env, 10, NULL, false));
+	for (int i = 0; i < 10; i++)
+		vm_page_deactivate(m[i]);             /* inactive tail: m0 .. m9 */
+	/* m2..m4 in the middle of the inactive queue, then m9 (its tail), then m7, m6
+	 * against their order, then m8 (after m7 in the queue, no longer after m6). */
+	vm_page_t run[7] = { m[2], m[3], m[4], m[9], m[7], m[6], m[8] };
+	struct vm_page_counts c0, c1;
+	vm_page_counts_snapshot(&c0);
+	vm_page_launder_pages(run, 7);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count + 7);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count - 7);
+	/* And back: m0 m1 m5 stayed, the whole laundry run returns in one stretch. */
+	bool ok = true;
+	for (int q = PQ_INACTIVE; q <= PQ_LAUNDRY; q += PQ_LAUNDRY - PQ_INACTIVE) {
+		struct vm_pagequeue *pq = &vm_pagequeues[q];
+		vm_pagequeue_lock(pq);
+		uint64_t n = 0;
+		for (struct vm_plinks *pl = pq->pq_pl.pl_next; pl != &pq->pq_pl; pl = pl->pl_next) {
+			ok = ok && pl->pl_next->pl_prev == pl && pl->pl_prev->pl_next == pl &&
+			    vm_plinks_page(pl)->queue == q;
+			n++;
+		}
+		ok = ok && n == pq->pq_cnt;
+		if (q == PQ_LAUNDRY) {
+			struct vm_plinks *pl = pq->pq_pl.pl_prev;
+			for (int i = 6; i >= 0 && ok; i--, pl = pl->pl_prev)
+				ok = pl == &run[i]->plinks;
+		} else {
+			const int stay[3] = { 0, 1, 5 };
+			struct vm_plinks *pl = pq->pq_pl.pl_prev;
+			for (int i = 2; i >= 0 && ok; i--, pl = pl->pl_prev)
+				ok = pl == &m[stay[i]]->plinks;
+		}
+		vm_pagequeue_unlock(pq);
+	}
+	VMT_ASSERT(ok);
+	vm_page_deactivate_pages(run, 7);
+	vm_page_counts_snapshot(&c1);
+	VMT_ASSERT_EQ(c1.v_laundry_count, c0.v_laundry_count);
+	VMT_ASSERT_EQ(c1.v_inactive_count, c0.v_inactive_count);
+	struct vm_pagequeue *ipq = &vm_pagequeues[PQ_INACTIVE];
+	vm_pagequeue_lock(ipq);
+	struct vm_plinks *pl = ipq->pq_pl.pl_prev;
+	for (int i = 6; i >= 0 && ok; i--, pl = pl->pl_prev)
+		ok = pl == &run[i]->plinks && pl->pl_next->pl_prev == pl;
+	vm_pagequeue_unlock(ipq);
+	VMT_ASSERT(ok);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* The inactive scan takes a page's queue neighbours of the same object along under
+ * one hold of the queue's lock: pages of two objects interleaved on the queue, and a
+ * run longer than an object's lock is kept for, are each handled under their own
+ * object's lock: the first object's clean pages freed, the other's (no copy in the
+ * pager) sent to the laundry. */
+VMTEST(pageout, scan_gathers_per_object)
+{
+	struct pot_env env;
+	struct vm_pageout_stats d;
+	enum { NA = 40, NB = 4 };
+	vm_page_t b[NB];
+
+	VMT_ASSERT(pot_begin(&env, NA, NULL, true));
+	struct vm_object *ob = vm_object_allocate(OBJT_DEFAULT, NB);
+	vm_object_lock(ob);
+	for (int i = 0; i < NB; i++) {
+		b[i] = vm_page_alloc(ob, (vm_pindex_t)i, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+		VMT_ASSERT(b[i] != NULL);
+	}
+	vm_object_unlock(ob);
+	vm_pqbatch_flush_all();
+	pot_forget(&env, NA);
+	/* Queue order: a0..a5 b0 b1 a6..a39 b2 b3. */
+	for (int i = 0; i < NA; i++) {
+		pot_pager_state.pp_has[i] = true;
+		vm_page_deactivate(env.m[i]);
+		if (i == 5) {
+			vm_page_deactivate(b[0]);
+			vm_page_deactivate(b[1]);
+		}
+	}
+	vm_page_deactivate(b[2]);
+	vm_page_deactivate(b[3]);
+	uint64_t freed = vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE));
+	VMT_ASSERT_EQ(freed, NA);
+	pot_stats_delta(&env, &d);
+	VMT_ASSERT_EQ(d.ps_freed, NA);
+	VMT_ASSERT_EQ(d.ps_to_laundry, NB);
+	VMT_ASSERT_EQ(env.obj->vo_resident_page_count, 0);
+	for (int i = 0; i < NB; i++) {
+		VMT_ASSERT_EQ(b[i]->queue, PQ_LAUNDRY);
+		VMT_ASSERT(b[i]->object == ob && !vm_page_busied(b[i]));
+	}
+	for (int i = 0; i < NA; i++)
+		env.m[i] = NULL;
+	vm_object_deallocate(ob);
+	VMT_ASSERT(pot_end(&env));
+}
+
+/* vm_page_free_pages: a stretch of consecutive pages goes to the buddy lists as a run,
+ * the rest one by one (through the CPU's cache); every page is free again and the free
+ * lists stay sound. */
+VMTEST(pageout, free_pages_runs)
+{
+	enum { N = 12 };
+	vm_page_t ma[N + 3];
+
+	pmap_init();
+	(void)vmt_free_pages();
+	uint64_t free0 = vmt_count_free_pages();
+	vm_page_t run = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM, N, 0, ~0ull, PAGE_SIZE, 0);
+	VMT_ASSERT(run != NULL);
+	for (int i = 0; i < 3; i++) {
+		ma[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(ma[i] != NULL);
+	}
+	/* Three singles, then the run of N, its last two pages out of order. */
+	for (int i = 0; i < N; i++)
+		ma[3 + i] = &run[i];
+	ma[3 + N - 1] = &run[N - 2];
+	ma[3 + N - 2] = &run[N - 1];
+	vm_page_free_pages(ma, N + 3);
+	VMT_ASSERT_EQ(vmt_count_free_pages(), free0);
+	vm_phys_lock();
+	uint64_t bad = vm_phys_verify_sample(2048);
+	vm_phys_unlock();
+	VMT_ASSERT_EQ(bad, 0);
+	for (int i = 0; i < N; i++)
+		VMT_ASSERT(run[i].object == NULL && run[i].ref_count == 0);
+}
+
+/* A page the inactive scan finds without a copy in its pager goes to the laundry
+ * dirty (it must be written whatever its mappings say), so the laundry and its
+ * clustering do not ask the pager about it again. */
+VMTEST(pageout, laundry_trusts_scan_dirty)
+{
+	struct pot_env env;
+	enum { N = 4 };
+
+	VMT_ASSERT(pot_begin(&env, N, NULL, true));
+	for (int i = 0; i < N; i++)
+		vm_page_deactivate(env.m[i]);
+	pot_forget(&env, N);
+	(void)vm_pageout_scan_inactive(UINT64_MAX, pot_qcount(PQ_INACTIVE));
+	for (int i = 0; i < N; i++) {
+		VMT_ASSERT_EQ(env.m[i]->queue, PQ_LAUNDRY);
+		VMT_ASSERT_EQ(env.m[i]->dirty, VM_PAGE_BITS_ALL);
+	}
+	pot_pager_state.pp_haspage_calls = 0;
+	VMT_ASSERT_EQ(vm_pageout_launder(N, pot_qcount(PQ_LAUNDRY)), N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_nruns, 1);
+	VMT_ASSERT_EQ(pot_pager_state.pp_runs[0].pr_count, N);
+	VMT_ASSERT_EQ(pot_pager_state.pp_haspage_calls, 0);
+	VMT_ASSERT(pot_end(&env));
+}
+
 VMTEST(pageout, active_ages_down)
 {
 	struct pot_env env;

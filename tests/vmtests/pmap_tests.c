@@ -78,6 +78,111 @@ VMTEST(pmap, second_pmap)
 	VMT_ASSERT_EQ(vmt_free_pages(), free0);
 }
 
+/*
+ * pmap_remove_all_pages over a run whose mappings are what the one-page walk must get
+ * right and the batch could get wrong: consecutive addresses across a page-table
+ * boundary (the step to the neighbour entry must not cross it), a page mapped out of
+ * line, pages mapped in a second pmap and twice in the first (more pv entries than the
+ * page's own slot). Every mapping goes, the emptied page tables with them, and the
+ * entries' modified and accessed bits end on the pages.
+ */
+#define PMT_RUN     12
+VMTEST(pmap, remove_all_pages_run)
+{
+	/* Pages 0..3 end one page table, 4.. start the next; page 6 lives elsewhere. */
+	const vm_offset_t base = PMT_VA + NBPDR - ptoa(4), away = PMT_VA + 3 * NBPDR;
+	struct pmap p, q;
+	vm_page_t m[PMT_RUN];
+	uint64_t free0;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	for (int i = 0; i < PMT_RUN; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(m[i] != NULL);
+	}
+	VMT_ASSERT_EQ(pmap_pinit(&p), 0);
+	VMT_ASSERT_EQ(pmap_pinit(&q), 0);
+	for (int i = 0; i < PMT_RUN; i++) {
+		vm_offset_t va = i == 6 ? away : base + ptoa(i);
+		/* Page 3 is written (PG_M), the others only read. */
+		VMT_ASSERT_EQ(pmap_enter(&p, va, m[i], VM_PROT_READ | VM_PROT_WRITE,
+		    i == 3 ? VM_PROT_WRITE : VM_PROT_READ), 0);
+	}
+	VMT_ASSERT_EQ(pmap_enter(&p, away + ptoa(1), m[5], VM_PROT_READ, VM_PROT_READ), 0);
+	for (int i = 2; i < PMT_RUN; i += 3)
+		VMT_ASSERT_EQ(pmap_enter(&q, base + ptoa(i), m[i], VM_PROT_READ,
+		    VM_PROT_READ), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&p), PMT_RUN + 1);
+	VMT_ASSERT_EQ(pmap_resident_count(&q), 4);
+	VMT_ASSERT(p.pm_stats.pt_count > 0 && q.pm_stats.pt_count > 0);
+
+	pmap_remove_all_pages(m, PMT_RUN);
+	for (int i = 0; i < PMT_RUN; i++) {
+		VMT_ASSERT(!pmap_page_is_mapped(m[i]));
+		VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, base + ptoa(i)), 0);
+		VMT_ASSERT_EQ(pmt_walk(q.pm_cr3, base + ptoa(i)), 0);
+		VMT_ASSERT_EQ(m[i]->dirty, i == 3 ? 0xff : 0);
+		VMT_ASSERT((m[i]->aflags & PGA_REFERENCED) != 0);   /* entered with PG_A */
+		VMT_ASSERT_EQ(m[i]->aflags & PGA_WRITEABLE, 0);
+	}
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, away), 0);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, away + ptoa(1)), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&p), 0);
+	VMT_ASSERT_EQ(pmap_resident_count(&q), 0);
+	VMT_ASSERT_EQ(p.pm_stats.pt_count, 0);
+	VMT_ASSERT_EQ(q.pm_stats.pt_count, 0);
+	/* An empty run and unmapped pages are nothing to do. */
+	pmap_remove_all_pages(m, 0);
+	pmap_remove_all_pages(m, PMT_RUN);
+	pmap_release(&p);
+	pmap_release(&q);
+	for (int i = 0; i < PMT_RUN; i++) {
+		m[i]->dirty = 0;
+		m[i]->aflags = 0;
+		vm_page_free(m[i]);
+	}
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
+
+/*
+ * The page-level calls find entries through the pmap's table cache, which a look-up
+ * fills: after the cached table is emptied and freed, and a new one made for the same
+ * 2 MiB, pmap_ts_referenced must clear the accessed bit in the new table's entry.
+ */
+VMTEST(pmap, referenced_through_table_cache)
+{
+	struct pmap p;
+	vm_page_t m[2];
+	uint64_t free0;
+
+	pmap_init();
+	free0 = vmt_free_pages();
+	for (int i = 0; i < 2; i++) {
+		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM);
+		VMT_ASSERT(m[i] != NULL);
+	}
+	VMT_ASSERT_EQ(pmap_pinit(&p), 0);
+	VMT_ASSERT_EQ(pmap_enter(&p, PMT_VA, m[0], VM_PROT_READ, VM_PROT_READ), 0);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[0]), 1);     /* entered with PG_A */
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[0]), 0);
+	pmap_remove(&p, PMT_VA, PMT_VA + PAGE_SIZE);
+	VMT_ASSERT_EQ(p.pm_stats.pt_count, 0);
+	/* A page of the same 2 MiB: a new table. */
+	VMT_ASSERT_EQ(pmap_enter(&p, PMT_VA + ptoa(7), m[1], VM_PROT_READ, VM_PROT_READ), 0);
+	VMT_ASSERT(pmt_walk(p.pm_cr3, PMT_VA + ptoa(7)) & PG_A);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[1]), 1);
+	VMT_ASSERT_EQ(pmt_walk(p.pm_cr3, PMT_VA + ptoa(7)) & (PG_A | PG_V), PG_V);
+	VMT_ASSERT_EQ(pmap_ts_referenced(m[1]), 0);
+	pmap_remove(&p, PMT_VA, PMT_VA + NBPDR);
+	pmap_release(&p);
+	for (int i = 0; i < 2; i++) {
+		m[i]->aflags = 0;
+		vm_page_free(m[i]);
+	}
+	VMT_ASSERT_EQ(vmt_free_pages(), free0);
+}
+
 VMTEST(pmap, kernel_mapping)
 {
 	vm_offset_t kva = KVA_BASE + 0x200000 + 5 * PAGE_SIZE;
