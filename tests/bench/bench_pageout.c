@@ -12,6 +12,10 @@
  *                  out: the inactive scan sends them to the laundry, the laundry
  *                  unmaps them and hands them to the pager in clustered runs, the next
  *                  inactive scan frees them (passes until every page is free)
+ *     swapout      the same through the real swap pager (vm/swap_pager.c) on an
+ *                  in-memory device (tests/support/swap_memdev.c, ending each request
+ *                  inside its strategy call): swap.out.insn, once the device's page
+ *                  copies (its "DMA") are taken out
  *     page.pair    N vm_page_alloc_noobj(NORMAL | ZERO) + vm_page_free pairs
  *
  * The pager is a stand-in for swap as vm_pager_anon that does no I/O: it ends each
@@ -31,7 +35,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/support/swap_memdev.h"
 #include "tests/support/vm_host.h"
+#include "vm/swap_pager.h"
 #include "vm/vm_fault.h"
 #include "vm/vm_mmap.h"
 #include "vm/vm_object.h"
@@ -48,7 +54,7 @@
 #define BP_REPS     21
 #define BP_PASSES   8               /* more than paging out takes: a bug, not slowness */
 
-enum bp_op { BP_PAGEOUT, BP_PAIR };
+enum bp_op { BP_PAGEOUT, BP_SWAPOUT, BP_PAIR };
 
 /* The pager's record: which indexes of its one object have a copy. */
 static struct {
@@ -96,6 +102,7 @@ static const struct vm_pager_ops bp_pager = {
 struct bp_state {
 	struct vmspace *vm;
 	uint64_t freed0;
+	struct swap_memdev *md;         /* BP_SWAPOUT's device */
 };
 
 static double bp_now_ns(void)
@@ -143,7 +150,14 @@ static void bp_setup(struct bp_state *s, enum bp_op op, int n)
 		bp_die("the faults left no object of n pages");
 	memset(bp_pager_state.bpp_has, 0, sizeof(bp_pager_state.bpp_has));
 	bp_pager_state.bpp_written = 0;
-	vm_pager_anon = &bp_pager;
+	if (op == BP_SWAPOUT) {
+		struct swap_memdev_config cfg = { .nblocks = 2 * BP_PAGES,
+		    .maxpages = SWAP_PAGER_MAXRUN, .mode = SMD_SYNC };
+		if ((s->md = swap_memdev_create(&cfg)) == NULL ||
+		    swap_pager_attach(swap_memdev_dev(s->md)) != 0)
+			bp_die("no swap device");
+	} else
+		vm_pager_anon = &bp_pager;
 	uint64_t act = vm_pagequeues[PQ_ACTIVE].pq_cnt;
 	(void)vm_pageout_scan_active(act, act);     /* accessed bits cleared: requeued */
 	(void)vm_pageout_scan_active(act, act);     /* now inactive */
@@ -159,6 +173,12 @@ static void bp_teardown(struct bp_state *s)
 			bp_die("pages were left resident");
 		vmspace_free(s->vm);
 	}
+	if (s->md != NULL) {
+		/* Nothing is on swap once the region is gone: swapoff only detaches. */
+		if (swap_pager_swapoff() != 0)
+			bp_die("swapoff failed");
+		swap_memdev_destroy(s->md);
+	}
 	vm_pager_anon = NULL;
 	bp_pager_state.bpp_obj = NULL;
 }
@@ -167,7 +187,8 @@ static void bp_teardown(struct bp_state *s)
 static __attribute__((noinline)) void bp_run(struct bp_state *s, enum bp_op op, int n)
 {
 	switch (op) {
-	case BP_PAGEOUT: {
+	case BP_PAGEOUT:
+	case BP_SWAPOUT: {
 		int pass = 0;
 		while (bp_freed() - s->freed0 < (uint64_t)n) {
 			if (++pass > BP_PASSES)
@@ -178,7 +199,12 @@ static __attribute__((noinline)) void bp_run(struct bp_state *s, enum bp_op op, 
 			if (laundry > 0)
 				(void)vm_pageout_launder(laundry, laundry);
 		}
-		if (bp_pager_state.bpp_written != (uint64_t)n)
+		if (op == BP_SWAPOUT) {
+			struct swap_memdev_stats st;
+			swap_memdev_stats(s->md, &st);
+			if (st.smd_pages_written != (uint64_t)n)
+				bp_die("the swap pager did not write each page once");
+		} else if (bp_pager_state.bpp_written != (uint64_t)n)
 			bp_die("the pager did not write each page once");
 		break;
 	}
@@ -235,14 +261,16 @@ int main(int argc, char **argv)
 		enum bp_op op;
 		if (strcmp(argv[2], "pageout") == 0)
 			op = BP_PAGEOUT;
+		else if (strcmp(argv[2], "swapout") == 0)
+			op = BP_SWAPOUT;
 		else if (strcmp(argv[2], "page.pair") == 0)
 			op = BP_PAIR;
 		else
-			bp_die("OP: pageout or page.pair");
+			bp_die("OP: pageout, swapout or page.pair");
 		int n = atoi(argv[3]);
 		/* The whole region is paged out: its size is N. */
-		if (n != BP_PAGES && op == BP_PAGEOUT)
-			bp_die("pageout: N must be 1024");
+		if (n != BP_PAGES && op != BP_PAIR)
+			bp_die("pageout, swapout: N must be 1024");
 		if (n < 1 || n > BP_PAGES)
 			bp_die("N must be 1..1024");
 		/* Zones, caches and the allocator warm first, outside the counted function. */
@@ -254,7 +282,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: bench_pageout [--insn pageout|page.pair N]\n");
+		fprintf(stderr, "usage: bench_pageout [--insn pageout|swapout|page.pair N]\n");
 		return 64;
 	}
 	(void)bp_once(BP_PAGEOUT, BP_PAGES);
