@@ -48,10 +48,12 @@ void swap_meta_zinit(void)
 	if (swap_meta_zrefs == 0) {
 		/* uma_zcreate may sleep: not under the mutex (as vm_radix_init). */
 		mtx_unlock(&swap_meta_zone_mtx);
+		/* Type-stable (slabs stay when drained): the laundry must find metadata to
+		 * write pages out when memory is gone (swap_meta_reserve). */
 		zs = uma_zcreate("SWAPMETA", sizeof(struct swblk), NULL, NULL, NULL, NULL,
-		    UMA_ALIGN_PTR, UMA_ZONE_VM);
+		    UMA_ALIGN_PTR, UMA_ZONE_VM | UMA_ZONE_NOFREE);
 		zn = uma_zcreate("SWAPMETA NODE", sizeof(struct sm_node), NULL, NULL, NULL,
-		    NULL, UMA_ALIGN_PTR, UMA_ZONE_VM);
+		    NULL, UMA_ALIGN_PTR, UMA_ZONE_VM | UMA_ZONE_NOFREE);
 		mtx_lock(&swap_meta_zone_mtx);
 		if (swap_meta_swblk_zone == NULL) {
 			swap_meta_swblk_zone = zs;
@@ -65,6 +67,16 @@ void swap_meta_zinit(void)
 		uma_zdestroy(zs);
 		uma_zdestroy(zn);
 	}
+}
+
+void swap_meta_reserve(uint64_t nblocks)
+{
+	/* Every block in its own cluster at worst would need a swblk a block; laundered
+	 * runs share them, so one a cluster, plus room for the radix nodes above. */
+	uint64_t swblks = MIN(nblocks / SWAP_META_PAGES + 64, SWAP_META_RESERVE_MAX);
+
+	uma_prealloc(swap_meta_swblk_zone, (int)swblks);
+	uma_prealloc(swap_meta_node_zone, (int)(swblks / 8 + 16));
 }
 
 void swap_meta_zfini(void)

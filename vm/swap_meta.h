@@ -44,6 +44,13 @@ struct swap_meta {
  * node panics there). => may sleep. */
 void swap_meta_zinit(void);
 void swap_meta_zfini(void);
+/*
+ * Set aside metadata for a device of nblocks blocks (up to SWAP_META_RESERVE_MAX
+ * clusters): the zones are type-stable, so what the laundry's writes need stays there
+ * when memory runs out, the moment it is needed most. => zones made; may sleep.
+ */
+#define SWAP_META_RESERVE_MAX   8192
+void swap_meta_reserve(uint64_t nblocks);
 /* Host re-boots (swap_pager_reset): back to no zones. */
 void swap_meta_reset(void);
 /* Wait until a swblk and a node can probably be had without sleeping. => no locks

@@ -390,8 +390,10 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 	for (int i = 0; i < count; i++) {
 		ma[i]->valid = SWAP_PAGE_BITS_ALL;
 		ma[i]->dirty = keep ? 0 : SWAP_PAGE_BITS_ALL;
-		if (!keep)
-			sp_free_add(&fr, sp_meta_remove(obj, ma[i]->pindex));
+		uint64_t blk;
+		/* swapoff takes the blocks of what it reads itself. */
+		if (!keep && (blk = sp_meta_remove(obj, ma[i]->pindex)) != SWAPBLK_NONE)
+			sp_free_add(&fr, blk);
 	}
 	sp_free_flush(&fr);
 	SW_COUNT(sw_pageins, count);
@@ -674,8 +676,12 @@ int swap_pager_attach(struct swap_dev *sd)
 	if (bl == NULL)
 		return EINVAL;
 	swap_meta_zinit();
+	swap_meta_reserve(MIN(sd->sd_nblocks, SWAP_META_MAXBLK));
+	/* Type-stable, some set aside: a page-out must not wait for the memory it is there
+	 * to free. */
 	z = uma_zcreate("SWAP BIO", sizeof(struct sp_bio), NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, UMA_ZONE_VM);
+	    UMA_ALIGN_PTR, UMA_ZONE_VM | UMA_ZONE_NOFREE);
+	uma_prealloc(z, SWAP_PAGER_BIO_RESERVE);
 	mtx_lock(&sw_mtx);
 	if (sw_dev != NULL || sw_holds != 0) {
 		mtx_unlock(&sw_mtx);
@@ -737,7 +743,10 @@ static int sp_swapoff_object(struct vm_object *obj)
 		for (int i = 0; i < n; i++) {
 			if (rv == VM_PAGER_OK) {
 				ma[i]->dirty = SWAP_PAGE_BITS_ALL;
-				sp_free_add(&fr, sp_meta_remove(obj, ma[i]->pindex));
+				/* Gone already when getpages found swap almost full. */
+				uint64_t blk = sp_meta_remove(obj, ma[i]->pindex);
+				if (blk != SWAPBLK_NONE)
+					sp_free_add(&fr, blk);
 				vm_page_xunbusy(ma[i]);
 			} else {
 				vm_page_xunbusy(ma[i]);

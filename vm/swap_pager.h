@@ -42,8 +42,14 @@ struct vm_object;
 #define SWAP_PAGER_READAROUND   16  /* most pages one fault reads: the page, neighbours */
 #define SWAP_PAGE_BITS_ALL      0xff /* m->valid, m->dirty: all eight 512-byte blocks */
 /* With fewer than 1/SWAP_PAGER_RESERVE_DIV of the blocks free, pages read in give their
- * blocks up (and stay dirty): swap then holds only what memory does not. */
-#define SWAP_PAGER_RESERVE_DIV  8
+ * blocks up (and stay dirty): swap then holds only what memory does not. Half, as Linux
+ * frees a swapped-in page's slot once swap is half full: a resident page that keeps its
+ * block holds it until it is laundered again, and a page dirtied through a writable
+ * clean mapping (no fault to free it) does so for as long as it stays resident; with
+ * a smaller margin those stale blocks alone filled a device sized to the workload. */
+#define SWAP_PAGER_RESERVE_DIV  2
+/* Requests set aside at attach for page-outs when memory is gone. */
+#define SWAP_PAGER_BIO_RESERVE  32
 
 extern const struct vm_pager_ops swap_pager_ops;
 

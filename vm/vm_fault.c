@@ -282,6 +282,24 @@ static void vm_fault_prefault(struct faultstate *fs, struct vm_object *obj, vm_p
 }
 
 /*
+ * Before a pager call that may sleep: nothing but obj (where the page is, F or below it)
+ * stays locked, and obj has paging in progress (the caller ends it).
+ * => everything of fs locked on entry; obj alone on return.
+ */
+static void vm_fault_pager_enter(struct faultstate *fs, struct vm_object *obj,
+    struct vm_object *fobj)
+{
+	if (obj != fobj)
+		vm_object_unlock(fobj);
+	fs->vmf.vmf_object = obj;
+	fs->object = obj;
+	vm_map_unlock(fs->map);
+	fs->map_locked = false;
+	vm_object_pip_add(obj, 1);
+	VM_FAULT_COUNT(vfs_pager, 1);
+}
+
+/*
  * Case 5: fs->object has a pager and no page at fs->pindex. The pager is called with
  * the map and every other object unlocked; when the object is the first one and the
  * map did not change meanwhile, the pages it brought are mapped here, else the fault
@@ -306,15 +324,7 @@ static int vm_fault_pager(struct faultstate *fs)
 			return VM_FAULT_RETRY;
 		}
 	}
-	/* Nothing but obj stays locked while the pager may sleep. */
-	if (obj != fobj)
-		vm_object_unlock(fobj);
-	fs->vmf.vmf_object = obj;
-	fs->object = obj;
-	vm_map_unlock(fs->map);
-	fs->map_locked = false;
-	vm_object_pip_add(obj, 1);
-	VM_FAULT_COUNT(vfs_pager, 1);
+	vm_fault_pager_enter(fs, obj, fobj);
 	if (ops->pgo_populate != NULL) {
 		rv = ops->pgo_populate(obj, fs->pindex, fs->fault_type, maxprot, &first, &last);
 		KASSERT(rv != VM_PAGER_OK || (first <= fs->pindex && fs->pindex <= last),
@@ -400,7 +410,13 @@ static int vm_fault_swapin(struct faultstate *fs, int before, int after)
 	vm_pindex_t ehi = fs->vmf.vmf_pindex + atop(e->vme_end - fs->va) - 1 + delta;
 	int n = 0, nb = 0, idx, rv;
 
-	if (e->vme_advice == VM_MADV_RANDOM || (fs->flags & VM_FAULT_NOAROUND) != 0)
+	/* Read-around pays where the faults go in order (as fault-around: the entry's
+	 * vme_fault_next, or MADV_SEQUENTIAL). Elsewhere the neighbours are mostly not
+	 * wanted: they take memory the wanted pages need, and evicting them costs as
+	 * much as reading them did. */
+	bool inorder = e->vme_advice == VM_MADV_SEQUENTIAL || fs->va == e->vme_fault_next;
+	if (!inorder || e->vme_advice == VM_MADV_RANDOM ||
+	    (fs->flags & VM_FAULT_NOAROUND) != 0)
 		before = after = 0;
 	before = (int)MIN((vm_pindex_t)before, pindex - elo);
 	after = pindex >= obj->vo_size ? 0 :
@@ -430,15 +446,10 @@ static int vm_fault_swapin(struct faultstate *fs, int before, int after)
 		n++;
 	}
 
-	/* Nothing but obj stays locked while the pager sleeps (as vm_fault_pager). */
-	if (obj != fobj)
-		vm_object_unlock(fobj);
-	fs->vmf.vmf_object = obj;
-	fs->object = obj;
-	vm_map_unlock(fs->map);
-	fs->map_locked = false;
-	vm_object_pip_add(obj, 1);
-	VM_FAULT_COUNT(vfs_pager, 1);
+	/* The next fault in order is the one past the run (the map is still locked). */
+	if (e->vme_advice != VM_MADV_RANDOM)
+		e->vme_fault_next = fs->va + ptoa(n - idx);
+	vm_fault_pager_enter(fs, obj, fobj);
 	rv = swap_pager_getpages(obj, ma, n);
 	vm_object_pip_wakeup(obj);
 	if (rv != VM_PAGER_OK) {

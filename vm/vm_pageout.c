@@ -20,6 +20,7 @@
 #include "vm/pmap.h"
 #include "vm/vm_lowmem.h"
 #include "vm/vm_object.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_pageout.h"
 #include "vm/vm_pagequeue.h"
 #include "vm/vm_pager.h"
@@ -54,6 +55,7 @@ static uint64_t vm_pageout_futile_since;    /* D: when the first of them ended *
 static uint64_t vm_pageout_oom_delay = VM_PAGEOUT_OOM_DELAY_NS; /* boot or tests */
 static int vm_pageout_quiet;                /* D: passes left after a kill */
 static uint64_t vm_pageout_laundered_seen;  /* D: ps_laundered at the last pass */
+static uint64_t vm_pageout_majflt_seen;     /* D: vm_fault's vfs_major at the last pass */
 static uint64_t vm_pageout_idle_until;      /* D: no background pass before this */
 
 #define PS_ADD(field, n) \
@@ -86,6 +88,7 @@ void vm_pageout_reset(void)
 	vm_pageout_futile_since = 0;
 	vm_pageout_oom_delay = VM_PAGEOUT_OOM_DELAY_NS;
 	vm_pageout_laundered_seen = 0;
+	vm_pageout_majflt_seen = 0;
 	vm_pageout_idle_until = 0;
 }
 
@@ -693,10 +696,17 @@ bool vm_pageout_daemon_pass(void)
 	 *  - pages sent to the laundry when it may try the pager again: it is refused
 	 *    again.
 	 * Counting either kept a thrashing guest from the out-of-memory kill for good.
+	 * Pages read back from swap are progress: with swap almost full each gives its
+	 * block up (swap_pager.c), which is how a guest whose pages fit in memory and swap
+	 * together gets room on a full device, one page at a time.
 	 * Writes under way are not lost by this: the kill waits for futile passes
 	 * spanning vm_pageout_oom_delay, longer than a write takes. */
+	struct vm_fault_stats fst;
+	vm_fault_stats(&fst);
 	bool progress = (want > 0 ? freed >= want : freed > 0) ||
-	    s1.ps_laundered != vm_pageout_laundered_seen;
+	    s1.ps_laundered != vm_pageout_laundered_seen ||
+	    fst.vfs_major != vm_pageout_majflt_seen;
+	vm_pageout_majflt_seen = fst.vfs_major;
 	vm_pageout_laundered_seen = s1.ps_laundered;
 	if (!progress && !shortage)
 		vm_pageout_idle_until = now + VM_PAGEOUT_IDLE_NS;
