@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 
 #include "guest/user/lib/wl.h"
 
@@ -24,15 +23,6 @@ const char wl_prog[] = "swapbench";
 static uint64_t sb_word(size_t pg, size_t w)
 {
 	return (0x3c00000000000000ull | pg) ^ (w * 0x9e3779b97f4a7c15ull);
-}
-
-static long sb_majflt(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		wl_fail("getrusage: %s", strerror(errno));
-	return ru.ru_majflt;
 }
 
 int main(int argc, char **argv)
@@ -55,7 +45,7 @@ int main(int argc, char **argv)
 	double out_us = wl_now_us() - t0;
 
 	uint64_t seed = 0x243f6a8885a308d3ull;
-	long maj0 = sb_majflt();
+	long maj0 = wl_majflt();
 	t0 = wl_now_us();
 	for (size_t i = 0; i < reads; i++) {
 		size_t pg = (size_t)(wl_rand(&seed) % npages);
@@ -66,7 +56,7 @@ int main(int argc, char **argv)
 			    (unsigned long long)got, (unsigned long long)sb_word(pg, w));
 	}
 	double in_us = wl_now_us() - t0;
-	long majflt = sb_majflt() - maj0;
+	long majflt = wl_majflt() - maj0;
 
 	wl_say("mib=%zu out_mib_per_s=%.2f reads=%zu majflt=%ld in_us_per_majflt=%.3f", mib,
 	    (double)mib / (out_us / 1e6), reads, majflt, majflt > 0 ? in_us / majflt : 0.0);

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,15 +25,6 @@ const char wl_prog[] = "swapctl";
 static uint64_t sc_word(size_t pg, size_t w)
 {
 	return (0x6b00000000000000ull | pg) ^ (w * 0x9e3779b97f4a7c15ull);
-}
-
-static long sc_majflt(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		wl_fail("getrusage: %s", strerror(errno));
-	return ru.ru_majflt;
 }
 
 static uint64_t *sc_map(size_t npages)
@@ -81,16 +71,16 @@ int main(int argc, char **argv)
 	if (munmap(pushed, push * WL_PAGE) != 0)
 		wl_fail("munmap: %s", strerror(errno));
 
-	long maj0 = sc_majflt();
+	long maj0 = wl_majflt();
 	sc_expect(SYS_swapoff, SWAP_DEVICE, 0);
-	long maj1 = sc_majflt();
+	long maj1 = wl_majflt();
 	for (size_t pg = 0; pg < keep; pg++)
 		for (size_t w = 0; w < WORDS_PER_PAGE; w++)
 			if (kept[pg * WORDS_PER_PAGE + w] != sc_word(pg, w))
 				wl_fail("after swapoff, page %zu word %zu holds 0x%llx, want 0x%llx",
 				    pg, w, (unsigned long long)kept[pg * WORDS_PER_PAGE + w],
 				    (unsigned long long)sc_word(pg, w));
-	long after = sc_majflt() - maj1;
+	long after = wl_majflt() - maj1;
 	if (after != 0)
 		wl_fail("%ld major faults reading the region after swapoff, want 0", after);
 

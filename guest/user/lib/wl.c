@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,4 +92,13 @@ unsigned long wl_arg_ulong(int argc, char **argv, int i, const char *what,
 	    v > max)
 		wl_fail("%s '%s': give a whole number from %lu to %lu", what, argv[i], min, max);
 	return v;
+}
+
+long wl_majflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		wl_fail("getrusage: %s", strerror(errno));
+	return ru.ru_majflt;
 }

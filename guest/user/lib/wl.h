@@ -23,6 +23,9 @@ noreturn void wl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* Microseconds on the monotonic clock. */
 double wl_now_us(void);
 
+/* The process's major faults so far (getrusage's ru_majflt: page-ins from swap). */
+long wl_majflt(void);
+
 /* xorshift64: the same sequence on every run and both builds, so a failure repeats. */
 uint64_t wl_rand(uint64_t *state);
 
