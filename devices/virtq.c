@@ -40,14 +40,21 @@ const char *virtq_setup(struct virtq *vq, const struct guest_mem *gm, uint16_t n
 	vq->vq_used_gpa = used;
 	/* The device starts where a fresh ring starts (section 2.6.14.1: idx 0). */
 	vq->vq_last_avail = 0;
+	vq->vq_taken = 0;
 	vq->vq_used_idx = 0;
 	vq->vq_signalled = 0;
 	return NULL;
 }
 
+/* Chains virtq_pop would take now: offered, and within a queue's worth a publication. */
+static bool virtq_takeable(const struct virtq *vq)
+{
+	return vq->vq_avail->idx != vq->vq_last_avail && vq->vq_taken < vq->vq_num;
+}
+
 bool virtq_has_avail(const struct virtq *vq)
 {
-	return vq->vq_num != 0 && vq->vq_avail->idx != vq->vq_last_avail;
+	return vq->vq_num != 0 && virtq_takeable(vq);
 }
 
 /* Copy one descriptor out of the table (index already checked). */
@@ -66,6 +73,11 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *c, const c
 
 	*why = none;
 	if (vq->vq_num == 0)
+		return VIRTQ_POP_EMPTY;
+	/* No honest driver offers more than a queue's worth without seeing any back: more
+	 * can only be a ring that feeds itself (a used ring laid over the available one,
+	 * so that the device's own writes move the index), and taking on would never end. */
+	if (vq->vq_taken >= vq->vq_num)
 		return VIRTQ_POP_EMPTY;
 	uint16_t avail_idx = vq->vq_avail->idx;
 	uint16_t pending = (uint16_t)(avail_idx - vq->vq_last_avail);
@@ -129,6 +141,7 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *c, const c
 		i = d.next;
 	}
 	vq->vq_last_avail++;
+	vq->vq_taken++;
 	return VIRTQ_POP_CHAIN;
 }
 
@@ -146,6 +159,7 @@ void virtq_publish(struct virtq *vq)
 {
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	vq->vq_used->idx = vq->vq_used_idx;
+	vq->vq_taken = 0;
 }
 
 bool virtq_need_interrupt(struct virtq *vq)
@@ -173,7 +187,7 @@ bool virtq_enable_notify(struct virtq *vq)
 	/* Our event word before the driver's avail->idx: else a request added just now
 	 * would be seen by neither side. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return vq->vq_avail->idx != vq->vq_last_avail;
+	return virtq_takeable(vq);
 }
 
 void virtq_disable_notify(struct virtq *vq)

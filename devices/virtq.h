@@ -42,6 +42,7 @@ struct virtq {
 	volatile struct virtq_used *vq_used;
 	uint64_t vq_desc_gpa, vq_avail_gpa, vq_used_gpa;
 	uint16_t vq_last_avail;             /* the next available entry to take */
+	uint32_t vq_taken;                  /* chains taken since used->idx was published */
 	uint16_t vq_used_idx;               /* used->idx once published */
 	uint16_t vq_signalled;              /* vq_used_idx at the last interrupt decision */
 };

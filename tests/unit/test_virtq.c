@@ -107,6 +107,31 @@ START_TEST(virtq_good_chain)
 }
 END_TEST
 
+/*
+ * A ring that keeps filling while the device takes from it, with nothing published in
+ * between (a hostile driver, or a used ring laid over the available one so that the
+ * device's own writes move the available index): at most a queue's worth of chains
+ * before the used ring is published, since no honest driver can offer more than that
+ * without seeing any back; then the device stops (the fuzzer found a device thread
+ * that never did).
+ */
+START_TEST(virtq_self_feeding)
+{
+	const char *why;
+
+	tq_set(0, TQ_BUF, 16, 0, 0);
+	for (unsigned n = 0; n < TQ_NUM; n++) {
+		tq_offer(0);
+		ck_assert_int_eq(tq_pop(&why), VIRTQ_POP_CHAIN);
+		virtq_push(&tq_vq, 0, 0);
+	}
+	tq_offer(0);
+	ck_assert_int_eq(tq_pop(&why), VIRTQ_POP_EMPTY);
+	virtq_publish(&tq_vq);
+	ck_assert_int_eq(tq_pop(&why), VIRTQ_POP_CHAIN);
+}
+END_TEST
+
 START_TEST(virtq_out_of_ram)
 {
 	const char *why;
@@ -315,6 +340,7 @@ static Suite *virtq_suite(void)
 
 	tcase_add_checked_fixture(tc, tq_setup, tq_teardown);
 	tcase_add_test(tc, virtq_good_chain);
+	tcase_add_test(tc, virtq_self_feeding);
 	tcase_add_test(tc, virtq_out_of_ram);
 	tcase_add_test(tc, virtq_addr_len_overflow);
 	tcase_add_test(tc, virtq_loop);
