@@ -178,9 +178,14 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/bad-guest.elf
 	bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
-# Where the host has no usable /dev/kvm the demo runs in a nested KVM, said loudly.
+# Where the host has no usable /dev/kvm the demo runs in a nested KVM, said loudly. The
+# self-tests, then a program using four times a 32 MiB guest's RAM through swap (-s),
+# every byte verified (its swap file is removed after the run).
 run: all
 	bash scripts/nested-kvm.sh --if-needed $(BUILD)/vmm run --ktest
+	rm -f $(BUILD)/demo.swap
+	bash scripts/nested-kvm.sh --if-needed $(BUILD)/vmm run -m 32M -s $(BUILD)/demo.swap \
+		$(BUILD)/user/swapstress 128 2; st=$$?; rm -f $(BUILD)/demo.swap; exit $$st
 
 test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/bad-guest.elf $(FUZZ_TARGETS)
 	@bash scripts/run-tests.sh $(BUILD)
