@@ -24,15 +24,6 @@ const char wl_prog[] = "memhog";
 #define HOG_SHARED_MIB  4ul
 #define HOG_WORDS       (WL_PAGE / sizeof(uint64_t))
 
-static uint64_t *hog_map(size_t len)
-{
-	uint64_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (p == MAP_FAILED)
-		wl_fail("mmap of %zu MiB: %s", len >> 20, strerror(errno));
-	return p;
-}
-
 static void hog_stamp(uint64_t *words, size_t npages, uint64_t salt)
 {
 	for (size_t pg = 0; pg < npages; pg++)
@@ -51,7 +42,7 @@ static void hog_check(const uint64_t *words, size_t npages, uint64_t salt)
 static void hog(unsigned long mib, unsigned long step)
 {
 	size_t npages = (mib << 20) / WL_PAGE, per_step = (step << 20) / WL_PAGE;
-	uint64_t *words = hog_map(mib << 20);
+	uint64_t *words = wl_map_anon(mib << 20, "the memory to hold");
 
 	for (size_t pg = 0; pg < npages; pg++) {
 		words[pg * HOG_WORDS] = HOG_STAMP ^ pg;
@@ -74,7 +65,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	size_t shared_pages = (HOG_SHARED_MIB << 20) / WL_PAGE;
-	uint64_t *shared = hog_map(HOG_SHARED_MIB << 20);
+	uint64_t *shared = wl_map_anon(HOG_SHARED_MIB << 20, "the region shared with the child");
 	hog_stamp(shared, shared_pages, 1);
 	pid_t pid = fork();
 	if (pid < 0)

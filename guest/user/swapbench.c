@@ -9,10 +9,8 @@
  *        with the count beside it. With no major fault the figure is 0 and says so.
  * One line: "swapbench: mib=.. out_mib_per_s=.. reads=.. majflt=.. in_us_per_majflt=..".
  */
-#include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "guest/user/lib/wl.h"
 
@@ -33,10 +31,7 @@ int main(int argc, char **argv)
 	if (argc > 3)
 		wl_fail("usage: swapbench [MIB] [READS]");
 	size_t npages = mib << 20 >> 12;
-	uint64_t *region = mmap(NULL, npages * WL_PAGE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (region == MAP_FAILED)
-		wl_fail("mmap of %zu MiB: %s", mib, strerror(errno));
+	uint64_t *region = wl_map_anon(npages * WL_PAGE, "the region");
 
 	double t0 = wl_now_us();
 	for (size_t pg = 0; pg < npages; pg++)

@@ -27,15 +27,6 @@ static uint64_t sc_word(size_t pg, size_t w)
 	return (0x6b00000000000000ull | pg) ^ (w * 0x9e3779b97f4a7c15ull);
 }
 
-static uint64_t *sc_map(size_t npages)
-{
-	void *p = mmap(NULL, npages * WL_PAGE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		wl_fail("mmap of %zu pages: %s", npages, strerror(errno));
-	return p;
-}
-
 /* swapon/swapoff by number: musl's wrappers exist, but the host's libc may lack one. */
 static int sc_call(long nr, const char *path)
 {
@@ -60,12 +51,12 @@ int main(int argc, char **argv)
 
 	if (argc > 3)
 		wl_fail("usage: swapctl [KEEP_MIB] [PUSH_MIB]");
-	uint64_t *kept = sc_map(keep);
+	uint64_t *kept = wl_map_anon(keep * WL_PAGE, "the region kept");
 	for (size_t pg = 0; pg < keep; pg++)
 		for (size_t w = 0; w < WORDS_PER_PAGE; w++)
 			kept[pg * WORDS_PER_PAGE + w] = sc_word(pg, w);
 
-	uint64_t *pushed = sc_map(push);
+	uint64_t *pushed = wl_map_anon(push * WL_PAGE, "the region that pushes it out");
 	for (size_t pg = 0; pg < push; pg++)
 		pushed[pg * WORDS_PER_PAGE] = pg;
 	if (munmap(pushed, push * WL_PAGE) != 0)

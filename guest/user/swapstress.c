@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,14 +29,6 @@ static uint64_t ss_word(size_t pg, unsigned pass, unsigned who, size_t w)
 {
 	return (0x5a00000000000000ull | (uint64_t)who << 52 | (uint64_t)pass << 40 | pg) ^
 	    (w * 0x9e3779b97f4a7c15ull);
-}
-
-static void *ss_map(size_t len, const char *what)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		wl_fail("mmap of %zu bytes for %s: %s", len, what, strerror(errno));
-	return p;
 }
 
 static void ss_fill(uint64_t *page, size_t pg, unsigned pass, unsigned who)
@@ -56,19 +47,6 @@ static void ss_check(const uint64_t *page, size_t pg, unsigned pass, unsigned wh
 	}
 }
 
-/* Fisher-Yates over 0..n-1 with a fixed seed, so a failure repeats. */
-static void ss_shuffle(uint32_t *order, size_t n, uint64_t seed)
-{
-	for (size_t i = 0; i < n; i++)
-		order[i] = (uint32_t)i;
-	for (size_t i = n - 1; i > 0; i--) {
-		size_t j = (size_t)(wl_rand(&seed) % (i + 1));
-		uint32_t t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
-}
-
 /*
  * Passes first .. passes - 1 on the region filled with pass first - 1's pattern (the
  * pattern of who0 for that pass): odd passes go in a random order, even ones in address
@@ -80,7 +58,7 @@ static void ss_passes(uint64_t *region, uint32_t *order, size_t npages, unsigned
 	for (unsigned pass = first; pass < passes; pass++) {
 		bool random = pass % 2 == 1;
 		if (random)
-			ss_shuffle(order, npages, 0x243f6a8885a308d3ull + pass);
+			wl_shuffle(order, npages, 0x243f6a8885a308d3ull + pass);
 		for (size_t i = 0; i < npages; i++) {
 			size_t pg = random ? order[i] : i;
 			uint64_t *page = region + pg * WORDS_PER_PAGE;
@@ -100,8 +78,8 @@ int main(int argc, char **argv)
 	if (argc > 4 || (argc > 3 && !forking))
 		wl_fail("usage: swapstress [MIB] [PASSES] [fork]");
 	size_t npages = mib << 20 >> 12;
-	uint32_t *order = ss_map(npages * sizeof(*order), "the page order");
-	uint64_t *region = ss_map(npages * WL_PAGE, "the region");
+	uint32_t *order = wl_map_anon(npages * sizeof(*order), "the page order");
+	uint64_t *region = wl_map_anon(npages * WL_PAGE, "the region");
 	double t0 = wl_now_us();
 
 	for (size_t pg = 0; pg < npages; pg++)

@@ -21,28 +21,16 @@ static uint64_t touch_stamp(size_t page)
 	return 0x7a7a000000000000ull | page;
 }
 
-static void *touch_map(size_t len, const char *what)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		wl_fail("mmap of %zu bytes for %s: %s", len, what, strerror(errno));
-	return p;
-}
-
 /* The order the timed loop visits the pages in: 0..n-1, or shuffled (Fisher-Yates). */
 static uint32_t *touch_order(size_t npages, int random)
 {
-	uint32_t *order = touch_map(npages * sizeof(*order), "the page order");
-	uint64_t seed = 0x243f6a8885a308d3ull;
+	uint32_t *order = wl_map_anon(npages * sizeof(*order), "the page order");
 
-	for (size_t i = 0; i < npages; i++)
-		order[i] = (uint32_t)i;
-	for (size_t i = npages - 1; random && i > 0; i--) {
-		size_t j = (size_t)(wl_rand(&seed) % (i + 1));
-		uint32_t t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
+	if (random)
+		wl_shuffle(order, npages, 0x243f6a8885a308d3ull);
+	else
+		for (size_t i = 0; i < npages; i++)
+			order[i] = (uint32_t)i;
 	return order;
 }
 
@@ -74,7 +62,7 @@ int main(int argc, char **argv)
 		wl_fail("usage: touch [MIB] [seq|rand]");
 	size_t npages = mib << 20 >> 12;
 	uint32_t *order = touch_order(npages, strcmp(mode, "rand") == 0);
-	uint64_t *words = touch_map(npages * WL_PAGE, "the region");
+	uint64_t *words = wl_map_anon(npages * WL_PAGE, "the region");
 	const size_t per_page = WL_PAGE / sizeof(uint64_t);
 
 	double t0 = wl_now_us();

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,4 +102,25 @@ long wl_majflt(void)
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		wl_fail("getrusage: %s", strerror(errno));
 	return ru.ru_majflt;
+}
+
+void *wl_map_anon(size_t len, const char *what)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		wl_fail("mmap of %zu bytes for %s: %s", len, what, strerror(errno));
+	return p;
+}
+
+void wl_shuffle(uint32_t *order, size_t n, uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(wl_rand(&seed) % i);
+		uint32_t t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
 }

@@ -9,6 +9,7 @@
 #ifndef WL_H
 #define WL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 
@@ -22,6 +23,13 @@ noreturn void wl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 
 /* Microseconds on the monotonic clock. */
 double wl_now_us(void);
+
+/* len bytes of fresh private anonymous memory, read-write; failing says what for. */
+void *wl_map_anon(size_t len, const char *what);
+
+/* order[0..n) = 0..n-1 in a random order (Fisher-Yates) drawn from seed: the same on
+ * every run, so a failure repeats. */
+void wl_shuffle(uint32_t *order, size_t n, uint64_t seed);
 
 /* The process's major faults so far (getrusage's ru_majflt: page-ins from swap). */
 long wl_majflt(void);
