@@ -23,6 +23,28 @@ expect_status() {
 		fail "$1: exit $rc, want $2" "stdout: $(tail -c 600 "$t_out/$1.out")" "stderr: $(tail -c 600 "$t_out/$1.err")"; fi
 }
 
+# vmm_status NAME STATUS ARGS...: `vmm run ARGS` exits STATUS with nothing on stderr.
+vmm_status() {
+	local name=$1 want=$2; shift 2
+	run "$name" "$VMM" run "$@"
+	if [ "$rc" -eq "$want" ] && [ ! -s "$t_out/$name.err" ]; then
+		ok "$name: exit $rc"
+	else
+		fail "$name: exit $rc (want $want)" "$(tail -c 400 "$t_out/$name.out")" "$(err "$name")"
+	fi
+}
+
+# no_page_leaked NAME: a -v run's kernel found as many free pages after pid 1 as before.
+no_page_leaked() {
+	local line
+	line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$t_out/$1.out")
+	if [ -n "$line" ] && [ "$(echo "$line" | awk '{print $2}')" = "$(echo "$line" | awk '{print $8}')" ]; then
+		ok "$1: no page leaked ($line)"
+	else
+		fail "$1: pages leaked" "$line"
+	fi
+}
+
 # kvm_usable: this host has a /dev/kvm we may open for reading and writing.
 kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 

@@ -3,48 +3,37 @@
 # SIGSEGV's one-line report; signal handlers; kernel memory out of a process's reach;
 # fork, wait4 and pipes: every workload of guest/user. Sourced by run.sh.
 
-# wg_run NAME STATUS PROGRAM ARGS...: vmm run's status as wanted; stderr empty.
-wg_run() {
-	local name=$1 want=$2; shift 2
-	run "$name" "$VMM" run "$@"
-	if [ "$rc" -eq "$want" ] && [ ! -s "$t_out/$name.err" ]; then
-		ok "$name: exit $rc"
-	else
-		fail "$name: exit $rc (want $want)" "$(tail -c 400 "$t_out/$name.out")" "$(err "$name")"
-	fi
-}
-
-wg_run wg_exit0 0 "$B/user/exit" 0
-wg_run wg_exit77 77 "$B/user/exit" 77
-wg_run wg_exit255 255 "$B/user/exit" 255
+vmm_status wg_exit0 0 "$B/user/exit" 0
+vmm_status wg_exit77 77 "$B/user/exit" 77
+vmm_status wg_exit255 255 "$B/user/exit" 255
 # A program's own failure is its status, its message on the console.
-wg_run wg_exit_usage 1 "$B/user/exit"
+vmm_status wg_exit_usage 1 "$B/user/exit"
 grep -q '^exit: FAIL: usage' "$t_out/wg_exit_usage.out" && ok "wg_exit_usage: its message reached the console" ||
 	fail "wg_exit_usage: no message" "$(out wg_exit_usage)"
 # A null store: SIGSEGV, 139, and one line naming the process, the address and rip.
-wg_run wg_segv 139 "$B/user/segv"
+vmm_status wg_segv 139 "$B/user/segv"
 grep -Eq '^pid 1 \(segv\): killed by signal 11 \(no mapping\) at address 0, rip 0x[0-9a-f]+$' "$t_out/wg_segv.out" &&
 	ok "wg_segv: the one-line report" || fail "wg_segv: report" "$(out wg_segv)"
 # Unknown system calls: -ENOSYS, the program carries on.
-wg_run wg_enosys 0 "$B/user/enosys"
+vmm_status wg_enosys 0 "$B/user/enosys"
 grep -q '^enosys: .*ok' "$t_out/wg_enosys.out" && ok "wg_enosys: ENOSYS seen" || fail "wg_enosys" "$(out wg_enosys)"
 # Zero-fill faults in order and at random, each page verified; the break grown and shrunk.
-wg_run wg_touch_seq 0 "$B/user/touch" 4 seq
-wg_run wg_touch_rand 0 "$B/user/touch" 4 rand
-wg_run wg_brk 0 "$B/user/brk"
+vmm_status wg_touch_seq 0 "$B/user/touch" 4 seq
+vmm_status wg_touch_rand 0 "$B/user/touch" 4 rand
+vmm_status wg_brk 0 "$B/user/brk"
 for w in touch_seq touch_rand brk; do
 	grep -Eq '^(touch|brk): .*' "$t_out/wg_$w.out" || fail "wg_$w: no result line" "$(out "wg_$w")"
 done
 
 # mprotect and munmap: faults where they belong, each caught by a SA_SIGINFO SIGSEGV
 # handler (Linux's signal frame; siglongjmp out), si_addr and si_code checked.
-wg_run wg_mprot 0 "$B/user/mprot"
+vmm_status wg_mprot 0 "$B/user/mprot"
 grep -q '^mprot: .*ok' "$t_out/wg_mprot.out" && ok "wg_mprot: every fault where it belongs" ||
 	fail "wg_mprot" "$(out wg_mprot)"
 # Kernel memory is out of reach: a process's root maps none of it but the stubs' pages,
 # supervisor-only (and the syscall trampoline, read-only). kaddr stores to every address
 # the kernel uses, catching each SIGSEGV; then to each address alone, one run each.
-wg_run wg_kaddr_all 0 "$B/user/kaddr"
+vmm_status wg_kaddr_all 0 "$B/user/kaddr"
 grep -Eq '^kaddr: writes=([0-9]+) faults=\1 ok' "$t_out/wg_kaddr_all.out" &&
 	ok "wg_kaddr_all: every store to a kernel address faulted" || fail "wg_kaddr_all" "$(out wg_kaddr_all)"
 # The syscall trampoline is the one kernel page a process may run. Jumping to it is a
@@ -97,11 +86,11 @@ read -r wg_after wg_before <<<"$wg_pages"
 # Copy-on-write both ways after fork (half the pages, then all), the two processes taking
 # turns through pipes; a byte ping-ponged through two pipes (blocking reads and writes,
 # end of file when the child exits).
-wg_run wg_forkcow_half 0 "$B/user/forkcow" 8 half
-wg_run wg_forkcow_all 0 "$B/user/forkcow" 4 all
+vmm_status wg_forkcow_half 0 "$B/user/forkcow" 8 half
+vmm_status wg_forkcow_all 0 "$B/user/forkcow" 4 all
 grep -q '^forkcow: parent: mode=all' "$t_out/wg_forkcow_all.out" && grep -q '^forkcow: child: mode=all' "$t_out/wg_forkcow_all.out" &&
 	ok "wg_forkcow_all: both sides checked" || fail "wg_forkcow_all" "$(out wg_forkcow_all)"
-wg_run wg_pipe 0 "$B/user/pipe" 500
+vmm_status wg_pipe 0 "$B/user/pipe" 500
 grep -q '^pipe: rounds=500 ' "$t_out/wg_pipe.out" && ok "wg_pipe: 500 round trips" || fail "wg_pipe" "$(out wg_pipe)"
 
 # argv and envp from the command line, as the program sees them: every -e/--env string
@@ -138,7 +127,7 @@ printenv: envc=0" ] && ok "wg_env_none: without --env the environment is empty" 
 
 # The smaller calls a program leans on (nanosleep, gettimeofday, getrandom, prlimit64,
 # getrusage, uname, mlock, mremap, readv; waitid and SIGCHLD), each checked as on Linux.
-wg_run wg_sysinfo 0 "$B/user/sysinfo"
+vmm_status wg_sysinfo 0 "$B/user/sysinfo"
 grep -q '^sysinfo: .* ok$' "$t_out/wg_sysinfo.out" && ok "wg_sysinfo: $(head -1 "$t_out/wg_sysinfo.out")" ||
 	fail "wg_sysinfo" "$(out wg_sysinfo)"
 
@@ -147,7 +136,7 @@ grep -q '^sysinfo: .* ok$' "$t_out/wg_sysinfo.out" && ok "wg_sysinfo: $(head -1 
 # returns EINTR with the time left; SIGTERM's default action and SIGKILL end a child
 # blocked in read at once, and a blocked or ignored signal does not wake it. A sleep no
 # signal ends would hang here: the run has 30 s.
-T_TIMEOUT=30 wg_run wg_eintr 0 "$B/user/eintr"
+T_TIMEOUT=30 vmm_status wg_eintr 0 "$B/user/eintr"
 grep -q '^eintr: .* ok in ' "$t_out/wg_eintr.out" && ok "wg_eintr: $(grep '^eintr: ' "$t_out/wg_eintr.out")" ||
 	fail "wg_eintr" "$(out wg_eintr)"
 grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 15 \(sent\)' "$t_out/wg_eintr.out" &&
@@ -158,6 +147,6 @@ grep -Eq '^pid [0-9]+ \(eintr\): killed by signal 15 \(sent\)' "$t_out/wg_eintr.
 # getrusage tells user time from system time (cputime.c): a spin in user mode is user
 # time, system calls and faults add system time, a reaped child's time is
 # RUSAGE_CHILDREN's and not its parent's.
-wg_run wg_cputime 0 "$B/user/cputime"
+vmm_status wg_cputime 0 "$B/user/cputime"
 grep -q '^cputime: .* ok$' "$t_out/wg_cputime.out" && ok "wg_cputime: $(grep '^cputime: ' "$t_out/wg_cputime.out")" ||
 	fail "wg_cputime" "$(out wg_cputime)"

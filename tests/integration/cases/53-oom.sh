@@ -3,17 +3,6 @@
 # naming it; the kernel neither hangs nor panics, and the VMM exits cleanly with the
 # program's status. Sourced by run.sh.
 
-# oom_run NAME STATUS ARGS...: vmm run's status as wanted, stderr empty.
-oom_run() {
-	local name=$1 want=$2; shift 2
-	run "$name" "$VMM" run "$@"
-	if [ "$rc" -eq "$want" ] && [ ! -s "$t_out/$name.err" ]; then
-		ok "$name: exit $rc"
-	else
-		fail "$name: exit $rc (want $want)" "$(tail -c 400 "$t_out/$name.out")" "$(err "$name")"
-	fi
-}
-
 # oom_line NAME PROG: exactly one report, naming pid 1 and the program, then its kill.
 oom_line() {
 	local name=$1 prog=$2
@@ -28,7 +17,7 @@ oom_line() {
 }
 
 # Twice the RAM: killed part way, having written some of it.
-T_TIMEOUT=60 oom_run oom_memhog 137 -m 32M "$B/user/memhog" 64
+T_TIMEOUT=60 vmm_status oom_memhog 137 -m 32M "$B/user/memhog" 64
 oom_line oom_memhog memhog
 grep -q '^memhog: 8 MiB written$' "$t_out/oom_memhog.out" && ! grep -q 'checked ok' "$t_out/oom_memhog.out" &&
 	ok "oom_memhog: it ran, and did not finish" || fail "oom_memhog: progress lines" "$(out oom_memhog)"
@@ -37,9 +26,7 @@ grep -q '^memhog: 8 MiB written$' "$t_out/oom_memhog.out" && ! grep -q 'checked 
 # (printed at the end) show the one kill and nothing freed (no swap: nothing is clean).
 T_TIMEOUT=60 run oom_memhog_v "$VMM" run -v -m 32M "$B/user/memhog" 64
 expect_status oom_memhog_v 137
-free_line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$t_out/oom_memhog_v.out")
-[ -n "$free_line" ] && [ "$(echo "$free_line" | awk '{print $2}')" = "$(echo "$free_line" | awk '{print $8}')" ] &&
-	ok "oom_memhog_v: $free_line" || fail "oom_memhog_v: pages leaked" "$free_line"
+no_page_leaked oom_memhog_v
 grep -Eq '^vm_pageout: passes=[1-9][0-9]* .* freed=0 .* laundered=0 unlaunderable=[1-9][0-9]* oom_kills=1$' "$t_out/oom_memhog_v.out" &&
 	ok "oom_memhog_v: $(grep '^vm_pageout: ' "$t_out/oom_memhog_v.out")" ||
 	fail "oom_memhog_v: counters" "$(grep '^vm_pageout' "$t_out/oom_memhog_v.out")"
@@ -51,20 +38,18 @@ expect_status oom_fits 0
 grep -q '^memhog: 16 MiB written and checked ok$' "$t_out/oom_fits.out" &&
 	! grep -q '^out of memory' "$t_out/oom_fits.out" && ok "oom_fits: no kill" ||
 	fail "oom_fits: killed or unchecked" "$(tail -c 600 "$t_out/oom_fits.out")"
-free_line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$t_out/oom_fits.out")
-[ -n "$free_line" ] && [ "$(echo "$free_line" | awk '{print $2}')" = "$(echo "$free_line" | awk '{print $8}')" ] &&
-	ok "oom_fits: $free_line" || fail "oom_fits: pages leaked" "$free_line"
+no_page_leaked oom_fits
 grep -Eq '^vm_pageout: .* oom_kills=0$' "$t_out/oom_fits.out" && ok "oom_fits: no kill counted" ||
 	fail "oom_fits: counters" "$(grep '^vm_pageout' "$t_out/oom_fits.out")"
 
 # churn's default sizes in 64 MiB without swap used to hang the guest: now the kill.
-T_TIMEOUT=120 oom_run oom_churn 137 -m 64M "$B/user/churn"
+T_TIMEOUT=120 vmm_status oom_churn 137 -m 64M "$B/user/churn"
 oom_line oom_churn churn
 
 # The largest process is a forked child that wrote over (copy-on-write) its parent's
 # pages first: the child is killed, its parent sees signal 9 from waitpid, its own pages
 # untouched by the child's end, and the run ends normally.
-T_TIMEOUT=60 oom_run oom_fork 0 -m 32M "$B/user/memhog" 64 8 fork
+T_TIMEOUT=60 vmm_status oom_fork 0 -m 32M "$B/user/memhog" 64 8 fork
 n=$(grep -c '^out of memory: ' "$t_out/oom_fork.out")
 [ "$n" -eq 1 ] && grep -Eq '^out of memory: killed pid 2 \(memhog\), [0-9]+ resident pages$' "$t_out/oom_fork.out" &&
 	grep -q "^memhog: child 2 killed by signal 9; the parent's 4 MiB intact$" "$t_out/oom_fork.out" &&

@@ -39,10 +39,7 @@ swap_expect() {
 	else
 		fail "$name: $what" "${line:-no swap line}"
 	fi
-	local free_line
-	free_line=$(grep -E '^proc: [0-9]+ pages free after pid 1, [0-9]+ before it$' "$t_out/$name.out")
-	[ -n "$free_line" ] && [ "$(echo "$free_line" | awk '{print $2}')" = "$(echo "$free_line" | awk '{print $8}')" ] &&
-		ok "$name: no page leaked ($free_line)" || fail "$name: pages leaked" "$free_line"
+	no_page_leaked "$name"
 }
 
 # 4x the RAM, three passes (fill, check in order, check in a random order), every byte.
