@@ -17,6 +17,7 @@
  */
 #include "kern/console.h"
 #include "kern/kerrno.h"
+#include "kern/ksignal.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -34,7 +35,6 @@ MALLOC_DEFINE(M_FILE, "file");
 #define F_SETFD         2
 #define F_GETFL         3
 #define F_SETFL         4
-#define SIGPIPE         13
 
 
 enum file_type { FT_CONSOLE, FT_PIPE_R, FT_PIPE_W };
@@ -244,7 +244,7 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len)
 	while (done < len) {
 		if (pi->pi_readers == 0) {
 			mtx_unlock(&pi->pi_mtx);
-			__atomic_fetch_or(&curthread->td_sigpending, 1ull << (SIGPIPE - 1),
+			__atomic_fetch_or(&curthread->td_sigpending, sig_bit(SIGPIPE),
 			    __ATOMIC_RELEASE);
 			return done > 0 ? (long)done : -EPIPE;
 		}

@@ -6,15 +6,13 @@
  * succeeded. Its next access to user memory then fails, and the pending SIGKILL, which
  * wins over the fault's own signal (kern_sig.c), ends it with status 137.
  */
+#include "kern/ksignal.h"
 #include "kern/systm.h"
 #include "kern/console.h"
 #include "kern/proc.h"
 #include "kern/thread.h"
 
 #include "vm/vm_vmspace.h"
-
-#define SIGKILL         9       /* Linux's number, as kern_sig.c has it */
-#define SIGKILL_BIT     (1ull << (SIGKILL - 1))
 
 struct oom_choice {
 	struct proc *oc_best;           /* under proc_lock only */
@@ -31,7 +29,7 @@ static void oom_consider(struct proc *p, void *arg)
 	struct oom_choice *oc = arg;
 
 	if (p->p_zombie || p->p_vmspace == NULL || p->p_thread == NULL ||
-	    (__atomic_load_n(&p->p_thread->td_sigpending, __ATOMIC_RELAXED) & SIGKILL_BIT) != 0)
+	    (__atomic_load_n(&p->p_thread->td_sigpending, __ATOMIC_RELAXED) & sig_bit(SIGKILL)) != 0)
 		return;
 	uint64_t r = vmspace_resident_count(p->p_vmspace);
 	if (oc->oc_best == NULL || r > oc->oc_resident) {

@@ -16,6 +16,7 @@
 #include "amd64/vmparam.h"
 #include "kern/console.h"
 #include "kern/kerrno.h"
+#include "kern/ksignal.h"
 #include "kern/proc.h"
 #include "kern/swap.h"
 #include "kern/vm_boot.h"
@@ -36,15 +37,8 @@ int proc_exec_module0(struct proc *p, uint64_t *entry, uint64_t *sp, char *msg,
 void proc_enter_user(struct trapframe *tf) __attribute__((noreturn));
 void syscall_tramp(void);
 
-
-#define SIGILL  4
-#define SIGTRAP 5
-#define SIGFPE  8
-#define SIGSEGV 11
-
 #define WNOHANG         1
 #define WEXITED         4
-#define SIGCHLD         17
 
 static int proc_next_pid = 1;
 static char proc_exec_msg[160];

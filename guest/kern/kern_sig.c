@@ -20,6 +20,7 @@
 #include "amd64/specialreg.h"
 #include "kern/console.h"
 #include "kern/kerrno.h"
+#include "kern/ksignal.h"
 #include "kern/proc.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -35,9 +36,6 @@
 #define SIG_BLOCK       0
 #define SIG_UNBLOCK     1
 #define SIG_SETMASK     2
-#define SIGKILL         9
-#define SIGSTOP         19
-
 
 /* The kernel's view of struct sigaction (Linux x86-64). */
 struct k_sigaction {
@@ -83,11 +81,6 @@ struct sig_frame {
 
 _Static_assert(sizeof(struct sig_mcontext) == 256, "sigcontext is Linux's 256 bytes");
 _Static_assert(sizeof(struct sig_info) == 128, "siginfo is Linux's 128 bytes");
-
-static uint64_t sig_bit(int sig)
-{
-	return 1ull << (sig - 1);
-}
 
 static bool sig_default_ignores(int sig)
 {
