@@ -70,71 +70,30 @@ void cli_usage(FILE *f)
 	    f);
 }
 
-int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
-{
-	const char *p = s;
-	uint64_t v = 0;
+/* What differs between the sizes a user gives: the name in messages, the suffixes, the
+ * range. */
+struct cli_size_kind {
+	const char *sk_what;            /* "memory size", "--swap-size" */
+	const char *sk_example;         /* for a value that is no number */
+	unsigned sk_max_shift;          /* 30: up to G; 40: up to T */
+	const char *sk_suffixes;        /* as the messages list them */
+	uint64_t sk_min, sk_max;
+	const char *sk_too_small;       /* what at least is needed */
+	const char *sk_most;            /* sk_max as people write it */
+};
 
-	if (!isdigit((unsigned char)*p)) {
-		cli_fail(err, errlen, "memory size '%s' is not a number; use e.g. 64M or 1G", s);
-		return -1;
-	}
-	for (; isdigit((unsigned char)*p); p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10) {
-			cli_fail(err, errlen, "memory size '%s' is too large; the most is 64G", s);
-			return -1;
-		}
-		v = v * 10 + d;
-	}
-	unsigned shift = 0;
-	switch (*p) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; p++; break;
-	case 'm': case 'M': shift = 20; p++; break;
-	case 'g': case 'G': shift = 30; p++; break;
-	default:
-		cli_fail(err, errlen,
-		    "memory size '%s' has an unknown suffix; use bytes or K, M, G (e.g. 512M)", s);
-		return -1;
-	}
-	if (*p != '\0') {
-		cli_fail(err, errlen,
-		    "memory size '%s' has trailing characters; use bytes or K, M, G (e.g. 512M)", s);
-		return -1;
-	}
-	if (shift != 0 && v > (UINT64_MAX >> shift)) {
-		cli_fail(err, errlen, "memory size '%s' is too large; the most is 64G", s);
-		return -1;
-	}
-	v <<= shift;
-	if (v < CLI_MEM_MIN) {
-		cli_fail(err, errlen, "memory size '%s' is too small: the guest needs at least "
-		    "%lluM", s, (unsigned long long)(CLI_MEM_MIN >> 20));
-		return -1;
-	}
-	if (v > CLI_MEM_MAX) {
-		cli_fail(err, errlen, "memory size '%s' is too large; the most is 64G", s);
-		return -1;
-	}
-	if (v % 4096 != 0) {
-		cli_fail(err, errlen,
-		    "memory size '%s' is not a multiple of 4K; round it to whole pages", s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-int cli_parse_swap_size(const char *s, uint64_t *out, char *err, size_t errlen)
+/* Decimal bytes with an optional K, M, G (or T) suffix, powers of 1024, a multiple of
+ * 4 KiB within the kind's range. => 0, or VMM_EXIT_USAGE with a message naming s. */
+static int cli_parse_bytes(const struct cli_size_kind *k, const char *s, uint64_t *out,
+    char *err, size_t errlen)
 {
 	const char *p = s;
 	uint64_t v = 0;
 	unsigned shift = 0;
 
 	if (!isdigit((unsigned char)*p))
-		return cli_fail(err, errlen, "--swap-size '%s' is not a number; use e.g. 256M "
-		    "or 4G", s);
+		return cli_fail(err, errlen, "%s '%s' is not a number; use e.g. %s", k->sk_what,
+		    s, k->sk_example);
 	for (; isdigit((unsigned char)*p); p++) {
 		unsigned d = (unsigned)(*p - '0');
 		if (v > (UINT64_MAX - d) / 10)
@@ -147,29 +106,54 @@ int cli_parse_swap_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	case 'm': case 'M': shift = 20; p++; break;
 	case 'g': case 'G': shift = 30; p++; break;
 	case 't': case 'T': shift = 40; p++; break;
-	default:
-		return cli_fail(err, errlen, "--swap-size '%s' has an unknown suffix; use bytes "
-		    "or K, M, G, T (e.g. 512M)", s);
+	default: shift = 64; break;
 	}
+	if (shift > k->sk_max_shift)
+		return cli_fail(err, errlen, "%s '%s' has an unknown suffix; use bytes or %s "
+		    "(e.g. 512M)", k->sk_what, s, k->sk_suffixes);
 	if (*p != '\0')
-		return cli_fail(err, errlen, "--swap-size '%s' has trailing characters; use "
-		    "bytes or K, M, G, T (e.g. 512M)", s);
+		return cli_fail(err, errlen, "%s '%s' has trailing characters; use bytes or %s "
+		    "(e.g. 512M)", k->sk_what, s, k->sk_suffixes);
 	if (shift != 0 && v > (UINT64_MAX >> shift))
 		goto toolarge;
 	v <<= shift;
-	if (v > CLI_SWAP_MAX)
+	if (v > k->sk_max)
 		goto toolarge;
-	if (v < CLI_SWAP_MIN)
-		return cli_fail(err, errlen, "--swap-size '%s' is too small: at least one "
-		    "page, 4K", s);
+	if (v < k->sk_min)
+		return cli_fail(err, errlen, "%s '%s' is too small: %s", k->sk_what, s,
+		    k->sk_too_small);
 	if (v % 4096 != 0)
-		return cli_fail(err, errlen, "--swap-size '%s' is not a multiple of 4K; round "
-		    "it to whole pages", s);
+		return cli_fail(err, errlen, "%s '%s' is not a multiple of 4K; round it to whole "
+		    "pages", k->sk_what, s);
 	*out = v;
 	return 0;
 toolarge:
-	return cli_fail(err, errlen, "--swap-size '%s' is too large; the most is %lluT", s,
-	    CLI_SWAP_MAX >> 40);
+	return cli_fail(err, errlen, "%s '%s' is too large; the most is %s", k->sk_what, s,
+	    k->sk_most);
+}
+
+int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	static const struct cli_size_kind mem = {
+		"memory size", "64M or 1G", 30, "K, M, G", CLI_MEM_MIN, CLI_MEM_MAX,
+		"the guest needs at least 16M", "64G",
+	};
+	_Static_assert(CLI_MEM_MIN == 16ull << 20 && CLI_MEM_MAX == 64ull << 30,
+	    "the messages name the memory range");
+
+	return cli_parse_bytes(&mem, s, out, err, errlen) == 0 ? 0 : -1;
+}
+
+int cli_parse_swap_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	static const struct cli_size_kind swap = {
+		"--swap-size", "256M or 4G", 40, "K, M, G, T", CLI_SWAP_MIN, CLI_SWAP_MAX,
+		"at least one page, 4K", "16T",
+	};
+	_Static_assert(CLI_SWAP_MIN == 4096 && CLI_SWAP_MAX == 16ull << 40,
+	    "the messages name the swap range");
+
+	return cli_parse_bytes(&swap, s, out, err, errlen);
 }
 
 /* Suite lists travel as one token of the guest command line: no blanks, no '='. */
