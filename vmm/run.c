@@ -21,6 +21,7 @@
 #include "devices/pvh.h"
 #include "devices/uart16550.h"
 #include "vmm/cli.h"
+#include "vmm/kvm_stats.h"
 #include "vmm/machine.h"
 #include "vmm/out_file.h"
 #include "vmm/program_check.h"
@@ -268,6 +269,12 @@ static void run_trace_stats(const struct machine *mc)
 		    (unsigned long long)mc->mc_hc.hc_pages_discarded,
 		    (unsigned long long)mc->mc_hc.hc_pages_copied);
 	devtab_report_all(&mc->mc_devtab);
+
+	char counters[2048];
+	if (kvm_stats_format(mc->mc_vm.kv_vm_fd, counters, sizeof(counters)) > 0)
+		TRACE("kvm: vm:%s", counters);
+	if (kvm_stats_format(mc->mc_vcpu.kc_fd, counters, sizeof(counters)) > 0)
+		TRACE("kvm: vcpu 0:%s", counters);
 }
 
 int vmm_run(const struct cli_opts *o)
