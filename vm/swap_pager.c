@@ -38,6 +38,7 @@
 #include "vm/swap_meta.h"
 #include "vm/uma.h"
 #include "vm/vm_object.h"
+#include "vm/vm_pageout.h"
 
 /* A request: the swap_bio the device sees, and the pager's side. */
 struct sp_bio {
@@ -49,6 +50,7 @@ struct sp_bio {
 };
 #define SPB_SYNC        0x1     /* a waiter frees it (a read, or a synchronous write) */
 #define SPB_DONE        0x2     /* its completion is over */
+#define SPB_RECLAIM     0x4     /* written pages go to vm_pageout_written */
 
 /* The pager's state. S: sw_mtx. */
 static struct mtx sw_mtx;
@@ -408,6 +410,7 @@ static void sp_write_done(struct swap_bio *sb)
 	struct vm_object *obj = bp->spb_obj;
 	int n = sb->sb_npages;
 	bool sync = (bp->spb_flags & SPB_SYNC) != 0;
+	bool reclaim = (bp->spb_flags & SPB_RECLAIM) != 0 && sb->sb_error == 0;
 
 	vm_object_lock(obj);
 	for (int i = 0; i < n; i++) {
@@ -417,7 +420,8 @@ static void sp_write_done(struct swap_bio *sb)
 		if (sb->sb_error == 0) {
 			m->dirty = 0;
 			m->valid = SWAP_PAGE_BITS_ALL;
-			vm_page_xunbusy(m);
+			if (!reclaim)
+				vm_page_xunbusy(m);
 			continue;
 		}
 		/* The block may hold anything now: out of the metadata, and out of use
@@ -439,6 +443,8 @@ static void sp_write_done(struct swap_bio *sb)
 		mtx_unlock(&sw_mtx);
 	} else
 		SW_COUNT(sw_pageouts, n);
+	if (reclaim)
+		vm_pageout_written(obj, bp->spb_pages, n);
 	vm_object_pip_wakeup(obj);
 	if (sync) {
 		bp->spb_flags |= SPB_DONE;
@@ -546,7 +552,8 @@ void swap_pager_putpages(struct vm_object *obj, vm_page_t *ma, int count, int fl
 		bp->spb_bio.sb_arg = bp;
 		bp->spb_obj = obj;
 		bp->spb_next = NULL;
-		bp->spb_flags = sync ? SPB_SYNC : 0;
+		bp->spb_flags = (sync ? SPB_SYNC : 0) |
+		    ((flags & VM_PAGER_PUT_RECLAIM) != 0 ? SPB_RECLAIM : 0);
 		int rt = sync ? VM_PAGER_OK : VM_PAGER_PEND;
 		for (j = 0; j < n; j++)
 			rtvals[i + j] = rt;

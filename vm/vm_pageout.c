@@ -541,7 +541,7 @@ static uint64_t vm_pageout_cluster(vm_page_t m, struct vm_object *obj,
 	}
 	vm_page_deactivate_pages(ma, n);
 	vm_object_pip_add(obj, 1);
-	ops->pgo_putpages(obj, ma, n, 0, rtvals);
+	ops->pgo_putpages(obj, ma, n, VM_PAGER_PUT_RECLAIM, rtvals);
 	vm_object_pip_wakeup(obj);
 	for (int i = 0; i < n; i++) {
 		switch (rtvals[i]) {
@@ -570,7 +570,9 @@ static uint64_t vm_pageout_launder_one(vm_page_t m, struct vm_object *obj, bool 
 {
 	const struct vm_pager_ops *ops = vm_pageout_pager(obj);
 
-	if (m->queue != PQ_LAUNDRY || vm_page_wired(m) ||
+	/* A page gathered before a putpages dropped obj's lock may have been written,
+	 * freed and taken by another object since. */
+	if (m->object != obj || m->queue != PQ_LAUNDRY || vm_page_wired(m) ||
 	    __atomic_load_n(&m->hold_count, __ATOMIC_RELAXED) != 0 || !vm_page_tryxbusy(m))
 		return 0;
 	if (vm_pageout_referenced(m)) {
@@ -586,6 +588,41 @@ static uint64_t vm_pageout_launder_one(vm_page_t m, struct vm_object *obj, bool 
 	}
 	vm_page_xunbusy(m);
 	return 0;
+}
+
+void vm_pageout_written(struct vm_object *obj, vm_page_t *ma, int n)
+{
+	vm_page_t fr[VM_PAGEOUT_CLUSTER];
+	bool short_now = vm_page_free_count() < vm_pageout_tgt.free_target &&
+	    (obj->vo_flags & OBJ_DEAD) == 0;
+	int nfr = 0;
+
+	vm_object_assert_locked(obj);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		KASSERT(m->object == obj && vm_page_xbusied(m) && m->dirty == 0,
+		    ("vm_pageout_written: page %p is not a clean busied page of %p",
+		    (void *)m, (void *)obj));
+		/* Left where the laundry put it (a use reactivates it; a fault waits on
+		 * the busy page and finds it again), unmapped, unreferenced. */
+		if (short_now && m->queue == PQ_INACTIVE && !vm_page_wired(m) &&
+		    __atomic_load_n(&m->hold_count, __ATOMIC_RELAXED) == 0 &&
+		    (__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_REFERENCED) == 0 &&
+		    !pmap_page_is_mapped(m)) {
+			fr[nfr++] = m;
+			if (nfr == VM_PAGEOUT_CLUSTER) {
+				vm_page_free_obj_pages(fr, nfr);
+				PS_ADD(ps_freed, nfr);
+				nfr = 0;
+			}
+		} else {
+			vm_page_xunbusy(m);
+		}
+	}
+	if (nfr > 0) {
+		vm_page_free_obj_pages(fr, nfr);
+		PS_ADD(ps_freed, nfr);
+	}
 }
 
 uint64_t vm_pageout_launder(uint64_t target, uint64_t max)

@@ -80,6 +80,15 @@ uint64_t vm_pageout_scan_active(uint64_t target, uint64_t max);
 uint64_t vm_pageout_launder(uint64_t target, uint64_t max);
 
 /*
+ * The end of a successful laundry write (VM_PAGER_PUT_RECLAIM): ma[0..n), clean pages
+ * of obj still busied by the laundry. While memory is short (below free_target) each
+ * one nobody used or mapped since it was sent is freed at once: an allocation that
+ * waits gets it now, not after the daemon's next pass. The others are unbusied and
+ * stay on their queue. => obj locked.
+ */
+void vm_pageout_written(struct vm_object *obj, vm_page_t *ma, int n);
+
+/*
  * One pass of the daemon as its thread runs it: low-memory handlers when below
  * free_min, the inactive scan up to free_target, the active scan up to
  * inactive_target, the laundry woken for what it was given, and the out-of-memory

@@ -23,6 +23,8 @@ struct vm_object;
 
 /* putpages flags */
 #define VM_PAGER_PUT_SYNC   0x1 /* return only when the writes are over (swapoff, tests) */
+#define VM_PAGER_PUT_RECLAIM 0x2 /* the laundry writes them to free them: on success the
+                                  * completion hands them to vm_pageout_written */
 
 struct vm_pager_ops {
 	const char *pgo_name;
@@ -52,7 +54,9 @@ struct vm_pager_ops {
 	 * ma[i]:
 	 *   VM_PAGER_OK / VM_PAGER_PEND  written, or being written: the pager ends the
 	 *       write itself (now, or from the I/O completion): on success the page is
-	 *       clean (dirty 0) and unbusied, and stays on its queue for the daemon to free;
+	 *       clean (dirty 0) and unbusied, and stays on its queue for the daemon to free
+	 *       (with VM_PAGER_PUT_RECLAIM the pager may instead hand it, still busied, to
+	 *       vm_pageout_written, which frees it or unbusies it);
 	 *       on an I/O error it stays dirty, its swap block is not reused, and it is
 	 *       unbusied and put back in the laundry queue.
 	 *   VM_PAGER_AGAIN / VM_PAGER_ERROR  not started: the page is still busied by the
