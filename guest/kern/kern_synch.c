@@ -245,7 +245,14 @@ void mtx_lock_contested(struct mtx *m, uintptr_t self)
 		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))) {
 			sleepq_insert(&vs, m, m->mtx_name, 0, 0);
 			sleepq_unlock();
+			/* A critical section that must wait sets its nesting aside while it
+			 * sleeps: the count is the CPU's, and the CPU runs other threads
+			 * meanwhile (FreeBSD keeps it per thread). The page allocator takes
+			 * the buddy lists' mutex inside its per-CPU cache's section. */
+			int critnest = pcpu_self()->pc_critnest;
+			pcpu_self()->pc_critnest = 0;
 			(void)sleepq_block(&vs);
+			pcpu_self()->pc_critnest = critnest;
 		} else {
 			sleepq_unlock();
 		}

@@ -316,6 +316,43 @@ KTEST(sched, critical_section_defers_preemption)
 		KT_ASSERT_EQ(ks.log[i], i + 1);
 }
 
+static struct mtx ks_crit_mtx = { .mtx_name = "ks-crit" };
+
+/* In a critical section, takes a mutex thread0 holds: it must wait for it. */
+static void ks_crit_locker(void *arg)
+{
+	(void)arg;
+	critical_enter();
+	ks_note(2);
+	mtx_lock(&ks_crit_mtx);
+	ks_note(4);
+	KT_ASSERT_EQ(pcpu_self()->pc_critnest, 1);
+	mtx_unlock(&ks_crit_mtx);
+	critical_exit();
+}
+
+/* A thread that waits for a mutex inside a critical section (the page allocator takes
+ * the buddy lists' mutex so, from the laundry's completion and a fault at once) sleeps
+ * with its nesting set aside: the CPU runs others outside any critical section, and the
+ * waiter has its nesting back when it gets the mutex. */
+KTEST(sched, mutex_wait_in_critical_section)
+{
+	ks_reset();
+	mtx_lock(&ks_crit_mtx);
+	ks_note(1);
+	struct thread *td = thread_create("ks-critmtx", PRI_KERN - 2, ks_crit_locker, NULL,
+	    true, M_WAITOK);
+	/* It ran (better priority) and waits for the mutex. */
+	ks_note(3);
+	KT_ASSERT_EQ(pcpu_self()->pc_critnest, 0);
+	mtx_unlock(&ks_crit_mtx);
+	KT_ASSERT_EQ(thread_join(td), 0);
+	KT_ASSERT_EQ(pcpu_self()->pc_critnest, 0);
+	KT_ASSERT_EQ(ks.nlog, 4);
+	for (int i = 0; i < 4; i++)
+		KT_ASSERT_EQ(ks.log[i], i + 1);
+}
+
 static void ks_park(void *arg)
 {
 	struct mtx *m = arg;
