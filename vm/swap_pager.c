@@ -24,7 +24,8 @@
  * neighbours whose blocks continue the run (at most SWAP_PAGER_READAROUND pages in
  * all); the fault allocates the pages it wants (busy, not resident before) and
  * getpages reads each run of contiguous blocks with one request, the object unlocked,
- * and sleeps on the bio until its completion. The pages come in valid and clean: their
+ * and waits for the bios: polling the device for up to SWAP_PAGER_POLL_NS where it can
+ * be polled, then asleep until their completion. The pages come in valid and clean: their
  * blocks stay, so a page paged out again unchanged costs no write. Its block is freed
  * when it is written (swap_pager_unswapped from the write fault), when its object dies
  * or the range is removed (swap_pager_freespace), or at its next page-out.
@@ -45,12 +46,21 @@ struct sp_bio {
 	struct swap_bio spb_bio;                /* first: sb_done gets its address */
 	struct vm_object *spb_obj;              /* the pages' object (paging in progress) */
 	struct sp_bio *spb_next;                /* getpages' requests of one call */
-	int spb_flags;                          /* spb_obj's lock: SPB_* */
+	int spb_flags;                          /* spb_obj's lock (SPB_DONE atomic): SPB_* */
 	vm_page_t spb_pages[SWAP_PAGER_MAXRUN];
 };
 #define SPB_SYNC        0x1     /* a waiter frees it (a read, or a synchronous write) */
 #define SPB_DONE        0x2     /* its completion is over */
 #define SPB_RECLAIM     0x4     /* written pages go to vm_pageout_written */
+
+/*
+ * How long a page-in polls the device before it sleeps until the completion. The
+ * VMM's device answers a read from the host's page cache in tens of microseconds; the
+ * interrupt, wakeup and two thread switches that end a sleep cost ~150 us of kvm_pvm's
+ * traps (swapbench: 236 us a page-in asleep). Spinning longer than the sleep's own
+ * cost gains nothing.
+ */
+#define SWAP_PAGER_POLL_NS      150000ull
 
 /* The pager's state. S: sw_mtx. */
 static struct mtx sw_mtx;
@@ -291,10 +301,40 @@ static void sp_read_done(struct swap_bio *sb)
 	struct vm_object *obj = bp->spb_obj;
 
 	vm_object_lock(obj);
-	bp->spb_flags |= SPB_DONE;
+	/* Atomic: a polling reader looks at it without the lock (sp_poll_wait). */
+	__atomic_or_fetch(&bp->spb_flags, SPB_DONE, __ATOMIC_RELEASE);
 	vm_object_pip_wakeup(obj);
 	vm_wakeup(bp);
 	vm_object_unlock(obj);
+}
+
+/* Are all of the list's bios over? => no lock needed. */
+static bool sp_all_done(struct sp_bio *head)
+{
+	for (struct sp_bio *bp = head; bp != NULL; bp = bp->spb_next)
+		if ((__atomic_load_n(&bp->spb_flags, __ATOMIC_ACQUIRE) & SPB_DONE) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * Poll sd for the reads of the list (all SWAP_BIO_POLLED) until they are over or
+ * SWAP_PAGER_POLL_NS has passed; then the ones still under way are handed back to the
+ * device's interrupt (sd_poll_end). => obj locked on entry and on return.
+ */
+static void sp_poll_wait(struct swap_dev *sd, struct vm_object *obj, struct sp_bio *head)
+{
+	uint64_t deadline = vm_nanotime() + SWAP_PAGER_POLL_NS;
+
+	vm_object_unlock(obj);
+	while (!sp_all_done(head)) {
+		if (sd->sd_poll(sd) == 0 && vm_nanotime() >= deadline)
+			break;
+	}
+	for (struct sp_bio *bp = head; bp != NULL; bp = bp->spb_next)
+		if ((__atomic_load_n(&bp->spb_flags, __ATOMIC_ACQUIRE) & SPB_DONE) == 0)
+			sd->sd_poll_end(sd, &bp->spb_bio);
+	vm_object_lock(obj);
 }
 
 /*
@@ -306,6 +346,7 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 	struct sp_bio *head = NULL, **tailp = &head, *bp, *next;
 	struct swap_dev *sd;
 	int error = 0, maxrun;
+	bool polled;
 
 	uint64_t blks[SWAP_PAGER_MAXRUN];
 
@@ -327,6 +368,7 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 	if ((sd = sp_hold(false)) == NULL)
 		return VM_PAGER_FAIL;
 	maxrun = sw_maxrun;
+	polled = sd->sd_poll != NULL;
 	vm_object_pip_add(obj, 1);
 	for (int i = 0, n; i < count; i += n) {
 		int k = MIN(count - i, maxrun);
@@ -343,6 +385,7 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 		bp->spb_bio.sb_cmd = SWAP_BIO_READ;
 		bp->spb_bio.sb_blkno = blk;
 		bp->spb_bio.sb_npages = n;
+		bp->spb_bio.sb_flags = polled ? SWAP_BIO_POLLED : 0;
 		bp->spb_bio.sb_pages = bp->spb_pages;
 		bp->spb_bio.sb_done = sp_read_done;
 		bp->spb_bio.sb_arg = bp;
@@ -362,10 +405,12 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 		if (rv != 0) {
 			/* Refused: no completion will come. */
 			bp->spb_bio.sb_error = rv;
-			bp->spb_flags |= SPB_DONE;
+			__atomic_or_fetch(&bp->spb_flags, SPB_DONE, __ATOMIC_RELEASE);
 			vm_object_pip_wakeup(obj);
 		}
 	}
+	if (polled && !sp_all_done(head))
+		sp_poll_wait(sd, obj, head);
 	for (bp = head; bp != NULL; bp = next) {
 		while ((bp->spb_flags & SPB_DONE) == 0)
 			vm_sleep(bp, &obj->vo_lock, "swread", 0);
@@ -544,6 +589,7 @@ void swap_pager_putpages(struct vm_object *obj, vm_page_t *ma, int count, int fl
 			n = j;
 		}
 		bp->spb_bio.sb_cmd = SWAP_BIO_WRITE;
+		bp->spb_bio.sb_flags = 0;
 		bp->spb_bio.sb_blkno = blk;
 		bp->spb_bio.sb_npages = n;
 		bp->spb_bio.sb_pages = bp->spb_pages;
@@ -677,7 +723,7 @@ int swap_pager_attach(struct swap_dev *sd)
 	uma_zone_t z;
 
 	if (sd == NULL || sd->sd_nblocks == 0 || sd->sd_maxpages < 1 ||
-	    sd->sd_strategy == NULL)
+	    sd->sd_strategy == NULL || (sd->sd_poll == NULL) != (sd->sd_poll_end == NULL))
 		return EINVAL;
 	bl = swap_blist_create(MIN(sd->sd_nblocks, SWAP_META_MAXBLK), M_WAITOK);
 	if (bl == NULL)

@@ -9,6 +9,10 @@
  *   vblk_done_thread: reap the used ring under sc_mtx (free the chains, wake waiting
  *     submitters), then call each sb_done outside the lock; re-arm the interrupt
  *     (used_event); sleep until the next one.
+ *   sd_poll (a submitter waiting for a SWAP_BIO_POLLED request): reap as the thread
+ *     does, on the caller's thread. While every request in flight is polled for, the
+ *     interrupt is off (vblk_intr_update): a page-in then costs no interrupt, wakeup
+ *     or thread switch, each a trap or more here.
  *
  * Per-request memory is keyed by the chain's head descriptor: sc_hdrs[head] holds the
  * request header and status byte (physically contiguous, the device reads and writes
@@ -17,7 +21,7 @@
  * Locking:
  *   M  sc_mtx: the queue's available side and free list, sc_hdrs/sc_bios of free
  *      heads, the counters but vbs_intr_wakeups
- *   T  the completion thread alone: the used side (virtq_used_next, virtq_intr_enable)
+ *      and the used side (virtq_used_next, virtq_intr_enable/disable)
  *   I  written by the interrupt handler only
  *   C  constant after attach
  */
@@ -58,7 +62,7 @@ struct vblk_softc {
 	struct virtio_mmio_dev *sc_vd;          /* C */
 	struct swap_dev sc_swapdev;             /* C */
 	struct mtx sc_mtx;
-	struct virtq sc_vq;                     /* M (available side), T (used side) */
+	struct virtq sc_vq;                     /* M */
 	struct vblk_hdr *sc_hdrs;               /* C: the array; entries M or in flight */
 	uint64_t sc_hdrs_pa;                    /* C */
 	uint64_t sc_hdrs_bytes;                 /* C */
@@ -68,6 +72,8 @@ struct vblk_softc {
 	uint32_t sc_size_max;                   /* C: bytes a segment may have */
 	bool sc_ro;                             /* C */
 	int sc_full_waiters;                    /* M: submitters asleep for descriptors */
+	unsigned sc_inflight;                   /* M: requests submitted, not reaped */
+	unsigned sc_polled;                     /* M: those a submitter polls for */
 	struct virtio_blk_stats sc_stats;       /* M, but vbs_intr_wakeups: I */
 	struct thread *sc_td;                   /* C: the completion thread */
 	char sc_name[16];                       /* C */
@@ -81,6 +87,21 @@ MALLOC_DEFINE(M_VBLK, "virtio_blk");
 static inline void *vblk_intr_chan(struct vblk_softc *sc)
 {
 	return &sc->sc_td;
+}
+
+/* ---- interrupt suppression ------------------------------------------------------- */
+
+/*
+ * The interrupt is wanted while a request nobody polls for is in flight. => sc_mtx;
+ * true when entries arrived that the interrupt may have been decided against (the
+ * caller sees they are reaped).
+ */
+static bool vblk_intr_update(struct vblk_softc *sc)
+{
+	if (sc->sc_inflight > sc->sc_polled)
+		return virtq_intr_enable(&sc->sc_vq);
+	virtq_intr_disable(&sc->sc_vq);
+	return virtq_used_pending(&sc->sc_vq);
 }
 
 /* ---- submission ------------------------------------------------------------------ */
@@ -157,6 +178,13 @@ static int vblk_submit(struct vblk_softc *sc, struct swap_bio *bp, int cmd)
 	KASSERT(added == head, ("vblk_submit: chain at %d, not at the free head %d", added,
 	    head));
 	sc->sc_stats.vbs_requests++;
+	sc->sc_inflight++;
+	if ((bp->sb_flags & SWAP_BIO_POLLED) != 0) {
+		sc->sc_polled++;
+		sc->sc_stats.vbs_polled++;
+	}
+	/* Before the publication: the device decides on the interrupt after it. */
+	(void)vblk_intr_update(sc);
 	bool kick = virtq_kick_prepare(&sc->sc_vq);
 	if (kick)
 		sc->sc_stats.vbs_notifies++;
@@ -210,6 +238,11 @@ static int vblk_reap(struct vblk_softc *sc, struct swap_bio **done)
 		    __ATOMIC_RELAXED);
 		sc->sc_bios[head] = NULL;
 		(void)virtq_free_chain(&sc->sc_vq, (uint16_t)head);
+		sc->sc_inflight--;
+		if ((bp->sb_flags & SWAP_BIO_POLLED) != 0) {
+			bp->sb_flags &= ~SWAP_BIO_POLLED;
+			sc->sc_polled--;
+		}
 		bp->sb_error = status == VIRTIO_BLK_S_OK ? 0 : EIO;
 		if (bp->sb_error != 0)
 			sc->sc_stats.vbs_errors++;
@@ -250,10 +283,47 @@ static void vblk_done_thread(void *arg)
 		int n = vblk_reap(sc, done);
 		for (int i = 0; i < n; i++)
 			done[i]->sb_done(done[i]);
-		if (n == VBLK_REAP_BATCH || virtq_intr_enable(&sc->sc_vq))
+		mtx_lock(&sc->sc_mtx);
+		bool more = vblk_intr_update(sc);
+		mtx_unlock(&sc->sc_mtx);
+		if (n == VBLK_REAP_BATCH || more)
 			continue;       /* more than a batch, or some came before the re-arm */
 		vblk_wait_intr(sc);
 	}
+}
+
+/* sd_poll: what the device finished, ended here. */
+static int vblk_poll(struct swap_dev *sd)
+{
+	struct vblk_softc *sc = sd->sd_softc;
+	struct swap_bio *done[VBLK_REAP_BATCH];
+	int n;
+
+	if (!virtq_used_pending(&sc->sc_vq))
+		return 0;
+	n = vblk_reap(sc, done);
+	for (int i = 0; i < n; i++)
+		done[i]->sb_done(done[i]);
+	return n;
+}
+
+/* sd_poll_end: bp's end is the interrupt's again (if it is still to come). */
+static void vblk_poll_end(struct swap_dev *sd, struct swap_bio *bp)
+{
+	struct vblk_softc *sc = sd->sd_softc;
+	bool pending = false;
+
+	mtx_lock(&sc->sc_mtx);
+	if ((bp->sb_flags & SWAP_BIO_POLLED) != 0) {
+		bp->sb_flags &= ~SWAP_BIO_POLLED;
+		sc->sc_polled--;
+		sc->sc_stats.vbs_poll_ends++;
+		pending = vblk_intr_update(sc);
+	}
+	mtx_unlock(&sc->sc_mtx);
+	/* Finished before the interrupt was back on: the thread ends it. */
+	if (pending)
+		vm_wakeup(vblk_intr_chan(sc));
 }
 
 /* ---- synchronous requests (tests, flush) ------------------------------------------ */
@@ -453,6 +523,8 @@ int virtio_blk_attach(struct virtio_mmio_dev *vd)
 		.sd_nblocks = sc->sc_sectors / VBLK_SECTORS_PER_PAGE,
 		.sd_maxpages = (int)MIN(sc->sc_seg_max, (unsigned)VIRTIO_BLK_MAX_PAGES),
 		.sd_strategy = vblk_strategy,
+		.sd_poll = vblk_poll,
+		.sd_poll_end = vblk_poll_end,
 		.sd_softc = sc,
 	};
 	sc->sc_td = thread_create("vblkdone", PRI_KERN, vblk_done_thread, sc, false,

@@ -62,6 +62,8 @@ struct virtio_blk_stats {
 	uint64_t vbs_notifies;          /* QueueNotify writes (EVENT_IDX keeps them few) */
 	uint64_t vbs_intr_wakeups;      /* interrupts that woke the completion thread */
 	uint64_t vbs_full_waits;        /* submissions that slept for free descriptors */
+	uint64_t vbs_polled;            /* requests submitted SWAP_BIO_POLLED */
+	uint64_t vbs_poll_ends;         /* of those, given back to the interrupt unfinished */
 	int vbs_vector;                 /* the interrupt's vector */
 	bool vbs_event_idx;             /* negotiated */
 	bool vbs_flush;

@@ -147,6 +147,16 @@ unsigned virtq_free_chain(struct virtq *vq, uint16_t head)
 	return n;
 }
 
+void virtq_intr_disable(struct virtq *vq)
+{
+	if (vq->vq_event_idx)
+		__atomic_store_n(vq->vq_used_event, (uint16_t)(vq->vq_used_last - 1),
+		    __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->vq_avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT,
+		    __ATOMIC_RELAXED);
+}
+
 bool virtq_intr_enable(struct virtq *vq)
 {
 	if (vq->vq_event_idx)

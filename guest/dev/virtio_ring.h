@@ -91,4 +91,9 @@ static inline bool virtq_used_pending(const struct virtq *vq)
  * reap them, since their interrupt may have been decided before the request. */
 bool virtq_intr_enable(struct virtq *vq);
 
+/* Ask for no interrupt (EVENT_IDX: used_event one behind what is reaped, which no new
+ * entry crosses; otherwise set VIRTQ_AVAIL_F_NO_INTERRUPT, a hint). The entries still
+ * arrive: whoever disables them polls (virtq_used_pending). */
+void virtq_intr_disable(struct virtq *vq);
+
 #endif /* DEV_VIRTIO_RING_H */

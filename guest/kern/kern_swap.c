@@ -77,4 +77,11 @@ void swap_report(void)
 	    (unsigned long)s.sps_writes, (unsigned long)s.sps_reads,
 	    (unsigned long)s.sps_used, (unsigned long)s.sps_total, (unsigned long)s.sps_bad,
 	    (unsigned long)s.sps_write_errors, (unsigned long)s.sps_read_errors);
+	struct virtio_blk_stats vs;
+	if (virtio_blk_stats(&vs))
+		printf("virtio_blk: requests=%lu notifies=%lu interrupts=%lu polled=%lu "
+		    "poll_ends=%lu full_waits=%lu\n", (unsigned long)vs.vbs_requests,
+		    (unsigned long)vs.vbs_notifies, (unsigned long)vs.vbs_intr_wakeups,
+		    (unsigned long)vs.vbs_polled, (unsigned long)vs.vbs_poll_ends,
+		    (unsigned long)vs.vbs_full_waits);
 }

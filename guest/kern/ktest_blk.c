@@ -17,6 +17,7 @@
 #include "kern/bootinfo.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
+#include "kern/thread.h"
 
 #include "vm/swap_dev.h"
 #include "vm/vm_page.h"
@@ -441,5 +442,78 @@ KTEST(blk, sync_qd1)
 	uint64_t ns = vm_nanotime() - t0;
 	ktest_log("ktest: blk: 4 KiB read at queue depth 1: %llu us a request\n",
 	    (unsigned long long)(ns / 64 / 1000));
+	vm_page_free(m);
+}
+
+struct blk_polled {
+	bool bpl_done;          /* atomic */
+	int bpl_error;
+};
+
+static void blk_polled_done(struct swap_bio *bp)
+{
+	struct blk_polled *p = bp->sb_arg;
+
+	p->bpl_error = bp->sb_error;
+	__atomic_store_n(&p->bpl_done, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * SWAP_BIO_POLLED reads, the only requests in flight, polled for with sd_poll: each
+ * ends on the poller's thread and the device sends no interrupt (the interrupt is off
+ * while every request in flight is polled for). Then one whose poller gives up at once
+ * (sd_poll_end): its interrupt comes, and the completion thread ends it.
+ */
+KTEST(blk, polled_no_interrupt)
+{
+	struct swap_dev *sd = blk_dev();
+	if (sd == NULL)
+		return;
+	KT_ASSERT(sd->sd_poll != NULL && sd->sd_poll_end != NULL);
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
+	blk_fill(m, 4000, 5);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4000, &m, 1), 0);
+	struct virtio_blk_stats st0, st1;
+	KT_ASSERT(virtio_blk_stats(&st0));
+	uint64_t intr0 = intr_count((unsigned)st0.vbs_vector);
+	for (int i = 0; i < 16; i++) {
+		struct blk_polled p = { false, -1 };
+		struct swap_bio bp = { .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4000,
+		    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
+		    .sb_done = blk_polled_done, .sb_arg = &p };
+		memset(VM_PAGE_TO_DMAP(m), 0, PAGE_SIZE);
+		KT_ASSERT_EQ(sd->sd_strategy(sd, &bp), 0);
+		uint64_t deadline = vm_nanotime() + BLK_TIMEOUT_NS;
+		while (!__atomic_load_n(&p.bpl_done, __ATOMIC_ACQUIRE) &&
+		    vm_nanotime() < deadline)
+			(void)sd->sd_poll(sd);
+		KT_ASSERT_MSG(__atomic_load_n(&p.bpl_done, __ATOMIC_ACQUIRE),
+		    "a polled read did not end");
+		KT_ASSERT_EQ(p.bpl_error, 0);
+		KT_ASSERT_EQ(blk_check(m, 4000, 5), -1);
+	}
+	KT_ASSERT(virtio_blk_stats(&st1));
+	KT_ASSERT_EQ(st1.vbs_polled - st0.vbs_polled, 16u);
+	KT_ASSERT_EQ(st1.vbs_intr_wakeups, st0.vbs_intr_wakeups);
+	KT_ASSERT_EQ(intr_count((unsigned)st0.vbs_vector), intr0);
+
+	/* Given back before the device answers (or just after): ended all the same. */
+	struct blk_polled p = { false, -1 };
+	struct swap_bio bp = { .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4000, .sb_npages = 1,
+	    .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m, .sb_done = blk_polled_done,
+	    .sb_arg = &p };
+	memset(VM_PAGE_TO_DMAP(m), 0, PAGE_SIZE);
+	KT_ASSERT_EQ(sd->sd_strategy(sd, &bp), 0);
+	sd->sd_poll_end(sd, &bp);
+	uint64_t deadline = vm_nanotime() + BLK_TIMEOUT_NS;
+	while (!__atomic_load_n(&p.bpl_done, __ATOMIC_ACQUIRE) && vm_nanotime() < deadline)
+		thread_yield();
+	KT_ASSERT_MSG(__atomic_load_n(&p.bpl_done, __ATOMIC_ACQUIRE),
+	    "a read handed back to the interrupt did not end");
+	KT_ASSERT_EQ(p.bpl_error, 0);
+	KT_ASSERT_EQ(blk_check(m, 4000, 5), -1);
+	struct virtio_blk_stats st2;
+	KT_ASSERT(virtio_blk_stats(&st2));
+	KT_ASSERT(st2.vbs_polled - st1.vbs_polled == 1);
 	vm_page_free(m);
 }

@@ -34,6 +34,7 @@ struct swap_memdev {
 	int smd_fail_every, smd_fail_cmds;  /* smd_mtx */
 	uint64_t smd_fail_count;            /* smd_mtx: matching requests seen */
 	int smd_refuse;                     /* smd_mtx */
+	int smd_poll_stall;                 /* smd_mtx: polls left that end nothing */
 	struct smd_req smd_q[SMD_QMAX];     /* smd_mtx: ring */
 	int smd_qhead, smd_qlen;            /* smd_mtx */
 	int smd_busy;                       /* smd_mtx: requests being ended outside it */
@@ -123,6 +124,8 @@ static int smd_strategy(struct swap_dev *sd, struct swap_bio *bp)
 		md->smd_st.smd_writes++;
 	else
 		md->smd_st.smd_reads++;
+	if ((bp->sb_flags & SWAP_BIO_POLLED) != 0)
+		md->smd_st.smd_polled++;
 	md->smd_st.smd_max_npages = MAX(md->smd_st.smd_max_npages, (uint64_t)bp->sb_npages);
 	if (md->smd_fail_every > 0 && (md->smd_fail_cmds &
 	    (bp->sb_cmd == SWAP_BIO_WRITE ? SMD_FAIL_WRITE : SMD_FAIL_READ)) != 0)
@@ -186,6 +189,47 @@ int swap_memdev_complete(struct swap_memdev *md, int max)
 	return n;
 }
 
+static int smd_poll(struct swap_dev *sd)
+{
+	struct swap_memdev *md = sd->sd_softc;
+	bool end;
+
+	mtx_lock(&md->smd_mtx);
+	md->smd_st.smd_polls++;
+	end = md->smd_mode == SMD_POLL && md->smd_poll_stall == 0;
+	if (md->smd_mode == SMD_POLL && md->smd_poll_stall > 0)
+		md->smd_poll_stall--;
+	mtx_unlock(&md->smd_mtx);
+	if (!end)
+		return 0;
+	int n = swap_memdev_complete(md, SMD_QMAX);
+	mtx_lock(&md->smd_mtx);
+	md->smd_st.smd_poll_ended += (uint64_t)n;
+	mtx_unlock(&md->smd_mtx);
+	return n;
+}
+
+static void smd_poll_end(struct swap_dev *sd, struct swap_bio *bp)
+{
+	struct swap_memdev *md = sd->sd_softc;
+
+	(void)bp;
+	mtx_lock(&md->smd_mtx);
+	md->smd_st.smd_poll_ends++;
+	bool end = md->smd_mode == SMD_POLL;
+	mtx_unlock(&md->smd_mtx);
+	/* The interrupt a real device sends now that someone waits for it. */
+	if (end)
+		(void)swap_memdev_complete(md, SMD_QMAX);
+}
+
+void swap_memdev_poll_stall(struct swap_memdev *md, int n)
+{
+	mtx_lock(&md->smd_mtx);
+	md->smd_poll_stall = n;
+	mtx_unlock(&md->smd_mtx);
+}
+
 int swap_memdev_pending(struct swap_memdev *md)
 {
 	int n;
@@ -242,6 +286,8 @@ struct swap_memdev *swap_memdev_create(const struct swap_memdev_config *cfg)
 	md->smd_dev.sd_nblocks = cfg->nblocks;
 	md->smd_dev.sd_maxpages = cfg->maxpages;
 	md->smd_dev.sd_strategy = smd_strategy;
+	md->smd_dev.sd_poll = smd_poll;
+	md->smd_dev.sd_poll_end = smd_poll_end;
 	md->smd_dev.sd_softc = md;
 	if (cfg->mode == SMD_THREAD) {
 #ifdef VM_HOST
@@ -281,7 +327,8 @@ struct swap_dev *swap_memdev_dev(struct swap_memdev *md)
 
 void swap_memdev_set_mode(struct swap_memdev *md, int mode)
 {
-	KASSERT((mode == SMD_SYNC || mode == SMD_DEFER) && md->smd_mode != SMD_THREAD,
+	KASSERT((mode == SMD_SYNC || mode == SMD_DEFER || mode == SMD_POLL) &&
+	    md->smd_mode != SMD_THREAD,
 	    ("swap_memdev_set_mode: %d -> %d", md->smd_mode, mode));
 	mtx_lock(&md->smd_mtx);
 	md->smd_mode = mode;

@@ -15,6 +15,10 @@
  *               putpages) would wait for ever: tests set SMD_SYNC around those.
  *   SMD_THREAD  queued; a completion thread of the device ends them, on its own CPU id
  *               (the contract's "kernel thread"). Host builds only (pthreads).
+ *   SMD_POLL    queued; sd_poll ends them (a submitter polling for its request), or
+ *               sd_poll_end does when a poller gives up (as an interrupt would come),
+ *               or swap_memdev_complete. swap_memdev_poll_stall makes polls find
+ *               nothing, as of a slow device. In the other modes sd_poll ends nothing.
  *
  * Fault injection: every Nth request of the chosen kinds fails with EIO (no data moved:
  * a failed write leaves the block as it was, a failed read leaves the pages); or the
@@ -31,6 +35,7 @@
 #define SMD_SYNC        0
 #define SMD_DEFER       1
 #define SMD_THREAD      2
+#define SMD_POLL        3
 
 /* fail_every's kinds */
 #define SMD_FAIL_READ   0x1
@@ -56,6 +61,10 @@ struct swap_memdev_stats {
 	uint64_t smd_bad_reads;     /* blocks read that were never written */
 	uint64_t smd_max_npages;    /* the largest request */
 	uint64_t smd_blocks_written;/* distinct blocks ever written */
+	uint64_t smd_polls;         /* sd_poll calls */
+	uint64_t smd_poll_ended;    /* requests sd_poll ended */
+	uint64_t smd_poll_ends;     /* sd_poll_end calls */
+	uint64_t smd_polled;        /* requests that came SWAP_BIO_POLLED */
 };
 
 /* => no locks held; may sleep. */
@@ -64,7 +73,7 @@ struct swap_memdev *swap_memdev_create(const struct swap_memdev_config *cfg);
 void swap_memdev_destroy(struct swap_memdev *md);
 struct swap_dev *swap_memdev_dev(struct swap_memdev *md);
 
-/* SMD_SYNC <-> SMD_DEFER (requests already queued stay queued). */
+/* SMD_SYNC <-> SMD_DEFER <-> SMD_POLL (requests already queued stay queued). */
 void swap_memdev_set_mode(struct swap_memdev *md, int mode);
 /* End up to max queued requests (oldest first); returns how many. => no VM locks held
  * (the completions take object locks). */
@@ -77,6 +86,8 @@ void swap_memdev_drain(struct swap_memdev *md);
 /* Fail every nth request (0: none) of the kinds in cmds (SMD_FAIL_*), counting from the
  * next one: n = 1 fails all of them. */
 void swap_memdev_fail_every(struct swap_memdev *md, int n, int cmds);
+/* SMD_POLL: the next n polls end nothing (0: polls work again). */
+void swap_memdev_poll_stall(struct swap_memdev *md, int n);
 /* Refuse every request with error (0: accept again). */
 void swap_memdev_refuse(struct swap_memdev *md, int error);
 

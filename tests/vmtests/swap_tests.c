@@ -771,6 +771,54 @@ static const char *swt_laundry_reclaim(struct swt *t, int arg)
 VMTEST(swap, laundry_frees_at_completion_when_short) { SWT_RUN(swt_laundry_reclaim, 0, 64, 16); }
 VMTEST(swap, laundry_keeps_clean_pages_when_not_short) { SWT_RUN(swt_laundry_reclaim, 1, 64, 16); }
 
+/*
+ * A page-in polls the device instead of sleeping for its completion (the device's
+ * sd_poll): on the VMM's device that saves the interrupt, the wakeup and two thread
+ * switches, half of a page-in's cost on kvm_pvm. The reads come SWAP_BIO_POLLED, the
+ * poll ends them, and nothing is handed back to the interrupt. When polls find nothing
+ * for SWAP_PAGER_POLL_NS (a slow device, arg 1), each read is handed back (sd_poll_end)
+ * and its completion ends the wait as before. Writes are never polled for.
+ */
+static const char *swt_polled(struct swt *t, int arg)
+{
+	const int n = 24;
+	struct swap_memdev_stats d0, d1;
+
+	SWT_CHECK(swt_mmap(t->vm, SWT_VA, n) == (long)SWT_VA, "mmap");
+	SWT_CHECK(swt_fill(t, t->vm, SWT_VA, n, 0xc1), "the first writes");
+	SWT_CHECK(swt_evict_va(t, t->vm, SWT_VA, n, VM_PAGER_PUT_SYNC, NULL) == n, "evict");
+	SWT_CHECK(vm_madvise(vmspace_map(t->vm), SWT_VA, ptoa(n), LINUX_MADV_RANDOM) == 0,
+	    "MADV_RANDOM");
+	swap_memdev_stats(t->md, &d0);
+	swt_mode(t, SMD_POLL);
+	if (arg == 1)
+		swap_memdev_poll_stall(t->md, 1 << 30);
+	/* Every other page: a read each. */
+	for (int i = 0; i < n; i += 2)
+		SWT_CHECK(swt_is(t, t->vm, SWT_VA + ptoa(i), 1, 0xc1), "a page came back wrong");
+	swap_memdev_poll_stall(t->md, 0);
+	swt_mode(t, SMD_SYNC);
+	swap_memdev_stats(t->md, &d1);
+	uint64_t reads = d1.smd_reads - d0.smd_reads;
+	SWT_CHECK(reads == (uint64_t)n / 2, "not a read a page");
+	SWT_CHECK(d1.smd_polled - d0.smd_polled == reads, "a read did not come polled");
+	SWT_CHECK(d0.smd_polled == 0, "a write came polled");
+	if (arg == 0) {
+		SWT_CHECK(d1.smd_poll_ended - d0.smd_poll_ended == reads &&
+		    d1.smd_poll_ends == d0.smd_poll_ends,
+		    "the polls did not end every read themselves");
+	} else {
+		SWT_CHECK(d1.smd_poll_ended == d0.smd_poll_ended &&
+		    d1.smd_poll_ends - d0.smd_poll_ends == reads,
+		    "a read that polls did not end was not handed back");
+	}
+	SWT_CHECK(swt_is(t, t->vm, SWT_VA, n, 0xc1), "the bytes");
+	return NULL;
+}
+
+VMTEST(swap, pagein_polls_the_device) { SWT_RUN(swt_polled, 0, 64, 16); }
+VMTEST(swap, pagein_poll_gives_up_on_a_slow_device) { SWT_RUN(swt_polled, 1, 64, 16); }
+
 #ifndef VM_HOST
 /* The guest build does not compile tests/support: the device comes with its tests. */
 #include "tests/support/swap_memdev.c"

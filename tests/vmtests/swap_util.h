@@ -174,7 +174,7 @@ static inline uint64_t swt_block(struct vm_object *obj, vm_pindex_t pindex)
 /* End what the device has queued (SMD_DEFER). => no locks held. */
 static inline void swt_complete(struct swt *t)
 {
-	if (t->mode == SMD_DEFER)
+	if (t->mode == SMD_DEFER || t->mode == SMD_POLL)
 		swap_memdev_complete(t->md, 1 << 30);
 	else if (t->mode == SMD_THREAD)
 		swap_memdev_drain(t->md);

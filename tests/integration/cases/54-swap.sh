@@ -57,6 +57,20 @@ majflt=$(sed -n 's/^swapbench: .* majflt=\([0-9]*\) .*/\1/p' "$t_out/swap_majflt
 [ -n "$majflt" ] && [ "$majflt" -gt 0 ] && ok "swap_majflt: $majflt major faults counted" ||
 	fail "swap_majflt: no major fault counted" "$(grep '^swapbench' "$t_out/swap_majflt.out")"
 
+# Page-ins poll the device for their reads: the driver counts them, and with the
+# interrupt off while only polled reads are in flight, interrupts are far fewer than
+# requests (the laundry's writes still take one each at most).
+vline=$(grep -E '^virtio_blk: requests=' "$t_out/swap_majflt.out")
+vvars=$(echo "$vline" | cut -d' ' -f2- | sed 's/\([a-z_]*\)=/-v \1=/g')
+reads=$(swap_counter swap_majflt reads)
+# shellcheck disable=SC2086
+if [ -n "$vline" ] && [ -n "$reads" ] &&
+	awk $vvars -v reads="$reads" 'BEGIN { exit !(polled >= reads && reads > 0 && interrupts < requests - reads / 2) }'; then
+	ok "swap_majflt: page-ins polled ($vline)"
+else
+	fail "swap_majflt: page-ins not polled, or an interrupt each" "${vline:-no virtio_blk line} reads=$reads"
+fi
+
 # swapoff brings every page back (no major fault afterwards), and the answers of
 # swapon/swapoff are Linux's.
 swap_run swap_off 0 "$B/user/swapctl" 8 48
