@@ -1145,8 +1145,18 @@ void pmap_clear_modify(vm_page_t m)
 	pmap_pv_foreach(m, pmap_pv_clear_fn, PG_M, false);
 }
 
-/* pmap_pv_foreach's walk with the clear inline (the page daemon asks this of every
- * mapped page it looks at) and each entry found through the table cache. */
+/*
+ * pmap_pv_foreach's walk with the clear inline (the page daemon asks this of every
+ * mapped page it looks at) and each entry found through the table cache.
+ *
+ * No invalidation follows the clear (Linux's choice on x86, not FreeBSD's). A TLB entry
+ * loaded before it still says "accessed", so accesses through it do not set PG_A
+ * again: the page may look idle while in use, and at worst goes out and comes back.
+ * The translation itself is unchanged, so nothing is ever wrong. Here such an entry is
+ * short-lived: with no PCID, every kernel entry and return reloads CR3 and flushes a
+ * process's entries. An invalidation is a trap into CPL 0 on kvm_pvm (~15 us), and the
+ * daemon clears PG_A of almost every page it evicts (swap.out: one trap a page).
+ */
 int pmap_ts_referenced(vm_page_t m)
 {
 	int result = 0;
@@ -1157,24 +1167,17 @@ int pmap_ts_referenced(vm_page_t m)
 	for (struct pv_entry *pv = pmap_pv_head(m); pv != NULL; pv = pv->pv_next) {
 		pmap_t pmap = pv->pv_pmap;
 		vm_offset_t va = pv->pv_va;
-		struct pmap_batch b;
 		vm_page_t ptp;
-		pmap_batch_init(&b);
 		mtx_lock(&pmap->pm_mtx);
 		uint64_t *pte = pmap_pte_lookup(pmap, va, &ptp);
 		KASSERT(pte != NULL && (*pte & (PG_V | PG_MANAGED | PG_FRAME)) ==
 		    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
 		    ("pmap_ts_referenced: pv entry for va %#lx does not match its entry",
 		    (unsigned long)va));
-		/* Clearing PG_A is followed by an invalidation: a TLB entry that still
-		 * says "accessed" would let the page look idle while it is in use. */
 		if ((*pte & PG_A) != 0 &&
-		    (__atomic_fetch_and(pte, ~PG_A, __ATOMIC_ACQ_REL) & PG_A) != 0) {
-			pmap_batch_add(&b, va);
+		    (__atomic_fetch_and(pte, ~PG_A, __ATOMIC_ACQ_REL) & PG_A) != 0)
 			result++;
-		}
 		mtx_unlock(&pmap->pm_mtx);
-		pmap_batch_finish(pmap, &b);
 	}
 	mtx_unlock(&pmap_pv_mtx);
 	return result;

@@ -375,10 +375,9 @@ START_TEST(referenced_and_modified)
 	ck_assert_int_eq(pmap_ts_referenced(m), 2);
 	ck_assert((*leaf(&p, VA0) & PG_A) == 0 && (*leaf(&q, VA0 + PG(7)) & PG_A) == 0);
 	ck_assert_int_eq(pmap_ts_referenced(m), 0);
-	/* Only p is loaded: one invalidation, for p's page. */
-	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, 1);
-	ck_assert_uint_eq(pmap_invl_log.pil_last_sva, VA0);
-	ck_assert_uint_eq(pmap_invl_log.pil_last_eva, VA0 + PG(1));
+	/* p is loaded, yet no invalidation: a clear accessed bit a TLB entry still
+	 * hides costs at most a missed reference, never a wrong translation (pmap.c). */
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, 0);
 	*leaf(&q, VA0 + PG(7)) |= PG_A;
 	ck_assert_int_eq(pmap_ts_referenced(m), 1);
 
