@@ -13,6 +13,11 @@
  *   3. submit the batch and wait for at least one completion, in one system call;
  *   4. reap every completion there is, write status bytes and used entries, publish
  *      used->idx once and interrupt once if the driver asked (used_event).
+ * Before it sleeps in 3, the thread polls for vb_poll_ns (VIRTIO_BLK_POLL_NS): the
+ * available ring for new requests (with notifications off, so the driver does not exit
+ * to send one) and the completion ring. A guest paging in one page after another sends
+ * its next read within that time: the read costs it no exit, and no wake-up of this
+ * thread.
  * The thread is the only one that touches the queue, the slots and vb_stats while it
  * runs; vb_lock and vb_cond hand the queue over (virtio_blk.h).
  */
@@ -25,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/virtio_blk.h"
@@ -140,8 +146,9 @@ static void blk_finish(struct virtio_blk *b, struct blk_engine *e, unsigned i)
 	blk_slot_free(e, i);
 }
 
-/* Step 2: take what the driver made available. */
-static void blk_take(struct virtio_blk *b, struct blk_engine *e)
+/* Step 2: take what the driver made available. rearm: notifications on again when
+ * the ring is empty (the caller sleeps next); else left off (the caller polls). */
+static void blk_take(struct virtio_blk *b, struct blk_engine *e, bool rearm)
 {
 	struct virtq *vq = e->be_vq;
 
@@ -166,7 +173,7 @@ static void blk_take(struct virtio_blk *b, struct blk_engine *e)
 				blk_finish(b, e, i);
 		}
 		/* Out of slots: completions free some, and this runs again after them. */
-		if (e->be_nfree == 0)
+		if (e->be_nfree == 0 || !rearm)
 			return;
 		if (!virtq_enable_notify(vq))
 			return;
@@ -223,6 +230,50 @@ static void blk_publish(struct virtio_blk *b, struct blk_engine *e)
 		b->vb_stats.bs_interrupts++;
 		virtio_mmio_interrupt(&b->vb_tr, VIRTIO_MMIO_INT_VRING);
 	}
+}
+
+static uint64_t blk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Before sleeping: submit what is queued, then for up to vb_poll_ns since the last
+ * thing found, reap completions as they come and watch the available ring, with
+ * notifications off. => true when there are requests to take (notifications still
+ * off: blk_take turns them on when it empties the ring); false when the time ran out
+ * with nothing new (notifications on: sleep).
+ */
+static bool blk_poll(struct virtio_blk *b, struct blk_engine *e)
+{
+	struct virtq *vq = e->be_vq;
+
+	if (!e->be_running || e->be_broken || vq == NULL || vq->vq_num == 0)
+		return false;
+	if (e->be_queued > 0 && io_uring_submit(&e->be_ring) >= 0) {
+		b->vb_stats.bs_submits++;
+		b->vb_stats.bs_sqes += e->be_queued;
+		e->be_queued = 0;
+	}
+	uint64_t until = blk_now_ns() + b->vb_poll_ns;
+	for (;;) {
+		if (io_uring_cq_ready(&e->be_ring) > 0) {
+			blk_reap(b, e);
+			blk_publish(b, e);
+			until = blk_now_ns() + b->vb_poll_ns;
+		}
+		if (e->be_nfree > 0 && virtq_has_avail(vq)) {
+			b->vb_stats.bs_polled++;
+			return true;
+		}
+		if (blk_now_ns() >= until)
+			break;
+		__builtin_ia32_pause();
+	}
+	return virtq_enable_notify(vq);
 }
 
 /* Submit what is queued and wait for one completion. */
@@ -283,8 +334,10 @@ static void *blk_thread(void *arg)
 	for (;;) {
 		if (!blk_control(b, e))
 			break;
-		blk_take(b, e);
+		blk_take(b, e, false);
 		blk_publish(b, e);
+		if (blk_poll(b, e))
+			continue;
 		blk_arm_kick(b, e);
 		blk_submit_wait(b, e);
 		blk_reap(b, e);

@@ -405,6 +405,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct guest_mem *gm, int fd, in
     size_t errlen)
 {
 	memset(b, 0, sizeof(*b));
+	b->vb_poll_ns = VIRTIO_BLK_POLL_NS;
 	b->vb_gm = gm;
 	b->vb_fd = fd;
 	b->vb_direct_fd = direct_fd;
@@ -452,14 +453,16 @@ void virtio_blk_summary(const struct virtio_blk *b, char *buf, size_t buflen)
 	const struct blk_stats *s = &b->vb_stats;
 	int n = snprintf(buf, buflen, "virtio-blk: %llu requests (%llu reads, %llu writes, "
 	    "%llu flushes, %llu discards, %llu write-zeroes), %.1f MiB read, %.1f MiB "
-	    "written, %llu errors, %.2f requests per submit, %llu wake-ups, %llu interrupts",
+	    "written, %llu errors, %.2f requests per submit, %llu wake-ups, %llu found by "
+	    "polling, %llu interrupts",
 	    (unsigned long long)s->bs_requests, (unsigned long long)s->bs_reads,
 	    (unsigned long long)s->bs_writes, (unsigned long long)s->bs_flushes,
 	    (unsigned long long)s->bs_discards, (unsigned long long)s->bs_write_zeroes,
 	    (double)s->bs_bytes_read / (1 << 20), (double)s->bs_bytes_written / (1 << 20),
 	    (unsigned long long)s->bs_errors,
 	    s->bs_submits ? (double)s->bs_sqes / (double)s->bs_submits : 0.0,
-	    (unsigned long long)s->bs_notifies, (unsigned long long)s->bs_interrupts);
+	    (unsigned long long)s->bs_notifies, (unsigned long long)s->bs_polled,
+	    (unsigned long long)s->bs_interrupts);
 	for (unsigned k = 0; k < BLK_BAD_MAX && n > 0 && (size_t)n < buflen; k++) {
 		if (s->bs_bad[k] != 0)
 			n += snprintf(buf + n, buflen - (size_t)n, "; %s %llu", blk_bad_names[k],

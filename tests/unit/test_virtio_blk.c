@@ -136,6 +136,22 @@ static void tb_start(bool ro)
 	tb_driver_init(TB_WANT_ALL);
 }
 
+/* Restart the device with the thread polling for poll_ns before it sleeps. */
+static void tb_restart_polling(uint64_t poll_ns)
+{
+	char err[256];
+
+	virtio_blk_destroy(&tb_blk);
+	memset(tb_ptr(TB_DESC, 4096), 0, 4096);
+	ck_assert_int_eq(virtio_blk_init(&tb_blk, &tb_gm, tb_fd, -1, TB_FILE, false, tb_irq,
+	    NULL, err, sizeof(err)), 0);
+	tb_blk.vb_quiet = true;
+	tb_blk.vb_poll_ns = poll_ns;
+	ck_assert_int_eq(virtio_blk_start(&tb_blk, err, sizeof(err)), 0);
+	tb_next_desc = tb_used_seen = 0;
+	tb_driver_init(TB_WANT_ALL);
+}
+
 static void tb_setup(void)
 {
 	unsetenv("VMM_BLK_FAIL_EVERY");
@@ -477,6 +493,36 @@ START_TEST(blk_event_idx_suppresses)
 }
 END_TEST
 
+/*
+ * A device thread that polls before it sleeps takes a request offered without a
+ * notification, and meanwhile does not ask for one (avail_event stays behind what the
+ * driver published); one that does not poll waits for the notification.
+ */
+START_TEST(blk_poll_takes_without_notify)
+{
+	tb_restart_polling(10ull * 1000000000ull);
+	ck_assert_uint_eq(tb_do(0, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+	uint16_t old = tb_avail()->idx;
+	tb_req(1, VIRTIO_BLK_T_IN, 8, 512);
+	uint16_t event = __atomic_load_n((uint16_t *)&tb_used()->ring[TB_NUM],
+	    __ATOMIC_ACQUIRE);
+	ck_assert_msg((uint16_t)(tb_avail()->idx - event - 1) >= (uint16_t)(tb_avail()->idx - old),
+	    "the polling device asked for a notification (avail_event %u, idx %u -> %u)",
+	    event, old, tb_avail()->idx);
+	tb_wait_used(1);
+	ck_assert_uint_eq(tb_status(1), VIRTIO_BLK_S_OK);
+
+	tb_restart_polling(0);
+	ck_assert_uint_eq(tb_do(0, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+	tb_req(1, VIRTIO_BLK_T_IN, 8, 512);
+	tb_settle();
+	ck_assert_uint_eq(__atomic_load_n(&tb_used()->idx, __ATOMIC_ACQUIRE), tb_used_seen);
+	tb_kick();
+	tb_wait_used(1);
+	ck_assert_uint_eq(tb_status(1), VIRTIO_BLK_S_OK);
+}
+END_TEST
+
 START_TEST(blk_broken_ring_then_reset)
 {
 	/* A loop: the device marks itself NEEDS_RESET and answers nothing. */
@@ -667,6 +713,7 @@ static Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, blk_discard_write_zeroes);
 	tcase_add_test(tc, blk_many_in_flight);
 	tcase_add_test(tc, blk_event_idx_suppresses);
+	tcase_add_test(tc, blk_poll_takes_without_notify);
 	tcase_add_test(tc, blk_broken_ring_then_reset);
 	tcase_add_test(tc, blk_reset_with_io_in_flight);
 	tcase_add_test(tc, blk_without_event_idx);
