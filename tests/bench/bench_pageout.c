@@ -28,7 +28,9 @@
  * The pages are N write faults' (bench_fault.c's region, without MADV_RANDOM: they
  * come in fault-around runs, mapped dirty as a program's writes leave them), then aged
  * down to the inactive queue by two active scans (the first clears the accessed bits
- * the faults set), outside the count.
+ * the faults set), outside the count. Memory is short while they go (the free target
+ * above the free count), as it is whenever the daemon pages out for real: a write's
+ * completion frees its pages (vm_pageout_written) with no second scan.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,16 +75,19 @@ static void bp_die(const char *what)
 static void bp_putpages(struct vm_object *obj, vm_page_t *ma, int count, int flags,
     int *rtvals)
 {
-	(void)flags;
 	for (int i = 0; i < count; i++) {
 		if (obj != bp_pager_state.bpp_obj || ma[i]->pindex >= BP_PAGES)
 			bp_die("putpages: a page of another object");
 		bp_pager_state.bpp_has[ma[i]->pindex] = true;
 		ma[i]->dirty = 0;
-		vm_page_xunbusy(ma[i]);
+		if ((flags & VM_PAGER_PUT_RECLAIM) == 0)
+			vm_page_xunbusy(ma[i]);
 		rtvals[i] = VM_PAGER_OK;
 	}
 	bp_pager_state.bpp_written += (uint64_t)count;
+	/* As the swap pager's completion does. */
+	if ((flags & VM_PAGER_PUT_RECLAIM) != 0)
+		vm_pageout_written(obj, ma, count);
 }
 
 static bool bp_haspage(struct vm_object *obj, vm_pindex_t pindex, int *before, int *after)
@@ -102,6 +107,7 @@ static const struct vm_pager_ops bp_pager = {
 struct bp_state {
 	struct vmspace *vm;
 	uint64_t freed0;
+	struct vm_pageout_targets tgt0;
 	struct swap_memdev *md;         /* BP_SWAPOUT's device */
 };
 
@@ -163,11 +169,18 @@ static void bp_setup(struct bp_state *s, enum bp_op op, int n)
 	(void)vm_pageout_scan_active(act, act);     /* now inactive */
 	if (vm_pagequeues[PQ_INACTIVE].pq_cnt < (uint64_t)n)
 		bp_die("the pages did not age down to the inactive queue");
+	vm_pageout_get_targets(&s->tgt0);
+	struct vm_pageout_targets t = s->tgt0;
+	t.free_target = vm_page_free_count() + 2 * (uint64_t)n;
+	t.inactive_target = MAX(t.inactive_target, t.free_target);
+	vm_pageout_set_targets(&t);
 	s->freed0 = bp_freed();
 }
 
 static void bp_teardown(struct bp_state *s)
 {
+	if (s->vm != NULL)
+		vm_pageout_set_targets(&s->tgt0);
 	if (s->vm != NULL) {
 		if (bp_pager_state.bpp_obj->vo_resident_page_count != 0)
 			bp_die("pages were left resident");
