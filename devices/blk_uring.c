@@ -64,6 +64,14 @@ static void blk_kick(struct virtio_blk *b)
 		return;
 }
 
+/* A control change (start, reset, end) for the thread: flagged for its poll, which
+ * reads no kick, then kicked for its sleep. */
+static void blk_control_kick(struct virtio_blk *b)
+{
+	__atomic_store_n(&b->vb_ctl_changed, true, __ATOMIC_RELEASE);
+	blk_kick(b);
+}
+
 /* A free SQE, submitting what is queued if the ring is full. */
 static struct io_uring_sqe *blk_sqe(struct virtio_blk *b, struct blk_engine *e)
 {
@@ -244,8 +252,9 @@ static uint64_t blk_now_ns(void)
  * Before sleeping: submit what is queued, then for up to vb_poll_ns since the last
  * thing found, reap completions as they come and watch the available ring, with
  * notifications off. => true when there are requests to take (notifications still
- * off: blk_take turns them on when it empties the ring); false when the time ran out
- * with nothing new (notifications on: sleep).
+ * off: blk_take turns them on when it empties the ring), or when a control change may
+ * have come (flagged, or a kick read); false when the time ran out with nothing new
+ * (notifications on: sleep).
  */
 static bool blk_poll(struct virtio_blk *b, struct blk_engine *e)
 {
@@ -261,10 +270,17 @@ static bool blk_poll(struct virtio_blk *b, struct blk_engine *e)
 	uint64_t until = blk_now_ns() + b->vb_poll_ns;
 	for (;;) {
 		if (io_uring_cq_ready(&e->be_ring) > 0) {
+			bool armed = e->be_kick_armed;
 			blk_reap(b, e);
 			blk_publish(b, e);
+			/* A kick read: perhaps a control change (reset, exit), which the
+			 * caller's next turn must see before anything sleeps. */
+			if (armed && !e->be_kick_armed)
+				return true;
 			until = blk_now_ns() + b->vb_poll_ns;
 		}
+		if (__atomic_load_n(&b->vb_ctl_changed, __ATOMIC_ACQUIRE))
+			return true;
 		if (e->be_nfree > 0 && virtq_has_avail(vq)) {
 			b->vb_stats.bs_polled++;
 			return true;
@@ -302,6 +318,7 @@ static void blk_drain(struct virtio_blk *b, struct blk_engine *e)
 /* Step 1. => false when the thread should end. */
 static bool blk_control(struct virtio_blk *b, struct blk_engine *e)
 {
+	__atomic_store_n(&b->vb_ctl_changed, false, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&b->vb_lock);
 	bool run = b->vb_run && !b->vb_exit, exit = b->vb_exit;
 	struct virtq *vq = b->vb_vq;
@@ -358,7 +375,7 @@ static void blk_start(void *dev, struct virtq *vqs, unsigned n, uint64_t feature
 	b->vb_features = features;
 	b->vb_run = true;
 	pthread_mutex_unlock(&b->vb_lock);
-	blk_kick(b);
+	blk_control_kick(b);
 }
 
 static void blk_reset(void *dev)
@@ -367,7 +384,7 @@ static void blk_reset(void *dev)
 
 	pthread_mutex_lock(&b->vb_lock);
 	b->vb_run = false;
-	blk_kick(b);
+	blk_control_kick(b);
 	while (b->vb_running && b->vb_thread_started)
 		pthread_cond_wait(&b->vb_cond, &b->vb_lock);
 	b->vb_vq = NULL;
@@ -461,7 +478,7 @@ void virtio_blk_destroy(struct virtio_blk *b)
 		pthread_mutex_lock(&b->vb_lock);
 		b->vb_exit = true;
 		pthread_mutex_unlock(&b->vb_lock);
-		blk_kick(b);
+		blk_control_kick(b);
 		pthread_join(b->vb_thread, NULL);
 		b->vb_thread_started = false;
 	}

@@ -129,6 +129,8 @@ struct virtio_blk {
 	bool vb_run;                /* wanted: process the queue (DRIVER_OK .. reset) */
 	bool vb_running;            /* the thread's state, which vb_run asks for */
 	bool vb_exit;
+	bool vb_ctl_changed;        /* atomic: vb_run or vb_exit changed since the thread
+	                               last looked (its poll reads no kick) */
 	struct virtq *vb_vq;        /* queue 0, the thread's while vb_running */
 	void *vb_engine;            /* blk_uring.c's state */
 

@@ -523,6 +523,26 @@ START_TEST(blk_poll_takes_without_notify)
 }
 END_TEST
 
+/* A control change (here the end) reaches a thread that polls at once, not when its
+ * poll runs out. */
+START_TEST(blk_destroy_while_polling)
+{
+	struct timespec t0, t1;
+
+	tb_restart_polling(60ull * 1000000000ull);
+	ck_assert_uint_eq(tb_do(0, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	virtio_blk_destroy(&tb_blk);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 2, "the end waited %ld s for the poll",
+	    (long)(t1.tv_sec - t0.tv_sec));
+	/* The fixture's teardown ends it again: a device ended is ended. */
+	char err[256];
+	ck_assert_int_eq(virtio_blk_init(&tb_blk, &tb_gm, tb_fd, -1, TB_FILE, false, tb_irq,
+	    NULL, err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(blk_broken_ring_then_reset)
 {
 	/* A loop: the device marks itself NEEDS_RESET and answers nothing. */
@@ -714,6 +734,7 @@ static Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, blk_many_in_flight);
 	tcase_add_test(tc, blk_event_idx_suppresses);
 	tcase_add_test(tc, blk_poll_takes_without_notify);
+	tcase_add_test(tc, blk_destroy_while_polling);
 	tcase_add_test(tc, blk_broken_ring_then_reset);
 	tcase_add_test(tc, blk_reset_with_io_in_flight);
 	tcase_add_test(tc, blk_without_event_idx);
