@@ -1156,6 +1156,7 @@ void pmap_clear_modify(vm_page_t m)
  * short-lived: with no PCID, every kernel entry and return reloads CR3 and flushes a
  * process's entries. An invalidation is a trap into CPL 0 on kvm_pvm (~15 us), and the
  * daemon clears PG_A of almost every page it evicts (swap.out: one trap a page).
+ * A modified writable entry found on the way makes m dirty. => m's object locked.
  */
 int pmap_ts_referenced(vm_page_t m)
 {
@@ -1174,9 +1175,14 @@ int pmap_ts_referenced(vm_page_t m)
 		    (PG_V | PG_MANAGED | VM_PAGE_TO_PHYS(m)),
 		    ("pmap_ts_referenced: pv entry for va %#lx does not match its entry",
 		    (unsigned long)va));
-		if ((*pte & PG_A) != 0 &&
-		    (__atomic_fetch_and(pte, ~PG_A, __ATOMIC_ACQ_REL) & PG_A) != 0)
+		uint64_t e = *pte;
+		if ((e & PG_A) != 0 &&
+		    ((e = __atomic_fetch_and(pte, ~PG_A, __ATOMIC_ACQ_REL)) & PG_A) != 0)
 			result++;
+		/* Modified: the page is dirty, which the daemon asks next (FreeBSD's way);
+		 * PG_M stays, as pmap_is_modified would leave it. */
+		if ((e & (PG_M | PG_RW)) == (PG_M | PG_RW))
+			m->dirty = VM_PAGE_BITS_ALL;
 		mtx_unlock(&pmap->pm_mtx);
 	}
 	mtx_unlock(&pmap_pv_mtx);

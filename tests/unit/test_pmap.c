@@ -380,6 +380,15 @@ START_TEST(referenced_and_modified)
 	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, 0);
 	*leaf(&q, VA0 + PG(7)) |= PG_A;
 	ck_assert_int_eq(pmap_ts_referenced(m), 1);
+	ck_assert_uint_eq(m->dirty, 0);
+	/* A modified writable entry seen on the way makes the page dirty (the daemon
+	 * then knows it needs a write without asking the pager); the entry keeps PG_M. */
+	*leaf(&p, VA0) |= PG_A | PG_M;
+	ck_assert_int_eq(pmap_ts_referenced(m), 1);
+	ck_assert_uint_eq(m->dirty, VM_PAGE_BITS_ALL);
+	ck_assert((*leaf(&p, VA0) & PG_M) != 0);
+	*leaf(&p, VA0) &= ~PG_M;
+	m->dirty = 0;
 
 	ck_assert(!pmap_is_modified(m));
 	*leaf(&q, VA0 + PG(7)) |= PG_M;
