@@ -110,6 +110,23 @@ void vm_page_remove(vm_page_t m)
 	obj->vo_resident_page_count--;
 }
 
+/* vm_page_remove of each of ma[0..n), pages of obj (locked), with one trie descent for
+ * each stretch of neighbours. */
+static void vm_page_remove_pages(struct vm_object *obj, vm_page_t *ma, int n)
+{
+	vm_object_assert_locked(obj);
+	vm_radix_remove_pages(&obj->vo_rtree, ma, n);
+	for (int i = 0; i < n; i++) {
+		vm_page_t m = ma[i];
+		KASSERT(m->object == obj, ("vm_page_remove_pages: page %p is in %p, not %p",
+		    (void *)m, (void *)m->object, (void *)obj));
+		vm_page_memq_unlink(m);
+		m->object = NULL;
+		m->pindex = 0;
+	}
+	obj->vo_resident_page_count -= (uint64_t)n;
+}
+
 int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pindex)
 {
 	struct vm_object *old_obj = m->object;
@@ -177,11 +194,13 @@ void vm_page_free_obj_pages(vm_page_t *ma, int n)
 {
 	int k = 0;
 
+	if (n == 0)
+		return;
 	/* Off the queues before out of the object, as vm_page_free_obj. */
 	vm_page_dequeue_pages(ma, n);
+	vm_page_remove_pages(ma[0]->object, ma, n);
 	for (int i = 0; i < n; i++) {
 		vm_page_t m = ma[i];
-		vm_page_remove(m);
 		if (!vm_page_wired(m))
 			ma[k++] = m;
 		else if (vm_page_xbusied(m))

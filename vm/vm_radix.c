@@ -230,6 +230,56 @@ vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 	return m;
 }
 
+void vm_radix_remove_pages(struct vm_radix *rt, vm_page_t *ma, int n)
+{
+	rt->rt_miss_slot = NULL;
+	for (int i = 0; i < n;) {
+		vm_pindex_t index = ma[i]->pindex;
+		uintptr_t *parentp = NULL, *slotp = &rt->rt_root, child;
+		struct vm_radix_node *rn = NULL;
+
+		for (;;) {
+			child = *slotp;
+			KASSERT(child != 0, ("vm_radix_remove_pages: %#llx is not in the trie",
+			    (unsigned long long)index));
+			if (vm_radix_isleaf(child))
+				break;
+			rn = vm_radix_tonode(child);
+			KASSERT(!vm_radix_keybarr(rn, index), ("vm_radix_remove_pages: %#llx "
+			    "is not in the trie", (unsigned long long)index));
+			parentp = slotp;
+			slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		}
+		KASSERT(vm_radix_topage(child) == ma[i], ("vm_radix_remove_pages: %#llx holds "
+		    "%p, not %p", (unsigned long long)index, (void *)vm_radix_topage(child),
+		    (void *)ma[i]));
+		*slotp = 0;
+		i++;
+		if (rn == NULL)
+			continue;
+		rn->rn_count--;
+		/* The next pages whose leaves hang from rn itself go without a descent. */
+		while (rn->rn_count > 1 && i < n && !vm_radix_keybarr(rn, ma[i]->pindex)) {
+			slotp = &rn->rn_child[vm_radix_slot(ma[i]->pindex, rn->rn_clev)];
+			if (*slotp != ((uintptr_t)ma[i] | VM_RADIX_ISLEAF))
+				break;          /* below a child node: the next round descends */
+			*slotp = 0;
+			rn->rn_count--;
+			i++;
+		}
+		/* One child left: it takes rn's place, as in vm_radix_remove. */
+		if (rn->rn_count == 1) {
+			uintptr_t last = 0;
+			for (int k = 0; k < VM_RADIX_COUNT && last == 0; k++)
+				last = rn->rn_child[k];
+			*parentp = last;
+			if (rt->rt_hint == rn)
+				rt->rt_hint = NULL;
+			uma_zfree(vm_radix_zone, rn);
+		}
+	}
+}
+
 vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index)
 {
 	uintptr_t p = rt->rt_root;

@@ -120,6 +120,12 @@ static inline int vm_radix_insert(struct vm_radix *rt, vm_page_t m)
 /* Remove and return the page with this pindex (NULL: none). Frees at most one node.
  * => owner locked; never sleeps. */
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index);
+/*
+ * Remove ma[0..n), each in rt at its pindex: what n calls of vm_radix_remove would do,
+ * with one descent for each stretch of them whose leaves hang from one node (up to 16
+ * consecutive keys, in ascending order). The page daemon frees laundered runs so.
+ */
+void vm_radix_remove_pages(struct vm_radix *rt, vm_page_t *ma, int n);
 /* The page with this pindex, or NULL. => owner locked. */
 vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index);
 /* vm_radix_lookup that, on a miss, remembers where the walk stopped: an insert of that

@@ -82,6 +82,24 @@ const char *vmt_radix_model_run(uint64_t seed, int steps, char *err, size_t errl
 				    (unsigned long long)m->pindex, rv, rm_in[i]);
 			n += !rm_in[i];
 			rm_in[i] = true;
+		} else if (i < 200 && rm_rand(&s) % 4 == 0) {
+			/* A run: the present pages among the next few keys of a dense run
+			 * (ascending, with gaps), as the daemon frees a laundered run. */
+			vm_page_t run[40];
+			int nrun = 0, len = 1 + (int)(rm_rand(&s) % 40);
+			int lim = i < 160 ? 160 : 240;
+			for (int j = i; j < i + len && j < lim; j++)
+				if (rm_in[j])
+					run[nrun++] = &rm_pages[j];
+			vm_radix_remove_pages(&rt, run, nrun);
+			for (int j = 0; j < nrun; j++) {
+				int k = (int)(run[j] - rm_pages);
+				rm_in[k] = false;
+				n--;
+				if (vm_radix_lookup(&rt, run[j]->pindex) != NULL)
+					RM_FAIL("step %d: run removal left %#llx", step,
+					    (unsigned long long)run[j]->pindex);
+			}
 		} else {
 			vm_page_t r = vm_radix_remove(&rt, m->pindex);
 			if (r != (rm_in[i] ? m : NULL))
