@@ -208,6 +208,8 @@ fi
 #   swap.out       MiB/s of the sequential fill of 4x RAM (swapbench), ref uring.seqwrite
 #   swap.in        us per major fault of random single-word reads over it (swapbench),
 #                  ref uring.randread.qd1 (4 KiB reads at queue depth 1)
+#   swap.in.direct the same with the file O_DIRECT on both sides, ref
+#                  uring.randread.qd1.direct
 #   swap.verify4x  MiB/s of swapstress's write-then-verify of 4x RAM (two passes), ref
 #                  uring.seqwrite
 if { want swap. || want uring.; } && [ -x "$B/vmm" ] && [ -x "$B/tests/uring-ref" ]; then
@@ -225,6 +227,16 @@ if { want swap. || want uring.; } && [ -x "$B/vmm" ] && [ -x "$B/tests/uring-ref
 		[ -n "$v" ] && emit "BENCH name=swap.out value=$v unit=MiB/s ref=uring.seqwrite refvalue=$useq ratio=$(ratio "$v" "$useq") kvm=$kind"
 		[ -n "$i" ] && emit "BENCH name=swap.in value=$i unit=us ref=uring.randread.qd1 refvalue=$urand ratio=$(ratio "$i" "$urand") kvm=$kind"
 	fi
+	# The same page-ins with the file opened O_DIRECT on both sides (--swap-direct,
+	# uring-ref direct): against the device rather than the page cache, for the record.
+	if want swap.in.direct; then
+		udrand=$("$B/tests/uring-ref" randread "$sfile" 4000 direct | awk '{print $2}')
+		emit "BENCH name=uring.randread.qd1.direct value=$udrand unit=us"
+		out=$("${KVMRUN[@]}" "$B/vmm" run -m 32M -s "$sfile" --swap-direct "$B/user/swapbench" 128 2000 2>/dev/null) ||
+			echo "bench: swapbench --swap-direct: the guest run failed" >&2
+		i=$(proc_field "$out" in_us_per_majflt)
+		[ -n "$i" ] && [ -n "$udrand" ] && emit "BENCH name=swap.in.direct value=$i unit=us ref=uring.randread.qd1.direct refvalue=$udrand ratio=$(ratio "$i" "$udrand") kvm=$kind"
+	fi
 	if want swap.verify4x; then
 		out=$("${KVMRUN[@]}" "$B/vmm" run -m 32M -s "$sfile" "$B/user/swapstress" 128 2 2>/dev/null) ||
 			echo "bench: swapstress: the guest run failed" >&2
@@ -241,9 +253,9 @@ if want page.zero && [ -x "$B/vmm" ]; then
 fi
 
 echo
-printf '%-22s %12s %-6s %-16s %12s %8s\n' figure value unit reference refvalue ratio
+printf '%-26s %12s %-6s %-26s %12s %8s\n' figure value unit reference refvalue ratio
 while read -r l; do
 	g() { echo "$l" | grep -oE "(^| )$1=[^ ]+" | cut -d= -f2; }
-	printf '%-22s %12s %-6s %-16s %12s %8s\n' "$(g name)" "$(g value)" "$(g unit)" \
+	printf '%-26s %12s %-6s %-26s %12s %8s\n' "$(g name)" "$(g value)" "$(g unit)" \
 		"$(g ref)" "$(g refvalue)" "$(g ratio)"
 done <"$lines"
