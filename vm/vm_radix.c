@@ -192,6 +192,21 @@ int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 	return 0;
 }
 
+/* rn, reached through *parentp, has one child left: no split any more, so its child
+ * takes its place and rn goes. */
+static void vm_radix_collapse(struct vm_radix *rt, uintptr_t *parentp,
+    struct vm_radix_node *rn)
+{
+	uintptr_t last = 0;
+
+	for (int i = 0; i < VM_RADIX_COUNT && last == 0; i++)
+		last = rn->rn_child[i];
+	*parentp = last;
+	if (rt->rt_hint == rn)
+		rt->rt_hint = NULL;
+	uma_zfree(vm_radix_zone, rn);
+}
+
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 {
 	uintptr_t *parentp = NULL, *slotp = &rt->rt_root, child;
@@ -215,18 +230,8 @@ vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 	if (m->pindex != index)
 		return NULL;
 	*slotp = 0;
-	if (rn == NULL)
-		return m;
-	/* A node with one child left is no split any more: its child takes its place. */
-	if (--rn->rn_count == 1) {
-		uintptr_t last = 0;
-		for (int i = 0; i < VM_RADIX_COUNT && last == 0; i++)
-			last = rn->rn_child[i];
-		*parentp = last;
-		if (rt->rt_hint == rn)
-			rt->rt_hint = NULL;
-		uma_zfree(vm_radix_zone, rn);
-	}
+	if (rn != NULL && --rn->rn_count == 1)
+		vm_radix_collapse(rt, parentp, rn);
 	return m;
 }
 
@@ -267,16 +272,8 @@ void vm_radix_remove_pages(struct vm_radix *rt, vm_page_t *ma, int n)
 			rn->rn_count--;
 			i++;
 		}
-		/* One child left: it takes rn's place, as in vm_radix_remove. */
-		if (rn->rn_count == 1) {
-			uintptr_t last = 0;
-			for (int k = 0; k < VM_RADIX_COUNT && last == 0; k++)
-				last = rn->rn_child[k];
-			*parentp = last;
-			if (rt->rt_hint == rn)
-				rt->rt_hint = NULL;
-			uma_zfree(vm_radix_zone, rn);
-		}
+		if (rn->rn_count == 1)
+			vm_radix_collapse(rt, parentp, rn);
 	}
 }
 
