@@ -251,6 +251,9 @@ static int vblk_reap(struct vblk_softc *sc, struct swap_bio **done)
 	}
 	if (n > 0 && sc->sc_full_waiters > 0)
 		vm_wakeup(&sc->sc_full_waiters);
+	/* The last request nobody polls for may be gone: off again for the others. */
+	if (n > 0)
+		(void)vblk_intr_update(sc);
 	mtx_unlock(&sc->sc_mtx);
 	return n;
 }
