@@ -57,6 +57,16 @@ majflt=$(sed -n 's/^swapbench: .* majflt=\([0-9]*\) .*/\1/p' "$t_out/swap_majflt
 [ -n "$majflt" ] && [ "$majflt" -gt 0 ] && ok "swap_majflt: $majflt major faults counted" ||
 	fail "swap_majflt: no major fault counted" "$(grep '^swapbench' "$t_out/swap_majflt.out")"
 
+# -v ends with KVM's own counters for the run (KVM_GET_STATS_FD, Linux 5.14 and later):
+# exits, which every KVM counts (the guest's port and MMIO accesses exit everywhere).
+kline=$(grep -E 'kvm: vcpu 0: ' "$t_out/swap_majflt.err")
+kexits=$(echo "$kline" | tr ' ' '\n' | sed -n 's/^exits=//p')
+if [ -n "$kexits" ] && [ "$kexits" -gt 0 ]; then
+	ok "swap_majflt: KVM's counters in -v (exits=$kexits)"
+else
+	fail "swap_majflt: no KVM counters in -v" "${kline:-no kvm: vcpu 0: line}"
+fi
+
 # Page-ins poll the device for their reads: the driver counts them, and with the
 # interrupt off while only polled reads are in flight, interrupts are far fewer than
 # requests (the laundry's writes still take one each at most).
