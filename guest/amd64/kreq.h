@@ -22,11 +22,16 @@
 #ifndef __ASSEMBLY__
 #include <stdint.h>
 
+/* Requests made, by op, on every CPU (ktest kreq counts them). */
+extern uint64_t kreq_counts[KREQ_COUNT];
+
 /* One request. Never at CPL 0: int3 there kills the VM on kvm_pvm (PLATFORM.md). */
 static inline uint64_t kreq(uint64_t op, uint64_t a, uint64_t b)
 {
 	uint64_t r = op;
 
+	if (op < KREQ_COUNT)
+		__atomic_fetch_add(&kreq_counts[op], 1, __ATOMIC_RELAXED);
 	__asm__ volatile("int3" : "+a"(r), "+D"(a), "+S"(b) : : "memory");
 	return r;
 }

@@ -128,15 +128,15 @@ static inline void pmap_md_pte_flush(void)
  * load keeps). */
 static inline void pmap_md_invl_range(vm_offset_t sva, vm_offset_t eva, bool global)
 {
+	/* One request either way: the range's pages by the stub's loop, or a flush. */
 	if (atop(eva - sva) > PMAP_INVL_MAX_PAGES) {
 		if (global)
 			invltlb_glob();
 		else
-			load_cr3(rcr3());
+			invltlb();
 		return;
 	}
-	for (vm_offset_t va = sva; va < eva; va += PAGE_SIZE)
-		invlpg(va);
+	invlpg_range(sva, eva);
 }
 
 static inline void pmap_md_invl_all(bool global)
@@ -144,7 +144,7 @@ static inline void pmap_md_invl_all(bool global)
 	if (global)
 		invltlb_glob();
 	else
-		load_cr3(rcr3());
+		invltlb();
 }
 
 static inline void pmap_md_load_root(vm_paddr_t cr3)

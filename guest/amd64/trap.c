@@ -13,6 +13,7 @@
 #include "amd64/pcpu.h"
 #include "amd64/segments.h"
 #include "amd64/specialreg.h"
+#include "amd64/kreq.h"
 #include "amd64/trap.h"
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
@@ -46,6 +47,7 @@ static struct {
 
 static intr_handler_t intr_handlers[256];
 static uint64_t intr_counts[256];
+uint64_t kreq_counts[KREQ_COUNT];
 
 /* Masked until the boot unmasks: interrupts during start-up wait (amd64/trap.h). */
 volatile uint8_t intr_soft_mask = 1;
