@@ -438,6 +438,9 @@ END_TEST
 
 START_TEST(blk_many_in_flight)
 {
+	/* A thread that sleeps until the notification (no poll: a polling one takes each
+	 * request as it is published, one at a time, which is what it is for). */
+	tb_restart_polling(0);
 	/* 32 writes, one notification; then 32 reads. */
 	for (unsigned s = 0; s < 32; s++) {
 		memset(tb_data(s), (int)s + 1, 4096);
