@@ -13,7 +13,7 @@
 #include "guest/amd64/pmap_int.h"
 
 #define KK_VA       0x40000000ul
-#define KK_NPAGES   (8 + PMAP_INVL_MAX_PAGES + 1)
+#define KK_NPAGES   (PMAP_INVL_MAX_PAGES + 8)
 
 static uint64_t kk_count(int op)
 {
@@ -32,14 +32,14 @@ KTEST(kreq, invalidation_one_request)
 	for (int i = 0; i < KK_NPAGES; i++)
 		KT_ASSERT_EQ(pmap_enter(&p, KK_VA + ptoa(i), m[i], VM_PROT_READ | VM_PROT_WRITE,
 		    VM_PROT_READ), 0);
-	/* 8 pages of the loaded pmap: one range request. */
+	/* Up to PMAP_INVL_MAX_PAGES pages of the loaded pmap: one range request. */
 	uint64_t r0 = kk_count(KREQ_INVL_RANGE), f0 = kk_count(KREQ_FLUSH);
 	uint64_t c0 = kk_count(KREQ_LOAD_CR3) + kk_count(KREQ_RCR3);
-	pmap_remove(&p, KK_VA, KK_VA + ptoa(8));
+	pmap_remove(&p, KK_VA, KK_VA + ptoa(PMAP_INVL_MAX_PAGES));
 	KT_ASSERT_EQ(kk_count(KREQ_INVL_RANGE) - r0, 1u);
 	KT_ASSERT_EQ(kk_count(KREQ_FLUSH) - f0, 0u);
-	/* More than PMAP_INVL_MAX_PAGES: one flush, no root reload of its own. */
-	pmap_remove(&p, KK_VA + ptoa(8), KK_VA + ptoa(KK_NPAGES));
+	/* More (8): one flush, no root reload of its own. */
+	pmap_remove(&p, KK_VA + ptoa(PMAP_INVL_MAX_PAGES), KK_VA + ptoa(KK_NPAGES));
 	KT_ASSERT_EQ(kk_count(KREQ_INVL_RANGE) - r0, 1u);
 	KT_ASSERT_EQ(kk_count(KREQ_FLUSH) - f0, 1u);
 	KT_ASSERT_EQ(kk_count(KREQ_LOAD_CR3) + kk_count(KREQ_RCR3) - c0, 0u);
