@@ -72,6 +72,17 @@ static void blk_control_kick(struct virtio_blk *b)
 	blk_kick(b);
 }
 
+/* What was queued went in with one submit call (rv its answer): counted, and no longer
+ * queued. */
+static void blk_submitted(struct virtio_blk *b, struct blk_engine *e, int rv)
+{
+	if (rv >= 0 && e->be_queued > 0) {
+		b->vb_stats.bs_submits++;
+		b->vb_stats.bs_sqes += e->be_queued;
+		e->be_queued = 0;
+	}
+}
+
 /* A free SQE, submitting what is queued if the ring is full. */
 static struct io_uring_sqe *blk_sqe(struct virtio_blk *b, struct blk_engine *e)
 {
@@ -79,11 +90,8 @@ static struct io_uring_sqe *blk_sqe(struct virtio_blk *b, struct blk_engine *e)
 
 	if (sqe == NULL) {
 		int n = io_uring_submit(&e->be_ring);
-		if (n > 0 && e->be_queued > 0) {
-			b->vb_stats.bs_submits++;
-			b->vb_stats.bs_sqes += e->be_queued;
-			e->be_queued = 0;
-		}
+		if (n > 0)
+			blk_submitted(b, e, n);
 		sqe = io_uring_get_sqe(&e->be_ring);
 	}
 	return sqe;
@@ -252,8 +260,8 @@ static uint64_t blk_now_ns(void)
  * Before sleeping: submit what is queued, then for up to vb_poll_ns since the last
  * thing found, reap completions as they come and watch the available ring, with
  * notifications off. => true when there are requests to take (notifications still
- * off: blk_take turns them on when it empties the ring), or when a control change may
- * have come (flagged, or a kick read); false when the time ran out with nothing new
+ * off: blk_take turns them on when it empties the ring), or when a control change came
+ * (flagged by blk_control_kick: a kick this poll reaps says nothing); false when the time ran out with nothing new
  * (notifications on: sleep).
  */
 static bool blk_poll(struct virtio_blk *b, struct blk_engine *e)
@@ -262,21 +270,13 @@ static bool blk_poll(struct virtio_blk *b, struct blk_engine *e)
 
 	if (!e->be_running || e->be_broken || vq == NULL || vq->vq_num == 0)
 		return false;
-	if (e->be_queued > 0 && io_uring_submit(&e->be_ring) >= 0) {
-		b->vb_stats.bs_submits++;
-		b->vb_stats.bs_sqes += e->be_queued;
-		e->be_queued = 0;
-	}
+	if (e->be_queued > 0)
+		blk_submitted(b, e, io_uring_submit(&e->be_ring));
 	uint64_t until = blk_now_ns() + b->vb_poll_ns;
 	for (;;) {
 		if (io_uring_cq_ready(&e->be_ring) > 0) {
-			bool armed = e->be_kick_armed;
 			blk_reap(b, e);
 			blk_publish(b, e);
-			/* A kick read: perhaps a control change (reset, exit), which the
-			 * caller's next turn must see before anything sleeps. */
-			if (armed && !e->be_kick_armed)
-				return true;
 			until = blk_now_ns() + b->vb_poll_ns;
 		}
 		if (__atomic_load_n(&b->vb_ctl_changed, __ATOMIC_ACQUIRE))
@@ -295,14 +295,7 @@ static bool blk_poll(struct virtio_blk *b, struct blk_engine *e)
 /* Submit what is queued and wait for one completion. */
 static void blk_submit_wait(struct virtio_blk *b, struct blk_engine *e)
 {
-	unsigned queued = e->be_queued;
-	int n = io_uring_submit_and_wait(&e->be_ring, 1);
-
-	if (n >= 0 && queued > 0) {
-		b->vb_stats.bs_submits++;
-		b->vb_stats.bs_sqes += queued;
-		e->be_queued = 0;
-	}
+	blk_submitted(b, e, io_uring_submit_and_wait(&e->be_ring, 1));
 }
 
 /* Wait until nothing is in flight; completions are dropped if the queue is gone. */
