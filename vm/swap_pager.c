@@ -308,6 +308,17 @@ static void sp_read_done(struct swap_bio *sb)
 	vm_object_unlock(obj);
 }
 
+/* Hand bp to the device, obj unlocked around it and its paging in progress held until
+ * the completion (or the refusal) lets go. => obj locked; sd_strategy's answer. */
+static int sp_strategy(struct swap_dev *sd, struct vm_object *obj, struct sp_bio *bp)
+{
+	vm_object_pip_add(obj, 1);
+	vm_object_unlock(obj);
+	int rv = sd->sd_strategy(sd, &bp->spb_bio);
+	vm_object_lock(obj);
+	return rv;
+}
+
 /* Are all of the list's bios over? => no lock needed. */
 static bool sp_all_done(struct sp_bio *head)
 {
@@ -397,10 +408,7 @@ int swap_pager_getpages(struct vm_object *obj, vm_page_t *ma, int count)
 		tailp = &bp->spb_next;
 	}
 	for (bp = head; bp != NULL; bp = bp->spb_next) {
-		vm_object_pip_add(obj, 1);
-		vm_object_unlock(obj);
-		int rv = sd->sd_strategy(sd, &bp->spb_bio);
-		vm_object_lock(obj);
+		int rv = sp_strategy(sd, obj, bp);
 		SW_COUNT(sw_reads, 1);
 		if (rv != 0) {
 			/* Refused: no completion will come. */
@@ -603,11 +611,8 @@ void swap_pager_putpages(struct vm_object *obj, vm_page_t *ma, int count, int fl
 		int rt = sync ? VM_PAGER_OK : VM_PAGER_PEND;
 		for (j = 0; j < n; j++)
 			rtvals[i + j] = rt;
-		vm_object_pip_add(obj, 1);
-		vm_object_unlock(obj);
 		/* From here the completion owns the pages (and an asynchronous bp). */
-		int rv = sd->sd_strategy(sd, &bp->spb_bio);
-		vm_object_lock(obj);
+		int rv = sp_strategy(sd, obj, bp);
 		SW_COUNT(sw_writes, 1);
 		if (rv != 0) {
 			/* Refused, nothing written, no completion: the blocks go back, the

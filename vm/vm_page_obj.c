@@ -94,24 +94,8 @@ int vm_page_insert(vm_page_t m, struct vm_object *obj, vm_pindex_t pindex)
 	return vm_page_insert_inline(m, obj, pindex);
 }
 
-void vm_page_remove(vm_page_t m)
-{
-	struct vm_object *obj = m->object;
-
-	KASSERT(obj != NULL, ("vm_page_remove: page %p in no object", (void *)m));
-	vm_object_assert_locked(obj);
-	vm_page_t r = vm_radix_remove(&obj->vo_rtree, m->pindex);
-	KASSERT(r == m, ("vm_page_remove: object %p has %p at pindex %#llx, not %p",
-	    (void *)obj, (void *)r, (unsigned long long)m->pindex, (void *)m));
-	(void)r;
-	vm_page_memq_unlink(m);
-	m->object = NULL;
-	m->pindex = 0;
-	obj->vo_resident_page_count--;
-}
-
-/* vm_page_remove of each of ma[0..n), pages of obj (locked), with one trie descent for
- * each stretch of neighbours. */
+/* Take ma[0..n), pages of obj (locked), out of it: the trie (one descent for each
+ * stretch of neighbours), the list, the count. */
 static void vm_page_remove_pages(struct vm_object *obj, vm_page_t *ma, int n)
 {
 	vm_object_assert_locked(obj);
@@ -125,6 +109,12 @@ static void vm_page_remove_pages(struct vm_object *obj, vm_page_t *ma, int n)
 		m->pindex = 0;
 	}
 	obj->vo_resident_page_count -= (uint64_t)n;
+}
+
+void vm_page_remove(vm_page_t m)
+{
+	KASSERT(m->object != NULL, ("vm_page_remove: page %p in no object", (void *)m));
+	vm_page_remove_pages(m->object, &m, 1);
 }
 
 int vm_page_rename(vm_page_t m, struct vm_object *new_obj, vm_pindex_t new_pindex)

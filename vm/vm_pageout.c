@@ -592,7 +592,6 @@ static uint64_t vm_pageout_launder_one(vm_page_t m, struct vm_object *obj, bool 
 
 void vm_pageout_written(struct vm_object *obj, vm_page_t *ma, int n)
 {
-	vm_page_t fr[VM_PAGEOUT_CLUSTER];
 	bool short_now = vm_page_free_count() < vm_pageout_tgt.free_target &&
 	    (obj->vo_flags & OBJ_DEAD) == 0;
 	int nfr = 0;
@@ -608,19 +607,13 @@ void vm_pageout_written(struct vm_object *obj, vm_page_t *ma, int n)
 		if (short_now && m->queue == PQ_INACTIVE && !vm_page_wired(m) &&
 		    __atomic_load_n(&m->hold_count, __ATOMIC_RELAXED) == 0 &&
 		    (__atomic_load_n(&m->aflags, __ATOMIC_RELAXED) & PGA_REFERENCED) == 0 &&
-		    !pmap_page_is_mapped(m)) {
-			fr[nfr++] = m;
-			if (nfr == VM_PAGEOUT_CLUSTER) {
-				vm_page_free_obj_pages(fr, nfr);
-				PS_ADD(ps_freed, nfr);
-				nfr = 0;
-			}
-		} else {
+		    !pmap_page_is_mapped(m))
+			ma[nfr++] = m;          /* behind i: the ones to free, gathered in ma */
+		else
 			vm_page_xunbusy(m);
-		}
 	}
 	if (nfr > 0) {
-		vm_page_free_obj_pages(fr, nfr);
+		vm_page_free_obj_pages(ma, nfr);
 		PS_ADD(ps_freed, nfr);
 	}
 }

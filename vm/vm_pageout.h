@@ -84,7 +84,8 @@ uint64_t vm_pageout_launder(uint64_t target, uint64_t max);
  * of obj still busied by the laundry. While memory is short (below free_target) each
  * one nobody used or mapped since it was sent is freed at once: an allocation that
  * waits gets it now, not after the daemon's next pass. The others are unbusied and
- * stay on their queue. => obj locked.
+ * stay on their queue. ma is the callee's scratch (vm_page_free_obj_pages). => obj
+ * locked.
  */
 void vm_pageout_written(struct vm_object *obj, vm_page_t *ma, int n);
 
