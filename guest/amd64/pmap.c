@@ -411,6 +411,18 @@ static void pmap_remove_pte(pmap_t pmap, vm_offset_t va, uint64_t *pte,
 	pmap_pt_unuse(pmap, va, b);
 }
 
+/* pte, va's entry in a table a walk found: that table becomes the pmap's table cache.
+ * => pte's table's page. */
+static inline vm_page_t pmap_ptc_set(pmap_t pmap, vm_offset_t va, uint64_t *pte)
+{
+	vm_page_t ptp = pmap_ptp_of(vm_dmap_to_phys(pte));
+
+	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
+	pmap->pm_ptc_page = ptp;
+	pmap->pm_ptc = pte - pmap_pt_index(va);
+	return ptp;
+}
+
 /*
  * The PT entry for va and its table's page, or NULL when no page table covers va: from
  * the pmap's table cache (pmap_inline.h) when va is in the 2 MiB it names, else walked,
@@ -429,10 +441,7 @@ static inline uint64_t *pmap_pte_lookup(pmap_t pmap, vm_offset_t va, vm_page_t *
 	}
 	if ((pte = pmap_pte(pmap, va)) == NULL)
 		return NULL;
-	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
-	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
-	pmap->pm_ptc_page = *ptpp;
-	pmap->pm_ptc = pte - pmap_pt_index(va);
+	*ptpp = pmap_ptc_set(pmap, va, pte);
 	return pte;
 }
 
@@ -636,10 +645,7 @@ __attribute__((noinline)) uint64_t *pmap_pte_cache_fill(pmap_t pmap, vm_offset_t
 
 	if ((pte = pmap_pte_alloc(pmap, va)) == NULL)
 		return NULL;
-	*ptpp = pmap_ptp_of(vm_dmap_to_phys(pte));
-	pmap->pm_ptc_va = va & ~(vm_offset_t)(NBPDR - 1);
-	pmap->pm_ptc_page = *ptpp;
-	pmap->pm_ptc = pte - pmap_pt_index(va);
+	*ptpp = pmap_ptc_set(pmap, va, pte);
 	return pte;
 }
 
