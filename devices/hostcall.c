@@ -116,7 +116,7 @@ static enum hc_status hostcall_dump_desc(struct hostcall *hc, uint64_t gpa)
 		return HC_E_INVAL;
 	if (guest_mem_read(hc->hc_gm, gpa, &d, sizeof(d)) != 0)
 		return HC_E_FAULT;
-	if (d.magic != HC_DUMP_MAGIC || d.version != HC_VERSION)
+	if (d.magic != HC_DUMP_MAGIC || d.version != HC_DUMP_VERSION)
 		return HC_E_INVAL;
 	hc->hc_dump_desc = d;
 	hc->hc_dump_desc_gpa = gpa;

@@ -116,25 +116,54 @@ struct hc_page_copy {
 /*
  * What a dump needs to find its way around guest memory. Registered once at boot (with
  * the ENTRY milestone, or HC_OP_DUMP_DESC); every field is a guest-physical address (0
- * when absent) except sizes. The guest fills the fields it did not know at registration
- * in place, so the host keeps the descriptor's address and reads it again when it dumps.
+ * when absent) except sizes and kernbase/dmap_base. The guest fills the fields it did not
+ * know at registration in place, so the host keeps the descriptor's address and reads it
+ * again when it dumps or samples statistics. Every field is untrusted.
  */
 struct hc_dump_desc {
 	uint32_t magic;         /* HC_DUMP_MAGIC */
-	uint32_t version;       /* HC_VERSION */
+	uint32_t version;       /* HC_DUMP_VERSION */
 	uint64_t kernel_cr3;    /* root of the kernel page tables */
 	uint64_t kernbase;      /* virtual address the kernel is linked at */
 	uint64_t dmap_base;     /* virtual base of the direct map */
-	uint64_t msgbuf;        /* struct msgbuf */
-	uint64_t dump_bitmap;   /* one bit per page the minidump must carry */
-	uint64_t dump_bitmap_bits;
-	uint64_t vmmeter;       /* the vmstat snapshot */
-	uint64_t uma_zones;     /* the UMA statistics stream */
-	uint64_t uma_zones_len;
+	uint64_t msgbuf;        /* struct msgbuf (guest/kern/msgbuf.h) */
+	uint64_t dump_bitmap;   /* one bit per physical page (bit i of byte i / 8 = page i):
+	                           the direct-map pages a minidump must carry (UMA slabs,
+	                           page-table pages) */
+	uint64_t dump_bitmap_bits;  /* pages the bitmap covers */
+	uint64_t vmmeter;       /* struct hc_pub holding a struct vmmeter (vm/vm_meter.h) */
+	uint64_t uma_zones;     /* struct hc_pub holding the UMA statistics stream (vm/uma.h) */
+	uint64_t malloc_types;  /* struct hc_pub holding the malloc statistics stream
+	                           (vm/malloc.h) */
 	uint64_t heartbeat;     /* a uint64_t the kernel's clock tick increments: the VMM's
 	                           watchdog reads it (without an exit) to tell a busy guest
 	                           from a stuck one */
+	uint64_t kernel_end;    /* physical end of the kernel image (page-aligned): the part
+	                           of the KERNBASE window a minidump carries in full; the
+	                           rest of that window is RAM and follows the bitmap */
+	uint64_t layout;        /* uint32_t[layout_count]: devices/dump_layout.h */
+	uint64_t layout_count;
+	uint64_t allproc;       /* a kernel variable: struct proc *, the first process; the
+	                           list goes on through DL_PROC_ALLNEXT (kernel virtual) */
 };
+#define HC_DUMP_VERSION     2
+
+/*
+ * A snapshot the guest publishes for the host to read without an exit (statistics):
+ * the header, then pub_cap bytes of which pub_len hold the data. The writer makes
+ * pub_seq odd, rewrites, makes it even again (with barriers); a reader copies header
+ * and data, re-reads pub_seq, and retries when it was odd or changed. A dump carries the
+ * buffer as it was; a reader that finds pub_seq odd there says the snapshot is torn.
+ */
+struct hc_pub {
+	uint32_t pub_magic;     /* HC_PUB_MAGIC */
+	uint32_t pub_cap;       /* bytes of data the buffer has room for */
+	uint64_t pub_seq;       /* even: stable; odd: being rewritten; 0: never written */
+	uint64_t pub_len;       /* bytes of data valid (<= pub_cap) */
+	uint64_t pub_time_ns;   /* guest time of the snapshot, ns since boot */
+	/* uint8_t data[pub_cap] follows */
+};
+#define HC_PUB_MAGIC        0x4c425550u /* "PUBL" */
 #define HC_DUMP_MAGIC       0x44504d56u /* "VMPD" */
 
 #endif /* DEVICES_HOSTCALL_H */

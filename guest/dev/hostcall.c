@@ -21,7 +21,7 @@ _Static_assert(HC_PORT == 0x600, "locore.S LOCORE_HC_PORT disagrees with devices
 
 struct hc_dump_desc hc_dump_desc __attribute__((aligned(16))) = {
 	.magic = HC_DUMP_MAGIC,
-	.version = HC_VERSION,
+	.version = HC_DUMP_VERSION,
 	.kernel_cr3 = HC_KPHYS(boot_pml4),
 	.kernbase = KERNBASE,
 	.dmap_base = DMAP_BASE,

@@ -402,7 +402,7 @@ KTEST(boot, trap_expect_idle)
 KTEST(boot, dump_desc)
 {
 	KT_ASSERT_EQ(hc_dump_desc.magic, HC_DUMP_MAGIC);
-	KT_ASSERT_EQ(hc_dump_desc.version, HC_VERSION);
+	KT_ASSERT_EQ(hc_dump_desc.version, HC_DUMP_VERSION);
 	KT_ASSERT_EQ(hc_dump_desc.kernel_cr3, rcr3() & ~0xfffull);
 	KT_ASSERT_EQ(hc_dump_desc.kernbase, KERNBASE);
 	KT_ASSERT_EQ(hc_dump_desc.dmap_base, DMAP_BASE);

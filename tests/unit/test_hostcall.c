@@ -207,7 +207,7 @@ END_TEST
 /* The ENTRY report's form: a milestone request that also names the dump descriptor. */
 START_TEST(milestone_registers_dump_desc)
 {
-	struct hc_dump_desc d = { .magic = HC_DUMP_MAGIC, .version = HC_VERSION,
+	struct hc_dump_desc d = { .magic = HC_DUMP_MAGIC, .version = HC_DUMP_VERSION,
 		.kernel_cr3 = 0x5000, .msgbuf = 0x9000 };
 
 	ck_assert_int_eq(guest_mem_write(&tp_gm, TP_MSG, &d, sizeof(d)), 0);
@@ -348,7 +348,7 @@ END_TEST
 
 START_TEST(dump_desc)
 {
-	struct hc_dump_desc d = { .magic = HC_DUMP_MAGIC, .version = HC_VERSION,
+	struct hc_dump_desc d = { .magic = HC_DUMP_MAGIC, .version = HC_DUMP_VERSION,
 		.kernel_cr3 = 0x5000, .msgbuf = 0x9000 };
 
 	ck_assert_int_eq(guest_mem_write(&tp_gm, TP_MSG, &d, sizeof(d)), 0);
