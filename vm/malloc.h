@@ -113,4 +113,36 @@ int malloc_size_class(size_t size);
 /* vm/contig.c counts its runs in the type through this (bytes handed out or back). */
 void malloc_type_count_contig(struct malloc_type *type, uint64_t bytes, bool alloc);
 
+/*
+ * The malloc statistics stream (FreeBSD's `vmstat -m`): a snapshot of every registered
+ * type for host tools, in the manner of UMA's stream (vm/uma.h). Little-endian, fixed
+ * width, no padding. Version 1:
+ *
+ *   header (16 bytes)
+ *     0  u32 magic        MALLOC_STREAM_MAGIC ("MALS" as bytes 4d 41 4c 53)
+ *     4  u16 version      MALLOC_STREAM_VERSION
+ *     6  u16 rec_size     size of a type record (MALLOC_STREAM_REC_SIZE)
+ *     8  u32 ntypes       records that follow
+ *    12  u32 reserved     0
+ *
+ *   per type (80 bytes), the per-CPU statistics summed
+ *     0  char[32] name    ks_shortdesc, NUL-padded
+ *    32  u64 inuse        allocations live (numallocs - numfrees)
+ *    40  u64 memuse       bytes live (memalloced - memfreed)
+ *    48  u64 requests     successful requests (numallocs)
+ *    56  u64 failures
+ *    64  u64 sizes        mts_size's bits: bit i, size class i used; 62 large; 63 contig
+ *    72  u64 class0       bytes of size class 0 (bit i stands for class0 << i)
+ *
+ * A newer version only appends fields to a record (and says so in rec_size).
+ */
+#define MALLOC_STREAM_MAGIC     0x534c414du
+#define MALLOC_STREAM_VERSION   1
+#define MALLOC_STREAM_HDR_SIZE  16
+#define MALLOC_STREAM_REC_SIZE  80
+
+/* Write the stream into buf (at most len bytes). => the size of the whole stream; if that
+ * exceeds len the buffer holds a truncated stream. Takes the type list's lock. */
+size_t malloc_stats_stream(void *buf, size_t len);
+
 #endif /* VM_MALLOC_H */
