@@ -175,7 +175,14 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(call PKG,--libs libelf liburing) -pthread
 
-fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/bad-guest.elf
+# The dump reader's fuzz seeds and the docs' example: the unit tests' synthetic dump.
+$(BUILD)/tests/dump-seeds: tests/fuzz/dump_seeds.c tests/unit/dump_fixture.c \
+	tests/unit/dump_fixture.h | deps
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(COMMON) -O1 $(call PKG,--cflags libelf) -o $@ tests/fuzz/dump_seeds.c \
+		tests/unit/dump_fixture.c $(call PKG,--libs libelf)
+
+fuzz: $(FUZZ_TARGETS) $(BUILD)/kernel.elf $(BUILD)/tests/bad-guest.elf $(BUILD)/tests/dump-seeds
 	bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 # Where the host has no usable /dev/kvm the demo runs in a nested KVM, said loudly. The
@@ -187,7 +194,8 @@ run: all
 	bash scripts/nested-kvm.sh --if-needed $(BUILD)/vmm run -m 32M -s $(BUILD)/demo.swap \
 		$(BUILD)/user/swapstress 128 2; st=$$?; rm -f $(BUILD)/demo.swap; exit $$st
 
-test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/bad-guest.elf $(FUZZ_TARGETS)
+test: all $(BUILD)/tests/unit-tests $(BUILD)/tests/bad-guest.elf $(FUZZ_TARGETS) \
+	$(BUILD)/tests/dump-seeds
 	@bash scripts/run-tests.sh $(BUILD)
 
 unit: $(BUILD)/tests/unit-tests

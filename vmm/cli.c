@@ -23,6 +23,7 @@ void cli_usage(FILE *f)
 {
 	fputs(
 	    "usage: vmm run [options] [PROGRAM [ARGS...]]\n"
+	    "       vmm dump SUBCOMMAND [--json] FILE [ARGS]   (see 'vmm dump --help')\n"
 	    "       vmm help | --help | --version\n"
 	    "\n"
 	    "Run the guest kernel in a KVM micro-VM; PROGRAM (a static x86-64 Linux ELF)\n"
@@ -553,8 +554,14 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cli_parse_run(argc - 1, argv + 1, o, err, errlen);
-	return cli_fail(err, errlen, "unknown command '%s'; use 'vmm run ...' or see "
-	    "'vmm --help'", cmd);
+	if (strcmp(cmd, "dump") == 0) {
+		o->co_cmd = CLI_CMD_DUMP;
+		o->co_dump_argc = argc - 1;
+		o->co_dump_argv = argv + 1;
+		return 0;
+	}
+	return cli_fail(err, errlen, "unknown command '%s'; use 'vmm run ...', 'vmm dump ...' "
+	    "or see 'vmm --help'", cmd);
 }
 
 int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *err,

@@ -28,6 +28,7 @@ enum cli_cmd {
 	CLI_CMD_RUN,
 	CLI_CMD_HELP,           /* print usage to stdout, exit 0 */
 	CLI_CMD_VERSION,
+	CLI_CMD_DUMP,           /* vmm dump ...: co_dump_argv for vmm/dump_cmd.c */
 };
 
 struct cli_opts {
@@ -51,6 +52,9 @@ struct cli_opts {
 	const char *co_env[PVH_ARGS_MAX];
 	size_t co_env_host_len;
 	char co_env_host[PVH_CMDLINE_MAX];
+	/* CLI_CMD_DUMP: argv from "dump" on, parsed by dump_cmd_main. */
+	int co_dump_argc;
+	char *const *co_dump_argv;
 };
 
 /*

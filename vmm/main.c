@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/cli.h"
+#include "vmm/dump_cmd.h"
 #include "vmm/run.h"
 #include "vmm/trace.h"
 #include "vmm/vmm.h"
@@ -70,6 +71,10 @@ int main(int argc, char **argv)
 	case CLI_CMD_VERSION:
 		printf("vmm %s\n", VMM_VERSION);
 		return main_stdout_done("the version");
+	case CLI_CMD_DUMP:
+		rc = dump_cmd_main(o.co_dump_argc, o.co_dump_argv, stdout, stderr);
+		/* A failure already said why; else what we printed must have got out. */
+		return rc != 0 ? rc : main_stdout_done("vmm dump's output");
 	case CLI_CMD_RUN:
 		break;
 	}

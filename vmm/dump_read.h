@@ -1,0 +1,143 @@
+/*
+ * Reading a dump file (vmm/dump_format.h): the ELF core checked and indexed, and guest
+ * memory read out of it by kernel virtual address (the PT_LOADs' p_vaddr), by guest
+ * physical address (p_paddr) or through the dumped page tables (a 4-level walk from any
+ * root). Every byte of the file is untrusted: each size, offset and count is checked
+ * against the file before use, and the work any call does is bounded by the file's size.
+ */
+#ifndef VMM_DUMP_READ_H
+#define VMM_DUMP_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "vmm/dump_format.h"
+
+#define DUMP_EXIT_DATA      65  /* EX_DATAERR: not a dump of ours, or corrupt */
+#define DUMP_MAX_SEGS       (1u << 20)  /* PT_LOADs: a 64 GiB guest in 4 KiB pieces is less */
+#define DUMP_MAX_VCPUS      256
+
+/* One PT_LOAD with bytes in the file. */
+struct dump_seg {
+	uint64_t ds_vaddr;
+	uint64_t ds_paddr;
+	uint64_t ds_size;       /* p_filesz, > 0 */
+	uint64_t ds_off;        /* file offset */
+	uint32_t ds_flags;      /* PF_R / PF_W / PF_X */
+};
+
+/* A piece of guest-physical memory the file holds (the union of the segments' p_paddr
+ * ranges, without overlaps: where two segments carry one page, the first wins). */
+struct dump_prange {
+	uint64_t pr_paddr;
+	uint64_t pr_size;
+	uint64_t pr_off;
+};
+
+struct dump_vcpu {
+	bool dv_has_regs;
+	struct user_regs_struct dv_regs;    /* NT_PRSTATUS's pr_reg */
+	bool dv_has_sregs;
+	struct dump_sregs dv_sregs;
+};
+
+struct dump {
+	const char *d_name;             /* for messages */
+	const uint8_t *d_data;
+	size_t d_size;
+	void *d_map;                    /* mmap of the file, or NULL (d_data is the caller's) */
+	unsigned d_nsegs;
+	struct dump_seg *d_segs;        /* sorted by ds_vaddr, disjoint there */
+	unsigned d_npranges;
+	struct dump_prange *d_pranges;  /* sorted by pr_paddr, disjoint */
+	uint64_t d_load_bytes;          /* sum of the PT_LOADs' p_filesz */
+	uint64_t d_note_bytes;          /* sum of the PT_NOTEs' p_filesz */
+	unsigned d_nnotes;
+	bool d_has_info;
+	struct dump_info d_info;        /* strings NUL-terminated by the reader */
+	unsigned d_nvcpus;              /* vCPUs with a NT_PRSTATUS or NT_VMM_SREGS */
+	struct dump_vcpu *d_vcpus;      /* [d_nvcpus] */
+	bool d_has_desc;
+	struct dump_desc_note d_desc;
+};
+
+/*
+ * Open path read-only and check it is a dump of ours. => 0, VMM_EXIT_INPUT (66) when the
+ * file cannot be opened or read, DUMP_EXIT_DATA (65) when it is not a dump or is
+ * corrupt; err holds one line (no "vmm: " prefix) saying what is wrong.
+ */
+int dump_open(struct dump *d, const char *path, char *err, size_t errlen);
+
+/* The same over size bytes at data, which must outlive *d (the fuzzer's entry). */
+int dump_open_mem(struct dump *d, const void *data, size_t size, const char *name,
+    char *err, size_t errlen);
+
+void dump_close(struct dump *d);
+
+/*
+ * Copy len bytes of kernel virtual memory at va into buf, through the PT_LOADs (pieces
+ * may come from several). => 0, or -1 when some byte is not in the dump.
+ */
+int dump_read_kva(const struct dump *d, uint64_t va, void *buf, size_t len);
+
+/* The same by guest-physical address (p_paddr). */
+int dump_read_pa(const struct dump *d, uint64_t pa, void *buf, size_t len);
+
+/* The longest run of bytes at guest-physical pa the file holds contiguously, at most
+ * len: => a pointer into the file and *got, or NULL (*got 0) when pa is not in it. */
+const uint8_t *dump_pa_span(const struct dump *d, uint64_t pa, size_t len, size_t *got);
+
+/* The page-table walk. */
+#define DUMP_PTE_P      (1ull << 0)
+#define DUMP_PTE_RW     (1ull << 1)
+#define DUMP_PTE_US     (1ull << 2)
+#define DUMP_PTE_PWT    (1ull << 3)
+#define DUMP_PTE_PCD    (1ull << 4)
+#define DUMP_PTE_A      (1ull << 5)
+#define DUMP_PTE_D      (1ull << 6)
+#define DUMP_PTE_PS     (1ull << 7)
+#define DUMP_PTE_G      (1ull << 8)
+#define DUMP_PTE_NX     (1ull << 63)
+#define DUMP_PTE_ADDR   0x000ffffffffff000ull   /* a table's or a 4 KiB page's frame */
+
+enum dump_walk_status {
+	DUMP_WALK_OK = 0,       /* dw_pa is the translation */
+	DUMP_WALK_NONCANONICAL, /* va is not a canonical 48-bit address */
+	DUMP_WALK_NOT_PRESENT,  /* the last level read has P clear: not mapped */
+	DUMP_WALK_RESERVED,     /* PS set in a PML4 entry */
+	DUMP_WALK_NO_TABLE,     /* a table page is not in the dump */
+};
+
+struct dump_walk_level {
+	unsigned wl_level;      /* 4 PML4, 3 PDPT, 2 PD, 1 PT */
+	uint64_t wl_table;      /* the table's physical address */
+	unsigned wl_index;
+	uint64_t wl_entry;      /* raw */
+	uint64_t wl_next;       /* the next table or the page frame the entry names */
+};
+
+struct dump_walk {
+	enum dump_walk_status dw_status;
+	unsigned dw_nlevels;            /* levels read (entries in dw_lv) */
+	struct dump_walk_level dw_lv[4];
+	uint64_t dw_table_missing;      /* DUMP_WALK_NO_TABLE: which table */
+	uint64_t dw_pa;                 /* DUMP_WALK_OK */
+	uint64_t dw_page_size;          /* DUMP_WALK_OK: 4 KiB, 2 MiB or 1 GiB */
+};
+
+/* Walk the tables rooted at cr3 (its frame bits) for va. Always fills *w. */
+void dump_walk(const struct dump *d, uint64_t cr3, uint64_t va, struct dump_walk *w);
+
+/* A word for a walk's status, for messages. */
+const char *dump_walk_status_str(enum dump_walk_status st);
+
+/*
+ * Copy len bytes at kernel virtual va through the page tables at cr3 (no p_vaddr). =>
+ * 0, or -1 with *bad_va the first byte not readable (unmapped, or its page not dumped).
+ */
+int dump_read_kva_walk(const struct dump *d, uint64_t cr3, uint64_t va, void *buf,
+    size_t len, uint64_t *bad_va);
+
+#endif /* VMM_DUMP_READ_H */

@@ -1,0 +1,282 @@
+/*
+ * The subcommands over the guest's published statistics: vmstat (struct vmmeter), zones
+ * (UMA, like FreeBSD's `vmstat -z`) and malloc (`vmstat -m`).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/dump_cmd.h"
+#include "vmm/dump_json.h"
+#include "vmm/dump_kern.h"
+#include "vmm/dump_stats.h"
+#include "vmm/vmm.h"
+
+/* The vmmeter's counters as `vmstat -s` lists them: key (JSON), words (text). */
+struct show_vm_field {
+	const char *vf_key;
+	size_t vf_off;
+	const char *vf_words;
+};
+
+#define VMF(f, words) { #f, offsetof(struct vmmeter, v_##f), words }
+static const struct show_vm_field show_vm_fields[] = {
+	VMF(page_size, "bytes per page"),
+	VMF(page_count, "pages managed"),
+	VMF(free_count, "pages free"),
+	VMF(zero_count, "pages free and pre-zeroed"),
+	VMF(active_count, "pages active"),
+	VMF(inactive_count, "pages inactive"),
+	VMF(laundry_count, "pages in the laundry queue"),
+	VMF(wire_count, "pages wired down"),
+	VMF(free_target, "pages the page daemon frees up to (free target)"),
+	VMF(free_min, "pages below which the daemon runs at once (free min)"),
+	VMF(inactive_target, "pages the inactive queue aims at (inactive target)"),
+	VMF(free_waiters, "threads waiting for free pages"),
+	VMF(faults, "page faults resolved"),
+	VMF(zfod, "zero-fill faults"),
+	VMF(cow_faults, "copy-on-write faults"),
+	VMF(majfaults, "faults that waited for a pager (major)"),
+	VMF(pageins, "pages read from swap (page-ins)"),
+	VMF(pageouts, "pages written to swap (page-outs)"),
+	VMF(pdpasses, "page daemon passes"),
+	VMF(pdscanned, "pages scanned by the page daemon"),
+	VMF(pdfreed, "pages freed by the page daemon"),
+	VMF(pdreactivated, "pages reactivated by the page daemon"),
+	VMF(pdlaundered, "dirty pages the page daemon sent to the pager"),
+	VMF(oom_kills, "processes killed for want of memory"),
+	VMF(alloc_fails, "page allocations that failed"),
+	VMF(swap_pages, "swap pages configured"),
+	VMF(swap_used, "swap pages in use"),
+};
+
+int dump_show_vmstat(struct dump_show *s)
+{
+	const struct dump *d = s->s_dump;
+	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
+	struct dump_pub p;
+	struct vmmeter vm;
+	size_t filled;
+	int rc;
+
+	if (dd == NULL)
+		return DUMP_EXIT_DATA;
+	if ((rc = dump_pub_get(d, dd->vmmeter, "vmmeter", &p, s->s_err, s->s_errlen)) != 0)
+		return rc;
+	rc = dump_stats_vmmeter(d, &p, &vm, &filled, s->s_err, s->s_errlen);
+	dump_pub_free(&p);
+	if (rc != 0)
+		return rc;
+	if (s->s_json) {
+		struct json j;
+		json_init(&j, s->s_out);
+		json_obj(&j, NULL);
+		json_u64(&j, "time_ns", p.dp_hdr.pub_time_ns);
+		json_bool(&j, "torn", p.dp_torn);
+		json_u64(&j, "version", vm.vm_version);
+		for (size_t i = 0; i < VMM_ARRAY_SIZE(show_vm_fields); i++) {
+			const struct show_vm_field *f = &show_vm_fields[i];
+			uint64_t v;
+			memcpy(&v, (const uint8_t *)&vm + f->vf_off, sizeof(v));
+			if (f->vf_off + sizeof(v) <= filled)
+				json_u64(&j, f->vf_key, v);
+			else
+				json_null(&j, f->vf_key);
+		}
+		json_end_obj(&j);
+		json_done(&j);
+		return 0;
+	}
+	fprintf(s->s_out, "vmmeter snapshot at %" PRIu64 ".%03" PRIu64 " s of guest time%s\n",
+	    p.dp_hdr.pub_time_ns / 1000000000u, p.dp_hdr.pub_time_ns / 1000000u % 1000u,
+	    p.dp_torn ? " (TORN: the guest was rewriting it; figures may disagree)" : "");
+	for (size_t i = 0; i < VMM_ARRAY_SIZE(show_vm_fields); i++) {
+		const struct show_vm_field *f = &show_vm_fields[i];
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&vm + f->vf_off, sizeof(v));
+		if (f->vf_off + sizeof(v) <= filled)
+			fprintf(s->s_out, "%12" PRIu64 " %s\n", v, f->vf_words);
+		else
+			fprintf(s->s_out, "%12s %s\n", "-", f->vf_words);
+	}
+	return 0;
+}
+
+static void show_name(FILE *f, const char *name, int width, const char *suffix)
+{
+	int n = (int)strlen(name);
+
+	dump_show_text(f, name, (size_t)n, false);
+	fputs(suffix, f);
+	for (int i = n + (int)strlen(suffix); i < width; i++)
+		putc(' ', f);
+}
+
+int dump_show_zones(struct dump_show *s)
+{
+	const struct dump *d = s->s_dump;
+	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
+	struct dump_pub p;
+	struct dump_zones z;
+	int rc;
+
+	if (dd == NULL)
+		return DUMP_EXIT_DATA;
+	if ((rc = dump_pub_get(d, dd->uma_zones, "UMA zone statistics", &p, s->s_err,
+	    s->s_errlen)) != 0)
+		return rc;
+	rc = dump_stats_zones(d, &p, &z, s->s_err, s->s_errlen);
+	dump_pub_free(&p);
+	if (rc != 0)
+		return rc;
+	if (s->s_json) {
+		struct json j;
+		json_init(&j, s->s_out);
+		json_obj(&j, NULL);
+		json_u64(&j, "time_ns", p.dp_hdr.pub_time_ns);
+		json_bool(&j, "torn", p.dp_torn);
+		json_u64(&j, "ncpus", z.dzs_ncpus);
+		json_u64(&j, "boot_pages", z.dzs_boot_pages);
+		json_u64(&j, "total_pages", z.dzs_total_pages);
+		json_arr(&j, "zones");
+		for (unsigned i = 0; i < z.dzs_nzones; i++) {
+			const struct dump_zone *zn = &z.dzs_zones[i];
+			json_obj(&j, NULL);
+			json_str(&j, "name", zn->dz_name);
+			json_u64(&j, "size", zn->dz_size);
+			json_u64(&j, "limit", zn->dz_limit);
+			json_u64(&j, "used", zn->dz_used);
+			json_u64(&j, "free", zn->dz_free);
+			json_u64(&j, "requests", zn->dz_allocs);
+			json_u64(&j, "frees", zn->dz_frees);
+			json_u64(&j, "fails", zn->dz_fails);
+			json_u64(&j, "sleeps", zn->dz_sleeps);
+			json_u64(&j, "pcpu_cached", zn->dz_pcpu_cached);
+			json_u64(&j, "zone_cached", zn->dz_zone_cached);
+			json_u64(&j, "keg_free", zn->dz_keg_free);
+			json_u64(&j, "items", zn->dz_items);
+			json_u64(&j, "pages", zn->dz_pages);
+			json_u64(&j, "flags", zn->dz_flags);
+			json_u64(&j, "ipers", zn->dz_ipers);
+			json_u64(&j, "ppera", zn->dz_ppera);
+			json_u64(&j, "bucket_size", zn->dz_bucket_size);
+			json_end_obj(&j);
+		}
+		json_end_arr(&j);
+		json_end_obj(&j);
+		json_done(&j);
+	} else {
+		if (p.dp_torn)
+			fputs("(TORN: the guest was rewriting the statistics; figures may "
+			    "disagree)\n", s->s_out);
+		fprintf(s->s_out, "%-24s %6s %6s %8s %8s %10s %5s %5s %6s\n", "ITEM", "SIZE",
+		    "LIMIT", "USED", "FREE", "REQ", "FAIL", "SLEEP", "PCPU");
+		for (unsigned i = 0; i < z.dzs_nzones; i++) {
+			const struct dump_zone *zn = &z.dzs_zones[i];
+			show_name(s->s_out, zn->dz_name, 24, ":");
+			fprintf(s->s_out, " %6" PRIu64 ",%6" PRIu64 ",%8" PRIu64 ",%8" PRIu64 ",%10"
+			    PRIu64 ",%5" PRIu64 ",%5" PRIu64 ",%6" PRIu64 "\n", zn->dz_size,
+			    zn->dz_limit, zn->dz_used, zn->dz_free, zn->dz_allocs, zn->dz_fails,
+			    zn->dz_sleeps, zn->dz_pcpu_cached);
+		}
+	}
+	free(z.dzs_zones);
+	return 0;
+}
+
+/* The size classes of a malloc type, "16,32,large", into buf. */
+static void show_sizes(const struct dump_mtype *t, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned b = 0; b < 64 && n < len; b++) {
+		if (!(t->dm_sizes & (1ull << b)))
+			continue;
+		const char *sep = n > 0 ? "," : "";
+		int w;
+		if (b == 62)
+			w = snprintf(buf + n, len - n, "%slarge", sep);
+		else if (b == 63)
+			w = snprintf(buf + n, len - n, "%scontig", sep);
+		else if (t->dm_class0 != 0 && t->dm_class0 <= (UINT64_MAX >> b))
+			w = snprintf(buf + n, len - n, "%s%" PRIu64, sep, t->dm_class0 << b);
+		else
+			w = snprintf(buf + n, len - n, "%s?", sep);
+		n += (size_t)w;
+	}
+}
+
+int dump_show_malloc(struct dump_show *s)
+{
+	const struct dump *d = s->s_dump;
+	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
+	struct dump_pub p;
+	struct dump_mtype *t;
+	unsigned n;
+	char sizes[1400];
+	int rc;
+
+	if (dd == NULL)
+		return DUMP_EXIT_DATA;
+	if ((rc = dump_pub_get(d, dd->malloc_types, "malloc type statistics", &p, s->s_err,
+	    s->s_errlen)) != 0)
+		return rc;
+	rc = dump_stats_malloc(d, &p, &t, &n, s->s_err, s->s_errlen);
+	dump_pub_free(&p);
+	if (rc != 0)
+		return rc;
+	if (s->s_json) {
+		struct json j;
+		json_init(&j, s->s_out);
+		json_obj(&j, NULL);
+		json_u64(&j, "time_ns", p.dp_hdr.pub_time_ns);
+		json_bool(&j, "torn", p.dp_torn);
+		json_arr(&j, "types");
+		for (unsigned i = 0; i < n; i++) {
+			json_obj(&j, NULL);
+			json_str(&j, "type", t[i].dm_name);
+			json_u64(&j, "inuse", t[i].dm_inuse);
+			json_u64(&j, "memuse", t[i].dm_memuse);
+			json_u64(&j, "requests", t[i].dm_requests);
+			json_u64(&j, "failures", t[i].dm_failures);
+			json_arr(&j, "sizes");
+			for (unsigned b = 0; b < 64; b++) {
+				if (!(t[i].dm_sizes & (1ull << b)))
+					continue;
+				if (b == 62)
+					json_str(&j, NULL, "large");
+				else if (b == 63)
+					json_str(&j, NULL, "contig");
+				else if (t[i].dm_class0 <= (UINT64_MAX >> b))
+					json_u64(&j, NULL, t[i].dm_class0 << b);
+				else
+					json_null(&j, NULL);
+			}
+			json_end_arr(&j);
+			json_end_obj(&j);
+		}
+		json_end_arr(&j);
+		json_end_obj(&j);
+		json_done(&j);
+	} else {
+		if (p.dp_torn)
+			fputs("(TORN: the guest was rewriting the statistics; figures may "
+			    "disagree)\n", s->s_out);
+		fprintf(s->s_out, "%24s %8s %8s %10s %5s  %s\n", "Type", "InUse", "MemUse",
+		    "Requests", "Fail", "Size(s)");
+		for (unsigned i = 0; i < n; i++) {
+			int len = (int)strlen(t[i].dm_name);
+			for (int k = len; k < 24; k++)
+				putc(' ', s->s_out);
+			dump_show_text(s->s_out, t[i].dm_name, (size_t)len, false);
+			show_sizes(&t[i], sizes, sizeof(sizes));
+			fprintf(s->s_out, " %8" PRIu64 " %7" PRIu64 "K %10" PRIu64 " %5" PRIu64
+			    "  %s\n", t[i].dm_inuse, t[i].dm_memuse / 1024 +
+			    (t[i].dm_memuse % 1024 != 0), t[i].dm_requests, t[i].dm_failures,
+			    sizes);
+		}
+	}
+	free(t);
+	return 0;
+}
