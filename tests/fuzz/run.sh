@@ -16,6 +16,8 @@ for target in "$B"/fuzz/fuzz_*; do
 	case "$name" in
 	fuzz_pvh_loader)
 		cp "$B/kernel.elf" "$B/tests/bad-guest.elf" "$corpus/" 2>/dev/null ;;
+	fuzz_dump_read)
+		"$B/tests/dump-seeds" "$corpus" ;;
 	esac
 	run "$name" "$target" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$B/fuzz/$name-" "$corpus"
