@@ -21,6 +21,7 @@
 #include "vmm/vmm.h"
 
 #define DUMP_NOTE_MAX       (64u << 20)     /* a PT_NOTE larger than this is not ours */
+#define DUMP_MAX_PHYS       (1ull << 52)    /* x86-64's largest physical address + 1 */
 
 static int dump_bad(struct dump *d, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -304,10 +305,13 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 		}
 		if (ph.p_filesz == 0)
 			continue;
-		if (ph.p_vaddr > UINT64_MAX - (ph.p_filesz - 1) ||
-		    ph.p_paddr > UINT64_MAX - (ph.p_filesz - 1))
+		/* The KERNBASE window may end at 2^64; physical memory ends below 2^52. */
+		if (ph.p_vaddr > UINT64_MAX - (ph.p_filesz - 1))
 			return dump_bad(d, err, errlen, "segment %llu wraps around the address "
 			    "space (corrupt)", (unsigned long long)i);
+		if (ph.p_paddr > DUMP_MAX_PHYS || ph.p_filesz > DUMP_MAX_PHYS - ph.p_paddr)
+			return dump_bad(d, err, errlen, "segment %llu holds physical addresses "
+			    "past 2^52 (corrupt)", (unsigned long long)i);
 		if (ph.p_memsz != ph.p_filesz)
 			return dump_bad(d, err, errlen, "segment %llu has p_memsz %llu != p_filesz "
 			    "%llu (not a dump of ours)", (unsigned long long)i,
@@ -354,12 +358,16 @@ int dump_open(struct dump *d, const char *path, char *err, size_t errlen)
 	if (fd < 0)
 		return vmm_errf(err, errlen, VMM_EXIT_INPUT, "cannot open dump %s: %s", path,
 		    strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
 		int e = errno;
 		close(fd);
 		return vmm_errf(err, errlen, VMM_EXIT_INPUT, "cannot read dump %s: %s", path,
-		    S_ISDIR(st.st_mode) ? "is a directory" :
-		    e != 0 ? strerror(e) : "not a regular file");
+		    strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return vmm_errf(err, errlen, VMM_EXIT_INPUT, "cannot read dump %s: %s", path,
+		    S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
 	}
 	void *map = NULL;
 	if (st.st_size > 0) {

@@ -255,6 +255,19 @@ static void tr_seg_wraps(uint8_t *b, size_t len)
 	tr_phdr(b, 1)->p_vaddr = UINT64_MAX - 0x100;
 }
 
+static void tr_seg_phys_past(uint8_t *b, size_t len)
+{
+	(void)len;
+	tr_phdr(b, 2)->p_paddr = (1ull << 52) - 0x1000;
+}
+
+/* The top of the address space is a legitimate end (the KERNBASE window's). */
+static void tr_seg_at_top(uint8_t *b, size_t len)
+{
+	(void)len;
+	tr_phdr(b, 3)->p_vaddr = 0ull - 0x1000;
+}
+
 static void tr_note_oversized(uint8_t *b, size_t len)
 {
 	(void)len;
@@ -289,6 +302,7 @@ START_TEST(rejects_foreign_and_corrupt)
 		{ tr_phnum_huge, "program headers run past" },
 		{ tr_seg_overlap, "overlap" },
 		{ tr_seg_wraps, "wraps" },
+		{ tr_seg_phys_past, "past 2^52" },
 		{ tr_note_oversized, "runs past its segment" },
 		{ tr_note_short, "" },
 		{ tr_no_vmm_notes, "without the VMM notes" },
@@ -300,6 +314,23 @@ START_TEST(rejects_foreign_and_corrupt)
 		ck_assert_msg(strstr(tr_err, cases[i].needle) != NULL, "case %zu: '%s' not in "
 		    "'%s'", i, cases[i].needle, tr_err);
 	}
+}
+END_TEST
+
+START_TEST(segment_ending_at_the_top)
+{
+	uint8_t *b = malloc(tr_len), v[16], w[16];
+	struct dump d;
+
+	memcpy(b, tr_buf, tr_len);
+	tr_seg_at_top(b, tr_len);
+	ck_assert_int_eq(dump_open_mem(&d, b, tr_len, "fx", tr_err, sizeof(tr_err)), 0);
+	ck_assert_int_eq(dump_read_kva(&d, 0ull - 16, v, 16), 0);
+	ck_assert_int_eq(dump_read_pa(&d, DF_D2_PA + 0x1000 - 16, w, 16), 0);
+	ck_assert_mem_eq(v, w, 16);
+	ck_assert_int_eq(dump_read_kva(&d, 0ull - 8, v, 16), -1);     /* past 2^64 */
+	dump_close(&d);
+	free(b);
 }
 END_TEST
 
@@ -346,6 +377,7 @@ static Suite *dump_read_suite(void)
 	tcase_add_test(tc, read_through_the_walk);
 	tcase_add_test(tc, rejects_every_truncation);
 	tcase_add_test(tc, rejects_foreign_and_corrupt);
+	tcase_add_test(tc, segment_ending_at_the_top);
 	tcase_add_test(tc, open_file_errors);
 	tcase_add_test(tc, stream_layouts_agree);
 	suite_add_tcase(s, tc);
