@@ -418,9 +418,14 @@ int dump_kern_procs(struct dump_kctx *k, struct dump_proc **procs, unsigned *n)
 	*n = 0;
 	if (k->k_desc->allproc == 0)
 		return kern_bad(k, "the guest published no process list (allproc)");
-	if (dump_read_pa(k->k_dump, k->k_desc->allproc, &va, sizeof(va)) != 0)
-		return kern_bad(k, "the process list head at physical 0x%llx is not in the dump",
-		    (unsigned long long)k->k_desc->allproc);
+	/* A physical address, as every descriptor field; one in the kernel's half is taken
+	 * for the variable's virtual address (the field's comment calls it a variable). */
+	uint64_t head = k->k_desc->allproc;
+	if (head >= DUMP_KERN_HIGH_HALF ? kern_read(k, head, &va, sizeof(va),
+	    "the process list head") != 0 :
+	    dump_read_pa(k->k_dump, head, &va, sizeof(va)) != 0)
+		return kern_bad(k, "the process list head at 0x%llx is not in the dump",
+		    (unsigned long long)head);
 	while (va != 0) {
 		if (kern_brent_step(&b, va)) {
 			rc = kern_bad(k, "the process list loops at 0x%llx (corrupt)",

@@ -22,6 +22,7 @@
 #define DUMP_KERN_MAX_STRUCT    4096    /* bytes of any one structure */
 #define DUMP_KERN_BUDGET        (1ul << 22)
 #define DUMP_KERN_COMM_MAX      64
+#define DUMP_KERN_HIGH_HALF     0xffff800000000000ull   /* kernel virtual addresses */
 
 /* => the descriptor when the dump has one with the right magic and version, else NULL
  * with "NAME: why" in err. */

@@ -312,14 +312,14 @@ static void df_msgbuf(uint8_t *m)
 	put64(m, DF_MSGBUF_PA + 8, wseq);
 }
 
-static void df_desc(uint8_t *m)
+static void df_desc(uint8_t *m, const struct dump_fixture_opts *o)
 {
 	struct hc_dump_desc d = {
 		.magic = HC_DUMP_MAGIC, .version = HC_DUMP_VERSION, .kernel_cr3 = DF_CR3,
 		.kernbase = DF_KERNBASE, .dmap_base = DF_DMAP, .msgbuf = DF_MSGBUF_PA,
 		.vmmeter = DF_VMMETER_PA, .uma_zones = DF_UMA_PA, .malloc_types = DF_MALLOC_PA,
 		.kernel_end = 0x106000, .layout = DF_LAYOUT_PA, .layout_count = DL_NSLOTS,
-		.allproc = DF_ALLPROC_PA,
+		.allproc = o->df_allproc_kva ? DF_KERNBASE + DF_ALLPROC_PA : DF_ALLPROC_PA,
 	};
 	memcpy(m + DF_DESC_PA, &d, sizeof(d));
 }
@@ -464,7 +464,7 @@ int dump_fixture_build(const struct dump_fixture_opts *o, uint8_t **buf, size_t 
 	df_kernel(m, o);
 	df_stats(m, o);
 	df_msgbuf(m);
-	df_desc(m);
+	df_desc(m, o);
 	size_t nlen = df_notes(notes, m, o);
 	if (df_write_elf(fileno(f), m, notes, nlen, o) != 0)
 		goto out;

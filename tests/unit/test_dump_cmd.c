@@ -248,6 +248,18 @@ START_TEST(ps_processes)
 }
 END_TEST
 
+START_TEST(ps_allproc_by_virtual_address)
+{
+	struct dump_fixture_opts o = { .df_allproc_kva = true };
+	char l[256];
+
+	unlink(td_path);
+	td_write(&o);
+	ck_assert_int_eq(td_run("ps", "@", NULL), 0);
+	ck_assert_str_eq(td_line("2 ", l, sizeof(l)), "2 1 run 8 9 20 3 worker");
+}
+END_TEST
+
 START_TEST(maps_entries)
 {
 	char l[256];
@@ -440,6 +452,7 @@ static Suite *dump_cmd_suite(void)
 	tcase_add_test(tc, zones_columns);
 	tcase_add_test(tc, malloc_types);
 	tcase_add_test(tc, ps_processes);
+	tcase_add_test(tc, ps_allproc_by_virtual_address);
 	tcase_add_test(tc, maps_entries);
 	tcase_add_test(tc, read_hexdump);
 	tcase_add_test(tc, pt_walk);
