@@ -215,24 +215,27 @@ int dump_cmd_main(int argc, char *const argv[], FILE *out, FILE *errf)
 		fprintf(errf, "vmm: %s\n", err);
 		return VMM_EXIT_USAGE;
 	}
+	bool opts = true;       /* until "--" */
 	for (int i = 2; i < argc; i++) {
 		const char *w = argv[i];
-		if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0) {
+		if (opts && strcmp(w, "--") == 0) {
+			opts = false;
+			continue;
+		}
+		if (opts && (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0)) {
 			dump_sub_usage(out, sub);
 			return VMM_EXIT_OK;
 		}
-		if (strcmp(w, "--json") == 0) {
+		if (opts && strcmp(w, "--json") == 0) {
 			json = true;
 			continue;
 		}
-		if (w[0] == '-' && w[1] != '\0' && strcmp(w, "--") != 0) {
+		if (opts && w[0] == '-' && w[1] != '\0') {
 			vmm_errf(err, sizeof(err), VMM_EXIT_USAGE, "dump %s: unknown option '%s'; "
 			    "see 'vmm dump %s --help'", name, w, name);
 			fprintf(errf, "vmm: %s\n", err);
 			return VMM_EXIT_USAGE;
 		}
-		if (strcmp(w, "--") == 0)
-			continue;
 		if (npos == (int)VMM_ARRAY_SIZE(pos)) {
 			npos++;
 			break;

@@ -3,6 +3,7 @@
  * ring), read (memory through the dumped page tables) and pt (that walk, decoded).
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,21 @@ static const char *show_reason(uint32_t r)
 		return "exit";
 	}
 	return "unknown";
+}
+
+/* The signals a dump is written for, by name. */
+static const char *show_signame(uint32_t sig)
+{
+	switch (sig) {
+	case SIGQUIT: return ", SIGQUIT";
+	case SIGINT: return ", SIGINT";
+	case SIGTERM: return ", SIGTERM";
+	case SIGHUP: return ", SIGHUP";
+	case SIGABRT: return ", SIGABRT";
+	case SIGSEGV: return ", SIGSEGV";
+	case SIGBUS: return ", SIGBUS";
+	}
+	return "";
 }
 
 /* The general registers by name, in the order info prints them. */
@@ -182,7 +198,7 @@ static void show_info_vcpu(FILE *f, unsigned i, const struct dump_vcpu *v)
 	fprintf(f, "vCPU %u:\n", i);
 	if (v->dv_has_regs) {
 		for (size_t r = 0; r < VMM_ARRAY_SIZE(show_regs); r++)
-			fprintf(f, "%s%-7s 0x%016" PRIx64 "%s", r % 4 == 0 ? "  " : "  ",
+			fprintf(f, "  %-7s 0x%016" PRIx64 "%s",
 			    show_regs[r].sr_name, show_reg_val(&v->dv_regs, &show_regs[r]),
 			    r % 4 == 3 || r + 1 == VMM_ARRAY_SIZE(show_regs) ? "\n" : "");
 	} else {
@@ -238,7 +254,7 @@ int dump_show_info(struct dump_show *s)
 	fprintf(f, "reason:    %s", show_reason(di->di_reason));
 	if (di->di_reason == DUMP_REASON_SIGNAL ||
 	    (di->di_reason == DUMP_REASON_EXIT && di->di_signal != 0))
-		fprintf(f, " (signal %u)", di->di_signal);
+		fprintf(f, " (signal %u%s)", di->di_signal, show_signame(di->di_signal));
 	if (di->di_reason == DUMP_REASON_EXIT && di->di_exit_status >= 0)
 		fprintf(f, " (exit status %d)", di->di_exit_status);
 	if (di->di_message[0] != '\0') {

@@ -352,6 +352,11 @@ START_TEST(usage_errors)
 	td_has(td_errout, "not a canonical");
 	ck_assert_int_eq(td_run("pt", "@", "-5", NULL), VMM_EXIT_USAGE);
 	ck_assert_int_eq(td_run("maps", "@", "init", NULL), VMM_EXIT_USAGE);
+	/* After "--" a word is FILE or an argument, whatever it looks like. */
+	ck_assert_int_eq(td_run("info", "--", "--json", NULL), VMM_EXIT_INPUT);
+	td_has(td_errout, "cannot open dump --json");
+	ck_assert_int_eq(td_run("info", "--json", "--", "@", NULL), 0);
+	ck_assert_int_eq(td_out[0], '{');
 	/* Usage first: a bad VADDR is 64 even when FILE is missing too. */
 	ck_assert_int_eq(td_run("pt", "/nonexistent.core", "xyz", NULL), VMM_EXIT_USAGE);
 	ck_assert_int_eq(td_run("info", "/nonexistent.core", NULL), VMM_EXIT_INPUT);
