@@ -127,6 +127,7 @@ int dump_kern_init(struct dump_kctx *k, const struct dump *d, char *err, size_t 
 	k->k_err = err;
 	k->k_errlen = errlen;
 	k->k_budget = DUMP_KERN_BUDGET;
+	k->k_budget_bytes = DUMP_KERN_BUDGET_BYTES;
 	if ((k->k_desc = dump_desc(d, err, errlen)) == NULL)
 		return DUMP_EXIT_DATA;
 	if (k->k_desc->layout == 0)
@@ -148,10 +149,11 @@ static int kern_read(struct dump_kctx *k, uint64_t va, void *buf, size_t len,
 {
 	uint64_t bad;
 
-	if (k->k_budget == 0)
+	if (k->k_budget == 0 || k->k_budget_bytes < len)
 		return kern_bad(k, "more kernel structures than a dump holds; stopped at %s "
 		    "0x%llx (a loop?)", what, (unsigned long long)va);
 	k->k_budget--;
+	k->k_budget_bytes -= len;
 	if (dump_read_kva(k->k_dump, va, buf, len) == 0 ||
 	    dump_read_kva_walk(k->k_dump, k->k_desc->kernel_cr3, va, buf, len, &bad) == 0)
 		return 0;

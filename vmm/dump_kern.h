@@ -4,7 +4,8 @@
  * entries and their objects' shadow chains. Every pointer followed is checked: a
  * structure that is not in the dump, a list that loops, an offset past a structure, or
  * more structures than the dump could honestly hold is an error naming what is wrong,
- * and the total work is bounded (DUMP_KERN_BUDGET structure reads per context).
+ * and the total work is bounded (DUMP_KERN_BUDGET structure reads and
+ * DUMP_KERN_BUDGET_BYTES bytes per context).
  */
 #ifndef VMM_DUMP_KERN_H
 #define VMM_DUMP_KERN_H
@@ -20,7 +21,8 @@
 #define DUMP_KERN_MAX_ENTRIES   65536   /* per map */
 #define DUMP_KERN_MAX_DEPTH     1024    /* shadow chain */
 #define DUMP_KERN_MAX_STRUCT    4096    /* bytes of any one structure */
-#define DUMP_KERN_BUDGET        (1ul << 22)
+#define DUMP_KERN_BUDGET        (1ul << 20)     /* structure reads per context */
+#define DUMP_KERN_BUDGET_BYTES  (256ul << 20)   /* and bytes they copy */
 #define DUMP_KERN_COMM_MAX      64
 #define DUMP_KERN_HIGH_HALF     0xffff800000000000ull   /* kernel virtual addresses */
 
@@ -33,6 +35,7 @@ struct dump_kctx {
 	const struct hc_dump_desc *k_desc;
 	uint32_t k_lay[DL_NSLOTS];      /* the layout table, checked */
 	unsigned long k_budget;         /* structure reads left */
+	unsigned long k_budget_bytes;   /* bytes they may copy */
 	char *k_err;
 	size_t k_errlen;
 };

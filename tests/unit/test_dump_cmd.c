@@ -13,6 +13,7 @@
 #include "tests/unit/unit.h"
 #include "vmm/cli.h"
 #include "vmm/dump_cmd.h"
+#include "vmm/dump_kern.h"
 #include "vmm/dump_read.h"
 #include "vmm/vmm.h"
 
@@ -430,6 +431,33 @@ START_TEST(corrupt_structures)
 }
 END_TEST
 
+/* The budget stops a walk that reads more than it may, with the one-line error. */
+START_TEST(kern_budget_stops_the_walk)
+{
+	struct dump d;
+	struct dump_kctx k;
+	struct dump_proc *p;
+	unsigned n;
+	char err[512];
+
+	ck_assert_int_eq(dump_open(&d, td_path, err, sizeof(err)), 0);
+	ck_assert_int_eq(dump_kern_init(&k, &d, err, sizeof(err)), 0);
+	ck_assert_int_eq(dump_kern_procs(&k, &p, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	unsigned long used = DUMP_KERN_BUDGET - k.k_budget;
+	free(p);
+	ck_assert_int_eq(dump_kern_init(&k, &d, err, sizeof(err)), 0);
+	k.k_budget = used - 1;
+	ck_assert_int_eq(dump_kern_procs(&k, &p, &n), DUMP_EXIT_DATA);
+	ck_assert_msg(strstr(err, "more kernel structures than a dump holds") != NULL, "%s",
+	    err);
+	ck_assert_int_eq(dump_kern_init(&k, &d, err, sizeof(err)), 0);
+	k.k_budget_bytes = 100;
+	ck_assert_int_eq(dump_kern_procs(&k, &p, &n), DUMP_EXIT_DATA);
+	dump_close(&d);
+}
+END_TEST
+
 START_TEST(foreign_file)
 {
 	FILE *f = fopen(td_path, "w");
@@ -465,6 +493,7 @@ static Suite *dump_cmd_suite(void)
 	tcase_add_test(tc, help_texts);
 	tcase_add_test(tc, cli_dispatches_dump);
 	tcase_add_test(tc, corrupt_structures);
+	tcase_add_test(tc, kern_budget_stops_the_walk);
 	tcase_add_test(tc, foreign_file);
 	suite_add_tcase(s, tc);
 	return s;
