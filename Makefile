@@ -175,7 +175,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(call PKG,--libs libelf liburing) -pthread
 
-# The dump reader's fuzz seeds and the docs' example: the unit tests' synthetic dump.
+# The dump reader's fuzz seeds (and README's example): the unit tests' synthetic dumps.
 $(BUILD)/tests/dump-seeds: tests/fuzz/dump_seeds.c tests/unit/dump_fixture.c \
 	tests/unit/dump_fixture.h | deps
 	@mkdir -p $(@D)
