@@ -312,10 +312,11 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 		if (ph.p_paddr > DUMP_MAX_PHYS || ph.p_filesz > DUMP_MAX_PHYS - ph.p_paddr)
 			return dump_bad(d, err, errlen, "segment %llu holds physical addresses "
 			    "past 2^52 (corrupt)", (unsigned long long)i);
-		if (ph.p_memsz != ph.p_filesz)
-			return dump_bad(d, err, errlen, "segment %llu has p_memsz %llu != p_filesz "
-			    "%llu (not a dump of ours)", (unsigned long long)i,
-			    (unsigned long long)ph.p_memsz, (unsigned long long)ph.p_filesz);
+		/* Ours are equal; bytes past p_filesz would just be absent from the file. */
+		if (ph.p_memsz < ph.p_filesz)
+			return dump_bad(d, err, errlen, "segment %llu has p_filesz %llu > p_memsz "
+			    "%llu (corrupt)", (unsigned long long)i,
+			    (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
 		d->d_segs[d->d_nsegs++] = (struct dump_seg){ ph.p_vaddr, ph.p_paddr, ph.p_filesz,
 		    ph.p_offset, ph.p_flags };
 		d->d_load_bytes += ph.p_filesz;

@@ -268,6 +268,12 @@ static void tr_seg_at_top(uint8_t *b, size_t len)
 	tr_phdr(b, 3)->p_vaddr = 0ull - 0x1000;
 }
 
+static void tr_memsz_short(uint8_t *b, size_t len)
+{
+	(void)len;
+	tr_phdr(b, 1)->p_memsz = 0x1000;
+}
+
 static void tr_note_oversized(uint8_t *b, size_t len)
 {
 	(void)len;
@@ -303,6 +309,7 @@ START_TEST(rejects_foreign_and_corrupt)
 		{ tr_seg_overlap, "overlap" },
 		{ tr_seg_wraps, "wraps" },
 		{ tr_seg_phys_past, "past 2^52" },
+		{ tr_memsz_short, "p_filesz 24576 > p_memsz 4096" },
 		{ tr_note_oversized, "runs past its segment" },
 		{ tr_note_short, "" },
 		{ tr_no_vmm_notes, "without the VMM notes" },
@@ -330,6 +337,29 @@ START_TEST(segment_ending_at_the_top)
 	ck_assert_mem_eq(v, w, 16);
 	ck_assert_int_eq(dump_read_kva(&d, 0ull - 8, v, 16), -1);     /* past 2^64 */
 	dump_close(&d);
+	free(b);
+}
+END_TEST
+
+/* More than 65534 program headers: e_phnum PN_XNUM, the count in section 0's sh_info. */
+START_TEST(phnum_escape)
+{
+	uint8_t *b = malloc(tr_len);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	Elf64_Shdr sh = { .sh_info = 4 };
+	struct dump d;
+
+	memcpy(b, tr_buf, tr_len);
+	eh->e_phnum = PN_XNUM;
+	eh->e_shoff = 0x200;
+	eh->e_shentsize = sizeof(sh);
+	memcpy(b + 0x200, &sh, sizeof(sh));
+	ck_assert_int_eq(dump_open_mem(&d, b, tr_len, "fx", tr_err, sizeof(tr_err)), 0);
+	ck_assert_uint_eq(d.d_nsegs, 3);
+	dump_close(&d);
+	eh->e_shoff = tr_len - 8;       /* section 0 cut short */
+	ck_assert_int_eq(tr_open(b, tr_len), DUMP_EXIT_DATA);
+	ck_assert_msg(strstr(tr_err, "PN_XNUM") != NULL, "%s", tr_err);
 	free(b);
 }
 END_TEST
@@ -378,6 +408,7 @@ static Suite *dump_read_suite(void)
 	tcase_add_test(tc, rejects_every_truncation);
 	tcase_add_test(tc, rejects_foreign_and_corrupt);
 	tcase_add_test(tc, segment_ending_at_the_top);
+	tcase_add_test(tc, phnum_escape);
 	tcase_add_test(tc, open_file_errors);
 	tcase_add_test(tc, stream_layouts_agree);
 	suite_add_tcase(s, tc);
