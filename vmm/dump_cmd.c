@@ -18,44 +18,45 @@ struct dump_sub {
 	int (*sub_fn)(struct dump_show *s);
 	enum dump_argk sub_args;
 	const char *sub_usage;          /* after "vmm dump NAME [--json] " */
+	const char *sub_summary;        /* for the list in vmm dump --help */
 	const char *sub_help;
 };
 
 static const struct dump_sub dump_subs[] = {
-	{ "info", dump_show_info, DA_NONE, "FILE",
+	{ "info", dump_show_info, DA_NONE, "FILE", "the guest, when and why, registers, sizes",
 	    "The guest (memory, vCPUs, kernel, program), when the dump was written and\n"
 	    "why (panic message, triple fault, signal, exit), each vCPU's general and\n"
 	    "special registers, and the sizes: the file, its segments, the memory it\n"
 	    "carries, minidump or full.\n" },
-	{ "msgbuf", dump_show_msgbuf, DA_NONE, "FILE",
+	{ "msgbuf", dump_show_msgbuf, DA_NONE, "FILE", "the kernel message buffer",
 	    "The kernel message buffer's live text, oldest first (what the kernel printed\n"
 	    "last, up to the buffer's size). Control bytes but newline and tab show as '?'.\n" },
-	{ "vmstat", dump_show_vmstat, DA_NONE, "FILE",
+	{ "vmstat", dump_show_vmstat, DA_NONE, "FILE", "page queues, faults, paging, swap",
 	    "The VM counters the guest published (struct vmmeter): pages by queue (free,\n"
 	    "zeroed, active, inactive, laundry, wired), faults, page-ins and page-outs, swap\n"
 	    "use and the page daemon's counters, one per line like 'vmstat -s'. A snapshot\n"
 	    "the guest was rewriting when the dump was written is shown, said torn.\n" },
-	{ "zones", dump_show_zones, DA_NONE, "FILE",
+	{ "zones", dump_show_zones, DA_NONE, "FILE", "UMA zones (vmstat -z)",
 	    "One line per UMA zone, the columns of FreeBSD's 'vmstat -z': item size, limit\n"
 	    "(0: none), used, free (keg + zone + per-CPU caches), requests, failures,\n"
 	    "sleeps, and the items in the per-CPU caches.\n" },
-	{ "malloc", dump_show_malloc, DA_NONE, "FILE",
+	{ "malloc", dump_show_malloc, DA_NONE, "FILE", "malloc types (vmstat -m)",
 	    "One line per malloc type, like FreeBSD's 'vmstat -m': allocations in use,\n"
 	    "memory in use, requests, failures and the size classes used.\n" },
-	{ "ps", dump_show_ps, DA_NONE, "FILE",
+	{ "ps", dump_show_ps, DA_NONE, "FILE", "processes",
 	    "The processes (the kernel's allproc list): pid, parent pid, state, resident\n"
 	    "pages, swapped pages (of the objects its map reaches, each counted once),\n"
 	    "faults and command.\n" },
-	{ "maps", dump_show_maps, DA_PID_OPT, "FILE [PID]",
+	{ "maps", dump_show_maps, DA_PID_OPT, "FILE [PID]", "map entries and their objects",
 	    "A process's map entries (every process's without PID): range, protection and\n"
 	    "maximum protection (rwx), inheritance, object address and type, the depth of\n"
 	    "its shadow chain, and the resident and swapped pages of the object and the\n"
 	    "objects behind it.\n" },
-	{ "read", dump_show_read, DA_VADDR_LEN, "FILE VADDR LEN",
+	{ "read", dump_show_read, DA_VADDR_LEN, "FILE VADDR LEN", "hex dump of kernel virtual memory",
 	    "Hex dump of LEN bytes (at most 1M) of kernel virtual memory at VADDR, each\n"
 	    "page translated through the dumped kernel page tables; a page that is not\n"
 	    "mapped or not in the dump is reported as such. VADDR and LEN: decimal or 0x hex.\n" },
-	{ "pt", dump_show_pt, DA_VADDR, "FILE VADDR",
+	{ "pt", dump_show_pt, DA_VADDR, "FILE VADDR", "the page-table walk of VADDR",
 	    "The kernel page-table walk for VADDR: for each level its table's physical\n"
 	    "address, the index, the raw entry, its flags (P RW US PWT PCD A D PS G NX)\n"
 	    "and the address it names; then the physical address and page size.\n" },
@@ -79,7 +80,8 @@ static void dump_usage(FILE *f)
 	    "\n"
 	    "subcommands:\n", f);
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(dump_subs); i++)
-		fprintf(f, "  %-7s %s\n", dump_subs[i].sub_name, dump_subs[i].sub_usage);
+		fprintf(f, "  %-7s %-19s %s\n", dump_subs[i].sub_name, dump_subs[i].sub_usage,
+		    dump_subs[i].sub_summary);
 	fputs("\n"
 	    "  --json  one JSON document on stdout instead of text, for scripts\n"
 	    "\n"

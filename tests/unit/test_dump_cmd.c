@@ -369,7 +369,7 @@ START_TEST(help_texts)
 {
 	ck_assert_int_eq(td_run("--help", NULL), 0);
 	td_has(td_out, "usage: vmm dump SUBCOMMAND [--json] FILE [ARGS]\n");
-	td_has(td_out, "  read    FILE VADDR LEN\n");
+	td_has(td_out, "  read    FILE VADDR LEN      hex dump of kernel virtual memory\n");
 	ck_assert_int_eq(td_run("help", "maps", NULL), 0);
 	td_has(td_out, "usage: vmm dump maps [--json] FILE [PID]\n");
 	ck_assert_int_eq(td_run("pt", "--help", NULL), 0);
