@@ -302,13 +302,18 @@ int cli_parse_stats(const char *s, uint64_t *ms, char *err, size_t errlen)
 {
 	const char *p = s;
 	uint64_t v = 0;
+	bool big = false;       /* past the range: said after the syntax is checked */
+	_Static_assert(CLI_STATS_MIN_MS == 100 && CLI_STATS_MAX_MS == 3600000,
+	    "the messages name the range");
 
 	if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
 		goto bad;
 	for (; isdigit((unsigned char)*p); p++) {
 		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > CLI_STATS_MAX_MS / 1000)
-			goto range;
+		if (v > CLI_STATS_MAX_MS / 1000) {
+			big = true;
+			v = 0;
+		}
 	}
 	v *= 1000;
 	if (*p == '.') {
@@ -322,18 +327,14 @@ int cli_parse_stats(const char *s, uint64_t *ms, char *err, size_t errlen)
 	}
 	if (*p != '\0')
 		goto bad;
-	if (v < CLI_STATS_MIN_MS || v > CLI_STATS_MAX_MS)
-		goto range;
+	if (big || v < CLI_STATS_MIN_MS || v > CLI_STATS_MAX_MS)
+		return cli_fail(err, errlen, "--stats=%s: the interval must be from 0.1 to "
+		    "3600 seconds, e.g. --stats=0.5", s);
 	*ms = v;
 	return 0;
 bad:
 	return cli_fail(err, errlen, "--stats=%s: give the interval in seconds, a number "
 	    "such as 2 or 0.5", s);
-range:
-	_Static_assert(CLI_STATS_MIN_MS == 100 && CLI_STATS_MAX_MS == 3600000,
-	    "the message names the range");
-	return cli_fail(err, errlen, "--stats=%s: the interval must be from 0.1 to 3600 "
-	    "seconds, e.g. --stats=0.5", s);
 }
 
 uint64_t cli_stats_guest_ms(uint64_t interval_ms)

@@ -86,6 +86,7 @@ START_TEST(stats_option)
 	ts_usage_error(ts_parse("--stats=1.", "--ktest", NULL), "in seconds");
 	ts_usage_error(ts_parse("--stats=1e3", "--ktest", NULL), "in seconds");
 	ts_usage_error(ts_parse("--stats=1,5", "--ktest", NULL), "in seconds");
+	ts_usage_error(ts_parse("--stats=99999x", "--ktest", NULL), "in seconds");
 	/* A spaced value would be the PROGRAM. */
 	ts_usage_error(ts_parse("--ktest", "--stats", "0.5", NULL), "--stats=0.5");
 	ts_usage_error(ts_parse("--stats=1", "--stats=2", "--ktest", NULL), "given twice");
