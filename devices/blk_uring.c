@@ -55,6 +55,14 @@ struct blk_engine {
 	struct virtq_chain be_chain;        /* the chain being parsed */
 };
 
+static uint64_t blk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void blk_kick(struct virtio_blk *b)
 {
 	uint64_t one = 1;
@@ -185,6 +193,8 @@ static void blk_take(struct virtio_blk *b, struct blk_engine *e, bool rearm)
 			unsigned i = e->be_free[--e->be_nfree];
 			struct blk_req *r = &e->be_slots[i];
 			virtio_blk_parse(b, &e->be_chain, r);
+			if (r->br_op != BLK_OP_NONE)
+				r->br_start_ns = blk_now_ns();
 			if (r->br_op == BLK_OP_NONE || blk_prep(b, e, i) != 0)
 				blk_finish(b, e, i);
 		}
@@ -218,6 +228,7 @@ static void blk_reaped(struct virtio_blk *b, struct blk_engine *e, uint64_t tag,
 		if (blk_prep(b, e, i) == 0)
 			return;
 	}
+	virtio_blk_lat_record(b, r, blk_now_ns() - r->br_start_ns);
 	virtio_blk_io_done(b, r, res);
 	blk_finish(b, e, i);
 }
@@ -246,14 +257,6 @@ static void blk_publish(struct virtio_blk *b, struct blk_engine *e)
 		b->vb_stats.bs_interrupts++;
 		virtio_mmio_interrupt(&b->vb_tr, VIRTIO_MMIO_INT_VRING);
 	}
-}
-
-static uint64_t blk_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /*

@@ -54,6 +54,24 @@ void virtio_blk_bad(struct virtio_blk *b, enum blk_bad k, const char *fmt, ...)
 	fprintf(stderr, "vmm: virtio-blk: %s (said once; every one is counted in -v)\n", msg);
 }
 
+unsigned virtio_blk_lat_bucket(uint64_t ns)
+{
+	unsigned i = ns < 2 ? 0 : 63u - (unsigned)__builtin_clzll(ns);
+
+	return i < BLK_LAT_BUCKETS ? i : BLK_LAT_BUCKETS - 1;
+}
+
+void virtio_blk_lat_record(struct virtio_blk *b, const struct blk_req *r, uint64_t ns)
+{
+	enum blk_lat_kind k = r->br_op == BLK_OP_READ ? BLK_LAT_READ :
+	    r->br_op == BLK_OP_WRITE ? BLK_LAT_WRITE : BLK_LAT_OTHER;
+	struct blk_stats *s = &b->vb_stats;
+
+	s->bs_lat[k][virtio_blk_lat_bucket(ns)]++;
+	if (ns > s->bs_lat_max_ns[k])
+		s->bs_lat_max_ns[k] = ns;
+}
+
 void virtio_blk_broken(struct virtio_blk *b, const char *why)
 {
 	virtio_blk_bad(b, BLK_BAD_RING, "the guest's ring is broken: %s; the device needs a "

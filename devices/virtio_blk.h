@@ -61,6 +61,7 @@ struct blk_req {
 	uint64_t br_off, br_len;    /* bytes in the file */
 	int br_fl_mode;             /* fallocate mode */
 	bool br_direct;             /* buffers aligned for the O_DIRECT descriptor */
+	uint64_t br_start_ns;       /* CLOCK_MONOTONIC when the engine queued its I/O */
 	unsigned br_niov;
 	struct iovec br_iov[VIRTQ_NUM_MAX];
 };
@@ -87,6 +88,22 @@ enum blk_bad {
  */
 #define VIRTIO_BLK_POLL_NS      200000ull
 
+/*
+ * Latency of the requests that went to the host (every kind but the ones answered at
+ * parse time), from when the engine queued the I/O to when it reaped the completion:
+ * a log2 histogram in ns, bucket i holding [2^i, 2^(i+1)) (bucket 0 also 0), the last
+ * bucket everything from 2^(BLK_LAT_BUCKETS-1) ns (~4.6 min) up. One clock_gettime per
+ * request is the whole cost on the device thread.
+ */
+#define BLK_LAT_BUCKETS     39
+
+enum blk_lat_kind {
+	BLK_LAT_READ,
+	BLK_LAT_WRITE,
+	BLK_LAT_OTHER,          /* flush, discard, write-zeroes */
+	BLK_LAT_KINDS
+};
+
 struct blk_stats {
 	uint64_t bs_requests;       /* requests completed, every kind */
 	uint64_t bs_reads, bs_writes, bs_flushes, bs_discards, bs_write_zeroes, bs_get_ids;
@@ -99,6 +116,8 @@ struct blk_stats {
 	uint64_t bs_notifies;        /* device thread wake-ups (kicks: notifies, control) */
 	uint64_t bs_polled;         /* times the thread's poll found requests (no kick) */
 	uint64_t bs_unaligned;      /* --swap-direct requests served by the buffered fd */
+	uint64_t bs_lat[BLK_LAT_KINDS][BLK_LAT_BUCKETS];    /* counts, by kind */
+	uint64_t bs_lat_max_ns[BLK_LAT_KINDS];
 };
 
 struct virtio_blk {
@@ -168,6 +187,12 @@ void virtio_blk_io_done(struct virtio_blk *b, struct blk_req *r, int64_t res);
 
 /* Write r's status byte and push it on the used ring (not yet published). */
 void virtio_blk_complete(struct virtio_blk *b, struct virtq *vq, struct blk_req *r);
+
+/* r's host I/O took ns nanoseconds: one entry in its kind's latency histogram. */
+void virtio_blk_lat_record(struct virtio_blk *b, const struct blk_req *r, uint64_t ns);
+
+/* The latency histogram's bucket for ns. */
+unsigned virtio_blk_lat_bucket(uint64_t ns);
 
 /* A broken ring: count, warn, NEEDS_RESET. */
 void virtio_blk_broken(struct virtio_blk *b, const char *why);

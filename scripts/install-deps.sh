@@ -4,8 +4,9 @@
 # Usage: scripts/install-deps.sh [--no-qemu]
 set -euo pipefail
 
+# gnuplot-nox: scripts/plot-stats (the --stats plots).
 packages=(build-essential pkg-config libelf-dev liburing-dev check musl-tools clang
-          libclang-rt-14-dev valgrind gdb)
+          libclang-rt-14-dev valgrind gdb gnuplot-nox)
 want_qemu=1
 for arg in "$@"; do
   case "$arg" in

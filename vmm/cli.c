@@ -52,6 +52,12 @@ void cli_usage(FILE *f)
 	    "      --swap-size SIZE size of a FILE -s creates: bytes or K/M/G/T, a\n"
 	    "                       multiple of 4K (default 4x the guest's memory)\n"
 	    "      --swap-direct    open FILE with O_DIRECT (no host page cache)\n"
+	    "      --stats[=SECONDS]\n"
+	    "                       every SECONDS (default 1; 0.1 to 3600, fractions\n"
+	    "                       allowed: --stats=0.5) print the guest's memory and\n"
+	    "                       paging on stderr, read without stopping it; at exit\n"
+	    "                       a summary with the swap device's counters\n"
+	    "      --stats-log FILE also write the lines to FILE (for scripts/plot-stats)\n"
 	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
 	    "      --trace-insns FILE\n"
 	    "                       single-step the guest and write each instruction's\n"
@@ -182,7 +188,8 @@ static bool cli_ktest_list_ok(const char *s)
 }
 
 enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS,
-	CLI_OPT_WATCHDOG, CLI_OPT_SWAP_SIZE, CLI_OPT_SWAP_DIRECT, CLI_OPT_MAX };
+	CLI_OPT_WATCHDOG, CLI_OPT_SWAP_SIZE, CLI_OPT_SWAP_DIRECT, CLI_OPT_STATS,
+	CLI_OPT_STATS_LOG, CLI_OPT_MAX };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -197,6 +204,8 @@ static const struct option cli_run_options[] = {
 	{ "swap",    required_argument, NULL, 's' },
 	{ "swap-size", required_argument, NULL, CLI_OPT_SWAP_SIZE },
 	{ "swap-direct", no_argument,   NULL, CLI_OPT_SWAP_DIRECT },
+	{ "stats",   optional_argument, NULL, CLI_OPT_STATS },
+	{ "stats-log", required_argument, NULL, CLI_OPT_STATS_LOG },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -288,6 +297,50 @@ static int cli_parse_watchdog(const char *s, unsigned *out, char *err, size_t er
 		    "%d, e.g. --watchdog=600", s, WATCHDOG_MAX_SEC);
 	*out = (unsigned)n;
 	return 0;
+}
+
+int cli_parse_stats(const char *s, uint64_t *ms, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t v = 0;
+	bool big = false;       /* past the range: said after the syntax is checked */
+	_Static_assert(CLI_STATS_MIN_MS == 100 && CLI_STATS_MAX_MS == 3600000,
+	    "the messages name the range");
+
+	if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
+		goto bad;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > CLI_STATS_MAX_MS / 1000) {
+			big = true;
+			v = 0;
+		}
+	}
+	v *= 1000;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		for (uint64_t scale = 100; isdigit((unsigned char)*p); p++) {
+			v += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p != '\0')
+		goto bad;
+	if (big || v < CLI_STATS_MIN_MS || v > CLI_STATS_MAX_MS)
+		return cli_fail(err, errlen, "--stats=%s: the interval must be from 0.1 to "
+		    "3600 seconds, e.g. --stats=0.5", s);
+	*ms = v;
+	return 0;
+bad:
+	return cli_fail(err, errlen, "--stats=%s: give the interval in seconds, a number "
+	    "such as 2 or 0.5", s);
+}
+
+uint64_t cli_stats_guest_ms(uint64_t interval_ms)
+{
+	return interval_ms / 2;
 }
 
 /*
@@ -489,6 +542,32 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 		case CLI_OPT_SWAP_DIRECT:
 			o->co_swap_direct = true;
 			break;
+		case CLI_OPT_STATS:
+			if ((rc = cli_once(seen, c, "--stats", optarg != NULL ? optarg : "1", err,
+			    errlen)) != 0)
+				return rc;
+			if (optarg == NULL) {
+				/* `--stats 2`: getopt leaves 2 to be the PROGRAM. */
+				uint64_t ms;
+				if (optind < argc && cli_parse_stats(argv[optind], &ms, optbuf,
+				    sizeof(optbuf)) == 0)
+					return cli_fail(err, errlen, "--stats takes its value after "
+					    "'=': use --stats=%s ('%s' would be the PROGRAM)",
+					    argv[optind], argv[optind]);
+				o->co_stats_ms = CLI_STATS_DEFAULT_MS;
+			} else if ((rc = cli_parse_stats(optarg, &o->co_stats_ms, err,
+			    errlen)) != 0) {
+				return rc;
+			}
+			break;
+		case CLI_OPT_STATS_LOG:
+			if ((rc = cli_once(seen, c, "--stats-log", optarg, err, errlen)) != 0)
+				return rc;
+			if (*optarg == '\0')
+				return cli_fail(err, errlen, "--stats-log needs a file name, e.g. "
+				    "--stats-log /tmp/stats.log");
+			o->co_stats_log = optarg;
+			break;
 		case 'h':
 			o->co_cmd = CLI_CMD_HELP;
 			return 0;
@@ -505,6 +584,9 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	if (o->co_swap == NULL && (o->co_swap_size != 0 || o->co_swap_direct))
 		return cli_fail(err, errlen, "%s is about the swap file: give it with -s FILE",
 		    o->co_swap_size != 0 ? "--swap-size" : "--swap-direct");
+	if (o->co_stats_log != NULL && o->co_stats_ms == 0)
+		return cli_fail(err, errlen, "--stats-log is about the --stats lines: give "
+		    "--stats too");
 	o->co_prog_argc = argc - optind;
 	o->co_prog_argv = argv + optind;
 	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_word(o->co_append, "ktest"))
@@ -586,6 +668,14 @@ int cli_guest_cmdline(const struct cli_opts *o, char *buf, size_t buflen, char *
 		snprintf(dev, sizeof(dev), "virtio_mmio.device=%uK@0x%x:%u",
 		    VIRTIO_MMIO_SIZE >> 10, VIRTIO_MMIO_BASE, (unsigned)VIRTIO_MMIO_IRQ0);
 		if (cli_append_token(buf, buflen, &len, dev) != 0)
+			goto toolong;
+	}
+	/* Said with --append too, the user's value wins: the guest takes a key once. */
+	if (o->co_stats_ms != 0 && !cli_has_word(o->co_append, "vm.stats_ms")) {
+		char word[64];
+		snprintf(word, sizeof(word), "vm.stats_ms=%llu",
+		    (unsigned long long)cli_stats_guest_ms(o->co_stats_ms));
+		if (cli_append_token(buf, buflen, &len, word) != 0)
 			goto toolong;
 	}
 	if (cli_append_token(buf, buflen, &len, o->co_append) != 0)

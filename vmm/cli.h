@@ -23,6 +23,9 @@
 #define CLI_ERR_MAX         256     /* room for any one-line error message */
 #define CLI_SWAP_MIN        4096ull         /* one page */
 #define CLI_SWAP_MAX        (16ull << 40)   /* a sparse file costs nothing until written */
+#define CLI_STATS_MIN_MS    100             /* --stats=0.1 */
+#define CLI_STATS_MAX_MS    3600000         /* --stats=3600 */
+#define CLI_STATS_DEFAULT_MS 1000           /* a bare --stats */
 
 enum cli_cmd {
 	CLI_CMD_RUN,
@@ -44,6 +47,8 @@ struct cli_opts {
 	const char *co_swap;        /* -s FILE: the swap disk's file, or NULL */
 	uint64_t co_swap_size;      /* --swap-size: bytes for a new file; 0: 4x memory */
 	bool co_swap_direct;        /* --swap-direct: O_DIRECT */
+	uint64_t co_stats_ms;       /* --stats: the lines' interval in ms; 0: no --stats */
+	const char *co_stats_log;   /* --stats-log FILE, or NULL */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
 	/* The program's environment, "NAME=VALUE" each, in --env order: pointers into argv,
@@ -78,8 +83,20 @@ int cli_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
 int cli_parse_swap_size(const char *s, uint64_t *out, char *err, size_t errlen);
 
 /*
+ * --stats's value: seconds, a decimal number such as 2 or 0.5 (digits beyond the
+ * millisecond are dropped), within [CLI_STATS_MIN_MS, CLI_STATS_MAX_MS].
+ * => 0 with *ms, or 64 with a message.
+ */
+int cli_parse_stats(const char *s, uint64_t *ms, char *err, size_t errlen);
+
+/* --stats's vm.stats_ms for the guest: half the interval, so that every line the host
+ * prints finds a snapshot taken since the one before. */
+uint64_t cli_stats_guest_ms(uint64_t interval_ms);
+
+/*
  * The guest kernel command line: "ktest=..." for --ktest, "verbose" for -v, the swap
- * disk's "virtio_mmio.device=4K@0xd0000000:5" for -s, then the --append strings, space
+ * disk's "virtio_mmio.device=4K@0xd0000000:5" for -s, "vm.stats_ms=N" for --stats
+ * (unless --append has one), then the --append strings, space
  * separated. => 0, or 64 with a message when it does not fit
  * in buflen bytes including the NUL, or has more words than the guest takes
  * (PVH_CMDLINE_MAX_WORDS; a word is a run of bytes above ' ', as the guest splits).

@@ -27,12 +27,16 @@
 #include "vmm/program_check.h"
 #include "vmm/pvh_loader.h"
 #include "vmm/run.h"
+#include "vmm/stats.h"
 #include "vmm/swap.h"
 #include "vmm/trace.h"
 #include "vmm/vmm.h"
 
 static struct machine run_machine;     /* large (the hostcall port's list copy): not on a stack */
 static struct swap_dev run_swap;       /* -s: the swap disk (large too) */
+static struct stats run_stats;         /* --stats */
+static bool run_stats_on;              /* run_stats is initialised */
+static struct out_file run_stats_log;  /* --stats-log */
 
 static const char *const run_milestone_names[HC_MS_MAX] = {
 	[HC_MS_ENTRY] = "entry",
@@ -43,8 +47,13 @@ static const char *const run_milestone_names[HC_MS_MAX] = {
 
 static void run_on_milestone(void *ctx, enum hc_milestone ms)
 {
-	(void)ctx;
+	struct machine *mc = ctx;
+
 	TRACE("guest: %s", run_milestone_names[ms]);
+	/* The descriptor comes with the ENTRY milestone: from here on the stats thread
+	 * may look for the guest's snapshot. */
+	if (run_stats_on && mc->mc_hc.hc_have_dump_desc)
+		stats_set_desc(&run_stats, mc->mc_hc.hc_dump_desc_gpa);
 }
 
 /* The panic's line (hostcall.c made it one printable line) on stderr as well, after
@@ -233,6 +242,60 @@ static int run_trace_open(struct machine *mc, const struct cli_opts *o, const ch
 	return 0;
 }
 
+/* --stats-log FILE: checked like --trace-insns's file, before KVM is touched. */
+static int run_stats_log_open(const struct cli_opts *o, const char *kernel, char *err,
+    size_t errlen)
+{
+	const char *inputs[] = { kernel, o->co_prog_argc > 0 ? o->co_prog_argv[0] : NULL,
+		o->co_trace_insns, o->co_swap };
+	const char *roles[] = { "the guest kernel", "PROGRAM", "--trace-insns's file",
+		"the swap file" };
+
+	return out_file_open(&run_stats_log, "--stats-log", o->co_stats_log, inputs, roles,
+	    VMM_ARRAY_SIZE(inputs), err, errlen);
+}
+
+/* --stats: the thread that reads the guest's snapshots while it runs. */
+static int run_stats_start(struct machine *mc, const struct cli_opts *o, char *err,
+    size_t errlen)
+{
+	if (stats_init(&run_stats, &mc->mc_mem, o->co_stats_ms, stderr,
+	    run_stats_log.of_fp) != 0)
+		return vmm_errf(err, errlen, VMM_EXIT_HOST, "--stats: cannot set up the "
+		    "statistics thread: %s", strerror(errno));
+	run_stats_on = true;
+	if (mc->mc_hc.hc_have_dump_desc)
+		stats_set_desc(&run_stats, mc->mc_hc.hc_dump_desc_gpa);
+	int e = stats_start(&run_stats);
+	if (e != 0)
+		return vmm_errf(err, errlen, VMM_EXIT_HOST, "--stats: cannot start the "
+		    "statistics thread: %s", strerror(e));
+	return 0;
+}
+
+/* The run ended (whatever way): the last line, the summary, the log file. => rc, or the
+ * log's error when the run itself succeeded. */
+static int run_stats_finish(int rc)
+{
+	char err[512];
+
+	if (!run_stats_on)
+		return rc;
+	stats_stop(&run_stats);
+	stats_summary(&run_stats, swap_blk_stats(&run_swap), stderr);
+	stats_destroy(&run_stats);
+	run_stats_on = false;
+	if (run_stats_log.of_fp != NULL) {
+		int lrc = out_file_commit(&run_stats_log, err, sizeof(err));
+		if (lrc != 0) {
+			fprintf(stderr, "vmm: %s\n", err);
+			if (rc == 0)
+				rc = lrc;
+		}
+	}
+	return rc;
+}
+
 /* Run vCPU 0 here until the guest or a signal stops it. */
 static int run_wait(struct machine *mc, unsigned watchdog_sec)
 {
@@ -306,6 +369,8 @@ int vmm_run(const struct cli_opts *o)
 	    (rc = swap_open(&run_swap, o, kernel, err, sizeof(err))) != 0) ||
 	    (o->co_trace_insns != NULL &&
 	    (rc = run_trace_open(mc, o, kernel, err, sizeof(err))) != 0) ||
+	    (o->co_stats_log != NULL &&
+	    (rc = run_stats_log_open(o, kernel, err, sizeof(err))) != 0) ||
 	    (rc = run_create_vm(mc, &img, err, sizeof(err))) != 0)
 		goto fail;
 	if ((rc = atomic_load(&mc->mc_stop_signal)) != 0) {
@@ -328,10 +393,15 @@ int vmm_run(const struct cli_opts *o)
 			goto fail;
 	}
 
+	if (o->co_stats_ms != 0 &&
+	    (rc = run_stats_start(mc, o, err, sizeof(err))) != 0)
+		goto fail;
+
 	rc = run_wait(mc, o->co_watchdog);
 	/* Device threads end before anything they use goes (I/O in flight finishes). */
 	devtab_stop_all(&mc->mc_devtab);
 	console_flush(&mc->mc_console);
+	rc = run_stats_finish(rc);
 	if (mc->mc_console.cons_lost != 0) {
 		fprintf(stderr, "vmm: %llu bytes of the guest's console output could not be "
 		    "written to stdout: %s\n", (unsigned long long)mc->mc_console.cons_lost,
@@ -354,6 +424,12 @@ int vmm_run(const struct cli_opts *o)
 fail:
 	fprintf(stderr, "vmm: %s\n", err);
 stopped:
+	if (run_stats_on) {
+		stats_destroy(&run_stats);
+		run_stats_on = false;
+	}
+	if (run_stats_log.of_fp != NULL)
+		out_file_abort(&run_stats_log);
 	devtab_stop_all(&mc->mc_devtab);
 	if (o->co_swap != NULL)
 		swap_abort(&run_swap);

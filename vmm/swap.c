@@ -189,6 +189,12 @@ static void swap_stop(void *dev)
 	sw->sw_attached = false;
 }
 
+const struct blk_stats *swap_blk_stats(const struct swap_dev *sw)
+{
+	KASSERT(!sw->sw_attached, ("%s: the device thread still runs", __func__));
+	return sw->sw_mc != NULL ? &sw->sw_blk.vb_stats : NULL;
+}
+
 static void swap_report(void *dev)
 {
 	struct swap_dev *sw = dev;

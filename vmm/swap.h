@@ -57,6 +57,10 @@ int swap_open(struct swap_dev *sw, const struct cli_opts *o, const char *kernel,
  */
 int swap_attach(struct swap_dev *sw, struct machine *mc, char *err, size_t errlen);
 
+/* The device's counters (--stats's summary), or NULL when it was never attached. The
+ * device thread owns them while it runs: read them after the device table stopped it. */
+const struct blk_stats *swap_blk_stats(const struct swap_dev *sw);
+
 /* A run that failed before the guest ran: close, and remove a file this run created. */
 void swap_abort(struct swap_dev *sw);
 

@@ -653,6 +653,111 @@ START_TEST(blk_read_only)
 }
 END_TEST
 
+/* ---- the counters --stats reports (vmm/stats.c) ---- */
+
+/* Entries in kind k's latency histogram. */
+static uint64_t tb_lat_count(enum blk_lat_kind k)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < BLK_LAT_BUCKETS; i++)
+		n += tb_blk.vb_stats.bs_lat[k][i];
+	return n;
+}
+
+START_TEST(blk_lat_buckets)
+{
+	ck_assert_uint_eq(virtio_blk_lat_bucket(0), 0);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(1), 0);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(2), 1);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(3), 1);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(4), 2);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(1023), 9);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(1024), 10);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(1ull << (BLK_LAT_BUCKETS - 2)),
+	    BLK_LAT_BUCKETS - 2);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(1ull << (BLK_LAT_BUCKETS - 1)),
+	    BLK_LAT_BUCKETS - 1);
+	ck_assert_uint_eq(virtio_blk_lat_bucket(UINT64_MAX), BLK_LAT_BUCKETS - 1);
+}
+END_TEST
+
+/* Requests and bytes by kind, one latency entry per request the host did, none for one
+ * answered at parse time, and the submits they went in. */
+START_TEST(blk_counters)
+{
+	const struct blk_stats *s = &tb_blk.vb_stats;
+
+	memset(tb_data(0), 0x11, 8192);
+	ck_assert_uint_eq(tb_do(0, VIRTIO_BLK_T_OUT, 8, 8192), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(tb_do(1, VIRTIO_BLK_T_OUT, 64, 4096), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(tb_do(2, VIRTIO_BLK_T_IN, 8, 512), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(tb_do(3, VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(s->bs_requests, 4);
+	ck_assert_uint_eq(s->bs_writes, 2);
+	ck_assert_uint_eq(s->bs_reads, 1);
+	ck_assert_uint_eq(s->bs_flushes, 1);
+	ck_assert_uint_eq(s->bs_bytes_written, 8192 + 4096);
+	ck_assert_uint_eq(s->bs_bytes_read, 512);
+	ck_assert_uint_eq(s->bs_errors, 0);
+	ck_assert_uint_eq(tb_lat_count(BLK_LAT_WRITE), 2);
+	ck_assert_uint_eq(tb_lat_count(BLK_LAT_READ), 1);
+	ck_assert_uint_eq(tb_lat_count(BLK_LAT_OTHER), 1);
+	/* A request takes time: the largest is not 0, and lies in the last bucket used. */
+	for (unsigned k = 0; k < BLK_LAT_KINDS; k++) {
+		uint64_t max = s->bs_lat_max_ns[k];
+		ck_assert_uint_gt(max, 0);
+		ck_assert_uint_gt(s->bs_lat[k][virtio_blk_lat_bucket(max)], 0);
+		for (unsigned i = virtio_blk_lat_bucket(max) + 1; i < BLK_LAT_BUCKETS; i++)
+			ck_assert_uint_eq(s->bs_lat[k][i], 0);
+	}
+	ck_assert_uint_eq(s->bs_sqes, 4);
+	ck_assert_uint_ge(s->bs_submits, 1);
+	ck_assert_uint_le(s->bs_submits, 4);
+	/* Beyond the capacity: answered at parse time, an error without a latency. */
+	ck_assert_uint_eq(tb_do(4, VIRTIO_BLK_T_IN, TB_FILE / 512, 512), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(s->bs_requests, 5);
+	ck_assert_uint_eq(s->bs_errors, 1);
+	ck_assert_uint_eq(s->bs_reads, 1);
+	ck_assert_uint_eq(tb_lat_count(BLK_LAT_READ), 1);
+	ck_assert_uint_eq(s->bs_sqes, 4);
+}
+END_TEST
+
+/* A backend whose writes fail (the file is open read-only behind a device that thinks it
+ * may write): each failed write is an error, and still one latency entry, as it went to
+ * the host and came back. */
+START_TEST(blk_counters_failing_backend)
+{
+	char err[256];
+	const struct blk_stats *s = &tb_blk.vb_stats;
+
+	virtio_blk_destroy(&tb_blk);
+	close(tb_fd);
+	tb_fd = open(tb_path, O_RDONLY);
+	ck_assert_int_ge(tb_fd, 0);
+	memset(tb_ptr(TB_DESC, 4096), 0, 4096);
+	ck_assert_int_eq(virtio_blk_init(&tb_blk, &tb_gm, tb_fd, -1, TB_FILE, false, tb_irq,
+	    NULL, err, sizeof(err)), 0);
+	tb_blk.vb_quiet = true;
+	ck_assert_int_eq(virtio_blk_start(&tb_blk, err, sizeof(err)), 0);
+	tb_next_desc = tb_used_seen = 0;
+	tb_driver_init(TB_WANT_ALL);
+
+	ck_assert_uint_eq(tb_do(0, VIRTIO_BLK_T_OUT, 0, 4096), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(tb_do(1, VIRTIO_BLK_T_OUT, 8, 4096), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(tb_do(2, VIRTIO_BLK_T_IN, 0, 4096), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(s->bs_requests, 3);
+	ck_assert_uint_eq(s->bs_errors, 2);
+	ck_assert_uint_eq(s->bs_bad[BLK_BAD_IO], 2);
+	ck_assert_uint_eq(s->bs_writes, 0);
+	ck_assert_uint_eq(s->bs_bytes_written, 0);
+	ck_assert_uint_eq(s->bs_reads, 1);
+	ck_assert_uint_eq(tb_lat_count(BLK_LAT_WRITE), 2);
+	ck_assert_uint_eq(tb_lat_count(BLK_LAT_READ), 1);
+}
+END_TEST
+
 /* ---- the command line of the swap disk (vmm/cli.c) ---- */
 
 static int tb_cli(struct cli_opts *o, char *err, size_t errlen, int argc, char **argv)
@@ -743,6 +848,9 @@ static Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, blk_without_event_idx);
 	tcase_add_test(tc, blk_fault_injection);
 	tcase_add_test(tc, blk_read_only);
+	tcase_add_test(tc, blk_lat_buckets);
+	tcase_add_test(tc, blk_counters);
+	tcase_add_test(tc, blk_counters_failing_backend);
 	suite_add_tcase(s, tc);
 	TCase *cli = tcase_create("cli");
 	tcase_add_test(cli, cli_swap_options);
