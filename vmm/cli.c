@@ -51,6 +51,13 @@ void cli_usage(FILE *f)
 	    "      --swap-size SIZE size of a FILE -s creates: bytes or K/M/G/T, a\n"
 	    "                       multiple of 4K (default 4x the guest's memory)\n"
 	    "      --swap-direct    open FILE with O_DIRECT (no host page cache)\n"
+	    "  -d, --dump FILE      write an ELF core of the guest's kernel memory and vCPUs\n"
+	    "                       to FILE when it panics or dies, and on SIGQUIT to the\n"
+	    "                       VMM (the run goes on; each SIGQUIT replaces FILE). A\n"
+	    "                       minidump; gdb reads it with the kernel (docs/dump.md)\n"
+	    "      --dump-full      the dump carries all of the guest's RAM\n"
+	    "      --dump-at-exit   dump also when the run ends otherwise (the guest's\n"
+	    "                       exit, SIGINT, SIGTERM)\n"
 	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
 	    "      --trace-insns FILE\n"
 	    "                       single-step the guest and write each instruction's\n"
@@ -181,7 +188,9 @@ static bool cli_ktest_list_ok(const char *s)
 }
 
 enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS,
-	CLI_OPT_WATCHDOG, CLI_OPT_SWAP_SIZE, CLI_OPT_SWAP_DIRECT, CLI_OPT_MAX };
+	CLI_OPT_WATCHDOG, CLI_OPT_SWAP_SIZE, CLI_OPT_SWAP_DIRECT,
+	CLI_OPT_DUMP_FULL, CLI_OPT_DUMP_AT_EXIT,
+	CLI_OPT_MAX };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -196,6 +205,9 @@ static const struct option cli_run_options[] = {
 	{ "swap",    required_argument, NULL, 's' },
 	{ "swap-size", required_argument, NULL, CLI_OPT_SWAP_SIZE },
 	{ "swap-direct", no_argument,   NULL, CLI_OPT_SWAP_DIRECT },
+	{ "dump",    required_argument, NULL, 'd' },
+	{ "dump-full", no_argument,     NULL, CLI_OPT_DUMP_FULL },
+	{ "dump-at-exit", no_argument,  NULL, CLI_OPT_DUMP_AT_EXIT },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -397,7 +409,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	/* "+": stop at PROGRAM so its own options reach it; ":": we report errors. */
 	optind = 0;     /* full re-initialisation in glibc: cli_parse may run many times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:m:c:k:e:s:vh", cli_run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:m:c:k:e:s:d:vh", cli_run_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if ((rc = cli_once(seen, c, "-m/--memory", optarg, err, errlen)) != 0)
@@ -488,6 +500,20 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 		case CLI_OPT_SWAP_DIRECT:
 			o->co_swap_direct = true;
 			break;
+		case 'd':
+			if ((rc = cli_once(seen, c, "-d/--dump", optarg, err, errlen)) != 0)
+				return rc;
+			if (*optarg == '\0')
+				return cli_fail(err, errlen, "-d needs a file name, e.g. -d "
+				    "/var/tmp/guest.core");
+			o->co_dump = optarg;
+			break;
+		case CLI_OPT_DUMP_FULL:
+			o->co_dump_full = true;
+			break;
+		case CLI_OPT_DUMP_AT_EXIT:
+			o->co_dump_at_exit = true;
+			break;
 		case 'h':
 			o->co_cmd = CLI_CMD_HELP;
 			return 0;
@@ -504,6 +530,9 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	if (o->co_swap == NULL && (o->co_swap_size != 0 || o->co_swap_direct))
 		return cli_fail(err, errlen, "%s is about the swap file: give it with -s FILE",
 		    o->co_swap_size != 0 ? "--swap-size" : "--swap-direct");
+	if (o->co_dump == NULL && (o->co_dump_full || o->co_dump_at_exit))
+		return cli_fail(err, errlen, "%s is about the dump: give its file with -d FILE",
+		    o->co_dump_full ? "--dump-full" : "--dump-at-exit");
 	o->co_prog_argc = argc - optind;
 	o->co_prog_argv = argv + optind;
 	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_word(o->co_append, "ktest"))

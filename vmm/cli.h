@@ -43,6 +43,9 @@ struct cli_opts {
 	const char *co_swap;        /* -s FILE: the swap disk's file, or NULL */
 	uint64_t co_swap_size;      /* --swap-size: bytes for a new file; 0: 4x memory */
 	bool co_swap_direct;        /* --swap-direct: O_DIRECT */
+	const char *co_dump;        /* -d FILE: where a dump goes, or NULL (docs/dump.md) */
+	bool co_dump_full;          /* --dump-full: all of RAM, not a minidump */
+	bool co_dump_at_exit;       /* --dump-at-exit: also when the run ends otherwise */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
 	/* The program's environment, "NAME=VALUE" each, in --env order: pointers into argv,
