@@ -527,7 +527,7 @@ elferr:
 	/* libelf keeps its own error; a failed write() underneath leaves errno set. */
 	if (errno == 0)
 		errno = EIO;
-	vmm_errf(err, errlen, -1, "%s", elf_errmsg(-1));
+	snprintf(err, errlen, "%s", elf_errmsg(-1));
 	return -1;
 }
 
@@ -540,13 +540,13 @@ int dump_write_fd(int fd, const struct dump_source *src, char *err, size_t errle
 
 	if (dump_plan_build(src, &plan) != 0) {
 		errno = ENOMEM;
-		vmm_errf(err, errlen, -1, "%s", strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	if (dw_build_notes(src, &plan, &notes) != 0 ||
 	    (load_off = calloc(plan.dp_n + 1, sizeof(*load_off))) == NULL) {
 		errno = ENOMEM;
-		vmm_errf(err, errlen, -1, "%s", strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		goto out;
 	}
 	uint64_t note_off = sizeof(Elf64_Ehdr) + (plan.dp_n + 1) * sizeof(Elf64_Phdr);
@@ -577,7 +577,7 @@ int dump_write_fd(int fd, const struct dump_source *src, char *err, size_t errle
 	rc = 0;
 	goto out;
 ioerr:
-	vmm_errf(err, errlen, -1, "%s", strerror(errno));
+	snprintf(err, errlen, "%s", strerror(errno));
 out:
 	{
 		int e = errno;

@@ -262,15 +262,18 @@ int kvm_vm_signal_msi(struct kvm_vm *vm, uint64_t addr, uint32_t data)
 int kvm_vcpu_get_state(struct kvm_vcpu *vc, struct kvm_regs *regs, struct kvm_sregs *sregs,
     uint64_t *kernel_gs_base)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent[1];
-	} msrs = { .hdr.nmsrs = 1, .ent[0].index = KVM_MSR_KERNEL_GS_BASE };
+	/* struct kvm_msrs ends in a flexible array: room for one entry after it. */
+	_Alignas(struct kvm_msr_entry) uint8_t buf[sizeof(struct kvm_msrs) +
+	    sizeof(struct kvm_msr_entry)];
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
 
 	if (ioctl(vc->kc_fd, KVM_GET_REGS, regs) < 0 ||
 	    ioctl(vc->kc_fd, KVM_GET_SREGS, sregs) < 0)
 		return -1;
+	memset(buf, 0, sizeof(buf));
+	msrs->nmsrs = 1;
+	msrs->entries[0].index = KVM_MSR_KERNEL_GS_BASE;
 	/* KVM_GET_MSRS answers how many it read: the one, or none. */
-	*kernel_gs_base = ioctl(vc->kc_fd, KVM_GET_MSRS, &msrs) == 1 ? msrs.ent[0].data : 0;
+	*kernel_gs_base = ioctl(vc->kc_fd, KVM_GET_MSRS, msrs) == 1 ? msrs->entries[0].data : 0;
 	return 0;
 }

@@ -231,7 +231,7 @@ static int run_ioapic_msi(void *ctx, uint64_t addr, uint32_t data)
  * that flushes the console and finishes or removes the files it writes, with status
  * 128 + the signal. A signal that arrives inside KVM_RUN makes it return EINTR; one that
  * arrives just before the ioctl is caught by immediate_exit. Async-signal-safe: two
- * stores.
+ * stores. Under --dump, SIGQUIT asks for a dump instead (run_dump_handler).
  */
 static const int run_stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
