@@ -263,6 +263,10 @@ static int run_dump_check(const struct cli_opts *o, const char *kernel, char *er
 	    o->co_swap };
 	const char *roles[] = { "the guest kernel", "PROGRAM", "the swap file" };
 
+	/* Two outputs of this run renamed over one path: one would be lost. */
+	if (o->co_trace_insns != NULL && strcmp(o->co_trace_insns, o->co_dump) == 0)
+		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "--dump %s: --trace-insns writes "
+		    "that file too; give the dump another name", o->co_dump);
 	return out_file_check("--dump", o->co_dump, inputs, roles, VMM_ARRAY_SIZE(inputs),
 	    err, errlen);
 }

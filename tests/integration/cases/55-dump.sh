@@ -117,6 +117,8 @@ run dump_at_exit_alone "$VMM" run --dump-at-exit "$B/user/exit"; one_line dump_a
 run dump_over_kernel "$VMM" run -k "$K" --dump "$K" "$B/user/exit"; one_line dump_over_kernel 64
 grep -q 'that is the guest kernel' "$t_out/dump_over_kernel.err" && ok "dump_over_kernel: the kernel is never overwritten" ||
 	fail "dump_over_kernel: message" "$(err dump_over_kernel)"
+run dump_over_trace "$VMM" run --ktest=none --trace-insns "$dump_dir/t" --dump "$dump_dir/t"
+one_line dump_over_trace 64
 
 # --- SIGQUIT during a swap-heavy workload: a dump, twice, and the run carries on ------
 # (timeout(1) would turn a forwarded SIGQUIT into a SIGKILL later: a deadline of our own,
