@@ -87,7 +87,7 @@ static void run_dump(struct machine *mc, enum dump_reason reason, int sig, int s
     const char *message)
 {
 	const struct cli_opts *o = run_dump_state.rd_opts;
-	static struct dump_source src;     /* large: not on the stack */
+	struct dump_source src;
 	struct dump_vcpu vcpu;
 	char err[PATH_MAX + 256];
 
