@@ -58,6 +58,13 @@ void cli_usage(FILE *f)
 	    "                       paging on stderr, read without stopping it; at exit\n"
 	    "                       a summary with the swap device's counters\n"
 	    "      --stats-log FILE also write the lines to FILE (for scripts/plot-stats)\n"
+	    "  -d, --dump FILE      write an ELF core of the guest's kernel memory and vCPUs\n"
+	    "                       to FILE when it panics or dies, and on SIGQUIT to the\n"
+	    "                       VMM (the run goes on; each SIGQUIT replaces FILE). A\n"
+	    "                       minidump; gdb reads it with the kernel (docs/dump.md)\n"
+	    "      --dump-full      the dump carries all of the guest's RAM\n"
+	    "      --dump-at-exit   dump also when the run ends otherwise (the guest's\n"
+	    "                       exit, SIGINT, SIGTERM)\n"
 	    "  -v, --verbose        print the VMM's phases and guest milestones with times\n"
 	    "      --trace-insns FILE\n"
 	    "                       single-step the guest and write each instruction's\n"
@@ -189,7 +196,7 @@ static bool cli_ktest_list_ok(const char *s)
 
 enum { CLI_OPT_KTEST = 256, CLI_OPT_APPEND, CLI_OPT_VERSION, CLI_OPT_TRACE_INSNS,
 	CLI_OPT_WATCHDOG, CLI_OPT_SWAP_SIZE, CLI_OPT_SWAP_DIRECT, CLI_OPT_STATS,
-	CLI_OPT_STATS_LOG, CLI_OPT_MAX };
+	CLI_OPT_STATS_LOG, CLI_OPT_DUMP_FULL, CLI_OPT_DUMP_AT_EXIT, CLI_OPT_MAX };
 
 static const struct option cli_run_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
@@ -206,6 +213,9 @@ static const struct option cli_run_options[] = {
 	{ "swap-direct", no_argument,   NULL, CLI_OPT_SWAP_DIRECT },
 	{ "stats",   optional_argument, NULL, CLI_OPT_STATS },
 	{ "stats-log", required_argument, NULL, CLI_OPT_STATS_LOG },
+	{ "dump",    required_argument, NULL, 'd' },
+	{ "dump-full", no_argument,     NULL, CLI_OPT_DUMP_FULL },
+	{ "dump-at-exit", no_argument,  NULL, CLI_OPT_DUMP_AT_EXIT },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, CLI_OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -451,7 +461,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	/* "+": stop at PROGRAM so its own options reach it; ":": we report errors. */
 	optind = 0;     /* full re-initialisation in glibc: cli_parse may run many times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:m:c:k:e:s:vh", cli_run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:m:c:k:e:s:d:vh", cli_run_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if ((rc = cli_once(seen, c, "-m/--memory", optarg, err, errlen)) != 0)
@@ -568,6 +578,20 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 				    "--stats-log /tmp/stats.log");
 			o->co_stats_log = optarg;
 			break;
+		case 'd':
+			if ((rc = cli_once(seen, c, "-d/--dump", optarg, err, errlen)) != 0)
+				return rc;
+			if (*optarg == '\0')
+				return cli_fail(err, errlen, "-d needs a file name, e.g. -d "
+				    "/var/tmp/guest.core");
+			o->co_dump = optarg;
+			break;
+		case CLI_OPT_DUMP_FULL:
+			o->co_dump_full = true;
+			break;
+		case CLI_OPT_DUMP_AT_EXIT:
+			o->co_dump_at_exit = true;
+			break;
 		case 'h':
 			o->co_cmd = CLI_CMD_HELP;
 			return 0;
@@ -587,6 +611,9 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, char 
 	if (o->co_stats_log != NULL && o->co_stats_ms == 0)
 		return cli_fail(err, errlen, "--stats-log is about the --stats lines: give "
 		    "--stats too");
+	if (o->co_dump == NULL && (o->co_dump_full || o->co_dump_at_exit))
+		return cli_fail(err, errlen, "%s is about the dump: give its file with -d FILE",
+		    o->co_dump_full ? "--dump-full" : "--dump-at-exit");
 	o->co_prog_argc = argc - optind;
 	o->co_prog_argv = argv + optind;
 	if (o->co_prog_argc == 0 && o->co_ktest == NULL && !cli_has_word(o->co_append, "ktest"))

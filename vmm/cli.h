@@ -49,6 +49,9 @@ struct cli_opts {
 	bool co_swap_direct;        /* --swap-direct: O_DIRECT */
 	uint64_t co_stats_ms;       /* --stats: the lines' interval in ms; 0: no --stats */
 	const char *co_stats_log;   /* --stats-log FILE, or NULL */
+	const char *co_dump;        /* -d FILE: where a dump goes, or NULL (docs/dump.md) */
+	bool co_dump_full;          /* --dump-full: all of RAM, not a minidump */
+	bool co_dump_at_exit;       /* --dump-at-exit: also when the run ends otherwise */
 	int co_prog_argc;           /* PROGRAM and its ARGS: 0 when absent */
 	char *const *co_prog_argv;
 	/* The program's environment, "NAME=VALUE" each, in --env order: pointers into argv,

@@ -42,6 +42,8 @@ enum dump_reason {
 };
 
 #define DUMP_FLAG_FULL      0x1u    /* --dump-full: all of RAM */
+#define DUMP_FLAG_TRUNCATED 0x2u    /* the writer's bounds cut the page-table walk short
+                                       (looping or aliased tables): memory is missing */
 
 struct dump_info {
 	uint32_t di_version;            /* DUMP_INFO_VERSION */

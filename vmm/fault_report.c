@@ -77,15 +77,20 @@ void fault_report(struct machine *mc, const char *what, const char *extra)
 	struct kvm_sregs sr;
 
 	console_flush(&mc->mc_console);
+	/* The line is kept too: a dump (--dump) carries it as its message. */
 	if (fault_get_state(mc, &r, &sr) != 0) {
-		fprintf(stderr, "vmm: %s (vCPU %u's registers unavailable)%s%s\n", what,
-		    mc->mc_vcpu.kc_id, extra != NULL ? "; " : "", extra != NULL ? extra : "");
+		snprintf(mc->mc_death, sizeof(mc->mc_death), "%s (vCPU %u's registers "
+		    "unavailable)%s%s", what, mc->mc_vcpu.kc_id, extra != NULL ? "; " : "",
+		    extra != NULL ? extra : "");
+		fprintf(stderr, "vmm: %s\n", mc->mc_death);
 		return;
 	}
-	fprintf(stderr, "vmm: %s: vCPU %u rip=%016llx rflags=%016llx rsp=%016llx "
-	    "rax=%016llx cs=%04x cpl=%u cr0=%llx cr3=%llx efer=%llx%s%s\n", what,
-	    mc->mc_vcpu.kc_id, r.rip, r.rflags, r.rsp, r.rax, sr.cs.selector, sr.cs.dpl,
-	    sr.cr0, sr.cr3, sr.efer, extra != NULL ? "; " : "", extra != NULL ? extra : "");
+	snprintf(mc->mc_death, sizeof(mc->mc_death), "%s: vCPU %u rip=%016llx "
+	    "rflags=%016llx rsp=%016llx rax=%016llx cs=%04x cpl=%u cr0=%llx cr3=%llx "
+	    "efer=%llx%s%s", what, mc->mc_vcpu.kc_id, r.rip, r.rflags, r.rsp, r.rax,
+	    sr.cs.selector, sr.cs.dpl, sr.cr0, sr.cr3, sr.efer, extra != NULL ? "; " : "",
+	    extra != NULL ? extra : "");
+	fprintf(stderr, "vmm: %s\n", mc->mc_death);
 	if (mc->mc_verbose)
 		fault_print_state(mc, &r, &sr);
 }
@@ -113,6 +118,8 @@ int fault_triple(struct machine *mc)
 	 * rather than let the user debug address 0xfff0.
 	 */
 	bool reset = fault_get_state(mc, &r, &sr) == 0 && fault_is_reset_state(&r, &sr);
+
+	mc->mc_triple_fault = true;
 
 	fault_report(mc, "guest triple fault (KVM_EXIT_SHUTDOWN)", reset ? "KVM reset the "
 	    "vCPU before reporting the shutdown, as it does on AMD SVM: these registers are "

@@ -28,6 +28,8 @@
 #include "vmm/kvm.h"
 #include "vmm/vmm.h"
 
+#define KVM_MSR_KERNEL_GS_BASE  0xc0000102u
+
 #define KVM_API_EXPECTED    12
 
 /* Every failure here means the same exit status. */
@@ -255,4 +257,23 @@ int kvm_vm_signal_msi(struct kvm_vm *vm, uint64_t addr, uint32_t data)
 
 	/* => 1 delivered, 0 blocked by the guest (masked LAPIC), -1 error. */
 	return ioctl(vm->kv_vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
+}
+
+int kvm_vcpu_get_state(struct kvm_vcpu *vc, struct kvm_regs *regs, struct kvm_sregs *sregs,
+    uint64_t *kernel_gs_base)
+{
+	/* struct kvm_msrs ends in a flexible array: room for one entry after it. */
+	_Alignas(struct kvm_msr_entry) uint8_t buf[sizeof(struct kvm_msrs) +
+	    sizeof(struct kvm_msr_entry)];
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
+
+	if (ioctl(vc->kc_fd, KVM_GET_REGS, regs) < 0 ||
+	    ioctl(vc->kc_fd, KVM_GET_SREGS, sregs) < 0)
+		return -1;
+	memset(buf, 0, sizeof(buf));
+	msrs->nmsrs = 1;
+	msrs->entries[0].index = KVM_MSR_KERNEL_GS_BASE;
+	/* KVM_GET_MSRS answers how many it read: the one, or none. */
+	*kernel_gs_base = ioctl(vc->kc_fd, KVM_GET_MSRS, msrs) == 1 ? msrs->entries[0].data : 0;
+	return 0;
 }

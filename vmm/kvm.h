@@ -58,6 +58,14 @@ int kvm_vcpu_single_step(struct kvm_vcpu *vc, char *err, size_t errlen);
 int kvm_vcpu_set_pvh_entry(struct kvm_vcpu *vc, uint32_t entry, uint32_t start_info,
     char *err, size_t errlen);
 
+/*
+ * A vCPU's registers, for a dump: KVM_GET_REGS, KVM_GET_SREGS and MSR_KERNEL_GS_BASE
+ * (0 when KVM will not say). Only from the vCPU's own thread, out of KVM_RUN. => 0, or
+ * -1 with errno set when the registers are unavailable.
+ */
+int kvm_vcpu_get_state(struct kvm_vcpu *vc, struct kvm_regs *regs, struct kvm_sregs *sregs,
+    uint64_t *kernel_gs_base);
+
 /* Send an MSI to the local APICs. => 0, or -1 when KVM refused it. */
 int kvm_vm_signal_msi(struct kvm_vm *vm, uint64_t addr, uint32_t data);
 

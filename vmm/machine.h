@@ -47,6 +47,14 @@ struct machine {
 	uint64_t mc_unknown_mmio_first;
 
 	_Atomic int mc_stop_signal;     /* set by the signal handler: SIGINT or SIGTERM */
+	/* --dump: set by the SIGQUIT handler; the vCPU loop, out of KVM_RUN, then calls
+	 * mc_on_dump_request (run.c writes the dump) and the guest runs on. */
+	_Atomic int mc_dump_request;
+	void (*mc_on_dump_request)(struct machine *mc);
+	/* How the guest died, for a dump's message: the fault report's line (fault_report.c)
+	 * or the guest's stop reason; empty while it lives. */
+	char mc_death[512];
+	bool mc_triple_fault;           /* it died of KVM_EXIT_SHUTDOWN */
 	_Atomic int mc_tick;            /* set by the watchdog's timer signal */
 	/* The watchdog's sign of progress: exits a device claimed. Not single-steps, not
 	 * signals, not accesses nobody answers (a guest looping on those is stuck). */

@@ -18,16 +18,12 @@ static int of_errno_status(int e)
 	    VMM_EXIT_HOST : VMM_EXIT_USAGE;
 }
 
-int out_file_open(struct out_file *of, const char *what, const char *path,
-    const char *const *inputs, const char *const *roles, unsigned ninputs, char *err,
-    size_t errlen)
+int out_file_check(const char *what, const char *path, const char *const *inputs,
+    const char *const *roles, unsigned ninputs, char *err, size_t errlen)
 {
 	static const char *const std_names[] = { "stdin", "stdout", "stderr" };
 	struct stat st, in;
 
-	memset(of, 0, sizeof(*of));
-	of->of_what = what;
-	of->of_path = path;
 	/* What path names now, following links: it must be a regular file that is none
 	 * of this run's inputs nor its standard streams (/dev/stdout lands here). */
 	if (stat(path, &st) == 0) {
@@ -49,12 +45,29 @@ int out_file_open(struct out_file *of, const char *what, const char *path,
 				    std_names[fd]);
 		}
 	}
+	return 0;
+}
+
+int out_file_open(struct out_file *of, const char *what, const char *path,
+    const char *const *inputs, const char *const *roles, unsigned ninputs, char *err,
+    size_t errlen)
+{
+	struct stat in;
+	int rc;
+
+	memset(of, 0, sizeof(*of));
+	of->of_what = what;
+	of->of_path = path;
+	if ((rc = out_file_check(what, path, inputs, roles, ninputs, err, errlen)) != 0)
+		return rc;
 	/* What is replaced: a link's target, never the link. */
 	if (lstat(path, &in) == 0 && S_ISLNK(in.st_mode)) {
-		if (realpath(path, of->of_dest) == NULL)
+		if (realpath(path, of->of_dest) == NULL) {
+			of->of_errno = errno;
 			return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: a symbolic link "
 			    "to no file (%s); give a regular file's name", what, path,
-			    strerror(errno));
+			    strerror(of->of_errno));
+		}
 	} else if ((size_t)snprintf(of->of_dest, sizeof(of->of_dest), "%s", path) >=
 	    sizeof(of->of_dest)) {
 		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "%s %s: the path is too long",
@@ -75,6 +88,7 @@ int out_file_open(struct out_file *of, const char *what, const char *path,
 	if (fd < 0) {
 		int e = errno;
 		of->of_tmp[0] = '\0';
+		of->of_errno = e;
 		return vmm_errf(err, errlen, of_errno_status(e), "%s %s: cannot create it: %s; "
 		    "give a file in a writable directory", what, path, strerror(e));
 	}
@@ -87,6 +101,7 @@ int out_file_open(struct out_file *of, const char *what, const char *path,
 		int e = errno;
 		close(fd);
 		out_file_abort(of);
+		of->of_errno = e;
 		return vmm_errf(err, errlen, VMM_EXIT_HOST, "%s %s: %s", what, path, strerror(e));
 	}
 	return 0;
@@ -116,6 +131,7 @@ int out_file_commit(struct out_file *of, char *err, size_t errlen)
 	if (bad) {
 		unlink(of->of_tmp);
 		of->of_tmp[0] = '\0';
+		of->of_errno = e;
 		return vmm_errf(err, errlen, VMM_EXIT_HOST, "%s %s: cannot write it: %s; "
 		    "nothing was written", of->of_what, of->of_path, strerror(e));
 	}

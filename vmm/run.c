@@ -16,11 +16,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/pvh.h"
 #include "devices/uart16550.h"
 #include "vmm/cli.h"
+#include "vmm/dump_write.h"
 #include "vmm/kvm_stats.h"
 #include "vmm/machine.h"
 #include "vmm/out_file.h"
@@ -37,6 +39,14 @@ static struct swap_dev run_swap;       /* -s: the swap disk (large too) */
 static struct stats run_stats;         /* --stats */
 static bool run_stats_on;              /* run_stats is initialised */
 static struct out_file run_stats_log;  /* --stats-log */
+
+/* --dump: what a dump needs to know about the run besides the machine. */
+static struct {
+	const struct cli_opts *rd_opts;
+	const char *rd_kernel;          /* the kernel's path as used */
+	uint64_t rd_start_ns;           /* CLOCK_MONOTONIC when the guest started */
+	bool rd_panic_dumped;           /* the panic's dump is the run's dump */
+} run_dump_state;
 
 static const char *const run_milestone_names[HC_MS_MAX] = {
 	[HC_MS_ENTRY] = "entry",
@@ -56,6 +66,104 @@ static void run_on_milestone(void *ctx, enum hc_milestone ms)
 		stats_set_desc(&run_stats, mc->mc_hc.hc_dump_desc_gpa);
 }
 
+static uint64_t run_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* "PROGRAM ARGS..." (after "--ktest=..." when there is one), cut to fit. */
+static void run_dump_program(const struct cli_opts *o, char *buf, size_t buflen)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (o->co_ktest != NULL)
+		len = (size_t)snprintf(buf, buflen, "--ktest=%s", o->co_ktest);
+	for (int i = 0; i < o->co_prog_argc && len < buflen; i++)
+		len += (size_t)snprintf(buf + len, buflen - len, "%s%s", len > 0 ? " " : "",
+		    o->co_prog_argv[i]);
+}
+
+/*
+ * Write the dump for reason, from the vCPU's thread with the vCPU out of KVM_RUN. A
+ * failure is reported on one line and changes nothing else: the run's status stays the
+ * guest's.
+ */
+static void run_dump(struct machine *mc, enum dump_reason reason, int sig, int status,
+    const char *message)
+{
+	const struct cli_opts *o = run_dump_state.rd_opts;
+	struct dump_source src;
+	struct dump_vcpu vcpu;
+	char err[PATH_MAX + 256];
+
+	memset(&src, 0, sizeof(src));
+	src.ds_mem = &mc->mc_mem;
+	src.ds_have_desc = mc->mc_hc.hc_have_dump_desc;
+	src.ds_desc_gpa = mc->mc_hc.hc_dump_desc_gpa;
+	src.ds_desc_registered = mc->mc_hc.hc_dump_desc;
+	memset(&vcpu, 0, sizeof(vcpu));
+	if (kvm_vcpu_get_state(&mc->mc_vcpu, &vcpu.dv_regs, &vcpu.dv_sregs,
+	    &vcpu.dv_kernel_gs_base) == 0) {
+		src.ds_nvcpus = 1;
+		src.ds_vcpus = &vcpu;
+	}
+	src.ds_full = o->co_dump_full;
+	struct dump_info *di = &src.ds_info;
+	di->di_reason = (uint32_t)reason;
+	di->di_signal = (uint32_t)sig;
+	di->di_exit_status = reason == DUMP_REASON_EXIT ? status : -1;
+	di->di_time_unix_ns = run_clock_ns(CLOCK_REALTIME);
+	di->di_uptime_ns = run_clock_ns(CLOCK_MONOTONIC) - run_dump_state.rd_start_ns;
+	di->di_mem_size = mc->mc_mem.gm_ram_size;
+	snprintf(di->di_vmm_version, sizeof(di->di_vmm_version), "%s", VMM_VERSION);
+	snprintf(di->di_kernel, sizeof(di->di_kernel), "%s", run_dump_state.rd_kernel);
+	run_dump_program(o, di->di_program, sizeof(di->di_program));
+	snprintf(di->di_message, sizeof(di->di_message), "%s", message);
+
+	console_flush(&mc->mc_console);
+	if (dump_write_file(o->co_dump, &src, err, sizeof(err)) != 0)
+		fprintf(stderr, "vmm: %s\n", err);
+	else
+		TRACE("dump written to %s", o->co_dump);
+}
+
+/* SIGQUIT under --dump (vcpu.c calls this between two KVM_RUNs). */
+static void run_on_dump_request(struct machine *mc)
+{
+	run_dump(mc, DUMP_REASON_SIGNAL, SIGQUIT, -1, "SIGQUIT to the VMM; the run went on");
+}
+
+/* The run is over: the dump its end calls for, if any. */
+static void run_dump_at_end(struct machine *mc, int rc)
+{
+	const struct cli_opts *o = run_dump_state.rd_opts;
+	char msg[600];
+	int sig = atomic_load(&mc->mc_stop_signal);
+
+	if (o->co_dump == NULL || run_dump_state.rd_panic_dumped)
+		return;
+	if (mc->mc_triple_fault) {
+		run_dump(mc, DUMP_REASON_TRIPLE_FAULT, 0, rc, mc->mc_death);
+		return;
+	}
+	if (mc->mc_death[0] != '\0') {         /* it died another way */
+		run_dump(mc, DUMP_REASON_EXIT, 0, rc, mc->mc_death);
+		return;
+	}
+	if (!o->co_dump_at_exit)
+		return;
+	if (sig != 0 && rc == 128 + sig)
+		snprintf(msg, sizeof(msg), "the run was stopped by signal %d (%s)", sig,
+		    strsignal(sig));
+	else
+		snprintf(msg, sizeof(msg), "the run ended with status %d", rc);
+	run_dump(mc, DUMP_REASON_EXIT, sig != 0 && rc == 128 + sig ? sig : 0, rc, msg);
+}
+
 /* The panic's line (hostcall.c made it one printable line) on stderr as well, after
  * what the console printed: whoever reads only stderr learns why the run failed. */
 static void run_on_panic(void *ctx, const char *msg, size_t len)
@@ -68,6 +176,14 @@ static void run_on_panic(void *ctx, const char *msg, size_t len)
 	}
 	console_flush(&mc->mc_console);
 	fprintf(stderr, "vmm: guest panicked: %.*s\n", (int)len, msg);
+	/* Now, with the registers of the panic itself: the guest only exits after this. */
+	if (run_dump_state.rd_opts != NULL && run_dump_state.rd_opts->co_dump != NULL &&
+	    !run_dump_state.rd_panic_dumped) {
+		char m[HOSTCALL_MSG_MAX + 16];
+		snprintf(m, sizeof(m), "panic: %.*s", (int)len, msg);
+		run_dump(mc, DUMP_REASON_PANIC, 0, -1, m);
+		run_dump_state.rd_panic_dumped = true;
+	}
 }
 
 /* The guest's reason for stopping for good (one printable line, hostcall.c). */
@@ -77,6 +193,7 @@ static void run_on_stopped(void *ctx, const char *reason, size_t len)
 
 	console_flush(&mc->mc_console);
 	fprintf(stderr, "vmm: guest stopped: %.*s\n", (int)len, reason);
+	snprintf(mc->mc_death, sizeof(mc->mc_death), "guest stopped: %.*s", (int)len, reason);
 }
 
 /* The guest refused its input: its line is the VMM's usage error (hostcall.c made it
@@ -123,7 +240,7 @@ static int run_ioapic_msi(void *ctx, uint64_t addr, uint32_t data)
  * that flushes the console and finishes or removes the files it writes, with status
  * 128 + the signal. A signal that arrives inside KVM_RUN makes it return EINTR; one that
  * arrives just before the ioctl is caught by immediate_exit. Async-signal-safe: two
- * stores.
+ * stores. Under --dump, SIGQUIT asks for a dump instead (run_dump_handler).
  */
 static const int run_stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
@@ -132,6 +249,35 @@ static void run_stop_handler(int sig)
 	atomic_store(&run_machine.mc_stop_signal, sig);
 	if (run_machine.mc_vcpu.kc_run != NULL)
 		run_machine.mc_vcpu.kc_run->immediate_exit = 1;
+}
+
+/* SIGQUIT under --dump: ask the vCPU loop for a dump (vcpu.c); the run goes on. */
+static void run_dump_handler(int sig)
+{
+	(void)sig;
+	atomic_store(&run_machine.mc_dump_request, 1);
+	if (run_machine.mc_vcpu.kc_run != NULL)
+		run_machine.mc_vcpu.kc_run->immediate_exit = 1;
+}
+
+/*
+ * --dump FILE: refused now, with the rest of the command line, when it names one of the
+ * run's inputs or something that is not a regular file. A directory that cannot be
+ * written is found when a dump is written, and reported then (run_dump).
+ */
+static int run_dump_check(const struct cli_opts *o, const char *kernel, char *err,
+    size_t errlen)
+{
+	const char *inputs[] = { kernel, o->co_prog_argc > 0 ? o->co_prog_argv[0] : NULL,
+	    o->co_swap };
+	const char *roles[] = { "the guest kernel", "PROGRAM", "the swap file" };
+
+	/* Two outputs of this run renamed over one path: one would be lost. */
+	if (o->co_trace_insns != NULL && strcmp(o->co_trace_insns, o->co_dump) == 0)
+		return vmm_errf(err, errlen, VMM_EXIT_USAGE, "--dump %s: --trace-insns writes "
+		    "that file too; give the dump another name", o->co_dump);
+	return out_file_check("--dump", o->co_dump, inputs, roles, VMM_ARRAY_SIZE(inputs),
+	    err, errlen);
 }
 
 /* kernel.elf in the directory of the running vmm executable. */
@@ -355,6 +501,13 @@ int vmm_run(const struct cli_opts *o)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(run_stop_signals); i++)
 		sigaction(run_stop_signals[i], &sa, NULL);
+	if (o->co_dump != NULL) {
+		struct sigaction qa = { .sa_handler = run_dump_handler };
+		sigemptyset(&qa.sa_mask);
+		sigaction(SIGQUIT, &qa, NULL);
+		mc->mc_on_dump_request = run_on_dump_request;
+	}
+	run_dump_state.rd_opts = o;
 
 	mc->mc_verbose = o->co_verbose;
 	mc->mc_vcpu.kc_fd = -1;
@@ -363,6 +516,9 @@ int vmm_run(const struct cli_opts *o)
 			goto fail;
 		kernel = kpath;
 	}
+	run_dump_state.rd_kernel = kernel;
+	if (o->co_dump != NULL && (rc = run_dump_check(o, kernel, err, sizeof(err))) != 0)
+		goto fail;
 	run_swap.sw_fd = run_swap.sw_direct_fd = -1;
 	if ((rc = run_load_guest(mc, o, kernel, &img, err, sizeof(err))) != 0 ||
 	    (o->co_swap != NULL &&
@@ -397,10 +553,13 @@ int vmm_run(const struct cli_opts *o)
 	    (rc = run_stats_start(mc, o, err, sizeof(err))) != 0)
 		goto fail;
 
+	run_dump_state.rd_start_ns = run_clock_ns(CLOCK_MONOTONIC);
 	rc = run_wait(mc, o->co_watchdog);
 	/* Device threads end before anything they use goes (I/O in flight finishes). */
 	devtab_stop_all(&mc->mc_devtab);
 	console_flush(&mc->mc_console);
+	/* With the devices stopped, guest memory holds still for the dump. */
+	run_dump_at_end(mc, rc);
 	rc = run_stats_finish(rc);
 	if (mc->mc_console.cons_lost != 0) {
 		fprintf(stderr, "vmm: %llu bytes of the guest's console output could not be "

@@ -39,12 +39,28 @@ static int vcpu_exit_io(struct machine *mc, struct kvm_run *run)
 
 static int vcpu_tick(struct machine *mc);
 
+/*
+ * SIGQUIT under --dump: write the dump now, while this thread keeps the vCPU out of
+ * KVM_RUN, and carry on. immediate_exit is cleared before the request is taken, so a
+ * SIGQUIT that comes later still stops the next KVM_RUN; a stop signal that came in
+ * between is seen at the top of the loop, before KVM_RUN.
+ */
+static void vcpu_dump_request(struct machine *mc)
+{
+	mc->mc_vcpu.kc_run->immediate_exit = 0;
+	if (atomic_exchange(&mc->mc_dump_request, 0) && mc->mc_on_dump_request != NULL)
+		mc->mc_on_dump_request(mc);
+}
+
 static int vcpu_exit_signal(struct machine *mc)
 {
 	int sig = atomic_load(&mc->mc_stop_signal);
 
-	if (sig == 0)                   /* the watchdog's tick, or a stray signal */
+	if (sig == 0) {                 /* a dump request, the watchdog's tick, or stray */
+		if (atomic_load(&mc->mc_dump_request))
+			vcpu_dump_request(mc);
 		return atomic_load(&mc->mc_tick) ? vcpu_tick(mc) : VCPU_CONTINUE;
+	}
 	TRACE("vcpu stopped by signal %d", sig);
 	return 128 + sig;           /* as if the signal had ended us: 130 INT, 143 TERM */
 }
@@ -68,6 +84,8 @@ int vcpu_run_loop(struct machine *mc)
 			return v;
 		if (atomic_load(&mc->mc_stop_signal) != 0)
 			return vcpu_exit_signal(mc);
+		if (atomic_load(&mc->mc_dump_request))
+			vcpu_dump_request(mc);
 		if (ioctl(mc->mc_vcpu.kc_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				if ((v = vcpu_exit_signal(mc)) != VCPU_CONTINUE)

@@ -318,6 +318,31 @@ START_TEST(watchdog_option)
 }
 END_TEST
 
+/* -d/--dump FILE and the options that only make sense with it. */
+START_TEST(dump_options)
+{
+	ck_assert_int_eq(tc_parse("run", "--ktest", NULL), 0);
+	ck_assert_ptr_null(tc_opts.co_dump);
+	ck_assert(!tc_opts.co_dump_full && !tc_opts.co_dump_at_exit);
+	ck_assert_int_eq(tc_parse("run", "-d", "/tmp/core", "--ktest", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_dump, "/tmp/core");
+	ck_assert_int_eq(tc_parse("run", "--dump=/tmp/c", "--dump-full", "--dump-at-exit",
+	    "prog", NULL), 0);
+	ck_assert_str_eq(tc_opts.co_dump, "/tmp/c");
+	ck_assert(tc_opts.co_dump_full && tc_opts.co_dump_at_exit);
+	tc_assert_usage_error(tc_parse("run", "--dump-full", "--ktest", NULL),
+	    "--dump-full is about the dump: give its file with -d FILE");
+	tc_assert_usage_error(tc_parse("run", "--dump-at-exit", "--ktest", NULL),
+	    "--dump-at-exit is about the dump");
+	tc_assert_usage_error(tc_parse("run", "-d", "a", "--dump", "b", "--ktest", NULL),
+	    "-d/--dump given twice ('a', then 'b')");
+	tc_assert_usage_error(tc_parse("run", "--dump=", "--ktest", NULL), "-d needs a file");
+	tc_assert_usage_error(tc_parse("run", "--ktest", "--dump", NULL), "needs a value");
+	tc_assert_usage_error(tc_parse("run", "--dump-full=1", "--ktest", NULL),
+	    "takes no value");
+}
+END_TEST
+
 /* Every --append is kept, in order; together they must fit the guest's command line. */
 START_TEST(append_repeated)
 {
@@ -641,6 +666,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, env_errors);
 	tcase_add_test(tc, env_count);
 	tcase_add_test(tc, args_encoding);
+	tcase_add_test(tc, dump_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
