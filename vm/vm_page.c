@@ -59,6 +59,8 @@ static struct mtx *vm_page_lockptr(vm_page_t m)
 	return &vm_page_locks[(h ^ (h >> 6)) % VM_PAGE_NLOCKS];
 }
 
+static struct mtx vm_page_pcpu_wait_mtx;    /* only for vm_page_pcpu_wait's naps */
+
 /* ---- boot ------------------------------------------------------------------------ */
 
 /* Host re-boots (vm_startup_reset): vm_page's globals back to the all-zero state a
@@ -88,6 +90,7 @@ void vm_page_startup(void)
 	if (vm_phys_nsegs == 0)
 		panic("vm_page_startup: no physical memory segments");
 	vm_lowmem_startup();
+	mtx_init(&vm_page_pcpu_wait_mtx, "pcpuflag");
 	vm_page_bootstrap = vm_phys_startup();
 	for (int i = 0; i < vm_phys_nsegs; i++)
 		vm_page_npages += vm_phys_segs[i].ps_npages;
@@ -238,6 +241,31 @@ static void vm_page_pcpu_rdrain_locked(struct vm_page_pcpu *pc)
 	__atomic_store_n(&pc->pc_rend, NULL, __ATOMIC_RELAXED);
 }
 
+/*
+ * A flag's holder keeps it for a short while, but that while may include a sleep: in
+ * its critical section it may wait for a contested mutex (the buddy lock), and mtx_lock
+ * then sets the section aside. Spinning for the flag would, on one CPU, never let the
+ * holder finish when the spinner's priority is the better (the scheduler runs nothing
+ * of lower priority), so after a few tries the waiter sleeps a moment between tries.
+ * Nobody wakes the channel: the holder's unlock stays two instructions.
+ */
+#define VM_PAGE_PCPU_SPINS      64
+#define VM_PAGE_PCPU_NAP_NS     50000
+
+void vm_page_pcpu_wait(struct vm_page_pcpu *pc)
+{
+	for (int tries = 0; !vm_page_pcpu_trylock(pc); tries++) {
+		if (tries < VM_PAGE_PCPU_SPINS) {
+			__asm__ volatile("pause");
+			continue;
+		}
+		mtx_lock(&vm_page_pcpu_wait_mtx);
+		(void)vm_sleep(&vm_page_pcpu_wait_mtx, &vm_page_pcpu_wait_mtx, "pcpuflag",
+		    VM_PAGE_PCPU_NAP_NS);
+		mtx_unlock(&vm_page_pcpu_wait_mtx);
+	}
+}
+
 /* Empty every CPU's caches, zeroed run included, into the buddy lists; the owner of a
  * cache never holds its flag for long. */
 static void vm_page_pcpu_drain_all(void)
@@ -248,8 +276,7 @@ static void vm_page_pcpu_drain_all(void)
 		    __atomic_load_n(&pc->pc_count[1], __ATOMIC_RELAXED)) == 0 &&
 		    vm_page_pcpu_rleft(pc) == 0 && vm_page_pcpu_zleft(pc) == 0)
 			continue;
-		while (!vm_page_pcpu_trylock(pc))
-			__asm__ volatile("pause");
+		vm_page_pcpu_wait(pc);
 		vm_phys_lock();
 		for (int p = 0; p < VM_NFREEPOOL; p++)
 			vm_page_pcpu_release(pc, p, 0);

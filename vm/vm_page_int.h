@@ -110,6 +110,10 @@ static inline void vm_page_pcpu_unlock(struct vm_page_pcpu *pc)
 	__atomic_store_n(&pc->pc_busy, 0, __ATOMIC_RELEASE);
 }
 
+/* Take pc's flag from outside its owner's critical section (a flush, a drain), however
+ * long its holder keeps it. => may sleep; no critical section, no spin lock held. */
+void vm_page_pcpu_wait(struct vm_page_pcpu *pc);
+
 /* A page taken from the pool or a CPU's zeroed run, as it is handed out: flags =
  * PG_ZERO, pool, aflags = 0 (zero already, as a free page's vm_page is) in one 32-bit
  * store over the three adjacent fields (x86 is little-endian; the asserts below pin

@@ -91,17 +91,9 @@ static void vm_pqbatch_flush_locked(struct vm_page_pcpu *pc)
 	__atomic_store_n(&pc->pc_qcount, 0, __ATOMIC_RELAXED);
 }
 
-/* Take pc's flag, which its holders keep for a short while only (a cache refill, a
- * flush). */
-static void vm_pqbatch_take(struct vm_page_pcpu *pc)
-{
-	while (!vm_page_pcpu_trylock(pc))
-		__asm__ volatile("pause");
-}
-
 void vm_pqbatch_flush(struct vm_page_pcpu *pc)
 {
-	vm_pqbatch_take(pc);
+	vm_page_pcpu_wait(pc);
 	vm_pqbatch_flush_locked(pc);
 	vm_page_pcpu_unlock(pc);
 }
