@@ -57,6 +57,7 @@
 #include "vm/vm_fault.h"
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
+#include "vm/vm_page_alloc_inline.h"   /* vm_page_alloc_inline: the fast path's */
 #include "vm/vm_pager.h"
 #include "vm/swap_pager.h"
 #include <pmap_impl.h>      /* pmap_enter_new, the machine's (vm/pmap.h) */
@@ -658,7 +659,7 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		 * vm_fault_around_window). */
 		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
 			goto out_obj;
-		m = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+		m = vm_page_alloc_inline(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
 		    VM_ALLOC_NOBUSY);
 		if (m == NULL)
 			goto out_obj;
@@ -686,7 +687,8 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	vm_object_lock(bobj);
 	m = vm_page_lookup(bobj, pindex + atop(fobj->vo_backing_object_offset));
 	if (m == NULL || vm_page_busied(m) ||
-	    (copy = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY)) == NULL) {
+	    (copy = vm_page_alloc_inline(fobj, pindex, VM_ALLOC_NORMAL |
+	    VM_ALLOC_NOBUSY)) == NULL) {
 		vm_object_unlock(bobj);
 		goto out_obj;
 	}
