@@ -57,7 +57,7 @@
 #include "vm/vm_fault.h"
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
-#include "vm/vm_page_alloc_inline.h"   /* vm_page_alloc_inline: the fast path's */
+#include "vm/vm_page_alloc_inline.h"   /* vm_page_alloc_slot: the fast path's */
 #include "vm/vm_pager.h"
 #include "vm/swap_pager.h"
 #include <pmap_impl.h>      /* pmap_enter_new, the machine's (vm/pmap.h) */
@@ -641,7 +641,10 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	pindex = atop(e->vme_offset + (va - e->vme_start));
 	pflags = fault_type | (vm_map_entry_wired(e) ? PMAP_ENTER_WIRED : 0);
 	vm_object_lock(fobj);
-	m = vm_page_lookup(fobj, pindex);
+	/* The slot a new page goes into comes with the miss (F stays locked). */
+	uintptr_t *slot;
+	uint16_t *count;
+	m = vm_page_lookup_slot(fobj, pindex, &slot, &count);
 	if (m != NULL) {
 		/* Case 2 (F with pages on swap: the general path, which frees the swap
 		 * block of a page a write dirties). */
@@ -659,8 +662,8 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		 * vm_fault_around_window). */
 		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
 			goto out_obj;
-		m = vm_page_alloc_inline(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
-		    VM_ALLOC_NOBUSY);
+		m = vm_page_alloc_slot(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+		    VM_ALLOC_NOBUSY, slot, count);
 		if (m == NULL)
 			goto out_obj;
 		VM_FAULT_COUNT(vfs_zero, 1);
@@ -687,8 +690,8 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	vm_object_lock(bobj);
 	m = vm_page_lookup(bobj, pindex + atop(fobj->vo_backing_object_offset));
 	if (m == NULL || vm_page_busied(m) ||
-	    (copy = vm_page_alloc_inline(fobj, pindex, VM_ALLOC_NORMAL |
-	    VM_ALLOC_NOBUSY)) == NULL) {
+	    (copy = vm_page_alloc_slot(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY,
+	    slot, count)) == NULL) {
 		vm_object_unlock(bobj);
 		goto out_obj;
 	}

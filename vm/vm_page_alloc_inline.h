@@ -31,11 +31,13 @@ vm_page_t vm_page_alloc_insert(struct vm_object *obj, vm_pindex_t pindex, int re
  * into the slot its lookup just missed, the memq append after the last page, no busy,
  * and for anonymous memory the page into this CPU's batch for the active queue, all
  * under the one hold of the CPU's cache flag (vm_pagequeue.h). Anything else leaves by
- * a tail call with nothing changed but the page taken (then handed on).
- * => obj locked.
+ * a tail call with nothing changed but the page taken (then handed on). slot, count:
+ * the empty slot for pindex and its node's count (vm_radix_lookup_slot), or slot NULL
+ * (the general insert).
+ * => obj locked; its trie unchanged since slot was found.
  */
-static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_inline(
-    struct vm_object *obj, vm_pindex_t pindex, int req)
+static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_slot(
+    struct vm_object *obj, vm_pindex_t pindex, int req, uintptr_t *slot, uint16_t *count)
 {
 	struct vm_page_pcpu *pc;
 	vm_page_t m;
@@ -68,14 +70,14 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_inline(
 	VM_PAGE_ASSERT_FREE(m, "vm_page_alloc");
 	struct vm_plinks *prev = obj->vo_memq.pl_prev;
 	m->pindex = pindex;
-	if (__predict_false((req & VM_ALLOC_NOBUSY) == 0 ||
-	    (prev != &obj->vo_memq && vm_page_of_listq(prev)->pindex > pindex) ||
-	    !vm_radix_insert_hinted(&obj->vo_rtree, m))) {
+	if (__predict_false((req & VM_ALLOC_NOBUSY) == 0 || slot == NULL ||
+	    (prev != &obj->vo_memq && vm_page_of_listq(prev)->pindex > pindex))) {
 		m->pindex = 0;
 		vm_page_pcpu_unlock(pc);
 		critical_exit();
 		return vm_page_alloc_insert(obj, pindex, req, m);
 	}
+	vm_radix_insert_slot(&obj->vo_rtree, slot, count, m);
 	m->object = obj;
 	m->listq.pl_prev = prev;
 	m->listq.pl_next = prev->pl_next;
@@ -91,6 +93,19 @@ none:
 	vm_page_pcpu_unlock(pc);
 	critical_exit();
 	return vm_page_alloc_general(obj, pindex, req);
+}
+
+/* vm_page_alloc's whole fast path: the slot from the trie's last miss when it was
+ * pindex's and is empty (vm_radix_insert_hinted's case). => obj locked. */
+static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_inline(
+    struct vm_object *obj, vm_pindex_t pindex, int req)
+{
+	struct vm_radix *rt = &obj->vo_rtree;
+	uintptr_t *slot = rt->rt_miss_slot;
+
+	if (slot != NULL && (rt->rt_miss_index != pindex || *slot != 0))
+		slot = NULL;
+	return vm_page_alloc_slot(obj, pindex, req, slot, rt->rt_miss_count);
 }
 
 #endif /* VM_VM_PAGE_ALLOC_INLINE_H */

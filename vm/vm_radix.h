@@ -153,6 +153,56 @@ static inline vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t in
 	}
 	return vm_radix_lookup_miss_walk(rt, index);
 }
+/*
+ * vm_radix_lookup_miss for an insert that follows under the same hold of the owner's
+ * lock (the fault's lookup, then its page's insert), where the slot goes from one to
+ * the other in registers instead of through rt: on a miss, *slotp is the empty slot
+ * the page's leaf goes into and *countp the child count of the node holding it (NULL
+ * for the root); *slotp NULL where the insert needs a node (vm_radix_insert's walk).
+ * The trie must not change before vm_radix_insert_slot. => owner locked (exclusively).
+ */
+static inline __attribute__((always_inline)) vm_page_t vm_radix_lookup_slot(
+    struct vm_radix *rt, vm_pindex_t index, uintptr_t **slotp, uint16_t **countp)
+{
+	struct vm_radix_node *rn = rt->rt_hint;
+	vm_page_t m;
+
+	if (rn != NULL && !vm_radix_keybarr(rn, index)) {
+		uintptr_t *slot = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		uintptr_t p = *slot;
+		if (p == 0) {
+			*slotp = slot;
+			*countp = &rn->rn_count;
+			return NULL;
+		}
+		if (vm_radix_isleaf(p)) {
+			*slotp = NULL;
+			*countp = NULL;
+			if (vm_radix_topage(p)->pindex == index)
+				return vm_radix_topage(p);
+			/* A split: vm_radix_insert_walk starts from here. */
+			rt->rt_miss_slot = slot;
+			rt->rt_miss_count = NULL;
+			rt->rt_miss_index = index;
+			return NULL;
+		}
+	}
+	m = vm_radix_lookup_miss_walk(rt, index);
+	*slotp = m == NULL && *rt->rt_miss_slot == 0 ? rt->rt_miss_slot : NULL;
+	*countp = rt->rt_miss_count;
+	return m;
+}
+/* Insert m into slot, the empty slot vm_radix_lookup_slot gave for m->pindex (count:
+ * what it gave with it). => owner locked; the trie unchanged since that lookup. */
+static inline void vm_radix_insert_slot(struct vm_radix *rt, uintptr_t *slot,
+    uint16_t *count, vm_page_t m)
+{
+	KASSERT(*slot == 0, ("vm_radix_insert_slot: slot %p is taken", (void *)slot));
+	*slot = (uintptr_t)m | VM_RADIX_ISLEAF;
+	if (count != NULL)
+		(*count)++;
+	rt->rt_miss_slot = NULL;    /* the trie changed */
+}
 /* The page with the least pindex >= index / the greatest pindex <= index, or NULL.
  * Iteration in order: m = lookup_ge(rt, 0), then lookup_ge(rt, m->pindex + 1) until
  * NULL (vm_radix_iter_next does that, stopping at the largest pindex). => owner locked. */
