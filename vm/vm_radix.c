@@ -189,6 +189,9 @@ int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 	nn->rn_child[vm_radix_slot(other, clev)] = child;
 	nn->rn_count = 2;
 	*parentp = (uintptr_t)nn;
+	/* The deepest node over index now: the next key of a run (a sequential fault's)
+	 * is looked up from it without a walk. */
+	rt->rt_hint = nn;
 	return 0;
 }
 

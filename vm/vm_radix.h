@@ -71,10 +71,11 @@ struct vm_radix {
 	uintptr_t *rt_miss_slot;
 	uint16_t *rt_miss_count;    /* the child count of the node holding it, or NULL */
 	vm_pindex_t rt_miss_index;
-	/* O: the deepest node the last vm_radix_lookup_miss went through, or NULL. Every
-	 * key under a node's prefix lives below that node while it is in the trie, so the
-	 * next lookup of a key under its prefix (faults come in runs) starts there rather
-	 * than at the root. Forgotten when that node is freed. */
+	/* O: the deepest node the last vm_radix_lookup_miss went through, or the node the
+	 * last insert made (the deepest over its key), or NULL. Every key under a node's
+	 * prefix lives below that node while it is in the trie, so the next lookup of a
+	 * key under its prefix (faults come in runs) starts there rather than at the
+	 * root. Forgotten when that node is freed. */
 	struct vm_radix_node *rt_hint;
 };
 
