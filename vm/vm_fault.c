@@ -616,7 +616,7 @@ shortage:
  *   all three only when F has no swap metadata (the page may be on swap; a write to a
  *   page of F frees its swap block).
  * Anything else (another entry, a deeper chain, a busy page, fault-around or prefault,
- * wiring, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
+ * wiring or a wired entry, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
  * then starts from the lookup. The locks and their order are the general path's.
  * => nothing locked on entry and on return.
  */
@@ -633,13 +633,16 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		return VM_FAULT_RETRY;
 	vm_map_lock_fault(map);
 	e = vm_map_lookup_fault_hint(map, va, fault_type);
-	/* vo_type and vo_pager are constant: read before the object's lock. */
-	if (e == NULL || !vm_object_anon(fobj = e->vme_object) || fobj->vo_pager != NULL)
+	/* vo_type and vo_pager are constant: read before the object's lock. A wired
+	 * entry's faults (rare: wiring faulted its pages in) enter wired mappings: the
+	 * general path's, so that here no wiring is carried to pmap. */
+	if (e == NULL || vm_map_entry_wired(e) || !vm_object_anon(fobj = e->vme_object) ||
+	    fobj->vo_pager != NULL)
 		goto out_map;
 	/* Fault-around and prefault belong to the general path. */
 	bool around = e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0;
 	pindex = atop(e->vme_offset + (va - e->vme_start));
-	pflags = fault_type | (vm_map_entry_wired(e) ? PMAP_ENTER_WIRED : 0);
+	pflags = fault_type;
 	vm_object_lock(fobj);
 	/* The slot a new page goes into comes with the miss (F stays locked). */
 	uintptr_t *slot;
