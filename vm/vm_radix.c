@@ -68,12 +68,10 @@ static int vm_radix_node_zinit(void *mem, int size, int flags)
 	return 0;
 }
 
-/* Free rn, whose children are all 0 except possibly the one in slot `keep` (-1: none),
- * which is cleared here, as are its owner, count and level: the zone's all-zero rule. */
-static void vm_radix_node_free(struct vm_radix_node *rn, int keep)
+/* Free rn, whose children are all 0 already; its owner, count and level are cleared
+ * here: the zone's all-zero rule. */
+static void vm_radix_node_free(struct vm_radix_node *rn)
 {
-	if (keep >= 0)
-		rn->rn_child[keep] = 0;
 	rn->rn_owner = 0;
 	rn->rn_count = 0;
 	rn->rn_clev = 0;
@@ -235,14 +233,17 @@ static void vm_radix_collapse(struct vm_radix *rt, uintptr_t *parentp,
     struct vm_radix_node *rn)
 {
 	uintptr_t last = 0;
-	int i;
 
-	for (i = 0; i < VM_RADIX_COUNT && (last = rn->rn_child[i]) == 0; i++)
-		;
+	for (int i = 0; i < VM_RADIX_COUNT; i++)
+		if ((last = rn->rn_child[i]) != 0) {
+			rn->rn_child[i] = 0;    /* freed all-zero */
+			break;
+		}
+	KASSERT(last != 0, ("vm_radix_collapse: node %p has no child", (void *)rn));
 	*parentp = last;
 	if (rt->rt_hint == rn)
 		rt->rt_hint = NULL;
-	vm_radix_node_free(rn, i);
+	vm_radix_node_free(rn);
 }
 
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
@@ -457,7 +458,7 @@ static void vm_radix_reclaim_node(struct vm_radix_node *rn)
 			vm_radix_reclaim_node(vm_radix_tonode(rn->rn_child[i]));
 		rn->rn_child[i] = 0;
 	}
-	vm_radix_node_free(rn, -1);
+	vm_radix_node_free(rn);
 }
 
 void vm_radix_reclaim_allnodes(struct vm_radix *rt)
