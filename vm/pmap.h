@@ -48,6 +48,11 @@ extern struct pmap kernel_pmap_store;
                                        reach them yet (their object stays locked by the
                                        caller): no mapping of them exists, so pmap need
                                        not take the pv lock to add their first one */
+#define PMAP_ENTER_COPY     0x0800  /* one managed page, just allocated and reachable by
+                                       nobody else, as for PMAP_ENTER_NEW, but entered
+                                       where another page is mapped as a rule (the COW
+                                       copy over the page it copied): a hint, which pmap
+                                       may ignore */
 
 /* => once, before the first pmap is used (idempotent); may allocate (never sleeps). */
 void pmap_init(void);

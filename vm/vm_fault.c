@@ -145,8 +145,8 @@ static inline int vm_fault_pmap_flags(const struct faultstate *fs)
 /*
  * Enter m at fs->va; a wiring fault wires the page once, when its mapping became wired.
  * pflags: PMAP_ENTER_NEW for a page this fault allocated (F, locked, holds it) where
- * nothing is mapped yet as a rule (a zero-fill; not a COW copy, which replaces the
- * read-only mapping of the page it copies).
+ * nothing is mapped yet as a rule (a zero-fill), PMAP_ENTER_COPY for one that replaces
+ * the read-only mapping of the page it copies (a COW copy).
  * => everything of fs locked. true, or false on a shortage (nothing changed).
  */
 static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t prot,
@@ -594,7 +594,7 @@ static int vm_fault_once(struct faultstate *fs)
 		vm_object_unlock(fs->object);
 		fs->object = fobj;
 		VM_FAULT_COUNT(vfs_cow, 1);
-		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot, 0))
+		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot, PMAP_ENTER_COPY))
 			goto shortage;  /* the copy stays in F: the retry maps it */
 	}
 	vm_fault_unlock_all(fs);
@@ -701,7 +701,8 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	pmap_copy_page(m, copy);
 	vm_object_unlock(bobj);
 	VM_FAULT_COUNT(vfs_cow, 1);
-	if (pmap_enter(map->vmap_pmap, va, copy, e->vme_protection, pflags) != 0)
+	if (pmap_enter(map->vmap_pmap, va, copy, e->vme_protection, pflags |
+	    PMAP_ENTER_COPY) != 0)
 		goto out_obj;   /* the copy stays in F: the general path maps it */
 done:
 	vm_object_unlock(fobj);

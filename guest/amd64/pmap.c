@@ -694,17 +694,22 @@ void pmap_flush_deferred(void)
  * of another page is replaced in place: one exchange, the old page's dirty and
  * referenced state kept, its pv entry moved to the new page (no UMA call either way),
  * the table's use count unchanged, one invalidation. The same page again goes to the
- * general path (new rights on the old entry). => 0, or ENOMEM on a shortage (nothing
- * changed).
+ * general path (new rights on the old entry). fresh (PMAP_ENTER_COPY, a constant in each
+ * of the two functions below): m is a managed page nobody else can reach, mapped
+ * nowhere, so its own pv slot takes the mapping and the tests for another mapping of
+ * it fold away. => 0, or ENOMEM on a shortage (nothing changed).
  */
-static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
-    vm_page_t m, vm_prot_t prot, int flags)
+static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap,
+    vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags, bool fresh)
 {
 	uint64_t newpte = pmap_leaf_bits(m, prot, flags), *pte, old;
 	struct pv_entry *spare = NULL;
-	bool managed = pmap_managed(m);
+	bool managed = fresh || pmap_managed(m);
 	vm_page_t ptp, om = NULL;
 
+	KASSERT(!fresh || (pmap_managed(m) && pmap_pv_head(m) == NULL),
+	    ("pmap_enter: PMAP_ENTER_COPY of page %#llx, unmanaged or mapped",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
 	if (managed)
 		newpte |= PG_MANAGED;
 	mtx_lock(&pmap_pv_mtx);
@@ -712,7 +717,7 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)
 		goto shortage;
 	old = *pte;
-	if ((old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
+	if (!fresh && (old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
 		mtx_unlock(&pmap->pm_mtx);
 		mtx_unlock(&pmap_pv_mtx);
 		return pmap_enter_again(pmap, va, m, newpte);
@@ -721,7 +726,7 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	 * old mapping frees none up (its page is mapped nowhere else: pmap_pv_remove). */
 	if ((old & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED))
 		om = PHYS_TO_VM_PAGE(old & PG_FRAME);
-	if (managed && pmap_pv_head(m) != NULL &&
+	if (!fresh && managed && pmap_pv_head(m) != NULL &&
 	    (om == NULL || om->md.pv_first.pv_next == NULL) &&
 	    (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 		goto shortage;
@@ -748,7 +753,10 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 			}
 		}
 	}
-	if (managed)
+	if (fresh) {
+		m->md.pv_first.pv_pmap = pmap;      /* its own slot, free (above) */
+		m->md.pv_first.pv_va = va;
+	} else if (managed)
 		pmap_pv_add(m, pmap, va, &spare);
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
@@ -767,6 +775,19 @@ shortage:
 	mtx_unlock(&pmap->pm_mtx);
 	mtx_unlock(&pmap_pv_mtx);
 	return ENOMEM;
+}
+
+static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, vm_prot_t prot, int flags)
+{
+	return pmap_enter_one_body(pmap, va, m, prot, flags, false);
+}
+
+/* PMAP_ENTER_COPY's: the COW fault's copy over the mapping of the page it copied. */
+static __attribute__((noinline)) int pmap_enter_copy(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, vm_prot_t prot, int flags)
+{
+	return pmap_enter_one_body(pmap, va, m, prot, flags, true);
 }
 
 /* pmap_enter_run's general case: any run, any flags. */
@@ -842,14 +863,16 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	return pmap_enter_run_any(pmap, va, ma, npages, prot, flags);
 }
 
-/* Two tail calls, neither paying for the other's frame: the fault's one-page enters
- * (vm_fault) come here directly, without a run's pointer and count. */
+/* Tail calls, none paying for another's frame: the fault's one-page enters (vm_fault)
+ * come here directly, without a run's pointer and count. */
 int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
 {
 	KASSERT((va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va),
 	    ("pmap_enter: bad address %#lx for pmap %p", (unsigned long)va, (void *)pmap));
 	if ((flags & PMAP_ENTER_NEW) != 0)
 		return pmap_enter_new1(pmap, va, m, prot, flags);
+	if ((flags & PMAP_ENTER_COPY) != 0)
+		return pmap_enter_copy(pmap, va, m, prot, flags);
 	return pmap_enter_one(pmap, va, m, prot, flags);
 }
 
