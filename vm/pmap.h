@@ -46,8 +46,9 @@ extern struct pmap kernel_pmap_store;
                                        swap): a writable mapping starts modified */
 #define PMAP_ENTER_NEW      0x0400  /* the pages were just allocated and nobody else can
                                        reach them yet (their object stays locked by the
-                                       caller): no mapping of them exists, so pmap need
-                                       not take the pv lock to add their first one */
+                                       caller; managed pages, as an object's are): no
+                                       mapping of them exists, so pmap need not take the
+                                       pv lock to add their first one */
 #define PMAP_ENTER_COPY     0x0800  /* one managed page, just allocated and reachable by
                                        nobody else, as for PMAP_ENTER_NEW, but entered
                                        where another page is mapped as a rule (the COW

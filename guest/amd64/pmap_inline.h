@@ -98,12 +98,13 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 	    va < VM_MAXUSER_ADDRESS),
 	    ("pmap_enter_new: bad address %#lx or flags %#x for pmap %p", (unsigned long)va,
 	    flags, (void *)pmap));
-	/* A fresh page has no mapping: its first goes into its own pv slot, so there is
-	 * nothing to allocate but page tables. */
-	KASSERT(!pmap_managed(m) || m->md.pv_first.pv_pmap == NULL,
-	    ("pmap_enter_new: page %#llx is mapped", (unsigned long long)VM_PAGE_TO_PHYS(m)));
-	if (pmap_managed(m))
-		newpte |= PG_MANAGED;
+	/* A fresh page (managed: PMAP_ENTER_NEW's pages are an object's) has no mapping:
+	 * its first goes into its own pv slot, so there is nothing to allocate but page
+	 * tables. */
+	KASSERT(pmap_managed(m) && m->md.pv_first.pv_pmap == NULL,
+	    ("pmap_enter_new: page %#llx is unmanaged or mapped",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	newpte |= PG_MANAGED;
 	mtx_lock(&pmap->pm_mtx);
 	if (__predict_false((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)) {
 		mtx_unlock(&pmap->pm_mtx);
@@ -114,18 +115,14 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 		return pmap_enter_again(pmap, va, m, newpte);
 	}
 	ptp->md.md_pt_use++;
-	/* From newpte, not pmap_managed again: one register fewer kept across the calls
-	 * above. */
-	if ((newpte & PG_MANAGED) != 0) {
-		m->md.pv_first.pv_pmap = pmap;
-		m->md.pv_first.pv_va = va;
-	}
+	m->md.pv_first.pv_pmap = pmap;
+	m->md.pv_first.pv_va = va;
 	pmap->pm_stats.resident_count++;
 	if (newpte & PG_W)
 		pmap->pm_stats.wired_count++;
 	if (pmap == kernel_pmap || !pmap_md_pte_defer(pte, newpte))
 		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
-	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
+	if ((newpte & PG_RW) != 0)
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
 	return 0;
