@@ -702,7 +702,8 @@ void pmap_flush_deferred(void)
 static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap,
     vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags, bool fresh)
 {
-	uint64_t newpte = pmap_leaf_bits(m, prot, flags), *pte, old;
+	uint64_t newpte = fresh ? pmap_leaf_bits_fresh(m, prot, flags) :
+	    pmap_leaf_bits(m, prot, flags), *pte, old;
 	struct pv_entry *spare = NULL;
 	bool managed = fresh || pmap_managed(m);
 	vm_page_t ptp, om = NULL;

@@ -39,9 +39,9 @@ static inline bool pmap_managed(vm_page_t m)
 	return (m->flags & (PG_UNMANAGED | PG_FICTITIOUS)) == 0;
 }
 
-/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. PG_M
+/* The leaf bits prot and flags give, for a write-back page, without its address. PG_M
  * goes with PG_RW where the access writes or the page is dirty anyway. */
-static inline uint64_t pmap_leaf_bits(vm_page_t m, vm_prot_t prot, int flags)
+static inline uint64_t pmap_access_bits(vm_prot_t prot, int flags)
 {
 	uint64_t e = pmap_prot_bits[prot & VM_PROT_ALL];
 
@@ -49,12 +49,29 @@ static inline uint64_t pmap_leaf_bits(vm_page_t m, vm_prot_t prot, int flags)
 		e |= PG_M;
 	if (flags & PMAP_ENTER_WIRED)
 		e |= PG_W;
+	return e;
+}
+
+/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. */
+static inline uint64_t pmap_leaf_bits(vm_page_t m, vm_prot_t prot, int flags)
+{
+	uint64_t e = pmap_access_bits(prot, flags);
+
 	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
 	uint8_t pat = m->md.pat_mode;
 	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
 		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
 	/* The address last: prot and flags are dead across its out-of-line case. */
 	return e | VM_PAGE_TO_PHYS(m);
+}
+
+/* pmap_leaf_bits of a fresh page (PMAP_ENTER_NEW, PMAP_ENTER_COPY): write-back, as a
+ * page is from the allocator until its owner sets another mode, which nobody has yet. */
+static inline uint64_t pmap_leaf_bits_fresh(vm_page_t m, vm_prot_t prot, int flags)
+{
+	KASSERT(m->md.pat_mode == 0, ("pmap_enter: fresh page %#llx has PAT mode %d",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m), m->md.pat_mode));
+	return pmap_access_bits(prot, flags) | VM_PAGE_TO_PHYS(m);
 }
 
 /*
@@ -90,7 +107,7 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
 static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
     vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t newpte = pmap_leaf_bits(m, prot, flags), *pte;
+	uint64_t newpte = pmap_leaf_bits_fresh(m, prot, flags), *pte;
 	vm_page_t ptp;
 
 	KASSERT((flags & PMAP_ENTER_NEW) != 0 && (va & PAGE_MASK) == 0 &&
