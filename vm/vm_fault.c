@@ -676,8 +676,10 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 			e->vme_fault_window = 0;
 		}
 		/* A shortage leaves the page in F: the general path maps it. */
-		if (pmap_enter_new(map->vmap_pmap, va, m, e->vme_protection, pflags |
-		    PMAP_ENTER_NEW) != 0)
+		/* The access alone (pflags is no more here, which the compiler sees only
+		 * so): the enter's tests of wiring and dirtiness fold away. */
+		if (pmap_enter_new(map->vmap_pmap, va, m, e->vme_protection, (pflags &
+		    VM_PROT_ALL) | PMAP_ENTER_NEW) != 0)
 			goto out_obj;
 		goto done;
 	}
