@@ -784,11 +784,13 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	return pmap_enter_one_body(pmap, va, m, prot, flags, false);
 }
 
-/* PMAP_ENTER_COPY's: the COW fault's copy over the mapping of the page it copied. */
+/* PMAP_ENTER_COPY's without PMAP_ENTER_WIRED: the COW fault's copy over the mapping of
+ * the page it copied (the flags masked: the wiring's tests fold away). */
 static __attribute__((noinline)) int pmap_enter_copy(pmap_t pmap, vm_offset_t va,
     vm_page_t m, vm_prot_t prot, int flags)
 {
-	return pmap_enter_one_body(pmap, va, m, prot, flags, true);
+	return pmap_enter_one_body(pmap, va, m, prot, flags & (VM_PROT_ALL |
+	    PMAP_ENTER_DIRTY), true);
 }
 
 /* pmap_enter_run's general case: any run, any flags. */
@@ -872,7 +874,7 @@ int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int fla
 	    ("pmap_enter: bad address %#lx for pmap %p", (unsigned long)va, (void *)pmap));
 	if ((flags & PMAP_ENTER_NEW) != 0)
 		return pmap_enter_new1(pmap, va, m, prot, flags);
-	if ((flags & PMAP_ENTER_COPY) != 0)
+	if ((flags & (PMAP_ENTER_COPY | PMAP_ENTER_WIRED)) == PMAP_ENTER_COPY)
 		return pmap_enter_copy(pmap, va, m, prot, flags);
 	return pmap_enter_one(pmap, va, m, prot, flags);
 }
