@@ -123,7 +123,15 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
 	newpte |= PG_MANAGED;
 	mtx_lock(&pmap->pm_mtx);
-	if (__predict_false((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)) {
+	/* pmap_pte_cached's two cases apart, so that the hit does not test for the
+	 * miss's NULL nor keep the table's page in a register across the rest. */
+	pmap_md_pte_flush();
+	if (__predict_true((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va)) {
+		pte = &pmap->pm_ptc[pmap_pt_index(va)];
+#ifdef INVARIANTS
+		pmap_ptc_verify(pmap, va, pte, pmap->pm_ptc_page);
+#endif
+	} else if ((pte = pmap_pte_cache_fill(pmap, va, &ptp)) == NULL) {
 		mtx_unlock(&pmap->pm_mtx);
 		return ENOMEM;
 	}
@@ -131,7 +139,8 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 		mtx_unlock(&pmap->pm_mtx);
 		return pmap_enter_again(pmap, va, m, newpte);
 	}
-	ptp->md.md_pt_use++;
+	/* The cache names the table in either case now (a fill sets it). */
+	pmap->pm_ptc_page->md.md_pt_use++;
 	m->md.pv_first.pv_pmap = pmap;
 	m->md.pv_first.pv_va = va;
 	pmap->pm_stats.resident_count++;
