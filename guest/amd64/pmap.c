@@ -715,7 +715,14 @@ static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap
 		newpte |= PG_MANAGED;
 	mtx_lock(&pmap_pv_mtx);
 	mtx_lock(&pmap->pm_mtx);
-	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)
+	/* pmap_pte_cached's two cases apart (as pmap_enter_new): the hit tests no NULL. */
+	pmap_md_pte_flush();
+	if (__predict_true((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va)) {
+		pte = &pmap->pm_ptc[pmap_pt_index(va)];
+#ifdef INVARIANTS
+		pmap_ptc_verify(pmap, va, pte, pmap->pm_ptc_page);
+#endif
+	} else if ((pte = pmap_pte_cache_fill(pmap, va, &ptp)) == NULL)
 		goto shortage;
 	old = *pte;
 	if (!fresh && (old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
@@ -732,7 +739,7 @@ static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap
 	    (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 		goto shortage;
 	if ((old & PG_V) == 0) {
-		ptp->md.md_pt_use++;
+		pmap->pm_ptc_page->md.md_pt_use++;     /* va's table, either way above */
 		pmap->pm_stats.resident_count++;
 		if (newpte & PG_W)
 			pmap->pm_stats.wired_count++;
