@@ -879,10 +879,11 @@ int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int fla
 {
 	KASSERT((va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va),
 	    ("pmap_enter: bad address %#lx for pmap %p", (unsigned long)va, (void *)pmap));
-	if ((flags & PMAP_ENTER_NEW) != 0)
-		return pmap_enter_new1(pmap, va, m, prot, flags);
+	/* The COW copy's first: the zero-fill's enter is inline in the fault. */
 	if ((flags & (PMAP_ENTER_COPY | PMAP_ENTER_WIRED)) == PMAP_ENTER_COPY)
 		return pmap_enter_copy(pmap, va, m, prot, flags);
+	if ((flags & PMAP_ENTER_NEW) != 0)
+		return pmap_enter_new1(pmap, va, m, prot, flags);
 	return pmap_enter_one(pmap, va, m, prot, flags);
 }
 
