@@ -639,8 +639,6 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	if (e == NULL || vm_map_entry_wired(e) || !vm_object_anon(fobj = e->vme_object) ||
 	    fobj->vo_pager != NULL)
 		goto out_map;
-	/* Fault-around and prefault belong to the general path. */
-	bool around = e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0;
 	pindex = atop(e->vme_offset + (va - e->vme_start));
 	pflags = fault_type;
 	vm_object_lock(fobj);
@@ -649,9 +647,10 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	uint16_t *count;
 	m = vm_page_lookup_slot(fobj, pindex, &slot, &count);
 	if (m != NULL) {
-		/* Case 2 (F with pages on swap: the general path, which frees the swap
-		 * block of a page a write dirties). */
-		if (around || vm_page_busied(m) || __predict_false(fobj->vo_swap.sm_root != 0))
+		/* Case 2 (prefault and F with pages on swap: the general path, which
+		 * frees the swap block of a page a write dirties). */
+		if ((e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0) ||
+		    vm_page_busied(m) || __predict_false(fobj->vo_swap.sm_root != 0))
 			goto out_obj;
 		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags) != 0)
 			goto out_obj;
@@ -662,22 +661,24 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	 * memory that was never paged out pays nothing for swap here. */
 	if (((uintptr_t)fobj->vo_backing_object | fobj->vo_swap.sm_root) == 0) {
 		/* Case 1, when fault-around would map nothing ahead (its window is 0:
-		 * vm_fault_around_window). */
-		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
-			goto out_obj;
+		 * vm_fault_around_window); then fault-around's state (which nothing reads
+		 * in a MADV_RANDOM entry) says this fault happened, as the general path's
+		 * would (a shortage below sends it there, which finds the same window). */
+		if (e->vme_advice != VM_MADV_RANDOM) {
+			if ((flags & VM_FAULT_NOAROUND) == 0 && (e->vme_advice ==
+			    VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
+				goto out_obj;
+			e->vme_fault_next = va + PAGE_SIZE;
+			e->vme_fault_window = 0;
+		}
 		m = vm_page_alloc_slot(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
 		    VM_ALLOC_NOBUSY, slot, count);
 		if (m == NULL)
 			goto out_obj;
 		VM_FAULT_COUNT(vfs_zero, 1);
-		/* Fault-around's state, which nothing reads in a MADV_RANDOM entry. */
-		if (e->vme_advice != VM_MADV_RANDOM) {
-			e->vme_fault_next = va + PAGE_SIZE;
-			e->vme_fault_window = 0;
-		}
-		/* A shortage leaves the page in F: the general path maps it. */
-		/* The access alone (pflags is no more here, which the compiler sees only
-		 * so): the enter's tests of wiring and dirtiness fold away. */
+		/* A shortage leaves the page in F: the general path maps it. The access
+		 * alone (pflags is no more here, which the compiler sees only so): the
+		 * enter's tests of wiring and dirtiness fold away. */
 		if (pmap_enter_new(map->vmap_pmap, va, m, e->vme_protection, (pflags &
 		    VM_PROT_ALL) | PMAP_ENTER_NEW) != 0)
 			goto out_obj;
