@@ -649,8 +649,9 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	if (m != NULL) {
 		/* Case 2 (prefault and F with pages on swap: the general path, which
 		 * frees the swap block of a page a write dirties). */
-		if ((e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0) ||
-		    vm_page_busied(m) || __predict_false(fobj->vo_swap.sm_root != 0))
+		if ((e->vme_advice != VM_MADV_RANDOM &&
+		    (flags & VM_FAULT_NOAROUND) == 0) || vm_page_busied(m) ||
+		    __predict_false(fobj->vo_swap.sm_root != 0))
 			goto out_obj;
 		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags) != 0)
 			goto out_obj;
@@ -661,9 +662,9 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	 * memory that was never paged out pays nothing for swap here. */
 	if (((uintptr_t)fobj->vo_backing_object | fobj->vo_swap.sm_root) == 0) {
 		/* Case 1, when fault-around would map nothing ahead (its window is 0:
-		 * vm_fault_around_window); then fault-around's state (which nothing reads
-		 * in a MADV_RANDOM entry) says this fault happened, as the general path's
-		 * would (a shortage below sends it there, which finds the same window). */
+		 * vm_fault_around_window); then fault-around's state (which nothing
+		 * reads in a MADV_RANDOM entry) says this fault happened, as the general
+		 * path's would (a shortage below sends it there: the same window). */
 		if (e->vme_advice != VM_MADV_RANDOM) {
 			if ((flags & VM_FAULT_NOAROUND) == 0 && (e->vme_advice ==
 			    VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
