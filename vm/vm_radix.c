@@ -203,7 +203,7 @@ int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 			other = rn->rn_owner;
 			break;
 		}
-		int s = vm_radix_slot(index, rn->rn_clev);
+		size_t s = vm_radix_slot(index, rn->rn_clev);
 		if (rn->rn_child[s] == 0) {
 			rn->rn_child[s] = vm_radix_leaf(m);
 			rn->rn_count++;
@@ -420,7 +420,7 @@ static vm_page_t vm_radix_neighbour(uintptr_t p, vm_pindex_t index, bool ge)
 				return vm_radix_edge(p, ge);
 			break;
 		}
-		int s = vm_radix_slot(index, rn->rn_clev);
+		int s = (int)vm_radix_slot(index, rn->rn_clev);     /* the scans go below 0 */
 		if (ge) {
 			for (int i = s + 1; i < VM_RADIX_COUNT; i++)
 				if (rn->rn_child[i] != 0) {

@@ -48,9 +48,10 @@ static inline struct vm_radix_node *vm_radix_tonode(uintptr_t p)
 	return (struct vm_radix_node *)p;
 }
 
-static inline int vm_radix_slot(vm_pindex_t index, int clev)
+/* A size_t: an index into rn_child that needs no widening from int at each use. */
+static inline size_t vm_radix_slot(vm_pindex_t index, int clev)
 {
-	return (int)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
+	return (size_t)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
 }
 
 /* The index is not below node: their digits differ above node's. (Two shifts, the
