@@ -63,7 +63,14 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_slot(
 		pc->pc_znext = m + 1;
 		vm_page_zero_mark(m, VM_FREEPOOL_DIRECT);
 	} else {
-		if (__predict_false((m = vm_page_pcpu_next_locked(pc)) == NULL))
+		/* vm_page_pcpu_next_locked's two sources, each its own way out: no test
+		 * of the page got for NULL. */
+		uint32_t *n = &pc->pc_count[VM_FREEPOOL_DIRECT];
+		if (*n > 0)
+			m = pc->pc_pages[VM_FREEPOOL_DIRECT][--*n];
+		else if (__predict_true(pc->pc_rnext != pc->pc_rend))
+			m = pc->pc_rnext++;
+		else
 			goto none;
 		m->pool = VM_FREEPOOL_DIRECT;
 	}
