@@ -29,7 +29,9 @@
 struct vm_radix_node {
 	vm_pindex_t rn_owner;                       /* keys below share these digits */
 	uint16_t rn_count;                          /* non-NULL children (>= 2) */
-	uint8_t rn_clev;                            /* the digit this node splits on */
+	uint8_t rn_shift;                           /* the digit this node splits on,
+	                                               times VM_RADIX_WIDTH: the bit
+	                                               where it starts (digit 0 lowest) */
 	uintptr_t rn_child[VM_RADIX_COUNT];         /* node, tagged page, or 0 */
 };
 
@@ -59,8 +61,13 @@ static inline size_t vm_radix_slot(vm_pindex_t index, int clev)
  * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
 static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
 {
-	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
-	    VM_RADIX_WIDTH != 0;
+	return ((index ^ rn->rn_owner) >> rn->rn_shift) >> VM_RADIX_WIDTH != 0;
+}
+
+/* vm_radix_slot of index in rn (from its stored shift). */
+static inline size_t vm_radix_node_slot(const struct vm_radix_node *rn, vm_pindex_t index)
+{
+	return (size_t)((index >> rn->rn_shift) & VM_RADIX_MASK);
 }
 
 struct vm_radix {
@@ -142,7 +149,7 @@ static inline vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t in
 	 * leaf): the next page of a run, or a page of the same run again. The hint
 	 * stays (still the deepest node on the way). */
 	if (rn != NULL && !vm_radix_keybarr(rn, index)) {
-		uintptr_t *slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		uintptr_t *slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 		uintptr_t p = *slotp;
 		if (p == 0 || vm_radix_isleaf(p)) {
 			if (p != 0 && vm_radix_topage(p)->pindex == index)
@@ -170,7 +177,7 @@ static inline __attribute__((always_inline)) vm_page_t vm_radix_lookup_slot(
 	vm_page_t m;
 
 	if (rn != NULL && !vm_radix_keybarr(rn, index)) {
-		uintptr_t *slot = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		uintptr_t *slot = &rn->rn_child[vm_radix_node_slot(rn, index)];
 		uintptr_t p = *slot;
 		if (p == 0) {
 			*slotp = slot;
