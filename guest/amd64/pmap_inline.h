@@ -144,7 +144,7 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 	m->md.pv_first.pv_pmap = pmap;
 	m->md.pv_first.pv_va = va;
 	pmap->pm_stats.resident_count++;
-	if (newpte & PG_W)
+	if ((flags & PMAP_ENTER_WIRED) != 0)    /* PG_W's source: folds for a constant */
 		pmap->pm_stats.wired_count++;
 	if (pmap == kernel_pmap || !pmap_md_pte_defer(pte, newpte))
 		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
