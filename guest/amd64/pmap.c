@@ -706,6 +706,8 @@ static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap
 	    pmap_leaf_bits(m, prot, flags), *pte, old;
 	struct pv_entry *spare = NULL;
 	bool managed = fresh || pmap_managed(m);
+	/* PG_W's source, which a caller's constant folds (pmap_enter_copy's). */
+	bool wired = (flags & PMAP_ENTER_WIRED) != 0;
 	vm_page_t ptp, om = NULL;
 
 	KASSERT(!fresh || (pmap_managed(m) && pmap_pv_head(m) == NULL),
@@ -741,14 +743,14 @@ static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap
 	if ((old & PG_V) == 0) {
 		pmap->pm_ptc_page->md.md_pt_use++;     /* va's table, either way above */
 		pmap->pm_stats.resident_count++;
-		if (newpte & PG_W)
+		if (wired)
 			pmap->pm_stats.wired_count++;
 		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
 	} else {
 		/* One exchange: the CPU may set PG_A/PG_M in the old entry until then. */
 		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
-		if (__predict_false(((old ^ newpte) & PG_W) != 0))
-			pmap->pm_stats.wired_count += (newpte & PG_W) != 0 ? 1 : -1;
+		if (__predict_false(((old & PG_W) != 0) != wired))
+			pmap->pm_stats.wired_count += wired ? 1 : -1;
 		if (om != NULL) {
 			pmap_page_sync(om, old);
 			struct pv_entry *freed = pmap_pv_remove(om, pmap, va);
