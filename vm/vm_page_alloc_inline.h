@@ -103,14 +103,16 @@ none:
 }
 
 /* vm_page_alloc's whole fast path: the slot from the trie's last miss when it was
- * pindex's and is empty (vm_radix_insert_hinted's case). => obj locked. */
+ * pindex's and is empty in a node (vm_radix_insert_hinted's case but the root's).
+ * => obj locked. */
 static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_inline(
     struct vm_object *obj, vm_pindex_t pindex, int req)
 {
 	struct vm_radix *rt = &obj->vo_rtree;
 	uintptr_t *slot = rt->rt_miss_slot;
 
-	if (slot != NULL && (rt->rt_miss_index != pindex || *slot != 0))
+	if (slot != NULL && (rt->rt_miss_index != pindex || *slot != 0 ||
+	    rt->rt_miss_count == NULL))     /* the empty trie's root: no count */
 		slot = NULL;
 	return vm_page_alloc_slot(obj, pindex, req, slot, rt->rt_miss_count);
 }

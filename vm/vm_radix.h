@@ -166,8 +166,9 @@ static inline vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t in
  * vm_radix_lookup_miss for an insert that follows under the same hold of the owner's
  * lock (the fault's lookup, then its page's insert), where the slot goes from one to
  * the other in registers instead of through rt: on a miss, *slotp is the empty slot
- * the page's leaf goes into and *countp the child count of the node holding it (NULL
- * for the root); *slotp NULL where the insert needs a node (vm_radix_insert's walk).
+ * the page's leaf goes into and *countp the child count of the node holding it; *slotp
+ * NULL where the insert needs a node, or goes into the empty trie's root (the general
+ * vm_radix_insert).
  * The trie must not change before vm_radix_insert_slot. => owner locked (exclusively).
  */
 static inline __attribute__((always_inline)) vm_page_t vm_radix_lookup_slot(
@@ -197,19 +198,23 @@ static inline __attribute__((always_inline)) vm_page_t vm_radix_lookup_slot(
 		}
 	}
 	m = vm_radix_lookup_miss_walk(rt, index);
-	*slotp = m == NULL && *rt->rt_miss_slot == 0 ? rt->rt_miss_slot : NULL;
+	/* Not the empty trie's root slot, which has no count (its insert is the
+	 * general one: an object's first page). */
+	*slotp = m == NULL && *rt->rt_miss_slot == 0 && rt->rt_miss_count != NULL ?
+	    rt->rt_miss_slot : NULL;
 	*countp = rt->rt_miss_count;
 	return m;
 }
 /* Insert m into slot, the empty slot vm_radix_lookup_slot gave for m->pindex (count:
- * what it gave with it). => owner locked; the trie unchanged since that lookup. */
+ * what it gave with it, never NULL). => owner locked; the trie unchanged since that
+ * lookup. */
 static inline void vm_radix_insert_slot(struct vm_radix *rt, uintptr_t *slot,
     uint16_t *count, vm_page_t m)
 {
-	KASSERT(*slot == 0, ("vm_radix_insert_slot: slot %p is taken", (void *)slot));
+	KASSERT(*slot == 0 && count != NULL, ("vm_radix_insert_slot: slot %p is taken "
+	    "or the root", (void *)slot));
 	*slot = (uintptr_t)m | VM_RADIX_ISLEAF;
-	if (count != NULL)
-		(*count)++;
+	(*count)++;
 	rt->rt_miss_slot = NULL;    /* the trie changed */
 }
 /* The page with the least pindex >= index / the greatest pindex <= index, or NULL.
