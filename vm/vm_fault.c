@@ -57,7 +57,7 @@
 #include "vm/vm_fault.h"
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
-#include "vm/vm_page_alloc_inline.h"   /* vm_page_alloc_slot: the fast path's */
+#include "vm/vm_page_alloc_inline.h"   /* vm_page_alloc_slot_anon: the fast path's */
 #include "vm/vm_pager.h"
 #include "vm/swap_pager.h"
 #include <pmap_impl.h>      /* pmap_enter_new, the machine's (vm/pmap.h) */
@@ -672,8 +672,8 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 			e->vme_fault_next = va + PAGE_SIZE;
 			e->vme_fault_window = 0;
 		}
-		m = vm_page_alloc_slot(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
-		    VM_ALLOC_NOBUSY, slot, count);
+		m = vm_page_alloc_slot_anon(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+		    VM_ALLOC_NOBUSY, slot, count, true);
 		if (m == NULL)
 			goto out_obj;
 		VM_FAULT_COUNT(vfs_zero, 1);
@@ -697,8 +697,8 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	vm_object_lock(bobj);
 	m = vm_page_lookup(bobj, pindex + atop(fobj->vo_backing_object_offset));
 	if (m == NULL || vm_page_busied(m) ||
-	    (copy = vm_page_alloc_slot(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY,
-	    slot, count)) == NULL) {
+	    (copy = vm_page_alloc_slot_anon(fobj, pindex, VM_ALLOC_NORMAL |
+	    VM_ALLOC_NOBUSY, slot, count, true)) == NULL) {
 		vm_object_unlock(bobj);
 		goto out_obj;
 	}

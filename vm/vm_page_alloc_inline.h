@@ -33,11 +33,13 @@ vm_page_t vm_page_alloc_insert(struct vm_object *obj, vm_pindex_t pindex, int re
  * under the one hold of the CPU's cache flag (vm_pagequeue.h). Anything else leaves by
  * a tail call with nothing changed but the page taken (then handed on). slot, count:
  * the empty slot for pindex and its node's count (vm_radix_lookup_slot), or slot NULL
- * (the general insert).
+ * (the general insert). anon: the caller knows obj anonymous (true), or not (false:
+ * tested here).
  * => obj locked; its trie unchanged since slot was found.
  */
-static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_slot(
-    struct vm_object *obj, vm_pindex_t pindex, int req, uintptr_t *slot, uint16_t *count)
+static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_slot_anon(
+    struct vm_object *obj, vm_pindex_t pindex, int req, uintptr_t *slot, uint16_t *count,
+    bool anon)
 {
 	struct vm_page_pcpu *pc;
 	vm_page_t m;
@@ -91,7 +93,8 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_slot(
 	prev->pl_next->pl_prev = &m->listq;
 	prev->pl_next = &m->listq;
 	obj->vo_resident_page_count++;
-	if (vm_object_anon(obj) && __predict_false(vm_page_pcpu_qadd(pc, m)))
+	/* (The fault's F is anonymous, tested before: the caller's constant.) */
+	if ((anon || vm_object_anon(obj)) && __predict_false(vm_page_pcpu_qadd(pc, m)))
 		return vm_pqbatch_flush_full(pc, m);   /* a tail call: no frame here */
 	vm_page_pcpu_unlock(pc);
 	critical_exit();
@@ -114,7 +117,7 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_inline(
 	if (slot != NULL && (rt->rt_miss_index != pindex || *slot != 0 ||
 	    rt->rt_miss_count == NULL))     /* the empty trie's root: no count */
 		slot = NULL;
-	return vm_page_alloc_slot(obj, pindex, req, slot, rt->rt_miss_count);
+	return vm_page_alloc_slot_anon(obj, pindex, req, slot, rt->rt_miss_count, false);
 }
 
 #endif /* VM_VM_PAGE_ALLOC_INLINE_H */
