@@ -54,6 +54,7 @@ static inline __attribute__((always_inline)) vm_page_t vm_page_alloc_slot_anon(
 		return vm_page_alloc_general(obj, pindex, req);
 	critical_enter();
 	pc = &vm_page_pcpu[vm_curcpu()];
+	__asm__("" : "+r"(pc));     /* computed once, kept: not again at the queueing */
 	if (__predict_false(!vm_page_pcpu_trylock(pc))) {
 		critical_exit();
 		return vm_page_alloc_general(obj, pindex, req);
