@@ -80,6 +80,8 @@ int pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *m, vm_prot_t prot, i
  * int)): the machine defines it in <pmap_impl.h>, found through the include path as
  * <vm_platform_impl.h> is, which a caller includes after vm/vm_page.h. For the
  * zero-fill fault, where a call's frame and arguments cost as much as a tenth of it.
+ * The same header declares pmap_enter_copy(pmap, va, m, prot, flags): pmap_enter with
+ * PMAP_ENTER_COPY and without PMAP_ENTER_WIRED, called directly (the COW fault's).
  */
 /*
  * The same for npages pages ma[0..npages) at va, va + PAGE_SIZE, ...: one page-table

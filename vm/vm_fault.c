@@ -705,7 +705,9 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	pmap_copy_page(m, copy);
 	vm_object_unlock(bobj);
 	VM_FAULT_COUNT(vfs_cow, 1);
-	if (pmap_enter(map->vmap_pmap, va, copy, e->vme_protection, pflags |
+	/* pmap_enter's PMAP_ENTER_COPY case without its dispatch (<pmap_impl.h>): the
+	 * fast path passes no wiring. */
+	if (pmap_enter_copy(map->vmap_pmap, va, copy, e->vme_protection, pflags |
 	    PMAP_ENTER_COPY) != 0)
 		goto out_obj;   /* the copy stays in F: the general path maps it */
 done:

@@ -795,9 +795,12 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 
 /* PMAP_ENTER_COPY's without PMAP_ENTER_WIRED: the COW fault's copy over the mapping of
  * the page it copied (the flags masked: the wiring's tests fold away). */
-static __attribute__((noinline)) int pmap_enter_copy(pmap_t pmap, vm_offset_t va,
-    vm_page_t m, vm_prot_t prot, int flags)
+__attribute__((noinline)) int pmap_enter_copy(pmap_t pmap, vm_offset_t va, vm_page_t m,
+    vm_prot_t prot, int flags)
 {
+	KASSERT((flags & (PMAP_ENTER_COPY | PMAP_ENTER_WIRED)) == PMAP_ENTER_COPY &&
+	    (va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va), ("pmap_enter_copy: flags %#x "
+	    "or address %#lx", flags, (unsigned long)va));
 	return pmap_enter_one_body(pmap, va, m, prot, flags & (VM_PROT_ALL |
 	    PMAP_ENTER_DIRTY), true);
 }

@@ -29,6 +29,9 @@ uint64_t *pmap_pte_cache_fill(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
  * pmap_leaf_bits made of prot and flags, which it gives back). */
 int pmap_enter_again(pmap_t pmap, vm_offset_t va, vm_page_t m, uint64_t newpte)
     __attribute__((cold));
+/* pmap_enter of m with PMAP_ENTER_COPY and not PMAP_ENTER_WIRED in flags (vm/pmap.h):
+ * the COW fault calls it without pmap_enter's dispatch. */
+int pmap_enter_copy(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags);
 #ifdef INVARIANTS
 /* Panics unless pte and ptp are what a walk of pmap finds for va. */
 void pmap_ptc_verify(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t ptp);
