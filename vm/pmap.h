@@ -52,8 +52,8 @@ extern struct pmap kernel_pmap_store;
 #define PMAP_ENTER_COPY     0x0800  /* one managed page, just allocated and reachable by
                                        nobody else, as for PMAP_ENTER_NEW, but entered
                                        where another page is mapped as a rule (the COW
-                                       copy over the page it copied): a hint, which pmap
-                                       may ignore */
+                                       copy over the page it copied), in a user pmap: a
+                                       hint, which pmap may ignore */
 
 /* => once, before the first pmap is used (idempotent); may allocate (never sleeps). */
 void pmap_init(void);

@@ -710,9 +710,9 @@ static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap
 	bool wired = (flags & PMAP_ENTER_WIRED) != 0;
 	vm_page_t ptp, om = NULL;
 
-	KASSERT(!fresh || (pmap_managed(m) && pmap_pv_head(m) == NULL),
-	    ("pmap_enter: PMAP_ENTER_COPY of page %#llx, unmanaged or mapped",
-	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	KASSERT(!fresh || (pmap_managed(m) && pmap_pv_head(m) == NULL &&
+	    pmap != kernel_pmap), ("pmap_enter: PMAP_ENTER_COPY of page %#llx, unmanaged or "
+	    "mapped, or in the kernel's pmap", (unsigned long long)VM_PAGE_TO_PHYS(m)));
 	if (managed)
 		newpte |= PG_MANAGED;
 	mtx_lock(&pmap_pv_mtx);
@@ -775,10 +775,11 @@ static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap
 	if (__predict_false(spare != NULL))
 		uma_zfree(pmap_pv_zone, spare);
 	/* The old translation may be cached: gone before the caller goes on (an empty
-	 * slot needs nothing). */
-	if ((old & PG_V) != 0 && (pmap == kernel_pmap ||
+	 * slot needs nothing). A COW copy's pmap is a user one (asserted above). */
+	bool kernel = !fresh && pmap == kernel_pmap;
+	if ((old & PG_V) != 0 && (kernel ||
 	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
-		pmap_md_invl_range(va, va + PAGE_SIZE, pmap == kernel_pmap);
+		pmap_md_invl_range(va, va + PAGE_SIZE, kernel);
 	return 0;
 
 shortage:
