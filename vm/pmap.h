@@ -46,8 +46,14 @@ extern struct pmap kernel_pmap_store;
                                        swap): a writable mapping starts modified */
 #define PMAP_ENTER_NEW      0x0400  /* the pages were just allocated and nobody else can
                                        reach them yet (their object stays locked by the
-                                       caller): no mapping of them exists, so pmap need
-                                       not take the pv lock to add their first one */
+                                       caller; managed pages, as an object's are): no
+                                       mapping of them exists, so pmap need not take the
+                                       pv lock to add their first one */
+#define PMAP_ENTER_COPY     0x0800  /* one managed page, just allocated and reachable by
+                                       nobody else, as for PMAP_ENTER_NEW, but entered
+                                       where another page is mapped as a rule (the COW
+                                       copy over the page it copied), in a user pmap: a
+                                       hint, which pmap may ignore */
 
 /* => once, before the first pmap is used (idempotent); may allocate (never sleeps). */
 void pmap_init(void);
@@ -74,6 +80,8 @@ int pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *m, vm_prot_t prot, i
  * int)): the machine defines it in <pmap_impl.h>, found through the include path as
  * <vm_platform_impl.h> is, which a caller includes after vm/vm_page.h. For the
  * zero-fill fault, where a call's frame and arguments cost as much as a tenth of it.
+ * The same header declares pmap_enter_copy(pmap, va, m, prot, flags): pmap_enter with
+ * PMAP_ENTER_COPY and without PMAP_ENTER_WIRED, called directly (the COW fault's).
  */
 /*
  * The same for npages pages ma[0..npages) at va, va + PAGE_SIZE, ...: one page-table

@@ -57,6 +57,7 @@
 #include "vm/vm_fault.h"
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
+#include "vm/vm_page_alloc_inline.h"   /* vm_page_alloc_slot_anon: the fast path's */
 #include "vm/vm_pager.h"
 #include "vm/swap_pager.h"
 #include <pmap_impl.h>      /* pmap_enter_new, the machine's (vm/pmap.h) */
@@ -144,8 +145,8 @@ static inline int vm_fault_pmap_flags(const struct faultstate *fs)
 /*
  * Enter m at fs->va; a wiring fault wires the page once, when its mapping became wired.
  * pflags: PMAP_ENTER_NEW for a page this fault allocated (F, locked, holds it) where
- * nothing is mapped yet as a rule (a zero-fill; not a COW copy, which replaces the
- * read-only mapping of the page it copies).
+ * nothing is mapped yet as a rule (a zero-fill), PMAP_ENTER_COPY for one that replaces
+ * the read-only mapping of the page it copies (a COW copy).
  * => everything of fs locked. true, or false on a shortage (nothing changed).
  */
 static bool vm_fault_enter_one(struct faultstate *fs, vm_page_t m, vm_prot_t prot,
@@ -593,7 +594,7 @@ static int vm_fault_once(struct faultstate *fs)
 		vm_object_unlock(fs->object);
 		fs->object = fobj;
 		VM_FAULT_COUNT(vfs_cow, 1);
-		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot, 0))
+		if (!vm_fault_enter_one(fs, copy, fs->vmf.vmf_prot, PMAP_ENTER_COPY))
 			goto shortage;  /* the copy stays in F: the retry maps it */
 	}
 	vm_fault_unlock_all(fs);
@@ -615,7 +616,7 @@ shortage:
  *   all three only when F has no swap metadata (the page may be on swap; a write to a
  *   page of F frees its swap block).
  * Anything else (another entry, a deeper chain, a busy page, fault-around or prefault,
- * wiring, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
+ * wiring or a wired entry, a shortage) changes nothing and returns VM_FAULT_RETRY: the general path
  * then starts from the lookup. The locks and their order are the general path's.
  * => nothing locked on entry and on return.
  */
@@ -632,19 +633,25 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 		return VM_FAULT_RETRY;
 	vm_map_lock_fault(map);
 	e = vm_map_lookup_fault_hint(map, va, fault_type);
-	/* vo_type and vo_pager are constant: read before the object's lock. */
-	if (e == NULL || !vm_object_anon(fobj = e->vme_object) || fobj->vo_pager != NULL)
+	/* vo_type and vo_pager are constant: read before the object's lock. A wired
+	 * entry's faults (rare: wiring faulted its pages in) enter wired mappings: the
+	 * general path's, so that here no wiring is carried to pmap. */
+	if (e == NULL || vm_map_entry_wired(e) || !vm_object_anon(fobj = e->vme_object) ||
+	    fobj->vo_pager != NULL)
 		goto out_map;
-	/* Fault-around and prefault belong to the general path. */
-	bool around = e->vme_advice != VM_MADV_RANDOM && (flags & VM_FAULT_NOAROUND) == 0;
 	pindex = atop(e->vme_offset + (va - e->vme_start));
-	pflags = fault_type | (vm_map_entry_wired(e) ? PMAP_ENTER_WIRED : 0);
+	pflags = fault_type;
 	vm_object_lock(fobj);
-	m = vm_page_lookup(fobj, pindex);
+	/* The slot a new page goes into comes with the miss (F stays locked). */
+	uintptr_t *slot;
+	uint16_t *count;
+	m = vm_page_lookup_slot(fobj, pindex, &slot, &count);
 	if (m != NULL) {
-		/* Case 2 (F with pages on swap: the general path, which frees the swap
-		 * block of a page a write dirties). */
-		if (around || vm_page_busied(m) || __predict_false(fobj->vo_swap.sm_root != 0))
+		/* Case 2 (prefault and F with pages on swap: the general path, which
+		 * frees the swap block of a page a write dirties). */
+		if ((e->vme_advice != VM_MADV_RANDOM &&
+		    (flags & VM_FAULT_NOAROUND) == 0) || vm_page_busied(m) ||
+		    __predict_false(fobj->vo_swap.sm_root != 0))
 			goto out_obj;
 		if (pmap_enter(map->vmap_pmap, va, m, e->vme_protection, pflags) != 0)
 			goto out_obj;
@@ -655,22 +662,26 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	 * memory that was never paged out pays nothing for swap here. */
 	if (((uintptr_t)fobj->vo_backing_object | fobj->vo_swap.sm_root) == 0) {
 		/* Case 1, when fault-around would map nothing ahead (its window is 0:
-		 * vm_fault_around_window). */
-		if (around && (e->vme_advice == VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
-			goto out_obj;
-		m = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
-		    VM_ALLOC_NOBUSY);
-		if (m == NULL)
-			goto out_obj;
-		VM_FAULT_COUNT(vfs_zero, 1);
-		/* Fault-around's state, which nothing reads in a MADV_RANDOM entry. */
+		 * vm_fault_around_window); then fault-around's state (which nothing
+		 * reads in a MADV_RANDOM entry) says this fault happened, as the general
+		 * path's would (a shortage below sends it there: the same window). */
 		if (e->vme_advice != VM_MADV_RANDOM) {
+			if ((flags & VM_FAULT_NOAROUND) == 0 && (e->vme_advice ==
+			    VM_MADV_SEQUENTIAL || va == e->vme_fault_next))
+				goto out_obj;
 			e->vme_fault_next = va + PAGE_SIZE;
 			e->vme_fault_window = 0;
 		}
-		/* A shortage leaves the page in F: the general path maps it. */
-		if (pmap_enter_new(map->vmap_pmap, va, m, e->vme_protection, pflags |
-		    PMAP_ENTER_NEW) != 0)
+		m = vm_page_alloc_slot_anon(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_ZERO |
+		    VM_ALLOC_NOBUSY, slot, count, true);
+		if (m == NULL)
+			goto out_obj;
+		VM_FAULT_COUNT(vfs_zero, 1);
+		/* A shortage leaves the page in F: the general path maps it. The access
+		 * alone (pflags is no more here, which the compiler sees only so): the
+		 * enter's tests of wiring and dirtiness fold away. */
+		if (pmap_enter_new(map->vmap_pmap, va, m, e->vme_protection, (pflags &
+		    VM_PROT_ALL) | PMAP_ENTER_NEW) != 0)
 			goto out_obj;
 		goto done;
 	}
@@ -686,14 +697,18 @@ static inline __attribute__((always_inline)) int vm_fault_fast(struct vm_map *ma
 	vm_object_lock(bobj);
 	m = vm_page_lookup(bobj, pindex + atop(fobj->vo_backing_object_offset));
 	if (m == NULL || vm_page_busied(m) ||
-	    (copy = vm_page_alloc(fobj, pindex, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY)) == NULL) {
+	    (copy = vm_page_alloc_slot_anon(fobj, pindex, VM_ALLOC_NORMAL |
+	    VM_ALLOC_NOBUSY, slot, count, true)) == NULL) {
 		vm_object_unlock(bobj);
 		goto out_obj;
 	}
 	pmap_copy_page(m, copy);
 	vm_object_unlock(bobj);
 	VM_FAULT_COUNT(vfs_cow, 1);
-	if (pmap_enter(map->vmap_pmap, va, copy, e->vme_protection, pflags) != 0)
+	/* pmap_enter's PMAP_ENTER_COPY case without its dispatch (<pmap_impl.h>): the
+	 * fast path passes no wiring. */
+	if (pmap_enter_copy(map->vmap_pmap, va, copy, e->vme_protection, pflags |
+	    PMAP_ENTER_COPY) != 0)
 		goto out_obj;   /* the copy stays in F: the general path maps it */
 done:
 	vm_object_unlock(fobj);

@@ -155,6 +155,14 @@ static inline vm_page_t vm_page_lookup(struct vm_object *obj, vm_pindex_t pindex
 	vm_object_assert_locked(obj);
 	return vm_radix_lookup_miss(&obj->vo_rtree, pindex);
 }
+/* vm_page_lookup for the fault, whose page's insert follows: vm_radix_lookup_slot.
+ * => obj locked. */
+static inline __attribute__((always_inline)) vm_page_t vm_page_lookup_slot(
+    struct vm_object *obj, vm_pindex_t pindex, uintptr_t **slotp, uint16_t **countp)
+{
+	vm_object_assert_locked(obj);
+	return vm_radix_lookup_slot(&obj->vo_rtree, pindex, slotp, countp);
+}
 /* Does obj hold the page at pindex itself: resident, or on swap? => obj locked. */
 static inline bool vm_object_has_page(struct vm_object *obj, vm_pindex_t pindex)
 {

@@ -1,8 +1,9 @@
 /*
  * vm_page's private header: what vm/vm_page.c (page arrays, allocator, per-CPU caches,
  * free) and vm/vm_page_zero.c (the pre-zeroed pool, the per-CPU zeroed runs) share.
- * Only those two include it, and vm_page_obj.c and vm_pagequeue.c for vm_page_alloc's
- * fast path and the active queue's batches it fills. The fast paths that cross the line
+ * Only those two include it, and vm_page_obj.c, vm_page_alloc_inline.h (for vm_fault.c)
+ * and vm_pagequeue.c for vm_page_alloc's fast path and the active queue's batches it
+ * fills. The fast paths that cross the line
  * are inlines here: a call into the other file would cost emulated instructions on
  * every page.
  *

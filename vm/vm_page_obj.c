@@ -8,14 +8,9 @@
  * two and vo_resident_page_count together, under the object's lock.
  */
 #include "vm/vm_object.h"
+#include "vm/vm_page_alloc_inline.h"
 #include "vm/vm_page_int.h"
 #include "vm/vm_pagequeue.h"
-
-/* listq links point at other pages' listq; the page of a listq link. */
-static inline vm_page_t vm_page_of_listq(struct vm_plinks *pl)
-{
-	return (vm_page_t)(void *)((char *)pl - offsetof(struct vm_page, listq));
-}
 
 /* Link m into obj's vo_memq after its predecessor in pindex order. => obj locked,
  * m already in the trie. Inline: the append is a few stores, less than a call. */
@@ -240,7 +235,7 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_sleep(struct vm_object 
 
 /* vm_page_alloc's end for m, a page just taken: into obj at pindex by the general
  * insert, then busied as req says. => obj locked. */
-static __attribute__((noinline)) vm_page_t vm_page_alloc_insert(struct vm_object *obj,
+__attribute__((noinline)) vm_page_t vm_page_alloc_insert(struct vm_object *obj,
     vm_pindex_t pindex, int req, vm_page_t m)
 {
 	if (__predict_false(vm_page_insert_inline(m, obj, pindex) != 0))
@@ -255,7 +250,7 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_insert(struct vm_object
 
 /* vm_page_alloc through the allocator: the requests its fast path does not serve, and
  * those when this CPU had no page at hand. => obj locked. */
-static __attribute__((noinline)) vm_page_t vm_page_alloc_general(struct vm_object *obj,
+__attribute__((noinline)) vm_page_t vm_page_alloc_general(struct vm_object *obj,
     vm_pindex_t pindex, int req)
 {
 	vm_page_t m;
@@ -275,71 +270,10 @@ static __attribute__((noinline)) vm_page_t vm_page_alloc_general(struct vm_objec
 	return vm_page_alloc_insert(obj, pindex, req, m);
 }
 
-/*
- * The fault's case in one piece, without a call or a frame: vm_page_alloc_noobj's two
- * one-page fast paths (a ZERO request from this CPU's zeroed run, a plain one from its
- * cache), the trie's store into the slot its lookup just missed, the memq append after
- * the last page, no busy, and for anonymous memory the page into this CPU's batch for
- * the active queue, all under the one hold of the CPU's cache flag (vm_pagequeue.h).
- * Anything else leaves by a tail call with nothing changed but the page taken (then
- * handed on).
- */
+/* The fault's case inline (vm_page_alloc_inline.h); everything else by its calls. */
 vm_page_t vm_page_alloc(struct vm_object *obj, vm_pindex_t pindex, int req)
 {
-	struct vm_page_pcpu *pc;
-	vm_page_t m;
-
-	vm_object_assert_locked(obj);
-	KASSERT(vm_page_lookup(obj, pindex) == NULL, ("vm_page_alloc: object %p has a page "
-	    "at pindex %#llx", (void *)obj, (unsigned long long)pindex));
-	KASSERT((obj->vo_flags & OBJ_DEAD) == 0, ("vm_page_insert: object %p is dead",
-	    (void *)obj));
-	int setup = req & (VM_ALLOC_ZERO | VM_ALLOC_WIRED | VM_ALLOC_NODUMP);
-	if (__predict_false(setup != VM_ALLOC_ZERO && setup != 0))
-		return vm_page_alloc_general(obj, pindex, req);
-	critical_enter();
-	pc = &vm_page_pcpu[vm_curcpu()];
-	if (__predict_false(!vm_page_pcpu_trylock(pc))) {
-		critical_exit();
-		return vm_page_alloc_general(obj, pindex, req);
-	}
-	if (setup == VM_ALLOC_ZERO) {
-		m = pc->pc_znext;
-		if (__predict_false(m == pc->pc_zend))
-			goto none;
-		pc->pc_znext = m + 1;
-		vm_page_zero_mark(m, VM_FREEPOOL_DIRECT);
-	} else {
-		if (__predict_false((m = vm_page_pcpu_next_locked(pc)) == NULL))
-			goto none;
-		m->pool = VM_FREEPOOL_DIRECT;
-	}
-	VM_PAGE_ASSERT_FREE(m, "vm_page_alloc");
-	struct vm_plinks *prev = obj->vo_memq.pl_prev;
-	m->pindex = pindex;
-	if (__predict_false((req & VM_ALLOC_NOBUSY) == 0 ||
-	    (prev != &obj->vo_memq && vm_page_of_listq(prev)->pindex > pindex) ||
-	    !vm_radix_insert_hinted(&obj->vo_rtree, m))) {
-		m->pindex = 0;
-		vm_page_pcpu_unlock(pc);
-		critical_exit();
-		return vm_page_alloc_insert(obj, pindex, req, m);
-	}
-	m->object = obj;
-	m->listq.pl_prev = prev;
-	m->listq.pl_next = prev->pl_next;
-	prev->pl_next->pl_prev = &m->listq;
-	prev->pl_next = &m->listq;
-	obj->vo_resident_page_count++;
-	if (vm_object_anon(obj) && __predict_false(vm_page_pcpu_qadd(pc, m)))
-		return vm_pqbatch_flush_full(pc, m);   /* a tail call: no frame here */
-	vm_page_pcpu_unlock(pc);
-	critical_exit();
-	return m;
-none:
-	vm_page_pcpu_unlock(pc);
-	critical_exit();
-	return vm_page_alloc_general(obj, pindex, req);
+	return vm_page_alloc_inline(obj, pindex, req);
 }
 
 vm_page_t vm_page_grab(struct vm_object *obj, vm_pindex_t pindex, int req)

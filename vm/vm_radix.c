@@ -1,7 +1,7 @@
 /*
  * vm_radix: a path-compressed radix trie of pages keyed by pindex.
  *
- * Shape. A node splits the key space on one 4-bit digit (rn_clev: digit 0 is the lowest)
+ * Shape. A node splits the key space on one 4-bit digit (rn_shift: where it starts)
  * into 16 children; every key below it shares rn_owner, the key with that digit and all
  * lower digits cleared. A child is NULL, another node, or a page tagged with bit 0 (a
  * leaf: its key is the page's own pindex, so leaves cost no memory). Path compression:
@@ -58,6 +58,31 @@ static inline int vm_radix_keydiff(vm_pindex_t a, vm_pindex_t b)
 
 /* ---- the zone ------------------------------------------------------------------- */
 
+/* A node is all-zero while it is free (in UMA's caches): made so once, when its slab is
+ * made (this keg init), and left so by whoever frees it (vm_radix_node_free), so that
+ * taking one needs no M_ZERO clearing of its 144 bytes. */
+static int vm_radix_node_zinit(void *mem, int size, int flags)
+{
+	(void)flags;
+	memset(mem, 0, (size_t)size);
+	return 0;
+}
+
+/* Free rn, whose children are all 0 already; its owner, count and level are cleared
+ * here: the zone's all-zero rule. */
+static void vm_radix_node_free(struct vm_radix_node *rn)
+{
+	rn->rn_owner = 0;
+	rn->rn_count = 0;
+	rn->rn_shift = 0;
+#ifdef INVARIANTS
+	for (int i = 0; i < VM_RADIX_COUNT; i++)
+		KASSERT(rn->rn_child[i] == 0, ("vm_radix_node_free: node %p has child %d",
+		    (void *)rn, i));
+#endif
+	uma_zfree(vm_radix_zone, rn);
+}
+
 void vm_radix_init(struct vm_radix *rt)
 {
 	uma_zone_t z = NULL;
@@ -68,7 +93,7 @@ void vm_radix_init(struct vm_radix *rt)
 		 * publishes its zone and the other destroys its own, which nobody saw. */
 		mtx_unlock(&vm_radix_zone_mtx);
 		z = uma_zcreate("VM RADIX NODE", sizeof(struct vm_radix_node), NULL, NULL,
-		    NULL, NULL, UMA_ALIGN_PTR, UMA_ZONE_VM);
+		    vm_radix_node_zinit, NULL, UMA_ALIGN_PTR, UMA_ZONE_VM);
 		mtx_lock(&vm_radix_zone_mtx);
 		if (vm_radix_zone == NULL) {
 			vm_radix_zone = z;
@@ -120,11 +145,18 @@ void vm_radix_wait(void)
 /* A node at clev over index, with no children yet; NULL when none without sleeping. */
 static struct vm_radix_node *vm_radix_node_get(vm_pindex_t index, int clev)
 {
-	struct vm_radix_node *rn = uma_zalloc(vm_radix_zone, M_NOWAIT | M_ZERO);
+	struct vm_radix_node *rn = uma_zalloc(vm_radix_zone, M_NOWAIT);     /* all-zero */
 
 	if (rn != NULL) {
+#ifdef INVARIANTS
+		KASSERT(rn->rn_owner == 0 && rn->rn_count == 0 && rn->rn_shift == 0,
+		    ("vm_radix_node_get: free node %p is not all-zero", (void *)rn));
+		for (int i = 0; i < VM_RADIX_COUNT; i++)
+			KASSERT(rn->rn_child[i] == 0, ("vm_radix_node_get: free node %p has "
+			    "child %d", (void *)rn, i));
+#endif
 		rn->rn_owner = vm_radix_trimkey(index, clev);
-		rn->rn_clev = (uint8_t)clev;
+		rn->rn_shift = (uint8_t)(clev * VM_RADIX_WIDTH);
 	}
 	return rn;
 }
@@ -171,7 +203,7 @@ int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 			other = rn->rn_owner;
 			break;
 		}
-		int s = vm_radix_slot(index, rn->rn_clev);
+		size_t s = vm_radix_node_slot(rn, index);
 		if (rn->rn_child[s] == 0) {
 			rn->rn_child[s] = vm_radix_leaf(m);
 			rn->rn_count++;
@@ -189,6 +221,9 @@ int vm_radix_insert_walk(struct vm_radix *rt, vm_page_t m)
 	nn->rn_child[vm_radix_slot(other, clev)] = child;
 	nn->rn_count = 2;
 	*parentp = (uintptr_t)nn;
+	/* The deepest node over index now: the next key of a run (a sequential fault's)
+	 * is looked up from it without a walk. */
+	rt->rt_hint = nn;
 	return 0;
 }
 
@@ -199,12 +234,16 @@ static void vm_radix_collapse(struct vm_radix *rt, uintptr_t *parentp,
 {
 	uintptr_t last = 0;
 
-	for (int i = 0; i < VM_RADIX_COUNT && last == 0; i++)
-		last = rn->rn_child[i];
+	for (int i = 0; i < VM_RADIX_COUNT; i++)
+		if ((last = rn->rn_child[i]) != 0) {
+			rn->rn_child[i] = 0;    /* freed all-zero */
+			break;
+		}
+	KASSERT(last != 0, ("vm_radix_collapse: node %p has no child", (void *)rn));
 	*parentp = last;
 	if (rt->rt_hint == rn)
 		rt->rt_hint = NULL;
-	uma_zfree(vm_radix_zone, rn);
+	vm_radix_node_free(rn);
 }
 
 vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
@@ -224,7 +263,7 @@ vm_page_t vm_radix_remove(struct vm_radix *rt, vm_pindex_t index)
 			return NULL;
 		parentp = slotp;
 		rn = vm_radix_tonode(child);
-		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 	}
 	m = vm_radix_topage(child);
 	if (m->pindex != index)
@@ -253,7 +292,7 @@ void vm_radix_remove_pages(struct vm_radix *rt, vm_page_t *ma, int n)
 			KASSERT(!vm_radix_keybarr(rn, index), ("vm_radix_remove_pages: %#llx "
 			    "is not in the trie", (unsigned long long)index));
 			parentp = slotp;
-			slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+			slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 		}
 		KASSERT(vm_radix_topage(child) == ma[i], ("vm_radix_remove_pages: %#llx holds "
 		    "%p, not %p", (unsigned long long)index, (void *)vm_radix_topage(child),
@@ -265,7 +304,7 @@ void vm_radix_remove_pages(struct vm_radix *rt, vm_page_t *ma, int n)
 		rn->rn_count--;
 		/* The next pages whose leaves hang from rn itself go without a descent. */
 		while (rn->rn_count > 1 && i < n && !vm_radix_keybarr(rn, ma[i]->pindex)) {
-			slotp = &rn->rn_child[vm_radix_slot(ma[i]->pindex, rn->rn_clev)];
+			slotp = &rn->rn_child[vm_radix_node_slot(rn, ma[i]->pindex)];
 			if (*slotp != ((uintptr_t)ma[i] | VM_RADIX_ISLEAF))
 				break;          /* below a child node: the next round descends */
 			*slotp = 0;
@@ -289,7 +328,7 @@ vm_page_t vm_radix_lookup(const struct vm_radix *rt, vm_pindex_t index)
 		const struct vm_radix_node *rn = vm_radix_tonode(p);
 		if (vm_radix_keybarr(rn, index))
 			return NULL;
-		p = rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		p = rn->rn_child[vm_radix_node_slot(rn, index)];
 	}
 	return NULL;
 }
@@ -300,7 +339,7 @@ vm_page_t vm_radix_lookup_miss_walk(struct vm_radix *rt, vm_pindex_t index)
 	struct vm_radix_node *rn = rt->rt_hint;
 
 	if (rn != NULL && !vm_radix_keybarr(rn, index))
-		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 	else
 		rn = NULL;
 	while ((p = *slotp) != 0) {
@@ -315,7 +354,7 @@ vm_page_t vm_radix_lookup_miss_walk(struct vm_radix *rt, vm_pindex_t index)
 		if (vm_radix_keybarr(vm_radix_tonode(p), index))
 			break;
 		rn = vm_radix_tonode(p);
-		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 	}
 	rt->rt_miss_slot = slotp;
 	rt->rt_miss_count = (p == 0 && rn != NULL) ? &rn->rn_count : NULL;
@@ -333,7 +372,7 @@ vm_page_t vm_radix_replace(struct vm_radix *rt, vm_page_t newm)
 		struct vm_radix_node *rn = vm_radix_tonode(*slotp);
 		if (vm_radix_keybarr(rn, index))
 			break;
-		slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 	}
 	KASSERT(vm_radix_isleaf(*slotp) && vm_radix_topage(*slotp)->pindex == index,
 	    ("vm_radix_replace: no page at pindex %#llx", (unsigned long long)index));
@@ -381,7 +420,7 @@ static vm_page_t vm_radix_neighbour(uintptr_t p, vm_pindex_t index, bool ge)
 				return vm_radix_edge(p, ge);
 			break;
 		}
-		int s = vm_radix_slot(index, rn->rn_clev);
+		int s = (int)vm_radix_node_slot(rn, index);     /* the scans go below 0 */
 		if (ge) {
 			for (int i = s + 1; i < VM_RADIX_COUNT; i++)
 				if (rn->rn_child[i] != 0) {
@@ -414,10 +453,12 @@ vm_page_t vm_radix_lookup_le(const struct vm_radix *rt, vm_pindex_t index)
 
 static void vm_radix_reclaim_node(struct vm_radix_node *rn)
 {
-	for (int i = 0; i < VM_RADIX_COUNT; i++)
+	for (int i = 0; i < VM_RADIX_COUNT; i++) {
 		if (rn->rn_child[i] != 0 && !vm_radix_isleaf(rn->rn_child[i]))
 			vm_radix_reclaim_node(vm_radix_tonode(rn->rn_child[i]));
-	uma_zfree(vm_radix_zone, rn);
+		rn->rn_child[i] = 0;
+	}
+	vm_radix_node_free(rn);
 }
 
 void vm_radix_reclaim_allnodes(struct vm_radix *rt)

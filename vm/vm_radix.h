@@ -29,7 +29,9 @@
 struct vm_radix_node {
 	vm_pindex_t rn_owner;                       /* keys below share these digits */
 	uint16_t rn_count;                          /* non-NULL children (>= 2) */
-	uint8_t rn_clev;                            /* the digit this node splits on */
+	uint8_t rn_shift;                           /* the digit this node splits on,
+	                                               times VM_RADIX_WIDTH: the bit
+	                                               where it starts (digit 0 lowest) */
 	uintptr_t rn_child[VM_RADIX_COUNT];         /* node, tagged page, or 0 */
 };
 
@@ -48,9 +50,10 @@ static inline struct vm_radix_node *vm_radix_tonode(uintptr_t p)
 	return (struct vm_radix_node *)p;
 }
 
-static inline int vm_radix_slot(vm_pindex_t index, int clev)
+/* A size_t: an index into rn_child that needs no widening from int at each use. */
+static inline size_t vm_radix_slot(vm_pindex_t index, int clev)
 {
-	return (int)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
+	return (size_t)((index >> (clev * VM_RADIX_WIDTH)) & VM_RADIX_MASK);
 }
 
 /* The index is not below node: their digits differ above node's. (Two shifts, the
@@ -58,8 +61,13 @@ static inline int vm_radix_slot(vm_pindex_t index, int clev)
  * no branch: the same as vm_radix_trimkey(index, clev) != rn_owner.) */
 static inline bool vm_radix_keybarr(const struct vm_radix_node *rn, vm_pindex_t index)
 {
-	return ((index ^ rn->rn_owner) >> (rn->rn_clev * VM_RADIX_WIDTH)) >>
-	    VM_RADIX_WIDTH != 0;
+	return ((index ^ rn->rn_owner) >> rn->rn_shift) >> VM_RADIX_WIDTH != 0;
+}
+
+/* vm_radix_slot of index in rn (from its stored shift). */
+static inline size_t vm_radix_node_slot(const struct vm_radix_node *rn, vm_pindex_t index)
+{
+	return (size_t)((index >> rn->rn_shift) & VM_RADIX_MASK);
 }
 
 struct vm_radix {
@@ -71,10 +79,11 @@ struct vm_radix {
 	uintptr_t *rt_miss_slot;
 	uint16_t *rt_miss_count;    /* the child count of the node holding it, or NULL */
 	vm_pindex_t rt_miss_index;
-	/* O: the deepest node the last vm_radix_lookup_miss went through, or NULL. Every
-	 * key under a node's prefix lives below that node while it is in the trie, so the
-	 * next lookup of a key under its prefix (faults come in runs) starts there rather
-	 * than at the root. Forgotten when that node is freed. */
+	/* O: the deepest node the last vm_radix_lookup_miss went through, or the node the
+	 * last insert made (the deepest over its key), or NULL. Every key under a node's
+	 * prefix lives below that node while it is in the trie, so the next lookup of a
+	 * key under its prefix (faults come in runs) starts there rather than at the
+	 * root. Forgotten when that node is freed. */
 	struct vm_radix_node *rt_hint;
 };
 
@@ -140,7 +149,7 @@ static inline vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t in
 	 * leaf): the next page of a run, or a page of the same run again. The hint
 	 * stays (still the deepest node on the way). */
 	if (rn != NULL && !vm_radix_keybarr(rn, index)) {
-		uintptr_t *slotp = &rn->rn_child[vm_radix_slot(index, rn->rn_clev)];
+		uintptr_t *slotp = &rn->rn_child[vm_radix_node_slot(rn, index)];
 		uintptr_t p = *slotp;
 		if (p == 0 || vm_radix_isleaf(p)) {
 			if (p != 0 && vm_radix_topage(p)->pindex == index)
@@ -152,6 +161,61 @@ static inline vm_page_t vm_radix_lookup_miss(struct vm_radix *rt, vm_pindex_t in
 		}
 	}
 	return vm_radix_lookup_miss_walk(rt, index);
+}
+/*
+ * vm_radix_lookup_miss for an insert that follows under the same hold of the owner's
+ * lock (the fault's lookup, then its page's insert), where the slot goes from one to
+ * the other in registers instead of through rt: on a miss, *slotp is the empty slot
+ * the page's leaf goes into and *countp the child count of the node holding it; *slotp
+ * NULL where the insert needs a node, or goes into the empty trie's root (the general
+ * vm_radix_insert).
+ * The trie must not change before vm_radix_insert_slot. => owner locked (exclusively).
+ */
+static inline __attribute__((always_inline)) vm_page_t vm_radix_lookup_slot(
+    struct vm_radix *rt, vm_pindex_t index, uintptr_t **slotp, uint16_t **countp)
+{
+	struct vm_radix_node *rn = rt->rt_hint;
+	vm_page_t m;
+
+	if (rn != NULL && !vm_radix_keybarr(rn, index)) {
+		uintptr_t *slot = &rn->rn_child[vm_radix_node_slot(rn, index)];
+		uintptr_t p = *slot;
+		if (p == 0) {
+			*slotp = slot;
+			*countp = &rn->rn_count;
+			return NULL;
+		}
+		if (vm_radix_isleaf(p)) {
+			*slotp = NULL;
+			*countp = NULL;
+			if (vm_radix_topage(p)->pindex == index)
+				return vm_radix_topage(p);
+			/* A split: vm_radix_insert_walk starts from here. */
+			rt->rt_miss_slot = slot;
+			rt->rt_miss_count = NULL;
+			rt->rt_miss_index = index;
+			return NULL;
+		}
+	}
+	m = vm_radix_lookup_miss_walk(rt, index);
+	/* Not the empty trie's root slot, which has no count (its insert is the
+	 * general one: an object's first page). */
+	*slotp = m == NULL && *rt->rt_miss_slot == 0 && rt->rt_miss_count != NULL ?
+	    rt->rt_miss_slot : NULL;
+	*countp = rt->rt_miss_count;
+	return m;
+}
+/* Insert m into slot, the empty slot vm_radix_lookup_slot gave for m->pindex (count:
+ * what it gave with it, never NULL). => owner locked; the trie unchanged since that
+ * lookup. */
+static inline void vm_radix_insert_slot(struct vm_radix *rt, uintptr_t *slot,
+    uint16_t *count, vm_page_t m)
+{
+	KASSERT(*slot == 0 && count != NULL, ("vm_radix_insert_slot: slot %p is taken "
+	    "or the root", (void *)slot));
+	*slot = (uintptr_t)m | VM_RADIX_ISLEAF;
+	(*count)++;
+	rt->rt_miss_slot = NULL;    /* the trie changed */
 }
 /* The page with the least pindex >= index / the greatest pindex <= index, or NULL.
  * Iteration in order: m = lookup_ge(rt, 0), then lookup_ge(rt, m->pindex + 1) until

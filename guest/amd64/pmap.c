@@ -694,25 +694,40 @@ void pmap_flush_deferred(void)
  * of another page is replaced in place: one exchange, the old page's dirty and
  * referenced state kept, its pv entry moved to the new page (no UMA call either way),
  * the table's use count unchanged, one invalidation. The same page again goes to the
- * general path (new rights on the old entry). => 0, or ENOMEM on a shortage (nothing
- * changed).
+ * general path (new rights on the old entry). fresh (PMAP_ENTER_COPY, a constant in each
+ * of the two functions below): m is a managed page nobody else can reach, mapped
+ * nowhere, so its own pv slot takes the mapping and the tests for another mapping of
+ * it fold away. => 0, or ENOMEM on a shortage (nothing changed).
  */
-static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
-    vm_page_t m, vm_prot_t prot, int flags)
+static inline __attribute__((always_inline)) int pmap_enter_one_body(pmap_t pmap,
+    vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags, bool fresh)
 {
-	uint64_t newpte = pmap_leaf_bits(m, prot, flags), *pte, old;
+	uint64_t newpte = fresh ? pmap_leaf_bits_fresh(m, prot, flags) :
+	    pmap_leaf_bits(m, prot, flags), *pte, old;
 	struct pv_entry *spare = NULL;
-	bool managed = pmap_managed(m);
+	bool managed = fresh || pmap_managed(m);
+	/* PG_W's source, which a caller's constant folds (pmap_enter_copy's). */
+	bool wired = (flags & PMAP_ENTER_WIRED) != 0;
 	vm_page_t ptp, om = NULL;
 
+	KASSERT(!fresh || (pmap_managed(m) && pmap_pv_head(m) == NULL &&
+	    pmap != kernel_pmap), ("pmap_enter: PMAP_ENTER_COPY of page %#llx, unmanaged or "
+	    "mapped, or in the kernel's pmap", (unsigned long long)VM_PAGE_TO_PHYS(m)));
 	if (managed)
 		newpte |= PG_MANAGED;
 	mtx_lock(&pmap_pv_mtx);
 	mtx_lock(&pmap->pm_mtx);
-	if ((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)
+	/* pmap_pte_cached's two cases apart (as pmap_enter_new): the hit tests no NULL. */
+	pmap_md_pte_flush();
+	if (__predict_true((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va)) {
+		pte = &pmap->pm_ptc[pmap_pt_index(va)];
+#ifdef INVARIANTS
+		pmap_ptc_verify(pmap, va, pte, pmap->pm_ptc_page);
+#endif
+	} else if ((pte = pmap_pte_cache_fill(pmap, va, &ptp)) == NULL)
 		goto shortage;
 	old = *pte;
-	if ((old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
+	if (!fresh && (old & PG_V) != 0 && (old & PG_FRAME) == (newpte & PG_FRAME)) {
 		mtx_unlock(&pmap->pm_mtx);
 		mtx_unlock(&pmap_pv_mtx);
 		return pmap_enter_again(pmap, va, m, newpte);
@@ -721,21 +736,21 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	 * old mapping frees none up (its page is mapped nowhere else: pmap_pv_remove). */
 	if ((old & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED))
 		om = PHYS_TO_VM_PAGE(old & PG_FRAME);
-	if (managed && pmap_pv_head(m) != NULL &&
+	if (!fresh && managed && pmap_pv_head(m) != NULL &&
 	    (om == NULL || om->md.pv_first.pv_next == NULL) &&
 	    (spare = uma_zalloc(pmap_pv_zone, M_NOWAIT)) == NULL)
 		goto shortage;
 	if ((old & PG_V) == 0) {
-		ptp->md.md_pt_use++;
+		pmap->pm_ptc_page->md.md_pt_use++;     /* va's table, either way above */
 		pmap->pm_stats.resident_count++;
-		if (newpte & PG_W)
+		if (wired)
 			pmap->pm_stats.wired_count++;
 		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
 	} else {
 		/* One exchange: the CPU may set PG_A/PG_M in the old entry until then. */
 		old = __atomic_exchange_n(pte, newpte, __ATOMIC_ACQ_REL);
-		if (__predict_false(((old ^ newpte) & PG_W) != 0))
-			pmap->pm_stats.wired_count += (newpte & PG_W) != 0 ? 1 : -1;
+		if (__predict_false(((old & PG_W) != 0) != wired))
+			pmap->pm_stats.wired_count += wired ? 1 : -1;
 		if (om != NULL) {
 			pmap_page_sync(om, old);
 			struct pv_entry *freed = pmap_pv_remove(om, pmap, va);
@@ -748,7 +763,10 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 			}
 		}
 	}
-	if (managed)
+	if (fresh) {
+		m->md.pv_first.pv_pmap = pmap;      /* its own slot, free (above) */
+		m->md.pv_first.pv_va = va;
+	} else if (managed)
 		pmap_pv_add(m, pmap, va, &spare);
 	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
@@ -757,16 +775,35 @@ static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
 	if (__predict_false(spare != NULL))
 		uma_zfree(pmap_pv_zone, spare);
 	/* The old translation may be cached: gone before the caller goes on (an empty
-	 * slot needs nothing). */
-	if ((old & PG_V) != 0 && (pmap == kernel_pmap ||
+	 * slot needs nothing). A COW copy's pmap is a user one (asserted above). */
+	bool kernel = !fresh && pmap == kernel_pmap;
+	if ((old & PG_V) != 0 && (kernel ||
 	    __atomic_load_n(&pmap->pm_active, __ATOMIC_ACQUIRE) != 0))
-		pmap_md_invl_range(va, va + PAGE_SIZE, pmap == kernel_pmap);
+		pmap_md_invl_range(va, va + PAGE_SIZE, kernel);
 	return 0;
 
 shortage:
 	mtx_unlock(&pmap->pm_mtx);
 	mtx_unlock(&pmap_pv_mtx);
 	return ENOMEM;
+}
+
+static __attribute__((noinline)) int pmap_enter_one(pmap_t pmap, vm_offset_t va,
+    vm_page_t m, vm_prot_t prot, int flags)
+{
+	return pmap_enter_one_body(pmap, va, m, prot, flags, false);
+}
+
+/* PMAP_ENTER_COPY's without PMAP_ENTER_WIRED: the COW fault's copy over the mapping of
+ * the page it copied (the flags masked: the wiring's tests fold away). */
+__attribute__((noinline)) int pmap_enter_copy(pmap_t pmap, vm_offset_t va, vm_page_t m,
+    vm_prot_t prot, int flags)
+{
+	KASSERT((flags & (PMAP_ENTER_COPY | PMAP_ENTER_WIRED)) == PMAP_ENTER_COPY &&
+	    (va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va), ("pmap_enter_copy: flags %#x "
+	    "or address %#lx", flags, (unsigned long)va));
+	return pmap_enter_one_body(pmap, va, m, prot, flags & (VM_PROT_ALL |
+	    PMAP_ENTER_DIRTY), true);
 }
 
 /* pmap_enter_run's general case: any run, any flags. */
@@ -842,12 +879,15 @@ int pmap_enter_run(pmap_t pmap, vm_offset_t va, vm_page_t *ma, int npages, vm_pr
 	return pmap_enter_run_any(pmap, va, ma, npages, prot, flags);
 }
 
-/* Two tail calls, neither paying for the other's frame: the fault's one-page enters
- * (vm_fault) come here directly, without a run's pointer and count. */
+/* Tail calls, none paying for another's frame: the fault's one-page enters (vm_fault)
+ * come here directly, without a run's pointer and count. */
 int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
 {
 	KASSERT((va & PAGE_MASK) == 0 && pmap_va_ok(pmap, va),
 	    ("pmap_enter: bad address %#lx for pmap %p", (unsigned long)va, (void *)pmap));
+	/* The COW copy's first: the zero-fill's enter is inline in the fault. */
+	if ((flags & (PMAP_ENTER_COPY | PMAP_ENTER_WIRED)) == PMAP_ENTER_COPY)
+		return pmap_enter_copy(pmap, va, m, prot, flags);
 	if ((flags & PMAP_ENTER_NEW) != 0)
 		return pmap_enter_new1(pmap, va, m, prot, flags);
 	return pmap_enter_one(pmap, va, m, prot, flags);

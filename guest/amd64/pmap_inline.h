@@ -29,6 +29,9 @@ uint64_t *pmap_pte_cache_fill(pmap_t pmap, vm_offset_t va, vm_page_t *ptpp)
  * pmap_leaf_bits made of prot and flags, which it gives back). */
 int pmap_enter_again(pmap_t pmap, vm_offset_t va, vm_page_t m, uint64_t newpte)
     __attribute__((cold));
+/* pmap_enter of m with PMAP_ENTER_COPY and not PMAP_ENTER_WIRED in flags (vm/pmap.h):
+ * the COW fault calls it without pmap_enter's dispatch. */
+int pmap_enter_copy(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags);
 #ifdef INVARIANTS
 /* Panics unless pte and ptp are what a walk of pmap finds for va. */
 void pmap_ptc_verify(pmap_t pmap, vm_offset_t va, uint64_t *pte, vm_page_t ptp);
@@ -39,9 +42,9 @@ static inline bool pmap_managed(vm_page_t m)
 	return (m->flags & (PG_UNMANAGED | PG_FICTITIOUS)) == 0;
 }
 
-/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. PG_M
+/* The leaf bits prot and flags give, for a write-back page, without its address. PG_M
  * goes with PG_RW where the access writes or the page is dirty anyway. */
-static inline uint64_t pmap_leaf_bits(vm_page_t m, vm_prot_t prot, int flags)
+static inline uint64_t pmap_access_bits(vm_prot_t prot, int flags)
 {
 	uint64_t e = pmap_prot_bits[prot & VM_PROT_ALL];
 
@@ -49,12 +52,29 @@ static inline uint64_t pmap_leaf_bits(vm_page_t m, vm_prot_t prot, int flags)
 		e |= PG_M;
 	if (flags & PMAP_ENTER_WIRED)
 		e |= PG_W;
+	return e;
+}
+
+/* The leaf entry for m under prot and flags, without the page-specific PG_MANAGED. */
+static inline uint64_t pmap_leaf_bits(vm_page_t m, vm_prot_t prot, int flags)
+{
+	uint64_t e = pmap_access_bits(prot, flags);
+
 	/* PAT index bits 0, 1, 2 are PWT, PCD and (in a 4 KiB entry) bit 7. */
 	uint8_t pat = m->md.pat_mode;
 	if (__predict_false(pat != 0))  /* write-back, index 0, is nearly every page's */
 		e |= (pat & 1 ? PG_PWT : 0) | (pat & 2 ? PG_PCD : 0) | (pat & 4 ? PG_PS : 0);
 	/* The address last: prot and flags are dead across its out-of-line case. */
 	return e | VM_PAGE_TO_PHYS(m);
+}
+
+/* pmap_leaf_bits of a fresh page (PMAP_ENTER_NEW, PMAP_ENTER_COPY): write-back, as a
+ * page is from the allocator until its owner sets another mode, which nobody has yet. */
+static inline uint64_t pmap_leaf_bits_fresh(vm_page_t m, vm_prot_t prot, int flags)
+{
+	KASSERT(m->md.pat_mode == 0, ("pmap_enter: fresh page %#llx has PAT mode %d",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m), m->md.pat_mode));
+	return pmap_access_bits(prot, flags) | VM_PAGE_TO_PHYS(m);
 }
 
 /*
@@ -90,7 +110,7 @@ static inline uint64_t *pmap_pte_cached(pmap_t pmap, vm_offset_t va, vm_page_t *
 static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
     vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
 {
-	uint64_t newpte = pmap_leaf_bits(m, prot, flags), *pte;
+	uint64_t newpte = pmap_leaf_bits_fresh(m, prot, flags), *pte;
 	vm_page_t ptp;
 
 	KASSERT((flags & PMAP_ENTER_NEW) != 0 && (va & PAGE_MASK) == 0 &&
@@ -98,14 +118,23 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 	    va < VM_MAXUSER_ADDRESS),
 	    ("pmap_enter_new: bad address %#lx or flags %#x for pmap %p", (unsigned long)va,
 	    flags, (void *)pmap));
-	/* A fresh page has no mapping: its first goes into its own pv slot, so there is
-	 * nothing to allocate but page tables. */
-	KASSERT(!pmap_managed(m) || m->md.pv_first.pv_pmap == NULL,
-	    ("pmap_enter_new: page %#llx is mapped", (unsigned long long)VM_PAGE_TO_PHYS(m)));
-	if (pmap_managed(m))
-		newpte |= PG_MANAGED;
+	/* A fresh page (managed: PMAP_ENTER_NEW's pages are an object's) has no mapping:
+	 * its first goes into its own pv slot, so there is nothing to allocate but page
+	 * tables. */
+	KASSERT(pmap_managed(m) && m->md.pv_first.pv_pmap == NULL,
+	    ("pmap_enter_new: page %#llx is unmanaged or mapped",
+	    (unsigned long long)VM_PAGE_TO_PHYS(m)));
+	newpte |= PG_MANAGED;
 	mtx_lock(&pmap->pm_mtx);
-	if (__predict_false((pte = pmap_pte_cached(pmap, va, &ptp)) == NULL)) {
+	/* pmap_pte_cached's two cases apart, so that the hit does not test for the
+	 * miss's NULL nor keep the table's page in a register across the rest. */
+	pmap_md_pte_flush();
+	if (__predict_true((va & ~(vm_offset_t)(NBPDR - 1)) == pmap->pm_ptc_va)) {
+		pte = &pmap->pm_ptc[pmap_pt_index(va)];
+#ifdef INVARIANTS
+		pmap_ptc_verify(pmap, va, pte, pmap->pm_ptc_page);
+#endif
+	} else if ((pte = pmap_pte_cache_fill(pmap, va, &ptp)) == NULL) {
 		mtx_unlock(&pmap->pm_mtx);
 		return ENOMEM;
 	}
@@ -113,19 +142,16 @@ static inline __attribute__((always_inline)) int pmap_enter_new(pmap_t pmap,
 		mtx_unlock(&pmap->pm_mtx);
 		return pmap_enter_again(pmap, va, m, newpte);
 	}
-	ptp->md.md_pt_use++;
-	/* From newpte, not pmap_managed again: one register fewer kept across the calls
-	 * above. */
-	if ((newpte & PG_MANAGED) != 0) {
-		m->md.pv_first.pv_pmap = pmap;
-		m->md.pv_first.pv_va = va;
-	}
+	/* The cache names the table in either case now (a fill sets it). */
+	pmap->pm_ptc_page->md.md_pt_use++;
+	m->md.pv_first.pv_pmap = pmap;
+	m->md.pv_first.pv_va = va;
 	pmap->pm_stats.resident_count++;
-	if (newpte & PG_W)
+	if ((flags & PMAP_ENTER_WIRED) != 0)    /* PG_W's source: folds for a constant */
 		pmap->pm_stats.wired_count++;
 	if (pmap == kernel_pmap || !pmap_md_pte_defer(pte, newpte))
 		__atomic_store_n(pte, newpte, __ATOMIC_RELEASE);
-	if ((newpte & (PG_MANAGED | PG_RW)) == (PG_MANAGED | PG_RW))
+	if ((newpte & PG_RW) != 0)
 		__atomic_fetch_or(&m->aflags, PGA_WRITEABLE, __ATOMIC_RELAXED);
 	mtx_unlock(&pmap->pm_mtx);
 	return 0;

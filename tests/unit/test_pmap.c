@@ -522,12 +522,15 @@ END_TEST
  * the old page's pv entry for this pmap moves to the new page, the other pmap's mapping
  * of the old page keeps its own, the old entry's dirty and referenced state stay on the
  * old page, the table's use count and the resident count do not move, and one
- * invalidation covers the page while the pmap is loaded.
+ * invalidation covers the page while the pmap is loaded. Run twice: the second time the
+ * copy is entered with PMAP_ENTER_COPY (the COW fault's hint that it is fresh), which
+ * must change nothing of that, nor of a fresh page entered so where nothing is mapped.
  */
 START_TEST(enter_replaces_in_place)
 {
 	struct pmap p, q;
-	vm_page_t a = page(), b = page(), c = page();
+	vm_page_t a = page(), b = page(), c = page(), d = page();
+	const int copy = _i == 1 ? PMAP_ENTER_COPY : 0;
 
 	ck_assert_int_eq(pmap_pinit(&p), 0);
 	ck_assert_int_eq(pmap_pinit(&q), 0);
@@ -541,7 +544,7 @@ START_TEST(enter_replaces_in_place)
 	uint64_t calls = pmap_invl_log.pil_range_calls;
 
 	/* The copy b over a in p. */
-	ck_assert_int_eq(pmap_enter(&p, VA0, b, RW, VM_PROT_WRITE), 0);
+	ck_assert_int_eq(pmap_enter(&p, VA0, b, RW, VM_PROT_WRITE | copy), 0);
 	uint64_t e = walk(p.pm_cr3, VA0);
 	ck_assert_uint_eq(e & PG_FRAME, VM_PAGE_TO_PHYS(b));
 	ck_assert_uint_eq(e & (PG_V | PG_RW | PG_M | PG_MANAGED),
@@ -569,17 +572,29 @@ START_TEST(enter_replaces_in_place)
 	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 2);
 	check_pmap(&p);
 
+	/* A fresh page where nothing is mapped: a new entry, nothing to invalidate. */
+	ck_assert_int_eq(pmap_enter(&p, VA0 + PG(2), d, RW, VM_PROT_WRITE | copy), 0);
+	e = walk(p.pm_cr3, VA0 + PG(2));
+	ck_assert_uint_eq(e & (PG_FRAME | PG_V | PG_RW | PG_MANAGED),
+	    VM_PAGE_TO_PHYS(d) | PG_V | PG_RW | PG_MANAGED);
+	ck_assert_uint_eq(npv(d), 1);
+	ck_assert((d->aflags & PGA_WRITEABLE) != 0);
+	ck_assert_uint_eq(p.pm_stats.resident_count, 3);
+	ck_assert_uint_eq(pmap_invl_log.pil_range_calls, calls + 2);
+	check_pmap(&p);
+
 	pmap_activate(kernel_pmap);
 	pmap_remove(&p, 0, VM_MAXUSER_ADDRESS);
 	pmap_remove(&q, 0, VM_MAXUSER_ADDRESS);
-	ck_assert_uint_eq(npv(a) + npv(b) + npv(c), 0);
+	ck_assert_uint_eq(npv(a) + npv(b) + npv(c) + npv(d), 0);
 	ck_assert_uint_eq(vmt_count_free_pages(), free0);
 	pmap_release(&p);
 	pmap_release(&q);
-	a->dirty = b->dirty = c->dirty = 0;
+	a->dirty = b->dirty = c->dirty = d->dirty = 0;
 	vm_page_free(a);
 	vm_page_free(b);
 	vm_page_free(c);
+	vm_page_free(d);
 	ck_assert_uint_eq(vmt_count_free_pages(), free_at_start);
 }
 END_TEST
@@ -838,7 +853,7 @@ static Suite *pmap_suite(void)
 	tcase_add_test(tc, referenced_and_modified);
 	tcase_add_test(tc, tables_freed_when_empty);
 	tcase_add_test(tc, enter_new_table_cache);
-	tcase_add_test(tc, enter_replaces_in_place);
+	tcase_add_loop_test(tc, enter_replaces_in_place, 0, 2);
 	tcase_add_test(tc, kernel_half_shared);
 	tcase_add_test(tc, user_root_activate_release);
 	tcase_add_test(tc, invalidations_batched);

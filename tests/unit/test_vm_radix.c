@@ -139,6 +139,74 @@ START_TEST(miss_then_insert)
 }
 END_TEST
 
+/* vm_radix_lookup_slot then the insert it prepares (the fault's pair): where it gives a
+ * slot, the slot is the key's own (an insert into it makes the key found and leaves
+ * every other key as it was) and a following vm_radix_insert_hinted finds nothing to
+ * reuse (the slot was handed out, not remembered, or forgotten by the insert); where it
+ * gives none (a split or a node in the way), vm_radix_insert does the job. Sequential,
+ * strided and scattered keys, so that every branch (the hint's empty slot, its leaf of
+ * another key, the walk) is taken; every branch is counted to prove it. */
+START_TEST(lookup_slot_then_insert)
+{
+	enum { N = 600 };
+	static struct vm_page p[N];
+	static bool in[N];
+	struct vm_radix rt;
+	int slots = 0, none = 0, found = 0;
+
+	vm_radix_init(&rt);
+	for (int i = 0; i < N; i++) {
+		uint64_t k = (uint64_t)i;
+		p[i].pindex = (vm_pindex_t)(i < 300 ? k : i < 450 ?
+		    (UINT64_C(1) << 20) + k * 5 : k * 0x10001ull * 977);
+		in[i] = false;
+	}
+	/* In order; then all removed, scattered; then all in again, scattered. */
+	for (int round = 0; round < 3; round++)
+		for (int k = 0; k < N; k++) {
+			int i = round == 0 ? k : (k * 7) % N;
+			vm_pindex_t key = p[i].pindex;
+			uintptr_t *slot = (uintptr_t *)1;
+			uint16_t *count = (uint16_t *)1;
+			vm_page_t m = vm_radix_lookup_slot(&rt, key, &slot, &count);
+			if (in[i]) {
+				ck_assert(m == &p[i]);
+				ck_assert_ptr_null(slot);
+				found++;
+				if (round == 1) {
+					ck_assert(vm_radix_remove(&rt, key) == &p[i]);
+					in[i] = false;
+				}
+				continue;
+			}
+			ck_assert_ptr_null(m);
+			if (slot != NULL) {
+				ck_assert(*slot == 0);
+				vm_radix_insert_slot(&rt, slot, count, &p[i]);
+				ck_assert(!vm_radix_insert_hinted(&rt, &p[i]));
+				slots++;
+			} else {
+				ck_assert_int_eq(vm_radix_insert(&rt, &p[i]), 0);
+				none++;
+			}
+			in[i] = true;
+			if (k % 32 == 0)
+				for (int j = 0; j < N; j++)
+					ck_assert(vm_radix_lookup(&rt, p[j].pindex) ==
+					    (in[j] ? &p[j] : NULL));
+		}
+	ck_assert_int_gt(slots, N / 2);
+	ck_assert_int_gt(none, 10);
+	ck_assert_int_gt(found, 10);
+	for (int j = 0; j < N; j++)
+		if (in[j])
+			ck_assert(vm_radix_remove(&rt, p[j].pindex) == &p[j]);
+	ck_assert(vm_radix_is_empty(&rt));
+	ck_assert_int_eq(vm_radix_nodes_allocated(), 0);
+	vm_radix_fini(&rt);
+}
+END_TEST
+
 /* The lookup hint (rt_hint, the deepest node the last miss went through): the node it
  * names freed by removals, its memory handed out again as another node elsewhere, then
  * lookups under the old node's prefix and elsewhere must still find exactly what is in
@@ -194,6 +262,7 @@ static Suite *radix_suite(void)
 	tcase_add_test(tc, edges);
 	tcase_add_test(tc, dense);
 	tcase_add_test(tc, miss_then_insert);
+	tcase_add_test(tc, lookup_slot_then_insert);
 	tcase_add_test(tc, hint_node_freed);
 	suite_add_tcase(s, tc);
 	return s;

@@ -454,6 +454,46 @@ VMTEST(fault, mlock_wires_once)
 }
 
 /*
+ * A plain fault in a wired entry (not a wiring fault): mlocked memory made read-only
+ * and writable again keeps its read-only entries until a write faults on each; the
+ * fault's entry stays wired (PG_W, the pmap's wired count) and the page is wired no
+ * second time, whichever path (fast or general) takes such a fault.
+ */
+VMTEST(fault, wired_entry_write_refault)
+{
+	struct ft_env env;
+	enum { N = 4 };
+	long a;
+
+	VMT_ASSERT(ft_begin(&env));
+	a = vm_mmap(&env.map, 0, ptoa(N), LINUX_PROT_READ | LINUX_PROT_WRITE,
+	    LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS);
+	VMT_ASSERT(a > 0);
+	/* MADV_RANDOM: no prefault, so that the fast path may take the fault. */
+	VMT_ASSERT_EQ(vm_madvise(&env.map, (vm_offset_t)a, ptoa(N), LINUX_MADV_RANDOM), 0);
+	VMT_ASSERT_EQ(vm_mlock(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(vm_mprotect(&env.map, (vm_offset_t)a, ptoa(N), LINUX_PROT_READ), 0);
+	VMT_ASSERT_EQ(vm_mprotect(&env.map, (vm_offset_t)a, ptoa(N), LINUX_PROT_READ |
+	    LINUX_PROT_WRITE), 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), N);
+	for (int i = 0; i < N; i++) {
+		vm_offset_t va = (vm_offset_t)a + ptoa(i);
+		VMT_ASSERT_EQ(ft_pte(&env, va) & (PG_V | PG_W | PG_RW), PG_V | PG_W);
+		uint64_t faults = env.faults;
+		VMT_ASSERT(ft_store(&env, va, (uint8_t)(0x50 + i)));
+		VMT_ASSERT_EQ(env.faults, faults + 1);
+		uint64_t e = ft_pte(&env, va);
+		VMT_ASSERT_EQ(e & (PG_V | PG_W | PG_RW), PG_V | PG_W | PG_RW);
+		VMT_ASSERT_EQ(PHYS_TO_VM_PAGE(e & PG_FRAME)->ref_count, 1);
+		VMT_ASSERT_EQ(ft_load(&env, va), 0x50 + i);
+	}
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), N);
+	VMT_ASSERT_EQ(vm_munlock(&env.map, (vm_offset_t)a, ptoa(N)), 0);
+	VMT_ASSERT_EQ(pmap_wired_count(&env.pmap), 0);
+	VMT_ASSERT(ft_end(&env));
+}
+
+/*
  * munlock keeps the mappings: the same frames, writable, no longer wired (PG_W off,
  * the pmap's wired count and each page's wire count back to 0), the bytes still there
  * without a fault; the pages are freed with the range as any others.
