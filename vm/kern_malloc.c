@@ -14,6 +14,7 @@
 #include "vm/malloc.h"
 #include "vm/memguard.h"
 #include "vm/uma_int.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
@@ -135,6 +136,8 @@ static void *malloc_large(size_t size, int flags)
 	m[0].kmem_owner = KMEM_OWNER_TAG(KMEM_KIND_LARGE, npages);
 	for (uint64_t i = 1; i < npages; i++)
 		m[i].kmem_owner = KMEM_OWNER_TAG(KMEM_KIND_LARGE, 0);
+	/* Kernel structures in the direct map: a minidump carries them. */
+	dump_add_pages(VM_PAGE_TO_PHYS(m), npages);
 	return VM_PAGE_TO_DMAP(m);
 }
 
@@ -261,6 +264,7 @@ void kfree(void *addr, struct malloc_type *type)
 		uint64_t npages = bytes / PAGE_SIZE;
 		for (uint64_t i = 0; i < npages; i++)
 			m[i].kmem_owner = 0;
+		dump_drop_pages(VM_PAGE_TO_PHYS(m), npages);
 		vm_page_free_contig(m, npages);
 	}
 	malloc_type_count_free(type, bytes);

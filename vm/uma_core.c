@@ -21,6 +21,7 @@
  */
 #include "vm/memguard.h"
 #include "vm/uma_int.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_lowmem.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
@@ -113,10 +114,16 @@ struct uma_slab *uma_vtoslab(const void *item)
 	return (struct uma_slab *)owner;
 }
 
+/* Every page UMA owns is in a minidump (zones, kegs, slabs and what they hold: procs,
+ * threads, map entries, objects); a page it gives back leaves it. */
 static void uma_set_owner(vm_page_t m, uint64_t npages, uintptr_t owner)
 {
 	for (uint64_t i = 0; i < npages; i++)
 		m[i].kmem_owner = owner;
+	if (owner != 0)
+		dump_add_pages(VM_PAGE_TO_PHYS(m), npages);
+	else
+		dump_drop_pages(VM_PAGE_TO_PHYS(m), npages);
 }
 
 /*

@@ -8,6 +8,7 @@
  *   vm_startup();                           the modules' start-ups, in order:
  *     vm_page_startup();                      page arrays, list heads, reserves, and
  *                                             the pre-zeroed pool's bounds
+ *     vm_dump_startup();                      the minidump bitmap (vm/vm_dump.c)
  *     uma_startup();                          UMA's own zones (vm/uma_core.c)
  *     malloc_startup();                       malloc types (vm/kern_malloc.c)
  *
