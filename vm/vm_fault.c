@@ -91,21 +91,34 @@ struct faultstate {
 	vm_pindex_t pindex;             /* the index there */
 };
 
-static struct vm_fault_stats vm_fault_counts;   /* atomic */
+/*
+ * Per-CPU and racy: an increment is a load, an add and a store to this CPU's line (no
+ * locked instruction, no shared line on the fault path). A thread moved to another CPU
+ * between reading its CPU and the store may lose an increment of that CPU's: the
+ * counters are statistics (vm_meter), not accounting.
+ */
+static struct vm_fault_stats vm_fault_counts[MAXCPU] __attribute__((aligned(64)));
 
-#define VM_FAULT_COUNT(field, n) \
-	__atomic_fetch_add(&vm_fault_counts.field, (n), __ATOMIC_RELAXED)
+#define VM_FAULT_COUNT(field, n) do {                                               \
+	uint64_t *vfc_ = &vm_fault_counts[vm_curcpu()].field;                       \
+	__atomic_store_n(vfc_, __atomic_load_n(vfc_, __ATOMIC_RELAXED) + (n),       \
+	    __ATOMIC_RELAXED);                                                      \
+} while (0)
 
 void vm_fault_stats(struct vm_fault_stats *out)
 {
-	out->vfs_faults = __atomic_load_n(&vm_fault_counts.vfs_faults, __ATOMIC_RELAXED);
-	out->vfs_zero = __atomic_load_n(&vm_fault_counts.vfs_zero, __ATOMIC_RELAXED);
-	out->vfs_cow = __atomic_load_n(&vm_fault_counts.vfs_cow, __ATOMIC_RELAXED);
-	out->vfs_around = __atomic_load_n(&vm_fault_counts.vfs_around, __ATOMIC_RELAXED);
-	out->vfs_prefault = __atomic_load_n(&vm_fault_counts.vfs_prefault, __ATOMIC_RELAXED);
-	out->vfs_pager = __atomic_load_n(&vm_fault_counts.vfs_pager, __ATOMIC_RELAXED);
-	out->vfs_major = __atomic_load_n(&vm_fault_counts.vfs_major, __ATOMIC_RELAXED);
-	out->vfs_retry = __atomic_load_n(&vm_fault_counts.vfs_retry, __ATOMIC_RELAXED);
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < MAXCPU; cpu++) {
+		const struct vm_fault_stats *c = &vm_fault_counts[cpu];
+		out->vfs_faults += __atomic_load_n(&c->vfs_faults, __ATOMIC_RELAXED);
+		out->vfs_zero += __atomic_load_n(&c->vfs_zero, __ATOMIC_RELAXED);
+		out->vfs_cow += __atomic_load_n(&c->vfs_cow, __ATOMIC_RELAXED);
+		out->vfs_around += __atomic_load_n(&c->vfs_around, __ATOMIC_RELAXED);
+		out->vfs_prefault += __atomic_load_n(&c->vfs_prefault, __ATOMIC_RELAXED);
+		out->vfs_pager += __atomic_load_n(&c->vfs_pager, __ATOMIC_RELAXED);
+		out->vfs_major += __atomic_load_n(&c->vfs_major, __ATOMIC_RELAXED);
+		out->vfs_retry += __atomic_load_n(&c->vfs_retry, __ATOMIC_RELAXED);
+	}
 }
 
 /* Release the objects (the one looked in, then the first) and the map.
