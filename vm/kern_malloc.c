@@ -12,6 +12,7 @@
  * too, each by the first kmalloc of its size (uma_zcreate_once): boot makes none.
  */
 #include "vm/malloc.h"
+#include "vm/malloc_int.h"
 #include "vm/memguard.h"
 #include "vm/uma_int.h"
 #include "vm/vm_dump.h"
@@ -52,6 +53,26 @@ void malloc_type_register(struct malloc_type *type)
 		__atomic_store_n(&type->ks_registered, 1, __ATOMIC_RELEASE);
 	}
 	mtx_unlock(&malloc_type_mtx);
+}
+
+/* For malloc_stats.c: the type list under its lock (malloc_int.h). */
+bool malloc_types_lock(bool wait)
+{
+	if (wait) {
+		mtx_lock(&malloc_type_mtx);
+		return true;
+	}
+	return mtx_trylock(&malloc_type_mtx);
+}
+
+void malloc_types_unlock(void)
+{
+	mtx_unlock(&malloc_type_mtx);
+}
+
+struct malloc_type *malloc_types_first(void)
+{
+	return malloc_types;
 }
 
 bool malloc_type_iter(struct malloc_type **typep)
