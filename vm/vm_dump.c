@@ -27,7 +27,7 @@ void vm_dump_startup(void)
 
 	for (int i = 0; i < vm_phys_nsegs; i++)
 		top = MAX(top, vm_phys_segs[i].ps_ram_end);
-	if (top == 0)
+	if (top == 0 || vm_dump_words != NULL)
 		return;
 	npages = atop(round_page((atop(top) + 7) / 8));
 	/* The first pages handed out since boot: fresh RAM, zero already, so nothing is

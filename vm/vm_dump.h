@@ -8,15 +8,18 @@
  * it back. Everything else in the direct map (user pages, the page cache) is left out.
  *
  * The bitmap comes from the first pages the VM core hands out at boot, which are fresh
- * RAM and read as zero: no per-page initialisation, boot stays O(segments).
+ * RAM and read as zero: no per-page initialisation, boot stays O(segments). Without a
+ * bitmap (never started, or no memory for it) every call here does nothing.
  */
 #ifndef VM_VM_DUMP_H
 #define VM_VM_DUMP_H
 
 #include "vm/vm.h"
 
-/* Boot (vm_startup, after vm_page_startup): the bitmap, sized from the highest managed
- * address. vm_dump_reset: host re-boots only. */
+/* The bitmap, sized from the highest RAM address: right after vm_startup, so that its
+ * pages are the first handed out (fresh RAM, zero). Later calls do nothing. The guest
+ * boots with it (vm_boot); the host test platform does not, and the tests that need
+ * it call it. vm_dump_reset: host re-boots only (vm_startup_reset). */
 void vm_dump_startup(void);
 void vm_dump_reset(void);
 

@@ -38,8 +38,6 @@ void vm_startup_reset(void)
 void vm_startup(void)
 {
 	vm_page_startup();
-	/* First: its pages are the first handed out, fresh RAM that reads as zero. */
-	vm_dump_startup();
 	uma_startup();
 	malloc_startup();
 }

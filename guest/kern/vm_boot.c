@@ -67,6 +67,7 @@ void vm_boot(void)
 	for (unsigned i = 0; i < n; i++)
 		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);
 	vm_startup();
+	vm_dump_startup();
 	/* The one part of the dump descriptor only known now: two stores. */
 	hc_dump_desc.dump_bitmap = vm_dump_bitmap_pa();
 	hc_dump_desc.dump_bitmap_bits = vm_dump_bitmap_bits();

@@ -22,6 +22,7 @@ VMTEST(dump, bitmap_covers_ram)
 {
 	vm_paddr_t top = 0;
 
+	vm_dump_startup();      /* the guest's boot did; the host's does not */
 	for (int i = 0; i < vm_phys_nsegs; i++)
 		top = MAX(top, vm_phys_segs[i].ps_ram_end);
 	VMT_ASSERT(vm_dump_bitmap_pa() != 0);
@@ -35,6 +36,7 @@ VMTEST(dump, bitmap_covers_ram)
 
 VMTEST(dump, bitmap_follows_uma_slabs)
 {
+	vm_dump_startup();
 	uma_zone_t z = uma_zcreate("dumptest", 200, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
 	void *item = uma_zalloc(z, M_WAITOK);
 	vm_paddr_t pa = vm_dmap_to_phys(item);
@@ -48,6 +50,7 @@ VMTEST(dump, bitmap_follows_uma_slabs)
 
 VMTEST(dump, bitmap_follows_kmalloc_large)
 {
+	vm_dump_startup();
 	uint8_t *p = kmalloc(3 * PAGE_SIZE, M_DUMPTEST, M_WAITOK);
 	vm_paddr_t pa = vm_dmap_to_phys(p);
 
@@ -60,6 +63,7 @@ VMTEST(dump, bitmap_follows_kmalloc_large)
 
 VMTEST(dump, bitmap_follows_page_tables)
 {
+	vm_dump_startup();
 	struct pmap pm;
 
 	pmap_init();
@@ -72,6 +76,7 @@ VMTEST(dump, bitmap_follows_page_tables)
 
 VMTEST(dump, bitmap_leaves_other_pages_out)
 {
+	vm_dump_startup();
 	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_NORMAL | VM_ALLOC_WAITOK);
 	vm_paddr_t pa = VM_PAGE_TO_PHYS(m);
 
