@@ -62,7 +62,7 @@ bool malloc_types_lock(bool wait)
 		mtx_lock(&malloc_type_mtx);
 		return true;
 	}
-	return mtx_trylock(&malloc_type_mtx);
+	return mtx_trylock_unowned(&malloc_type_mtx);
 }
 
 void malloc_types_unlock(void)

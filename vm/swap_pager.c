@@ -927,7 +927,7 @@ void swap_pager_stats_nowait(struct swap_pager_stats *out)
 {
 	/* Racy when the lock is taken: every field is a word; the device's size is read
 	 * through a pointer that only swapoff clears (and frees after). */
-	bool locked = mtx_trylock(&sw_mtx);
+	bool locked = mtx_trylock_unowned(&sw_mtx);
 
 	swap_pager_stats_fill(out);
 	if (locked)

@@ -1609,7 +1609,7 @@ static inline bool uma_stats_take(struct mtx *m, bool wait)
 		mtx_lock(m);
 		return true;
 	}
-	return mtx_trylock(m);
+	return mtx_trylock_unowned(m);
 }
 
 static void uma_zone_stats_fill(uma_zone_t zone, struct uma_zone_stat *zs,
@@ -1712,7 +1712,7 @@ void uma_stats_lock(void)
 }
 bool uma_stats_trylock(void)
 {
-	return mtx_trylock(&uma_mtx);
+	return mtx_trylock_unowned(&uma_mtx);
 }
 void uma_stats_unlock(void)
 {

@@ -161,7 +161,7 @@ void vm_page_counts_snapshot_nowait(struct vm_page_counts *out)
 {
 	/* Held by someone (the panicking thread, maybe): the counts are words, read them
 	 * as they are. */
-	bool locked = mtx_trylock(&vm_phys_free_mtx);
+	bool locked = mtx_trylock_unowned(&vm_phys_free_mtx);
 
 	vm_page_counts_fill(out);
 	if (locked)

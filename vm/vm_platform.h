@@ -57,6 +57,12 @@ void mtx_unlock(struct mtx *m);
  * (vm_object_deallocate's shadow, locked under its backing object). */
 bool mtx_trylock(struct mtx *m);
 bool mtx_owned(struct mtx *m);
+/* mtx_trylock for the panic path, whose thread may hold any lock, m included (where
+ * mtx_trylock would assert against the recursion): false then too. */
+static inline bool mtx_trylock_unowned(struct mtx *m)
+{
+	return !mtx_owned(m) && mtx_trylock(m);
+}
 #define mtx_assert_owned(m) KASSERT(mtx_owned(m), ("%s: %s not owned", __func__, #m))
 
 /*

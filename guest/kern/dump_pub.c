@@ -182,7 +182,7 @@ void dump_pub_refresh(bool panicking)
 	if (panicking) {
 		/* The panicking thread may be a writer itself, or hold any lock: only a free
 		 * writer's lock will do (released as it was taken, no wakeup to make). */
-		if (!mtx_trylock(&dump_pub_mtx))
+		if (!mtx_trylock_unowned(&dump_pub_mtx))
 			return;
 	} else {
 		mtx_lock(&dump_pub_mtx);

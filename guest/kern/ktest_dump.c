@@ -16,6 +16,9 @@
 #include "kern/thread.h"
 
 #include "vm/malloc.h"
+#include "vm/malloc_int.h"
+#include "vm/uma_int.h"
+#include "vm/vm_phys.h"
 #include "vm/pmap.h"
 #include "vm/uma.h"
 #include "vm/vm_dump.h"
@@ -147,6 +150,38 @@ KTEST(dump, publish_seqlock)
 	kd_check_pubs(seq, false);
 	/* The panic path's refresh (no lock waited for) publishes the same way. */
 	kd_check_pubs(seq, true);
+}
+
+/* The panic path with the locks its writers use held by the panicking thread itself:
+ * no recursion on a lock (which would be a second panic), the counts still published
+ * (read racily), a stream whose list lock is held left as it was; a zone whose own lock
+ * is held is read without it. */
+KTEST(dump, publish_with_locks_held)
+{
+	uint64_t seq[3] = { 0, 0, 0 };
+
+	kd_check_pubs(seq, false);
+	uma_stats_lock();
+	malloc_types_lock(true);
+	vm_phys_lock();
+	dump_pub_refresh(true);
+	vm_phys_unlock();
+	malloc_types_unlock();
+	uma_stats_unlock();
+	const struct hc_pub *vm = kd_pub(hc_dump_desc.vmmeter);
+	KT_ASSERT_EQ(vm->pub_seq, seq[0] + 2);
+	KT_ASSERT_EQ(kd_pub(hc_dump_desc.uma_zones)->pub_seq, seq[1]);
+	KT_ASSERT_EQ(kd_pub(hc_dump_desc.malloc_types)->pub_seq, seq[2]);
+	KT_ASSERT(((const struct vmmeter *)(const void *)(vm + 1))->v_page_count > 0);
+
+	uma_zone_t z = uma_zcreate("kd-locked", 64, NULL, NULL, NULL, NULL, 7, 0);
+	seq[0] = vm->pub_seq;
+	mtx_lock(&z->uz_lock);
+	dump_pub_refresh(true);
+	mtx_unlock(&z->uz_lock);
+	uma_zdestroy(z);
+	KT_ASSERT_EQ(kd_pub(hc_dump_desc.uma_zones)->pub_seq, seq[1] + 2);
+	KT_ASSERT_EQ(kd_pub(hc_dump_desc.malloc_types)->pub_seq, seq[2] + 2);
 }
 
 /* Zones enough for UMA's stream to outgrow its buffer: the next refresh moves it to a
