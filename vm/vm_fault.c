@@ -92,33 +92,24 @@ struct faultstate {
 };
 
 /*
- * Per-CPU and racy: an increment is a load, an add and a store to this CPU's line (no
- * locked instruction, no shared line on the fault path). A thread moved to another CPU
- * between reading its CPU and the store may lose an increment of that CPU's: the
- * counters are statistics (vm_meter), not accounting.
+ * The platform's per-CPU counters (vm_platform.h), one slot per field of struct
+ * vm_fault_stats: no lock and no locked instruction on the fault path (on the guest one
+ * %gs-relative add). Statistics for vm_meter, read racily.
  */
-static struct vm_fault_stats vm_fault_counts[MAXCPU] __attribute__((aligned(64)));
-
-#define VM_FAULT_COUNT(field, n) do {                                               \
-	uint64_t *vfc_ = &vm_fault_counts[vm_curcpu()].field;                       \
-	__atomic_store_n(vfc_, __atomic_load_n(vfc_, __ATOMIC_RELAXED) + (n),       \
-	    __ATOMIC_RELAXED);                                                      \
-} while (0)
+_Static_assert(sizeof(struct vm_fault_stats) == VM_PCPU_NCOUNTERS * sizeof(uint64_t),
+    "one per-CPU counter per field of struct vm_fault_stats");
+#define VM_FAULT_COUNT(field, n) \
+	vm_pcpu_counter_add(offsetof(struct vm_fault_stats, field) / sizeof(uint64_t), (n))
 
 void vm_fault_stats(struct vm_fault_stats *out)
 {
+	uint64_t *dst = (uint64_t *)out;
+
 	memset(out, 0, sizeof(*out));
-	for (int cpu = 0; cpu < MAXCPU; cpu++) {
-		const struct vm_fault_stats *c = &vm_fault_counts[cpu];
-		out->vfs_faults += __atomic_load_n(&c->vfs_faults, __ATOMIC_RELAXED);
-		out->vfs_zero += __atomic_load_n(&c->vfs_zero, __ATOMIC_RELAXED);
-		out->vfs_cow += __atomic_load_n(&c->vfs_cow, __ATOMIC_RELAXED);
-		out->vfs_around += __atomic_load_n(&c->vfs_around, __ATOMIC_RELAXED);
-		out->vfs_prefault += __atomic_load_n(&c->vfs_prefault, __ATOMIC_RELAXED);
-		out->vfs_pager += __atomic_load_n(&c->vfs_pager, __ATOMIC_RELAXED);
-		out->vfs_major += __atomic_load_n(&c->vfs_major, __ATOMIC_RELAXED);
-		out->vfs_retry += __atomic_load_n(&c->vfs_retry, __ATOMIC_RELAXED);
-	}
+	/* Every slot, not vm_ncpus()'s: a CPU's counts stay counted whatever runs now. */
+	for (int cpu = 0; cpu < MAXCPU; cpu++)
+		for (int i = 0; i < VM_PCPU_NCOUNTERS; i++)
+			dst[i] += vm_pcpu_counter_read(cpu, i);
 }
 
 /* Release the objects (the one looked in, then the first) and the map.

@@ -9,6 +9,10 @@
 #include "vm/vm_meter.h"
 #include "vm/vm_page.h"
 
+#ifndef VM_PLATFORM_PCPU_COUNTER
+uint64_t vm_pcpu_counters[MAXCPU][VM_PCPU_NCOUNTERS];     /* vm_platform.h */
+#endif
+
 void vm_meter_snapshot(struct vmmeter *vm)
 {
 	struct vm_page_counts pc;
