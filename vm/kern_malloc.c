@@ -12,8 +12,10 @@
  * too, each by the first kmalloc of its size (uma_zcreate_once): boot makes none.
  */
 #include "vm/malloc.h"
+#include "vm/malloc_int.h"
 #include "vm/memguard.h"
 #include "vm/uma_int.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
@@ -51,6 +53,26 @@ void malloc_type_register(struct malloc_type *type)
 		__atomic_store_n(&type->ks_registered, 1, __ATOMIC_RELEASE);
 	}
 	mtx_unlock(&malloc_type_mtx);
+}
+
+/* For malloc_stats.c: the type list under its lock (malloc_int.h). */
+bool malloc_types_lock(bool wait)
+{
+	if (wait) {
+		mtx_lock(&malloc_type_mtx);
+		return true;
+	}
+	return mtx_trylock_unowned(&malloc_type_mtx);
+}
+
+void malloc_types_unlock(void)
+{
+	mtx_unlock(&malloc_type_mtx);
+}
+
+struct malloc_type *malloc_types_first(void)
+{
+	return malloc_types;
 }
 
 bool malloc_type_iter(struct malloc_type **typep)
@@ -135,6 +157,8 @@ static void *malloc_large(size_t size, int flags)
 	m[0].kmem_owner = KMEM_OWNER_TAG(KMEM_KIND_LARGE, npages);
 	for (uint64_t i = 1; i < npages; i++)
 		m[i].kmem_owner = KMEM_OWNER_TAG(KMEM_KIND_LARGE, 0);
+	/* Kernel structures in the direct map: a minidump carries them. */
+	dump_add_pages(VM_PAGE_TO_PHYS(m), npages);
 	return VM_PAGE_TO_DMAP(m);
 }
 
@@ -261,6 +285,7 @@ void kfree(void *addr, struct malloc_type *type)
 		uint64_t npages = bytes / PAGE_SIZE;
 		for (uint64_t i = 0; i < npages; i++)
 			m[i].kmem_owner = 0;
+		dump_drop_pages(VM_PAGE_TO_PHYS(m), npages);
 		vm_page_free_contig(m, npages);
 	}
 	malloc_type_count_free(type, bytes);

@@ -144,5 +144,8 @@ void malloc_type_count_contig(struct malloc_type *type, uint64_t bytes, bool all
 /* Write the stream into buf (at most len bytes). => the size of the whole stream; if that
  * exceeds len the buffer holds a truncated stream. Takes the type list's lock. */
 size_t malloc_stats_stream(void *buf, size_t len);
+/* The same for the panic path: 0 (no stream at all) when the type list's lock is held
+ * by anyone, instead of waiting for it. */
+size_t malloc_stats_stream_nowait(void *buf, size_t len);
 
 #endif /* VM_MALLOC_H */

@@ -914,16 +914,36 @@ struct swap_dev *swap_pager_device(void)
 	return __atomic_load_n(&sw_dev, __ATOMIC_RELAXED);
 }
 
+static void swap_pager_stats_fill(struct swap_pager_stats *out);
+
 void swap_pager_stats(struct swap_pager_stats *out)
 {
 	mtx_lock(&sw_mtx);
-	out->sps_total = sw_blist != NULL ? sw_blist->bl_nblocks : 0;
-	out->sps_free = sw_blist != NULL ? swap_blist_avail(sw_blist) : 0;
+	swap_pager_stats_fill(out);
+	mtx_unlock(&sw_mtx);
+}
+
+void swap_pager_stats_nowait(struct swap_pager_stats *out)
+{
+	/* Racy when the lock is taken: every field is a word; the device's size is read
+	 * through a pointer that only swapoff clears (and frees after). */
+	bool locked = mtx_trylock_unowned(&sw_mtx);
+
+	swap_pager_stats_fill(out);
+	if (locked)
+		mtx_unlock(&sw_mtx);
+}
+
+static void swap_pager_stats_fill(struct swap_pager_stats *out)
+{
+	struct swap_blist *bl = __atomic_load_n(&sw_blist, __ATOMIC_ACQUIRE);
+
+	out->sps_total = bl != NULL ? bl->bl_nblocks : 0;
+	out->sps_free = bl != NULL ? swap_blist_avail(bl) : 0;
 	out->sps_used = sw_used;
 	out->sps_bad = sw_bad;
 	out->sps_inflight = sw_nbios;
 	out->sps_objects = sw_nobjects;
-	mtx_unlock(&sw_mtx);
 	out->sps_pageouts = SW_READ(sw_pageouts);
 	out->sps_pageins = SW_READ(sw_pageins);
 	out->sps_writes = SW_READ(sw_writes);

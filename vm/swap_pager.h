@@ -89,6 +89,8 @@ struct swap_pager_stats {
 	uint64_t sps_objects;       /* objects with swap metadata now */
 };
 void swap_pager_stats(struct swap_pager_stats *out);
+/* The same without waiting for the pager's lock (the panic path, vm_meter). */
+void swap_pager_stats_nowait(struct swap_pager_stats *out);
 /* Host re-boots (tests/support): back to the all-zero state, nothing attached. */
 void swap_pager_reset(void);
 

@@ -234,5 +234,8 @@ uint64_t uma_pages_nofree_idle(void);
  * that exceeds len, the buffer holds a truncated stream and the caller retries bigger.
  */
 size_t uma_stats_stream(void *buf, size_t len);
+/* The same for the panic path: 0 (no stream) when the zone list's lock is held by
+ * anyone; a zone whose own lock is held is read without it. */
+size_t uma_stats_stream_nowait(void *buf, size_t len);
 
 #endif /* VM_UMA_H */

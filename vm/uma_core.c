@@ -21,6 +21,7 @@
  */
 #include "vm/memguard.h"
 #include "vm/uma_int.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_lowmem.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
@@ -113,10 +114,16 @@ struct uma_slab *uma_vtoslab(const void *item)
 	return (struct uma_slab *)owner;
 }
 
+/* Every page UMA owns is in a minidump (zones, kegs, slabs and what they hold: procs,
+ * threads, map entries, objects); a page it gives back leaves it. */
 static void uma_set_owner(vm_page_t m, uint64_t npages, uintptr_t owner)
 {
 	for (uint64_t i = 0; i < npages; i++)
 		m[i].kmem_owner = owner;
+	if (owner != 0)
+		dump_add_pages(VM_PAGE_TO_PHYS(m), npages);
+	else
+		dump_drop_pages(VM_PAGE_TO_PHYS(m), npages);
 }
 
 /*
@@ -1580,10 +1587,36 @@ bool uma_zone_iter(uma_zone_t *zonep)
 	return *zonep != NULL;
 }
 
+static void uma_zone_stats_fill(uma_zone_t zone, struct uma_zone_stat *zs,
+    struct uma_percpu_stat *pcpu, int ncpu, bool wait);
+
 void uma_zone_stats(uma_zone_t zone, struct uma_zone_stat *zs, struct uma_percpu_stat *pcpu,
     int ncpu)
 {
+	uma_zone_stats_fill(zone, zs, pcpu, ncpu, true);
+}
+
+void uma_zone_stats_nowait(uma_zone_t zone, struct uma_zone_stat *zs,
+    struct uma_percpu_stat *pcpu, int ncpu)
+{
+	uma_zone_stats_fill(zone, zs, pcpu, ncpu, false);
+}
+
+/* A lock taken (wait), or only if it is free: racy reads of its words otherwise. */
+static inline bool uma_stats_take(struct mtx *m, bool wait)
+{
+	if (wait) {
+		mtx_lock(m);
+		return true;
+	}
+	return mtx_trylock_unowned(m);
+}
+
+static void uma_zone_stats_fill(uma_zone_t zone, struct uma_zone_stat *zs,
+    struct uma_percpu_stat *pcpu, int ncpu, bool wait)
+{
 	struct uma_keg *keg = zone->uz_keg;
+	bool locked;
 
 	memset(zs, 0, sizeof(*zs));
 	uma_name_copy(zs->uzs_name, sizeof(zs->uzs_name), zone->uz_name);
@@ -1591,16 +1624,18 @@ void uma_zone_stats(uma_zone_t zone, struct uma_zone_stat *zs, struct uma_percpu
 	zs->uzs_flags = zone->uz_flags;
 	zs->uzs_ipers = keg->uk_ipers;
 	zs->uzs_ppera = keg->uk_ppera;
-	mtx_lock(&zone->uz_lock);
+	locked = uma_stats_take(&zone->uz_lock, wait);
 	zs->uzs_limit = zone->uz_max;
 	zs->uzs_zone_cached = zone->uz_full_items;
 	zs->uzs_sleeps = zone->uz_sleeps;
 	zs->uzs_bucket_size = zone->uz_bucket_size;
-	mtx_unlock(&zone->uz_lock);
-	mtx_lock(&keg->uk_lock);
+	if (locked)
+		mtx_unlock(&zone->uz_lock);
+	locked = uma_stats_take(&keg->uk_lock, wait);
 	zs->uzs_pages = keg->uk_pages;
 	zs->uzs_keg_free = keg->uk_free;
-	mtx_unlock(&keg->uk_lock);
+	if (locked)
+		mtx_unlock(&keg->uk_lock);
 	zs->uzs_items = __atomic_load_n(&zone->uz_items, __ATOMIC_SEQ_CST);
 	/* Per-CPU fields are read without the owner's cooperation: exact when the zone is
 	 * quiet, a snapshot otherwise. Bucket zones are type-stable, so a bucket pointer read
@@ -1674,6 +1709,10 @@ int uma_stats_ncpus(void)
 void uma_stats_lock(void)
 {
 	mtx_lock(&uma_mtx);
+}
+bool uma_stats_trylock(void)
+{
+	return mtx_trylock_unowned(&uma_mtx);
 }
 void uma_stats_unlock(void)
 {

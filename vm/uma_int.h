@@ -187,6 +187,11 @@ uma_zone_t uma_zcreate_once(uma_zone_t *slot, const char *name, size_t size, int
 int uma_stats_ncpus(void);
 void uma_stats_lock(void);
 void uma_stats_unlock(void);
+bool uma_stats_trylock(void);
+/* uma_zone_stats without waiting for the zone's and keg's locks (racy reads when they
+ * are held): for the panic path's stream. */
+void uma_zone_stats_nowait(uma_zone_t zone, struct uma_zone_stat *zs,
+    struct uma_percpu_stat *pcpu, int ncpu);
 uma_zone_t uma_stats_first(void);
 
 #endif /* VM_UMA_INT_H */

@@ -32,7 +32,7 @@ static void uso_name(struct uma_stream_out *o, const char *name)
 		uso_put(o, i < n ? (uint8_t)name[i] : 0, 1);
 }
 
-size_t uma_stats_stream(void *buf, size_t len)
+static size_t uma_stats_stream_fill(void *buf, size_t len, bool wait)
 {
 	struct uma_stream_out o = { buf, len, 0 };
 	struct uma_percpu_stat pcpu[MAXCPU];
@@ -42,7 +42,10 @@ size_t uma_stats_stream(void *buf, size_t len)
 
 	if (!uma_is_up())
 		return 0;
-	uma_stats_lock();
+	if (wait)
+		uma_stats_lock();
+	else if (!uma_stats_trylock())
+		return 0;
 	for (uma_zone_t z = uma_stats_first(); z != NULL; z = z->uz_link)
 		nzones++;
 
@@ -58,7 +61,10 @@ size_t uma_stats_stream(void *buf, size_t len)
 
 	uint64_t total = uma_pages_boot();
 	for (uma_zone_t z = uma_stats_first(); z != NULL; z = z->uz_link) {
-		uma_zone_stats(z, &zs, pcpu, ncpus);
+		if (wait)
+			uma_zone_stats(z, &zs, pcpu, ncpus);
+		else
+			uma_zone_stats_nowait(z, &zs, pcpu, ncpus);
 		/* Each keg's pages are counted once, with its primary zone. */
 		if (!(z->uz_flags & UMA_ZONE_SECONDARY))
 			total += zs.uzs_pages;
@@ -94,4 +100,14 @@ size_t uma_stats_stream(void *buf, size_t len)
 	o.uso_off = total_off;
 	uso_u64(&o, total);
 	return end;
+}
+
+size_t uma_stats_stream(void *buf, size_t len)
+{
+	return uma_stats_stream_fill(buf, len, true);
+}
+
+size_t uma_stats_stream_nowait(void *buf, size_t len)
+{
+	return uma_stats_stream_fill(buf, len, false);
 }

@@ -92,21 +92,25 @@ struct faultstate {
 	vm_pindex_t pindex;             /* the index there */
 };
 
-static struct vm_fault_stats vm_fault_counts;   /* atomic */
-
+/*
+ * The platform's per-CPU counters (vm_platform.h), one slot per field of struct
+ * vm_fault_stats: no lock and no locked instruction on the fault path (on the guest one
+ * %gs-relative add). Statistics for vm_meter, read racily.
+ */
+_Static_assert(sizeof(struct vm_fault_stats) == VM_PCPU_NCOUNTERS * sizeof(uint64_t),
+    "one per-CPU counter per field of struct vm_fault_stats");
 #define VM_FAULT_COUNT(field, n) \
-	__atomic_fetch_add(&vm_fault_counts.field, (n), __ATOMIC_RELAXED)
+	vm_pcpu_counter_add(offsetof(struct vm_fault_stats, field) / sizeof(uint64_t), (n))
 
 void vm_fault_stats(struct vm_fault_stats *out)
 {
-	out->vfs_faults = __atomic_load_n(&vm_fault_counts.vfs_faults, __ATOMIC_RELAXED);
-	out->vfs_zero = __atomic_load_n(&vm_fault_counts.vfs_zero, __ATOMIC_RELAXED);
-	out->vfs_cow = __atomic_load_n(&vm_fault_counts.vfs_cow, __ATOMIC_RELAXED);
-	out->vfs_around = __atomic_load_n(&vm_fault_counts.vfs_around, __ATOMIC_RELAXED);
-	out->vfs_prefault = __atomic_load_n(&vm_fault_counts.vfs_prefault, __ATOMIC_RELAXED);
-	out->vfs_pager = __atomic_load_n(&vm_fault_counts.vfs_pager, __ATOMIC_RELAXED);
-	out->vfs_major = __atomic_load_n(&vm_fault_counts.vfs_major, __ATOMIC_RELAXED);
-	out->vfs_retry = __atomic_load_n(&vm_fault_counts.vfs_retry, __ATOMIC_RELAXED);
+	uint64_t *dst = (uint64_t *)out;
+
+	memset(out, 0, sizeof(*out));
+	/* Every slot, not vm_ncpus()'s: a CPU's counts stay counted whatever runs now. */
+	for (int cpu = 0; cpu < MAXCPU; cpu++)
+		for (int i = 0; i < VM_PCPU_NCOUNTERS; i++)
+			dst[i] += vm_pcpu_counter_read(cpu, i);
 }
 
 /* Release the objects (the one looked in, then the first) and the map.

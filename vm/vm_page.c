@@ -151,7 +151,28 @@ uint64_t vm_page_wire_count(void)
 	return __atomic_load_n(&vm_page_nwired, __ATOMIC_RELAXED);
 }
 
+static void vm_page_counts_fill(struct vm_page_counts *out);
+
 void vm_page_counts_snapshot(struct vm_page_counts *out)
+{
+	vm_phys_lock();
+	vm_page_counts_fill(out);
+	vm_phys_unlock();
+}
+
+void vm_page_counts_snapshot_nowait(struct vm_page_counts *out)
+{
+	/* Held by someone (the panicking thread, maybe): the counts are words, read them
+	 * as they are. */
+	bool locked = mtx_trylock_unowned(&vm_phys_free_mtx);
+
+	vm_page_counts_fill(out);
+	if (locked)
+		vm_phys_unlock();
+}
+
+/* The counts, consistent with each other when the free lock is held. */
+static void vm_page_counts_fill(struct vm_page_counts *out)
 {
 	uint64_t zcached, cached = vm_page_pcpu_cached(&zcached);
 	struct vm_pageout_targets t;
@@ -160,7 +181,6 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 	vm_pageout_get_targets(&t);
 	vm_pageout_stats(&ps);
 
-	vm_phys_lock();
 	*out = (struct vm_page_counts){
 		.v_page_count = vm_page_npages,
 		.v_free_count = vm_page_avail_locked() + cached,
@@ -190,7 +210,6 @@ void vm_page_counts_snapshot(struct vm_page_counts *out)
 		.v_oom_kills = ps.ps_oom_kills,
 	};
 	vm_page_zero_counts_locked(out, zcached);
-	vm_phys_unlock();
 }
 
 /* ---- the per-CPU caches ------------------------------------------------------------ */

@@ -255,6 +255,9 @@ struct vm_page_counts {
 	uint64_t v_oom_kills;           /* processes killed for want of memory */
 };
 void vm_page_counts_snapshot(struct vm_page_counts *out);
+/* The same without waiting for the free lock (the panic path, vm_meter): under it when
+ * it is free, else racy reads of the same words. */
+void vm_page_counts_snapshot_nowait(struct vm_page_counts *out);
 uint64_t vm_page_free_count(void);  /* v_free_count (all free pages), racy */
 uint64_t vm_page_wire_count(void);
 

@@ -57,6 +57,12 @@ void mtx_unlock(struct mtx *m);
  * (vm_object_deallocate's shadow, locked under its backing object). */
 bool mtx_trylock(struct mtx *m);
 bool mtx_owned(struct mtx *m);
+/* mtx_trylock for the panic path, whose thread may hold any lock, m included (where
+ * mtx_trylock would assert against the recursion): false then too. */
+static inline bool mtx_trylock_unowned(struct mtx *m)
+{
+	return !mtx_owned(m) && mtx_trylock(m);
+}
 #define mtx_assert_owned(m) KASSERT(mtx_owned(m), ("%s: %s not owned", __func__, #m))
 
 /*
@@ -84,6 +90,27 @@ void critical_enter(void);
 void critical_exit(void);
 int vm_curcpu(void);                /* 0 .. vm_ncpus() - 1, stable inside a critical section */
 int vm_ncpus(void);
+
+/*
+ * Per-CPU event counters for statistics (vm_fault's, struct vm_fault_stats):
+ * VM_PCPU_NCOUNTERS slots per CPU. vm_pcpu_counter_add(i, n) adds to this CPU's slot i
+ * (a constant) with no lock and no locked instruction; vm_pcpu_counter_read(cpu, i)
+ * reads one racily. A platform that does the add in one instruction that cannot be
+ * split by a migration (the guest: `addq n, %gs:slot`) defines VM_PLATFORM_PCPU_COUNTER
+ * and both in its impl header; elsewhere they are an array by CPU (vm_meter.c), where
+ * a thread moved between finding its CPU and its store may lose an increment.
+ */
+#define VM_PCPU_NCOUNTERS   8
+#ifndef VM_PLATFORM_PCPU_COUNTER
+extern uint64_t vm_pcpu_counters[MAXCPU][VM_PCPU_NCOUNTERS];
+#define vm_pcpu_counter_add(i, n) do {                                              \
+	uint64_t *vpc_ = &vm_pcpu_counters[vm_curcpu()][(i)];                       \
+	__atomic_store_n(vpc_, __atomic_load_n(vpc_, __ATOMIC_RELAXED) + (n),       \
+	    __ATOMIC_RELAXED);                                                      \
+} while (0)
+#define vm_pcpu_counter_read(cpu, i) \
+	__atomic_load_n(&vm_pcpu_counters[(cpu)][(i)], __ATOMIC_RELAXED)
+#endif
 
 /* The direct map: every physical page of RAM at a fixed kernel virtual address. */
 void *vm_phys_to_dmap(vm_paddr_t pa);

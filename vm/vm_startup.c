@@ -6,6 +6,7 @@
  */
 #include "vm/malloc.h"
 #include "vm/uma.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_lowmem.h"
 #include "vm/vm_page.h"
 #include "vm/vm_pagequeue.h"
@@ -24,6 +25,7 @@ void vm_startup_reset(void)
 	vm_lowmem_reset();
 	vm_pagequeue_reset();
 	vm_page_reset();
+	vm_dump_reset();
 	vm_page_zero_reset();
 	uma_reset();
 	malloc_reset();

@@ -10,6 +10,9 @@
  *                                             the pre-zeroed pool's bounds
  *     uma_startup();                          UMA's own zones (vm/uma_core.c)
  *     malloc_startup();                       malloc types (vm/kern_malloc.c)
+ *   vm_dump_startup();                      the minidump bitmap (vm/vm_dump.h): the
+ *                                           platform's choice, first thing after
+ *                                           vm_startup (the guest's vm_boot does)
  *
  * Every global of the VM core starts as all-zero bytes, which is how a freshly loaded
  * kernel finds its .bss: the startup functions write whatever must not be zero, so a

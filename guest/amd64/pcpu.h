@@ -81,6 +81,9 @@ struct pcpu {
 	/* This CPU's page-operation request block (kern/vm_platform_impl.h): in the
 	 * kernel image, so below 4 GiB physical, and 16-byte aligned as the port wants. */
 	struct hc_req pc_hcreq;
+	/* The VM core's per-CPU event counters (vm_platform.h, vm_pcpu_counter_add): each
+	 * added to with one %gs-relative instruction, read racily from pcpu_array. */
+	uint64_t pc_vmcounters[8];
 };
 
 _Static_assert(__builtin_offsetof(struct pcpu, pc_self) == PC_SELF, "pc_self at %gs:0");

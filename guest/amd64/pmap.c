@@ -30,6 +30,7 @@
  */
 #include "vm/pmap.h"
 #include "vm/uma.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_errno.h"
 #include "vm/vm_page.h"
 #include "guest/amd64/pmap_inline.h"
@@ -102,6 +103,7 @@ static inline void pmap_batch_add(struct pmap_batch *b, vm_offset_t va)
  * => called with no pmap lock held (vm_page_free takes vm_phys's).
  */
 static void pmap_batch_finish_slow(pmap_t pmap, struct pmap_batch *b);
+static void pmap_ptp_free(vm_page_t m);
 
 /* Inline for the common case of an enter into empty slots: nothing to do. */
 static inline void pmap_batch_finish(pmap_t pmap, struct pmap_batch *b)
@@ -118,7 +120,7 @@ static void pmap_batch_finish_slow(pmap_t pmap, struct pmap_batch *b)
 	while (!vm_plinks_empty(&b->pb_free)) {
 		vm_page_t m = vm_plinks_page(b->pb_free.pl_next);
 		vm_plinks_remove(m);
-		vm_page_free(m);
+		pmap_ptp_free(m);
 	}
 }
 
@@ -130,8 +132,19 @@ static vm_page_t pmap_ptp_alloc(pmap_t pmap)
 {
 	int req = (pmap == kernel_pmap ? VM_ALLOC_SYSTEM : VM_ALLOC_NORMAL) |
 	    VM_ALLOC_NOWAIT | VM_ALLOC_WIRED | VM_ALLOC_ZERO;
+	vm_page_t m = vm_page_alloc_noobj(req);
 
-	return vm_page_alloc_noobj(req);
+	/* A dump walks the page tables: every table page is in it. */
+	if (m != NULL)
+		dump_add_page(VM_PAGE_TO_PHYS(m));
+	return m;
+}
+
+/* Give back a page-table page (pmap_ptp_alloc's), out of the minidump. */
+static void pmap_ptp_free(vm_page_t m)
+{
+	dump_drop_page(VM_PAGE_TO_PHYS(m));
+	vm_page_free(m);
 }
 
 static inline vm_page_t pmap_ptp_of(uint64_t entry)
@@ -186,7 +199,7 @@ static uint64_t *pmap_pte_alloc(pmap_t pmap, vm_offset_t va)
 	for (int i = 0; i < need; i++) {
 		if ((fresh[i] = pmap_ptp_alloc(pmap)) == NULL) {
 			while (i-- > 0)
-				vm_page_free(fresh[i]);
+				pmap_ptp_free(fresh[i]);
 			return NULL;
 		}
 	}
@@ -494,6 +507,7 @@ void pmap_init(void)
 		panic("pmap_init: no page for the kernel's PDPT");
 	if ((m->flags & PG_ZERO) == 0)
 		pmap_zero_page(m);
+	dump_add_page(VM_PAGE_TO_PHYS(m));
 	kp->pm_pml4[PMAP_KVA_SLOT] = VM_PAGE_TO_PHYS(m) | PMAP_PDE_KERN;
 	kp->pm_stats.pt_count = 1;
 	kp->pm_ptc_va = PMAP_PTC_NONE;
@@ -523,7 +537,7 @@ int pmap_pinit(pmap_t pmap)
 	if ((m = pmap_ptp_alloc(pmap)) == NULL)
 		return ENOMEM;
 	if ((um = pmap_ptp_alloc(pmap)) == NULL) {
-		vm_page_free(m);
+		pmap_ptp_free(m);
 		return ENOMEM;
 	}
 	pmap->pm_uroot = um;
@@ -559,10 +573,10 @@ void pmap_release(pmap_t pmap)
 	for (int i = 0; i < PMAP_KERNEL_SLOT0; i++)
 		KASSERT(pmap->pm_pml4u[i] == 0, ("pmap_release: user root slot %d in use", i));
 	pmap->pm_pml4u[PMAP_STUB_SLOT] = 0;
-	vm_page_free(pmap->pm_uroot);
+	pmap_ptp_free(pmap->pm_uroot);
 	pmap->pm_uroot = NULL;
 	pmap->pm_pml4u = NULL;
-	vm_page_free(pmap->pm_root);
+	pmap_ptp_free(pmap->pm_root);
 	mtx_destroy(&pmap->pm_mtx);
 	pmap->pm_root = NULL;
 	pmap->pm_pml4 = NULL;

@@ -24,6 +24,7 @@
 #include "amd64/vmparam.h"
 #include "amd64/pcpu.h"
 #include "kern/systm.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_page.h"
 #include "guest/amd64/pmap_int.h"
 
@@ -149,6 +150,7 @@ void pmap_stub_init(void)
 	for (int i = 0; i < 3; i++) {
 		m[i] = vm_page_alloc_noobj(VM_ALLOC_SYSTEM | VM_ALLOC_WIRED | VM_ALLOC_ZERO |
 		    VM_ALLOC_WAITOK);
+		dump_add_page(VM_PAGE_TO_PHYS(m[i]));   /* page tables: in every dump */
 	}
 	uint64_t *pdpt = vm_phys_to_dmap(VM_PAGE_TO_PHYS(m[0]));
 	uint64_t *pd = vm_phys_to_dmap(VM_PAGE_TO_PHYS(m[1]));

@@ -111,6 +111,11 @@ static uint64_t tsc_from_pit(void)
 	return (t1 - t0) * PIT_HZ / (uint16_t)(c0 - c);
 }
 
+bool tsc_freq_known(void)
+{
+	return __atomic_load_n(&tsc_hz, __ATOMIC_RELAXED) != 0;
+}
+
 uint64_t tsc_freq_hz(void)
 {
 	if (tsc_hz != 0)

@@ -8,11 +8,14 @@
 #ifndef AMD64_TSC_H
 #define AMD64_TSC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 extern uint64_t tsc_boot;           /* TSC at kmain */
 
 uint64_t tsc_freq_hz(void);
+/* Has someone asked already (tsc_nanotime is then a few instructions, with no output)? */
+bool tsc_freq_known(void);
 const char *tsc_freq_source(void);
 /* Nanoseconds since tsc_boot. */
 uint64_t tsc_nanotime(void);

@@ -10,6 +10,8 @@
 #include "amd64/vmparam.h"
 #include "dev/hostcall.h"
 #include "kern/console.h"
+#include "kern/dump_layout.h"
+#include "kern/dump_pub.h"
 #include "kern/msgbuf.h"
 #include "kern/systm.h"
 
@@ -19,6 +21,8 @@ _Static_assert(HC_PORT == 0x600, "locore.S LOCORE_HC_PORT disagrees with devices
 /* Link-time physical address of a kernel-image object. */
 #define HC_KPHYS(sym)   ((uint64_t)(uintptr_t)(sym) - KERNBASE)
 
+extern char _end[];     /* kernel.ld: the image's end, page-aligned */
+
 struct hc_dump_desc hc_dump_desc __attribute__((aligned(16))) = {
 	.magic = HC_DUMP_MAGIC,
 	.version = HC_DUMP_VERSION,
@@ -27,6 +31,16 @@ struct hc_dump_desc hc_dump_desc __attribute__((aligned(16))) = {
 	.dmap_base = DMAP_BASE,
 	.msgbuf = HC_KPHYS(&msgbuf),
 	.heartbeat = HC_KPHYS(&clock_ticks),
+	/* Everything below is in the image too: no boot-time store registers it. The
+	 * bitmap's two fields are vm_boot's (the bitmap is allocated there); the
+	 * publications may move to bigger buffers (kern/dump_pub.c). */
+	.kernel_end = HC_KPHYS(_end),
+	.vmmeter = HC_KPHYS(&dump_pub_vmmeter),
+	.uma_zones = HC_KPHYS(&dump_pub_uma_boot),
+	.malloc_types = HC_KPHYS(&dump_pub_malloc_boot),
+	.layout = HC_KPHYS(dump_layout),
+	.layout_count = DL_NSLOTS,
+	.allproc = HC_KPHYS(&proc_all),
 };
 
 /* locore.S sends it first thing: milestone ENTRY, and the descriptor to register. Only

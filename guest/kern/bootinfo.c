@@ -9,6 +9,7 @@
 #include "amd64/vmparam.h"
 #include "devices/pvh.h"
 #include "kern/bootinfo.h"
+#include "kern/dump_pub.h"
 #include "kern/systm.h"
 #include "vm/memguard.h"
 
@@ -222,6 +223,7 @@ size_t bootinfo_split(char *s, size_t max, const char **argv, unsigned maxargs,
  * or stands bare; it may be repeated. */
 #define BI_KEY_VALUE    0x1
 #define BI_KEY_REPEAT   0x2
+#define BI_KEY_BARE     0x4     /* with BI_KEY_VALUE: may also stand bare */
 
 static const struct bi_key {
 	const char *bk_name;
@@ -230,7 +232,11 @@ static const struct bi_key {
 } bi_keys[] = {
 	{ "ktest", BI_KEY_VALUE, "all, none or SUITE[.TEST],..." },
 	{ "verbose", 0, NULL },
-	{ "debug.panic", BI_KEY_VALUE, "1 or boot" },
+	/* Bare: panic at the end of boot; =1 after READY; =boot before the VM core. */
+	{ "debug.panic", BI_KEY_VALUE | BI_KEY_BARE, "1 or boot" },
+	/* The statistics publisher's period (kern/dump_pub.h), from --stats. */
+	{ "vm.stats_ms", BI_KEY_VALUE, "milliseconds between statistics snapshots, 10 to "
+	    "3600000" },
 	{ "vm.blacklist", BI_KEY_VALUE, "page addresses such as 0x1234000,0x2000000" },
 	/* MemGuard (vm/memguard.h): the malloc type or UMA zone to guard, and the
 	 * self-test that proves a guarded use after free or overrun panics. */
@@ -274,7 +280,8 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 
 		if (key == NULL) {
 			snprintf(msg, msglen, "unknown kernel command-line word '%s'; known: "
-			    "ktest=, verbose, debug.panic=, debug.memguard=, vm.blacklist=, vm.memguard=, "
+			    "ktest=, verbose, debug.panic[=], debug.memguard=, vm.blacklist=, vm.memguard=, "
+			    "vm.stats_ms=, "
 			    "virtio_mmio.device=", w);
 			return false;
 		}
@@ -293,6 +300,8 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 			}
 			continue;
 		}
+		if (w[klen] == '\0' && (key->bk_flags & BI_KEY_BARE) != 0)
+			continue;
 		if (w[klen] != '=' || w[klen + 1] == '\0') {
 			snprintf(msg, msglen, "kernel command line: %s= needs a value: %s",
 			    key->bk_name, key->bk_values);
@@ -303,8 +312,14 @@ bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, c
 		const char *v = w + klen + 1;
 		if (strcmp(key->bk_name, "debug.panic") == 0 && strcmp(v, "1") != 0 &&
 		    strcmp(v, "boot") != 0) {
-			snprintf(msg, msglen, "kernel command line: %s: use debug.panic=1 or "
-			    "debug.panic=boot", w);
+			snprintf(msg, msglen, "kernel command line: %s: use debug.panic, "
+			    "debug.panic=1 or debug.panic=boot", w);
+			return false;
+		}
+		if (strcmp(key->bk_name, "vm.stats_ms") == 0 && dump_pub_parse_ms(v) == 0) {
+			snprintf(msg, msglen, "kernel command line: %s: give the milliseconds "
+			    "between statistics snapshots as a number from %u to %u", w,
+			    DUMP_PUB_MS_MIN, DUMP_PUB_MS_MAX);
 			return false;
 		}
 		if (strcmp(key->bk_name, "debug.memguard") == 0 && strcmp(v, "uaf") != 0 &&

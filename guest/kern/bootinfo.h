@@ -117,14 +117,14 @@ static inline __attribute__((always_inline)) const char *bootinfo_arg(const char
 
 /*
  * Check the command line's words: each is a known key (bootinfo.c's table: ktest=,
- * verbose, debug.panic=, debug.memguard=, vm.blacklist=, vm.memguard=,
+ * verbose, debug.panic[=], debug.memguard=, vm.blacklist=, vm.memguard=, vm.stats_ms=,
  * virtio_mmio.device=), with a value when the key
- * takes one and none when it does not, and given once (but virtio_mmio.device=, one per
- * device); dropped says words were cut for want of room. => true, or false with a
+ * takes one and none when it does not (debug.panic may do either), and given once (but
+ * virtio_mmio.device=, one per device); dropped says words were cut for want of room. => true, or false with a
  * one-line reason in msg. bootinfo_init runs it into bi_usage; kmain refuses the boot
  * through hc_usage (CPL 3 cannot reach the port). A value's own syntax is its user's to
- * check (ktest.c, vm_phys) but for debug.panic's and debug.memguard's two values each
- * and vm.memguard's length.
+ * check (ktest.c, vm_phys) but for debug.panic's and debug.memguard's two values each,
+ * vm.memguard's length and vm.stats_ms's range.
  */
 bool bootinfo_check_args(const char *const *argv, unsigned argc, bool dropped, char *msg,
     size_t msglen);

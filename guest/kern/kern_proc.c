@@ -15,6 +15,7 @@
 #include "amd64/tsc.h"
 #include "amd64/vmparam.h"
 #include "kern/console.h"
+#include "kern/dump_layout.h"
 #include "kern/kerrno.h"
 #include "kern/ksignal.h"
 #include "kern/proc.h"
@@ -44,7 +45,8 @@ static int proc_next_pid = 1;
 static char proc_exec_msg[160];
 static int proc_exec_status;
 static struct proc *proc_init;          /* pid 1 */
-static struct proc *proc_all;           /* P: every process, newest first */
+struct proc *proc_all;                  /* P: every process, newest first (a dump
+                                           reader starts here: kern/dump_layout.h) */
 static uint32_t proc_lock_word;         /* P (kern/proc.h): a spin word, interrupts masked */
 
 struct proc *curproc_get(void)

@@ -195,7 +195,12 @@ KTEST(boot, cmdline_check)
 		{ { "ktest" }, 1, false, "ktest= needs a value" },
 		{ { "ktest=" }, 1, false, "ktest= needs a value" },
 		{ { "vm.blacklist=" }, 1, false, "vm.blacklist= needs a value" },
-		{ { "debug.panic=2" }, 1, false, "debug.panic=2: use debug.panic=1" },
+		{ { "debug.panic=2" }, 1, false, "debug.panic=2: use debug.panic, debug.panic=1" },
+		{ { "debug.panic", "vm.stats_ms=250" }, 2, false, NULL },
+		{ { "debug.panic", "debug.panic=1" }, 2, false, "given twice" },
+		{ { "vm.stats_ms=9" }, 1, false, "vm.stats_ms=9: give the milliseconds" },
+		{ { "vm.stats_ms=1s" }, 1, false, "a number from 10 to 3600000" },
+		{ { "vm.stats_ms" }, 1, false, "vm.stats_ms= needs a value" },
 		{ { "debug.panic=1", "debug.panic=boot" }, 2, false, "given twice" },
 	};
 	char msg[BI_USAGE_MAX];

@@ -27,6 +27,7 @@
 #include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/debug_memguard.h"
+#include "kern/dump_pub.h"
 #include "kern/ktest.h"
 #include "kern/systm.h"
 #include "kern/thread.h"
@@ -92,6 +93,11 @@ void kmain(uint64_t start_info_pa)
 	if (dm != NULL)
 		debug_memguard(dm);     /* panics, as a guarded access should */
 
+	/* The bare word: a panic at the very end of boot, with everything a dump shows
+	 * (processes aside) set up; for the dump tests and for users who want to see one. */
+	if (dp != NULL && dp[0] == '\0')
+		panic("debug.panic requested");
+
 	/* Tests first; the program (module 0) runs only after every test passed. */
 	const char *kt = bootinfo_arg("ktest");
 	if (kt != NULL) {
@@ -104,7 +110,12 @@ void kmain(uint64_t start_info_pa)
 		 * themselves. */
 		(void)swap_start();
 		vm_daemons_start();
-		guest_exit(proc_run_module0());
+		/* The host may read statistics while the program runs (--stats). */
+		dump_pub_start(0);
+		int st = proc_run_module0();
+		/* Last numbers for a dump at exit. */
+		dump_pub_refresh(false);
+		guest_exit(st);
 	}
 	hc_usage("nothing to run: no ktest= on the kernel command line and no program "
 	    "(module 0)");

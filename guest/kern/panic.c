@@ -1,11 +1,14 @@
 /*
  * panic and the ways out of the VM. Order matters for whoever watches: the message on
- * COM1 first (a human or a test reads it), then the HC_OP_PANIC report (the host may
- * dump), then the EXIT milestone and the exit port.
+ * COM1 first (a human or a test reads it), then the published statistics refreshed
+ * (kern/dump_pub.h), then the HC_OP_PANIC report (the host may dump), then the EXIT
+ * milestone and the exit port.
  */
 #include "amd64/cpufunc.h"
 #include "dev/hostcall.h"
 #include "kern/console.h"
+#include "kern/dump_pub.h"
+#include "kern/vm_boot.h"
 #include "kern/systm.h"
 
 void (*panic_hook)(void);
@@ -54,6 +57,10 @@ void panic(const char *fmt, ...)
 	panic_msg[n++] = '\n';
 	panic_msg[n] = '\0';
 	console_write(CONS_TTY, panic_msg, n);
+	/* The statistics as they are now, for the dump the report may trigger: without
+	 * waiting for any lock (this thread may hold any) and without sleeping. */
+	if (vm_booted())
+		dump_pub_refresh(true);
 	hc_report(HC_OP_PANIC, panic_msg, (size_t)n);
 	guest_exit(GUEST_EXIT_PANIC);
 }

@@ -11,6 +11,7 @@
 #include "kern/vm_boot.h"
 
 #include "vm/memguard.h"
+#include "vm/vm_dump.h"
 #include "vm/vm_page.h"
 #include "vm/vm_startup.h"
 
@@ -66,6 +67,10 @@ void vm_boot(void)
 	for (unsigned i = 0; i < n; i++)
 		vm_phys_add_seg(av[i].bir_start, av[i].bir_end);
 	vm_startup();
+	vm_dump_startup();
+	/* The one part of the dump descriptor only known now: two stores. */
+	hc_dump_desc.dump_bitmap = vm_dump_bitmap_pa();
+	hc_dump_desc.dump_bitmap_bits = vm_dump_bitmap_bits();
 	/* Only the name is kept (bootinfo checked its length): MemGuard's arena is made
 	 * by the first guarded allocation, so the boot pays a copy. */
 	const char *mg = bootinfo_arg("vm.memguard");

@@ -96,6 +96,16 @@ static inline _Bool mtx_owned(struct mtx *m)
 	return (m->mtx_lock & ~MTX_CONTESTED) == (uintptr_t)curthread;
 }
 
+/* The VM core's per-CPU counters (vm/vm_platform.h): one instruction, which neither a
+ * preemption nor a migration can split, so no increment is lost. */
+#define VM_PLATFORM_PCPU_COUNTER
+#define vm_pcpu_counter_add(i, n)                                                   \
+	__asm__ volatile("addq %1, %%gs:%c0"                                        \
+	    : : "i"(__builtin_offsetof(struct pcpu, pc_vmcounters) + 8 * (i)),      \
+	    "er"((uint64_t)(n)) : "cc")
+#define vm_pcpu_counter_read(cpu, i) \
+	__atomic_load_n(&pcpu_array[(cpu)].pc_vmcounters[(i)], __ATOMIC_RELAXED)
+
 static inline int vm_curcpu(void)
 {
 	return pcpu_self()->pc_cpuid;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vm/vm_fault.h"
+#include "vm/vm_meter.h"
 #include "vm/vm_mmap.h"
 #include "vm/vm_object.h"
 #include "vm/vm_pager.h"
@@ -277,6 +278,56 @@ VMTEST(fault, cow_both_ways)
 		VMT_ASSERT_MSG(why == NULL, "%d pages at %#lx: %s", cases[i].n,
 		    (unsigned long)cases[i].va, why);
 	}
+}
+
+/* vm_meter's fault counters (per CPU, racy, summed by vm_fault_stats): one fault of
+ * each kind moves its own counter by one and v_faults by one, and no other kind's. */
+VMTEST(fault, meter_counts_each_kind)
+{
+	struct ft_env env;
+	struct vmmeter m0, m1;
+	struct vm_object *obj;
+	vm_page_t orig;
+	const vm_offset_t cow_va = FT_VA + ptoa(16);
+
+	VMT_ASSERT(ft_begin(&env));
+	VMT_ASSERT_EQ(ft_insert(&env, NULL, FT_VA, FT_VA + ptoa(8), FT_RW, 0), 0);
+	/* Zero-fill: a write to a page never touched, alone (no fault-around). */
+	vm_meter_snapshot(&m0);
+	VMT_ASSERT_EQ(vm_fault(&env.map, FT_VA + ptoa(5), VM_PROT_WRITE, VM_FAULT_NOAROUND),
+	    VM_FAULT_OK);
+	vm_meter_snapshot(&m1);
+	VMT_ASSERT_EQ(m1.v_faults - m0.v_faults, 1);
+	VMT_ASSERT_EQ(m1.v_zfod - m0.v_zfod, 1);
+	VMT_ASSERT_EQ(m1.v_cow_faults - m0.v_cow_faults, 0);
+	VMT_ASSERT_EQ(m1.v_majfaults - m0.v_majfaults, 0);
+
+	/* Copy-on-write: an object's page mapped VME_COW | VME_NEEDS_COPY; a read maps the
+	 * original (a fault, no copy), the write after it copies. */
+	obj = vm_object_allocate(OBJT_DEFAULT, 1);
+	vm_object_lock(obj);
+	orig = vm_page_alloc(obj, 0, VM_ALLOC_NORMAL | VM_ALLOC_NOBUSY);
+	vm_object_unlock(obj);
+	VMT_ASSERT(orig != NULL);
+	memset(vm_phys_to_dmap(VM_PAGE_TO_PHYS(orig)), 0x5a, PAGE_SIZE);
+	vm_object_reference(obj);       /* the entry's, and the test's */
+	VMT_ASSERT_EQ(ft_insert(&env, obj, cow_va, cow_va + PAGE_SIZE, FT_RW,
+	    VME_COW | VME_NEEDS_COPY), 0);
+	vm_meter_snapshot(&m0);
+	VMT_ASSERT_EQ(ft_load(&env, cow_va), 0x5a);
+	vm_meter_snapshot(&m1);
+	VMT_ASSERT_EQ(m1.v_faults - m0.v_faults, 1);
+	VMT_ASSERT_EQ(m1.v_cow_faults - m0.v_cow_faults, 0);
+	VMT_ASSERT_EQ(m1.v_zfod - m0.v_zfod, 0);
+	m0 = m1;
+	VMT_ASSERT(ft_store(&env, cow_va, 0xa5));
+	vm_meter_snapshot(&m1);
+	VMT_ASSERT_EQ(m1.v_faults - m0.v_faults, 1);
+	VMT_ASSERT_EQ(m1.v_cow_faults - m0.v_cow_faults, 1);
+	VMT_ASSERT_EQ(m1.v_zfod - m0.v_zfod, 0);
+	VMT_ASSERT((ft_pte(&env, cow_va) & PG_FRAME) != VM_PAGE_TO_PHYS(orig));
+	vm_object_deallocate(obj);      /* the test's own reference */
+	VMT_ASSERT(ft_end(&env));
 }
 
 /* Touch npages in order; the number of faults it took. */

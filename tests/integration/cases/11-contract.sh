@@ -28,6 +28,9 @@ run enomem bash -c "ulimit -v 200000; exec $VMM run -m 1G --ktest=none"; first_i
 # --- a guest panic: 70, and its line on stderr ---------------------------------------
 run panic_line "$VMM" run --ktest=none --append debug.panic=1
 first_is panic_line 70 "vmm: guest panicked: debug.panic=1 on the command line"
+# The bare word: at the very end of boot, before the program would run.
+run panic_bare "$VMM" run --append debug.panic "$B/user/exit" 3
+first_is panic_bare 70 "vmm: guest panicked: debug.panic requested"
 
 # --- stdout that cannot be written ---------------------------------------------------
 run help_closed sh -c "exec $VMM --help >&-"; first_is help_closed 71 "cannot write the help to stdout"

@@ -43,6 +43,7 @@ brk 0
 pipe 0 2000
 eintr 0
 cputime 0
+idle 0 50
 enosys 0
 kaddr 0
 printenv 0 a b
