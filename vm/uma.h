@@ -238,4 +238,8 @@ size_t uma_stats_stream(void *buf, size_t len);
  * anyone; a zone whose own lock is held is read without it. */
 size_t uma_stats_stream_nowait(void *buf, size_t len);
 
+/* One console line per zone, "uma: used=U requests=R fails=F zone=NAME" (in use is
+ * allocs - frees, as the stream's reader computes it): what a dump's zones must show. */
+void uma_stats_print(void);
+
 #endif /* VM_UMA_H */

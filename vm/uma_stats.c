@@ -111,3 +111,22 @@ size_t uma_stats_stream_nowait(void *buf, size_t len)
 {
 	return uma_stats_stream_fill(buf, len, false);
 }
+
+void uma_stats_print(void)
+{
+	struct uma_percpu_stat pcpu[MAXCPU];
+	struct uma_zone_stat zs;
+	int ncpus = uma_stats_ncpus();
+
+	if (!uma_is_up())
+		return;
+	uma_stats_lock();
+	for (uma_zone_t z = uma_stats_first(); z != NULL; z = z->uz_link) {
+		uma_zone_stats(z, &zs, pcpu, ncpus);
+		printf("uma: used=%llu requests=%llu fails=%llu zone=%s\n",
+		    (unsigned long long)(zs.uzs_allocs - zs.uzs_frees),
+		    (unsigned long long)zs.uzs_allocs, (unsigned long long)zs.uzs_fails,
+		    zs.uzs_name);
+	}
+	uma_stats_unlock();
+}

@@ -32,7 +32,8 @@ struct vmmeter {
 	uint64_t v_free_waiters;        /* threads asleep for free pages */
 	/* Events since boot. */
 	uint64_t v_faults;              /* page faults vm_fault resolved */
-	uint64_t v_zfod;                /* of which zero-filled pages */
+	uint64_t v_zfod;                /* pages zero-filled by faults (with those
+	                                   fault-around mapped ahead) */
 	uint64_t v_cow_faults;          /* of which copy-on-write copies */
 	uint64_t v_majfaults;           /* of which waited for a pager */
 	uint64_t v_pageins;             /* pages read from swap */

@@ -34,7 +34,7 @@ static const struct show_vm_field show_vm_fields[] = {
 	VMF(inactive_target, "pages the inactive queue aims at (inactive target)"),
 	VMF(free_waiters, "threads waiting for free pages"),
 	VMF(faults, "page faults resolved"),
-	VMF(zfod, "zero-fill faults"),
+	VMF(zfod, "pages zero-filled by faults"),
 	VMF(cow_faults, "copy-on-write faults"),
 	VMF(majfaults, "faults that waited for a pager (major)"),
 	VMF(pageins, "pages read from swap (page-ins)"),

@@ -179,8 +179,8 @@ static void run_on_panic(void *ctx, const char *msg, size_t len)
 	/* Now, with the registers of the panic itself: the guest only exits after this. */
 	if (run_dump_state.rd_opts != NULL && run_dump_state.rd_opts->co_dump != NULL &&
 	    !run_dump_state.rd_panic_dumped) {
-		char m[HOSTCALL_MSG_MAX + 16];
-		snprintf(m, sizeof(m), "panic: %.*s", (int)len, msg);
+		char m[HOSTCALL_MSG_MAX + 1];
+		snprintf(m, sizeof(m), "%.*s", (int)len, msg);
 		run_dump(mc, DUMP_REASON_PANIC, 0, -1, m);
 		run_dump_state.rd_panic_dumped = true;
 	}

@@ -35,6 +35,7 @@
 #include "kern/swap.h"
 #include "kern/vm_boot.h"
 #include "vm/pmap.h"
+#include "vm/uma.h"
 
 void kmain(uint64_t start_info_pa) __attribute__((noreturn));
 
@@ -94,9 +95,12 @@ void kmain(uint64_t start_info_pa)
 		debug_memguard(dm);     /* panics, as a guarded access should */
 
 	/* The bare word: a panic at the very end of boot, with everything a dump shows
-	 * (processes aside) set up; for the dump tests and for users who want to see one. */
-	if (dp != NULL && dp[0] == '\0')
+	 * (processes aside) set up; for the dump tests and for users who want to see one.
+	 * The zones first, on the console: what `vmm dump zones` must find in the dump. */
+	if (dp != NULL && dp[0] == '\0') {
+		uma_stats_print();
 		panic("debug.panic requested");
+	}
 
 	/* Tests first; the program (module 0) runs only after every test passed. */
 	const char *kt = bootinfo_arg("ktest");

@@ -5,9 +5,9 @@
 # cannot be written is one line and the guest's own status, with nothing left behind.
 # Sourced by run.sh.
 
-# The kernel command-line word that makes the guest panic at the end of its boot. The
-# bare word `debug.panic` ("debug.panic requested") replaces this once the guest has it.
-dump_panic_word=debug.panic=1
+# The kernel command-line word that makes the guest panic at the end of its boot
+# ("debug.panic requested").
+dump_panic_word=debug.panic
 
 dump_dir="$t_out/dump"
 mkdir -p "$dump_dir"
@@ -37,7 +37,8 @@ dump_is_core() {
 }
 
 # --- a panic: exit 70, the panic's one line on stderr, and the dump ------------------
-run dump_panic "$VMM" run --append "$dump_panic_word" --dump "$dump_dir/panic.core" "$B/user/exit"
+# (verbose: the guest prints its UMA zones on the console just before the panic)
+run dump_panic "$VMM" run --append verbose --append "$dump_panic_word" --dump "$dump_dir/panic.core" "$B/user/exit"
 one_line dump_panic 70
 if [ -f "$dump_dir/panic.core" ]; then
 	dump_is_core dump_panic "$dump_dir/panic.core"
@@ -71,6 +72,37 @@ else
 	# the writer carries the whole KERNBASE window: say that rather than only a size.
 	fail "dump_panic: the minidump is $size bytes, more than a quarter of 64 MiB" \
 		"kernel_end's low byte in the dump's descriptor: $(dump_note_byte "$dump_dir/panic.core" 0x564d4d03 96) (00: the guest did not say where its image ends)"
+fi
+
+# vmm dump zones finds the zones the guest printed just before it panicked, with the
+# same counts: "uma: used=U requests=R fails=F zone=NAME" against "NAME: SIZE, LIMIT,
+# USED, FREE, REQ, FAIL, SLEEP, PCPU".
+sed -nE 's/^uma: used=([0-9]+) requests=([0-9]+) fails=([0-9]+) zone=(.*)$/\4|\1|\2|\3/p' \
+	"$t_out/dump_panic.out" | sort >"$t_out/dump_zones.guest"
+run dump_zones "$VMM" dump zones "$dump_dir/panic.core"
+sed -nE 's/^(.*): +[0-9]+, +[0-9]+, +([0-9]+), +[0-9]+, +([0-9]+), +([0-9]+),.*$/\1|\2|\3|\4/p' \
+	"$t_out/dump_zones.out" | sort >"$t_out/dump_zones.dump"
+nz=$(wc -l <"$t_out/dump_zones.guest")
+if [ "$nz" -gt 0 ] && diff -q "$t_out/dump_zones.guest" "$t_out/dump_zones.dump" >/dev/null; then
+	ok "dump_zones: the $nz zones the guest printed before its panic, with the same counts"
+else
+	fail "dump_zones: vmm dump zones disagrees with what the guest printed" \
+		"$(diff "$t_out/dump_zones.guest" "$t_out/dump_zones.dump" | head -n 8)"
+fi
+
+# vmm dump pt and vmm dump read agree on panic_msg: the walk through the dumped tables
+# ends at the page the kernel's image is loaded at (virtual - KERNBASE), and read shows
+# the message there.
+msg_va=$(nm "$K" | awk '$3 == "panic_msg" { print $1 }')
+run dump_pt "$VMM" dump pt "$dump_dir/panic.core" "0x$msg_va"
+run dump_read "$VMM" dump read "$dump_dir/panic.core" "0x$msg_va" 32
+want_pa=$(printf '%#x' $((0x$msg_va - 0xffffffff80000000)))
+if grep -q "^=> physical $want_pa " "$t_out/dump_pt.out" &&
+    tr -d '\n' <"$t_out/dump_read.out" | grep -q '|panic: debug.pan.*|ic requested'; then
+	ok "dump_pt/read: panic_msg at 0x$msg_va walks to $want_pa and reads 'panic: debug.panic requested'"
+else
+	fail "dump_pt/read: disagree on panic_msg (want physical $want_pa)" \
+		"$(cat "$t_out/dump_pt.out" "$t_out/dump_read.out" "$t_out/dump_pt.err" | head -n 12)"
 fi
 
 # --- the guest dies without a panic report: a triple fault --------------------------
