@@ -88,7 +88,8 @@ all: $(BUILD)/vmm $(BUILD)/kernel.elf $(USER_PROGS:%=$(BUILD)/user/%) \
 deps:
 	@pkg-config --exists libelf liburing check 2>/dev/null && \
 	command -v musl-gcc >/dev/null && command -v clang >/dev/null && \
-	command -v qemu-system-x86_64 >/dev/null || { \
+	command -v qemu-system-x86_64 >/dev/null && command -v gdb >/dev/null && \
+	command -v gnuplot >/dev/null || { \
 	echo "make: installing missing dependencies with scripts/install-deps.sh"; \
 	bash scripts/install-deps.sh; }
 

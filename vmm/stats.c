@@ -337,7 +337,7 @@ static void stats_summary_guest(const struct stats *st, FILE *f)
 	    (unsigned long long)vm->v_page_size);
 	fprintf(f, "    %-16s %8.1f\n", "swap configured", stats_mib(vm, vm->v_swap_pages));
 	fprintf(f, "  guest events since boot\n");
-	fprintf(f, "    faults %llu (zero-fill %llu, copy-on-write %llu, waited for the pager "
+	fprintf(f, "    faults %llu (pages zero-filled %llu, copy-on-write %llu, waited for the pager "
 	    "%llu); page-ins %llu, page-outs %llu\n", (unsigned long long)vm->v_faults,
 	    (unsigned long long)vm->v_zfod, (unsigned long long)vm->v_cow_faults,
 	    (unsigned long long)vm->v_majfaults, (unsigned long long)vm->v_pageins,
