@@ -50,36 +50,98 @@ static const struct show_vm_field show_vm_fields[] = {
 	VMF(swap_used, "swap pages in use"),
 };
 
-int dump_show_vmstat(struct dump_show *s)
+/*
+ * What the three subcommands share: the snapshot the descriptor's field at desc_off
+ * names, copied out of the dump, handed to parse (which fills out), and freed. *p keeps
+ * the snapshot's header and whether it was torn, for the output. => 0 or an exit status.
+ */
+typedef int show_pub_parse_fn(struct dump_show *s, const struct dump_pub *p, void *out);
+
+static int show_pub_load(struct dump_show *s, size_t desc_off, const char *what,
+    show_pub_parse_fn *parse, void *out, struct dump_pub *p)
 {
-	const struct dump *d = s->s_dump;
-	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
-	struct dump_pub p;
-	struct vmmeter vm;
-	size_t filled;
+	const struct hc_dump_desc *dd = dump_desc(s->s_dump, s->s_err, s->s_errlen);
+	uint64_t gpa;
 	int rc;
 
 	if (dd == NULL)
 		return DUMP_EXIT_DATA;
-	if ((rc = dump_pub_get(d, dd->vmmeter, "vmmeter", &p, s->s_err, s->s_errlen)) != 0)
+	memcpy(&gpa, (const uint8_t *)dd + desc_off, sizeof(gpa));
+	if ((rc = dump_pub_get(s->s_dump, gpa, what, p, s->s_err, s->s_errlen)) != 0)
 		return rc;
-	rc = dump_stats_vmmeter(d, &p, &vm, &filled, s->s_err, s->s_errlen);
-	dump_pub_free(&p);
-	if (rc != 0)
+	rc = parse(s, p, out);
+	dump_pub_free(p);
+	return rc;
+}
+
+/* A JSON document's opening: the snapshot's guest time and whether it was torn. */
+static void show_pub_json_begin(struct json *j, const struct dump_show *s,
+    const struct dump_pub *p)
+{
+	json_init(j, s->s_out);
+	json_obj(j, NULL);
+	json_u64(j, "time_ns", p->dp_hdr.pub_time_ns);
+	json_bool(j, "torn", p->dp_torn);
+}
+
+/* The text's warning line over a table from a torn snapshot. */
+static void show_pub_torn_line(const struct dump_show *s, const struct dump_pub *p)
+{
+	if (p->dp_torn)
+		fputs("(TORN: the guest was rewriting the statistics; figures may disagree)\n",
+		    s->s_out);
+}
+
+struct show_vmmeter {
+	struct vmmeter sv_vm;
+	size_t sv_filled;       /* bytes of sv_vm the guest wrote */
+};
+
+static int show_parse_vmmeter(struct dump_show *s, const struct dump_pub *p, void *out)
+{
+	struct show_vmmeter *v = out;
+
+	return dump_stats_vmmeter(s->s_dump, p, &v->sv_vm, &v->sv_filled, s->s_err,
+	    s->s_errlen);
+}
+
+static int show_parse_zones(struct dump_show *s, const struct dump_pub *p, void *out)
+{
+	return dump_stats_zones(s->s_dump, p, out, s->s_err, s->s_errlen);
+}
+
+struct show_mtypes {
+	struct dump_mtype *sm_types;    /* malloc'd */
+	unsigned sm_n;
+};
+
+static int show_parse_malloc(struct dump_show *s, const struct dump_pub *p, void *out)
+{
+	struct show_mtypes *m = out;
+
+	return dump_stats_malloc(s->s_dump, p, &m->sm_types, &m->sm_n, s->s_err, s->s_errlen);
+}
+
+int dump_show_vmstat(struct dump_show *s)
+{
+	struct dump_pub p;
+	struct show_vmmeter v;
+	const struct vmmeter *vm = &v.sv_vm;
+	int rc;
+
+	if ((rc = show_pub_load(s, offsetof(struct hc_dump_desc, vmmeter), "vmmeter",
+	    show_parse_vmmeter, &v, &p)) != 0)
 		return rc;
 	if (s->s_json) {
 		struct json j;
-		json_init(&j, s->s_out);
-		json_obj(&j, NULL);
-		json_u64(&j, "time_ns", p.dp_hdr.pub_time_ns);
-		json_bool(&j, "torn", p.dp_torn);
-		json_u64(&j, "version", vm.vm_version);
+		show_pub_json_begin(&j, s, &p);
+		json_u64(&j, "version", vm->vm_version);
 		for (size_t i = 0; i < VMM_ARRAY_SIZE(show_vm_fields); i++) {
 			const struct show_vm_field *f = &show_vm_fields[i];
-			uint64_t v;
-			memcpy(&v, (const uint8_t *)&vm + f->vf_off, sizeof(v));
-			if (f->vf_off + sizeof(v) <= filled)
-				json_u64(&j, f->vf_key, v);
+			uint64_t x;
+			memcpy(&x, (const uint8_t *)vm + f->vf_off, sizeof(x));
+			if (f->vf_off + sizeof(x) <= v.sv_filled)
+				json_u64(&j, f->vf_key, x);
 			else
 				json_null(&j, f->vf_key);
 		}
@@ -92,10 +154,10 @@ int dump_show_vmstat(struct dump_show *s)
 	    p.dp_torn ? " (TORN: the guest was rewriting it; figures may disagree)" : "");
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(show_vm_fields); i++) {
 		const struct show_vm_field *f = &show_vm_fields[i];
-		uint64_t v;
-		memcpy(&v, (const uint8_t *)&vm + f->vf_off, sizeof(v));
-		if (f->vf_off + sizeof(v) <= filled)
-			fprintf(s->s_out, "%12" PRIu64 " %s\n", v, f->vf_words);
+		uint64_t x;
+		memcpy(&x, (const uint8_t *)vm + f->vf_off, sizeof(x));
+		if (f->vf_off + sizeof(x) <= v.sv_filled)
+			fprintf(s->s_out, "%12" PRIu64 " %s\n", x, f->vf_words);
 		else
 			fprintf(s->s_out, "%12s %s\n", "-", f->vf_words);
 	}
@@ -114,27 +176,16 @@ static void show_name(FILE *f, const char *name, int width, const char *suffix)
 
 int dump_show_zones(struct dump_show *s)
 {
-	const struct dump *d = s->s_dump;
-	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
 	struct dump_pub p;
 	struct dump_zones z;
 	int rc;
 
-	if (dd == NULL)
-		return DUMP_EXIT_DATA;
-	if ((rc = dump_pub_get(d, dd->uma_zones, "UMA zone statistics", &p, s->s_err,
-	    s->s_errlen)) != 0)
-		return rc;
-	rc = dump_stats_zones(d, &p, &z, s->s_err, s->s_errlen);
-	dump_pub_free(&p);
-	if (rc != 0)
+	if ((rc = show_pub_load(s, offsetof(struct hc_dump_desc, uma_zones),
+	    "UMA zone statistics", show_parse_zones, &z, &p)) != 0)
 		return rc;
 	if (s->s_json) {
 		struct json j;
-		json_init(&j, s->s_out);
-		json_obj(&j, NULL);
-		json_u64(&j, "time_ns", p.dp_hdr.pub_time_ns);
-		json_bool(&j, "torn", p.dp_torn);
+		show_pub_json_begin(&j, s, &p);
 		json_u64(&j, "ncpus", z.dzs_ncpus);
 		json_u64(&j, "boot_pages", z.dzs_boot_pages);
 		json_u64(&j, "total_pages", z.dzs_total_pages);
@@ -166,9 +217,7 @@ int dump_show_zones(struct dump_show *s)
 		json_end_obj(&j);
 		json_done(&j);
 	} else {
-		if (p.dp_torn)
-			fputs("(TORN: the guest was rewriting the statistics; figures may "
-			    "disagree)\n", s->s_out);
+		show_pub_torn_line(s, &p);
 		fprintf(s->s_out, "%-24s %6s %6s %8s %8s %10s %5s %5s %6s\n", "ITEM", "SIZE",
 		    "LIMIT", "USED", "FREE", "REQ", "FAIL", "SLEEP", "PCPU");
 		for (unsigned i = 0; i < z.dzs_nzones; i++) {
@@ -209,29 +258,19 @@ static void show_sizes(const struct dump_mtype *t, char *buf, size_t len)
 
 int dump_show_malloc(struct dump_show *s)
 {
-	const struct dump *d = s->s_dump;
-	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
 	struct dump_pub p;
-	struct dump_mtype *t;
-	unsigned n;
+	struct show_mtypes m;
 	char sizes[1400];
 	int rc;
 
-	if (dd == NULL)
-		return DUMP_EXIT_DATA;
-	if ((rc = dump_pub_get(d, dd->malloc_types, "malloc type statistics", &p, s->s_err,
-	    s->s_errlen)) != 0)
+	if ((rc = show_pub_load(s, offsetof(struct hc_dump_desc, malloc_types),
+	    "malloc type statistics", show_parse_malloc, &m, &p)) != 0)
 		return rc;
-	rc = dump_stats_malloc(d, &p, &t, &n, s->s_err, s->s_errlen);
-	dump_pub_free(&p);
-	if (rc != 0)
-		return rc;
+	const struct dump_mtype *t = m.sm_types;
+	unsigned n = m.sm_n;
 	if (s->s_json) {
 		struct json j;
-		json_init(&j, s->s_out);
-		json_obj(&j, NULL);
-		json_u64(&j, "time_ns", p.dp_hdr.pub_time_ns);
-		json_bool(&j, "torn", p.dp_torn);
+		show_pub_json_begin(&j, s, &p);
 		json_arr(&j, "types");
 		for (unsigned i = 0; i < n; i++) {
 			json_obj(&j, NULL);
@@ -260,9 +299,7 @@ int dump_show_malloc(struct dump_show *s)
 		json_end_obj(&j);
 		json_done(&j);
 	} else {
-		if (p.dp_torn)
-			fputs("(TORN: the guest was rewriting the statistics; figures may "
-			    "disagree)\n", s->s_out);
+		show_pub_torn_line(s, &p);
 		fprintf(s->s_out, "%24s %8s %8s %10s %5s  %s\n", "Type", "InUse", "MemUse",
 		    "Requests", "Fail", "Size(s)");
 		for (unsigned i = 0; i < n; i++) {
@@ -277,6 +314,6 @@ int dump_show_malloc(struct dump_show *s)
 			    sizes);
 		}
 	}
-	free(t);
+	free(m.sm_types);
 	return 0;
 }
