@@ -3,7 +3,8 @@
  * it. Nothing in the file is believed before it is checked against the file's size:
  * headers are copied out (the mapping may be unaligned), every offset + size is checked
  * without overflow, and the notes are walked with each record's length bounded by what
- * is left of its segment, so the work is linear in the file's size.
+ * is left of its segment, and the PT_NOTEs together hold no more than the file, so
+ * the work is linear in the file's size.
  */
 #include <elf.h>
 #include <errno.h>
@@ -298,6 +299,11 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 				return dump_bad(d, err, errlen, "a PT_NOTE of %llu bytes, more than "
 				    "a dump of ours has (corrupt)",
 				    (unsigned long long)ph.p_filesz);
+			/* Each is walked: PT_NOTEs naming the same bytes again and again would
+			 * make the walk quadratic in the file's size. Ours are disjoint. */
+			if (ph.p_filesz > d->d_size - d->d_note_bytes)
+				return dump_bad(d, err, errlen, "the PT_NOTEs hold more bytes than "
+				    "the file: they overlap (corrupt)");
 			d->d_note_bytes += ph.p_filesz;
 			if ((rc = dump_parse_notes(d, &ph, err, errlen)) != 0)
 				return rc;
