@@ -17,14 +17,12 @@ static int kern_bad(struct dump_kctx *k, const char *fmt, ...)
 
 static int kern_bad(struct dump_kctx *k, const char *fmt, ...)
 {
-	char what[384];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	int rc = dump_verrf(k->k_dump, k->k_err, k->k_errlen, fmt, ap);
 	va_end(ap);
-	return vmm_errf(k->k_err, k->k_errlen, DUMP_EXIT_DATA, "%s: %s", k->k_dump->d_name,
-	    what);
+	return rc;
 }
 
 const struct hc_dump_desc *dump_desc(const struct dump *d, char *err, size_t errlen)
@@ -32,14 +30,14 @@ const struct hc_dump_desc *dump_desc(const struct dump *d, char *err, size_t err
 	const struct hc_dump_desc *dd = &d->d_desc.ddn_desc;
 
 	if (!d->d_has_desc) {
-		vmm_errf(err, errlen, DUMP_EXIT_DATA, "%s: the dump has no dump descriptor (the "
-		    "guest registered none before it stopped)", d->d_name);
+		dump_errf(d, err, errlen, "the dump has no dump descriptor (the guest registered "
+		    "none before it stopped)");
 		return NULL;
 	}
 	if (dd->magic != HC_DUMP_MAGIC || dd->version != HC_DUMP_VERSION) {
-		vmm_errf(err, errlen, DUMP_EXIT_DATA, "%s: the dump descriptor is corrupt (magic "
-		    "0x%x, version %u; expected 0x%x, %d)", d->d_name, dd->magic, dd->version,
-		    HC_DUMP_MAGIC, HC_DUMP_VERSION);
+		dump_errf(d, err, errlen, "the dump descriptor is corrupt (magic 0x%x, version "
+		    "%u; expected 0x%x, %d)", dd->magic, dd->version, HC_DUMP_MAGIC,
+		    HC_DUMP_VERSION);
 		return NULL;
 	}
 	return dd;

@@ -24,19 +24,23 @@
 #define DUMP_NOTE_MAX       (64u << 20)     /* a PT_NOTE larger than this is not ours */
 #define DUMP_MAX_PHYS       (1ull << 52)    /* x86-64's largest physical address + 1 */
 
-static int dump_bad(struct dump *d, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* A corrupt or foreign file: "NAME: what is wrong". */
-static int dump_bad(struct dump *d, char *err, size_t errlen, const char *fmt, ...)
+int dump_verrf(const struct dump *d, char *err, size_t errlen, const char *fmt,
+    va_list ap)
 {
 	char what[384];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	return vmm_errf(err, errlen, DUMP_EXIT_DATA, "%s: %s", d->d_name, what);
+}
+
+int dump_errf(const struct dump *d, char *err, size_t errlen, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	int rc = dump_verrf(d, err, errlen, fmt, ap);
 	va_end(ap);
-	return vmm_errf(err, errlen, DUMP_EXIT_DATA, "%s: %s", d->d_name, what);
+	return rc;
 }
 
 /* [off, off + len) inside the file? */
@@ -104,16 +108,16 @@ static int dump_note_prstatus(struct dump *d, const uint8_t *desc, uint32_t desc
 	struct elf_prstatus prs;
 
 	if (descsz < offsetof(struct elf_prstatus, pr_reg) + sizeof(prs.pr_reg))
-		return dump_bad(d, err, errlen, "NT_PRSTATUS note of %u bytes is too short "
+		return dump_errf(d, err, errlen, "NT_PRSTATUS note of %u bytes is too short "
 		    "(corrupt)", descsz);
 	memset(&prs, 0, sizeof(prs));
 	memcpy(&prs, desc, descsz < sizeof(prs) ? descsz : sizeof(prs));
 	if (prs.pr_pid < 1 || prs.pr_pid > DUMP_MAX_VCPUS)
-		return dump_bad(d, err, errlen, "NT_PRSTATUS names vCPU pid %d, outside 1..%d "
+		return dump_errf(d, err, errlen, "NT_PRSTATUS names vCPU pid %d, outside 1..%d "
 		    "(corrupt)", (int)prs.pr_pid, DUMP_MAX_VCPUS);
 	struct dump_vcpu *v = &d->d_vcpus[prs.pr_pid - 1];
 	if (v->dv_has_regs)
-		return dump_bad(d, err, errlen, "two NT_PRSTATUS notes for vCPU %d (corrupt)",
+		return dump_errf(d, err, errlen, "two NT_PRSTATUS notes for vCPU %d (corrupt)",
 		    (int)prs.pr_pid - 1);
 	_Static_assert(sizeof(prs.pr_reg) == sizeof(v->dv_regs), "pr_reg is user_regs");
 	memcpy(&v->dv_regs, &prs.pr_reg, sizeof(v->dv_regs));
@@ -127,17 +131,17 @@ static int dump_note_sregs(struct dump *d, const uint8_t *desc, uint32_t descsz,
     char *err, size_t errlen)
 {
 	if (descsz == 0 || descsz % sizeof(struct dump_sregs) != 0)
-		return dump_bad(d, err, errlen, "NT_VMM_SREGS note of %u bytes is not a whole "
+		return dump_errf(d, err, errlen, "NT_VMM_SREGS note of %u bytes is not a whole "
 		    "number of records (corrupt)", descsz);
 	for (uint32_t off = 0; off < descsz; off += sizeof(struct dump_sregs)) {
 		struct dump_sregs s;
 		memcpy(&s, desc + off, sizeof(s));
 		if (s.dsr_vcpu >= DUMP_MAX_VCPUS)
-			return dump_bad(d, err, errlen, "NT_VMM_SREGS names vCPU %u, past %d "
+			return dump_errf(d, err, errlen, "NT_VMM_SREGS names vCPU %u, past %d "
 			    "(corrupt)", s.dsr_vcpu, DUMP_MAX_VCPUS - 1);
 		struct dump_vcpu *v = &d->d_vcpus[s.dsr_vcpu];
 		if (v->dv_has_sregs)
-			return dump_bad(d, err, errlen, "two NT_VMM_SREGS records for vCPU %u "
+			return dump_errf(d, err, errlen, "two NT_VMM_SREGS records for vCPU %u "
 			    "(corrupt)", s.dsr_vcpu);
 		v->dv_sregs = s;
 		v->dv_has_sregs = true;
@@ -158,13 +162,13 @@ static int dump_note_vmm(struct dump *d, uint32_t type, const uint8_t *desc,
 	switch (type) {
 	case NT_VMM_INFO:
 		if (d->d_has_info)
-			return dump_bad(d, err, errlen, "two NT_VMM_INFO notes (corrupt)");
+			return dump_errf(d, err, errlen, "two NT_VMM_INFO notes (corrupt)");
 		if (descsz < sizeof(struct dump_info))
-			return dump_bad(d, err, errlen, "NT_VMM_INFO note of %u bytes is too "
+			return dump_errf(d, err, errlen, "NT_VMM_INFO note of %u bytes is too "
 			    "short (corrupt)", descsz);
 		memcpy(&d->d_info, desc, sizeof(d->d_info));
 		if (d->d_info.di_version != DUMP_INFO_VERSION)
-			return dump_bad(d, err, errlen, "NT_VMM_INFO version %u, this vmm reads "
+			return dump_errf(d, err, errlen, "NT_VMM_INFO version %u, this vmm reads "
 			    "%d: read it with the vmm that wrote it", d->d_info.di_version,
 			    DUMP_INFO_VERSION);
 		dump_terminate(d->d_info.di_vmm_version, sizeof(d->d_info.di_vmm_version));
@@ -177,9 +181,9 @@ static int dump_note_vmm(struct dump *d, uint32_t type, const uint8_t *desc,
 		return dump_note_sregs(d, desc, descsz, err, errlen);
 	case NT_VMM_DESC:
 		if (d->d_has_desc)
-			return dump_bad(d, err, errlen, "two NT_VMM_DESC notes (corrupt)");
+			return dump_errf(d, err, errlen, "two NT_VMM_DESC notes (corrupt)");
 		if (descsz < sizeof(struct dump_desc_note))
-			return dump_bad(d, err, errlen, "NT_VMM_DESC note of %u bytes is too "
+			return dump_errf(d, err, errlen, "NT_VMM_DESC note of %u bytes is too "
 			    "short (corrupt)", descsz);
 		memcpy(&d->d_desc, desc, sizeof(d->d_desc));
 		d->d_has_desc = true;
@@ -197,14 +201,14 @@ static int dump_parse_notes(struct dump *d, const Elf64_Phdr *ph, char *err, siz
 	while (pos < size) {
 		Elf64_Nhdr nh;
 		if (size - pos < sizeof(nh))
-			return dump_bad(d, err, errlen, "a note at file offset %llu is cut short "
+			return dump_errf(d, err, errlen, "a note at file offset %llu is cut short "
 			    "(truncated or corrupt)", (unsigned long long)(ph->p_offset + pos));
 		memcpy(&nh, p + pos, sizeof(nh));
 		uint64_t name_al = ((uint64_t)nh.n_namesz + a - 1) & ~(a - 1);
 		uint64_t desc_al = ((uint64_t)nh.n_descsz + a - 1) & ~(a - 1);
 		uint64_t rest = size - pos - sizeof(nh);
 		if (name_al > rest || desc_al > rest - name_al || nh.n_descsz > rest - name_al)
-			return dump_bad(d, err, errlen, "a note at file offset %llu runs past its "
+			return dump_errf(d, err, errlen, "a note at file offset %llu runs past its "
 			    "segment (truncated or corrupt)",
 			    (unsigned long long)(ph->p_offset + pos));
 		const uint8_t *name = p + pos + sizeof(nh), *desc = name + name_al;
@@ -233,7 +237,7 @@ static int dump_phnum(struct dump *d, const Elf64_Ehdr *eh, uint64_t *phnum, cha
 	if (eh->e_phnum != PN_XNUM)
 		return 0;
 	if (eh->e_shentsize != sizeof(sh) || !dump_in_file(d, eh->e_shoff, sizeof(sh)))
-		return dump_bad(d, err, errlen, "e_phnum is PN_XNUM but section 0 is not in "
+		return dump_errf(d, err, errlen, "e_phnum is PN_XNUM but section 0 is not in "
 		    "the file (truncated or corrupt)");
 	memcpy(&sh, d->d_data + eh->e_shoff, sizeof(sh));
 	*phnum = sh.sh_info;
@@ -247,26 +251,26 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 	int rc;
 
 	if (d->d_size < EI_NIDENT || memcmp(d->d_data, ELFMAG, SELFMAG) != 0)
-		return dump_bad(d, err, errlen, "not an ELF file, so not a dump");
+		return dump_errf(d, err, errlen, "not an ELF file, so not a dump");
 	if (d->d_size < sizeof(eh))
-		return dump_bad(d, err, errlen, "the ELF header is cut short (truncated)");
+		return dump_errf(d, err, errlen, "the ELF header is cut short (truncated)");
 	memcpy(&eh, d->d_data, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return dump_bad(d, err, errlen, "not a 64-bit little-endian ELF file, so not a "
+		return dump_errf(d, err, errlen, "not a 64-bit little-endian ELF file, so not a "
 		    "dump of ours");
 	if (eh.e_type != ET_CORE || eh.e_machine != EM_X86_64)
-		return dump_bad(d, err, errlen, "an ELF file but not an x86-64 core (type %u, "
+		return dump_errf(d, err, errlen, "an ELF file but not an x86-64 core (type %u, "
 		    "machine %u): not a dump", eh.e_type, eh.e_machine);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return dump_bad(d, err, errlen, "program headers of %u bytes, expected %zu "
+		return dump_errf(d, err, errlen, "program headers of %u bytes, expected %zu "
 		    "(corrupt)", eh.e_phentsize, sizeof(Elf64_Phdr));
 	if ((rc = dump_phnum(d, &eh, &phnum, err, errlen)) != 0)
 		return rc;
 	if (phnum == 0)
-		return dump_bad(d, err, errlen, "no program headers: not a dump of ours");
+		return dump_errf(d, err, errlen, "no program headers: not a dump of ours");
 	if (phnum > d->d_size / sizeof(Elf64_Phdr) ||
 	    !dump_in_file(d, eh.e_phoff, phnum * sizeof(Elf64_Phdr)))
-		return dump_bad(d, err, errlen, "the %llu program headers run past the end of "
+		return dump_errf(d, err, errlen, "the %llu program headers run past the end of "
 		    "the file (truncated or corrupt)", (unsigned long long)phnum);
 
 	const uint8_t *pht = d->d_data + eh.e_phoff;
@@ -277,7 +281,7 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 			nloads++;
 	}
 	if (nloads > DUMP_MAX_SEGS)
-		return dump_bad(d, err, errlen, "%llu PT_LOAD segments, more than a dump of ours "
+		return dump_errf(d, err, errlen, "%llu PT_LOAD segments, more than a dump of ours "
 		    "has (%u)", (unsigned long long)nloads, DUMP_MAX_SEGS);
 	d->d_segs = calloc(nloads > 0 ? nloads : 1, sizeof(*d->d_segs));
 	d->d_vcpus = calloc(DUMP_MAX_VCPUS, sizeof(*d->d_vcpus));
@@ -290,19 +294,19 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 		if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
 			continue;
 		if (!dump_in_file(d, ph.p_offset, ph.p_filesz))
-			return dump_bad(d, err, errlen, "segment %llu (file offset %llu, %llu bytes) "
+			return dump_errf(d, err, errlen, "segment %llu (file offset %llu, %llu bytes) "
 			    "runs past the end of the file (%zu bytes): truncated",
 			    (unsigned long long)i, (unsigned long long)ph.p_offset,
 			    (unsigned long long)ph.p_filesz, d->d_size);
 		if (ph.p_type == PT_NOTE) {
 			if (ph.p_filesz > DUMP_NOTE_MAX)
-				return dump_bad(d, err, errlen, "a PT_NOTE of %llu bytes, more than "
+				return dump_errf(d, err, errlen, "a PT_NOTE of %llu bytes, more than "
 				    "a dump of ours has (corrupt)",
 				    (unsigned long long)ph.p_filesz);
 			/* Each is walked: PT_NOTEs naming the same bytes again and again would
 			 * make the walk quadratic in the file's size. Ours are disjoint. */
 			if (ph.p_filesz > d->d_size - d->d_note_bytes)
-				return dump_bad(d, err, errlen, "the PT_NOTEs hold more bytes than "
+				return dump_errf(d, err, errlen, "the PT_NOTEs hold more bytes than "
 				    "the file: they overlap (corrupt)");
 			d->d_note_bytes += ph.p_filesz;
 			if ((rc = dump_parse_notes(d, &ph, err, errlen)) != 0)
@@ -313,14 +317,14 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 			continue;
 		/* The KERNBASE window may end at 2^64; physical memory ends below 2^52. */
 		if (ph.p_vaddr > UINT64_MAX - (ph.p_filesz - 1))
-			return dump_bad(d, err, errlen, "segment %llu wraps around the address "
+			return dump_errf(d, err, errlen, "segment %llu wraps around the address "
 			    "space (corrupt)", (unsigned long long)i);
 		if (ph.p_paddr > DUMP_MAX_PHYS || ph.p_filesz > DUMP_MAX_PHYS - ph.p_paddr)
-			return dump_bad(d, err, errlen, "segment %llu holds physical addresses "
+			return dump_errf(d, err, errlen, "segment %llu holds physical addresses "
 			    "past 2^52 (corrupt)", (unsigned long long)i);
 		/* Ours are equal; bytes past p_filesz would just be absent from the file. */
 		if (ph.p_memsz < ph.p_filesz)
-			return dump_bad(d, err, errlen, "segment %llu has p_filesz %llu > p_memsz "
+			return dump_errf(d, err, errlen, "segment %llu has p_filesz %llu > p_memsz "
 			    "%llu (corrupt)", (unsigned long long)i,
 			    (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
 		d->d_segs[d->d_nsegs++] = (struct dump_seg){ ph.p_vaddr, ph.p_paddr, ph.p_filesz,
@@ -328,13 +332,13 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 		d->d_load_bytes += ph.p_filesz;
 	}
 	if (!d->d_has_info)
-		return dump_bad(d, err, errlen, "an x86-64 core without the VMM notes: not a "
+		return dump_errf(d, err, errlen, "an x86-64 core without the VMM notes: not a "
 		    "dump of ours");
 	qsort(d->d_segs, d->d_nsegs, sizeof(*d->d_segs), dump_seg_cmp);
 	for (unsigned i = 1; i < d->d_nsegs; i++) {
 		const struct dump_seg *a = &d->d_segs[i - 1];
 		if (d->d_segs[i].ds_vaddr - a->ds_vaddr < a->ds_size)
-			return dump_bad(d, err, errlen, "PT_LOAD segments overlap at virtual "
+			return dump_errf(d, err, errlen, "PT_LOAD segments overlap at virtual "
 			    "address 0x%llx (corrupt)",
 			    (unsigned long long)d->d_segs[i].ds_vaddr);
 	}

@@ -8,6 +8,7 @@
 #ifndef VMM_DUMP_READ_H
 #define VMM_DUMP_READ_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,13 @@ int dump_open_mem(struct dump *d, const void *data, size_t size, const char *nam
     char *err, size_t errlen);
 
 void dump_close(struct dump *d);
+
+/* What is wrong with d's contents, as "NAME: what" in err (the one message format of
+ * every check of the file). => DUMP_EXIT_DATA. */
+int dump_errf(const struct dump *d, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int dump_verrf(const struct dump *d, char *err, size_t errlen, const char *fmt,
+    va_list ap) __attribute__((format(printf, 4, 0)));
 
 /*
  * Copy len bytes of kernel virtual memory at va into buf, through the PT_LOADs (pieces

@@ -293,11 +293,11 @@ int dump_show_msgbuf(struct dump_show *s)
 	if (dd == NULL)
 		return DUMP_EXIT_DATA;
 	if (dd->msgbuf == 0)
-		return vmm_errf(s->s_err, s->s_errlen, DUMP_EXIT_DATA, "%s: the guest registered "
-		    "no message buffer", d->d_name);
+		return dump_errf(d, s->s_err, s->s_errlen, "the guest registered "
+		    "no message buffer");
 	if (dump_read_pa(d, dd->msgbuf, hdr, sizeof(hdr)) != 0)
-		return vmm_errf(s->s_err, s->s_errlen, DUMP_EXIT_DATA, "%s: the message buffer "
-		    "at physical 0x%" PRIx64 " is not in the dump", d->d_name, dd->msgbuf);
+		return dump_errf(d, s->s_err, s->s_errlen, "the message buffer "
+		    "at physical 0x%" PRIx64 " is not in the dump", dd->msgbuf);
 	memcpy(&magic, hdr, 4);
 	memcpy(&size, hdr + 4, 4);
 	memcpy(&wseq, hdr + 8, 8);
@@ -306,8 +306,8 @@ int dump_show_msgbuf(struct dump_show *s)
 		wseq = 0;
 	} else if (magic != MSGBUF_MAGIC || size == 0 || (size & (size - 1)) != 0 ||
 	    size > MSGBUF_MAX_SIZE) {
-		return vmm_errf(s->s_err, s->s_errlen, DUMP_EXIT_DATA, "%s: the message buffer "
-		    "is corrupt (magic 0x%x, size %u)", d->d_name, magic, size);
+		return dump_errf(d, s->s_err, s->s_errlen, "the message buffer "
+		    "is corrupt (magic 0x%x, size %u)", magic, size);
 	}
 	uint64_t live = wseq < size ? wseq : size, start = wseq - live;
 	char *text = malloc(live > 0 ? live : 1);
@@ -320,8 +320,8 @@ int dump_show_msgbuf(struct dump_show *s)
 	if (live > 0 && dump_read_pa(d, dd->msgbuf + MSGBUF_HDR_SIZE, ring, size) != 0) {
 		free(text);
 		free(ring);
-		return vmm_errf(s->s_err, s->s_errlen, DUMP_EXIT_DATA, "%s: the message buffer's "
-		    "%u bytes are not wholly in the dump", d->d_name, size);
+		return dump_errf(d, s->s_err, s->s_errlen, "the message buffer's "
+		    "%u bytes are not wholly in the dump", size);
 	}
 	for (uint64_t i = 0; i < live; i++)
 		text[i] = (char)ring[(start + i) & (size - 1)];

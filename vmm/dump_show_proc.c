@@ -169,8 +169,8 @@ int dump_show_maps(struct dump_show *s)
 		shown++;
 	}
 	if (a->da_has_pid && shown == 0) {
-		rc = vmm_errf(s->s_err, s->s_errlen, DUMP_EXIT_DATA, "%s: no process with pid %d "
-		    "in the dump (see 'vmm dump ps')", s->s_dump->d_name, a->da_pid);
+		rc = dump_errf(s->s_dump, s->s_err, s->s_errlen, "no process with pid %d "
+		    "in the dump (see 'vmm dump ps')", a->da_pid);
 		goto out;
 	}
 	struct json j;

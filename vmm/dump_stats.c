@@ -2,7 +2,6 @@
  * The guest's published statistics out of a dump. Every count is checked against the
  * bytes there are, without overflow, before a record is read.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +9,6 @@
 #include "vmm/dump_stats.h"
 #include "vmm/pub_read.h"
 #include "vmm/vmm.h"
-
-static int stats_bad(const struct dump *d, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int stats_bad(const struct dump *d, char *err, size_t errlen, const char *fmt, ...)
-{
-	char what[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return vmm_errf(err, errlen, DUMP_EXIT_DATA, "%s: %s", d->d_name, what);
-}
 
 static int stats_readfn(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
@@ -37,15 +22,15 @@ int dump_pub_get(const struct dump *d, uint64_t gpa, const char *what, struct du
 
 	memset(p, 0, sizeof(*p));
 	if (gpa == 0)
-		return stats_bad(d, err, errlen, "the guest published no %s", what);
+		return dump_errf(d, err, errlen, "the guest published no %s", what);
 	if (dump_read_pa(d, gpa, &p->dp_hdr, sizeof(p->dp_hdr)) != 0)
-		return stats_bad(d, err, errlen, "the %s snapshot at physical 0x%llx is not in "
+		return dump_errf(d, err, errlen, "the %s snapshot at physical 0x%llx is not in "
 		    "the dump", what, (unsigned long long)gpa);
 	if (p->dp_hdr.pub_magic != HC_PUB_MAGIC || p->dp_hdr.pub_len > p->dp_hdr.pub_cap)
-		return stats_bad(d, err, errlen, "the %s snapshot is corrupt (%s)", what,
+		return dump_errf(d, err, errlen, "the %s snapshot is corrupt (%s)", what,
 		    pub_status_str(PUB_BAD));
 	if (p->dp_hdr.pub_len > DUMP_STATS_MAX)
-		return stats_bad(d, err, errlen, "the %s snapshot claims %llu bytes, more than "
+		return dump_errf(d, err, errlen, "the %s snapshot claims %llu bytes, more than "
 		    "a guest publishes (corrupt)", what,
 		    (unsigned long long)p->dp_hdr.pub_len);
 	size_t len = (size_t)p->dp_hdr.pub_len;
@@ -68,9 +53,9 @@ int dump_pub_get(const struct dump *d, uint64_t gpa, const char *what, struct du
 	}
 	dump_pub_free(p);
 	if (st == PUB_EMPTY)
-		return stats_bad(d, err, errlen, "the guest never wrote its %s snapshot (it "
+		return dump_errf(d, err, errlen, "the guest never wrote its %s snapshot (it "
 		    "stopped before publishing one)", what);
-	return stats_bad(d, err, errlen, "the %s snapshot is %s", what,
+	return dump_errf(d, err, errlen, "the %s snapshot is %s", what,
 	    st == PUB_UNREADABLE ? "not wholly in the dump" : pub_status_str(st));
 }
 
@@ -87,11 +72,11 @@ int dump_stats_vmmeter(const struct dump *d, const struct dump_pub *p, struct vm
 	memset(vm, 0, sizeof(*vm));
 	*filled = 0;
 	if (p->dp_len < offsetof(struct vmmeter, v_page_size))
-		return stats_bad(d, err, errlen, "the vmmeter snapshot holds %zu bytes, too few "
+		return dump_errf(d, err, errlen, "the vmmeter snapshot holds %zu bytes, too few "
 		    "for its header (corrupt)", p->dp_len);
 	memcpy(vm, p->dp_data, offsetof(struct vmmeter, v_page_size));
 	if (vm->vm_magic != VMMETER_MAGIC || vm->vm_version < VMMETER_VERSION)
-		return stats_bad(d, err, errlen, "the vmmeter snapshot is corrupt (magic 0x%x, "
+		return dump_errf(d, err, errlen, "the vmmeter snapshot is corrupt (magic 0x%x, "
 		    "version %u)", vm->vm_magic, vm->vm_version);
 	/* An older writer filled a prefix, a newer one more than we know. */
 	size_t n = p->dp_len < vm->vm_size ? p->dp_len : (size_t)vm->vm_size;
@@ -138,20 +123,20 @@ int dump_stats_zones(const struct dump *d, const struct dump_pub *p, struct dump
 
 	memset(z, 0, sizeof(*z));
 	if (p->dp_len < DUMP_UMA_HDR)
-		return stats_bad(d, err, errlen, "the UMA stream holds %zu bytes, too few for its "
+		return dump_errf(d, err, errlen, "the UMA stream holds %zu bytes, too few for its "
 		    "header (corrupt)", p->dp_len);
 	uint32_t magic = stats_u32(s), nzones = stats_u32(s + 8);
 	uint16_t version = stats_u16(s + 4), ncpus = stats_u16(s + 6);
 	uint16_t zsize = stats_u16(s + 12), csize = stats_u16(s + 14);
 	if (magic != DUMP_UMA_MAGIC || version < DUMP_UMA_VERSION)
-		return stats_bad(d, err, errlen, "the UMA stream is corrupt (magic 0x%x, version "
+		return dump_errf(d, err, errlen, "the UMA stream is corrupt (magic 0x%x, version "
 		    "%u)", magic, version);
 	if (zsize < DUMP_UMA_ZONE || csize < DUMP_UMA_PCPU)
-		return stats_bad(d, err, errlen, "the UMA stream's records are too short (zone "
+		return dump_errf(d, err, errlen, "the UMA stream's records are too short (zone "
 		    "%u, per-CPU %u bytes; corrupt)", zsize, csize);
 	uint64_t rec = zsize + (uint64_t)ncpus * csize;   /* < 2^33: no overflow */
 	if (nzones > (p->dp_len - DUMP_UMA_HDR) / rec)
-		return stats_bad(d, err, errlen, "the UMA stream claims %u zones but holds %zu "
+		return dump_errf(d, err, errlen, "the UMA stream claims %u zones but holds %zu "
 		    "bytes (truncated or corrupt)", nzones, p->dp_len);
 	z->dzs_ncpus = ncpus;
 	z->dzs_boot_pages = stats_u64(s + 16);
@@ -198,18 +183,18 @@ int dump_stats_malloc(const struct dump *d, const struct dump_pub *p,
 	*types = NULL;
 	*n = 0;
 	if (p->dp_len < DUMP_MALLOC_HDR)
-		return stats_bad(d, err, errlen, "the malloc stream holds %zu bytes, too few for "
+		return dump_errf(d, err, errlen, "the malloc stream holds %zu bytes, too few for "
 		    "its header (corrupt)", p->dp_len);
 	uint32_t magic = stats_u32(s), ntypes = stats_u32(s + 8);
 	uint16_t version = stats_u16(s + 4), rsize = stats_u16(s + 6);
 	if (magic != DUMP_MALLOC_MAGIC || version < DUMP_MALLOC_VERSION)
-		return stats_bad(d, err, errlen, "the malloc stream is corrupt (magic 0x%x, "
+		return dump_errf(d, err, errlen, "the malloc stream is corrupt (magic 0x%x, "
 		    "version %u)", magic, version);
 	if (rsize < DUMP_MALLOC_REC)
-		return stats_bad(d, err, errlen, "the malloc stream's records are %u bytes, too "
+		return dump_errf(d, err, errlen, "the malloc stream's records are %u bytes, too "
 		    "short (corrupt)", rsize);
 	if (ntypes > (p->dp_len - DUMP_MALLOC_HDR) / rsize)
-		return stats_bad(d, err, errlen, "the malloc stream claims %u types but holds %zu "
+		return dump_errf(d, err, errlen, "the malloc stream claims %u types but holds %zu "
 		    "bytes (truncated or corrupt)", ntypes, p->dp_len);
 	struct dump_mtype *t = calloc(ntypes > 0 ? ntypes : 1, sizeof(*t));
 	if (t == NULL)
