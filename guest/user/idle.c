@@ -2,7 +2,7 @@
  * idle [MS]: sleeps MS milliseconds (default 2000) in one nanosleep, then checks the
  * sleep lasted at least that long. A quiet guest: what it costs the host is the kernel's
  * own wake-ups (timer interrupts, the statistics publisher of vm.stats_ms), which the
- * VMM's CPU time over the run shows (docs/dump-guest.md measures the publisher with it).
+ * VMM's CPU time over the run shows (docs/dump.md, the guest's side, measures the publisher with it).
  */
 #include <time.h>
 
