@@ -9,6 +9,7 @@
 #include "vmm/dump_stats.h"
 #include "vmm/pub_read.h"
 #include "vmm/vmm.h"
+#include "vmm/vmmeter_read.h"
 
 static int stats_readfn(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
@@ -69,23 +70,18 @@ void dump_pub_free(struct dump_pub *p)
 int dump_stats_vmmeter(const struct dump *d, const struct dump_pub *p, struct vmmeter *vm,
     size_t *filled, char *err, size_t errlen)
 {
-	memset(vm, 0, sizeof(*vm));
-	*filled = 0;
-	if (p->dp_len < offsetof(struct vmmeter, v_page_size))
+	switch (vmmeter_read(p->dp_data, p->dp_len, vm, filled)) {
+	case VMMETER_READ_OK:
+		return 0;
+	case VMMETER_READ_SHORT:
 		return dump_errf(d, err, errlen, "the vmmeter snapshot holds %zu bytes, too few "
 		    "for its header (corrupt)", p->dp_len);
-	memcpy(vm, p->dp_data, offsetof(struct vmmeter, v_page_size));
-	if (vm->vm_magic != VMMETER_MAGIC || vm->vm_version < VMMETER_VERSION)
-		return dump_errf(d, err, errlen, "the vmmeter snapshot is corrupt (magic 0x%x, "
-		    "version %u)", vm->vm_magic, vm->vm_version);
-	/* An older writer filled a prefix, a newer one more than we know. */
-	size_t n = p->dp_len < vm->vm_size ? p->dp_len : (size_t)vm->vm_size;
-	if (n > sizeof(*vm))
-		n = sizeof(*vm);
-	n -= n % sizeof(uint64_t);
-	memcpy(vm, p->dp_data, n);
-	*filled = n;
-	return 0;
+	case VMMETER_READ_FOREIGN:
+		break;
+	}
+	return dump_errf(d, err, errlen, "the vmmeter snapshot is corrupt, or another "
+	    "version's (magic 0x%x, version %u; this vmm reads 0x%x, %d)", vm->vm_magic,
+	    vm->vm_version, VMMETER_MAGIC, VMMETER_VERSION);
 }
 
 static uint64_t stats_u64(const uint8_t *p)

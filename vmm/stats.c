@@ -10,6 +10,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/stats.h"
 #include "vmm/vmm.h"
+#include "vmm/vmmeter_read.h"
 
 #define STATS_MIB   (1024.0 * 1024.0)
 
@@ -118,20 +119,19 @@ static int stats_guest_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 enum pub_status stats_read_vmmeter(pub_read_fn readfn, void *ctx, uint64_t gpa,
     struct vmmeter *vm, struct hc_pub *hdr)
 {
-	size_t len;
+	struct vmmeter raw;
+	size_t len, filled;
 
 	memset(vm, 0, sizeof(*vm));
-	enum pub_status ps = pub_read(readfn, ctx, gpa, hdr, vm, sizeof(*vm), &len);
+	enum pub_status ps = pub_read(readfn, ctx, gpa, hdr, &raw, sizeof(raw), &len);
 	if (ps != PUB_OK)
 		return ps;
 	/* An older writer's prefix is enough; the fields it lacks stay 0. */
-	if (len < offsetof(struct vmmeter, v_page_count) || vm->vm_magic != VMMETER_MAGIC ||
-	    vm->vm_version != VMMETER_VERSION) {
+	if (vmmeter_read(&raw, len, vm, &filled) != VMMETER_READ_OK ||
+	    filled < offsetof(struct vmmeter, v_page_count)) {
 		memset(vm, 0, sizeof(*vm));
 		return PUB_BAD;
 	}
-	if (len < sizeof(*vm))
-		memset((char *)vm + len, 0, sizeof(*vm) - len);
 	return PUB_OK;
 }
 

@@ -20,6 +20,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/stats.h"
 #include "vmm/vmm.h"
+#include "vmm/vmmeter_read.h"
 
 #define TS_MAXARGS  16
 
@@ -244,6 +245,42 @@ static int ts_buf_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	memcpy(buf, (const char *)p + gpa, len);
 	return 0;
 }
+
+/* The one reading of a vmmeter the live statistics and vmm dump share. */
+START_TEST(vmmeter_read_prefix_and_version)
+{
+	struct vmmeter w, vm;
+	size_t filled;
+
+	ts_meter(&w, 7, 8, 9);
+	ck_assert_int_eq(vmmeter_read(&w, sizeof(w), &vm, &filled), VMMETER_READ_OK);
+	ck_assert_uint_eq(filled, sizeof(w));
+	ck_assert_uint_eq(vm.v_swap_used, w.v_swap_used);
+	/* The writer's vm_size, not the bytes published, says where its fields end. */
+	w.vm_size = offsetof(struct vmmeter, v_pageins) + 4;
+	ck_assert_int_eq(vmmeter_read(&w, sizeof(w), &vm, &filled), VMMETER_READ_OK);
+	ck_assert_uint_eq(filled, offsetof(struct vmmeter, v_pageins));
+	ck_assert_uint_eq(vm.v_faults, 7);
+	ck_assert_uint_eq(vm.v_pageins, 0);
+	ck_assert_uint_eq(vm.v_swap_used, 0);
+	/* Fewer bytes than it claims: only those. */
+	w.vm_size = sizeof(w) + 4096;
+	ck_assert_int_eq(vmmeter_read(&w, offsetof(struct vmmeter, v_pageouts), &vm, &filled),
+	    VMMETER_READ_OK);
+	ck_assert_uint_eq(filled, offsetof(struct vmmeter, v_pageouts));
+	ck_assert_uint_eq(vm.v_pageouts, 0);
+	ck_assert_uint_eq(vm.v_pageins, 8);
+	/* Another version is another layout (vmm dump took newer ones before). */
+	w.vm_version = VMMETER_VERSION + 1;
+	ck_assert_int_eq(vmmeter_read(&w, sizeof(w), &vm, &filled), VMMETER_READ_FOREIGN);
+	ck_assert_uint_eq(vm.vm_version, VMMETER_VERSION + 1);
+	ck_assert_uint_eq(vm.v_faults, 0);
+	ck_assert_uint_eq(filled, 0);
+	w.vm_version = VMMETER_VERSION;
+	ck_assert_int_eq(vmmeter_read(&w, VMMETER_READ_HDR - 1, &vm, &filled),
+	    VMMETER_READ_SHORT);
+}
+END_TEST
 
 START_TEST(stats_read_snapshot)
 {
@@ -561,6 +598,7 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, stats_line_rates);
 	tcase_add_test(tc, stats_percentiles);
 	tcase_add_test(tc, stats_read_snapshot);
+	tcase_add_test(tc, vmmeter_read_prefix_and_version);
 	suite_add_tcase(s, tc);
 	TCase *gm = tcase_create("guest_mem");
 	tcase_add_checked_fixture(gm, ts_setup, ts_teardown);
