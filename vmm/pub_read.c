@@ -3,6 +3,7 @@
  */
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "vmm/pub_read.h"
 
@@ -13,7 +14,7 @@ enum pub_status pub_read(pub_read_fn readfn, void *ctx, uint64_t gpa, struct hc_
 {
 	*len = 0;
 	for (int i = 0; i < PUB_TRIES; i++) {
-		uint64_t seq2;
+		struct hc_pub again;
 
 		if (readfn(ctx, gpa, hdr, sizeof(*hdr)) != 0)
 			return PUB_UNREADABLE;
@@ -29,9 +30,12 @@ enum pub_status pub_read(pub_read_fn readfn, void *ctx, uint64_t gpa, struct hc_
 		    readfn(ctx, gpa + sizeof(*hdr), buf, n) != 0))
 			return PUB_UNREADABLE;
 		atomic_thread_fence(memory_order_acquire);
-		if (readfn(ctx, gpa + offsetof(struct hc_pub, pub_seq), &seq2, sizeof(seq2)) != 0)
+		/* The whole header again, not pub_seq alone: the first copy is one memcpy
+		 * in no promised order, so its pub_len and pub_time_ns may have been read
+		 * before its pub_seq, from the snapshot before. */
+		if (readfn(ctx, gpa, &again, sizeof(again)) != 0)
 			return PUB_UNREADABLE;
-		if (seq2 == hdr->pub_seq) {
+		if (memcmp(&again, hdr, sizeof(again)) == 0) {
 			*len = n;
 			return PUB_OK;
 		}

@@ -18,6 +18,7 @@
 #include "vm/vm_meter.h"
 #include "vmm/cli.h"
 #include "vmm/guest_mem.h"
+#include "vmm/pub_read.h"
 #include "vmm/stats.h"
 #include "vmm/vmm.h"
 #include "vmm/vmmeter_read.h"
@@ -279,6 +280,50 @@ START_TEST(vmmeter_read_prefix_and_version)
 	w.vm_version = VMMETER_VERSION;
 	ck_assert_int_eq(vmmeter_read(&w, VMMETER_READ_HDR - 1, &vm, &filled),
 	    VMMETER_READ_SHORT);
+}
+END_TEST
+
+/*
+ * A header copied with its pub_len from the snapshot before its pub_seq (one memcpy,
+ * fields in any order) while the guest published a whole new one in between: the
+ * reader must not take the new data with the old length.
+ */
+struct ts_script {
+	struct ts_pub ts_mem[2];        /* what guest memory holds: before, after */
+	unsigned ts_reads;
+};
+
+static int ts_script_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct ts_script *sc = ctx;
+	const struct ts_pub *m = &sc->ts_mem[sc->ts_reads++ == 0 ? 0 : 1];
+
+	if (gpa > sizeof(*m) || len > sizeof(*m) - gpa)
+		return -1;
+	memcpy(buf, (const uint8_t *)m + gpa, len);
+	return 0;
+}
+
+START_TEST(pub_read_header_from_one_snapshot)
+{
+	struct ts_script sc = { .ts_reads = 0 };
+	struct vmmeter vm;
+	struct hc_pub hdr;
+	size_t len;
+
+	for (int i = 0; i < 2; i++) {
+		sc.ts_mem[i].hdr = (struct hc_pub){ HC_PUB_MAGIC, sizeof(struct vmmeter), 4,
+			sizeof(struct vmmeter), 200 };
+		ts_meter(&sc.ts_mem[i].vm, 7, 8, 9);
+	}
+	/* The first look: pub_seq already the new snapshot's, pub_len and time the old's. */
+	sc.ts_mem[0].hdr.pub_len = offsetof(struct vmmeter, v_faults);
+	sc.ts_mem[0].hdr.pub_time_ns = 100;
+	ck_assert_int_eq(pub_read(ts_script_read, &sc, 0, &hdr, &vm, sizeof(vm), &len),
+	    PUB_OK);
+	ck_assert_uint_eq(len, sizeof(struct vmmeter));
+	ck_assert_uint_eq(hdr.pub_time_ns, 200);
+	ck_assert_uint_eq(vm.v_faults, 7);
 }
 END_TEST
 
@@ -598,6 +643,7 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, stats_line_rates);
 	tcase_add_test(tc, stats_percentiles);
 	tcase_add_test(tc, stats_read_snapshot);
+	tcase_add_test(tc, pub_read_header_from_one_snapshot);
 	tcase_add_test(tc, vmmeter_read_prefix_and_version);
 	suite_add_tcase(s, tc);
 	TCase *gm = tcase_create("guest_mem");
