@@ -32,7 +32,8 @@ void vm_dump_startup(void)
 	npages = atop(round_page((atop(top) + 7) / 8));
 	/* The first pages handed out since boot: fresh RAM, zero already, so nothing is
 	 * written here but the bits of the bitmap's own pages. A machine with too little
-	 * memory for it simply has no minidump bitmap (the host then dumps everything). */
+	 * memory for it has no minidump bitmap: the host's minidump then carries no
+	 * direct-map page (UMA's structures are missing from it; --dump-full has them). */
 	m = vm_page_alloc_noobj_contig(VM_ALLOC_SYSTEM | VM_ALLOC_WIRED | VM_ALLOC_NOWAIT,
 	    npages, 0, ~(vm_paddr_t)0, PAGE_SIZE, 0);
 	if (m == NULL)
