@@ -233,6 +233,20 @@ int dump_show_zones(struct dump_show *s)
 	return 0;
 }
 
+/* Size class b (a bit of dm_sizes) of type t: a word ("large", "contig"), or NULL and
+ * its bytes in *bytes, 0 when the stream cannot say (no smallest class, or past 2^64). */
+static const char *show_size_class(const struct dump_mtype *t, unsigned b, uint64_t *bytes)
+{
+	*bytes = 0;
+	if (b == 62)
+		return "large";
+	if (b == 63)
+		return "contig";
+	if (t->dm_class0 != 0 && t->dm_class0 <= (UINT64_MAX >> b))
+		*bytes = t->dm_class0 << b;
+	return NULL;
+}
+
 /* The size classes of a malloc type, "16,32,large", into buf. */
 static void show_sizes(const struct dump_mtype *t, char *buf, size_t len)
 {
@@ -242,14 +256,13 @@ static void show_sizes(const struct dump_mtype *t, char *buf, size_t len)
 	for (unsigned b = 0; b < 64 && n < len; b++) {
 		if (!(t->dm_sizes & (1ull << b)))
 			continue;
-		const char *sep = n > 0 ? "," : "";
+		const char *sep = n > 0 ? "," : "", *word;
+		uint64_t bytes;
 		int w;
-		if (b == 62)
-			w = snprintf(buf + n, len - n, "%slarge", sep);
-		else if (b == 63)
-			w = snprintf(buf + n, len - n, "%scontig", sep);
-		else if (t->dm_class0 != 0 && t->dm_class0 <= (UINT64_MAX >> b))
-			w = snprintf(buf + n, len - n, "%s%" PRIu64, sep, t->dm_class0 << b);
+		if ((word = show_size_class(t, b, &bytes)) != NULL)
+			w = snprintf(buf + n, len - n, "%s%s", sep, word);
+		else if (bytes != 0)
+			w = snprintf(buf + n, len - n, "%s%" PRIu64, sep, bytes);
 		else
 			w = snprintf(buf + n, len - n, "%s?", sep);
 		n += (size_t)w;
@@ -283,12 +296,12 @@ int dump_show_malloc(struct dump_show *s)
 			for (unsigned b = 0; b < 64; b++) {
 				if (!(t[i].dm_sizes & (1ull << b)))
 					continue;
-				if (b == 62)
-					json_str(&j, NULL, "large");
-				else if (b == 63)
-					json_str(&j, NULL, "contig");
-				else if (t[i].dm_class0 <= (UINT64_MAX >> b))
-					json_u64(&j, NULL, t[i].dm_class0 << b);
+				uint64_t bytes;
+				const char *word = show_size_class(&t[i], b, &bytes);
+				if (word != NULL)
+					json_str(&j, NULL, word);
+				else if (bytes != 0)
+					json_u64(&j, NULL, bytes);
 				else
 					json_null(&j, NULL);
 			}

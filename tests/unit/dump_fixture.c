@@ -288,7 +288,7 @@ static void df_stats(uint8_t *m, const struct dump_fixture_opts *o)
 	put64(m, r + 48, 5);
 	put64(m, r + 56, 1);
 	put64(m, r + 64, 1ull << 8);
-	put64(m, r + 72, 16);
+	put64(m, r + 72, o->df_malloc_no_class0 ? 0 : 16);
 	df_pub(m, DF_MALLOC_PA, 512, 16 + 2 * 80, 2);
 }
 

@@ -66,6 +66,7 @@ struct dump_fixture_opts {
 	bool df_empty_vmmeter;  /* the vmmeter's pub_seq is 0 */
 	bool df_notes_align8;   /* the PT_NOTE says p_align 8 (records padded to 8) */
 	bool df_allproc_kva;    /* desc.allproc is the variable's kernel virtual address */
+	bool df_malloc_no_class0;       /* the malloc type "temp" says no smallest size class */
 };
 
 /* The dump as bytes (*buf malloc'd). => 0, or -1 (libelf or I/O failed). */

@@ -231,6 +231,22 @@ START_TEST(malloc_types)
 }
 END_TEST
 
+/* A size class the stream cannot say the bytes of: '?' in the text, null in JSON (the
+ * JSON said 0 before). */
+START_TEST(malloc_unknown_size_class)
+{
+	struct dump_fixture_opts o = { .df_malloc_no_class0 = true };
+	char l[256];
+
+	td_write(&o);
+	ck_assert_int_eq(td_run("malloc", "@", NULL), 0);
+	ck_assert_str_eq(td_line("temp", l, sizeof(l)), "temp 0 0K 5 1 ?");
+	ck_assert_int_eq(td_run("malloc", "--json", "@", NULL), 0);
+	td_has(td_out, "{\"type\":\"temp\",\"inuse\":0,\"memuse\":0,\"requests\":5,"
+	    "\"failures\":1,\"sizes\":[null]}");
+}
+END_TEST
+
 START_TEST(ps_processes)
 {
 	char l[256];
@@ -484,6 +500,7 @@ static Suite *dump_cmd_suite(void)
 	tcase_add_test(tc, vmstat_torn_and_never_written);
 	tcase_add_test(tc, zones_columns);
 	tcase_add_test(tc, malloc_types);
+	tcase_add_test(tc, malloc_unknown_size_class);
 	tcase_add_test(tc, ps_processes);
 	tcase_add_test(tc, ps_allproc_by_virtual_address);
 	tcase_add_test(tc, maps_entries);
