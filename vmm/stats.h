@@ -61,9 +61,7 @@ struct stats {
 	unsigned st_lines;              /* lines printed, for the header */
 	uint64_t st_samples;            /* distinct snapshots seen */
 	enum pub_status st_said;        /* the last status said on stderr, or PUB_OK */
-	bool st_said_version;
 	struct stats_range st_range[STATS_NCOLS];   /* in pages */
-	bool st_log_failed;
 };
 
 /*
