@@ -328,7 +328,7 @@ static int dump_parse(struct dump *d, char *err, size_t errlen)
 			    "%llu (corrupt)", (unsigned long long)i,
 			    (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
 		d->d_segs[d->d_nsegs++] = (struct dump_seg){ ph.p_vaddr, ph.p_paddr, ph.p_filesz,
-		    ph.p_offset, ph.p_flags };
+		    ph.p_offset };
 		d->d_load_bytes += ph.p_filesz;
 	}
 	if (!d->d_has_info)

@@ -26,7 +26,6 @@ struct dump_seg {
 	uint64_t ds_paddr;
 	uint64_t ds_size;       /* p_filesz, > 0 */
 	uint64_t ds_off;        /* file offset */
-	uint32_t ds_flags;      /* PF_R / PF_W / PF_X */
 };
 
 /* A piece of guest-physical memory the file holds (the union of the segments' p_paddr
