@@ -451,25 +451,19 @@ static const struct dump_prange *dump_prange_of(const struct dump *d, uint64_t p
 	return pa - r->pr_paddr < r->pr_size ? r : NULL;
 }
 
-int dump_read_kva(const struct dump *d, uint64_t va, void *buf, size_t len)
+/* The longest run of file bytes at kernel virtual va, at most len (dump_pa_span's
+ * counterpart through the PT_LOADs' p_vaddr). */
+static const uint8_t *dump_kva_span(const struct dump *d, uint64_t va, size_t len,
+    size_t *got)
 {
-	uint8_t *out = buf;
+	const struct dump_seg *s = dump_seg_of(d, va);
 
-	while (len > 0) {
-		const struct dump_seg *s = dump_seg_of(d, va);
-		if (s == NULL)
-			return -1;
-		uint64_t in = va - s->ds_vaddr, n = s->ds_size - in;
-		if (n > len)
-			n = len;
-		memcpy(out, d->d_data + s->ds_off + in, n);
-		out += n;
-		len -= n;
-		if (len > 0 && va > UINT64_MAX - n)
-			return -1;
-		va += n;
-	}
-	return 0;
+	*got = 0;
+	if (s == NULL)
+		return NULL;
+	uint64_t in = va - s->ds_vaddr, n = s->ds_size - in;
+	*got = n < len ? n : len;
+	return d->d_data + s->ds_off + in;
 }
 
 const uint8_t *dump_pa_span(const struct dump *d, uint64_t pa, size_t len, size_t *got)
@@ -484,23 +478,36 @@ const uint8_t *dump_pa_span(const struct dump *d, uint64_t pa, size_t len, size_
 	return d->d_data + r->pr_off + in;
 }
 
-int dump_read_pa(const struct dump *d, uint64_t pa, void *buf, size_t len)
+/* len bytes at addr, run by run as span finds them; -1 at the first byte it has not,
+ * or past 2^64. */
+static int dump_copy(const struct dump *d, uint64_t addr, void *buf, size_t len,
+    const uint8_t *(*span)(const struct dump *, uint64_t, size_t, size_t *))
 {
 	uint8_t *out = buf;
 
 	while (len > 0) {
 		size_t n;
-		const uint8_t *p = dump_pa_span(d, pa, len, &n);
+		const uint8_t *p = span(d, addr, len, &n);
 		if (p == NULL)
 			return -1;
 		memcpy(out, p, n);
 		out += n;
 		len -= n;
-		if (len > 0 && pa > UINT64_MAX - n)
+		if (len > 0 && addr > UINT64_MAX - n)
 			return -1;
-		pa += n;
+		addr += n;
 	}
 	return 0;
+}
+
+int dump_read_kva(const struct dump *d, uint64_t va, void *buf, size_t len)
+{
+	return dump_copy(d, va, buf, len, dump_kva_span);
+}
+
+int dump_read_pa(const struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	return dump_copy(d, pa, buf, len, dump_pa_span);
 }
 
 void dump_walk(const struct dump *d, uint64_t cr3, uint64_t va, struct dump_walk *w)
