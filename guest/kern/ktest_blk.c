@@ -517,3 +517,79 @@ KTEST(blk, polled_no_interrupt)
 	KT_ASSERT(st2.vbs_polled - st1.vbs_polled == 1);
 	vm_page_free(m);
 }
+
+/* Wait up to BLK_UNREAPED_NS for the device to have published n completions nobody
+ * reaped. => whether it has. */
+#define BLK_UNREAPED_NS 5000000000ull
+static bool blk_wait_unreaped(unsigned n)
+{
+	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
+
+	while (virtio_blk_unreaped() < n && vm_nanotime() < deadline)
+		cpu_pause();
+	return virtio_blk_unreaped() == n;
+}
+
+/* Static, as blk_batch: a test that fails leaves requests with the driver. */
+static struct blk_polled blk_last_poll;
+static struct swap_bio blk_last_poll_bio;
+
+/*
+ * A poller's reap leaves no completion behind that no interrupt will announce. The
+ * state: a polled read finished while it was the only request in flight (so the
+ * device sent no interrupt, and its event index passed the driver's); then more
+ * requests than one reap takes, none polled for, submitted and finished too: the
+ * driver's re-arm put the event index behind what the device had published, so no
+ * interrupt came for them either. One sd_poll, the poller's last (its read ends in
+ * it), reaps a batch; the rest must still end. This is the state the swap hang left
+ * (a completion published between a poller's last look at the ring and its re-arm):
+ * page-outs that never ended, every thread asleep, the CPU halted.
+ */
+KTEST(blk, poll_leaves_no_completion_behind)
+{
+	struct swap_dev *sd = blk_dev();
+	if (sd == NULL)
+		return;
+	KT_ASSERT(sd->sd_poll != NULL);
+	struct virtio_blk_stats st;
+	KT_ASSERT(virtio_blk_stats(&st));
+	KT_ASSERT_MSG(st.vbs_requests == st.vbs_completions && virtio_blk_unreaped() == 0,
+	    "requests in flight before the test: %llu",
+	    (unsigned long long)(st.vbs_requests - st.vbs_completions));
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
+	blk_fill(m, 4100, 6);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4100, &m, 1), 0);
+
+	blk_last_poll = (struct blk_polled){ false, -1 };
+	blk_last_poll_bio = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4100,
+	    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
+	    .sb_done = blk_polled_done, .sb_arg = &blk_last_poll };
+	KT_ASSERT_EQ(sd->sd_strategy(sd, &blk_last_poll_bio), 0);
+	KT_ASSERT_MSG(blk_wait_unreaped(1), "the polled read was not answered");
+
+	int n = VIRTIO_BLK_REAP_BATCH + 8;
+	blk_batch_start();
+	for (int i = 0; i < n; i++)
+		KT_ASSERT_EQ(blk_batch_add(sd, i, SWAP_BIO_READ, 4100, &m, 1), 0);
+	KT_ASSERT_MSG(blk_wait_unreaped((unsigned)n + 1), "%u of %d reads answered",
+	    virtio_blk_unreaped(), n + 1);
+
+	(void)sd->sd_poll(sd);
+	KT_ASSERT_MSG(__atomic_load_n(&blk_last_poll.bpl_done, __ATOMIC_ACQUIRE),
+	    "the polled read did not end in the poll");
+	KT_ASSERT_EQ(blk_last_poll.bpl_error, 0);
+
+	/* The device answered them all already: they end at once or never. */
+	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
+	mtx_lock(&blk_batch.bb_mtx);
+	while (blk_batch.bb_outstanding > 0 && vm_nanotime() < deadline)
+		(void)vm_sleep(&blk_batch, &blk_batch.bb_mtx, "blkwait",
+		    deadline - vm_nanotime());
+	int left = blk_batch.bb_outstanding, errors = blk_batch.bb_errors;
+	mtx_unlock(&blk_batch.bb_mtx);
+	KT_ASSERT_MSG(left == 0, "%d of %d answered reads never ended (%u left in the used "
+	    "ring, no interrupt for them)", left, n, virtio_blk_unreaped());
+	KT_ASSERT_EQ(errors, 0);
+	KT_ASSERT_EQ(blk_check(m, 4100, 6), -1);
+	vm_page_free(m);
+}
