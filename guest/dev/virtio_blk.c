@@ -10,9 +10,13 @@
  *     submitters), then call each sb_done outside the lock; re-arm the interrupt
  *     (used_event); sleep until the next one.
  *   sd_poll (a submitter waiting for a SWAP_BIO_POLLED request): reap as the thread
- *     does, on the caller's thread. While every request in flight is polled for, the
- *     interrupt is off (vblk_intr_update): a page-in then costs no interrupt, wakeup
- *     or thread switch, each a trap or more here.
+ *     does, on the caller's thread, until the interrupt's re-arm finds nothing more.
+ *     While every request in flight is polled for (and no submitter sleeps for
+ *     descriptors), the interrupt is off (vblk_intr_update): a page-in then costs no
+ *     interrupt, wakeup or thread switch, each a trap or more here.
+ *   The rule that keeps a completion from being lost: whoever re-arms the interrupt
+ *   and finds entries published already (the device may have passed the event index
+ *   with them, and will not interrupt for them) reaps them or wakes the thread to.
  *
  * Per-request memory is keyed by the chain's head descriptor: sc_hdrs[head] holds the
  * request header and status byte (physically contiguous, the device reads and writes
@@ -91,13 +95,15 @@ static inline void *vblk_intr_chan(struct vblk_softc *sc)
 /* ---- interrupt suppression ------------------------------------------------------- */
 
 /*
- * The interrupt is wanted while a request nobody polls for is in flight. => sc_mtx;
- * true when entries arrived that the interrupt may have been decided against (the
- * caller sees they are reaped).
+ * The interrupt is wanted while a request nobody polls for is in flight, or a
+ * submitter sleeps for descriptors (a poller asleep there polls for nothing: with only
+ * polled requests in flight, none would ever end). => sc_mtx; true when entries
+ * arrived that the interrupt may have been decided against (the caller sees they are
+ * reaped).
  */
 static bool vblk_intr_update(struct vblk_softc *sc)
 {
-	if (sc->sc_inflight > sc->sc_polled)
+	if (sc->sc_inflight > sc->sc_polled || sc->sc_full_waiters > 0)
 		return virtq_intr_enable(&sc->sc_vq);
 	virtq_intr_disable(&sc->sc_vq);
 	return virtq_used_pending(&sc->sc_vq);
@@ -156,6 +162,9 @@ static int vblk_submit(struct vblk_softc *sc, struct swap_bio *bp, int cmd)
 		    "for descriptors only it can free"));
 		sc->sc_stats.vbs_full_waits++;
 		sc->sc_full_waiters++;
+		/* The interrupt on while we sleep; what came before it is the thread's. */
+		if (vblk_intr_update(sc))
+			vm_wakeup(vblk_intr_chan(sc));
 		(void)vm_sleep(&sc->sc_full_waiters, &sc->sc_mtx, "vblkfull", 0);
 		sc->sc_full_waiters--;
 	}

@@ -593,3 +593,87 @@ KTEST(blk, poll_leaves_no_completion_behind)
 	KT_ASSERT_EQ(blk_check(m, 4100, 6), -1);
 	vm_page_free(m);
 }
+
+/* The submitter that finds the queue full, on its own thread: it sleeps there. */
+static struct blk_full_submitter {
+	struct swap_dev *bfs_sd;
+	vm_page_t bfs_page;
+	int bfs_error;
+	bool bfs_submitted;     /* atomic */
+} blk_full_submitter;
+
+static void blk_full_submit(void *arg)
+{
+	struct blk_full_submitter *f = arg;
+
+	f->bfs_error = blk_batch_add(f->bfs_sd, BLK_NBIOS - 1, SWAP_BIO_READ, 4100,
+	    &f->bfs_page, 1);
+	__atomic_store_n(&f->bfs_submitted, true, __ATOMIC_RELEASE);
+	vm_wakeup(f);
+}
+
+/*
+ * The queue full of polled reads nobody polls for yet (their submitters are busy
+ * submitting more), all answered by the device without an interrupt (every request in
+ * flight is polled for): a submitter that must sleep for descriptors then gets them
+ * all the same. A poller asleep there polls for nothing; if every request in flight
+ * were its kind, nothing would ever free a descriptor.
+ */
+KTEST(blk, full_queue_of_polled_reads)
+{
+	struct swap_dev *sd = blk_dev();
+	if (sd == NULL)
+		return;
+	struct virtio_blk_stats st;
+	KT_ASSERT(virtio_blk_stats(&st));
+	KT_ASSERT_MSG(st.vbs_requests == st.vbs_completions && virtio_blk_unreaped() == 0,
+	    "requests in flight before the test: %llu",
+	    (unsigned long long)(st.vbs_requests - st.vbs_completions));
+	/* Three descriptors a one-page read: as many as fit, fewer than three left. */
+	int n = st.vbs_queue_size / 3;
+	KT_ASSERT(n + 1 <= BLK_NBIOS);
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
+	blk_fill(m, 4100, 7);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4100, &m, 1), 0);
+
+	blk_batch_start();
+	for (int i = 0; i < n; i++) {
+		struct swap_bio *bp = &blk_batch.bb_bios[i];
+		*bp = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4100,
+		    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
+		    .sb_done = blk_batch_done, .sb_arg = &blk_batch };
+		mtx_lock(&blk_batch.bb_mtx);
+		blk_batch.bb_outstanding++;
+		mtx_unlock(&blk_batch.bb_mtx);
+		KT_ASSERT_EQ(sd->sd_strategy(sd, bp), 0);
+	}
+	KT_ASSERT_MSG(blk_wait_unreaped((unsigned)n), "%u of %d reads answered",
+	    virtio_blk_unreaped(), n);
+
+	blk_full_submitter = (struct blk_full_submitter){ .bfs_sd = sd, .bfs_page = m,
+	    .bfs_error = -1 };
+	struct thread *td = thread_create("blkfull", PRI_KERN, blk_full_submit,
+	    &blk_full_submitter, false, M_WAITOK);
+	KT_ASSERT(td != NULL);
+	/* Not polled for: only the driver can end them now. */
+	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
+	mtx_lock(&blk_batch.bb_mtx);
+	while ((blk_batch.bb_outstanding > 0 ||
+	    !__atomic_load_n(&blk_full_submitter.bfs_submitted, __ATOMIC_ACQUIRE)) &&
+	    vm_nanotime() < deadline)
+		(void)vm_sleep(&blk_batch, &blk_batch.bb_mtx, "blkwait", MIN(deadline -
+		    vm_nanotime(), 10000000ull));
+	int left = blk_batch.bb_outstanding, errors = blk_batch.bb_errors;
+	mtx_unlock(&blk_batch.bb_mtx);
+	bool submitted = __atomic_load_n(&blk_full_submitter.bfs_submitted,
+	    __ATOMIC_ACQUIRE);
+	KT_ASSERT_MSG(submitted && left == 0, "the submitter %s; %d of %d requests never "
+	    "ended (%u left in the used ring)", submitted ? "got its descriptors" :
+	    "still sleeps for descriptors", left, n + 1, virtio_blk_unreaped());
+	KT_ASSERT_EQ(blk_full_submitter.bfs_error, 0);
+	KT_ASSERT_EQ(errors, 0);
+	KT_ASSERT(virtio_blk_stats(&st));
+	KT_ASSERT(st.vbs_full_waits > 0);
+	KT_ASSERT_EQ(blk_check(m, 4100, 7), -1);
+	vm_page_free(m);
+}
