@@ -191,7 +191,10 @@ static int vblk_submit(struct vblk_softc *sc, struct swap_bio *bp, int cmd)
 		sc->sc_polled++;
 		sc->sc_stats.vbs_polled++;
 	}
-	/* Before the publication: the device decides on the interrupt after it. */
+	/* Before the publication: the device decides on the interrupt after it. Entries
+	 * published already are not this submitter's to reap: they came while the
+	 * interrupt was off (polled reads, whose pollers reap) or after the last reaper's
+	 * re-arm (which looked again), so someone is at them already. */
 	(void)vblk_intr_update(sc);
 	bool kick = virtq_kick_prepare(&sc->sc_vq);
 	if (kick)
