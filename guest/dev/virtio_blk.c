@@ -10,9 +10,13 @@
  *     submitters), then call each sb_done outside the lock; re-arm the interrupt
  *     (used_event); sleep until the next one.
  *   sd_poll (a submitter waiting for a SWAP_BIO_POLLED request): reap as the thread
- *     does, on the caller's thread. While every request in flight is polled for, the
- *     interrupt is off (vblk_intr_update): a page-in then costs no interrupt, wakeup
- *     or thread switch, each a trap or more here.
+ *     does, on the caller's thread, until the interrupt's re-arm finds nothing more.
+ *     While every request in flight is polled for (and no submitter sleeps for
+ *     descriptors), the interrupt is off (vblk_intr_update): a page-in then costs no
+ *     interrupt, wakeup or thread switch, each a trap or more here.
+ *   The rule that keeps a completion from being lost: whoever re-arms the interrupt
+ *   and finds entries published already (the device may have passed the event index
+ *   with them, and will not interrupt for them) reaps them or wakes the thread to.
  *
  * Per-request memory is keyed by the chain's head descriptor: sc_hdrs[head] holds the
  * request header and status byte (physically contiguous, the device reads and writes
@@ -44,8 +48,7 @@
 
 #define VBLK_SECTORS_PER_PAGE   (PAGE_SIZE / VIRTIO_BLK_SECTOR_SIZE)
 #define VBLK_SYNC_TIMEOUT_NS    30000000000ull
-/* Completions handed to sb_done per pass, outside the lock. */
-#define VBLK_REAP_BATCH         32
+#define VBLK_REAP_BATCH         VIRTIO_BLK_REAP_BATCH
 /* A status byte the device has not written: any value it may write differs. */
 #define VBLK_STATUS_NONE        0xff
 
@@ -92,13 +95,15 @@ static inline void *vblk_intr_chan(struct vblk_softc *sc)
 /* ---- interrupt suppression ------------------------------------------------------- */
 
 /*
- * The interrupt is wanted while a request nobody polls for is in flight. => sc_mtx;
- * true when entries arrived that the interrupt may have been decided against (the
- * caller sees they are reaped).
+ * The interrupt is wanted while a request nobody polls for is in flight, or a
+ * submitter sleeps for descriptors (a poller asleep there polls for nothing: with only
+ * polled requests in flight, none would ever end). => sc_mtx; true when entries
+ * arrived that the interrupt may have been decided against (the caller sees they are
+ * reaped).
  */
 static bool vblk_intr_update(struct vblk_softc *sc)
 {
-	if (sc->sc_inflight > sc->sc_polled)
+	if (sc->sc_inflight > sc->sc_polled || sc->sc_full_waiters > 0)
 		return virtq_intr_enable(&sc->sc_vq);
 	virtq_intr_disable(&sc->sc_vq);
 	return virtq_used_pending(&sc->sc_vq);
@@ -157,6 +162,9 @@ static int vblk_submit(struct vblk_softc *sc, struct swap_bio *bp, int cmd)
 		    "for descriptors only it can free"));
 		sc->sc_stats.vbs_full_waits++;
 		sc->sc_full_waiters++;
+		/* The interrupt on while we sleep; what came before it is the thread's. */
+		if (vblk_intr_update(sc))
+			vm_wakeup(vblk_intr_chan(sc));
 		(void)vm_sleep(&sc->sc_full_waiters, &sc->sc_mtx, "vblkfull", 0);
 		sc->sc_full_waiters--;
 	}
@@ -183,7 +191,10 @@ static int vblk_submit(struct vblk_softc *sc, struct swap_bio *bp, int cmd)
 		sc->sc_polled++;
 		sc->sc_stats.vbs_polled++;
 	}
-	/* Before the publication: the device decides on the interrupt after it. */
+	/* Before the publication: the device decides on the interrupt after it. Entries
+	 * published already are not this submitter's to reap: they came while the
+	 * interrupt was off (polled reads, whose pollers reap) or after the last reaper's
+	 * re-arm (which looked again), so someone is at them already. */
 	(void)vblk_intr_update(sc);
 	bool kick = virtq_kick_prepare(&sc->sc_vq);
 	if (kick)
@@ -223,8 +234,12 @@ static void vblk_intr(struct virtio_mmio_dev *vd, uint32_t status)
 	vm_wakeup(vblk_intr_chan(sc));
 }
 
-/* Reap up to VBLK_REAP_BATCH completions into done[]. => how many. */
-static int vblk_reap(struct vblk_softc *sc, struct swap_bio **done)
+/*
+ * Reap up to VBLK_REAP_BATCH completions into done[]. => how many; *more: whether the
+ * interrupt's re-arm after them found more published (then the caller reaps again:
+ * the device may have passed the new event index with them, and sent no interrupt).
+ */
+static int vblk_reap(struct vblk_softc *sc, struct swap_bio **done, bool *more)
 {
 	uint32_t head, len;
 	int n = 0;
@@ -252,8 +267,7 @@ static int vblk_reap(struct vblk_softc *sc, struct swap_bio **done)
 	if (n > 0 && sc->sc_full_waiters > 0)
 		vm_wakeup(&sc->sc_full_waiters);
 	/* The last request nobody polls for may be gone: off again for the others. */
-	if (n > 0)
-		(void)vblk_intr_update(sc);
+	*more = n > 0 && vblk_intr_update(sc);
 	mtx_unlock(&sc->sc_mtx);
 	return n;
 }
@@ -283,7 +297,8 @@ static void vblk_done_thread(void *arg)
 	struct swap_bio *done[VBLK_REAP_BATCH];
 
 	for (;;) {
-		int n = vblk_reap(sc, done);
+		bool unused;    /* the re-arm below, after the sb_done calls, looks again */
+		int n = vblk_reap(sc, done, &unused);
 		for (int i = 0; i < n; i++)
 			done[i]->sb_done(done[i]);
 		mtx_lock(&sc->sc_mtx);
@@ -295,19 +310,28 @@ static void vblk_done_thread(void *arg)
 	}
 }
 
-/* sd_poll: what the device finished, ended here. */
+/*
+ * sd_poll: what the device finished, ended here: all of it, until the interrupt's
+ * re-arm finds nothing more. Stopping after one batch, or with entries published
+ * between the reap's last look and the re-arm, would leave completions no interrupt
+ * announces (the device passed the event index with them) to nobody: the caller stops
+ * polling once its own request has ended, and the completion thread sleeps. Those
+ * requests never ended; under swap the guest stopped with every thread asleep.
+ */
 static int vblk_poll(struct swap_dev *sd)
 {
 	struct vblk_softc *sc = sd->sd_softc;
 	struct swap_bio *done[VBLK_REAP_BATCH];
-	int n;
+	bool more = virtq_used_pending(&sc->sc_vq);
+	int total = 0;
 
-	if (!virtq_used_pending(&sc->sc_vq))
-		return 0;
-	n = vblk_reap(sc, done);
-	for (int i = 0; i < n; i++)
-		done[i]->sb_done(done[i]);
-	return n;
+	while (more) {
+		int n = vblk_reap(sc, done, &more);
+		for (int i = 0; i < n; i++)
+			done[i]->sb_done(done[i]);
+		total += n;
+	}
+	return total;
 }
 
 /* sd_poll_end: bp's end is the interrupt's again (if it is still to come). */
@@ -433,6 +457,16 @@ bool virtio_blk_stats(struct virtio_blk_stats *st)
 	    __ATOMIC_RELAXED);
 	mtx_unlock(&sc->sc_mtx);
 	return true;
+}
+
+unsigned virtio_blk_unreaped(void)
+{
+	struct vblk_softc *sc = vblk_sc;
+
+	if (sc == NULL)
+		return 0;
+	return (uint16_t)(__atomic_load_n(&sc->sc_vq.vq_used->idx, __ATOMIC_ACQUIRE) -
+	    __atomic_load_n(&sc->sc_vq.vq_used_last, __ATOMIC_RELAXED));
 }
 
 /* The queue size: the device's largest, at most VIRTIO_BLK_QUEUE_MAX, a power of 2. */

@@ -28,6 +28,8 @@ struct virtio_mmio_dev;
 #define VIRTIO_BLK_MAX_PAGES    64
 /* The most descriptors the queue is given: more would only cost memory. */
 #define VIRTIO_BLK_QUEUE_MAX    256
+/* Completions one reap takes under the driver's lock before it calls their sb_done. */
+#define VIRTIO_BLK_REAP_BATCH   32
 
 /* Attach the driver to vd (a block device): negotiate, set up the queue, the
  * interrupt and the completion thread, then DRIVER_OK. => 0, or an errno (a message
@@ -72,5 +74,9 @@ struct virtio_blk_stats {
 
 /* A snapshot of the swap device's counters. => false when there is no device. */
 bool virtio_blk_stats(struct virtio_blk_stats *st);
+
+/* For tests: completions the device has published in the used ring that nobody has
+ * reaped yet (read without the driver's lock: a moment's view). 0 without a device. */
+unsigned virtio_blk_unreaped(void);
 
 #endif /* DEV_VIRTIO_BLK_H */

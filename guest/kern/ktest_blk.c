@@ -517,3 +517,163 @@ KTEST(blk, polled_no_interrupt)
 	KT_ASSERT(st2.vbs_polled - st1.vbs_polled == 1);
 	vm_page_free(m);
 }
+
+/* Wait up to BLK_UNREAPED_NS for the device to have published n completions nobody
+ * reaped. => whether it has. */
+#define BLK_UNREAPED_NS 5000000000ull
+static bool blk_wait_unreaped(unsigned n)
+{
+	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
+
+	while (virtio_blk_unreaped() < n && vm_nanotime() < deadline)
+		cpu_pause();
+	return virtio_blk_unreaped() == n;
+}
+
+/* Static, as blk_batch: a test that fails leaves requests with the driver. */
+static struct blk_polled blk_last_poll;
+static struct swap_bio blk_last_poll_bio;
+
+/*
+ * A poller's reap leaves no completion behind that no interrupt will announce. The
+ * state: a polled read finished while it was the only request in flight (so the
+ * device sent no interrupt, and its event index passed the driver's); then more
+ * requests than one reap takes, none polled for, submitted and finished too: the
+ * driver's re-arm put the event index behind what the device had published, so no
+ * interrupt came for them either. One sd_poll, the poller's last (its read ends in
+ * it), reaps a batch; the rest must still end. This is the state the swap hang left
+ * (a completion published between a poller's last look at the ring and its re-arm):
+ * page-outs that never ended, every thread asleep, the CPU halted.
+ */
+KTEST(blk, poll_leaves_no_completion_behind)
+{
+	struct swap_dev *sd = blk_dev();
+	if (sd == NULL)
+		return;
+	KT_ASSERT(sd->sd_poll != NULL);
+	struct virtio_blk_stats st;
+	KT_ASSERT(virtio_blk_stats(&st));
+	KT_ASSERT_MSG(st.vbs_requests == st.vbs_completions && virtio_blk_unreaped() == 0,
+	    "requests in flight before the test: %llu",
+	    (unsigned long long)(st.vbs_requests - st.vbs_completions));
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
+	blk_fill(m, 4100, 6);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4100, &m, 1), 0);
+
+	blk_last_poll = (struct blk_polled){ false, -1 };
+	blk_last_poll_bio = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4100,
+	    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
+	    .sb_done = blk_polled_done, .sb_arg = &blk_last_poll };
+	KT_ASSERT_EQ(sd->sd_strategy(sd, &blk_last_poll_bio), 0);
+	KT_ASSERT_MSG(blk_wait_unreaped(1), "the polled read was not answered");
+
+	int n = VIRTIO_BLK_REAP_BATCH + 8;
+	blk_batch_start();
+	for (int i = 0; i < n; i++)
+		KT_ASSERT_EQ(blk_batch_add(sd, i, SWAP_BIO_READ, 4100, &m, 1), 0);
+	KT_ASSERT_MSG(blk_wait_unreaped((unsigned)n + 1), "%u of %d reads answered",
+	    virtio_blk_unreaped(), n + 1);
+
+	(void)sd->sd_poll(sd);
+	KT_ASSERT_MSG(__atomic_load_n(&blk_last_poll.bpl_done, __ATOMIC_ACQUIRE),
+	    "the polled read did not end in the poll");
+	KT_ASSERT_EQ(blk_last_poll.bpl_error, 0);
+
+	/* The device answered them all already: they end at once or never. */
+	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
+	mtx_lock(&blk_batch.bb_mtx);
+	while (blk_batch.bb_outstanding > 0 && vm_nanotime() < deadline)
+		(void)vm_sleep(&blk_batch, &blk_batch.bb_mtx, "blkwait",
+		    deadline - vm_nanotime());
+	int left = blk_batch.bb_outstanding, errors = blk_batch.bb_errors;
+	mtx_unlock(&blk_batch.bb_mtx);
+	KT_ASSERT_MSG(left == 0, "%d of %d answered reads never ended (%u left in the used "
+	    "ring, no interrupt for them)", left, n, virtio_blk_unreaped());
+	KT_ASSERT_EQ(errors, 0);
+	KT_ASSERT_EQ(blk_check(m, 4100, 6), -1);
+	vm_page_free(m);
+}
+
+/* The submitter that finds the queue full, on its own thread: it sleeps there. */
+static struct blk_full_submitter {
+	struct swap_dev *bfs_sd;
+	vm_page_t bfs_page;
+	int bfs_error;
+	bool bfs_submitted;     /* atomic */
+} blk_full_submitter;
+
+static void blk_full_submit(void *arg)
+{
+	struct blk_full_submitter *f = arg;
+
+	f->bfs_error = blk_batch_add(f->bfs_sd, BLK_NBIOS - 1, SWAP_BIO_READ, 4100,
+	    &f->bfs_page, 1);
+	__atomic_store_n(&f->bfs_submitted, true, __ATOMIC_RELEASE);
+	vm_wakeup(f);
+}
+
+/*
+ * The queue full of polled reads nobody polls for yet (their submitters are busy
+ * submitting more), all answered by the device without an interrupt (every request in
+ * flight is polled for): a submitter that must sleep for descriptors then gets them
+ * all the same. A poller asleep there polls for nothing; if every request in flight
+ * were its kind, nothing would ever free a descriptor.
+ */
+KTEST(blk, full_queue_of_polled_reads)
+{
+	struct swap_dev *sd = blk_dev();
+	if (sd == NULL)
+		return;
+	struct virtio_blk_stats st;
+	KT_ASSERT(virtio_blk_stats(&st));
+	KT_ASSERT_MSG(st.vbs_requests == st.vbs_completions && virtio_blk_unreaped() == 0,
+	    "requests in flight before the test: %llu",
+	    (unsigned long long)(st.vbs_requests - st.vbs_completions));
+	/* Three descriptors a one-page read: as many as fit, fewer than three left. */
+	int n = st.vbs_queue_size / 3;
+	KT_ASSERT(n + 1 <= BLK_NBIOS);
+	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
+	blk_fill(m, 4100, 7);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4100, &m, 1), 0);
+
+	blk_batch_start();
+	for (int i = 0; i < n; i++) {
+		struct swap_bio *bp = &blk_batch.bb_bios[i];
+		*bp = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4100,
+		    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
+		    .sb_done = blk_batch_done, .sb_arg = &blk_batch };
+		mtx_lock(&blk_batch.bb_mtx);
+		blk_batch.bb_outstanding++;
+		mtx_unlock(&blk_batch.bb_mtx);
+		KT_ASSERT_EQ(sd->sd_strategy(sd, bp), 0);
+	}
+	KT_ASSERT_MSG(blk_wait_unreaped((unsigned)n), "%u of %d reads answered",
+	    virtio_blk_unreaped(), n);
+
+	blk_full_submitter = (struct blk_full_submitter){ .bfs_sd = sd, .bfs_page = m,
+	    .bfs_error = -1 };
+	struct thread *td = thread_create("blkfull", PRI_KERN, blk_full_submit,
+	    &blk_full_submitter, false, M_WAITOK);
+	KT_ASSERT(td != NULL);
+	/* Not polled for: only the driver can end them now. */
+	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
+	mtx_lock(&blk_batch.bb_mtx);
+	while ((blk_batch.bb_outstanding > 0 ||
+	    !__atomic_load_n(&blk_full_submitter.bfs_submitted, __ATOMIC_ACQUIRE)) &&
+	    vm_nanotime() < deadline)
+		(void)vm_sleep(&blk_batch, &blk_batch.bb_mtx, "blkwait", MIN(deadline -
+		    vm_nanotime(), 10000000ull));
+	int left = blk_batch.bb_outstanding, errors = blk_batch.bb_errors;
+	mtx_unlock(&blk_batch.bb_mtx);
+	bool submitted = __atomic_load_n(&blk_full_submitter.bfs_submitted,
+	    __ATOMIC_ACQUIRE);
+	KT_ASSERT_MSG(submitted && left == 0, "the submitter %s; %d of %d requests never "
+	    "ended (%u left in the used ring)", submitted ? "got its descriptors" :
+	    "still sleeps for descriptors", left, n + 1, virtio_blk_unreaped());
+	KT_ASSERT_EQ(blk_full_submitter.bfs_error, 0);
+	KT_ASSERT_EQ(errors, 0);
+	KT_ASSERT(virtio_blk_stats(&st));
+	KT_ASSERT(st.vbs_full_waits > 0);
+	KT_ASSERT_EQ(blk_check(m, 4100, 7), -1);
+	vm_page_free(m);
+}

@@ -47,6 +47,22 @@ swap_run swap_4x 0 "$B/user/swapstress" 128 3
 swap_expect swap_4x 'pageouts > 0 && pageins > 0 && used == 0 && bad == 0 && write_errors == 0 && read_errors == 0' \
 	'pages went out and came back, no error, every block free at the end'
 
+# The driver's own tests against this device (ktest suite blk), among them the lost
+# completions: requests a poller's reap left in the used ring with no interrupt to come,
+# and a queue full of polled reads while their submitter sleeps for descriptors (the
+# swap hang: every thread asleep, the guest halted), must still end.
+rm -f "$swap_dir/swap_ktest_blk.swap"
+T_TIMEOUT=120 run swap_ktest_blk "$VMM" run -s "$swap_dir/swap_ktest_blk.swap" --ktest=blk
+expect_status swap_ktest_blk 0
+if grep -Eq '^ktest: suite blk: [0-9]+ passed, 0 failed$' "$t_out/swap_ktest_blk.out" &&
+	grep -q '^ktest: blk.poll_leaves_no_completion_behind \.\.\. ok$' "$t_out/swap_ktest_blk.out" &&
+	grep -q '^ktest: blk.full_queue_of_polled_reads \.\.\. ok$' "$t_out/swap_ktest_blk.out"; then
+	ok "swap_ktest_blk: $(grep -E '^ktest: suite blk: ' "$t_out/swap_ktest_blk.out")"
+else
+	fail "swap_ktest_blk: --ktest=blk with a device" \
+		"$(grep -E 'FAILED|suite blk|panic' "$t_out/swap_ktest_blk.out" | tail -n 5)"
+fi
+
 # Copy-on-write pages on swap: parent and child each rewrite their own view.
 swap_run swap_fork 0 "$B/user/swapstress" 48 3 fork
 swap_expect swap_fork 'pageouts > 0 && pageins > 0 && used == 0' 'COW pages went out and came back'
