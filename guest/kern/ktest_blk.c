@@ -521,6 +521,9 @@ KTEST(blk, polled_no_interrupt)
 /* Wait up to BLK_UNREAPED_NS for the device to have published n completions nobody
  * reaped. => whether it has. */
 #define BLK_UNREAPED_NS 5000000000ull
+/* The block these tests read and write: inside the smallest disk they get (the interop
+ * run's 16 MiB image, 4096 blocks), clear of the other tests' blocks. */
+#define BLK_POLL_BLOCK  4090
 static bool blk_wait_unreaped(unsigned n)
 {
 	uint64_t deadline = vm_nanotime() + BLK_UNREAPED_NS;
@@ -557,11 +560,11 @@ KTEST(blk, poll_leaves_no_completion_behind)
 	    "requests in flight before the test: %llu",
 	    (unsigned long long)(st.vbs_requests - st.vbs_completions));
 	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
-	blk_fill(m, 4100, 6);
-	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4100, &m, 1), 0);
+	blk_fill(m, BLK_POLL_BLOCK, 6);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, BLK_POLL_BLOCK, &m, 1), 0);
 
 	blk_last_poll = (struct blk_polled){ false, -1 };
-	blk_last_poll_bio = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4100,
+	blk_last_poll_bio = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = BLK_POLL_BLOCK,
 	    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
 	    .sb_done = blk_polled_done, .sb_arg = &blk_last_poll };
 	KT_ASSERT_EQ(sd->sd_strategy(sd, &blk_last_poll_bio), 0);
@@ -570,7 +573,7 @@ KTEST(blk, poll_leaves_no_completion_behind)
 	int n = VIRTIO_BLK_REAP_BATCH + 8;
 	blk_batch_start();
 	for (int i = 0; i < n; i++)
-		KT_ASSERT_EQ(blk_batch_add(sd, i, SWAP_BIO_READ, 4100, &m, 1), 0);
+		KT_ASSERT_EQ(blk_batch_add(sd, i, SWAP_BIO_READ, BLK_POLL_BLOCK, &m, 1), 0);
 	KT_ASSERT_MSG(blk_wait_unreaped((unsigned)n + 1), "%u of %d reads answered",
 	    virtio_blk_unreaped(), n + 1);
 
@@ -590,7 +593,7 @@ KTEST(blk, poll_leaves_no_completion_behind)
 	KT_ASSERT_MSG(left == 0, "%d of %d answered reads never ended (%u left in the used "
 	    "ring, no interrupt for them)", left, n, virtio_blk_unreaped());
 	KT_ASSERT_EQ(errors, 0);
-	KT_ASSERT_EQ(blk_check(m, 4100, 6), -1);
+	KT_ASSERT_EQ(blk_check(m, BLK_POLL_BLOCK, 6), -1);
 	vm_page_free(m);
 }
 
@@ -606,7 +609,7 @@ static void blk_full_submit(void *arg)
 {
 	struct blk_full_submitter *f = arg;
 
-	f->bfs_error = blk_batch_add(f->bfs_sd, BLK_NBIOS - 1, SWAP_BIO_READ, 4100,
+	f->bfs_error = blk_batch_add(f->bfs_sd, BLK_NBIOS - 1, SWAP_BIO_READ, BLK_POLL_BLOCK,
 	    &f->bfs_page, 1);
 	__atomic_store_n(&f->bfs_submitted, true, __ATOMIC_RELEASE);
 	vm_wakeup(f);
@@ -633,13 +636,13 @@ KTEST(blk, full_queue_of_polled_reads)
 	int n = st.vbs_queue_size / 3;
 	KT_ASSERT(n + 1 <= BLK_NBIOS);
 	vm_page_t m = vm_page_alloc_noobj(VM_ALLOC_WIRED | VM_ALLOC_WAITOK);
-	blk_fill(m, 4100, 7);
-	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, 4100, &m, 1), 0);
+	blk_fill(m, BLK_POLL_BLOCK, 7);
+	KT_ASSERT_EQ(virtio_blk_rw_sync(SWAP_BIO_WRITE, BLK_POLL_BLOCK, &m, 1), 0);
 
 	blk_batch_start();
 	for (int i = 0; i < n; i++) {
 		struct swap_bio *bp = &blk_batch.bb_bios[i];
-		*bp = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = 4100,
+		*bp = (struct swap_bio){ .sb_cmd = SWAP_BIO_READ, .sb_blkno = BLK_POLL_BLOCK,
 		    .sb_npages = 1, .sb_flags = SWAP_BIO_POLLED, .sb_pages = &m,
 		    .sb_done = blk_batch_done, .sb_arg = &blk_batch };
 		mtx_lock(&blk_batch.bb_mtx);
@@ -674,6 +677,6 @@ KTEST(blk, full_queue_of_polled_reads)
 	KT_ASSERT_EQ(errors, 0);
 	KT_ASSERT(virtio_blk_stats(&st));
 	KT_ASSERT(st.vbs_full_waits > 0);
-	KT_ASSERT_EQ(blk_check(m, 4100, 7), -1);
+	KT_ASSERT_EQ(blk_check(m, BLK_POLL_BLOCK, 7), -1);
 	vm_page_free(m);
 }
