@@ -22,8 +22,12 @@
 static char td_path[64];
 static char *td_out, *td_errout;
 
+/* A test that wants another fixture writes it over the set-up's: that file goes first,
+ * or it would stay behind in /tmp. */
 static void td_write(const struct dump_fixture_opts *o)
 {
+	if (td_path[0] != '\0')
+		unlink(td_path);
 	strcpy(td_path, "/tmp/vmm-dump-test-XXXXXX");
 	int fd = mkstemp(td_path);
 	ck_assert_int_ge(fd, 0);
@@ -40,6 +44,7 @@ static void td_setup(void)
 static void td_teardown(void)
 {
 	unlink(td_path);
+	td_path[0] = '\0';
 	free(td_out);
 	free(td_errout);
 	td_out = td_errout = NULL;
