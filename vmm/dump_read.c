@@ -510,62 +510,14 @@ int dump_read_pa(const struct dump *d, uint64_t pa, void *buf, size_t len)
 	return dump_copy(d, pa, buf, len, dump_pa_span);
 }
 
-void dump_walk(const struct dump *d, uint64_t cr3, uint64_t va, struct dump_walk *w)
+static int dump_walk_read(const void *ctx, uint64_t pa, void *buf, size_t len)
 {
-	uint64_t table = cr3 & DUMP_PTE_ADDR;
-
-	memset(w, 0, sizeof(*w));
-	if ((int64_t)va >> 47 != 0 && (int64_t)va >> 47 != -1) {
-		w->dw_status = DUMP_WALK_NONCANONICAL;
-		return;
-	}
-	for (unsigned level = 4; level >= 1; level--) {
-		unsigned shift = 12 + 9 * (level - 1);
-		unsigned idx = (unsigned)(va >> shift) & 511;
-		uint64_t e;
-
-		if (dump_read_pa(d, table + idx * 8ull, &e, sizeof(e)) != 0) {
-			w->dw_status = DUMP_WALK_NO_TABLE;
-			w->dw_table_missing = table;
-			return;
-		}
-		struct dump_walk_level *lv = &w->dw_lv[w->dw_nlevels++];
-		*lv = (struct dump_walk_level){ level, table, idx, e, 0 };
-		if (!(e & DUMP_PTE_P)) {
-			w->dw_status = DUMP_WALK_NOT_PRESENT;
-			return;
-		}
-		if (level == 4 && (e & DUMP_PTE_PS)) {
-			w->dw_status = DUMP_WALK_RESERVED;
-			return;
-		}
-		if (level == 1 || (e & DUMP_PTE_PS)) {
-			uint64_t size = 1ull << shift;
-			lv->wl_next = e & DUMP_PTE_ADDR & ~(size - 1);
-			w->dw_pa = lv->wl_next | (va & (size - 1));
-			w->dw_page_size = size;
-			w->dw_status = DUMP_WALK_OK;
-			return;
-		}
-		lv->wl_next = table = e & DUMP_PTE_ADDR;
-	}
+	return dump_read_pa(ctx, pa, buf, len);
 }
 
-const char *dump_walk_status_str(enum dump_walk_status st)
+void dump_walk(const struct dump *d, uint64_t cr3, uint64_t va, struct gva_walk *w)
 {
-	switch (st) {
-	case DUMP_WALK_OK:
-		return "mapped";
-	case DUMP_WALK_NONCANONICAL:
-		return "not a canonical address";
-	case DUMP_WALK_NOT_PRESENT:
-		return "not mapped";
-	case DUMP_WALK_RESERVED:
-		return "reserved bit set (PS in a PML4 entry)";
-	case DUMP_WALK_NO_TABLE:
-		return "page table not in the dump";
-	}
-	return "unknown";
+	gva_walk(dump_walk_read, d, cr3, va, w);
 }
 
 int dump_read_kva_walk(const struct dump *d, uint64_t cr3, uint64_t va, void *buf,
@@ -574,16 +526,16 @@ int dump_read_kva_walk(const struct dump *d, uint64_t cr3, uint64_t va, void *bu
 	uint8_t *out = buf;
 
 	while (len > 0) {
-		struct dump_walk w;
+		struct gva_walk w;
 		dump_walk(d, cr3, va, &w);
-		if (w.dw_status != DUMP_WALK_OK) {
+		if (w.gw_status != GVA_WALK_OK) {
 			*bad_va = va;
 			return -1;
 		}
-		uint64_t n = w.dw_page_size - (w.dw_pa & (w.dw_page_size - 1));
+		uint64_t n = w.gw_page_size - (w.gw_pa & (w.gw_page_size - 1));
 		if (n > len)
 			n = len;
-		if (dump_read_pa(d, w.dw_pa, out, n) != 0) {
+		if (dump_read_pa(d, w.gw_pa, out, n) != 0) {
 			*bad_va = va;
 			return -1;
 		}

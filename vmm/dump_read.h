@@ -15,6 +15,7 @@
 #include <sys/user.h>
 
 #include "vmm/dump_format.h"
+#include "vmm/gva.h"
 
 #define DUMP_EXIT_DATA      65  /* EX_DATAERR: not a dump of ours, or corrupt */
 #define DUMP_MAX_SEGS       (1u << 20)  /* PT_LOADs: a 64 GiB guest in 4 KiB pieces is less */
@@ -97,48 +98,10 @@ int dump_read_pa(const struct dump *d, uint64_t pa, void *buf, size_t len);
 const uint8_t *dump_pa_span(const struct dump *d, uint64_t pa, size_t len, size_t *got);
 
 /* The page-table walk. */
-#define DUMP_PTE_P      (1ull << 0)
-#define DUMP_PTE_RW     (1ull << 1)
-#define DUMP_PTE_US     (1ull << 2)
-#define DUMP_PTE_PWT    (1ull << 3)
-#define DUMP_PTE_PCD    (1ull << 4)
-#define DUMP_PTE_A      (1ull << 5)
-#define DUMP_PTE_D      (1ull << 6)
-#define DUMP_PTE_PS     (1ull << 7)
-#define DUMP_PTE_G      (1ull << 8)
-#define DUMP_PTE_NX     (1ull << 63)
-#define DUMP_PTE_ADDR   0x000ffffffffff000ull   /* a table's or a 4 KiB page's frame */
 
-enum dump_walk_status {
-	DUMP_WALK_OK = 0,       /* dw_pa is the translation */
-	DUMP_WALK_NONCANONICAL, /* va is not a canonical 48-bit address */
-	DUMP_WALK_NOT_PRESENT,  /* the last level read has P clear: not mapped */
-	DUMP_WALK_RESERVED,     /* PS set in a PML4 entry */
-	DUMP_WALK_NO_TABLE,     /* a table page is not in the dump */
-};
-
-struct dump_walk_level {
-	unsigned wl_level;      /* 4 PML4, 3 PDPT, 2 PD, 1 PT */
-	uint64_t wl_table;      /* the table's physical address */
-	unsigned wl_index;
-	uint64_t wl_entry;      /* raw */
-	uint64_t wl_next;       /* the next table or the page frame the entry names */
-};
-
-struct dump_walk {
-	enum dump_walk_status dw_status;
-	unsigned dw_nlevels;            /* levels read (entries in dw_lv) */
-	struct dump_walk_level dw_lv[4];
-	uint64_t dw_table_missing;      /* DUMP_WALK_NO_TABLE: which table */
-	uint64_t dw_pa;                 /* DUMP_WALK_OK */
-	uint64_t dw_page_size;          /* DUMP_WALK_OK: 4 KiB, 2 MiB or 1 GiB */
-};
-
-/* Walk the tables rooted at cr3 (its frame bits) for va. Always fills *w. */
-void dump_walk(const struct dump *d, uint64_t cr3, uint64_t va, struct dump_walk *w);
-
-/* A word for a walk's status, for messages. */
-const char *dump_walk_status_str(enum dump_walk_status st);
+/* Walk the dumped tables rooted at cr3 (its frame bits) for va (gva_walk over the
+ * dump's physical memory). Always fills *w. */
+void dump_walk(const struct dump *d, uint64_t cr3, uint64_t va, struct gva_walk *w);
 
 /*
  * Copy len bytes at kernel virtual va through the page tables at cr3 (no p_vaddr). =>

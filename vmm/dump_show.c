@@ -351,10 +351,10 @@ int dump_show_msgbuf(struct dump_show *s)
 }
 
 /* Why a page of `read` has no bytes: the walk's word, or "not in the dump". */
-static const char *show_missing(const struct dump_walk *w)
+static const char *show_missing(const struct gva_walk *w)
 {
-	return w->dw_status == DUMP_WALK_OK ? "page not in the dump" :
-	    dump_walk_status_str(w->dw_status);
+	return w->gw_status == GVA_WALK_OK ? "page not in the dump" :
+	    gva_walk_status_str(w->gw_status);
 }
 
 static void show_hexline(FILE *f, uint64_t va, const uint8_t *b, const uint8_t *ok,
@@ -381,7 +381,7 @@ static void show_hexline(FILE *f, uint64_t va, const uint8_t *b, const uint8_t *
 struct show_piece {
 	uint64_t sp_off, sp_len;
 	bool sp_have;
-	struct dump_walk sp_walk;
+	struct gva_walk sp_walk;
 };
 
 static void show_read_text(struct dump_show *s, const struct show_piece *pc, unsigned npc,
@@ -394,8 +394,8 @@ static void show_read_text(struct dump_show *s, const struct show_piece *pc, uns
 		if (!sp->sp_have) {
 			fprintf(s->s_out, "%016" PRIx64 "  %" PRIu64 " bytes: %s", va0 + sp->sp_off,
 			    sp->sp_len, show_missing(&sp->sp_walk));
-			if (sp->sp_walk.dw_status == DUMP_WALK_OK)
-				fprintf(s->s_out, " (physical 0x%" PRIx64 ")", sp->sp_walk.dw_pa);
+			if (sp->sp_walk.gw_status == GVA_WALK_OK)
+				fprintf(s->s_out, " (physical 0x%" PRIx64 ")", sp->sp_walk.gw_pa);
 			fputc('\n', s->s_out);
 		}
 		/* The lines of 16 (counted from VADDR) that start in this piece, unless all
@@ -427,8 +427,8 @@ static void show_read_json(struct dump_show *s, uint64_t cr3, const struct show_
 		json_obj(&j, NULL);
 		json_hex(&j, "vaddr", s->s_args->da_vaddr + sp->sp_off);
 		json_u64(&j, "len", sp->sp_len);
-		if (sp->sp_walk.dw_status == DUMP_WALK_OK)
-			json_hex(&j, "paddr", sp->sp_walk.dw_pa);
+		if (sp->sp_walk.gw_status == GVA_WALK_OK)
+			json_hex(&j, "paddr", sp->sp_walk.gw_pa);
 		if (sp->sp_have) {
 			for (uint64_t i = 0; i < sp->sp_len; i++) {
 				hex[2 * i] = hexd[buf[sp->sp_off + i] >> 4];
@@ -472,8 +472,8 @@ int dump_show_read(struct dump_show *s)
 		dump_walk(d, dd->kernel_cr3, va, &sp->sp_walk);
 		sp->sp_off = off;
 		sp->sp_len = n;
-		sp->sp_have = sp->sp_walk.dw_status == DUMP_WALK_OK &&
-		    dump_read_pa(d, sp->sp_walk.dw_pa, buf + off, n) == 0;
+		sp->sp_have = sp->sp_walk.gw_status == GVA_WALK_OK &&
+		    dump_read_pa(d, sp->sp_walk.gw_pa, buf + off, n) == 0;
 		memset(ok + off, sp->sp_have, n);
 		off += n;
 	}
@@ -490,17 +490,17 @@ int dump_show_read(struct dump_show *s)
 static void show_flags(FILE *f, uint64_t e, unsigned level, struct json *j)
 {
 	static const struct { uint64_t bit; const char *name; } flags[] = {
-		{ DUMP_PTE_P, "P" }, { DUMP_PTE_RW, "RW" }, { DUMP_PTE_US, "US" },
-		{ DUMP_PTE_PWT, "PWT" }, { DUMP_PTE_PCD, "PCD" }, { DUMP_PTE_A, "A" },
-		{ DUMP_PTE_D, "D" }, { DUMP_PTE_PS, "PS" }, { DUMP_PTE_G, "G" },
-		{ DUMP_PTE_NX, "NX" },
+		{ GVA_PTE_P, "P" }, { GVA_PTE_RW, "RW" }, { GVA_PTE_US, "US" },
+		{ GVA_PTE_PWT, "PWT" }, { GVA_PTE_PCD, "PCD" }, { GVA_PTE_A, "A" },
+		{ GVA_PTE_D, "D" }, { GVA_PTE_PS, "PS" }, { GVA_PTE_G, "G" },
+		{ GVA_PTE_NX, "NX" },
 	};
 	char text[64] = "";
 	size_t tl = 0;
 
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(flags); i++) {
 		/* In a PT entry bit 7 is PAT, not PS. */
-		if (!(e & flags[i].bit) || (flags[i].bit == DUMP_PTE_PS && level == 1))
+		if (!(e & flags[i].bit) || (flags[i].bit == GVA_PTE_PS && level == 1))
 			continue;
 		tl += (size_t)snprintf(text + tl, sizeof(text) - tl, "%s%s", tl > 0 ? " " : "",
 		    flags[i].name);
@@ -508,7 +508,7 @@ static void show_flags(FILE *f, uint64_t e, unsigned level, struct json *j)
 	if (j != NULL) {
 		json_arr(j, "flags");
 		for (size_t i = 0; i < VMM_ARRAY_SIZE(flags); i++)
-			if ((e & flags[i].bit) && !(flags[i].bit == DUMP_PTE_PS && level == 1))
+			if ((e & flags[i].bit) && !(flags[i].bit == GVA_PTE_PS && level == 1))
 				json_str(j, NULL, flags[i].name);
 		json_end_arr(j);
 	} else {
@@ -522,14 +522,14 @@ int dump_show_pt(struct dump_show *s)
 	const struct dump *d = s->s_dump;
 	const struct hc_dump_desc *dd = dump_desc(d, s->s_err, s->s_errlen);
 	uint64_t va = s->s_args->da_vaddr;
-	struct dump_walk w;
+	struct gva_walk w;
 	FILE *f = s->s_out;
 
 	if (dd == NULL)
 		return DUMP_EXIT_DATA;
 	dump_walk(d, dd->kernel_cr3, va, &w);
 	size_t got = 0;
-	bool in_dump = w.dw_status == DUMP_WALK_OK && dump_pa_span(d, w.dw_pa, 1, &got) != NULL;
+	bool in_dump = w.gw_status == GVA_WALK_OK && dump_pa_span(d, w.gw_pa, 1, &got) != NULL;
 	if (s->s_json) {
 		struct json j;
 		json_init(&j, f);
@@ -537,28 +537,28 @@ int dump_show_pt(struct dump_show *s)
 		json_hex(&j, "vaddr", va);
 		json_hex(&j, "cr3", dd->kernel_cr3);
 		json_arr(&j, "levels");
-		for (unsigned i = 0; i < w.dw_nlevels; i++) {
-			const struct dump_walk_level *lv = &w.dw_lv[i];
+		for (unsigned i = 0; i < w.gw_nlevels; i++) {
+			const struct gva_walk_level *lv = &w.gw_lv[i];
 			json_obj(&j, NULL);
 			json_str(&j, "level", names[lv->wl_level]);
 			json_hex(&j, "table", lv->wl_table);
 			json_u64(&j, "index", lv->wl_index);
 			json_hex(&j, "entry", lv->wl_entry);
 			show_flags(f, lv->wl_entry, lv->wl_level, &j);
-			if (lv->wl_entry & DUMP_PTE_P)
+			if (lv->wl_entry & GVA_PTE_P)
 				json_hex(&j, "next", lv->wl_next);
 			else
 				json_null(&j, "next");
 			json_end_obj(&j);
 		}
 		json_end_arr(&j);
-		json_str(&j, "status", dump_walk_status_str(w.dw_status));
-		if (w.dw_status == DUMP_WALK_OK) {
-			json_hex(&j, "paddr", w.dw_pa);
-			json_u64(&j, "page_size", w.dw_page_size);
+		json_str(&j, "status", gva_walk_status_str(w.gw_status));
+		if (w.gw_status == GVA_WALK_OK) {
+			json_hex(&j, "paddr", w.gw_pa);
+			json_u64(&j, "page_size", w.gw_page_size);
 			json_bool(&j, "in_dump", in_dump);
-		} else if (w.dw_status == DUMP_WALK_NO_TABLE) {
-			json_hex(&j, "missing_table", w.dw_table_missing);
+		} else if (w.gw_status == GVA_WALK_NO_TABLE) {
+			json_hex(&j, "missing_table", w.gw_table_missing);
 		}
 		json_end_obj(&j);
 		json_done(&j);
@@ -567,28 +567,28 @@ int dump_show_pt(struct dump_show *s)
 	fprintf(f, "walk of 0x%016" PRIx64 " from cr3 0x%" PRIx64 "\n", va, dd->kernel_cr3);
 	fprintf(f, "%-5s %-18s %5s %-18s %-26s %s\n", "LEVEL", "TABLE", "INDEX", "ENTRY",
 	    " FLAGS", "NEXT");
-	for (unsigned i = 0; i < w.dw_nlevels; i++) {
-		const struct dump_walk_level *lv = &w.dw_lv[i];
+	for (unsigned i = 0; i < w.gw_nlevels; i++) {
+		const struct gva_walk_level *lv = &w.gw_lv[i];
 		fprintf(f, "%-5s 0x%016" PRIx64 " %5u 0x%016" PRIx64, names[lv->wl_level],
 		    lv->wl_table, lv->wl_index, lv->wl_entry);
 		show_flags(f, lv->wl_entry, lv->wl_level, NULL);
-		if (lv->wl_entry & DUMP_PTE_P)
+		if (lv->wl_entry & GVA_PTE_P)
 			fprintf(f, " 0x%" PRIx64 "\n", lv->wl_next);
 		else
 			fputs(" -\n", f);
 	}
-	switch (w.dw_status) {
-	case DUMP_WALK_OK:
-		fprintf(f, "=> physical 0x%" PRIx64 " (%s page, %s)\n", w.dw_pa,
-		    w.dw_page_size == (1u << 30) ? "1 GiB" : w.dw_page_size == (1u << 21) ?
+	switch (w.gw_status) {
+	case GVA_WALK_OK:
+		fprintf(f, "=> physical 0x%" PRIx64 " (%s page, %s)\n", w.gw_pa,
+		    w.gw_page_size == (1u << 30) ? "1 GiB" : w.gw_page_size == (1u << 21) ?
 		    "2 MiB" : "4 KiB", in_dump ? "in the dump" : "not in the dump");
 		break;
-	case DUMP_WALK_NO_TABLE:
+	case GVA_WALK_NO_TABLE:
 		fprintf(f, "=> %s: the table at physical 0x%" PRIx64 "\n",
-		    dump_walk_status_str(w.dw_status), w.dw_table_missing);
+		    gva_walk_status_str(w.gw_status), w.gw_table_missing);
 		break;
 	default:
-		fprintf(f, "=> %s\n", dump_walk_status_str(w.dw_status));
+		fprintf(f, "=> %s\n", gva_walk_status_str(w.gw_status));
 		break;
 	}
 	return 0;

@@ -22,16 +22,12 @@
 #include <unistd.h>
 
 #include "vmm/dump_write.h"
+#include "vmm/gva.h"
 #include "vmm/guest_mem.h"
 #include "vmm/out_file.h"
 #include "vmm/vmm.h"
 
 #define DW_PAGE         4096ull
-#define DW_PTE_P        0x1ull
-#define DW_PTE_RW       0x2ull
-#define DW_PTE_PS       0x80ull
-#define DW_PTE_NX       (1ull << 63)
-#define DW_PTE_ADDR     0x000ffffffffff000ull   /* bits 51:12 */
 #define DW_NOTE_ALIGN   4u                      /* the ELF core convention */
 
 /* The walk's state: the plan it fills and the bounds it keeps. */
@@ -194,19 +190,19 @@ static void dw_walk_table(struct dw_walk *w, uint64_t table, int level, uint64_t
 		uint64_t e = t[i], va = va_base | (uint64_t)i << shift;
 		uint32_t f = flags;
 
-		if (!(e & DW_PTE_P))
+		if (!(e & GVA_PTE_P))
 			continue;
 		if (level == 3 && i >= 256)
 			va |= 0xffff000000000000ull;    /* canonical upper half */
-		if (!(e & DW_PTE_RW))
+		if (!(e & GVA_PTE_RW))
 			f &= ~(uint32_t)PF_W;
-		if (e & DW_PTE_NX)
+		if (e & GVA_PTE_NX)
 			f &= ~(uint32_t)PF_X;
-		if (level == 0 || ((level == 1 || level == 2) && (e & DW_PTE_PS))) {
+		if (level == 0 || ((level == 1 || level == 2) && (e & GVA_PTE_PS))) {
 			uint64_t size = 1ull << shift;
-			dw_leaf(w, va, e & DW_PTE_ADDR & ~(size - 1), size, f);
-		} else if (!(e & DW_PTE_PS)) {  /* PS in a PML4E is reserved: not walked */
-			dw_walk_table(w, e & DW_PTE_ADDR, level - 1, va, f);
+			dw_leaf(w, va, e & GVA_PTE_ADDR & ~(size - 1), size, f);
+		} else if (!(e & GVA_PTE_PS)) {  /* PS in a PML4E is reserved: not walked */
+			dw_walk_table(w, e & GVA_PTE_ADDR, level - 1, va, f);
 		}
 	}
 }
@@ -305,7 +301,7 @@ int dump_plan_build(const struct dump_source *src, struct dump_plan *plan)
 		if (d->dump_bitmap != 0 && bits != 0 &&
 		    (w.w_bitmap = guest_mem_ptr(gm, d->dump_bitmap, (bits + 7) / 8)) != NULL)
 			w.w_bitmap_bits = bits;
-		dw_walk_table(&w, d->kernel_cr3 & DW_PTE_ADDR, 3, 0, PF_R | PF_W | PF_X);
+		dw_walk_table(&w, d->kernel_cr3 & GVA_PTE_ADDR, 3, 0, PF_R | PF_W | PF_X);
 	}
 	if (src->ds_full && !w.w_stop)
 		dw_add_rest(&w, plan->dp_desc_valid ? plan->dp_desc.dmap_base : 0);

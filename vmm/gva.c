@@ -9,9 +9,73 @@
 #define GVA_CR0_PG      (1ull << 31)
 #define GVA_CR4_LA57    (1ull << 12)
 #define GVA_EFER_LMA    (1ull << 10)
-#define GVA_PTE_P       0x1ull
-#define GVA_PTE_PS      0x80ull
-#define GVA_PTE_ADDR    0x000ffffffffff000ull   /* bits 51:12 */
+
+static int gva_guest_read(const void *ctx, uint64_t pa, void *buf, size_t len)
+{
+	return guest_mem_read(ctx, pa, buf, len);
+}
+
+void gva_walk(gva_read_pa_fn read_pa, const void *ctx, uint64_t cr3, uint64_t va,
+    struct gva_walk *w)
+{
+	uint64_t table = cr3 & GVA_PTE_ADDR;
+
+	memset(w, 0, sizeof(*w));
+	/* The CPU faults on a non-canonical address; the walk looks only at bits 47:12
+	 * and would alias it to a canonical one. */
+	if ((int64_t)va >> 47 != 0 && (int64_t)va >> 47 != -1) {
+		w->gw_status = GVA_WALK_NONCANONICAL;
+		return;
+	}
+	for (unsigned level = 4; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		unsigned idx = (unsigned)(va >> shift) & 511;
+		uint64_t e;
+
+		if (read_pa(ctx, table + idx * 8ull, &e, sizeof(e)) != 0) {
+			w->gw_status = GVA_WALK_NO_TABLE;
+			w->gw_table_missing = table;
+			return;
+		}
+		struct gva_walk_level *lv = &w->gw_lv[w->gw_nlevels++];
+		*lv = (struct gva_walk_level){ level, table, idx, e, 0 };
+		if (!(e & GVA_PTE_P)) {
+			w->gw_status = GVA_WALK_NOT_PRESENT;
+			return;
+		}
+		if (level == 4 && (e & GVA_PTE_PS)) {
+			w->gw_status = GVA_WALK_RESERVED;
+			return;
+		}
+		/* PS at the PDPT (1 GiB) and PD (2 MiB) levels ends the walk. */
+		if (level == 1 || (e & GVA_PTE_PS)) {
+			uint64_t size = 1ull << shift;
+			lv->wl_next = e & GVA_PTE_ADDR & ~(size - 1);
+			w->gw_pa = lv->wl_next | (va & (size - 1));
+			w->gw_page_size = size;
+			w->gw_status = GVA_WALK_OK;
+			return;
+		}
+		lv->wl_next = table = e & GVA_PTE_ADDR;
+	}
+}
+
+const char *gva_walk_status_str(enum gva_walk_status st)
+{
+	switch (st) {
+	case GVA_WALK_OK:
+		return "mapped";
+	case GVA_WALK_NONCANONICAL:
+		return "not a canonical address";
+	case GVA_WALK_NOT_PRESENT:
+		return "not mapped";
+	case GVA_WALK_RESERVED:
+		return "reserved bit set (PS in a PML4 entry)";
+	case GVA_WALK_NO_TABLE:
+		return "page table not readable";
+	}
+	return "unknown";
+}
 
 int gva_translate(const struct guest_mem *gm, const struct gva_paging *pg, uint64_t gva,
     uint64_t *gpa)
@@ -22,29 +86,11 @@ int gva_translate(const struct guest_mem *gm, const struct gva_paging *pg, uint6
 	}
 	if (!(pg->gp_efer & GVA_EFER_LMA) || (pg->gp_cr4 & GVA_CR4_LA57))
 		return -1;
-	/* The CPU faults on a non-canonical address; the walk below looks only at bits
-	 * 47:12 and would alias it to a canonical one. */
-	if ((uint64_t)((int64_t)(gva << 16) >> 16) != gva)
+	struct gva_walk w;
+	gva_walk(gva_guest_read, gm, pg->gp_cr3, gva, &w);
+	if (w.gw_status != GVA_WALK_OK)
 		return -1;
-
-	uint64_t table = pg->gp_cr3 & GVA_PTE_ADDR;
-	for (int level = 3; level >= 0; level--) {
-		unsigned shift = 12 + 9 * (unsigned)level;
-		uint64_t idx = (gva >> shift) & 0x1ff, pte;
-
-		if (guest_mem_read(gm, table + idx * 8, &pte, sizeof(pte)) != 0)
-			return -1;
-		if (!(pte & GVA_PTE_P))
-			return -1;
-		/* PS at the PDPT (1 GiB) and PD (2 MiB) levels ends the walk. */
-		if ((level == 2 || level == 1) && (pte & GVA_PTE_PS)) {
-			uint64_t mask = (1ull << shift) - 1;
-			*gpa = (pte & GVA_PTE_ADDR & ~mask) | (gva & mask);
-			return 0;
-		}
-		table = pte & GVA_PTE_ADDR;
-	}
-	*gpa = table | (gva & 0xfff);
+	*gpa = w.gw_pa;
 	return 0;
 }
 

@@ -109,46 +109,46 @@ END_TEST
 
 START_TEST(walk_2m_4k_1g)
 {
-	struct dump_walk w;
+	struct gva_walk w;
 
 	dump_walk(&tr_d, DF_CR3, DF_KERNBASE + 0x100123, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_OK);
-	ck_assert_uint_eq(w.dw_nlevels, 3);
-	ck_assert_uint_eq(w.dw_page_size, 2u << 20);
-	ck_assert_uint_eq(w.dw_pa, 0x100123);
-	ck_assert_uint_eq(w.dw_lv[0].wl_index, 511);
-	ck_assert_uint_eq(w.dw_lv[1].wl_index, 510);
-	ck_assert_uint_eq(w.dw_lv[2].wl_table, 0x402000);
-	ck_assert(w.dw_lv[2].wl_entry & DUMP_PTE_PS);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_OK);
+	ck_assert_uint_eq(w.gw_nlevels, 3);
+	ck_assert_uint_eq(w.gw_page_size, 2u << 20);
+	ck_assert_uint_eq(w.gw_pa, 0x100123);
+	ck_assert_uint_eq(w.gw_lv[0].wl_index, 511);
+	ck_assert_uint_eq(w.gw_lv[1].wl_index, 510);
+	ck_assert_uint_eq(w.gw_lv[2].wl_table, 0x402000);
+	ck_assert(w.gw_lv[2].wl_entry & GVA_PTE_PS);
 
 	dump_walk(&tr_d, DF_CR3, DF_DMAP + 0x406010, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_OK);
-	ck_assert_uint_eq(w.dw_nlevels, 4);
-	ck_assert_uint_eq(w.dw_page_size, 4096);
-	ck_assert_uint_eq(w.dw_pa, 0x406010);
-	ck_assert_uint_eq(w.dw_lv[3].wl_index, 6);
-	ck_assert(w.dw_lv[3].wl_entry & DUMP_PTE_NX);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_OK);
+	ck_assert_uint_eq(w.gw_nlevels, 4);
+	ck_assert_uint_eq(w.gw_page_size, 4096);
+	ck_assert_uint_eq(w.gw_pa, 0x406010);
+	ck_assert_uint_eq(w.gw_lv[3].wl_index, 6);
+	ck_assert(w.gw_lv[3].wl_entry & GVA_PTE_NX);
 
 	dump_walk(&tr_d, DF_CR3, DF_GIGPAGE_VA + 0x1234, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_OK);
-	ck_assert_uint_eq(w.dw_page_size, 1u << 30);
-	ck_assert_uint_eq(w.dw_pa, 0x40001234);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_OK);
+	ck_assert_uint_eq(w.gw_page_size, 1u << 30);
+	ck_assert_uint_eq(w.gw_pa, 0x40001234);
 
 	dump_walk(&tr_d, DF_CR3, DF_DMAP + DF_UNMAPPED_PA, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_NOT_PRESENT);
-	ck_assert_uint_eq(w.dw_nlevels, 4);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_NOT_PRESENT);
+	ck_assert_uint_eq(w.gw_nlevels, 4);
 
 	dump_walk(&tr_d, DF_CR3, 0x1000, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_NOT_PRESENT);
-	ck_assert_uint_eq(w.dw_nlevels, 1);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_NOT_PRESENT);
+	ck_assert_uint_eq(w.gw_nlevels, 1);
 
 	dump_walk(&tr_d, DF_CR3, 0x0000800000000000ull, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_NONCANONICAL);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_NONCANONICAL);
 
 	/* A root that is not in the dump. */
 	dump_walk(&tr_d, 0x7000000, DF_KERNBASE, &w);
-	ck_assert_int_eq(w.dw_status, DUMP_WALK_NO_TABLE);
-	ck_assert_uint_eq(w.dw_table_missing, 0x7000000);
+	ck_assert_int_eq(w.gw_status, GVA_WALK_NO_TABLE);
+	ck_assert_uint_eq(w.gw_table_missing, 0x7000000);
 }
 END_TEST
 

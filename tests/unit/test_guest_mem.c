@@ -181,7 +181,7 @@ static void tg_pte(uint64_t table, unsigned idx, uint64_t val)
 	ck_assert_int_eq(guest_mem_write(&tg_gm, table + idx * 8, &val, 8), 0);
 }
 
-START_TEST(gva_walk)
+START_TEST(gva_translate_walks)
 {
 	const struct gva_paging pg = {
 		.gp_cr0 = 0x80000011, .gp_cr3 = TG_PML4, .gp_cr4 = 0x20, .gp_efer = 0x500,
@@ -249,7 +249,7 @@ static Suite *guest_mem_suite(void)
 	tcase_add_test(tc, read_failure_leaves_dst);
 	tcase_add_test(tc, discard);
 	tcase_add_test(tc, populate);
-	tcase_add_test(tc, gva_walk);
+	tcase_add_test(tc, gva_translate_walks);
 	suite_add_tcase(s, tc);
 	return s;
 }
